@@ -1,0 +1,111 @@
+import type { DType, TypedArray } from '../tensor/dtype.js';
+
+/**
+ * Backend-owned memory. A tensor holds one of these; only its backend looks inside.
+ * CPU backends (reference, wasm) expose `array`, a typed array over the bytes (for wasm: a view
+ * into the module's linear memory), so every reference kernel also runs on wasm storage.
+ */
+export interface Storage {
+  readonly backend: Backend;
+  readonly dtype: DType;
+  readonly length: number;
+}
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'square'
+  | 'sigmoid' | 'tanh' | 'relu' | 'softplus' | 'logsigmoid';
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
+
+/**
+ * The kernels a device provides. Everything above (ops, autograd, nn) is written against this
+ * interface only. Kernels take storages with element offsets and BLAS-style leading dimensions,
+ * positional arguments only, so a recurrent time loop calls them without allocating.
+ */
+export interface Backend {
+  readonly name: string;
+  /** dtypes this backend computes in (i32 is always accepted for index tensors). */
+  readonly dtypes: readonly DType[];
+
+  alloc(dtype: DType, length: number): Storage; // zero-filled
+  upload(dtype: DType, data: ArrayLike<number>): Storage;
+  /** A copy of the contents. Synchronous where the device allows it (CPU backends). */
+  readSync(s: Storage): TypedArray;
+  read(s: Storage): Promise<TypedArray>;
+  dispose(s: Storage): void;
+
+  fill(s: Storage, offset: number, length: number, value: number): void;
+  /**
+   * dst[dOff + sum_i idx_i*dStr_i] (+)= src[sOff + sum_i idx_i*sStr_i] for every index of `shape`.
+   * With zero strides in dst and accumulate=true this is a sum-reduction; with zero strides in
+   * src, a broadcast. Slicing, concatenation and transposition are all this kernel.
+   */
+  copyStrided(shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
+    dst: Storage, dOff: number, dStr: readonly number[], accumulate: boolean): void;
+  /** out[i] = f(x[i]) for n contiguous elements. */
+  unary(op: UnaryOp, x: Storage, out: Storage, n: number): void;
+  /** dx[i] (+)= dy[i] * f'(x[i]); y = f(x) is given because some derivatives are cheaper from it. */
+  unaryBackward(op: UnaryOp, x: Storage, y: Storage, dy: Storage, dx: Storage, n: number, accumulate: boolean): void;
+  /** out (contiguous, of `shape`) = a op b, each read through its own (broadcast) strides. */
+  binary(op: BinaryOp, shape: readonly number[], a: Storage, aStr: readonly number[],
+    b: Storage, bStr: readonly number[], out: Storage): void;
+  /** out[i] (+)= alpha * x[i] + beta (n contiguous elements; used for scaling and accumulation). */
+  affine(x: Storage, out: Storage, n: number, alpha: number, beta: number, accumulate: boolean): void;
+
+  /**
+   * C[m,n] = alpha * op(A)[m,k] op(B)[k,n] + beta * C, row-major, with leading dimensions.
+   * op(A) = A^T when transA (A stored [k,m]); likewise for B.
+   */
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Storage, aOff: number, lda: number, b: Storage, bOff: number, ldb: number,
+    beta: number, c: Storage, cOff: number, ldc: number): void;
+
+  /** Row-wise softmax (or log-softmax) of a [rows, cols] matrix. */
+  softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void;
+  /** dx (+)= softmax backward from y = softmax(x) (or logSoftmax when log). */
+  softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number, log: boolean, accumulate: boolean): void;
+
+  /** dst[dOff + r*rowLen ...] = src[sOff + idx[r]*rowLen ...] for r < n (idx is i32). */
+  gatherRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void;
+  /** dst[dOff + idx[r]*rowLen ...] += src[sOff + r*rowLen ...] for r < n. */
+  scatterAddRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void;
+
+  /**
+   * LSTM pointwise step for `rows` batch rows (all gates, cell and hidden update fused).
+   * gates [rows, 4H] at gOff: pre-activations (i, f, g, o) in, activations out (kept for backward).
+   * cPrev [rows, H], cOut [rows, H] contiguous; hOut = o * tanh(c) written with row stride ldh.
+   */
+  lstmCellForward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
+    cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): void;
+  /**
+   * Backward of lstmCellForward. dh [rows, H] (row stride ldh) is dL/dh_t; dc [rows, H] is dL/dc_t
+   * from the future on entry and dL/dc_{t-1} on exit; dGates [rows, 4H] gets the pre-activation grads.
+   */
+  lstmCellBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
+    c: Storage, cOff: number, dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number,
+    dGates: Storage, dgOff: number): void;
+
+  /**
+   * GRU pointwise step (PyTorch's nn.GRU). gx [rows, 3H]: x W_ih^T + b_ih, overwritten with the
+   * activations (r, z, n). gh [rows, 3H]: h W_hh^T (b_hh added here, in place, and kept).
+   * hPrev rows with stride ldhp; hOut rows with stride ldh.
+   */
+  gruCellForward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
+    bhh: Storage | null, hPrev: Storage, hpOff: number, ldhp: number, hOut: Storage, hOff: number, ldh: number): void;
+  /**
+   * Backward of gruCellForward. dh [rows, H] (stride ldh) is dL/dh_t; writes dGx, dGh [rows, 3H]
+   * (pre-activation grads of the input and hidden projections) and dhPrev [rows, H] = dL/dh_t * z
+   * (the direct path; the caller adds dGh W_hh).
+   */
+  gruCellBackward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
+    hPrev: Storage, hpOff: number, ldhp: number, dh: Storage, dhOff: number, ldh: number,
+    dGx: Storage, dgxOff: number, dGh: Storage, dghOff: number, dhPrev: Storage, dhpOff: number): void;
+
+  /**
+   * CTC negative log likelihood per sample and its gradient w.r.t. log_probs, with the semantics
+   * of PyTorch's ctc_loss (reduction none). logProbs [T, N, C]; targets concatenated (i32);
+   * inputLengths, targetLengths [N] (i32). Writes loss [N] and grad [T, N, C] (d loss_n / d logProbs).
+   */
+  ctc(logProbs: Storage, T: number, N: number, C: number, targets: Storage, inputLengths: Storage,
+    targetLengths: Storage, blank: number, loss: Storage, grad: Storage): void;
+}

@@ -1,0 +1,147 @@
+import { newArray, type DType, type TypedArray } from '../../tensor/dtype.js';
+import type { Backend, BinaryOp, Storage, UnaryOp } from '../backend.js';
+import { ctcRef } from './ctc.js';
+import { binaryFn, copyStridedRef, unaryDerivative, unaryFn, walkStrided } from './elementwise.js';
+import { gemmRef } from './gemm.js';
+import { gruCellBackwardRef, gruCellForwardRef } from './gru.js';
+import { lstmCellBackwardRef, lstmCellForwardRef } from './lstm.js';
+
+/** Storage of the CPU backends: a typed array the kernels index directly. */
+export class CpuStorage implements Storage {
+  constructor(readonly backend: Backend, readonly dtype: DType, readonly array: TypedArray) {}
+  get length(): number { return this.array.length; }
+}
+
+/** The typed array behind a CPU storage (any backend whose storage extends CpuStorage). */
+export function arr(s: Storage): TypedArray {
+  if (!(s instanceof CpuStorage)) throw new Error(`backend ${s.backend.name}: storage is not CPU memory`);
+  return s.array;
+}
+
+/**
+ * The oracle backend: plain TypeScript over typed arrays, f32 and f64. Obviously correct first,
+ * fast second. CPU backends (wasm) extend it and replace the hot kernels.
+ */
+export class ReferenceBackend implements Backend {
+  readonly name: string = 'reference';
+  readonly dtypes: readonly DType[] = ['f32', 'f64'];
+
+  alloc(dtype: DType, length: number): Storage {
+    return new CpuStorage(this, dtype, newArray(dtype, length));
+  }
+  upload(dtype: DType, data: ArrayLike<number>): Storage {
+    const s = this.alloc(dtype, data.length) as CpuStorage;
+    s.array.set(data);
+    return s;
+  }
+  readSync(s: Storage): TypedArray { return arr(s).slice(); }
+  read(s: Storage): Promise<TypedArray> { return Promise.resolve(this.readSync(s)); }
+  dispose(_s: Storage): void { /* garbage collected */ }
+
+  fill(s: Storage, offset: number, length: number, value: number): void {
+    arr(s).fill(value, offset, offset + length);
+  }
+  copyStrided(shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
+    dst: Storage, dOff: number, dStr: readonly number[], accumulate: boolean): void {
+    copyStridedRef(shape, arr(src), sOff, sStr, arr(dst), dOff, dStr, accumulate);
+  }
+  unary(op: UnaryOp, x: Storage, out: Storage, n: number): void {
+    const f = unaryFn(op), xa = arr(x), oa = arr(out);
+    for (let i = 0; i < n; i++) oa[i] = f(xa[i]);
+  }
+  unaryBackward(op: UnaryOp, x: Storage, y: Storage, dy: Storage, dx: Storage, n: number, accumulate: boolean): void {
+    const d = unaryDerivative(op), xa = arr(x), ya = arr(y), dya = arr(dy), dxa = arr(dx);
+    for (let i = 0; i < n; i++) {
+      const g = dya[i] === 0 ? 0 : dya[i] * d(xa[i], ya[i]);
+      dxa[i] = accumulate ? dxa[i] + g : g;
+    }
+  }
+  binary(op: BinaryOp, shape: readonly number[], a: Storage, aStr: readonly number[],
+    b: Storage, bStr: readonly number[], out: Storage): void {
+    const f = binaryFn(op), aa = arr(a), ba = arr(b), oa = arr(out);
+    let k = 0;
+    walkStrided(shape, 0, aStr, 0, bStr, (ai, bi) => { oa[k++] = f(aa[ai], ba[bi]); });
+  }
+  affine(x: Storage, out: Storage, n: number, alpha: number, beta: number, accumulate: boolean): void {
+    const xa = arr(x), oa = arr(out);
+    if (accumulate) for (let i = 0; i < n; i++) oa[i] += alpha * xa[i] + beta;
+    else for (let i = 0; i < n; i++) oa[i] = alpha * xa[i] + beta;
+  }
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Storage, aOff: number, lda: number, b: Storage, bOff: number, ldb: number,
+    beta: number, c: Storage, cOff: number, ldc: number): void {
+    gemmRef(transA, transB, m, n, k, alpha, arr(a), aOff, lda, arr(b), bOff, ldb, beta, arr(c), cOff, ldc);
+  }
+  softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void {
+    const xa = arr(x), oa = arr(out);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let mx = -Infinity;
+      for (let j = 0; j < cols; j++) if (xa[o + j] > mx) mx = xa[o + j];
+      if (mx === -Infinity) mx = 0; // a row of -inf: keep NaN out of the shift
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += Math.exp(xa[o + j] - mx);
+      if (log) { const ls = Math.log(s) + mx; for (let j = 0; j < cols; j++) oa[o + j] = xa[o + j] - ls; }
+      else for (let j = 0; j < cols; j++) oa[o + j] = Math.exp(xa[o + j] - mx) / s;
+    }
+  }
+  softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number, log: boolean, accumulate: boolean): void {
+    const ya = arr(y), dya = arr(dy), dxa = arr(dx);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let s = 0;
+      if (log) {
+        for (let j = 0; j < cols; j++) s += dya[o + j];
+        for (let j = 0; j < cols; j++) {
+          const g = dya[o + j] - Math.exp(ya[o + j]) * s;
+          dxa[o + j] = accumulate ? dxa[o + j] + g : g;
+        }
+      } else {
+        for (let j = 0; j < cols; j++) s += dya[o + j] * ya[o + j];
+        for (let j = 0; j < cols; j++) {
+          const g = ya[o + j] * (dya[o + j] - s);
+          dxa[o + j] = accumulate ? dxa[o + j] + g : g;
+        }
+      }
+    }
+  }
+  gatherRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void {
+    const sa = arr(src), ia = arr(idx), da = arr(dst);
+    for (let r = 0; r < n; r++) {
+      const s0 = sOff + ia[r] * rowLen, d0 = dOff + r * rowLen;
+      for (let j = 0; j < rowLen; j++) da[d0 + j] = sa[s0 + j];
+    }
+  }
+  scatterAddRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void {
+    const sa = arr(src), ia = arr(idx), da = arr(dst);
+    for (let r = 0; r < n; r++) {
+      const s0 = sOff + r * rowLen, d0 = dOff + ia[r] * rowLen;
+      for (let j = 0; j < rowLen; j++) da[d0 + j] += sa[s0 + j];
+    }
+  }
+  lstmCellForward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
+    cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): void {
+    lstmCellForwardRef(rows, H, arr(gates), gOff, arr(cPrev), cpOff, arr(cOut), cOff, arr(hOut), hOff, ldh);
+  }
+  lstmCellBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
+    c: Storage, cOff: number, dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number,
+    dGates: Storage, dgOff: number): void {
+    lstmCellBackwardRef(rows, H, arr(gates), gOff, arr(cPrev), cpOff, arr(c), cOff, arr(dh), dhOff, ldh,
+      arr(dc), dcOff, arr(dGates), dgOff);
+  }
+  gruCellForward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
+    bhh: Storage | null, hPrev: Storage, hpOff: number, ldhp: number, hOut: Storage, hOff: number, ldh: number): void {
+    gruCellForwardRef(rows, H, arr(gx), gxOff, arr(gh), ghOff, bhh ? arr(bhh) : null, arr(hPrev), hpOff, ldhp,
+      arr(hOut), hOff, ldh);
+  }
+  gruCellBackward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
+    hPrev: Storage, hpOff: number, ldhp: number, dh: Storage, dhOff: number, ldh: number,
+    dGx: Storage, dgxOff: number, dGh: Storage, dghOff: number, dhPrev: Storage, dhpOff: number): void {
+    gruCellBackwardRef(rows, H, arr(gx), gxOff, arr(gh), ghOff, arr(hPrev), hpOff, ldhp, arr(dh), dhOff, ldh,
+      arr(dGx), dgxOff, arr(dGh), dghOff, arr(dhPrev), dhpOff);
+  }
+  ctc(logProbs: Storage, T: number, N: number, C: number, targets: Storage, inputLengths: Storage,
+    targetLengths: Storage, blank: number, loss: Storage, grad: Storage): void {
+    ctcRef(arr(logProbs), T, N, C, arr(targets), arr(inputLengths), arr(targetLengths), blank, arr(loss), arr(grad));
+  }
+}

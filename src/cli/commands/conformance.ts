@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import { getBackend, listBackends, setBackend } from '../../backend/registry.js';
+import { runConformance } from '../../conformance/runner.js';
+import type { DType } from '../../tensor/dtype.js';
+import type { Command } from '../command.js';
+import { UserError } from '../errors.js';
+
+export const conformance: Command = {
+  name: 'conformance',
+  summary: 'run reference fixtures (forward and gradients) and compare within their tolerance',
+  help: `Usage: carousel conformance PATH... [--backend NAME] [--dtype f32|f64]
+
+Runs every fixture file (*.json) under the given files or folders: builds the module from the
+file's config and params, runs forward and backward, and compares outputs and gradients with the
+file's tolerance. Prints one line per case with its worst error (as a fraction of the tolerance:
+1.0 is the limit), then "N passed, N failed, N skipped". Exits 1 if any case failed.
+
+Options:
+  --backend NAME   backend to run on (default: the default backend)
+  --dtype TYPE     f32 (default) or f64 (reference backend only)
+  -h, --help       this help`,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: { backend: { type: 'string' }, dtype: { type: 'string', default: 'f32' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) { console.log(this.help); return 0; }
+    if (positionals.length === 0) throw new UserError('conformance: expected at least one fixture file or folder');
+    if (values.backend && !listBackends().includes(values.backend)) {
+      throw new UserError(`--backend: expected one of ${listBackends().join(', ')}, got '${values.backend}'`);
+    }
+    const dtype = values.dtype as DType;
+    if (dtype !== 'f32' && dtype !== 'f64') throw new UserError(`--dtype: expected f32 or f64, got '${values.dtype}'`);
+    const backend = values.backend ? await setBackend(values.backend) : getBackend();
+    let summary;
+    try {
+      summary = runConformance(positionals, backend, dtype, (line) => console.log(line));
+    } catch (e) { throw new UserError((e as Error).message); }
+    console.log(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
+    return summary.failed > 0 ? 1 : 0;
+  },
+};

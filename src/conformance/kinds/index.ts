@@ -1,0 +1,1 @@
+// Every fixture kind the conformance command knows; each kind's file registers itself.

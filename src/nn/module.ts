@@ -1,0 +1,120 @@
+import type { Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
+import type { DType } from '../tensor/dtype.js';
+import { defaultRng, type Rng } from '../tensor/random.js';
+import { fmt, sizeOf, type Shape } from '../tensor/shape.js';
+import { Parameter, Tensor } from '../tensor/tensor.js';
+
+export interface ModuleOptions {
+  dtype?: DType;
+  backend?: Backend;
+  /** Generator for parameter initialisation (default: the library's seeded default). */
+  rng?: Rng;
+}
+
+/** A tensor's values in a state dict: shape and row-major data. */
+export interface TensorData {
+  shape: readonly number[];
+  data: ArrayLike<number>;
+}
+
+/**
+ * Base of every layer: an ordered tree of named parameters and submodules, with PyTorch's
+ * naming (`layer.0.weight_ih_l0`), so state dicts map 1:1 to torch.nn ones.
+ */
+export abstract class Module {
+  training = true;
+  readonly dtype: DType;
+  readonly backend: Backend;
+  protected readonly rng: Rng;
+  private readonly ownParams = new Map<string, Parameter>();
+  private readonly children = new Map<string, Module>();
+
+  constructor(opts: ModuleOptions = {}) {
+    this.dtype = opts.dtype ?? 'f32';
+    this.backend = opts.backend ?? getBackend();
+    this.rng = opts.rng ?? defaultRng;
+    if (!this.backend.dtypes.includes(this.dtype)) {
+      throw new Error(`backend '${this.backend.name}' does not compute in ${this.dtype}: it supports ${this.backend.dtypes.join(', ')}`);
+    }
+  }
+
+  /** A new parameter drawn uniform(-bound, bound) (PyTorch's default for recurrent and linear layers). */
+  protected addParameter(name: string, shape: Shape, bound: number): Parameter {
+    const values = new Float64Array(sizeOf(shape));
+    for (let i = 0; i < values.length; i++) values[i] = this.rng.uniform(-bound, bound);
+    const p = new Parameter(this.backend.upload(this.dtype, values), shape);
+    this.ownParams.set(name, p);
+    return p;
+  }
+
+  protected addModule<M extends Module>(name: string, m: M): M {
+    this.children.set(name, m);
+    return m;
+  }
+
+  namedParameters(prefix = ''): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [n, p] of this.ownParams) out.push([prefix + n, p]);
+    for (const [n, m] of this.children) out.push(...m.namedParameters(`${prefix}${n}.`));
+    return out;
+  }
+
+  parameters(): Parameter[] { return this.namedParameters().map(([, p]) => p); }
+
+  parameter(name: string): Parameter {
+    const p = this.namedParameters().find(([n]) => n === name);
+    if (!p) throw new Error(`no parameter '${name}': this module has ${this.namedParameters().map(([n]) => n).join(', ')}`);
+    return p[1];
+  }
+
+  /** Total number of trainable values. */
+  numParameters(): number { return this.parameters().reduce((s, p) => s + p.size, 0); }
+
+  zeroGrad(): void { for (const p of this.parameters()) p.zeroGrad(); }
+
+  train(on = true): this {
+    this.training = on;
+    for (const m of this.children.values()) m.train(on);
+    return this;
+  }
+  eval(): this { return this.train(false); }
+
+  /** Copies of every parameter's values, by PyTorch name. */
+  stateDict(): Map<string, TensorData> {
+    const out = new Map<string, TensorData>();
+    for (const [n, p] of this.namedParameters()) out.set(n, { shape: [...p.shape], data: p.dataSync() });
+    return out;
+  }
+
+  /**
+   * Overwrite parameters in place by name. strict: every parameter must be given and nothing
+   * else. Shapes must match exactly; nothing is changed unless everything checks.
+   */
+  loadStateDict(dict: Map<string, TensorData> | Record<string, TensorData>, strict = true): void {
+    const entries = dict instanceof Map ? dict : new Map(Object.entries(dict));
+    const own = new Map(this.namedParameters());
+    const problems: string[] = [];
+    for (const [n, v] of entries) {
+      const p = own.get(n);
+      if (!p) { if (strict) problems.push(`unexpected parameter '${n}'`); continue; }
+      if (fmt(v.shape) !== fmt(p.shape)) problems.push(`'${n}': expected shape ${fmt(p.shape)}, got ${fmt(v.shape)}`);
+      else if (v.data.length !== p.size) problems.push(`'${n}': expected ${p.size} values, got ${v.data.length}`);
+    }
+    if (strict) for (const n of own.keys()) if (!entries.has(n)) problems.push(`missing parameter '${n}'`);
+    if (problems.length) throw new Error(`loadStateDict: ${problems.join('; ')}`);
+    for (const [n, v] of entries) {
+      const p = own.get(n);
+      if (!p) continue;
+      const fresh = this.backend.upload(this.dtype, v.data);
+      this.backend.copyStrided([p.size], fresh, 0, [1], p.storage, 0, [1], false);
+    }
+  }
+}
+
+/** Wrap fixed values as a leaf tensor on a module's backend. */
+export function leaf(m: { backend: Backend; dtype: DType }, values: ArrayLike<number>, shape: Shape, requiresGrad = false): Tensor {
+  const t = new Tensor(m.backend.upload(m.dtype, values), shape);
+  t.requiresGrad = requiresGrad;
+  return t;
+}

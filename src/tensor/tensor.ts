@@ -1,0 +1,63 @@
+import type { Backend, Storage } from '../backend/backend.js';
+import type { DType, TypedArray } from './dtype.js';
+import { fmt, sizeOf, type Shape } from './shape.js';
+
+/**
+ * One recorded op on the autograd tape: its differentiable inputs and how to turn the gradients
+ * of its outputs into gradients of its inputs. `backward` gets one gradient per output (null
+ * when nothing downstream used that output) and returns one per input (null: no gradient).
+ */
+export interface Node {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly { readonly shape: Shape; readonly dtype: DType }[];
+  backward(gradOutputs: readonly (Storage | null)[]): readonly (Storage | null)[];
+}
+
+/**
+ * A handle to a block of backend memory with a shape. Reading values back is explicit
+ * (`data()`, or `dataSync()` on CPU backends), because on a GPU it is a transfer.
+ */
+export class Tensor {
+  readonly shape: readonly number[];
+  requiresGrad = false;
+  /** Accumulated gradient of a leaf that requires grad (same shape and dtype). */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, and which of its outputs it is (null for leaves). */
+  node: Node | null = null;
+  outputIndex = 0;
+
+  constructor(readonly storage: Storage, shape: Shape) {
+    this.shape = [...shape];
+    if (sizeOf(shape) !== storage.length) {
+      throw new Error(`tensor shape ${fmt(shape)} holds ${sizeOf(shape)} elements, storage has ${storage.length}`);
+    }
+  }
+
+  get dtype(): DType { return this.storage.dtype; }
+  get backend(): Backend { return this.storage.backend; }
+  get size(): number { return this.storage.length; }
+  get rank(): number { return this.shape.length; }
+
+  /** A copy of the values (row-major). Synchronous: CPU backends only. */
+  dataSync(): TypedArray { return this.backend.readSync(this.storage); }
+  /** A copy of the values (row-major), from any backend. */
+  data(): Promise<TypedArray> { return this.backend.read(this.storage); }
+  toArray(): number[] { return Array.from(this.dataSync()); }
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item(): expected a tensor with one element, got shape ${fmt(this.shape)}`);
+    return this.dataSync()[0];
+  }
+  /** Zero the accumulated gradient (gradients accumulate across backward calls until this). */
+  zeroGrad(): void { this.grad = null; }
+  toString(): string { return `Tensor(${fmt(this.shape)}, ${this.dtype}, ${this.backend.name})`; }
+}
+
+/** A trainable tensor: requires grad, keeps its identity while optimizers update it in place. */
+export class Parameter extends Tensor {
+  constructor(storage: Storage, shape: Shape) {
+    super(storage, shape);
+    this.requiresGrad = true;
+  }
+}
