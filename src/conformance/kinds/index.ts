@@ -1,1 +1,2 @@
 // Every fixture kind the conformance command knows; each kind's file registers itself.
+import './highway.js';
