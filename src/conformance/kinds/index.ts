@@ -1,2 +1,3 @@
 // Every fixture kind the conformance command knows; each kind's file registers itself.
 import './highway.js';
+import './recurrent.js';

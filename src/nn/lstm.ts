@@ -1,0 +1,86 @@
+import { dropout } from '../ops/dropout.js';
+import { lstmLayer, type LstmWeights } from '../ops/lstm.js';
+import { concat, permute, slice } from '../ops/shape.js';
+import { checkOptions } from '../tensor/check.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { ModuleOptions } from './module.js';
+import { BatchOrder, RecurrentBase, type RecurrentConfig } from './rnn.js';
+
+export interface LSTMConfig extends RecurrentConfig {
+  /** LSTMP: project h to this size (0: no projection). */
+  projSize?: number;
+}
+
+export interface LSTMForwardOptions {
+  h0?: Tensor | null; // [L*D, B, Hout]
+  c0?: Tensor | null; // [L*D, B, H]
+  /** Per-sequence lengths (packed-sequence semantics); any order. */
+  lengths?: ArrayLike<number> | null;
+}
+
+export interface LSTMOutput {
+  y: Tensor;  // [T, B, D*Hout] (or [B, T, D*Hout] with batchFirst); zero past each length
+  hN: Tensor; // [L*D, B, Hout] at each sequence's last valid step
+  cN: Tensor; // [L*D, B, H]
+}
+
+/**
+ * torch.nn.LSTM, exactly: options, parameter names and layouts (gate rows i, f, g, o),
+ * initialisation uniform(-1/sqrt(H), 1/sqrt(H)), packed variable-length semantics.
+ * Each layer runs as one fused op over the whole sequence (src/ops/lstm.ts).
+ */
+export class LSTM extends RecurrentBase {
+  readonly projSize: number;
+  private readonly weights: LstmWeights[][] = []; // [layer][direction]
+
+  constructor(config: LSTMConfig, opts?: ModuleOptions) {
+    super('LSTM', config, ['projSize'], opts);
+    const P = config.projSize ?? 0;
+    if (!Number.isInteger(P) || P < 0) throw new Error(`LSTM.projSize: expected a non-negative integer, got ${JSON.stringify(config.projSize)}`);
+    if (P >= this.hiddenSize && P > 0) throw new Error(`LSTM.projSize: expected projSize < hiddenSize (${this.hiddenSize}), got ${P}`);
+    this.projSize = P;
+    const H = this.hiddenSize, Hout = P || H, D = this.numDirections;
+    const bound = 1 / Math.sqrt(H);
+    for (let l = 0; l < this.numLayers; l++) {
+      const I = l === 0 ? this.inputSize : Hout * D;
+      const dirs: LstmWeights[] = [];
+      for (let d = 0; d < D; d++) {
+        const s = this.suffix(l, d);
+        dirs.push({
+          wIh: this.addParameter(`weight_ih${s}`, [4 * H, I], bound),
+          wHh: this.addParameter(`weight_hh${s}`, [4 * H, Hout], bound),
+          bIh: this.bias ? this.addParameter(`bias_ih${s}`, [4 * H], bound) : null,
+          bHh: this.bias ? this.addParameter(`bias_hh${s}`, [4 * H], bound) : null,
+          wHr: P ? this.addParameter(`weight_hr${s}`, [P, H], bound) : null,
+        });
+      }
+      this.weights.push(dirs);
+    }
+  }
+
+  /** Size of each direction's output h. */
+  get outputSize(): number { return this.projSize || this.hiddenSize; }
+
+  forward(input: Tensor, opts: LSTMForwardOptions = {}): LSTMOutput {
+    checkOptions('LSTM.forward', opts, ['h0', 'c0', 'lengths']);
+    let x = this.timeMajor(input);
+    const [T, B] = x.shape;
+    const D = this.numDirections, H = this.hiddenSize, Hout = this.outputSize;
+    const order = new BatchOrder(opts.lengths, T, B, x);
+    const lengths = opts.lengths ? order.sorted : null;
+    const h0 = order.toSorted(this.initialState('h0', opts.h0, B, Hout));
+    const c0 = order.toSorted(this.initialState('c0', opts.c0, B, H));
+    x = order.toSorted(x);
+    const hs: Tensor[] = [], cs: Tensor[] = [];
+    for (let l = 0; l < this.numLayers; l++) {
+      if (l > 0) x = dropout(x, this.dropoutP, this.rng, this.training);
+      const r = lstmLayer(x, slice(h0, 0, l * D, (l + 1) * D), slice(c0, 0, l * D, (l + 1) * D), this.weights[l], lengths);
+      x = r.y; hs.push(r.hN); cs.push(r.cN);
+    }
+    let y = order.toOriginal(x);
+    if (this.batchFirst) y = permute(y, [1, 0, 2]);
+    const hN = order.toOriginal(hs.length === 1 ? hs[0] : concat(hs, 0));
+    const cN = order.toOriginal(cs.length === 1 ? cs[0] : concat(cs, 0));
+    return { y, hN, cN };
+  }
+}
