@@ -1,3 +1,4 @@
 // Every fixture kind the conformance command knows; each kind's file registers itself.
 import './highway.js';
 import './recurrent.js';
+import './ctc.js';
