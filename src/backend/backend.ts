@@ -1,4 +1,6 @@
 import type { DType, TypedArray } from '../tensor/dtype.js';
+import type { LstmCellOptions } from './lstm-cell.js';
+export type { LstmCellOptions } from './lstm-cell.js';
 
 /**
  * Backend-owned memory. A tensor holds one of these; only its backend looks inside.
@@ -72,18 +74,20 @@ export interface Backend {
 
   /**
    * LSTM pointwise step for `rows` batch rows (all gates, cell and hidden update fused).
+   * `cell` (optional, last): peepholes / Greff variants, see LstmCellOptions in lstm-cell.ts; the
+   * gate buffer is then [rows, G*H] with only the present blocks. Omitted: the standard cell.
    * gates [rows, 4H] at gOff: pre-activations (i, f, g, o) in, activations out (kept for backward).
    * cPrev [rows, H], cOut [rows, H] contiguous; hOut = o * tanh(c) written with row stride ldh.
    */
   lstmCellForward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
-    cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): void;
+    cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number, cell?: LstmCellOptions): void;
   /**
    * Backward of lstmCellForward. dh [rows, H] (row stride ldh) is dL/dh_t; dc [rows, H] is dL/dc_t
    * from the future on entry and dL/dc_{t-1} on exit; dGates [rows, 4H] gets the pre-activation grads.
    */
   lstmCellBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
     c: Storage, cOff: number, dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number,
-    dGates: Storage, dgOff: number): void;
+    dGates: Storage, dgOff: number, cell?: LstmCellOptions): void;
 
   /**
    * GRU pointwise step (PyTorch's nn.GRU). gx [rows, 3H]: x W_ih^T + b_ih, overwritten with the
@@ -102,10 +106,58 @@ export interface Backend {
     dGx: Storage, dgxOff: number, dGh: Storage, dghOff: number, dhPrev: Storage, dhpOff: number): void;
 
   /**
+   * im2col for n images x [n, C, Hgt, Wid] at xOff, for a stride-1 cross-correlation (torch
+   * conv2d) with a k x k kernel and zero padding `pad`: cols [n, C*k*k, Ho*Wo] at colOff, with
+   * Ho = Hgt + 2 pad - k + 1 (Wo likewise) and
+   *   cols[b, (c*k + u)*k + v, r*Wo + s] = x[b, c, r + u - pad, s + v - pad]  (0 outside the image).
+   * A convolution is then one GEMM per image: W [O, C*k*k] x cols [C*k*k, Ho*Wo].
+   */
+  im2col(n: number, C: number, Hgt: number, Wid: number, k: number, pad: number,
+    x: Storage, xOff: number, cols: Storage, colOff: number): void;
+  /** The adjoint of im2col: dx [n, C, Hgt, Wid] at dxOff += the columns scattered back (accumulates). */
+  col2im(n: number, C: number, Hgt: number, Wid: number, k: number, pad: number,
+    cols: Storage, colOff: number, dx: Storage, dxOff: number): void;
+
+  /**
    * CTC negative log likelihood per sample and its gradient w.r.t. log_probs, with the semantics
    * of PyTorch's ctc_loss (reduction none). logProbs [T, N, C]; targets concatenated (i32);
    * inputLengths, targetLengths [N] (i32). Writes loss [N] and grad [T, N, C] (d loss_n / d logProbs).
    */
   ctc(logProbs: Storage, T: number, N: number, C: number, targets: Storage, inputLengths: Storage,
     targetLengths: Storage, blank: number, loss: Storage, grad: Storage): void;
+
+  /**
+   * sLSTM pointwise step, stabilized (EXTENDED.md), for `rows` batch rows of H units.
+   * pre [rows, 4H] at pOff: pre-activations (ĩ, f̃, z̃, õ) including the recurrent term (read only).
+   * c, n, m: state buffers; the previous step's [rows, H] block at prevOff (not read when `first`:
+   * m_0 = -inf), this step's written at curOff. h [rows, H] written at hOff, row stride ldh.
+   */
+  slstmCellForward(rows: number, H: number, expForget: boolean, first: boolean, pre: Storage, pOff: number,
+    c: Storage, n: Storage, m: Storage, prevOff: number, curOff: number, h: Storage, hOff: number, ldh: number): void;
+  /**
+   * Backward of slstmCellForward. dL/dh_t = dy[dyOff + b*ldy + j] + dhRec[b*H + j]. dc, dn, dm
+   * [rows, H]: dL/d(state_t) from later steps on entry, dL/d(state_{t-1}) on exit. dPre [rows, 4H]
+   * at dpOff: dL/d(ĩ, f̃, z̃, õ), overwritten.
+   */
+  slstmCellBackward(rows: number, H: number, expForget: boolean, first: boolean, pre: Storage, pOff: number,
+    c: Storage, n: Storage, m: Storage, prevOff: number, curOff: number, dy: Storage, dyOff: number, ldy: number,
+    dhRec: Storage, dc: Storage, dn: Storage, dm: Storage, dPre: Storage, dpOff: number): void;
+
+  /**
+   * mLSTM over a whole sequence, stabilized (EXTENDED.md; layouts in reference/mlstm.ts):
+   * q, k, v, h [T, B, NH*DH], ig (ĩ), fg (f̃) [T, B, NH]. `chunk` 0: the recurrent form, states
+   * C [T, B, NH, DH, DH], n [T, B, NH, DH], m [T, B, NH] after every step; `chunk` L > 0: the
+   * chunkwise form (parallel when L >= T), the same states after every chunk (ceil(T/L) slots).
+   * The last slot is the final state.
+   */
+  mlstmForward(T: number, B: number, NH: number, DH: number, chunk: number, expForget: boolean,
+    q: Storage, k: Storage, v: Storage, ig: Storage, fg: Storage, h: Storage, C: Storage, n: Storage, m: Storage): void;
+  /**
+   * Backward of mlstmForward (same `chunk`, same saved states). dh [T, B, H]; dCn, dnn, dmn: the
+   * gradients of the final states. Overwrites dq, dk, dv [T, B, H] and dig, dfg [T, B, NH].
+   */
+  mlstmBackward(T: number, B: number, NH: number, DH: number, chunk: number, expForget: boolean,
+    q: Storage, k: Storage, v: Storage, ig: Storage, fg: Storage, C: Storage, n: Storage, m: Storage,
+    dh: Storage, dCn: Storage, dnn: Storage, dmn: Storage,
+    dq: Storage, dk: Storage, dv: Storage, dig: Storage, dfg: Storage): void;
 }

@@ -5,6 +5,11 @@ import { binaryFn, copyStridedRef, unaryDerivative, unaryFn, walkStrided } from 
 import { gemmRef } from './gemm.js';
 import { gruCellBackwardRef, gruCellForwardRef } from './gru.js';
 import { lstmCellBackwardRef, lstmCellForwardRef } from './lstm.js';
+import { slstmCellBackwardRef, slstmCellForwardRef } from './slstm.js';
+import { mlstmChunkwiseBackwardRef, mlstmChunkwiseForwardRef, mlstmRecurrentBackwardRef, mlstmRecurrentForwardRef } from './mlstm.js';
+import { lstmCellBackwardGeneralRef, lstmCellForwardGeneralRef } from './lstm.js';
+import type { LstmCellOptions } from '../lstm-cell.js';
+import { col2imRef, im2colRef } from './conv.js';
 
 /** Storage of the CPU backends: a typed array the kernels index directly. */
 export class CpuStorage implements Storage {
@@ -120,12 +125,16 @@ export class ReferenceBackend implements Backend {
     }
   }
   lstmCellForward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
-    cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): void {
+    cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number, cell?: LstmCellOptions): void {
+    if (cell) return lstmCellForwardGeneralRef(rows, H, arr(gates), gOff, arr(cPrev), cpOff, arr(cOut), cOff, arr(hOut), hOff, ldh,
+      cell, cell.peepholes ? arr(cell.peepholes) : null);
     lstmCellForwardRef(rows, H, arr(gates), gOff, arr(cPrev), cpOff, arr(cOut), cOff, arr(hOut), hOff, ldh);
   }
   lstmCellBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
     c: Storage, cOff: number, dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number,
-    dGates: Storage, dgOff: number): void {
+    dGates: Storage, dgOff: number, cell?: LstmCellOptions): void {
+    if (cell) return lstmCellBackwardGeneralRef(rows, H, arr(gates), gOff, arr(cPrev), cpOff, arr(c), cOff, arr(dh), dhOff, ldh,
+      arr(dc), dcOff, arr(dGates), dgOff, cell, cell.peepholes ? arr(cell.peepholes) : null);
     lstmCellBackwardRef(rows, H, arr(gates), gOff, arr(cPrev), cpOff, arr(c), cOff, arr(dh), dhOff, ldh,
       arr(dc), dcOff, arr(dGates), dgOff);
   }
@@ -140,8 +149,40 @@ export class ReferenceBackend implements Backend {
     gruCellBackwardRef(rows, H, arr(gx), gxOff, arr(gh), ghOff, arr(hPrev), hpOff, ldhp, arr(dh), dhOff, ldh,
       arr(dGx), dgxOff, arr(dGh), dghOff, arr(dhPrev), dhpOff);
   }
+  im2col(n: number, C: number, Hgt: number, Wid: number, k: number, pad: number,
+    x: Storage, xOff: number, cols: Storage, colOff: number): void {
+    im2colRef(n, C, Hgt, Wid, k, pad, arr(x), xOff, arr(cols), colOff);
+  }
+  col2im(n: number, C: number, Hgt: number, Wid: number, k: number, pad: number,
+    cols: Storage, colOff: number, dx: Storage, dxOff: number): void {
+    col2imRef(n, C, Hgt, Wid, k, pad, arr(cols), colOff, arr(dx), dxOff);
+  }
   ctc(logProbs: Storage, T: number, N: number, C: number, targets: Storage, inputLengths: Storage,
     targetLengths: Storage, blank: number, loss: Storage, grad: Storage): void {
     ctcRef(arr(logProbs), T, N, C, arr(targets), arr(inputLengths), arr(targetLengths), blank, arr(loss), arr(grad));
+  }
+  slstmCellForward(rows: number, H: number, expForget: boolean, first: boolean, pre: Storage, pOff: number,
+    c: Storage, n: Storage, m: Storage, prevOff: number, curOff: number, h: Storage, hOff: number, ldh: number): void {
+    slstmCellForwardRef(rows, H, expForget, first, arr(pre), pOff, arr(c), arr(n), arr(m), prevOff, curOff, arr(h), hOff, ldh);
+  }
+  slstmCellBackward(rows: number, H: number, expForget: boolean, first: boolean, pre: Storage, pOff: number,
+    c: Storage, n: Storage, m: Storage, prevOff: number, curOff: number, dy: Storage, dyOff: number, ldy: number,
+    dhRec: Storage, dc: Storage, dn: Storage, dm: Storage, dPre: Storage, dpOff: number): void {
+    slstmCellBackwardRef(rows, H, expForget, first, arr(pre), pOff, arr(c), arr(n), arr(m), prevOff, curOff,
+      arr(dy), dyOff, ldy, arr(dhRec), arr(dc), arr(dn), arr(dm), arr(dPre), dpOff);
+  }
+  mlstmForward(T: number, B: number, NH: number, DH: number, chunk: number, expForget: boolean,
+    q: Storage, k: Storage, v: Storage, ig: Storage, fg: Storage, h: Storage, C: Storage, n: Storage, m: Storage): void {
+    if (chunk > 0) mlstmChunkwiseForwardRef(T, B, NH, DH, chunk, expForget, arr(q), arr(k), arr(v), arr(ig), arr(fg), arr(h), arr(C), arr(n), arr(m));
+    else mlstmRecurrentForwardRef(T, B, NH, DH, expForget, arr(q), arr(k), arr(v), arr(ig), arr(fg), arr(h), arr(C), arr(n), arr(m));
+  }
+  mlstmBackward(T: number, B: number, NH: number, DH: number, chunk: number, expForget: boolean,
+    q: Storage, k: Storage, v: Storage, ig: Storage, fg: Storage, C: Storage, n: Storage, m: Storage,
+    dh: Storage, dCn: Storage, dnn: Storage, dmn: Storage,
+    dq: Storage, dk: Storage, dv: Storage, dig: Storage, dfg: Storage): void {
+    if (chunk > 0) mlstmChunkwiseBackwardRef(T, B, NH, DH, chunk, expForget, arr(q), arr(k), arr(v), arr(ig), arr(fg), arr(C), arr(n), arr(m),
+      arr(dh), arr(dCn), arr(dnn), arr(dmn), arr(dq), arr(dk), arr(dv), arr(dig), arr(dfg));
+    else mlstmRecurrentBackwardRef(T, B, NH, DH, expForget, arr(q), arr(k), arr(v), arr(ig), arr(fg), arr(C), arr(n), arr(m),
+      arr(dh), arr(dCn), arr(dnn), arr(dmn), arr(dq), arr(dk), arr(dv), arr(dig), arr(dfg));
   }
 }
