@@ -43,6 +43,11 @@ export abstract class Module {
   protected addParameter(name: string, shape: Shape, bound: number): Parameter {
     const values = new Float64Array(sizeOf(shape));
     for (let i = 0; i < values.length; i++) values[i] = this.rng.uniform(-bound, bound);
+    return this.addParameterValues(name, shape, values);
+  }
+
+  /** A new parameter with the given initial values. */
+  protected addParameterValues(name: string, shape: Shape, values: ArrayLike<number>): Parameter {
     const p = new Parameter(this.backend.upload(this.dtype, values), shape);
     this.ownParams.set(name, p);
     return p;

@@ -1,0 +1,27 @@
+/**
+ * Carousel: the long short-term memory family of recurrent networks, in TypeScript.
+ * The public API: tensors and backends, autograd, ops, modules, losses.
+ */
+export type { Backend, Storage, UnaryOp, BinaryOp } from './backend/backend.js';
+export { registerBackend, setBackend, getBackend, listBackends } from './backend/registry.js';
+export { ReferenceBackend, CpuStorage } from './backend/reference/index.js';
+
+export type { DType, TypedArray } from './tensor/dtype.js';
+export { Tensor, Parameter } from './tensor/tensor.js';
+export { tensor, zeros, ones, full, parameter, type TensorOptions } from './tensor/create.js';
+export { Rng, defaultRng, manualSeed } from './tensor/random.js';
+
+export { backward, noGrad, isGradEnabled } from './autograd/tape.js';
+
+export * as ops from './ops/index.js';
+
+export { Module, type ModuleOptions, type TensorData } from './nn/module.js';
+export { LSTM, type LSTMConfig, type LSTMForwardOptions, type LSTMOutput } from './nn/lstm.js';
+export { GRU, type GRUConfig, type GRUForwardOptions, type GRUOutput } from './nn/gru.js';
+export { Linear, type LinearConfig } from './nn/linear.js';
+export { Embedding, type EmbeddingConfig } from './nn/embedding.js';
+export { Dropout } from './nn/dropout.js';
+
+export { mseLoss, type Reduction } from './loss/mse.js';
+export { crossEntropy, nllLoss } from './loss/crossEntropy.js';
+export { ctcLoss, type CtcOptions } from './loss/ctc.js';
