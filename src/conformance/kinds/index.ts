@@ -2,3 +2,4 @@
 import './highway.js';
 import './recurrent.js';
 import './ctc.js';
+import './convlstm.js';
