@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import { crossEntropy } from '../src/loss/crossEntropy.js';
+import { ctcLoss } from '../src/loss/ctc.js';
+import { mseLoss } from '../src/loss/mse.js';
+import { Dropout } from '../src/nn/dropout.js';
+import { Embedding } from '../src/nn/embedding.js';
+import { GRU } from '../src/nn/gru.js';
+import { Linear } from '../src/nn/linear.js';
+import { LSTM } from '../src/nn/lstm.js';
+import { logSoftmax } from '../src/ops/softmax.js';
+import { Rng } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { F64, gradcheck, randLeaf, ref64 } from './util/gradcheck.js';
+
+const rng = new Rng(3);
+const opts = () => ({ ...F64, rng: new Rng(11) });
+
+describe('finite-difference gradient checks of every module (f64, reference backend)', () => {
+  const lstmCases: [string, object, { lengths?: number[]; batchFirst?: boolean }][] = [
+    ['1 layer', {}, {}],
+    ['2 layers bidirectional', { numLayers: 2, bidirectional: true }, {}],
+    ['projection', { projSize: 2 }, {}],
+    ['projection bidirectional, 2 layers', { projSize: 2, numLayers: 2, bidirectional: true }, {}],
+    ['no bias', { bias: false }, {}],
+    ['variable lengths, unsorted, bidirectional', { bidirectional: true }, { lengths: [2, 4, 1] }],
+    ['batch first with lengths and projection', { batchFirst: true, projSize: 3 }, { lengths: [3, 4, 4], batchFirst: true }],
+  ];
+  for (const [name, cfg, o] of lstmCases) {
+    it(`LSTM: ${name}`, () => {
+      const m = new LSTM({ inputSize: 3, hiddenSize: 4, ...cfg }, opts());
+      const D = (cfg as { bidirectional?: boolean }).bidirectional ? 2 : 1;
+      const L = (cfg as { numLayers?: number }).numLayers ?? 1;
+      const Hout = (cfg as { projSize?: number }).projSize || 4;
+      const x = randLeaf(rng, o.batchFirst ? [3, 4, 3] : [4, 3, 3]);
+      const h0 = randLeaf(rng, [L * D, 3, Hout]), c0 = randLeaf(rng, [L * D, 3, 4]);
+      gradcheck(() => { const r = m.forward(x, { h0, c0, lengths: o.lengths }); return [r.y, r.hN, r.cN]; }, [x, h0, c0, ...m.parameters()]);
+    });
+  }
+  for (const [name, cfg, o] of [['1 layer', {}, {}], ['2 layers bidirectional', { numLayers: 2, bidirectional: true }, {}],
+    ['no bias, batch first, lengths', { bias: false, batchFirst: true }, { lengths: [1, 3, 2] }]] as [string, object, { lengths?: number[] }][]) {
+    it(`GRU: ${name}`, () => {
+      const m = new GRU({ inputSize: 3, hiddenSize: 4, ...cfg }, opts());
+      const D = (cfg as { bidirectional?: boolean }).bidirectional ? 2 : 1;
+      const L = (cfg as { numLayers?: number }).numLayers ?? 1;
+      const x = randLeaf(rng, [3, 3, 3]), h0 = randLeaf(rng, [L * D, 3, 4]);
+      gradcheck(() => { const r = m.forward(x, { h0, lengths: o.lengths }); return [r.y, r.hN]; }, [x, h0, ...m.parameters()]);
+    });
+  }
+  it('Linear and Embedding', () => {
+    const lin = new Linear({ inFeatures: 3, outFeatures: 2 }, opts());
+    const emb = new Embedding({ numEmbeddings: 5, embeddingDim: 3 }, opts());
+    const ids = new Tensor(ref64.upload('i32', [4, 0, 4, 2]), [2, 2]);
+    gradcheck(() => lin.forward(emb.forward(ids)), [...lin.parameters(), ...emb.parameters()]);
+  });
+  it('Dropout (fixed mask)', () => {
+    const x = randLeaf(rng, [4, 5]);
+    gradcheck(() => new Dropout(0.3, { ...F64, rng: new Rng(5) }).forward(x), [x]);
+  });
+  it('MSE and cross-entropy losses, all reductions', () => {
+    const p = randLeaf(rng, [3, 4]), t = randLeaf(rng, [3, 4], 1, false), logits = randLeaf(rng, [3, 5]);
+    gradcheck(() => [mseLoss(p, t), mseLoss(p, t, 'sum'), mseLoss(p, t, 'none'), crossEntropy(logits, [1, 4, 0]),
+      crossEntropy(logits, [1, -100, 2], 'sum'), crossEntropy(logits, [3, 3, 0], 'none')], [p, logits]);
+  });
+  it('CTC loss through log-softmax, all reductions, repeats and variable lengths', () => {
+    const x = randLeaf(rng, [6, 2, 4]);
+    const targets = [1, 1, 2, 3], il = [6, 5], tl = [3, 1];
+    gradcheck(() => {
+      const lp = logSoftmax(x);
+      return [ctcLoss(lp, targets, il, tl, { reduction: 'none' }), ctcLoss(lp, targets, il, tl, { reduction: 'sum' }), ctcLoss(lp, targets, il, tl)];
+    }, [x], { tol: 1e-5 });
+  });
+});
