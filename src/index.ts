@@ -25,3 +25,4 @@ export { Dropout } from './nn/dropout.js';
 export { mseLoss, type Reduction } from './loss/mse.js';
 export { crossEntropy, nllLoss } from './loss/crossEntropy.js';
 export { ctcLoss, type CtcOptions } from './loss/ctc.js';
+export { ctcGreedyDecode, ctcBeamSearch, type Decoded } from './loss/ctcDecode.js';
