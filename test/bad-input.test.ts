@@ -50,7 +50,7 @@ describe('bad input gets an error naming what was expected and what was given', 
     assert.throws(() => ctcLoss(lp, [1, 2], [4, 4], [1, 2]), /sum\(targetLengths\) = 3 labels, got 2/);
     assert.throws(() => ctcLoss(lp, [1, 2], [4, 4], [1, 1], { blank: 3 }), /blank must be a class index in \[0, 3\), got 3/);
     assert.throws(() => ctcLoss(lp, [1, 7], [4, 4], [1, 1]), /target label 7 at position 1 is outside \[0, 3\)/);
-    assert.throws(() => ctcLoss(zeros([4, 3]), [1], [4], [1]), /expected logProbs of shape \[T, N, C\], got \[4, 3\]/);
+    assert.throws(() => ctcLoss(zeros([4]), [1], [4], [1]), /expected logProbs of shape \[T, N, C\] \(or \[T, C\] unbatched\), got \[4\]/);
   });
   it('ops: shapes that do not broadcast or multiply, bad targets', () => {
     assert.throws(() => ops.add(zeros([2, 3]), zeros([4])), /shapes \[2, 3\] and \[4\] do not broadcast/);

@@ -1,4 +1,5 @@
 import { needsGrad, record } from '../autograd/tape.js';
+import { reshape } from '../ops/shape.js';
 import { checkFinite, checkOptions } from '../tensor/check.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -33,8 +34,13 @@ function ints(what: string, v: IntList): Int32Array {
 export function ctcLoss(logProbs: Tensor, targets: IntList, inputLengths: IntList, targetLengths: IntList,
   opts: CtcOptions = {}): Tensor {
   checkOptions('ctcLoss', opts, ['blank', 'reduction', 'zeroInfinity']);
+  if (logProbs.rank === 2) {
+    // Unbatched, as PyTorch allows: [T, C] with one target sequence; 'none' gives a scalar.
+    const loss = ctcLoss(reshape(logProbs, [logProbs.shape[0], 1, logProbs.shape[1]]), targets, inputLengths, targetLengths, opts);
+    return loss.rank === 1 ? reshape(loss, []) : loss;
+  }
   const blank = opts.blank ?? 0, reduction = opts.reduction ?? 'mean', zeroInf = opts.zeroInfinity ?? false;
-  if (logProbs.rank !== 3) throw new Error(`ctcLoss: expected logProbs of shape [T, N, C], got ${fmt(logProbs.shape)}`);
+  if (logProbs.rank !== 3) throw new Error(`ctcLoss: expected logProbs of shape [T, N, C] (or [T, C] unbatched), got ${fmt(logProbs.shape)}`);
   if (logProbs.dtype === 'i32') throw new Error('ctcLoss: expected floating-point logProbs, got i32');
   const [T, N, C] = logProbs.shape;
   if (!Number.isInteger(blank) || blank < 0 || blank >= C) throw new Error(`ctcLoss: blank must be a class index in [0, ${C}), got ${blank}`);
