@@ -1,5 +1,6 @@
 import { dropout } from '../ops/dropout.js';
 import { lstmLayer, type LstmWeights } from '../ops/lstm.js';
+import { gateOrder, peepholeNames, resolveLstmCell, type LstmCellSpec, type LstmVariant } from '../ops/lstm-cell.js';
 import { concat, permute, slice } from '../ops/shape.js';
 import { checkOptions } from '../tensor/check.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -9,6 +10,17 @@ import { BatchOrder, RecurrentBase, type RecurrentConfig } from './rnn.js';
 export interface LSTMConfig extends RecurrentConfig {
   /** LSTMP: project h to this size (0: no projection). */
   projSize?: number;
+  /**
+   * Peephole connections (Gers et al. 2002): weight_ci/cf/co{suffix} [H]; i and f see c_{t-1},
+   * o sees c_t. Alone it is Greff's vanilla V; with a variant it must agree with the variant.
+   */
+  peepholes?: boolean;
+  /**
+   * One of Greff et al.'s variants (V, NIG, NFG, NOG, NIAF, NOAF, NP, CIFG, FGR) or LSTM1997, as
+   * options of the same fused cell (src/ops/lstm-cell.ts). Weights stack only the gates that
+   * exist, in order (i, f, g, o); FGR adds weight_gr{suffix} [3H, 3H]. Not with projSize.
+   */
+  variant?: LstmVariant;
 }
 
 export interface LSTMForwardOptions {
@@ -31,14 +43,18 @@ export interface LSTMOutput {
  */
 export class LSTM extends RecurrentBase {
   readonly projSize: number;
+  /** The cell (undefined: standard nn.LSTM); see ops/lstm-cell.ts. */
+  readonly cell: LstmCellSpec | undefined;
   private readonly weights: LstmWeights[][] = []; // [layer][direction]
 
   constructor(config: LSTMConfig, opts?: ModuleOptions) {
-    super('LSTM', config, ['projSize'], opts);
+    super('LSTM', config, ['projSize', 'peepholes', 'variant'], opts);
     const P = config.projSize ?? 0;
     if (!Number.isInteger(P) || P < 0) throw new Error(`LSTM.projSize: expected a non-negative integer, got ${JSON.stringify(config.projSize)}`);
     if (P >= this.hiddenSize && P > 0) throw new Error(`LSTM.projSize: expected projSize < hiddenSize (${this.hiddenSize}), got ${P}`);
     this.projSize = P;
+    const cell = this.cell = resolveLstmCell('LSTM', config.variant, config.peepholes, P);
+    const NG = gateOrder(cell).length, peeps = peepholeNames(cell); // gate blocks; peephole vectors
     const H = this.hiddenSize, Hout = P || H, D = this.numDirections;
     const bound = 1 / Math.sqrt(H);
     for (let l = 0; l < this.numLayers; l++) {
@@ -47,11 +63,15 @@ export class LSTM extends RecurrentBase {
       for (let d = 0; d < D; d++) {
         const s = this.suffix(l, d);
         dirs.push({
-          wIh: this.addParameter(`weight_ih${s}`, [4 * H, I], bound),
-          wHh: this.addParameter(`weight_hh${s}`, [4 * H, Hout], bound),
-          bIh: this.bias ? this.addParameter(`bias_ih${s}`, [4 * H], bound) : null,
-          bHh: this.bias ? this.addParameter(`bias_hh${s}`, [4 * H], bound) : null,
+          wIh: this.addParameter(`weight_ih${s}`, [NG * H, I], bound),
+          wHh: this.addParameter(`weight_hh${s}`, [NG * H, Hout], bound),
+          bIh: this.bias ? this.addParameter(`bias_ih${s}`, [NG * H], bound) : null,
+          bHh: this.bias ? this.addParameter(`bias_hh${s}`, [NG * H], bound) : null,
           wHr: P ? this.addParameter(`weight_hr${s}`, [P, H], bound) : null,
+          wci: peeps.includes('ci') ? this.addParameter(`weight_ci${s}`, [H], bound) : null,
+          wcf: peeps.includes('cf') ? this.addParameter(`weight_cf${s}`, [H], bound) : null,
+          wco: peeps.includes('co') ? this.addParameter(`weight_co${s}`, [H], bound) : null,
+          wGr: cell?.gateRecurrence ? this.addParameter(`weight_gr${s}`, [3 * H, 3 * H], bound) : null,
         });
       }
       this.weights.push(dirs);
@@ -74,7 +94,7 @@ export class LSTM extends RecurrentBase {
     const hs: Tensor[] = [], cs: Tensor[] = [];
     for (let l = 0; l < this.numLayers; l++) {
       if (l > 0) x = dropout(x, this.dropoutP, this.rng, this.training);
-      const r = lstmLayer(x, slice(h0, 0, l * D, (l + 1) * D), slice(c0, 0, l * D, (l + 1) * D), this.weights[l], lengths);
+      const r = lstmLayer(x, slice(h0, 0, l * D, (l + 1) * D), slice(c0, 0, l * D, (l + 1) * D), this.weights[l], lengths, this.cell);
       x = r.y; hs.push(r.hN); cs.push(r.cN);
     }
     let y = order.toOriginal(x);

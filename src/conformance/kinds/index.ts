@@ -3,3 +3,5 @@ import './highway.js';
 import './recurrent.js';
 import './ctc.js';
 import './convlstm.js';
+import './peephole-lstm.js';
+import './lstm-variant.js';
