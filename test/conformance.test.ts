@@ -25,6 +25,11 @@ describe('conformance against the PyTorch fixtures', () => {
     // In f64 the agreement is far tighter than the tolerance.
     for (const r of s.results) assert.ok(r.worst < 1e-3, `${r.name}: ${r.worst}`);
   });
+  it('extra PyTorch fixtures with other shapes and option combinations pass (test/fixtures/core-extra)', () => {
+    const s = runConformance([join(root, 'test', 'fixtures', 'core-extra')], new ReferenceBackend(), 'f32');
+    assert.deepEqual(s.results.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
+    assert.equal(s.passed, 8);
+  });
   it('the CLI prints one line per case and the exact summary line', () => {
     const out = execFileSync(process.execPath, [cli, 'conformance', join(fixtures, 'core')], { encoding: 'utf8' });
     const lines = out.trim().split('\n');
