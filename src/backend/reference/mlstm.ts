@@ -42,7 +42,8 @@ export function mlstmRecurrentForwardRef(T: number, B: number, NH: number, DH: n
         if (t === 0) { mm = it; ip = 1; fp = 0; }
         else {
           const a = logForget(expForget, fg[g]) + m[g - stM];
-          mm = a > it ? a : it;
+          m[g] = a > it ? a : it;
+          mm = m[g]; // as stored (rounded in f32): the backward recomputes i', f' from it
           ip = Math.exp(it - mm); fp = Math.exp(a - mm);
         }
         m[g] = mm;
@@ -200,7 +201,7 @@ class ChunkScratch {
  */
 function chunkForward(sc: ChunkScratch, L: number, Lc: number, t0: number, B: number, NH: number, DH: number,
   b: number, hd: number, expForget: boolean, q: TypedArray, k: TypedArray, v: TypedArray, ig: TypedArray, fg: TypedArray,
-  hasPrev: boolean, Cprev: TypedArray, cpOff: number, nprev: TypedArray, npOff: number, mp: number): void {
+  hasPrev: boolean, Cprev: TypedArray, cpOff: number, nprev: TypedArray, npOff: number, mp: number, m32: boolean): void {
   const H = NH * DH;
   const { bc, M, e, arg, D, A, r, den, u, w, h } = sc;
   let cum = 0;
@@ -214,6 +215,9 @@ function chunkForward(sc: ChunkScratch, L: number, Lc: number, t0: number, B: nu
       D[tt * L + s] = ld;
       if (ld > best || bi === -1 && !hasPrev && s === 0) { best = ld; bi = s; }
     }
+    // Rounded to the storage precision: the end-of-chunk state is stored with M_L (m), and C, n
+    // must be scaled by exactly that m (any m gives the same h).
+    if (m32) best = Math.fround(best);
     M[tt] = best; arg[tt] = bi;
     const et = hasPrev ? Math.exp(bc[tt] + mp - best) : 0;
     e[tt] = et;
@@ -269,7 +273,7 @@ export function mlstmChunkwiseForwardRef(T: number, B: number, NH: number, DH: n
         const slot = (c * B + b) * NH + hd, prev = slot - B * NH;
         const hasPrev = c > 0;
         chunkForward(sc, L, Lc, t0, B, NH, DH, b, hd, expForget, q, k, v, ig, fg,
-          hasPrev, C, prev * DD, n, prev * DH, hasPrev ? m[prev] : 0);
+          hasPrev, C, prev * DD, n, prev * DH, hasPrev ? m[prev] : 0, m instanceof Float32Array);
         for (let tt = 0; tt < Lc; tt++) {
           const uo = ((t0 + tt) * B + b) * H + hd * DH;
           for (let a = 0; a < DH; a++) h[uo + a] = sc.h[tt * DH + a];
@@ -317,7 +321,8 @@ export function mlstmChunkwiseBackwardRef(T: number, B: number, NH: number, DH: 
         const slot = (c * B + b) * NH + hd, prev = slot - B * NH;
         const hasPrev = c > 0;
         const cpOff = prev * DD, npOff = prev * DH, mp = hasPrev ? m[prev] : 0;
-        chunkForward(sc, L, Lc, t0, B, NH, DH, b, hd, expForget, q, k, v, ig, fg, hasPrev, C, cpOff, n, npOff, mp);
+        chunkForward(sc, L, Lc, t0, B, NH, DH, b, hd, expForget, q, k, v, ig, fg, hasPrev, C, cpOff, n, npOff, mp,
+          m instanceof Float32Array);
         dD.fill(0); dM.fill(0); de.fill(0); dbc.fill(0); dCp.fill(0); dnp.fill(0);
         let dmp = 0;
         // The chunk's end state: C_new = e_L C_prev + sum_s D[L,s] v_s k_s^T, n_new likewise, m_new = M_L.

@@ -27,7 +27,10 @@ export function slstmCellForwardRef(rows: number, H: number, expForget: boolean,
       else {
         const lf = expForget ? ft : -softplus(-ft);
         const a = lf + m[sp + j];
-        mm = a > it ? a : it;
+        // Use m as stored (f32 rounds it): the backward recomputes i', f' from the stored m, and
+        // any m gives the same h; only consistency between c, n and m matters.
+        m[sc + j] = a > it ? a : it;
+        mm = m[sc + j];
         const ip = Math.exp(it - mm), fp = Math.exp(a - mm);
         cc = fp * c[sp + j] + ip * z;
         nn = fp * n[sp + j] + ip;

@@ -2,6 +2,8 @@
 import './highway.js';
 import './recurrent.js';
 import './ctc.js';
+import './slstm.js';
+import './mlstm.js';
 import './convlstm.js';
 import './peephole-lstm.js';
 import './lstm-variant.js';

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { backward } from '../src/autograd/tape.js';
+import { MLSTM } from '../src/nn/mlstm.js';
+import { SLSTM } from '../src/nn/slstm.js';
+import { mul, add } from '../src/ops/elementwise.js';
+import { mlstm, type MlstmForm } from '../src/ops/mlstm.js';
+import { sum } from '../src/ops/reduce.js';
+import { slstm } from '../src/ops/slstm.js';
+import type { DType } from '../src/tensor/dtype.js';
+import { Rng } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { F64, gradcheck, randLeaf, ref64 } from './util/gradcheck.js';
+
+const ref = ref64;
+
+/** Values as a leaf of the given dtype (requires grad). */
+function leafOf(values: ArrayLike<number>, shape: number[], dtype: DType): Tensor {
+  const t = new Tensor(ref.upload(dtype, values), shape);
+  t.requiresGrad = true;
+  return t;
+}
+
+/**
+ * Random normal values (offset + scale * N(0, 1)), rounded to float32 so that f32 and f64 runs
+ * compute the same function of the same inputs (at 1e4 an f32 ulp is 1e-3).
+ */
+function draw(rng: Rng, n: number, scale = 1, offset = 0): Float64Array {
+  return Float64Array.from({ length: n }, () => Math.fround(offset + scale * rng.normal()));
+}
+
+/** Max over elements of |a - b| / (atol + rtol |b|). */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>, atol = 1e-4, rtol = 1e-3): number {
+  assert.equal(a.length, b.length);
+  let w = 0;
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(Number.isFinite(a[i]), `element ${i} is not finite: ${a[i]}`);
+    w = Math.max(w, Math.abs(a[i] - b[i]) / (atol + rtol * Math.abs(b[i])));
+  }
+  return w;
+}
+
+describe('sLSTM op: finite-difference gradients (f64, reference backend)', () => {
+  const cases: [string, number, number, 'exp' | 'sigmoid', number][] = [
+    ['1 head, exp forget', 4, 1, 'exp', 0],
+    ['2 heads, sigmoid forget', 4, 2, 'sigmoid', 0],
+    ['3 heads of size 2, exp forget, large gate biases (stabilizer active)', 6, 3, 'exp', 30],
+    ['heads of size 1, sigmoid forget, large input-gate biases', 4, 4, 'sigmoid', 50],
+  ];
+  for (const [name, H, NH, fg, big] of cases) {
+    it(name, () => {
+      const rng = new Rng(H * 10 + NH);
+      const m = new SLSTM({ inputSize: 3, hiddenSize: H, numHeads: NH, forgetGate: fg }, { ...F64, rng: new Rng(5) });
+      if (big) {
+        // input-gate bias in [big, 2 big], forget bias in [big/2, big]: m_t grows to hundreds.
+        const b = m.bias.dataSync();
+        for (let j = 0; j < H; j++) { b[j] = big * (1 + rng.next()); b[H + j] = big * (0.5 + 0.5 * rng.next()); }
+        m.loadStateDict({ bias: { shape: [4 * H], data: b } }, false);
+      }
+      const x = randLeaf(rng, [5, 2, 3]);
+      gradcheck(() => { const r = m.forward(x); return [r.y, r.hN, r.cN, r.nN, r.mN]; }, [x, ...m.parameters()], { tol: 1e-5 });
+    });
+  }
+  it('T = 1 (only the special first step)', () => {
+    const rng = new Rng(1);
+    const m = new SLSTM({ inputSize: 2, hiddenSize: 4, numHeads: 2, forgetGate: 'sigmoid' }, { ...F64, rng: new Rng(5) });
+    const x = randLeaf(rng, [1, 3, 2]);
+    gradcheck(() => { const r = m.forward(x); return [r.y, r.cN, r.nN, r.mN]; }, [x, ...m.parameters()]);
+  });
+});
+
+describe('sLSTM op: float32 never overflows', () => {
+  it('gate pre-activations ~1e4: f32 outputs finite and equal to f64', () => {
+    const rng = new Rng(9);
+    const T = 6, B = 2, I = 3, H = 4, NH = 2, DH = 2;
+    const wih = draw(rng, 4 * H * I, 0.5), whh = draw(rng, 4 * NH * DH * DH, 0.5), x = draw(rng, T * B * I);
+    const bias = new Float64Array(4 * H);
+    for (let j = 0; j < H; j++) { bias[j] = Math.fround(1e4 * (1 + rng.next())); bias[H + j] = Math.fround(5e3 * (1 + rng.next())); bias[2 * H + j] = Math.fround(rng.normal()); bias[3 * H + j] = Math.fround(rng.normal()); }
+    const run = (dtype: DType) => {
+      const r = slstm(leafOf(x, [T, B, I], dtype), leafOf(wih, [4 * H, I], dtype), leafOf(whh, [4, NH, DH, DH], dtype), leafOf(bias, [4 * H], dtype),
+        { numHeads: NH, forgetGate: 'exp' });
+      return [r.y, r.cN, r.nN, r.mN].map((t) => t.dataSync());
+    };
+    const [y32, c32, n32, m32] = run('f32'), [y64, c64, n64, m64] = run('f64');
+    assert.ok(relErr(y32, y64) <= 1, 'y');
+    // At ~1e4 an f32 pre-activation only has ~1e-3 absolute resolution (the small x W^T terms on
+    // top of a 1e4 bias are rounded), and the stabilized states scale with exp(sum of such errors).
+    // What is well defined: m_n relative to its size, c_n / n_n (= h_T / σ(õ_T), independent of
+    // the stabilizer), and n_n >= 1 (the largest contribution has weight exactly 1).
+    assert.ok(relErr(m32, m64, 0, 1e-6) <= 1, 'm_n');
+    const ratio = (c: ArrayLike<number>, n: ArrayLike<number>) => Array.from(c, (v, i) => v / n[i]);
+    assert.ok(relErr(ratio(c32, n32), ratio(c64, n64)) <= 1, 'c_n / n_n');
+    assert.ok(Array.from(n32).every((v) => Number.isFinite(v) && v >= 1 - 1e-2), 'n_n >= 1');
+    const b = [y64, c64, n64, m64];
+    assert.ok(b[3].every((v) => v > 1e4), 'the stabilizer really was exercised');
+  });
+});
+
+/**
+ * Random mLSTM inputs q, k, v [T, B, H], ig, fg [T, B, NH] as (f32-representable) values;
+ * ĩ_t = igAt(t) + igScale N(0, 1), f̃ = fgOff + fgScale N(0, 1).
+ */
+function mlstmInputs(rng: Rng, T: number, B: number, H: number, NH: number, igAt: (t: number) => number, fgOff: number,
+  igScale = 1, fgScale = 1) {
+  const ig = new Float64Array(T * B * NH);
+  for (let i = 0; i < ig.length; i++) ig[i] = Math.fround(igAt(Math.floor(i / (B * NH))) + igScale * rng.normal());
+  return {
+    q: draw(rng, T * B * H), k: draw(rng, T * B * H, 0.5), v: draw(rng, T * B * H),
+    ig, fg: draw(rng, T * B * NH, fgScale, fgOff),
+  };
+}
+
+function runMlstm(vals: ReturnType<typeof mlstmInputs>, T: number, B: number, H: number, NH: number, dtype: DType,
+  form: MlstmForm, forgetGate: 'exp' | 'sigmoid', chunkSize?: number) {
+  const q = leafOf(vals.q, [T, B, H], dtype), k = leafOf(vals.k, [T, B, H], dtype), v = leafOf(vals.v, [T, B, H], dtype);
+  const ig = leafOf(vals.ig, [T, B, NH], dtype), fg = leafOf(vals.fg, [T, B, NH], dtype);
+  const r = mlstm(q, k, v, ig, fg, { numHeads: NH, forgetGate, form, chunkSize });
+  return { leaves: [q, k, v, ig, fg], outs: [r.h, r.CN, r.nN, r.mN] };
+}
+
+describe('mLSTM op: finite-difference gradients of each form (f64, reference backend)', () => {
+  const forms: [MlstmForm, number | undefined][] = [['recurrent', undefined], ['parallel', undefined], ['chunkwise', 2], ['chunkwise', 3]];
+  for (const [form, cs] of forms) {
+    for (const fgk of ['sigmoid', 'exp'] as const) {
+      it(`${form}${cs ? ` (chunk ${cs})` : ''}, ${fgk} forget gate, 2 heads, T = 7`, () => {
+        const rng = new Rng(cs ?? 1);
+        const T = 7, B = 2, H = 6, NH = 2;
+        const vals = mlstmInputs(rng, T, B, H, NH, () => 0, fgk === 'exp' ? -0.5 : 2);
+        const { leaves } = runMlstm(vals, T, B, H, NH, 'f64', form, fgk, cs);
+        gradcheck(() => {
+          const r = mlstm(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4], { numHeads: NH, forgetGate: fgk, form, chunkSize: cs });
+          return [r.h, r.CN, r.nN, r.mN];
+        }, leaves, { tol: 1e-5 });
+      });
+    }
+  }
+  it('the MLSTM module (projections, k scaling, output gate) in the chunkwise form', () => {
+    const rng = new Rng(4);
+    const m = new MLSTM({ inputSize: 3, hiddenSize: 4, numHeads: 2, forgetGate: 'sigmoid', form: 'chunkwise', chunkSize: 2 }, { ...F64, rng: new Rng(2) });
+    const x = randLeaf(rng, [5, 2, 3]);
+    gradcheck(() => { const r = m.forward(x); return [r.y, r.CN, r.nN, r.mN]; }, [x, ...m.parameters()], { tol: 1e-5 });
+  });
+});
+
+describe('mLSTM: recurrent == parallel == chunkwise', () => {
+  // Gates chosen so that several sources mix in each h_t (a single dominant source makes
+  // h = v (q·k)/|q·k|, whose conditioning is that of 1/|q·k|, not the stabilizer's).
+  const cases: [string, (t: number) => number, number, number, number, number, 'exp' | 'sigmoid', number][] = [
+    // name, ĩ offset at t, ĩ scale, f̃ offset, f̃ scale, T, forget gate, heads
+    ['moderate gates, sigmoid forget', () => 0, 1, 2, 1, 11, 'sigmoid', 2],
+    ['large input gates (60..100), sigmoid forget', () => 80, 3, 3, 1, 13, 'sigmoid', 2],
+    ['exp forget gate ~200 (m grows to thousands; exp overflows f64 unstabilized)', (t) => 200 * t, 1, 200, 0.3, 12, 'exp', 3],
+    ['pre-activations ~1e4', () => 1e4, 2, 2, 1, 9, 'sigmoid', 1],
+    ['very negative input gates', () => -60, 2, -0.2, 0.5, 10, 'exp', 2],
+  ];
+  for (const [name, igAt, igScale, fgOff, fgScale, T, fgk, NH] of cases) {
+    it(`${name}: outputs and gradients agree to float32 rounding, and f32 == f64`, () => {
+      const rng = new Rng(T + NH);
+      const B = 2, H = 3 * NH;
+      const vals = mlstmInputs(rng, T, B, H, NH, igAt, fgOff, igScale, fgScale);
+      const lossW = [T * B * H, B * NH * 9, B * NH * 3, B * NH].map((n) => draw(rng, n));
+      // At m ~ 1e4 an f32 m_n has ~1e-3 absolute resolution and the stabilized C_n, n_n are scaled
+      // by exp(-m_n): their values (and gradients through them) are only defined to ~5e-4
+      // relative. There the loss weights y and m_n only, and the states are compared rescaled.
+      const bigM = igAt(0) > 1e3;
+      if (bigM) { lossW[1].fill(0); lossW[2].fill(0); }
+      const run = (dtype: DType, form: MlstmForm, cs?: number) => {
+        const { leaves, outs } = runMlstm(vals, T, B, H, NH, dtype, form, fgk, cs);
+        let L: Tensor | null = null;
+        outs.forEach((o, i) => { const t = sum(mul(o, new Tensor(ref.upload(dtype, lossW[i]), o.shape))); L = L ? add(L, t) : t; });
+        backward(L!);
+        return [...outs.map((o) => o.dataSync()), ...leaves.map((l) => l.grad!.dataSync())];
+      };
+      const want = run('f64', 'recurrent');
+      const variants: [DType, MlstmForm, number?][] = [['f64', 'parallel'], ['f64', 'chunkwise', 4], ['f32', 'recurrent'], ['f32', 'parallel'], ['f32', 'chunkwise', 3]];
+      for (const [dt, form, cs] of variants) {
+        const got = run(dt, form, cs);
+        if (bigM && dt === 'f32') for (const i of [1, 2]) {
+          const per = i === 1 ? 9 : 3;
+          got[i] = Float64Array.from(got[i], (v, j) => v * Math.exp(got[3][Math.floor(j / per)] - want[3][Math.floor(j / per)]));
+        }
+        got.forEach((g, i) => {
+          // m is compared relative to its magnitude (it can reach 1e4: f32 keeps 7 digits of it).
+          const [atol, rtol] = dt === 'f64' ? [1e-9, 1e-9] : (i === 3 ? [1e-4, 1e-6] : [1e-4, 1e-3]);
+          const e = relErr(g, want[i], atol, rtol);
+          assert.ok(e <= 1, `${dt} ${form}${cs ? cs : ''}: tensor ${i} differs (${e} of tolerance)`);
+        });
+      }
+    });
+  }
+});
+
+describe('bad configuration is rejected with a clear message', () => {
+  it('SLSTM / MLSTM: hiddenSize not divisible by numHeads, unknown forget gate, bad form', () => {
+    assert.throws(() => new SLSTM({ inputSize: 2, hiddenSize: 5, numHeads: 2 }), /hiddenSize 5 must be divisible by numHeads 2/);
+    assert.throws(() => new SLSTM({ inputSize: 2, hiddenSize: 4, forgetGate: 'tanh' as 'exp' }), /forgetGate must be 'exp' or 'sigmoid', got "tanh"/);
+    assert.throws(() => new MLSTM({ inputSize: 2, hiddenSize: 6, numHeads: 4 }), /divisible by numHeads 4/);
+    assert.throws(() => new MLSTM({ inputSize: 2, hiddenSize: 4, form: 'fast' as 'parallel' }), /form must be 'recurrent', 'parallel' or 'chunkwise', got "fast"/);
+    assert.throws(() => new MLSTM({ inputSize: 2, hiddenSize: 4, form: 'chunkwise', chunkSize: 0 }), /chunkSize must be a positive integer, got 0/);
+    const m = new SLSTM({ inputSize: 2, hiddenSize: 4 });
+    assert.throws(() => m.forward(new Tensor(ref.alloc('f32', 6), [3, 2])), /expected input of shape \[T, B, 2\], got \[3, 2\]/);
+  });
+});
