@@ -1,5 +1,6 @@
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference/index.js';
+import { WasmBackend } from './wasm/index.js';
 
 /**
  * Backends by name. A backend registers a factory; it is built on first use, so an unavailable
@@ -39,3 +40,5 @@ export function getBackend(): Backend {
 }
 
 registerBackend('reference', () => new ReferenceBackend());
+// WebAssembly SIMD128 kernels over worker threads; threads from CAROUSEL_THREADS or the core count.
+registerBackend('wasm', async () => { const b = new WasmBackend(); await b.ready(); return b; });

@@ -1,0 +1,439 @@
+import { availableParallelism } from 'node:os';
+import type { DType } from '../../tensor/dtype.js';
+import type { BinaryOp, LstmCellOptions, Storage, UnaryOp } from '../backend.js';
+import { isStandardLstmCell } from '../lstm-cell.js';
+import { CpuStorage, ReferenceBackend } from '../reference/index.js';
+import { type Block, WasmHeap } from './heap.js';
+import { instantiate, kernelModule, type KernelExports, newSharedMemory, wasmSimdSupported } from './module.js';
+import { CTRL_BYTES, Job, runJob, WorkerPool } from './pool.js';
+
+export { wasmSimdSupported } from './module.js';
+
+/**
+ * A storage of the wasm backend: a typed-array view into the shared linear memory at byte
+ * offset `ptr`. It is a CpuStorage, so every reference kernel the wasm backend does not
+ * override runs on it unchanged.
+ */
+export class WasmStorage extends CpuStorage {
+  block: Block | null = null;
+  constructor(backend: WasmBackend, dtype: DType, array: Float32Array | Int32Array, readonly ptr: number) {
+    super(backend, dtype, array);
+  }
+}
+
+export interface WasmBackendOptions {
+  /** Threads for large kernels, the calling thread included (default: CAROUSEL_THREADS, else the core count). */
+  threads?: number;
+}
+
+const UNARY: Record<UnaryOp, number> = {
+  neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, square: 5, sigmoid: 6, tanh: 7, relu: 8, softplus: 9, logsigmoid: 10,
+};
+const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
+
+/** GEMMs below this many multiply-adds run on the calling thread: a worker round trip costs more. */
+export const PARALLEL_MIN_MACS = 1 << 19;
+/** CTC batches below this many (time x label-position) cells run on the calling thread. */
+const CTC_PARALLEL_MIN_CELLS = 20000;
+
+function defaultThreads(): number {
+  const env = typeof process !== 'undefined' ? process.env.CAROUSEL_THREADS : undefined;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`CAROUSEL_THREADS: expected a positive integer, got '${env}'`);
+    return n;
+  }
+  return Math.max(1, availableParallelism());
+}
+
+/**
+ * The fast CPU backend: WebAssembly SIMD128 kernels (src/backend/wasm/kernels/*.c) on a shared
+ * linear memory, large GEMMs and CTC batches split over worker threads. Everything it does not
+ * override is the reference kernel running on the same memory. f32 only (plus i32 indices);
+ * f64 tensors, if asked for, live in ordinary JS memory and run on the reference kernels.
+ * Small calls (batch-1 streaming steps) run on the calling thread without allocating.
+ */
+export class WasmBackend extends ReferenceBackend {
+  override readonly name: string = 'wasm';
+  override readonly dtypes: readonly DType[] = ['f32'];
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: KernelExports;
+  readonly heap: WasmHeap;
+  private readonly pool: WorkerPool;
+  private threadCount: number;
+  private readonly gemmWorkBytes: number;
+  private readonly gemmWork: number[] = [];      // per thread (0 = calling thread)
+  private readonly ctcWork: number[] = [];       // per thread
+  private readonly ctcWorkBytes: number[] = [];
+
+  constructor(opts: WasmBackendOptions = {}) {
+    super();
+    const module = kernelModule();
+    this.memory = newSharedMemory();
+    this.kernels = instantiate(module, this.memory);
+    const k = this.kernels;
+    this.heap = new WasmHeap(this.memory, k.__heap_base.value as number, (ptr, bytes) => k.fill(ptr, bytes >> 2, 0));
+    this.gemmWorkBytes = k.gemm_work_floats() * 4;
+    this.pool = new WorkerPool(module, this.memory, this.heap.alloc(CTRL_BYTES));
+    this.gemmWork.push(this.heap.alloc(this.gemmWorkBytes));
+    this.threadCount = 1;
+    this.setThreads(opts.threads ?? defaultThreads());
+  }
+
+  /** Threads used by large kernels, the calling thread included. Workers start in the background. */
+  get threads(): number { return this.threadCount; }
+  setThreads(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`wasm threads: expected a positive integer, got ${n}`);
+    this.threadCount = n;
+    this.pool.ensure(n - 1);
+  }
+  /** Resolves when the workers for the current thread count have started. */
+  async ready(): Promise<void> { await this.pool.whenReady(this.threadCount - 1); }
+  /** Threads a parallel call can use right now. */
+  private usable(): number { return Math.min(this.threadCount, 1 + this.pool.ready); }
+
+  // ---- memory ----
+  override alloc(dtype: DType, length: number): Storage {
+    if (dtype === 'f64') return super.alloc(dtype, length);
+    if (!Number.isInteger(length) || length < 0) throw new Error(`alloc: expected a non-negative integer length, got ${length}`);
+    const bytes = Math.max(4, length * 4);
+    const ptr = this.heap.alloc(bytes);
+    const buf = this.memory.buffer; // current buffer: views on it cover memory grown so far
+    const array = dtype === 'f32' ? new Float32Array(buf, ptr, length) : new Int32Array(buf, ptr, length);
+    const s = new WasmStorage(this, dtype, array, ptr);
+    s.block = this.heap.own(s, ptr, bytes);
+    return s;
+  }
+  override dispose(s: Storage): void {
+    if (s instanceof WasmStorage && s.block && s.backend === this) { this.heap.release(s.block); s.block = null; }
+  }
+
+  /** A scratch block per thread that only grows. */
+  private scratch(list: number[], sizes: number[], t: number, bytes: number): number {
+    if ((sizes[t] ?? 0) < bytes) {
+      if (sizes[t]) this.heap.free(list[t], sizes[t]);
+      sizes[t] = WasmHeap.sizeClass(bytes);
+      list[t] = this.heap.alloc(sizes[t]);
+    }
+    return list[t];
+  }
+  private gemmScratch(t: number): number {
+    while (this.gemmWork.length <= t) this.gemmWork.push(this.heap.alloc(this.gemmWorkBytes));
+    return this.gemmWork[t];
+  }
+
+  // ---- kernels ----
+  override fill(s: Storage, offset: number, length: number, value: number): void {
+    const w = f32(s, this);
+    if (!w || length <= 0) return super.fill(s, offset, length, value);
+    inBounds('fill', w, offset, length);
+    this.kernels.fill(w.ptr + 4 * offset, length, value);
+  }
+
+  override copyStrided(shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
+    dst: Storage, dOff: number, dStr: readonly number[], accumulate: boolean): void {
+    const s = any32(src, this), d = any32(dst, this);
+    const v = s && d && s !== d && s.dtype === d.dtype && !(accumulate && s.dtype === 'i32')
+      ? collapse2(shape, sStr, dStr) : null;
+    if (!v || !s || !d) return super.copyStrided(shape, src, sOff, sStr, dst, dOff, dStr, accumulate);
+    if (v.rows === 0) return;
+    if (v.neg || sOff + v.spanA > s.array.length || dOff + v.spanB > d.array.length || sOff < 0 || dOff < 0) {
+      return super.copyStrided(shape, src, sOff, sStr, dst, dOff, dStr, accumulate);
+    }
+    this.kernels.copy2d(v.rows, v.cols, s.ptr + 4 * sOff, v.ars, v.acs, d.ptr + 4 * dOff, v.brs, v.bcs, accumulate ? 1 : 0);
+  }
+
+  override unary(op: UnaryOp, x: Storage, out: Storage, n: number): void {
+    const a = f32(x, this), o = f32(out, this);
+    if (!a || !o || !(op in UNARY)) return super.unary(op, x, out, n);
+    if (n <= 0) return;
+    inBounds('unary', a, 0, n); inBounds('unary', o, 0, n);
+    this.kernels.unary(UNARY[op], a.ptr, o.ptr, n);
+  }
+
+  override unaryBackward(op: UnaryOp, x: Storage, y: Storage, dy: Storage, dx: Storage, n: number, accumulate: boolean): void {
+    const a = f32(x, this), b = f32(y, this), g = f32(dy, this), d = f32(dx, this);
+    if (!a || !b || !g || !d || !(op in UNARY)) return super.unaryBackward(op, x, y, dy, dx, n, accumulate);
+    if (n <= 0) return;
+    for (const s of [a, b, g, d]) inBounds('unaryBackward', s, 0, n);
+    this.kernels.unary_backward(UNARY[op], a.ptr, b.ptr, g.ptr, d.ptr, n, accumulate ? 1 : 0);
+  }
+
+  override binary(op: BinaryOp, shape: readonly number[], a: Storage, aStr: readonly number[],
+    b: Storage, bStr: readonly number[], out: Storage): void {
+    const sa = f32(a, this), sb = f32(b, this), so = f32(out, this);
+    const v = sa && sb && so && (op in BINARY) ? collapse2(shape, aStr, bStr) : null;
+    if (!v || !sa || !sb || !so || v.neg || (v.acs !== 0 && v.acs !== 1) || (v.bcs !== 0 && v.bcs !== 1)) {
+      return super.binary(op, shape, a, aStr, b, bStr, out);
+    }
+    if (v.rows === 0) return;
+    if (v.spanA > sa.array.length || v.spanB > sb.array.length || v.rows * v.cols > so.array.length) {
+      return super.binary(op, shape, a, aStr, b, bStr, out);
+    }
+    this.kernels.binary2d(BINARY[op], v.rows, v.cols, sa.ptr, v.ars, v.acs, sb.ptr, v.brs, v.bcs, so.ptr);
+  }
+
+  override affine(x: Storage, out: Storage, n: number, alpha: number, beta: number, accumulate: boolean): void {
+    const a = f32(x, this), o = f32(out, this);
+    if (!a || !o) return super.affine(x, out, n, alpha, beta, accumulate);
+    if (n <= 0) return;
+    inBounds('affine', a, 0, n); inBounds('affine', o, 0, n);
+    this.kernels.affine(a.ptr, o.ptr, n, alpha, beta, accumulate ? 1 : 0);
+  }
+
+  override gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Storage, aOff: number, lda: number, b: Storage, bOff: number, ldb: number,
+    beta: number, c: Storage, cOff: number, ldc: number): void {
+    const sa = f32(a, this), sb = f32(b, this), sc = f32(c, this);
+    if (!sa || !sb || !sc) return super.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    if (m <= 0 || n <= 0) return;
+    if (k > 0) {
+      inMatrix('gemm A', sa, aOff, transA ? k : m, transA ? m : k, lda);
+      inMatrix('gemm B', sb, bOff, transB ? n : k, transB ? k : n, ldb);
+    }
+    inMatrix('gemm C', sc, cOff, m, n, ldc);
+    this.gemmPtr(transA, transB, m, n, k, alpha, sa.ptr + 4 * aOff, lda, sb.ptr + 4 * bOff, ldb, beta, sc.ptr + 4 * cOff, ldc);
+  }
+
+  /** GEMM on raw byte pointers; splits N (or M) over threads when the call is large. */
+  gemmPtr(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, threads = this.usable()): void {
+    const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+    const T = Math.min(threads, this.usable());
+    if (T > 1 && m * n * k >= PARALLEL_MIN_MACS) {
+      // Split the longer side, in chunks that are whole micro-tiles.
+      const splitN = n >= 32 * T || n >= m;
+      const len = splitN ? n : m, unit = splitN ? 8 : 4;
+      const chunk = Math.ceil(len / T / unit) * unit;
+      const parts = Math.ceil(len / chunk);
+      if (parts > 1) {
+        const pool = this.pool, i32 = pool.i32, f32v = pool.f32;
+        pool.begin();
+        for (let t = 1; t < parts; t++) {
+          const lo = t * chunk, cnt = Math.min(chunk, len - lo);
+          const s = pool.slot(t - 1);
+          let a = A, b = B, c = C, mm = m, nn = n;
+          if (splitN) { b = B + 4 * (transB ? lo * ldb : lo); c = C + 4 * lo; nn = cnt; }
+          else { a = A + 4 * (transA ? lo : lo * lda); c = C + 4 * lo * ldc; mm = cnt; }
+          i32[s + 1] = Job.Gemm; i32[s + 2] = ta; i32[s + 3] = tb; i32[s + 4] = mm; i32[s + 5] = nn; i32[s + 6] = k;
+          f32v[s + 7] = alpha; i32[s + 8] = a; i32[s + 9] = lda; i32[s + 10] = b; i32[s + 11] = ldb;
+          f32v[s + 12] = beta; i32[s + 13] = c; i32[s + 14] = ldc; i32[s + 15] = this.gemmScratch(t);
+          pool.post(t - 1);
+        }
+        if (splitN) this.kernels.gemm(ta, tb, m, chunk, k, alpha, A, lda, B, ldb, beta, C, ldc, this.gemmWork[0]);
+        else this.kernels.gemm(ta, tb, chunk, n, k, alpha, A, lda, B, ldb, beta, C, ldc, this.gemmWork[0]);
+        pool.wait(parts - 1);
+        return;
+      }
+    }
+    this.kernels.gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, this.gemmWork[0]);
+  }
+
+  override softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void {
+    const a = f32(x, this), o = f32(out, this);
+    if (!a || !o) return super.softmax(x, out, rows, cols, log);
+    if (rows <= 0 || cols <= 0) return;
+    inBounds('softmax', a, 0, rows * cols); inBounds('softmax', o, 0, rows * cols);
+    this.kernels.softmax(a.ptr, o.ptr, rows, cols, log ? 1 : 0);
+  }
+
+  override softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number, log: boolean, accumulate: boolean): void {
+    const a = f32(y, this), g = f32(dy, this), d = f32(dx, this);
+    if (!a || !g || !d) return super.softmaxBackward(y, dy, dx, rows, cols, log, accumulate);
+    if (rows <= 0 || cols <= 0) return;
+    for (const s of [a, g, d]) inBounds('softmaxBackward', s, 0, rows * cols);
+    this.kernels.softmax_backward(a.ptr, g.ptr, d.ptr, rows, cols, log ? 1 : 0, accumulate ? 1 : 0);
+  }
+
+  override lstmCellForward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
+    cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number, cell?: LstmCellOptions): void {
+    const g = f32(gates, this), cp = f32(cPrev, this), co = f32(cOut, this), ho = f32(hOut, this);
+    if (!g || !cp || !co || !ho || !isStandardLstmCell(cell)) {
+      return super.lstmCellForward(rows, H, gates, gOff, cPrev, cpOff, cOut, cOff, hOut, hOff, ldh, cell);
+    }
+    if (rows <= 0 || H <= 0) return;
+    inBounds('lstmCellForward gates', g, gOff, rows * 4 * H);
+    inBounds('lstmCellForward cPrev', cp, cpOff, rows * H);
+    inBounds('lstmCellForward c', co, cOff, rows * H);
+    inMatrix('lstmCellForward h', ho, hOff, rows, H, ldh);
+    this.kernels.lstm_fwd(rows, H, g.ptr + 4 * gOff, cp.ptr + 4 * cpOff, co.ptr + 4 * cOff, ho.ptr + 4 * hOff, ldh);
+  }
+
+  override lstmCellBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
+    c: Storage, cOff: number, dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number,
+    dGates: Storage, dgOff: number, cell?: LstmCellOptions): void {
+    const g = f32(gates, this), cp = f32(cPrev, this), cc = f32(c, this), h = f32(dh, this), d = f32(dc, this), dg = f32(dGates, this);
+    if (!g || !cp || !cc || !h || !d || !dg || !isStandardLstmCell(cell)) {
+      return super.lstmCellBackward(rows, H, gates, gOff, cPrev, cpOff, c, cOff, dh, dhOff, ldh, dc, dcOff, dGates, dgOff, cell);
+    }
+    if (rows <= 0 || H <= 0) return;
+    inBounds('lstmCellBackward gates', g, gOff, rows * 4 * H);
+    inBounds('lstmCellBackward cPrev', cp, cpOff, rows * H);
+    inBounds('lstmCellBackward c', cc, cOff, rows * H);
+    inMatrix('lstmCellBackward dh', h, dhOff, rows, H, ldh);
+    inBounds('lstmCellBackward dc', d, dcOff, rows * H);
+    inBounds('lstmCellBackward dGates', dg, dgOff, rows * 4 * H);
+    this.kernels.lstm_bwd(rows, H, g.ptr + 4 * gOff, cp.ptr + 4 * cpOff, cc.ptr + 4 * cOff, h.ptr + 4 * dhOff, ldh,
+      d.ptr + 4 * dcOff, dg.ptr + 4 * dgOff);
+  }
+
+  override gruCellForward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
+    bhh: Storage | null, hPrev: Storage, hpOff: number, ldhp: number, hOut: Storage, hOff: number, ldh: number): void {
+    const x = f32(gx, this), h = f32(gh, this), bb = bhh ? f32(bhh, this) : null, hp = f32(hPrev, this), ho = f32(hOut, this);
+    if (!x || !h || (bhh && !bb) || !hp || !ho) {
+      return super.gruCellForward(rows, H, gx, gxOff, gh, ghOff, bhh, hPrev, hpOff, ldhp, hOut, hOff, ldh);
+    }
+    if (rows <= 0 || H <= 0) return;
+    inBounds('gruCellForward gx', x, gxOff, rows * 3 * H);
+    inBounds('gruCellForward gh', h, ghOff, rows * 3 * H);
+    if (bb) inBounds('gruCellForward bhh', bb, 0, 3 * H);
+    inMatrix('gruCellForward hPrev', hp, hpOff, rows, H, ldhp);
+    inMatrix('gruCellForward hOut', ho, hOff, rows, H, ldh);
+    this.kernels.gru_fwd(rows, H, x.ptr + 4 * gxOff, h.ptr + 4 * ghOff, bb ? bb.ptr : 0, hp.ptr + 4 * hpOff, ldhp,
+      ho.ptr + 4 * hOff, ldh);
+  }
+
+  override gruCellBackward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
+    hPrev: Storage, hpOff: number, ldhp: number, dh: Storage, dhOff: number, ldh: number,
+    dGx: Storage, dgxOff: number, dGh: Storage, dghOff: number, dhPrev: Storage, dhpOff: number): void {
+    const x = f32(gx, this), h = f32(gh, this), hp = f32(hPrev, this), d = f32(dh, this);
+    const dx = f32(dGx, this), dhh = f32(dGh, this), dp = f32(dhPrev, this);
+    if (!x || !h || !hp || !d || !dx || !dhh || !dp) {
+      return super.gruCellBackward(rows, H, gx, gxOff, gh, ghOff, hPrev, hpOff, ldhp, dh, dhOff, ldh,
+        dGx, dgxOff, dGh, dghOff, dhPrev, dhpOff);
+    }
+    if (rows <= 0 || H <= 0) return;
+    inBounds('gruCellBackward gx', x, gxOff, rows * 3 * H);
+    inBounds('gruCellBackward gh', h, ghOff, rows * 3 * H);
+    inMatrix('gruCellBackward hPrev', hp, hpOff, rows, H, ldhp);
+    inMatrix('gruCellBackward dh', d, dhOff, rows, H, ldh);
+    inBounds('gruCellBackward dGx', dx, dgxOff, rows * 3 * H);
+    inBounds('gruCellBackward dGh', dhh, dghOff, rows * 3 * H);
+    inBounds('gruCellBackward dhPrev', dp, dhpOff, rows * H);
+    this.kernels.gru_bwd(rows, H, x.ptr + 4 * gxOff, h.ptr + 4 * ghOff, hp.ptr + 4 * hpOff, ldhp, d.ptr + 4 * dhOff, ldh,
+      dx.ptr + 4 * dgxOff, dhh.ptr + 4 * dghOff, dp.ptr + 4 * dhpOff);
+  }
+
+  override ctc(logProbs: Storage, T: number, N: number, C: number, targets: Storage, inputLengths: Storage,
+    targetLengths: Storage, blank: number, loss: Storage, grad: Storage): void {
+    const lp = f32(logProbs, this), tg = i32(targets, this), il = i32(inputLengths, this), tl = i32(targetLengths, this);
+    const lo = f32(loss, this), gr = f32(grad, this);
+    const fallback = () => super.ctc(logProbs, T, N, C, targets, inputLengths, targetLengths, blank, loss, grad);
+    if (!lp || !tg || !il || !tl || !lo || !gr || N <= 0) return fallback();
+    if (lp.array.length < T * N * C || gr.array.length < T * N * C || lo.array.length < N ||
+      il.array.length < N || tl.array.length < N || !(blank >= 0 && blank < C)) return fallback();
+    // Validate lengths and labels (the kernel trusts them); anything odd goes to the reference.
+    const inL = il.array, tgL = tl.array, lab = tg.array;
+    let maxWork = 0, total = 0, cells = 0;
+    for (let n = 0; n < N; n++) {
+      const Tn = inL[n], S = tgL[n];
+      if (!(Tn >= 0 && Tn <= T && S >= 0)) return fallback();
+      for (let s = 0; s < S; s++) { const l = lab[total + s]; if (!(l >= 0 && l < C)) return fallback(); }
+      total += S;
+      if (total > lab.length) return fallback();
+      const L = 2 * S + 1;
+      maxWork = Math.max(maxWork, 8 * (Tn * C + Tn * L + 2 * L + C));
+      cells += Tn * L;
+    }
+    const k = this.kernels;
+    const T_ = cells >= CTC_PARALLEL_MIN_CELLS ? Math.min(this.usable(), N) : 1;
+    let status: number;
+    if (T_ <= 1) {
+      status = k.ctc(lp.ptr, T, N, C, tg.ptr, il.ptr, tl.ptr, blank, lo.ptr, gr.ptr,
+        this.scratch(this.ctcWork, this.ctcWorkBytes, 0, maxWork), 0, N, 0);
+    } else {
+      // Contiguous sample ranges of about equal cell counts.
+      const pool = this.pool, s32 = pool.i32;
+      pool.begin();
+      let n0 = 0, tOff = 0, acc = 0, part = 0, myN0 = 0, myN1 = 0;
+      const per = cells / T_;
+      for (let t = 0; t < T_ && n0 < N; t++) {
+        let n1 = n0, c = 0;
+        if (t === T_ - 1) n1 = N;
+        else while (n1 < N && (c === 0 || acc + c < per * (t + 1))) { c += inL[n1] * (2 * tgL[n1] + 1); n1++; }
+        if (t === 0) { myN0 = n0; myN1 = n1; }
+        else {
+          const s = pool.slot(part);
+          s32[s + 1] = Job.Ctc; s32[s + 2] = lp.ptr; s32[s + 3] = T; s32[s + 4] = N; s32[s + 5] = C; s32[s + 6] = tg.ptr;
+          s32[s + 7] = il.ptr; s32[s + 8] = tl.ptr; s32[s + 9] = blank; s32[s + 10] = lo.ptr; s32[s + 11] = gr.ptr;
+          s32[s + 12] = this.scratch(this.ctcWork, this.ctcWorkBytes, t, maxWork); s32[s + 13] = n0; s32[s + 14] = n1;
+          s32[s + 15] = tOff; s32[s + 16] = 0;
+          pool.post(part);
+          part++;
+        }
+        for (let n = n0; n < n1; n++) { tOff += tgL[n]; acc += inL[n] * (2 * tgL[n] + 1); }
+        n0 = n1;
+      }
+      status = k.ctc(lp.ptr, T, N, C, tg.ptr, il.ptr, tl.ptr, blank, lo.ptr, gr.ptr,
+        this.scratch(this.ctcWork, this.ctcWorkBytes, 0, maxWork), myN0, myN1, 0);
+      pool.wait(part);
+      for (let p = 0; p < part; p++) status |= s32[pool.slot(p) + 16];
+    }
+    if (status !== 0) fallback(); // an underflowed or impossible alignment: the log-space oracle is exact there
+  }
+
+  /** Run `iters` rounds of the SIMD128 peak loop (96 flops each) on `threads` threads at once. */
+  simdPeak(iters: number, threads = 1): void {
+    const T = Math.min(threads, this.usable());
+    const pool = this.pool;
+    pool.begin();
+    for (let t = 1; t < T; t++) {
+      const s = pool.slot(t - 1);
+      pool.i32[s + 1] = Job.Peak; pool.i32[s + 2] = iters;
+      pool.post(t - 1);
+    }
+    this.kernels.simd_peak(iters, 1.0);
+    pool.wait(T - 1);
+  }
+
+  /** Stop the worker threads (they are unref'd, so this is only needed to free them early). */
+  terminate(): void { this.pool.terminate(); }
+}
+
+void runJob; // (the workers' dispatcher; imported so both sides share one definition)
+
+// ---- helpers ----
+function f32(s: Storage, b: WasmBackend): WasmStorage | null {
+  return s instanceof WasmStorage && s.dtype === 'f32' && s.backend === b ? s : null;
+}
+function i32(s: Storage, b: WasmBackend): WasmStorage | null {
+  return s instanceof WasmStorage && s.dtype === 'i32' && s.backend === b ? s : null;
+}
+function any32(s: Storage, b: WasmBackend): WasmStorage | null {
+  return s instanceof WasmStorage && s.backend === b ? s : null;
+}
+function inBounds(what: string, s: WasmStorage, off: number, len: number): void {
+  if (!(off >= 0 && off + len <= s.array.length)) {
+    throw new Error(`${what}: expected ${len} elements at offset ${off} within a storage of ${s.array.length}`);
+  }
+}
+function inMatrix(what: string, s: WasmStorage, off: number, rows: number, cols: number, ld: number): void {
+  if (rows <= 0 || cols <= 0) return;
+  if (!(ld >= cols && off >= 0 && off + (rows - 1) * ld + cols <= s.array.length)) {
+    throw new Error(`${what}: expected a [${rows}, ${cols}] matrix with leading dimension ${ld} (>= ${cols}) at offset ${off} ` +
+      `within a storage of ${s.array.length}`);
+  }
+}
+
+/**
+ * View an indexing of `shape` through strides sa (for A) and sb (for B) as at most two loops
+ * [rows, cols], merging dimensions that are contiguous in both; null if that needs more. spanX is
+ * one past the largest element index touched (from offset 0); neg: a negative stride appeared.
+ */
+function collapse2(shape: readonly number[], sa: readonly number[], sb: readonly number[]):
+  { rows: number; cols: number; ars: number; acs: number; brs: number; bcs: number; spanA: number; spanB: number; neg: boolean } | null {
+  let d0 = 1, a0 = 0, b0 = 0, d1 = 1, a1 = 0, b1 = 0, dims = 0, spanA = 1, spanB = 1, neg = false;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (d === 0) return { rows: 0, cols: 0, ars: 0, acs: 0, brs: 0, bcs: 0, spanA: 0, spanB: 0, neg: false };
+    if (d === 1) continue;
+    const as = sa[i], bs = sb[i];
+    if (as < 0 || bs < 0) neg = true;
+    spanA += (d - 1) * as; spanB += (d - 1) * bs;
+    if (dims === 0) { d1 = d; a1 = as; b1 = bs; dims = 1; }
+    else if (a1 === as * d && b1 === bs * d) { d1 *= d; a1 = as; b1 = bs; } // merge into the inner loop
+    else if (dims === 1) { d0 = d1; a0 = a1; b0 = b1; d1 = d; a1 = as; b1 = bs; dims = 2; }
+    else return null;
+  }
+  return { rows: d0, cols: d1, ars: a0, acs: a1, brs: b0, bcs: b1, spanA, spanB, neg };
+}

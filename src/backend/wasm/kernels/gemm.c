@@ -1,0 +1,317 @@
+/*
+ * GEMM for the wasm backend: C[m,n] = alpha op(A)[m,k] op(B)[k,n] + beta C (row-major, leading dims).
+ *
+ * Large calls: BLIS-style blocking. B is packed once per (KC x NC) block into NR-wide column
+ * panels, A per (MC x KC) block into MR-tall row panels (alpha folded in), and an MR x NR
+ * register-tiled micro-kernel runs over the packed panels: KC x NR of B stays in L1, MC x KC of A
+ * in L2. Packing absorbs all four transpose cases, so the micro-kernel is one loop.
+ * Small-m calls (m < MR: batch-1 streaming) skip packing: matrix-vector kernels read A and B in
+ * place, so the common y = W h step costs one pass over W.
+ * Beta is applied to C first (beta == 0 writes zeros, never reading C, as BLAS does); every
+ * kernel after that accumulates.
+ * `work` is the calling thread's scratch (WORK_FLOATS floats); the kernels never use the stack.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define MR 4
+#define NR 8
+#define KC 256
+#define MC 128
+#define NC 4096
+#define WORK_FLOATS (MC * KC + KC * NC + MR * NR)
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+EXPORT(gemm_work_floats) int gemm_work_floats(void) { return WORK_FLOATS; }
+
+static void scale_c(int m, int n, float beta, float *C, int ldc) {
+  if (beta == 1.0f) return;
+  for (int i = 0; i < m; i++) {
+    float *c = C + (int64_t)i * ldc;
+    int j = 0;
+    if (beta == 0.0f) {
+      for (; j + 4 <= n; j += 4) wasm_v128_store(c + j, wasm_f32x4_splat(0.0f));
+      for (; j < n; j++) c[j] = 0.0f;
+    } else {
+      v128_t b = wasm_f32x4_splat(beta);
+      for (; j + 4 <= n; j += 4) wasm_v128_store(c + j, wasm_f32x4_mul(wasm_v128_load(c + j), b));
+      for (; j < n; j++) c[j] *= beta;
+    }
+  }
+}
+
+#define TRANSPOSE4(r0, r1, r2, r3) do { \
+    v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7); \
+    v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7); \
+    r0 = wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5); r1 = wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7); \
+    r2 = wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5); r3 = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7); } while (0)
+
+/* Pack op(A)[i0:i0+mc, p0:p0+kc] * alpha into MR-row panels: panel r holds, for each p, MR values. */
+static void pack_a(int transA, int mc, int kc, float alpha, const float *A, int lda, float *pa) {
+  v128_t va = wasm_f32x4_splat(alpha);
+  for (int ip = 0; ip < mc; ip += MR) {
+    int mr = mc - ip < MR ? mc - ip : MR;
+    float *dst = pa + (int64_t)ip * kc;
+    if (!transA) { /* A[i*lda + p]: rows are contiguous; transpose 4x4 blocks into panel order */
+      const float *a0 = A + (int64_t)ip * lda;
+      if (mr == MR) {
+        const float *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+        int p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          v128_t r0 = wasm_v128_load(a0 + p), r1 = wasm_v128_load(a1 + p);
+          v128_t r2 = wasm_v128_load(a2 + p), r3 = wasm_v128_load(a3 + p);
+          TRANSPOSE4(r0, r1, r2, r3);
+          wasm_v128_store(dst + p * 4, wasm_f32x4_mul(r0, va));
+          wasm_v128_store(dst + p * 4 + 4, wasm_f32x4_mul(r1, va));
+          wasm_v128_store(dst + p * 4 + 8, wasm_f32x4_mul(r2, va));
+          wasm_v128_store(dst + p * 4 + 12, wasm_f32x4_mul(r3, va));
+        }
+        for (; p < kc; p++) {
+          dst[p * 4] = alpha * a0[p]; dst[p * 4 + 1] = alpha * a1[p];
+          dst[p * 4 + 2] = alpha * a2[p]; dst[p * 4 + 3] = alpha * a3[p];
+        }
+      } else {
+        for (int p = 0; p < kc; p++)
+          for (int r = 0; r < MR; r++) dst[p * MR + r] = r < mr ? alpha * a0[(int64_t)r * lda + p] : 0.0f;
+      }
+    } else { /* A[p*lda + i]: MR contiguous values per p */
+      const float *a0 = A + ip;
+      if (mr == MR) {
+        for (int p = 0; p < kc; p++)
+          wasm_v128_store(dst + p * 4, wasm_f32x4_mul(wasm_v128_load(a0 + (int64_t)p * lda), va));
+      } else {
+        for (int p = 0; p < kc; p++)
+          for (int r = 0; r < MR; r++) dst[p * MR + r] = r < mr ? alpha * a0[(int64_t)p * lda + r] : 0.0f;
+      }
+    }
+  }
+}
+
+/* Pack op(B)[p0:p0+kc, j0:j0+nc] into NR-column panels: panel holds, for each p, NR values. */
+static void pack_b(int transB, int kc, int nc, const float *B, int ldb, float *pb) {
+  for (int jp = 0; jp < nc; jp += NR) {
+    int nr = nc - jp < NR ? nc - jp : NR;
+    float *dst = pb + (int64_t)jp * kc;
+    if (!transB) { /* B[p*ldb + j] */
+      const float *b0 = B + jp;
+      if (nr == NR) {
+        for (int p = 0; p < kc; p++) {
+          const float *s = b0 + (int64_t)p * ldb;
+          wasm_v128_store(dst + p * NR, wasm_v128_load(s));
+          wasm_v128_store(dst + p * NR + 4, wasm_v128_load(s + 4));
+        }
+      } else {
+        for (int p = 0; p < kc; p++)
+          for (int j = 0; j < NR; j++) dst[p * NR + j] = j < nr ? b0[(int64_t)p * ldb + j] : 0.0f;
+      }
+    } else { /* B[j*ldb + p]: rows of B are columns of op(B); transpose 4x4 blocks */
+      const float *b0 = B + (int64_t)jp * ldb;
+      if (nr == NR) {
+        const float *r0 = b0, *r1 = r0 + ldb, *r2 = r1 + ldb, *r3 = r2 + ldb;
+        const float *r4 = r3 + ldb, *r5 = r4 + ldb, *r6 = r5 + ldb, *r7 = r6 + ldb;
+        int p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          v128_t x0 = wasm_v128_load(r0 + p), x1 = wasm_v128_load(r1 + p);
+          v128_t x2 = wasm_v128_load(r2 + p), x3 = wasm_v128_load(r3 + p);
+          v128_t y0 = wasm_v128_load(r4 + p), y1 = wasm_v128_load(r5 + p);
+          v128_t y2 = wasm_v128_load(r6 + p), y3 = wasm_v128_load(r7 + p);
+          TRANSPOSE4(x0, x1, x2, x3);
+          TRANSPOSE4(y0, y1, y2, y3);
+          float *d = dst + p * NR;
+          wasm_v128_store(d, x0); wasm_v128_store(d + 4, y0);
+          wasm_v128_store(d + 8, x1); wasm_v128_store(d + 12, y1);
+          wasm_v128_store(d + 16, x2); wasm_v128_store(d + 20, y2);
+          wasm_v128_store(d + 24, x3); wasm_v128_store(d + 28, y3);
+        }
+        for (; p < kc; p++) {
+          float *d = dst + p * NR;
+          d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]; d[6] = r6[p]; d[7] = r7[p];
+        }
+      } else {
+        for (int p = 0; p < kc; p++)
+          for (int j = 0; j < NR; j++) dst[p * NR + j] = j < nr ? b0[(int64_t)j * ldb + p] : 0.0f;
+      }
+    }
+  }
+}
+
+/* C[0:MR, 0:NR] += pa (kc x MR) * pb (kc x NR). Twelve live vectors: 8 accumulators, 2 of B, 1 of A. */
+static inline void micro_4x8(int kc, const float *pa, const float *pb, float *C, int ldc, int mr, int nr, float *tile) {
+  v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (int p = 0; p < kc; p++) {
+    v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
+    v128_t a = wasm_v128_load32_splat(pa);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(pa + 1);
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(pa + 2);
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(pa + 3);
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1));
+    pa += MR; pb += NR;
+  }
+  if (mr == MR && nr == NR) {
+    float *r = C;
+    wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), c00)); wasm_v128_store(r + 4, wasm_f32x4_add(wasm_v128_load(r + 4), c01)); r += ldc;
+    wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), c10)); wasm_v128_store(r + 4, wasm_f32x4_add(wasm_v128_load(r + 4), c11)); r += ldc;
+    wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), c20)); wasm_v128_store(r + 4, wasm_f32x4_add(wasm_v128_load(r + 4), c21)); r += ldc;
+    wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), c30)); wasm_v128_store(r + 4, wasm_f32x4_add(wasm_v128_load(r + 4), c31));
+  } else {
+    wasm_v128_store(tile, c00); wasm_v128_store(tile + 4, c01);
+    wasm_v128_store(tile + 8, c10); wasm_v128_store(tile + 12, c11);
+    wasm_v128_store(tile + 16, c20); wasm_v128_store(tile + 20, c21);
+    wasm_v128_store(tile + 24, c30); wasm_v128_store(tile + 28, c31);
+    for (int i = 0; i < mr; i++)
+      for (int j = 0; j < nr; j++) C[(int64_t)i * ldc + j] += tile[i * NR + j];
+  }
+}
+
+/* y[0:n] += alpha * op(B)^T-free matrix-vector products for one row a of op(A) (contiguous, length k). */
+static void gemv_row(int transB, int n, int k, float alpha, const float *a, const float *B, int ldb, float *c) {
+  if (transB) { /* c[j] += alpha * dot(a, B[j, :]) : four rows of B at a time */
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const float *b0 = B + (int64_t)j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+      v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+      int p = 0;
+      for (; p + 8 <= k; p += 8) {
+        v128_t x = wasm_v128_load(a + p), y = wasm_v128_load(a + p + 4);
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b0 + p)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b1 + p)));
+        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(b2 + p)));
+        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(b3 + p)));
+        t0 = wasm_f32x4_add(t0, wasm_f32x4_mul(y, wasm_v128_load(b0 + p + 4)));
+        t1 = wasm_f32x4_add(t1, wasm_f32x4_mul(y, wasm_v128_load(b1 + p + 4)));
+        t2 = wasm_f32x4_add(t2, wasm_f32x4_mul(y, wasm_v128_load(b2 + p + 4)));
+        t3 = wasm_f32x4_add(t3, wasm_f32x4_mul(y, wasm_v128_load(b3 + p + 4)));
+      }
+      for (; p + 4 <= k; p += 4) {
+        v128_t x = wasm_v128_load(a + p);
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b0 + p)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b1 + p)));
+        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(b2 + p)));
+        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(b3 + p)));
+      }
+      s0 = wasm_f32x4_add(s0, t0); s1 = wasm_f32x4_add(s1, t1); s2 = wasm_f32x4_add(s2, t2); s3 = wasm_f32x4_add(s3, t3);
+      TRANSPOSE4(s0, s1, s2, s3);
+      v128_t s = wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3));
+      float u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+      for (; p < k; p++) { u0 += a[p] * b0[p]; u1 += a[p] * b1[p]; u2 += a[p] * b2[p]; u3 += a[p] * b3[p]; }
+      s = wasm_f32x4_add(s, wasm_f32x4_make(u0, u1, u2, u3));
+      wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_mul(s, wasm_f32x4_splat(alpha))));
+    }
+    for (; j < n; j++) {
+      const float *b0 = B + (int64_t)j * ldb;
+      v128_t s0 = wasm_f32x4_splat(0);
+      int p = 0;
+      for (; p + 4 <= k; p += 4) s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(a + p), wasm_v128_load(b0 + p)));
+      float s = wasm_f32x4_extract_lane(s0, 0) + wasm_f32x4_extract_lane(s0, 1) + wasm_f32x4_extract_lane(s0, 2) + wasm_f32x4_extract_lane(s0, 3);
+      for (; p < k; p++) s += a[p] * b0[p];
+      c[j] += alpha * s;
+    }
+  } else { /* c[:] += alpha * sum_p a[p] B[p, :] : 32 columns in registers, one pass over B */
+    int j = 0;
+    for (; j + 32 <= n; j += 32) {
+      v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+      const float *b = B + j;
+      for (int p = 0; p < k; p++, b += ldb) {
+        v128_t x = wasm_v128_load32_splat(a + p);
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b + 4)));
+        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(b + 8)));
+        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(b + 12)));
+        s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(x, wasm_v128_load(b + 16)));
+        s5 = wasm_f32x4_add(s5, wasm_f32x4_mul(x, wasm_v128_load(b + 20)));
+        s6 = wasm_f32x4_add(s6, wasm_f32x4_mul(x, wasm_v128_load(b + 24)));
+        s7 = wasm_f32x4_add(s7, wasm_f32x4_mul(x, wasm_v128_load(b + 28)));
+      }
+      v128_t al = wasm_f32x4_splat(alpha);
+      float *cc = c + j;
+      wasm_v128_store(cc, wasm_f32x4_add(wasm_v128_load(cc), wasm_f32x4_mul(s0, al)));
+      wasm_v128_store(cc + 4, wasm_f32x4_add(wasm_v128_load(cc + 4), wasm_f32x4_mul(s1, al)));
+      wasm_v128_store(cc + 8, wasm_f32x4_add(wasm_v128_load(cc + 8), wasm_f32x4_mul(s2, al)));
+      wasm_v128_store(cc + 12, wasm_f32x4_add(wasm_v128_load(cc + 12), wasm_f32x4_mul(s3, al)));
+      wasm_v128_store(cc + 16, wasm_f32x4_add(wasm_v128_load(cc + 16), wasm_f32x4_mul(s4, al)));
+      wasm_v128_store(cc + 20, wasm_f32x4_add(wasm_v128_load(cc + 20), wasm_f32x4_mul(s5, al)));
+      wasm_v128_store(cc + 24, wasm_f32x4_add(wasm_v128_load(cc + 24), wasm_f32x4_mul(s6, al)));
+      wasm_v128_store(cc + 28, wasm_f32x4_add(wasm_v128_load(cc + 28), wasm_f32x4_mul(s7, al)));
+    }
+    for (; j + 4 <= n; j += 4) {
+      v128_t s0 = wasm_f32x4_splat(0);
+      const float *b = B + j;
+      for (int p = 0; p < k; p++, b += ldb) s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load32_splat(a + p), wasm_v128_load(b)));
+      wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_mul(s0, wasm_f32x4_splat(alpha))));
+    }
+    for (; j < n; j++) {
+      float s = 0;
+      const float *b = B + j;
+      for (int p = 0; p < k; p++, b += ldb) s += a[p] * *b;
+      c[j] += alpha * s;
+    }
+  }
+}
+
+EXPORT(gemm)
+void gemm(int transA, int transB, int m, int n, int k, float alpha, const float *A, int lda,
+          const float *B, int ldb, float beta, float *C, int ldc, float *work) {
+  if (m <= 0 || n <= 0) return;
+  scale_c(m, n, beta, C, ldc);
+  if (k <= 0 || alpha == 0.0f) return;
+  if (m < MR) {
+    /* Matrix-vector path: each row of op(A), made contiguous in `work` when A is transposed. */
+    const int chunk = MC * KC;
+    for (int i = 0; i < m; i++) {
+      for (int p0 = 0; p0 < k; p0 += chunk) {
+        int kc = k - p0 < chunk ? k - p0 : chunk;
+        const float *a;
+        if (!transA) a = A + (int64_t)i * lda + p0;
+        else {
+          for (int p = 0; p < kc; p++) work[p] = A[(int64_t)(p0 + p) * lda + i];
+          a = work;
+        }
+        const float *b = transB ? B + p0 : B + (int64_t)p0 * ldb;
+        gemv_row(transB, n, kc, alpha, a, b, ldb, C + (int64_t)i * ldc);
+      }
+    }
+    return;
+  }
+  float *pa = work, *pb = work + MC * KC, *tile = pb + KC * NC;
+  for (int jc = 0; jc < n; jc += NC) {
+    int nc = n - jc < NC ? n - jc : NC;
+    for (int pc = 0; pc < k; pc += KC) {
+      int kc = k - pc < KC ? k - pc : KC;
+      pack_b(transB, kc, nc, transB ? B + (int64_t)jc * ldb + pc : B + (int64_t)pc * ldb + jc, ldb, pb);
+      for (int ic = 0; ic < m; ic += MC) {
+        int mc = m - ic < MC ? m - ic : MC;
+        pack_a(transA, mc, kc, alpha, transA ? A + (int64_t)pc * lda + ic : A + (int64_t)ic * lda + pc, lda, pa);
+        for (int jr = 0; jr < nc; jr += NR) {
+          int nr = nc - jr < NR ? nc - jr : NR;
+          for (int ir = 0; ir < mc; ir += MR) {
+            int mr = mc - ir < MR ? mc - ir : MR;
+            micro_4x8(kc, pa + (int64_t)ir * kc, pb + (int64_t)jr * kc,
+                      C + (int64_t)(ic + ir) * ldc + jc + jr, ldc, mr, nr, tile);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* SIMD128 peak probe: `iters` rounds of 12 independent mul+add chains on f32x4 (FMA-free, as the
+ * kernels are): 96 flops per round, enough chains to cover the latency. Returns a value so the
+ * loop cannot be removed. */
+#define STEP(v) v = wasm_f32x4_add(wasm_f32x4_mul(v, m), d)
+EXPORT(simd_peak)
+float simd_peak(int iters, float x) {
+  v128_t m = wasm_f32x4_splat(0.999999f), d = wasm_f32x4_splat(1e-7f);
+  v128_t a0 = wasm_f32x4_splat(x), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+  for (int i = 0; i < iters; i++) {
+    STEP(a0); STEP(a1); STEP(a2); STEP(a3); STEP(a4); STEP(a5);
+    STEP(a6); STEP(a7); STEP(a8); STEP(a9); STEP(a10); STEP(a11);
+  }
+  v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3)),
+                            wasm_f32x4_add(wasm_f32x4_add(a4, a5), wasm_f32x4_add(a6, a7)));
+  s = wasm_f32x4_add(s, wasm_f32x4_add(wasm_f32x4_add(a8, a9), wasm_f32x4_add(a10, a11)));
+  return wasm_f32x4_extract_lane(s, 0);
+}

@@ -1,0 +1,112 @@
+/*
+ * Fused recurrent cell steps (pointwise part), forward next to backward, with the contracts of
+ * Backend.lstmCell* / gruCell* (src/backend/backend.ts) and the formulas of the reference
+ * (src/backend/reference/lstm.ts, gru.ts). Four hidden units per vector; the tail of H runs the
+ * same vector code on a partial vector.
+ */
+#include "vmath.h"
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+static inline f4 ldp(const float *p, int r) {
+  if (r >= 4) return wasm_v128_load(p);
+  return wasm_f32x4_make(p[0], r > 1 ? p[1] : 0.0f, r > 2 ? p[2] : 0.0f, 0.0f);
+}
+static inline void stp(float *p, f4 v, int r) {
+  if (r >= 4) { wasm_v128_store(p, v); return; }
+  p[0] = wasm_f32x4_extract_lane(v, 0);
+  if (r > 1) p[1] = wasm_f32x4_extract_lane(v, 1);
+  if (r > 2) p[2] = wasm_f32x4_extract_lane(v, 2);
+}
+#define ONE SPLAT(1.0f)
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+
+/* gates [rows, 4H] (i, f, g, o) pre-activations -> activations; c = f cPrev + i g; h = o tanh(c) */
+EXPORT(lstm_fwd)
+void lstm_fwd(int rows, int H, float *gates, const float *cPrev, float *cOut, float *hOut, int ldh) {
+  for (int b = 0; b < rows; b++) {
+    float *g0 = gates + (int64_t)b * 4 * H;
+    const float *cp = cPrev + (int64_t)b * H;
+    float *co = cOut + (int64_t)b * H, *ho = hOut + (int64_t)b * ldh;
+    for (int j = 0; j < H; j += 4) {
+      int r = H - j;
+      f4 i = vsigmoid(ldp(g0 + j, r));
+      f4 f = vsigmoid(ldp(g0 + H + j, r));
+      f4 g = vtanh(ldp(g0 + 2 * H + j, r));
+      f4 o = vsigmoid(ldp(g0 + 3 * H + j, r));
+      stp(g0 + j, i, r); stp(g0 + H + j, f, r); stp(g0 + 2 * H + j, g, r); stp(g0 + 3 * H + j, o, r);
+      f4 c = ADD(MUL(f, ldp(cp + j, r)), MUL(i, g));
+      stp(co + j, c, r);
+      stp(ho + j, MUL(o, vtanh(c)), r);
+    }
+  }
+}
+
+/* dh [rows, H] stride ldh; dc: dL/dc_t in, dL/dc_{t-1} out; dGates [rows, 4H] pre-activation grads */
+EXPORT(lstm_bwd)
+void lstm_bwd(int rows, int H, const float *gates, const float *cPrev, const float *c, const float *dh, int ldh,
+              float *dc, float *dGates) {
+  for (int b = 0; b < rows; b++) {
+    const float *g0 = gates + (int64_t)b * 4 * H, *cp = cPrev + (int64_t)b * H, *cc = c + (int64_t)b * H;
+    const float *hh = dh + (int64_t)b * ldh;
+    float *dd = dc + (int64_t)b * H, *d0 = dGates + (int64_t)b * 4 * H;
+    for (int j = 0; j < H; j += 4) {
+      int r = H - j;
+      f4 i = ldp(g0 + j, r), f = ldp(g0 + H + j, r), g = ldp(g0 + 2 * H + j, r), o = ldp(g0 + 3 * H + j, r);
+      f4 tc = vtanh(ldp(cc + j, r));
+      f4 dhj = ldp(hh + j, r);
+      f4 dcj = ADD(ldp(dd + j, r), MUL(MUL(dhj, o), SUB(ONE, MUL(tc, tc))));
+      stp(d0 + j, MUL(MUL(MUL(dcj, g), i), SUB(ONE, i)), r);
+      stp(d0 + H + j, MUL(MUL(MUL(dcj, ldp(cp + j, r)), f), SUB(ONE, f)), r);
+      stp(d0 + 2 * H + j, MUL(MUL(dcj, i), SUB(ONE, MUL(g, g))), r);
+      stp(d0 + 3 * H + j, MUL(MUL(MUL(dhj, tc), o), SUB(ONE, o)), r);
+      stp(dd + j, MUL(dcj, f), r);
+    }
+  }
+}
+
+/* gx [rows, 3H] (+b_ih) -> (r, z, n); gh [rows, 3H] += b_hh (kept); h' = (1 - z) n + z hPrev */
+EXPORT(gru_fwd)
+void gru_fwd(int rows, int H, float *gx, float *gh, const float *bhh, const float *hPrev, int ldhp, float *hOut, int ldh) {
+  for (int b = 0; b < rows; b++) {
+    float *x0 = gx + (int64_t)b * 3 * H, *h0 = gh + (int64_t)b * 3 * H;
+    const float *hp = hPrev + (int64_t)b * ldhp;
+    float *ho = hOut + (int64_t)b * ldh;
+    for (int j = 0; j < H; j += 4) {
+      int r = H - j;
+      f4 hr = ldp(h0 + j, r), hz = ldp(h0 + H + j, r), hn = ldp(h0 + 2 * H + j, r);
+      if (bhh) {
+        hr = ADD(hr, ldp(bhh + j, r)); hz = ADD(hz, ldp(bhh + H + j, r)); hn = ADD(hn, ldp(bhh + 2 * H + j, r));
+        stp(h0 + j, hr, r); stp(h0 + H + j, hz, r); stp(h0 + 2 * H + j, hn, r);
+      }
+      f4 rr = vsigmoid(ADD(ldp(x0 + j, r), hr));
+      f4 z = vsigmoid(ADD(ldp(x0 + H + j, r), hz));
+      f4 n = vtanh(ADD(ldp(x0 + 2 * H + j, r), MUL(rr, hn)));
+      stp(x0 + j, rr, r); stp(x0 + H + j, z, r); stp(x0 + 2 * H + j, n, r);
+      stp(ho + j, ADD(MUL(SUB(ONE, z), n), MUL(z, ldp(hp + j, r))), r);
+    }
+  }
+}
+
+EXPORT(gru_bwd)
+void gru_bwd(int rows, int H, const float *gx, const float *gh, const float *hPrev, int ldhp, const float *dh, int ldh,
+             float *dGx, float *dGh, float *dhPrev) {
+  for (int b = 0; b < rows; b++) {
+    const float *x0 = gx + (int64_t)b * 3 * H, *h0 = gh + (int64_t)b * 3 * H;
+    const float *hp = hPrev + (int64_t)b * ldhp, *d = dh + (int64_t)b * ldh;
+    float *dx0 = dGx + (int64_t)b * 3 * H, *dh0 = dGh + (int64_t)b * 3 * H, *dp = dhPrev + (int64_t)b * H;
+    for (int j = 0; j < H; j += 4) {
+      int r = H - j;
+      f4 rr = ldp(x0 + j, r), z = ldp(x0 + H + j, r), n = ldp(x0 + 2 * H + j, r);
+      f4 dhj = ldp(d + j, r);
+      f4 dn = MUL(MUL(dhj, SUB(ONE, z)), SUB(ONE, MUL(n, n)));
+      f4 dz = MUL(MUL(MUL(dhj, SUB(ldp(hp + j, r), n)), z), SUB(ONE, z));
+      f4 dr = MUL(MUL(MUL(dn, ldp(h0 + 2 * H + j, r)), rr), SUB(ONE, rr));
+      stp(dx0 + j, dr, r); stp(dx0 + H + j, dz, r); stp(dx0 + 2 * H + j, dn, r);
+      stp(dh0 + j, dr, r); stp(dh0 + H + j, dz, r); stp(dh0 + 2 * H + j, MUL(dn, rr), r);
+      stp(dp + j, MUL(dhj, z), r);
+    }
+  }
+}

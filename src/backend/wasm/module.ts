@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * The compiled kernel module (dist/src/backend/wasm/kernels.wasm, built from kernels/*.c by
+ * scripts/build-wasm.mjs) and the shared linear memory every instance runs over.
+ *
+ * Memory choice: one *shared* WebAssembly.Memory (SharedArrayBuffer-backed) so worker threads run
+ * kernels on the same tensors without copies. Its maximum is reserved up front (4 GiB of address
+ * space: only virtual until touched), and it grows on demand. Growing a shared memory never
+ * detaches the old SharedArrayBuffer: views made before a grow stay valid over the bytes they
+ * cover, so existing storages keep working; views for new allocations are made on the current
+ * `memory.buffer`.
+ */
+
+/** The kernels' exports (pointers are byte offsets into the shared memory). */
+export interface KernelExports {
+  __heap_base: WebAssembly.Global;
+  gemm_work_floats(): number;
+  gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
+    b: number, ldb: number, beta: number, c: number, ldc: number, work: number): void;
+  simd_peak(iters: number, x: number): number;
+  unary(op: number, x: number, out: number, n: number): void;
+  unary_backward(op: number, x: number, y: number, dy: number, dx: number, n: number, acc: number): void;
+  binary2d(op: number, rows: number, cols: number, a: number, ars: number, acs: number,
+    b: number, brs: number, bcs: number, out: number): void;
+  affine(x: number, out: number, n: number, alpha: number, beta: number, acc: number): void;
+  fill(p: number, n: number, value: number): void;
+  copy2d(rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number, acc: number): void;
+  softmax(x: number, out: number, rows: number, cols: number, log: number): void;
+  softmax_backward(y: number, dy: number, dx: number, rows: number, cols: number, log: number, acc: number): void;
+  lstm_fwd(rows: number, H: number, gates: number, cPrev: number, cOut: number, hOut: number, ldh: number): void;
+  lstm_bwd(rows: number, H: number, gates: number, cPrev: number, c: number, dh: number, ldh: number, dc: number, dGates: number): void;
+  gru_fwd(rows: number, H: number, gx: number, gh: number, bhh: number, hPrev: number, ldhp: number, hOut: number, ldh: number): void;
+  gru_bwd(rows: number, H: number, gx: number, gh: number, hPrev: number, ldhp: number, dh: number, ldh: number,
+    dGx: number, dGh: number, dhPrev: number): void;
+  ctc(lp: number, T: number, N: number, C: number, targets: number, inLens: number, tgLens: number, blank: number,
+    loss: number, grad: number, work: number, n0: number, n1: number, tOff: number): number;
+}
+
+export const PAGE = 65536;
+export const MAX_PAGES = 65536;
+const INITIAL_PAGES = 256; // 16 MiB
+
+/**
+ * A minimal module using SIMD128 and shared memory (atomics). Validating it is the feature test:
+ * engines without SIMD (or without threads/SharedArrayBuffer) reject it, and the backend is then
+ * unavailable rather than failing later.
+ */
+const PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,                   // type: () -> v128
+  0x03, 0x02, 0x01, 0x00,                                     // one function
+  0x05, 0x04, 0x01, 0x03, 0x01, 0x01,                         // memory: shared, min 1, max 1
+  0x0a, 0x0a, 0x01, 0x08, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0xfd, 0x62, 0x0b, // i32.const 0; i8x16.splat; i8x16.popcnt
+]);
+
+export function wasmSimdSupported(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && typeof SharedArrayBuffer === 'function' && WebAssembly.validate(PROBE);
+  } catch { return false; }
+}
+
+let compiled: WebAssembly.Module | null = null;
+
+/** The compiled module (compiled once per process; workers receive it by message). */
+export function kernelModule(): WebAssembly.Module {
+  if (!compiled) {
+    if (!wasmSimdSupported()) {
+      throw new Error('backend wasm: this JavaScript engine lacks WebAssembly SIMD128 or shared memory; use the reference backend');
+    }
+    const url = new URL('./kernels.wasm', import.meta.url);
+    let bytes: Uint8Array<ArrayBuffer>;
+    try { bytes = new Uint8Array(readFileSync(url)); } catch (e) {
+      throw new Error(`backend wasm: cannot read ${url.pathname} (built by \`npm run build\`): ${(e as Error).message}`);
+    }
+    compiled = new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
+
+export function newSharedMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+}
+
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  const inst = new WebAssembly.Instance(module, { env: { memory } });
+  return inst.exports as unknown as KernelExports;
+}

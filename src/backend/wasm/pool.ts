@@ -1,0 +1,114 @@
+import { Worker } from 'node:worker_threads';
+import type { KernelExports } from './module.js';
+
+/**
+ * Worker threads that run kernels on the shared memory. Communication is a control block in
+ * that memory (no messages after start-up), so a parallel call costs a few atomic stores, one
+ * notify per worker and one wait:
+ *
+ *   slot w (24 i32 at ctrl + 96 w): [0] generation (bumped by the caller per job), [1] job kind,
+ *                                   [2..] arguments (i32, or f32 bits through the f32 view), results
+ *   done counter at ctrl + 4*SLOT_INTS*MAX_WORKERS; ready counter right after it.
+ *
+ * A worker waits on its generation word (Atomics.wait), runs the job with its own instance of
+ * the kernel module and its own scratch, bumps `done` and notifies. The caller does its own share
+ * meanwhile, then waits for `done`. Workers are unref'd, so they never keep a process alive.
+ * A worker that has not finished starting is simply not given work.
+ */
+export const SLOT_INTS = 24;
+export const MAX_WORKERS = 63;
+export const CTRL_BYTES = 4 * (SLOT_INTS * MAX_WORKERS + 16);
+export const DONE = SLOT_INTS * MAX_WORKERS;
+export const READY = DONE + 1;
+
+export const enum Job { Gemm = 1, Ctc = 2, Peak = 3 }
+
+/** Runs job `kind` with the args in slot `s` (shared by the workers and the calling thread). */
+export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: number): number {
+  switch (i32[s + 1] as Job) {
+    case Job.Gemm: // transA transB m n k alpha a lda b ldb beta c ldc work
+      k.gemm(i32[s + 2], i32[s + 3], i32[s + 4], i32[s + 5], i32[s + 6], f32[s + 7], i32[s + 8], i32[s + 9],
+        i32[s + 10], i32[s + 11], f32[s + 12], i32[s + 13], i32[s + 14], i32[s + 15]);
+      return 0;
+    case Job.Ctc: { // lp T N C targets inLens tgLens blank loss grad work n0 n1 tOff -> status
+      const st = k.ctc(i32[s + 2], i32[s + 3], i32[s + 4], i32[s + 5], i32[s + 6], i32[s + 7], i32[s + 8], i32[s + 9],
+        i32[s + 10], i32[s + 11], i32[s + 12], i32[s + 13], i32[s + 14], i32[s + 15]);
+      i32[s + 16] = st;
+      return st;
+    }
+    case Job.Peak:
+      f32[s + 3] = k.simd_peak(i32[s + 2], 1.0);
+      return 0;
+    default:
+      throw new Error(`wasm worker: unknown job ${i32[s + 1]}`);
+  }
+}
+
+export class WorkerPool {
+  readonly i32: Int32Array;
+  readonly f32: Float32Array;
+  private readonly workers: Worker[] = [];
+  private readonly gen: number[] = [];
+  private started = 0;
+
+  constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory,
+    readonly ctrl: number) {
+    this.i32 = new Int32Array(memory.buffer, ctrl, CTRL_BYTES / 4);
+    this.f32 = new Float32Array(memory.buffer, ctrl, CTRL_BYTES / 4);
+  }
+
+  /** Start workers up to `count` (never stops any: extra ones just idle in Atomics.wait). */
+  ensure(count: number): void {
+    count = Math.min(count, MAX_WORKERS);
+    while (this.started < count) {
+      const w = this.started++;
+      const worker = new Worker(new URL('./worker.js', import.meta.url), {
+        workerData: { module: this.module, memory: this.memory, ctrl: this.ctrl, slot: w * SLOT_INTS },
+      });
+      worker.unref();
+      worker.on('error', (e) => { console.error(`carousel wasm worker ${w} failed: ${(e as Error).message}`); });
+      this.workers.push(worker);
+      this.gen.push(0);
+    }
+  }
+
+  /** Workers that finished starting (they count themselves in READY). */
+  get ready(): number { return Math.min(Atomics.load(this.i32, READY), this.started); }
+
+  /** Resolves once `count` workers are ready (or after timeoutMs). */
+  async whenReady(count: number, timeoutMs = 10000): Promise<void> {
+    const t0 = Date.now();
+    while (this.ready < Math.min(count, this.started) && Date.now() - t0 < timeoutMs) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  /** Slot index (into i32/f32) where worker w's arguments go. */
+  slot(w: number): number { return w * SLOT_INTS; }
+
+  /** Reset the done counter before posting jobs. */
+  begin(): void { Atomics.store(this.i32, DONE, 0); }
+
+  /** Post the job written in worker w's slot. */
+  post(w: number): void {
+    const s = this.slot(w);
+    this.gen[w]++;
+    Atomics.store(this.i32, s, this.gen[w]);
+    Atomics.notify(this.i32, s, 1);
+  }
+
+  /** Wait until `count` posted jobs are done: spin briefly (jobs are short), then sleep. */
+  wait(count: number): void {
+    for (let spin = 0; spin < 20000; spin++) if (Atomics.load(this.i32, DONE) >= count) return;
+    for (;;) {
+      const d = Atomics.load(this.i32, DONE);
+      if (d >= count) return;
+      Atomics.wait(this.i32, DONE, d, 50);
+    }
+  }
+
+  terminate(): void {
+    for (const w of this.workers) void w.terminate();
+    this.workers.length = 0;
+  }
+}

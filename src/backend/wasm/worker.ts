@@ -1,0 +1,29 @@
+import { workerData } from 'node:worker_threads';
+import { instantiate } from './module.js';
+import { CTRL_BYTES, DONE, READY, runJob } from './pool.js';
+
+/**
+ * A kernel worker (see pool.ts): its own instance of the kernel module over the shared memory,
+ * waiting on its slot's generation word, running each job and counting it done.
+ */
+const { module, memory, ctrl, slot } = workerData as {
+  module: WebAssembly.Module; memory: WebAssembly.Memory; ctrl: number; slot: number;
+};
+const k = instantiate(module, memory);
+const i32 = new Int32Array(memory.buffer, ctrl, CTRL_BYTES / 4);
+const f32 = new Float32Array(memory.buffer, ctrl, CTRL_BYTES / 4);
+Atomics.add(i32, READY, 1);
+let seen = 0;
+for (;;) {
+  // Spin a little first: in a recurrent loop the next job follows within microseconds.
+  let g = Atomics.load(i32, slot);
+  for (let spin = 0; g === seen && spin < 20000; spin++) g = Atomics.load(i32, slot);
+  if (g === seen) { Atomics.wait(i32, slot, seen); g = Atomics.load(i32, slot); }
+  if (g === seen) continue;
+  seen = g;
+  try { runJob(k, i32, f32, slot); } catch (e) {
+    console.error(`carousel wasm worker: ${(e as Error).message}`);
+  }
+  Atomics.add(i32, DONE, 1);
+  Atomics.notify(i32, DONE);
+}
