@@ -1,0 +1,199 @@
+// The LSTM family as options of one fused cell: peepholes, Greff et al.'s variants, LSTM1997.
+// Finite-difference gradient checks (f64, reference backend) for every variant and for stacked,
+// bidirectional and variable-length peephole/variant layers; exact cross-checks between
+// variants that must coincide; rejections; the ext fixtures of both kinds through the runner.
+import assert from 'node:assert/strict';
+import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { arr, ReferenceBackend } from '../src/backend/reference/index.js';
+import { runConformance } from '../src/conformance/runner.js';
+import { LSTM } from '../src/nn/lstm.js';
+import { LSTMVariant, PeepholeLSTM } from '../src/nn/lstm-variants.js';
+import { gateOrder, LSTM_VARIANTS, peepholeNames, type LstmVariant } from '../src/ops/lstm-cell.js';
+import { Rng } from '../src/tensor/random.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+import { F64, gradcheck, randLeaf } from './util/gradcheck.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const ext = join(root, '..', 'shared', 'fixtures', 'ext');
+const own = join(root, 'test', 'fixtures', 'family');
+const VARIANTS = Object.keys(LSTM_VARIANTS) as LstmVariant[];
+const opts = (seed = 11) => ({ ...F64, rng: new Rng(seed) });
+
+function maxDiff(a: Tensor, b: Tensor): number {
+  assert.deepEqual(a.shape, b.shape);
+  const x = a.dataSync(), y = b.dataSync();
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}
+
+/** Copy every parameter of `from` into `to` under the name `rename(name)`. */
+function copyParams(from: { namedParameters(): [string, Tensor][] }, to: { parameter(n: string): Tensor }, rename = (n: string) => n): void {
+  for (const [n, p] of from.namedParameters()) arr(to.parameter(rename(n)).storage).set(arr(p.storage));
+}
+
+describe('LSTM family: finite-difference gradient checks (f64, reference backend)', () => {
+  for (const v of VARIANTS) {
+    it(`variant ${v}: 1 layer with initial state`, () => {
+      const rng = new Rng(VARIANTS.indexOf(v) + 1);
+      const m = new LSTMVariant({ variant: v, inputSize: 2, hiddenSize: 3 }, opts());
+      const x = randLeaf(rng, [4, 2, 2]), h0 = randLeaf(rng, [1, 2, 3]), c0 = randLeaf(rng, [1, 2, 3]);
+      gradcheck(() => { const r = m.forward(x, { h0, c0 }); return [r.y, r.hN, r.cN]; }, [x, h0, c0, ...m.parameters()]);
+    });
+  }
+  const stacked: [string, object, number[] | undefined][] = [
+    ['peephole, 2 layers bidirectional', { peepholes: true, numLayers: 2, bidirectional: true }, undefined],
+    ['peephole, bidirectional, unsorted variable lengths, batch first', { peepholes: true, bidirectional: true, batchFirst: true }, [2, 4, 1]],
+    ['peephole with projection (LSTMP), bidirectional', { peepholes: true, projSize: 2, bidirectional: true }, undefined],
+    ['FGR, 2 layers bidirectional, variable lengths', { variant: 'FGR', numLayers: 2, bidirectional: true }, [3, 4, 2]],
+    ['CIFG, 2 layers bidirectional', { variant: 'CIFG', numLayers: 2, bidirectional: true }, undefined],
+    ['NIG bidirectional, variable lengths', { variant: 'NIG', bidirectional: true }, [1, 4, 3]],
+    ['NOAF without bias', { variant: 'NOAF', bias: false }, undefined],
+    ['LSTM1997, 2 layers', { variant: 'LSTM1997', numLayers: 2 }, [4, 2, 3]],
+  ];
+  for (const [name, cfg, lengths] of stacked) {
+    it(name, () => {
+      const rng = new Rng(name.length);
+      const c = cfg as { numLayers?: number; bidirectional?: boolean; batchFirst?: boolean; projSize?: number };
+      const m = new LSTM({ inputSize: 2, hiddenSize: 3, ...cfg }, opts());
+      const LD = (c.numLayers ?? 1) * (c.bidirectional ? 2 : 1);
+      const x = randLeaf(rng, c.batchFirst ? [3, 4, 2] : [4, 3, 2]);
+      const h0 = randLeaf(rng, [LD, 3, c.projSize || 3]), c0 = randLeaf(rng, [LD, 3, 3]);
+      gradcheck(() => { const r = m.forward(x, { h0, c0, lengths }); return [r.y, r.hN, r.cN]; }, [x, h0, c0, ...m.parameters()]);
+    });
+  }
+});
+
+describe('LSTM family: variants that must coincide do, exactly (f64)', () => {
+  const rng = new Rng(5);
+  const x = randLeaf(rng, [5, 2, 3], 1, false), h0 = randLeaf(rng, [1, 2, 4], 1, false), c0 = randLeaf(rng, [1, 2, 4], 1, false);
+  const run = (m: LSTM) => m.forward(x, { h0, c0 });
+  const same = (a: ReturnType<typeof run>, b: ReturnType<typeof run>) => {
+    assert.ok(maxDiff(a.y, b.y) < 1e-14, `y differs by ${maxDiff(a.y, b.y)}`);
+    assert.ok(maxDiff(a.hN, b.hN) < 1e-14 && maxDiff(a.cN, b.cN) < 1e-14, 'final states differ');
+  };
+  it('peephole LSTM with zero peepholes equals nn.LSTM (2 layers, bidirectional)', () => {
+    const p = new PeepholeLSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true }, opts());
+    const s = new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true }, opts(3));
+    copyParams(s, p);
+    for (const [n, t] of p.namedParameters()) if (/weight_c[ifo]/.test(n)) arr(t.storage).fill(0);
+    const h = randLeaf(rng, [4, 2, 4], 1, false), c = randLeaf(rng, [4, 2, 4], 1, false);
+    const a = p.forward(x, { h0: h, c0: c }), b = s.forward(x, { h0: h, c0: c });
+    assert.ok(maxDiff(a.y, b.y) < 1e-14 && maxDiff(a.cN, b.cN) < 1e-14);
+    // ...and non-zero peepholes do change the result (the comparison above can fail).
+    arr(p.parameter('weight_co_l1_reverse').storage).fill(0.5);
+    assert.ok(maxDiff(p.forward(x, { h0: h, c0: c }).y, b.y) > 1e-3);
+  });
+  it('variant V equals the 1-layer peephole LSTM (names without / with the _l0 suffix)', () => {
+    const v = new LSTMVariant({ variant: 'V', inputSize: 3, hiddenSize: 4 }, opts());
+    const p = new PeepholeLSTM({ inputSize: 3, hiddenSize: 4 }, opts(2));
+    copyParams(v, p, (n) => `${n}_l0`);
+    same(run(v), run(p));
+  });
+  it('NP equals nn.LSTM', () => {
+    const v = new LSTMVariant({ variant: 'NP', inputSize: 3, hiddenSize: 4 }, opts());
+    const s = new LSTM({ inputSize: 3, hiddenSize: 4 }, opts(2));
+    copyParams(v, s, (n) => `${n}_l0`);
+    same(run(v), run(s));
+  });
+  it('FGR with weight_gr = 0 equals V, and a non-zero weight_gr changes it', () => {
+    const f = new LSTMVariant({ variant: 'FGR', inputSize: 3, hiddenSize: 4 }, opts());
+    const v = new LSTMVariant({ variant: 'V', inputSize: 3, hiddenSize: 4 }, opts(2));
+    copyParams(v, f);
+    arr(f.parameter('weight_gr').storage).fill(0);
+    same(run(f), run(v));
+    arr(f.parameter('weight_gr').storage)[5] = 0.7;
+    assert.ok(maxDiff(run(f).y, run(v).y) > 1e-4);
+  });
+  it('LSTM1997 equals NFG with zero peepholes', () => {
+    const a = new LSTMVariant({ variant: 'LSTM1997', inputSize: 3, hiddenSize: 4 }, opts());
+    const b = new LSTMVariant({ variant: 'NFG', inputSize: 3, hiddenSize: 4 }, opts(2));
+    copyParams(a, b);
+    arr(b.parameter('weight_ci').storage).fill(0); arr(b.parameter('weight_co').storage).fill(0);
+    same(run(a), run(b));
+  });
+  it('CIFG equals V with the forget pre-activation set to minus the input one (σ(-a) = 1 - σ(a))', () => {
+    const c = new LSTMVariant({ variant: 'CIFG', inputSize: 3, hiddenSize: 4 }, opts());
+    const v = new LSTMVariant({ variant: 'V', inputSize: 3, hiddenSize: 4 }, opts(2));
+    const H = 4;
+    // CIFG blocks (i, g, o) -> V blocks (i, f = -i, g, o); peephole cf = -ci.
+    for (const n of ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']) {
+      const src = arr(c.parameter(n).storage), dst = arr(v.parameter(n).storage);
+      const row = src.length / (3 * H); // values per gate unit
+      const blk = H * row;
+      dst.set(src.subarray(0, blk), 0);
+      for (let k = 0; k < blk; k++) dst[blk + k] = -src[k];
+      dst.set(src.subarray(blk, 3 * blk), 2 * blk);
+    }
+    arr(v.parameter('weight_ci').storage).set(arr(c.parameter('weight_ci').storage));
+    arr(v.parameter('weight_co').storage).set(arr(c.parameter('weight_co').storage));
+    const ci = arr(c.parameter('weight_ci').storage), cf = arr(v.parameter('weight_cf').storage);
+    for (let j = 0; j < H; j++) cf[j] = -ci[j];
+    const a = run(c), b = run(v);
+    assert.ok(maxDiff(a.y, b.y) < 1e-12 && maxDiff(a.cN, b.cN) < 1e-12, `CIFG vs V: ${maxDiff(a.y, b.y)}`);
+  });
+  it('a variant on the standard cell keeps nn.LSTM parameter names and layout; variants drop absent components', () => {
+    const names = (v: LstmVariant) => new LSTMVariant({ variant: v, inputSize: 3, hiddenSize: 4 }, opts()).namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`);
+    assert.deepEqual(names('NIG'), ['weight_ih:12x3', 'weight_hh:12x4', 'bias_ih:12', 'bias_hh:12', 'weight_cf:4', 'weight_co:4']);
+    assert.deepEqual(names('CIFG'), ['weight_ih:12x3', 'weight_hh:12x4', 'bias_ih:12', 'bias_hh:12', 'weight_ci:4', 'weight_co:4']);
+    assert.deepEqual(names('FGR').slice(-1), ['weight_gr:12x12']);
+    assert.deepEqual(names('LSTM1997'), ['weight_ih:12x3', 'weight_hh:12x4', 'bias_ih:12', 'bias_hh:12']);
+    assert.deepEqual(gateOrder(LSTM_VARIANTS.NOG), ['i', 'f', 'g']);
+    assert.deepEqual(peepholeNames(LSTM_VARIANTS.NOG), ['ci', 'cf']);
+    const bi = new LSTMVariant({ variant: 'NOG', inputSize: 3, hiddenSize: 4, bidirectional: true }, opts());
+    assert.ok(bi.namedParameters().some(([n]) => n === 'weight_cf_l0_reverse'));
+  });
+});
+
+describe('LSTM family: impossible combinations are rejected with the reason', () => {
+  const base = { inputSize: 3, hiddenSize: 4 };
+  it('unknown variant names', () => {
+    assert.throws(() => new LSTM({ ...base, variant: 'NXG' as LstmVariant }), /LSTM\.variant: expected one of V, NIG, NFG, NOG, NIAF, NOAF, NP, CIFG, FGR, LSTM1997, got "NXG"/);
+  });
+  it('a variant with a projection', () => {
+    assert.throws(() => new LSTM({ ...base, variant: 'CIFG', projSize: 2 }), /variant CIFG cannot be combined with projSize \(2\)/);
+  });
+  it('peepholes that contradict the variant', () => {
+    assert.throws(() => new LSTM({ ...base, variant: 'LSTM1997', peepholes: true }), /variant LSTM1997 has no peepholes, but peepholes: true was given/);
+    assert.throws(() => new LSTM({ ...base, variant: 'CIFG', peepholes: false }), /variant CIFG has peepholes, but peepholes: false/);
+    assert.throws(() => new LSTM({ ...base, peepholes: 'yes' as unknown as boolean }), /LSTM\.peepholes: expected true or false, got "yes"/);
+  });
+  it('LSTMVariant needs a variant; weights of the wrong layout do not load', () => {
+    assert.throws(() => new LSTMVariant({ ...base } as never), /expected a config with a variant/);
+    const m = new LSTMVariant({ ...base, variant: 'NIG' });
+    assert.throws(() => m.loadStateDict({ weight_ih: { shape: [16, 3], data: new Float32Array(48) } }, false), /'weight_ih': expected shape \[12, 3\], got \[16, 3\]/);
+  });
+  it('a lstm_variant fixture whose gateOrder or peepholes disagree with its variant fails', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carousel-family-'));
+    const fx = JSON.parse(readFileSync(join(ext, 'lstm_variant_NIG.json'), 'utf8'));
+    writeFileSync(join(dir, 'a.json'), JSON.stringify({ ...fx, name: 'bad_order', config: { ...fx.config, gateOrder: ['i', 'f', 'g', 'o'] } }));
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...fx, name: 'bad_peep', config: { ...fx.config, peepholes: ['ci', 'cf', 'co'] } }));
+    const s = runConformance([dir], new ReferenceBackend(), 'f64');
+    assert.equal(s.failed, 2);
+    assert.match(s.results[0].message!, /config\.gateOrder \["i","f","g","o"\] does not match variant NIG, which has \["f","g","o"\]/);
+    assert.match(s.results[1].message!, /config\.peepholes \["ci","cf","co"\] does not match variant NIG, which has \["cf","co"\]/);
+  });
+});
+
+describe('LSTM family: conformance fixtures', () => {
+  for (const dtype of ['f32', 'f64'] as const) {
+    it(`every peephole_lstm and lstm_variant fixture in ext passes (${dtype})`, () => {
+      const s = runConformance([ext], new ReferenceBackend(), dtype);
+      const mine = s.results.filter((r) => r.kind === 'peephole_lstm' || r.kind === 'lstm_variant');
+      assert.equal(mine.length, 12);
+      assert.deepEqual(mine.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
+      if (dtype === 'f64') for (const r of mine) assert.ok(r.worst < 1e-3, `${r.name}: ${r.worst}`);
+    });
+  }
+  it('our own PyTorch-generated fixtures (3-layer peephole, FGR with H = 7) pass', () => {
+    const s = runConformance([own], new ReferenceBackend(), 'f32');
+    const mine = s.results.filter((r) => r.kind === 'peephole_lstm' || r.kind === 'lstm_variant');
+    assert.ok(mine.length >= 2, `found ${mine.length} fixtures`);
+    assert.deepEqual(mine.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
+  });
+});
