@@ -26,3 +26,7 @@ export { mseLoss, type Reduction } from './loss/mse.js';
 export { crossEntropy, nllLoss } from './loss/crossEntropy.js';
 export { ctcLoss, type CtcOptions } from './loss/ctc.js';
 export { ctcGreedyDecode, ctcBeamSearch, type Decoded } from './loss/ctcDecode.js';
+export { PeepholeLSTM, LSTMVariant, type PeepholeLSTMConfig, type LSTMVariantConfig } from './nn/lstm-variants.js';
+export { LSTM_VARIANTS, type LstmVariant, type LstmCellSpec } from './ops/lstm-cell.js';
+export { ConvLSTM2d, type ConvLSTM2dConfig, type ConvLSTM2dForwardOptions, type ConvLSTM2dOutput } from './nn/convlstm.js';
+export { Highway, type HighwayConfig, type HighwayActivation } from './nn/highway.js';
