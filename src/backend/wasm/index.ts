@@ -34,7 +34,7 @@ const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 
 /** GEMMs below this many multiply-adds run on the calling thread: a worker round trip costs more. */
 export const PARALLEL_MIN_MACS = 1 << 19;
 /** CTC batches below this many (time x label-position) cells run on the calling thread. */
-const CTC_PARALLEL_MIN_CELLS = 20000;
+export const CTC_PARALLEL_MIN_CELLS = 20000;
 
 function defaultThreads(): number {
   const env = typeof process !== 'undefined' ? process.env.CAROUSEL_THREADS : undefined;
@@ -65,6 +65,10 @@ export class WasmBackend extends ReferenceBackend {
   private readonly gemmWork: number[] = [];      // per thread (0 = calling thread)
   private readonly ctcWork: number[] = [];       // per thread
   private readonly ctcWorkBytes: number[] = [];
+  /** GEMMs with fewer multiply-adds run on the calling thread (tests set 0 to exercise the split). */
+  parallelMinMacs = PARALLEL_MIN_MACS;
+  /** CTC batches with fewer (time x label-position) cells run on the calling thread. */
+  ctcParallelMinCells = CTC_PARALLEL_MIN_CELLS;
 
   constructor(opts: WasmBackendOptions = {}) {
     super();
@@ -200,7 +204,7 @@ export class WasmBackend extends ReferenceBackend {
     A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, threads = this.usable()): void {
     const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
     const T = Math.min(threads, this.usable());
-    if (T > 1 && m * n * k >= PARALLEL_MIN_MACS) {
+    if (T > 1 && m * n * k >= this.parallelMinMacs) {
       // Split the longer side, in chunks that are whole micro-tiles.
       const splitN = n >= 32 * T || n >= m;
       const len = splitN ? n : m, unit = splitN ? 8 : 4;
@@ -336,7 +340,7 @@ export class WasmBackend extends ReferenceBackend {
       cells += Tn * L;
     }
     const k = this.kernels;
-    const T_ = cells >= CTC_PARALLEL_MIN_CELLS ? Math.min(this.usable(), N) : 1;
+    const T_ = cells >= this.ctcParallelMinCells ? Math.min(this.usable(), N) : 1;
     let status: number;
     if (T_ <= 1) {
       status = k.ctc(lp.ptr, T, N, C, tg.ptr, il.ptr, tl.ptr, blank, lo.ptr, gr.ptr,
@@ -379,11 +383,21 @@ export class WasmBackend extends ReferenceBackend {
     pool.begin();
     for (let t = 1; t < T; t++) {
       const s = pool.slot(t - 1);
-      pool.i32[s + 1] = Job.Peak; pool.i32[s + 2] = iters;
+      pool.i32[s + 1] = Job.Peak; pool.i32[s + 2] = iters; pool.i32[s + 3] = this.peakBuf(t);
       pool.post(t - 1);
     }
-    this.kernels.simd_peak(iters, 1.0);
+    this.kernels.simd_peak(iters, this.peakBuf());
     pool.wait(T - 1);
+  }
+
+  private readonly peakBufs: number[] = [];
+  private peakBuf(t = 0): number {
+    while (this.peakBufs.length <= t) {
+      const p = this.heap.alloc(256);
+      new Float32Array(this.memory.buffer, p, 64).fill(1);
+      this.peakBufs.push(p);
+    }
+    return this.peakBufs[t];
   }
 
   /** Stop the worker threads (they are unref'd, so this is only needed to free them early). */

@@ -37,7 +37,7 @@ export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: 
       return st;
     }
     case Job.Peak:
-      f32[s + 3] = k.simd_peak(i32[s + 2], 1.0);
+      f32[s + 4] = k.simd_peak(i32[s + 2], i32[s + 3]);
       return 0;
     default:
       throw new Error(`wasm worker: unknown job ${i32[s + 1]}`);

@@ -65,7 +65,7 @@ static inline f4 deriv_v(int op, f4 x, f4 y) {
     case U_LOG: return wasm_f32x4_div(one, x);
     case U_SQRT: return wasm_f32x4_div(SPLAT(0.5f), y);
     case U_ABS: return wasm_v128_bitselect(one, wasm_v128_bitselect(SPLAT(-1.0f), zero, wasm_f32x4_lt(x, zero)), wasm_f32x4_gt(x, zero));
-    case U_SQUARE: return wasm_f32x4_add(x, x);
+    case U_SQUARE: return x; /* times 2 after the product with dy: 2x alone may overflow */
     case U_SIGMOID: return wasm_f32x4_mul(y, wasm_f32x4_sub(one, y));
     case U_TANH: return wasm_f32x4_sub(one, wasm_f32x4_mul(y, y));
     case U_RELU: return wasm_v128_bitselect(one, zero, wasm_f32x4_gt(x, zero));
@@ -77,7 +77,8 @@ static inline f4 deriv_v(int op, f4 x, f4 y) {
 /* dx (+)= dy * f'(x); dy == 0 gives 0 even where f' is inf/NaN (as the reference does). */
 #define UB_LOOP(OP) for (int i = 0; i < n; i += 4) { int r = n - i; \
     f4 x = ldp(xs + i, r), y = ldp(ys + i, r), d = ldp(dy + i, r); \
-    f4 g = wasm_v128_bitselect(SPLAT(0.0f), wasm_f32x4_mul(d, deriv_v(OP, x, y)), wasm_f32x4_eq(d, SPLAT(0.0f))); \
+    f4 g = wasm_f32x4_mul(d, deriv_v(OP, x, y)); if (OP == U_SQUARE) g = wasm_f32x4_add(g, g); \
+    g = wasm_v128_bitselect(SPLAT(0.0f), g, wasm_f32x4_eq(d, SPLAT(0.0f))); \
     if (acc) g = wasm_f32x4_add(ldp(dx + i, r), g); stp(dx + i, g, r); } break
 EXPORT(unary_backward)
 void unary_backward(int op, const float *xs, const float *ys, const float *dy, float *dx, int n, int acc) {

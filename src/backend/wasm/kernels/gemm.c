@@ -210,44 +210,38 @@ static void gemv_row(int transB, int n, int k, float alpha, const float *a, cons
       for (; p < k; p++) s += a[p] * b0[p];
       c[j] += alpha * s;
     }
-  } else { /* c[:] += alpha * sum_p a[p] B[p, :] : 32 columns in registers, one pass over B */
-    int j = 0;
-    for (; j + 32 <= n; j += 32) {
-      v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-      const float *b = B + j;
-      for (int p = 0; p < k; p++, b += ldb) {
-        v128_t x = wasm_v128_load32_splat(a + p);
-        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b)));
-        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b + 4)));
-        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(b + 8)));
-        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(b + 12)));
-        s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(x, wasm_v128_load(b + 16)));
-        s5 = wasm_f32x4_add(s5, wasm_f32x4_mul(x, wasm_v128_load(b + 20)));
-        s6 = wasm_f32x4_add(s6, wasm_f32x4_mul(x, wasm_v128_load(b + 24)));
-        s7 = wasm_f32x4_add(s7, wasm_f32x4_mul(x, wasm_v128_load(b + 28)));
+  } else {
+    /* c[:] += alpha * sum_p a[p] B[p, :]. Four rows of B at a time, each streamed contiguously
+     * (one pass over B in memory order; c stays in L1 across the k/4 passes). */
+    int p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const float *b0 = B + (int64_t)p * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+      v128_t x0 = wasm_f32x4_splat(alpha * a[p]), x1 = wasm_f32x4_splat(alpha * a[p + 1]);
+      v128_t x2 = wasm_f32x4_splat(alpha * a[p + 2]), x3 = wasm_f32x4_splat(alpha * a[p + 3]);
+      int j = 0;
+      for (; j + 8 <= n; j += 8) {
+        v128_t s0 = wasm_f32x4_add(wasm_f32x4_mul(x0, wasm_v128_load(b0 + j)), wasm_f32x4_mul(x1, wasm_v128_load(b1 + j)));
+        v128_t s1 = wasm_f32x4_add(wasm_f32x4_mul(x2, wasm_v128_load(b2 + j)), wasm_f32x4_mul(x3, wasm_v128_load(b3 + j)));
+        v128_t t0 = wasm_f32x4_add(wasm_f32x4_mul(x0, wasm_v128_load(b0 + j + 4)), wasm_f32x4_mul(x1, wasm_v128_load(b1 + j + 4)));
+        v128_t t1 = wasm_f32x4_add(wasm_f32x4_mul(x2, wasm_v128_load(b2 + j + 4)), wasm_f32x4_mul(x3, wasm_v128_load(b3 + j + 4)));
+        wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_add(s0, s1)));
+        wasm_v128_store(c + j + 4, wasm_f32x4_add(wasm_v128_load(c + j + 4), wasm_f32x4_add(t0, t1)));
       }
-      v128_t al = wasm_f32x4_splat(alpha);
-      float *cc = c + j;
-      wasm_v128_store(cc, wasm_f32x4_add(wasm_v128_load(cc), wasm_f32x4_mul(s0, al)));
-      wasm_v128_store(cc + 4, wasm_f32x4_add(wasm_v128_load(cc + 4), wasm_f32x4_mul(s1, al)));
-      wasm_v128_store(cc + 8, wasm_f32x4_add(wasm_v128_load(cc + 8), wasm_f32x4_mul(s2, al)));
-      wasm_v128_store(cc + 12, wasm_f32x4_add(wasm_v128_load(cc + 12), wasm_f32x4_mul(s3, al)));
-      wasm_v128_store(cc + 16, wasm_f32x4_add(wasm_v128_load(cc + 16), wasm_f32x4_mul(s4, al)));
-      wasm_v128_store(cc + 20, wasm_f32x4_add(wasm_v128_load(cc + 20), wasm_f32x4_mul(s5, al)));
-      wasm_v128_store(cc + 24, wasm_f32x4_add(wasm_v128_load(cc + 24), wasm_f32x4_mul(s6, al)));
-      wasm_v128_store(cc + 28, wasm_f32x4_add(wasm_v128_load(cc + 28), wasm_f32x4_mul(s7, al)));
+      for (; j + 4 <= n; j += 4) {
+        v128_t s0 = wasm_f32x4_add(wasm_f32x4_mul(x0, wasm_v128_load(b0 + j)), wasm_f32x4_mul(x1, wasm_v128_load(b1 + j)));
+        v128_t s1 = wasm_f32x4_add(wasm_f32x4_mul(x2, wasm_v128_load(b2 + j)), wasm_f32x4_mul(x3, wasm_v128_load(b3 + j)));
+        wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_add(s0, s1)));
+      }
+      float y0 = alpha * a[p], y1 = alpha * a[p + 1], y2 = alpha * a[p + 2], y3 = alpha * a[p + 3];
+      for (; j < n; j++) c[j] += (y0 * b0[j] + y1 * b1[j]) + (y2 * b2[j] + y3 * b3[j]);
     }
-    for (; j + 4 <= n; j += 4) {
-      v128_t s0 = wasm_f32x4_splat(0);
-      const float *b = B + j;
-      for (int p = 0; p < k; p++, b += ldb) s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load32_splat(a + p), wasm_v128_load(b)));
-      wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_mul(s0, wasm_f32x4_splat(alpha))));
-    }
-    for (; j < n; j++) {
-      float s = 0;
-      const float *b = B + j;
-      for (int p = 0; p < k; p++, b += ldb) s += a[p] * *b;
-      c[j] += alpha * s;
+    for (; p < k; p++) {
+      const float *b0 = B + (int64_t)p * ldb;
+      float y0 = alpha * a[p];
+      v128_t x0 = wasm_f32x4_splat(y0);
+      int j = 0;
+      for (; j + 4 <= n; j += 4) wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_mul(x0, wasm_v128_load(b0 + j))));
+      for (; j < n; j++) c[j] += y0 * b0[j];
     }
   }
 }
@@ -298,20 +292,26 @@ void gemm(int transA, int transB, int m, int n, int k, float alpha, const float 
   }
 }
 
-/* SIMD128 peak probe: `iters` rounds of 12 independent mul+add chains on f32x4 (FMA-free, as the
- * kernels are): 96 flops per round, enough chains to cover the latency. Returns a value so the
- * loop cannot be removed. */
-#define STEP(v) v = wasm_f32x4_add(wasm_f32x4_mul(v, m), d)
+/* SIMD128 peak probe: `iters` rounds of 8 accumulators s_j += x_j * m over f32x4 (FMA-free, as
+ * the kernels are; the multiplies are independent and the adds chain, the GEMM micro-kernel's
+ * pattern). x_j are re-read from two alternating 128-byte rows (L1) so nothing is loop-invariant.
+ * 64 flops per round. `buf` needs 64 floats. */
 EXPORT(simd_peak)
-float simd_peak(int iters, float x) {
-  v128_t m = wasm_f32x4_splat(0.999999f), d = wasm_f32x4_splat(1e-7f);
-  v128_t a0 = wasm_f32x4_splat(x), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+float simd_peak(int iters, float *buf) {
+  v128_t m = wasm_f32x4_splat(0.999999f);
+  v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
   for (int i = 0; i < iters; i++) {
-    STEP(a0); STEP(a1); STEP(a2); STEP(a3); STEP(a4); STEP(a5);
-    STEP(a6); STEP(a7); STEP(a8); STEP(a9); STEP(a10); STEP(a11);
+    const float *x = buf + ((i & 1) << 5);
+    s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(x), m));
+    s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(x + 4), m));
+    s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load(x + 8), m));
+    s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load(x + 12), m));
+    s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(wasm_v128_load(x + 16), m));
+    s5 = wasm_f32x4_add(s5, wasm_f32x4_mul(wasm_v128_load(x + 20), m));
+    s6 = wasm_f32x4_add(s6, wasm_f32x4_mul(wasm_v128_load(x + 24), m));
+    s7 = wasm_f32x4_add(s7, wasm_f32x4_mul(wasm_v128_load(x + 28), m));
   }
-  v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3)),
-                            wasm_f32x4_add(wasm_f32x4_add(a4, a5), wasm_f32x4_add(a6, a7)));
-  s = wasm_f32x4_add(s, wasm_f32x4_add(wasm_f32x4_add(a8, a9), wasm_f32x4_add(a10, a11)));
+  v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3)),
+                            wasm_f32x4_add(wasm_f32x4_add(s4, s5), wasm_f32x4_add(s6, s7)));
   return wasm_f32x4_extract_lane(s, 0);
 }

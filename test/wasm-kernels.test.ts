@@ -1,0 +1,311 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { BinaryOp, Storage, UnaryOp } from '../src/backend/backend.js';
+import { ReferenceBackend } from '../src/backend/reference/index.js';
+import { WasmBackend, WasmStorage } from '../src/backend/wasm/index.js';
+import type { DType } from '../src/tensor/dtype.js';
+
+/**
+ * Every kernel the wasm backend overrides, against the reference backend (the oracle) on random
+ * shapes: odd sizes, all transposes, offsets, leading dimensions larger than the row, beta
+ * 0 / 1 / other, on 1 and 2 threads (with the parallel thresholds at 0 so small calls split too).
+ */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+}
+const rand = rng(12345);
+function randArray(n: number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
+  return a;
+}
+const ref = new ReferenceBackend();
+
+/** Same data on both backends. */
+function pair(w: WasmBackend, data: ArrayLike<number>, dtype: DType = 'f32'): [Storage, Storage] {
+  return [w.upload(dtype, data), ref.upload(dtype, data)];
+}
+function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string, rtol = 2e-6, atol = 1e-6): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i], e = want[i];
+    if (Number.isNaN(e)) { assert.ok(Number.isNaN(g), `${what}[${i}]: got ${g}, want NaN`); continue; }
+    if (!Number.isFinite(e)) { assert.equal(g, e, `${what}[${i}]`); continue; }
+    assert.ok(Math.abs(g - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${g}, want ${e} (diff ${Math.abs(g - e)})`);
+  }
+}
+
+const backends: { name: string; w: WasmBackend }[] = [];
+before(async () => {
+  const w1 = new WasmBackend({ threads: 1 });
+  const w2 = new WasmBackend({ threads: 2 });
+  w2.parallelMinMacs = 0; w2.ctcParallelMinCells = 0;
+  await w1.ready(); await w2.ready();
+  backends.push({ name: '1 thread', w: w1 }, { name: '2 threads', w: w2 });
+});
+after(() => { for (const b of backends) b.w.terminate(); });
+
+describe('wasm backend: gemm matches the reference', () => {
+  const shapes: [number, number, number][] = [
+    [1, 1, 1], [1, 7, 5], [2, 33, 17], [3, 64, 64], [4, 8, 256], [5, 9, 300], [17, 31, 13], [33, 65, 257],
+    [64, 40, 1], [130, 70, 90], [1, 1024, 64], [2, 300, 100], [200, 3, 600],
+  ];
+  for (const [m, n, k] of shapes) {
+    for (const transA of [false, true]) for (const transB of [false, true]) {
+      it(`m=${m} n=${n} k=${k} transA=${transA} transB=${transB}`, () => {
+        for (const { name, w } of backends) {
+          for (const [beta, alpha] of [[0, 1], [1, 0.5], [-0.7, 1.3]]) {
+            const lda = (transA ? m : k) + (m % 3), ldb = (transB ? k : n) + 2, ldc = n + (k % 4);
+            const aOff = 3, bOff = 1, cOff = 5;
+            const aRows = transA ? k : m, bRows = transB ? n : k;
+            const A = randArray(aOff + aRows * lda), B = randArray(bOff + bRows * ldb), C = randArray(cOff + m * ldc + 2);
+            if (beta === 0) C.fill(NaN, cOff); // beta 0 must not read C (BLAS semantics)
+            const [wa, ra] = pair(w, A), [wb, rb] = pair(w, B), [wc, rc] = pair(w, C);
+            w.gemm(transA, transB, m, n, k, alpha, wa, aOff, lda, wb, bOff, ldb, beta, wc, cOff, ldc);
+            ref.gemm(transA, transB, m, n, k, alpha, ra, aOff, lda, rb, bOff, ldb, beta, rc, cOff, ldc);
+            const got = w.readSync(wc), want = ref.readSync(rc);
+            // between rows (ldc > n) C is left alone; NaN there compares as NaN
+            close(got, want, `gemm ${name} beta=${beta}`, 1e-5, 2e-6 * Math.sqrt(k + 1));
+          }
+        }
+      });
+    }
+  }
+  it('rejects a matrix that does not fit its storage', () => {
+    const w = backends[0].w;
+    const a = w.alloc('f32', 10), b = w.alloc('f32', 10), c = w.alloc('f32', 10);
+    assert.throws(() => w.gemm(false, false, 4, 4, 4, 1, a, 0, 4, b, 0, 4, 0, c, 0, 4), /gemm A: expected a \[4, 4\] matrix/);
+    assert.throws(() => w.gemm(false, false, 2, 2, 2, 1, a, 0, 1, b, 0, 2, 0, c, 0, 2), /leading dimension 1 \(>= 2\)/);
+  });
+});
+
+describe('wasm backend: fused recurrent cells match the reference', () => {
+  for (const [rows, H] of [[1, 1], [1, 7], [2, 16], [3, 33], [5, 64]] as const) {
+    it(`LSTM forward and backward, rows=${rows} H=${H}`, () => {
+      for (const { name, w } of backends) {
+        const gOff = 2, cpOff = 1, cOff = 3, hOff = 4, ldh = H + 3;
+        const gates = randArray(gOff + rows * 4 * H, 4), cPrev = randArray(cpOff + rows * H, 2);
+        const [wg, rg] = pair(w, gates), [wcp, rcp] = pair(w, cPrev);
+        const [wc, rc] = pair(w, new Float32Array(cOff + rows * H)), [wh, rh] = pair(w, randArray(hOff + rows * ldh));
+        w.lstmCellForward(rows, H, wg, gOff, wcp, cpOff, wc, cOff, wh, hOff, ldh);
+        ref.lstmCellForward(rows, H, rg, gOff, rcp, cpOff, rc, cOff, rh, hOff, ldh);
+        close(w.readSync(wg), ref.readSync(rg), `${name} gates`);
+        close(w.readSync(wc), ref.readSync(rc), `${name} c`);
+        close(w.readSync(wh), ref.readSync(rh), `${name} h`);
+        const dhOff = 1, dcOff = 2, dgOff = 3;
+        const [wdh, rdh] = pair(w, randArray(dhOff + rows * ldh)), [wdc, rdc] = pair(w, randArray(dcOff + rows * H));
+        const [wdg, rdg] = pair(w, randArray(dgOff + rows * 4 * H));
+        w.lstmCellBackward(rows, H, wg, gOff, wcp, cpOff, wc, cOff, wdh, dhOff, ldh, wdc, dcOff, wdg, dgOff);
+        ref.lstmCellBackward(rows, H, rg, gOff, rcp, cpOff, rc, cOff, rdh, dhOff, ldh, rdc, dcOff, rdg, dgOff);
+        close(w.readSync(wdc), ref.readSync(rdc), `${name} dc`, 1e-5, 1e-6);
+        close(w.readSync(wdg), ref.readSync(rdg), `${name} dGates`, 1e-5, 1e-6);
+      }
+    });
+    for (const withBias of [true, false]) {
+      it(`GRU forward and backward, rows=${rows} H=${H} b_hh=${withBias}`, () => {
+        for (const { name, w } of backends) {
+          const gxOff = 1, ghOff = 2, hpOff = 3, ldhp = H + 1, hOff = 2, ldh = H + 2;
+          const [wgx, rgx] = pair(w, randArray(gxOff + rows * 3 * H, 3)), [wgh, rgh] = pair(w, randArray(ghOff + rows * 3 * H, 3));
+          const [wb, rb] = pair(w, randArray(3 * H)), [whp, rhp] = pair(w, randArray(hpOff + rows * ldhp));
+          const [who, rho] = pair(w, randArray(hOff + rows * ldh));
+          w.gruCellForward(rows, H, wgx, gxOff, wgh, ghOff, withBias ? wb : null, whp, hpOff, ldhp, who, hOff, ldh);
+          ref.gruCellForward(rows, H, rgx, gxOff, rgh, ghOff, withBias ? rb : null, rhp, hpOff, ldhp, rho, hOff, ldh);
+          close(w.readSync(wgx), ref.readSync(rgx), `${name} gx`);
+          close(w.readSync(wgh), ref.readSync(rgh), `${name} gh`);
+          close(w.readSync(who), ref.readSync(rho), `${name} h`);
+          const dhOff = 1, dgxOff = 2, dghOff = 3, dhpOff = 1;
+          const [wdh, rdh] = pair(w, randArray(dhOff + rows * ldh)), [wdgx, rdgx] = pair(w, randArray(dgxOff + rows * 3 * H));
+          const [wdgh, rdgh] = pair(w, randArray(dghOff + rows * 3 * H)), [wdhp, rdhp] = pair(w, randArray(dhpOff + rows * H));
+          w.gruCellBackward(rows, H, wgx, gxOff, wgh, ghOff, whp, hpOff, ldhp, wdh, dhOff, ldh, wdgx, dgxOff, wdgh, dghOff, wdhp, dhpOff);
+          ref.gruCellBackward(rows, H, rgx, gxOff, rgh, ghOff, rhp, hpOff, ldhp, rdh, dhOff, ldh, rdgx, dgxOff, rdgh, dghOff, rdhp, dhpOff);
+          close(w.readSync(wdgx), ref.readSync(rdgx), `${name} dGx`, 1e-5, 1e-6);
+          close(w.readSync(wdgh), ref.readSync(rdgh), `${name} dGh`, 1e-5, 1e-6);
+          close(w.readSync(wdhp), ref.readSync(rdhp), `${name} dhPrev`, 1e-5, 1e-6);
+        }
+      });
+    }
+  }
+});
+
+describe('wasm backend: CTC matches the reference', () => {
+  function logSoftmaxRows(x: Float32Array, C: number): Float32Array {
+    const out = new Float32Array(x.length);
+    for (let r = 0; r < x.length / C; r++) {
+      let mx = -Infinity; for (let c = 0; c < C; c++) mx = Math.max(mx, x[r * C + c]);
+      let s = 0; for (let c = 0; c < C; c++) s += Math.exp(x[r * C + c] - mx);
+      for (let c = 0; c < C; c++) out[r * C + c] = x[r * C + c] - mx - Math.log(s);
+    }
+    return out;
+  }
+  const cases: { T: number; N: number; C: number; blank: number; S: number[]; Tn: number[]; repeats?: boolean }[] = [
+    { T: 12, N: 3, C: 5, blank: 0, S: [3, 0, 5], Tn: [12, 7, 11] },
+    { T: 30, N: 4, C: 6, blank: 5, S: [4, 10, 1, 7], Tn: [30, 25, 30, 16], repeats: true },
+    { T: 200, N: 5, C: 30, blank: 0, S: [40, 20, 1, 60, 0], Tn: [200, 150, 10, 180, 1] },
+    { T: 5, N: 2, C: 4, blank: 0, S: [4, 2], Tn: [5, 0] },
+    { T: 4, N: 2, C: 3, blank: 0, S: [3, 1], Tn: [4, 4], repeats: true }, // sample 0 impossible: 1,1,1 needs 5 steps
+  ];
+  for (const cs of cases) {
+    it(`T=${cs.T} N=${cs.N} C=${cs.C} blank=${cs.blank} S=${cs.S.join(',')}`, () => {
+      const { T, N, C, blank } = cs;
+      const lp = logSoftmaxRows(randArray(T * N * C, 3), C);
+      const labels: number[] = [];
+      for (const S of cs.S) for (let s = 0; s < S; s++) {
+        let l = Math.floor(rand() * (C - 1)); if (l >= blank) l++;
+        if (cs.repeats && s > 0 && rand() < 0.5) l = labels[labels.length - 1];
+        labels.push(l);
+      }
+      if (cs.repeats && cs.S[0] === 3 && T === 4) { labels[0] = 1; labels[1] = 1; labels[2] = 1; }
+      for (const { name, w } of backends) {
+        const [wl, rl] = pair(w, lp), [wt, rt] = pair(w, labels, 'i32');
+        const [wi, ri] = pair(w, cs.Tn, 'i32'), [wtl, rtl] = pair(w, cs.S, 'i32');
+        const [wloss, rloss] = pair(w, new Float32Array(N)), [wg, rg] = pair(w, new Float32Array(T * N * C));
+        w.ctc(wl, T, N, C, wt, wi, wtl, blank, wloss, wg);
+        ref.ctc(rl, T, N, C, rt, ri, rtl, blank, rloss, rg);
+        close(w.readSync(wloss), ref.readSync(rloss), `${name} loss`, 2e-6, 1e-5);
+        close(w.readSync(wg), ref.readSync(rg), `${name} grad`, 1e-5, 2e-6);
+      }
+    });
+  }
+});
+
+describe('wasm backend: elementwise kernels match the reference', () => {
+  const ops: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'abs', 'square', 'sigmoid', 'tanh', 'relu', 'softplus', 'logsigmoid'];
+  const special = [0, -0, 1e-30, -1e-30, 1e-8, -1e-8, 0.3, -0.62, 0.63, 5, -5, 20, -20, 88, -88, 89, -89, 100, -100, 1e30, -1e30,
+    Infinity, -Infinity, NaN, 1e-40, 3.4e38];
+  for (const op of ops) {
+    it(`unary ${op} and its backward (special values, random, odd lengths)`, () => {
+      for (const { name, w } of backends) {
+        for (const n of [1, 3, 4, 5, 37, 1000]) {
+          const x = randArray(n, op === 'exp' ? 30 : 12);
+          if (n === 1000) x.set(special);
+          if (op === 'log' || op === 'sqrt') for (let i = 0; i < n; i++) if (i >= special.length || n < 1000) x[i] = Math.abs(x[i]) * 10 ** (Math.floor(rand() * 20) - 10);
+          const [wx, rx] = pair(w, x), [wy, ry] = pair(w, new Float32Array(n));
+          w.unary(op, wx, wy, n); ref.unary(op, rx, ry, n);
+          // relative error ~1e-7 of the transcendental approximations; tiny absolute floor for denormals
+          close(w.readSync(wy), ref.readSync(ry), `${name} ${op} n=${n}`, 5e-7, 1e-37);
+          for (const acc of [false, true]) {
+            const dy = randArray(n); if (n > 3) dy[1] = 0;
+            const [wdy, rdy] = pair(w, dy), [wdx, rdx] = pair(w, randArray(n));
+            w.unaryBackward(op, wx, wy, wdy, wdx, n, acc); ref.unaryBackward(op, rx, ry, rdy, rdx, n, acc);
+            // f'(x) is evaluated from the f32 y (1 - y cancels near 1), and accumulation cancels: errors
+            // are f32 roundings of the operands (|dy|, |dx| <= 1), hence the absolute floor
+            close(w.readSync(wdx), ref.readSync(rdx), `${name} ${op}' n=${n} acc=${acc}`, 2e-6, 3e-7);
+          }
+        }
+      }
+    });
+  }
+  const bops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min'];
+  it('binary ops: same shape, scalar and row/column broadcasts, NaN in max/min', () => {
+    for (const { name, w } of backends) for (const op of bops) {
+      const layouts: { shape: number[]; aStr: number[]; bStr: number[]; na: number; nb: number }[] = [
+        { shape: [37], aStr: [1], bStr: [1], na: 37, nb: 37 },
+        { shape: [3, 5, 7], aStr: [35, 7, 1], bStr: [35, 7, 1], na: 105, nb: 105 },
+        { shape: [6, 9], aStr: [9, 1], bStr: [0, 0], na: 54, nb: 1 },
+        { shape: [6, 9], aStr: [0, 0], bStr: [9, 1], na: 1, nb: 54 },
+        { shape: [6, 9], aStr: [9, 1], bStr: [0, 1], na: 54, nb: 9 },
+        { shape: [6, 9], aStr: [9, 1], bStr: [1, 0], na: 54, nb: 6 },
+        { shape: [2, 3, 4], aStr: [12, 4, 1], bStr: [0, 4, 1], na: 24, nb: 12 },
+        { shape: [2, 3, 4], aStr: [1, 2, 6], bStr: [12, 4, 1], na: 24, nb: 24 },
+        { shape: [1, 5, 1], aStr: [0, 1, 0], bStr: [5, 1, 1], na: 5, nb: 5 },
+        { shape: [0, 4], aStr: [4, 1], bStr: [4, 1], na: 0, nb: 0 },
+      ];
+      for (const L of layouts) {
+        const a = randArray(L.na), b = randArray(L.nb);
+        if (L.na > 2) a[2] = NaN;
+        if (L.nb > 3) b[3] = NaN;
+        const size = L.shape.reduce((x, y) => x * y, 1);
+        const [wa, ra] = pair(w, a), [wb, rb] = pair(w, b), [wo, ro] = pair(w, new Float32Array(size));
+        w.binary(op, L.shape, wa, L.aStr, wb, L.bStr, wo); ref.binary(op, L.shape, ra, L.aStr, rb, L.bStr, ro);
+        close(w.readSync(wo), ref.readSync(ro), `${name} ${op} ${JSON.stringify(L.shape)} ${L.aStr}/${L.bStr}`, 1e-7, 0);
+      }
+    }
+  });
+  it('affine (overwrite and accumulate) and fill', () => {
+    for (const { name, w } of backends) for (const n of [1, 6, 101]) for (const acc of [false, true]) {
+      const [wx, rx] = pair(w, randArray(n)), [wo, ro] = pair(w, randArray(n + 3));
+      w.affine(wx, wo, n, -1.7, 0.25, acc); ref.affine(rx, ro, n, -1.7, 0.25, acc);
+      close(w.readSync(wo), ref.readSync(ro), `${name} affine n=${n} acc=${acc}`, 1e-7, 1e-7);
+      w.fill(wo, 1, n, 3.5); ref.fill(ro, 1, n, 3.5);
+      close(w.readSync(wo), ref.readSync(ro), `${name} fill`, 1e-7, 1e-7);
+    }
+  });
+  it('softmax and log-softmax, forward and backward (accumulate), rows of -inf', () => {
+    for (const { name, w } of backends) for (const [rows, cols] of [[1, 1], [3, 7], [4, 64], [2, 1001]]) for (const log of [false, true]) {
+      const x = randArray(rows * cols, 20);
+      if (rows > 2) x.fill(-Infinity, cols, 2 * cols); // a row of -inf (NaN, as the reference)
+      if (cols > 3) x[2] = -Infinity;
+      const [wx, rx] = pair(w, x), [wy, ry] = pair(w, new Float32Array(rows * cols));
+      w.softmax(wx, wy, rows, cols, log); ref.softmax(rx, ry, rows, cols, log);
+      // log-softmax is x - logsumexp with |x| ~ 20: f32 rounding of those is ~1e-6 absolute
+      close(w.readSync(wy), ref.readSync(ry), `${name} softmax log=${log} ${rows}x${cols}`, 2e-6, 3e-6);
+      for (const acc of [false, true]) {
+        const [wdy, rdy] = pair(w, randArray(rows * cols)), [wdx, rdx] = pair(w, randArray(rows * cols));
+        w.softmaxBackward(wy, wdy, wdx, rows, cols, log, acc); ref.softmaxBackward(ry, rdy, rdx, rows, cols, log, acc);
+        close(w.readSync(wdx), ref.readSync(rdx), `${name} softmaxBackward log=${log} acc=${acc}`, 1e-5, 1e-5);
+      }
+    }
+  });
+  it('copyStrided: contiguous, slices, transposes, broadcasts, sum-reductions, i32, rank 3', () => {
+    for (const { name, w } of backends) {
+      const cases: { shape: number[]; sOff: number; sStr: number[]; dOff: number; dStr: number[]; ns: number; nd: number }[] = [
+        { shape: [50], sOff: 3, sStr: [1], dOff: 1, dStr: [1], ns: 60, nd: 60 },
+        { shape: [4, 6], sOff: 0, sStr: [6, 1], dOff: 0, dStr: [1, 4], ns: 24, nd: 24 },
+        { shape: [4, 6], sOff: 2, sStr: [10, 1], dOff: 5, dStr: [6, 1], ns: 50, nd: 40 },
+        { shape: [5, 7], sOff: 0, sStr: [7, 1], dOff: 0, dStr: [0, 1], ns: 35, nd: 7 },
+        { shape: [5, 7], sOff: 0, sStr: [7, 1], dOff: 0, dStr: [1, 0], ns: 35, nd: 5 },
+        { shape: [5, 7], sOff: 0, sStr: [0, 1], dOff: 0, dStr: [7, 1], ns: 7, nd: 35 },
+        { shape: [2, 3, 4], sOff: 0, sStr: [12, 4, 1], dOff: 0, dStr: [1, 8, 2], ns: 24, nd: 24 },
+        { shape: [2, 3, 4], sOff: 1, sStr: [12, 4, 1], dOff: 2, dStr: [12, 4, 1], ns: 30, nd: 30 },
+      ];
+      for (const c of cases) for (const acc of [false, true]) for (const dtype of ['f32', 'i32'] as DType[]) {
+        if (dtype === 'i32' && acc && c.dStr.includes(0)) continue;
+        const src = randArray(c.ns, 100), dst = randArray(c.nd, 100);
+        if (dtype === 'i32') { for (let i = 0; i < src.length; i++) src[i] = Math.round(src[i]); for (let i = 0; i < dst.length; i++) dst[i] = Math.round(dst[i]); }
+        const [ws, rs] = pair(w, src, dtype), [wd, rd] = pair(w, dst, dtype);
+        w.copyStrided(c.shape, ws, c.sOff, c.sStr, wd, c.dOff, c.dStr, acc);
+        ref.copyStrided(c.shape, rs, c.sOff, c.sStr, rd, c.dOff, c.dStr, acc);
+        close(w.readSync(wd), ref.readSync(rd), `${name} copyStrided ${JSON.stringify(c)} acc=${acc} ${dtype}`, 1e-6, 1e-5);
+      }
+    }
+  });
+});
+
+describe('wasm backend: memory', () => {
+  it('storages are zero-filled views into linear memory, reused after dispose, valid across memory growth', () => {
+    const w = backends[0].w;
+    const a = w.upload('f32', [1, 2, 3]);
+    assert.ok(a instanceof WasmStorage);
+    assert.equal((a as WasmStorage).array.buffer, w.memory.buffer.byteLength >= 0 ? (a as WasmStorage).array.buffer : null);
+    const ptr = (a as WasmStorage).ptr;
+    w.dispose(a);
+    const b = w.alloc('f32', 3) as WasmStorage;
+    assert.equal(b.ptr, ptr, 'a freed block of the same size is reused');
+    assert.deepEqual([...w.readSync(b)], [0, 0, 0], 'and zero-filled');
+    b.array.set([4, 5, 6]);
+    const before = w.memory.buffer.byteLength;
+    const big = w.alloc('f32', before / 4 + 1000); // forces memory.grow
+    assert.ok(w.memory.buffer.byteLength > before);
+    assert.deepEqual([...w.readSync(b)], [4, 5, 6], 'old views survive growth');
+    w.unary('neg', b, b, 3);
+    assert.deepEqual([...w.readSync(b)], [-4, -5, -6]);
+    assert.equal(w.readSync(big).length, before / 4 + 1000);
+    w.dispose(big);
+  });
+  it('f64 storages fall back to plain JS memory and reference kernels; f32 is what it computes in', () => {
+    const w = backends[0].w;
+    assert.deepEqual(w.dtypes, ['f32']);
+    const a = w.upload('f64', [1, 2]);
+    assert.ok(!(a instanceof WasmStorage));
+    const o = w.alloc('f64', 2);
+    w.unary('exp', a, o, 2);
+    assert.deepEqual([...w.readSync(o)], [Math.exp(1), Math.exp(2)]);
+  });
+  it('kernels refuse ranges outside a storage instead of writing past it', () => {
+    const w = backends[0].w;
+    const a = w.alloc('f32', 4);
+    assert.throws(() => w.unary('exp', a, a, 5), /unary: expected 5 elements at offset 0 within a storage of 4/);
+    assert.throws(() => w.lstmCellForward(1, 2, a, 0, a, 0, a, 0, a, 0, 2), /lstmCellForward gates: expected 8 elements/);
+  });
+});
