@@ -50,9 +50,11 @@ describe('ConvLSTM2d: convolution and cross-checks', () => {
       const pad = (k - 1) / 2, P = Hg * Wd, K = C * k * k;
       const x = Float64Array.from({ length: n * C * P }, () => rng.normal());
       const w = Float64Array.from({ length: O * K }, () => rng.normal());
-      const xs = be.upload('f64', x), ws = be.upload('f64', w), cols = be.alloc('f64', n * K * P), out = be.alloc('f64', n * O * P);
-      be.im2col(n, C, Hg, Wd, k, pad, xs, 0, cols, 0);
-      for (let b = 0; b < n; b++) be.gemm(false, false, O, P, K, 1, ws, 0, K, cols, b * K * P, P, 0, out, b * O * P, P);
+      // cols [K, n*P] at an offset; one GEMM for the whole batch gives out [O, n, P].
+      const off = 3;
+      const xs = be.upload('f64', x), ws = be.upload('f64', w), cols = be.alloc('f64', off + n * K * P), out = be.alloc('f64', n * O * P);
+      be.im2col(n, C, Hg, Wd, k, pad, xs, 0, cols, off);
+      be.gemm(false, false, O, n * P, K, 1, ws, 0, K, cols, off, n * P, 0, out, 0, n * P);
       const got = arr(out);
       for (let b = 0; b < n; b++) for (let o = 0; o < O; o++) for (let r = 0; r < Hg; r++) for (let s = 0; s < Wd; s++) {
         let want = 0;
@@ -60,7 +62,7 @@ describe('ConvLSTM2d: convolution and cross-checks', () => {
           const rr = r + u - pad, ss = s + v - pad;
           if (rr >= 0 && rr < Hg && ss >= 0 && ss < Wd) want += w[((o * C + c) * k + u) * k + v] * x[((b * C + c) * Hg + rr) * Wd + ss];
         }
-        assert.ok(Math.abs(got[((b * O + o) * Hg + r) * Wd + s] - want) < 1e-12);
+        assert.ok(Math.abs(got[(o * n + b) * P + r * Wd + s] - want) < 1e-12);
       }
       // <im2col(x), y> == <x, col2im(y)>
       const y = Float64Array.from({ length: n * K * P }, () => rng.normal());
@@ -68,7 +70,7 @@ describe('ConvLSTM2d: convolution and cross-checks', () => {
       be.col2im(n, C, Hg, Wd, k, pad, be.upload('f64', y), 0, back, 0);
       let lhs = 0, rhs = 0;
       const cs = arr(cols), bs = arr(back);
-      for (let i = 0; i < y.length; i++) lhs += cs[i] * y[i];
+      for (let i = 0; i < y.length; i++) lhs += cs[off + i] * y[i];
       for (let i = 0; i < x.length; i++) rhs += x[i] * bs[i];
       assert.ok(Math.abs(lhs - rhs) < 1e-10 * Math.max(1, Math.abs(lhs)), `${lhs} vs ${rhs}`);
     }

@@ -107,10 +107,10 @@ export interface Backend {
 
   /**
    * im2col for n images x [n, C, Hgt, Wid] at xOff, for a stride-1 cross-correlation (torch
-   * conv2d) with a k x k kernel and zero padding `pad`: cols [n, C*k*k, Ho*Wo] at colOff, with
-   * Ho = Hgt + 2 pad - k + 1 (Wo likewise) and
-   *   cols[b, (c*k + u)*k + v, r*Wo + s] = x[b, c, r + u - pad, s + v - pad]  (0 outside the image).
-   * A convolution is then one GEMM per image: W [O, C*k*k] x cols [C*k*k, Ho*Wo].
+   * conv2d) with a k x k kernel and zero padding `pad`: cols [C*k*k, n*P] at colOff, with
+   * Ho = Hgt + 2 pad - k + 1 (Wo likewise), P = Ho*Wo and
+   *   cols[(c*k + u)*k + v, b*P + r*Wo + s] = x[b, c, r + u - pad, s + v - pad]  (0 outside the image).
+   * A convolution of the whole batch is then ONE GEMM: W [O, C*k*k] x cols -> [O, n*P].
    */
   im2col(n: number, C: number, Hgt: number, Wid: number, k: number, pad: number,
     x: Storage, xOff: number, cols: Storage, colOff: number): void;

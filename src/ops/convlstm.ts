@@ -29,7 +29,8 @@ export interface ConvLstmLayerResult {
  *   a = W_ih * x_t + bias + W_hh * h_{t-1}    ('same' zero padding, odd k, stride 1)
  *   i = σ(a_i + W_ci ⊙ c_{t-1}), f = σ(a_f + W_cf ⊙ c_{t-1}), c_t = f c_{t-1} + i tanh(a_g)
  *   o = σ(a_o + W_co ⊙ c_t), h_t = o tanh(c_t)
- * Each convolution is im2col + one GEMM per image. The pointwise part is the LSTM cell kernel
+ * Each convolution is im2col + ONE GEMM for the whole batch (cols [K, B*P], batch in the columns),
+ * then a strided copy into the cell's [B, 4C, P] layout. The pointwise part is the LSTM cell kernel
  * itself: per batch row the 4C gate channels of P = Hgt*Wid positions are exactly the cell's
  * [4N] gate vector with N = C*P units, and the [C, Hgt, Wid] peepholes are its [N] peephole
  * vectors, so ConvLSTM shares the fused LSTM kernels (lstmCellForward/Backward with peepholes).
@@ -66,25 +67,28 @@ export function convLstmLayer(x: Tensor, h0: Tensor, c0: Tensor, w: ConvLstmWeig
   const y = emptyLike(x, [T, B, C, Hg, Wd]);
   const hN = emptyLike(x, [B, C, Hg, Wd]);
   const cN = emptyLike(x, [B, C, Hg, Wd]);
+  const BP = B * P;                          // GEMM columns: every position of every image
   const Gs = be.alloc(dt, T * B * G4);      // [T, B, 4C, P] pre-activations in, gate activations out (kept)
   const Cp = be.alloc(dt, T * B * N);       // [T, B, N] c_{t-1} of step t
   const Cs = be.alloc(dt, T * B * N);       // [T, B, N] c_t
-  const colsX = be.alloc(dt, B * KI * P);   // [B, Cin*k*k, P] im2col of x_t
-  const colsH = be.alloc(dt, B * KH * P);   // [B, C*k*k, P] im2col of h_{t-1}
+  const colsX = be.alloc(dt, KI * BP);      // [Cin*k*k, B*P] im2col of x_t
+  const colsH = be.alloc(dt, KH * BP);      // [C*k*k, B*P] im2col of h_{t-1}
+  const conv = be.alloc(dt, 4 * C * BP);    // [4C, B, P] one step's convolution output
+  // [4C, B, P] <-> [B, 4C, P], one 2-D [4C, P] block per image (shapes and strides made once).
+  const blk = [4 * C, P], convStr = [BP, 1], gateStr = [P, 1];
   // h_{t-1} of step t: h0 at t = 0, else row block t-1 of y.
   const hPrev = (t: number): Storage => (t === 0 ? h0.storage : y.storage);
   const hPrevOff = (t: number): number => (t === 0 ? 0 : (t - 1) * B * N);
 
-  if (w.bias) be.copyStrided([T * B, 4 * C, P], w.bias.storage, 0, [0, 1, 0], Gs, 0, [G4, P, 1], false);
   for (let t = 0; t < T; t++) {
     const g = t * B * G4, cs = t * B * N;
+    // conv [4C, B*P] = bias + W_ih [4C, KI] cols_x [KI, B*P] + W_hh [4C, KH] cols_h [KH, B*P]
+    if (w.bias) be.copyStrided([4 * C, BP], w.bias.storage, 0, [1, 0], conv, 0, [BP, 1], false);
     be.im2col(B, Cin, Hg, Wd, k, pad, x.storage, t * B * XS, colsX, 0);
+    be.gemm(false, false, 4 * C, BP, KI, 1, w.wIh.storage, 0, KI, colsX, 0, BP, w.bias ? 1 : 0, conv, 0, BP);
     be.im2col(B, C, Hg, Wd, k, pad, hPrev(t), hPrevOff(t), colsH, 0);
-    for (let b = 0; b < B; b++) {
-      // gates_b [4C, P] += W_ih [4C, KI] cols_x_b [KI, P] + W_hh [4C, KH] cols_h_b [KH, P]
-      be.gemm(false, false, 4 * C, P, KI, 1, w.wIh.storage, 0, KI, colsX, b * KI * P, P, 1, Gs, g + b * G4, P);
-      be.gemm(false, false, 4 * C, P, KH, 1, w.wHh.storage, 0, KH, colsH, b * KH * P, P, 1, Gs, g + b * G4, P);
-    }
+    be.gemm(false, false, 4 * C, BP, KH, 1, w.wHh.storage, 0, KH, colsH, 0, BP, 1, conv, 0, BP);
+    for (let b = 0; b < B; b++) be.copyStrided(blk, conv, b * P, convStr, Gs, g + b * G4, gateStr, false);
     if (t === 0) be.copyStrided([B * N], c0.storage, 0, [1], Cp, 0, [1], false);
     else be.copyStrided([B * N], Cs, cs - B * N, [1], Cp, cs, [1], false);
     be.lstmCellForward(B, N, Gs, g, Cp, cs, Cs, cs, y.storage, cs, N, cell);
@@ -101,24 +105,26 @@ export function convLstmLayer(x: Tensor, h0: Tensor, c0: Tensor, w: ConvLstmWeig
         if (gH) be.copyStrided([B * N], gH, 0, [1], dh, 0, [1], false);
         if (gC) be.copyStrided([B * N], gC, 0, [1], dc, 0, [1], false);
         const dG = be.alloc(dt, T * B * G4);          // [T, B, 4C, P] pre-activation grads
-        const dcols = be.alloc(dt, B * Math.max(KI, KH) * P); // [B, K, P] column grads
+        const dcols = be.alloc(dt, Math.max(KI, KH) * BP); // [K, B*P] column grads
+        const dA = be.alloc(dt, 4 * C * BP);                // [4C, B*P] one step's dG in the conv layout
         const dx = x.requiresGrad ? be.alloc(dt, x.size) : null;
         const dWih = be.alloc(dt, 4 * C * KI), dWhh = be.alloc(dt, 4 * C * KH);
         for (let t = T - 1; t >= 0; t--) {
           const g = t * B * G4, cs = t * B * N;
           if (gY) be.copyStrided([B * N], gY, cs, [1], dh, 0, [1], true);
           be.lstmCellBackward(B, N, Gs, g, Cp, cs, Cs, cs, dh, 0, N, dc, 0, dG, g, cell);
-          // dL/dh_{t-1} = W_hh^T (*) dA_t: per image cols [KH, P] = W_hh^T [KH, 4C] dA_b [4C, P], then col2im.
-          for (let b = 0; b < B; b++) be.gemm(true, false, KH, P, 4 * C, 1, w.wHh.storage, 0, KH, dG, g + b * G4, P, 0, dcols, b * KH * P, P);
+          for (let b = 0; b < B; b++) be.copyStrided(blk, dG, g + b * G4, gateStr, dA, b * P, convStr, false);
+          // dL/dh_{t-1} = col2im(W_hh^T [KH, 4C] dA [4C, B*P])
+          be.gemm(true, false, KH, BP, 4 * C, 1, w.wHh.storage, 0, KH, dA, 0, BP, 0, dcols, 0, BP);
           be.fill(dh, 0, B * N, 0);
           be.col2im(B, C, Hg, Wd, k, pad, dcols, 0, dh, 0);
-          // dW_hh += dA_b [4C, P] cols_h_b^T [P, KH] (columns recomputed rather than kept for all steps)
+          // dW_hh += dA [4C, B*P] cols_h^T [B*P, KH] (columns recomputed rather than kept for all steps)
           be.im2col(B, C, Hg, Wd, k, pad, hPrev(t), hPrevOff(t), colsH, 0);
-          for (let b = 0; b < B; b++) be.gemm(false, true, 4 * C, KH, P, 1, dG, g + b * G4, P, colsH, b * KH * P, P, 1, dWhh, 0, KH);
+          be.gemm(false, true, 4 * C, KH, BP, 1, dA, 0, BP, colsH, 0, BP, 1, dWhh, 0, KH);
           be.im2col(B, Cin, Hg, Wd, k, pad, x.storage, t * B * XS, colsX, 0);
-          for (let b = 0; b < B; b++) be.gemm(false, true, 4 * C, KI, P, 1, dG, g + b * G4, P, colsX, b * KI * P, P, 1, dWih, 0, KI);
+          be.gemm(false, true, 4 * C, KI, BP, 1, dA, 0, BP, colsX, 0, BP, 1, dWih, 0, KI);
           if (dx) {
-            for (let b = 0; b < B; b++) be.gemm(true, false, KI, P, 4 * C, 1, w.wIh.storage, 0, KI, dG, g + b * G4, P, 0, dcols, b * KI * P, P);
+            be.gemm(true, false, KI, BP, 4 * C, 1, w.wIh.storage, 0, KI, dA, 0, BP, 0, dcols, 0, BP);
             be.col2im(B, Cin, Hg, Wd, k, pad, dcols, 0, dx, t * B * XS);
           }
         }
