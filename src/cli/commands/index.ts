@@ -1,5 +1,12 @@
 import type { Command } from '../command.js';
 import { conformance } from './conformance.js';
+import { demo } from './demo.js';
+import { evaluate } from './evaluate.js';
+import { generate } from './generate.js';
+import { info } from './info.js';
+import { predict } from './predict.js';
+import { train } from './train.js';
 
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
 export const commands: Command[] = [conformance];
+commands.push(demo, train, predict, evaluate, generate, info);

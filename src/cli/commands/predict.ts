@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { loadModel } from '../../io/modelDir.js';
+import { StreamingModel } from '../../models/stream.js';
+import { ClassifyTask } from '../../train/classifyTask.js';
+import type { Command } from '../command.js';
+import { UserError } from '../errors.js';
+import { classifyInputs, forecastInputs, vocabOf } from './modelData.js';
+import { readText, requireFlag, userErrors } from './shared.js';
+import { noGrad } from '../../autograd/tape.js';
+
+const HELP = `Usage: carousel predict --model DIR --data FILE [--output FILE]
+
+Runs a trained model on new data and prints CSV:
+  forecast   the next 'horizon' values after the last row of FILE (columns as at training)
+  classify   the predicted label and its probability for each sequence in FILE (labels optional)
+  charlm     the five most likely next characters after the text in FILE
+
+Options:
+  --model DIR      model directory written by 'carousel train' (required)
+  --data FILE      input data (required)
+  --output FILE    write the CSV there instead of standard output
+  -h, --help       this help`;
+
+export const predict: Command = {
+  name: 'predict',
+  summary: 'run a trained model on new data (forecast, labels, next characters)',
+  help: HELP,
+  async run(argv) {
+    const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, output: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    if (v.help) { console.log(HELP); return 0; }
+    return userErrors(() => {
+      const { model, meta } = loadModel(requireFlag('model', v.model));
+      const path = requireFlag('data', v.data);
+      const text = readText(path);
+      const lines: string[] = [];
+      const task = meta.architecture.task;
+      if (task === 'forecast') {
+        const f = meta.forecast!;
+        const { z, norm, targetIdx } = forecastInputs(meta, text, path);
+        const T = z[0].length, W = f.window, F = z.length, K = f.targets.length;
+        if (T < W) throw new UserError(`${path}: the series has ${T} rows, shorter than the model's window of ${W}`);
+        const x = new Float32Array(W * F);
+        for (let t = 0; t < W; t++) for (let k = 0; k < F; k++) x[t * F + k] = z[k][T - W + t];
+        const out = noGrad(() => model.forwardLast(model.input(x, [W, 1, F]))).dataSync();
+        lines.push(['step', ...f.targets].join(','));
+        for (let h = 0; h < f.horizon; h++) {
+          lines.push([h + 1, ...targetIdx.map((ti, k) => +norm.inverse(out[h * K + k] + z[ti][T - 1], ti).toPrecision(7))].join(','));
+        }
+      } else if (task === 'classify') {
+        const ds = classifyInputs(meta, text, path, false);
+        const t = new ClassifyTask(model, ds.samples, null, ds.features, 64);
+        const { predicted, logits } = t.predict(ds.samples);
+        const C = ds.labels.length;
+        lines.push('index,label,probability');
+        predicted.forEach((p, i) => {
+          let z = 0;
+          for (let c = 0; c < C; c++) z += Math.exp(logits[i * C + c] - logits[i * C + p]);
+          lines.push(`${i + 1},${csvField(ds.labels[p])},${(1 / z).toFixed(4)}`);
+        });
+      } else {
+        const vocab = vocabOf(meta);
+        const ids = vocab.encode(text, path);
+        if (ids.length === 0) throw new UserError(`${path}: empty text`);
+        const s = new StreamingModel(model);
+        let logits: ArrayLike<number> = [];
+        for (const id of ids) logits = s.push(model.input([id], [1], 'i32')).dataSync();
+        const mx = Math.max(...Array.from(logits));
+        const p = Array.from(logits, (l) => Math.exp(l - mx));
+        const z = p.reduce((a, b) => a + b, 0);
+        lines.push('char,probability');
+        p.map((q, i) => [i, q / z] as const).sort((a, b) => b[1] - a[1]).slice(0, 5)
+          .forEach(([i, q]) => lines.push(`${csvField(JSON.stringify(vocab.chars[i]))},${q.toFixed(4)}`));
+      }
+      const csv = lines.join('\n') + '\n';
+      if (v.output) writeFileAtomic(v.output, csv); else process.stdout.write(csv);
+      return 0;
+    });
+  },
+};
+
+function csvField(s: string): string { return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s; }

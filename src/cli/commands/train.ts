@@ -1,0 +1,286 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadCheckpoint, type CheckpointData } from '../../io/checkpoint.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { saveModel, type ModelMeta } from '../../io/modelDir.js';
+import { cellFactories } from '../../models/cells.js';
+import { SequenceModel, type Architecture } from '../../models/sequenceModel.js';
+import { Adam, AdamW } from '../../optim/adam.js';
+import type { Optimizer } from '../../optim/optimizer.js';
+import { RMSprop } from '../../optim/rmsprop.js';
+import { CosineAnnealingLR, ReduceLROnPlateau, StepLR, type LRSchedule } from '../../optim/schedule.js';
+import { SGD } from '../../optim/sgd.js';
+import { forecastSvg, lossCurveSvg } from '../../plot/svg.js';
+import { Rng } from '../../tensor/random.js';
+import { CharLMTask } from '../../train/charlmTask.js';
+import { ClassifyTask } from '../../train/classifyTask.js';
+import { fit, type FitResult } from '../../train/fit.js';
+import { ForecastTask } from '../../train/forecastTask.js';
+import { Progress, type ProgressSink } from '../../train/progress.js';
+import { prepareClassify, prepareForecast, prepareText } from '../../train/recipes.js';
+import type { Task } from '../../train/task.js';
+import type { Command } from '../command.js';
+import { UserError } from '../errors.js';
+import { choiceFlag, intFlag, numFlag, readText, requireFlag, userErrors } from './shared.js';
+
+/** Everything a training run depends on; saved in the checkpoint so --resume repeats it exactly. */
+export interface TrainConfig {
+  task: 'forecast' | 'classify' | 'charlm';
+  data: string;
+  /** sha256 of the data file, so a resume on changed data is refused. */
+  dataHash: string;
+  out: string;
+  columns: string[];
+  targets: string[];
+  window: number;
+  horizon: number;
+  cell: string;
+  hidden: number;
+  layers: number;
+  bidirectional: boolean;
+  dropout: number;
+  embedding: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: 'adam' | 'adamw' | 'sgd' | 'rmsprop';
+  weightDecay: number;
+  momentum: number;
+  clip: number;
+  bptt: number;
+  schedule: 'none' | 'step' | 'cosine' | 'plateau';
+  valSplit: number;
+  patience: number;
+  seed: number;
+  checkpointEvery: number;
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
+const HELP = `Usage: carousel train --task forecast|classify|charlm --data FILE --out DIR [options]
+
+Trains a recurrent model and writes a model directory (weights.safetensors with PyTorch parameter
+names, model.json with the architecture, normalization and vocabulary), a loss curve (loss.svg),
+for forecasting a predictions-vs-truth plot (forecast.svg), and checkpoint.safetensors.
+
+Data:
+  forecast   CSV with a header; numeric columns; one row per time step
+  classify   CSV with 'label' and 'sequence' columns (values separated by spaces; steps with
+             several features separated by ';'), or JSON Lines {"sequence": [...], "label": ...}
+  charlm     any UTF-8 text file
+
+Options:
+  --task T              forecast, classify or charlm (required)
+  --data FILE           training data (required)
+  --out DIR             output model directory (required)
+  --column A,B          forecast: input columns (default: the first numeric column)
+  --target A            forecast: column(s) to predict, among the inputs (default: the first input)
+  --window N            forecast: input window length (default 32)
+  --horizon N           forecast: steps ahead to predict (default 1)
+  --cell C              recurrent cell: ${[...cellFactories.keys()].join(', ')} (default lstm)
+  --hidden N            hidden units (default 64)
+  --layers N            stacked layers (default 1)
+  --bidirectional       both directions (forecast, classify)
+  --dropout P           dropout between layers (default 0)
+  --embedding N         charlm: character embedding size (default 32)
+  --epochs N            passes over the data (default 10)
+  --batch-size N        sequences per batch; charlm: parallel text streams (default 32)
+  --lr X                learning rate (default 0.005)
+  --optimizer O         adam, adamw, sgd or rmsprop (default adam)
+  --weight-decay X      weight decay (default 0)
+  --momentum X          sgd/rmsprop momentum (default 0.9 for sgd, 0 for rmsprop)
+  --clip X              clip the gradient norm to X (default 1; 0: off)
+  --bptt N              truncated BPTT length; charlm: chunk length (default 64);
+                        forecast: gradients through the last N steps (default 0: full BPTT)
+  --schedule S          none, step, cosine or plateau (default none)
+  --val-split F         fraction held out for validation (default 0.1)
+  --patience N          early stopping after N epochs without improvement (default 0: off)
+  --seed N              random seed: same seed, same model (default 1)
+  --checkpoint-every N  also checkpoint every N optimizer steps (default 0: each epoch)
+  --resume              continue from DIR/checkpoint.safetensors with the saved settings
+                        (--epochs may be raised); ends with the same weights as an
+                        uninterrupted run
+  -h, --help            this help
+
+Ctrl-C saves a checkpoint and exits (code 130); resume with --resume.`;
+
+export const train: Command = {
+  name: 'train',
+  summary: 'train a forecaster, sequence classifier or character language model',
+  help: HELP,
+  async run(argv) {
+    const { values: v } = parseArgs({
+      args: argv, strict: true, allowPositionals: false,
+      options: {
+        task: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, column: { type: 'string' }, target: { type: 'string' },
+        window: { type: 'string' }, horizon: { type: 'string' }, cell: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' },
+        bidirectional: { type: 'boolean' }, dropout: { type: 'string' }, embedding: { type: 'string' }, epochs: { type: 'string' },
+        'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' },
+        momentum: { type: 'string' }, clip: { type: 'string' }, bptt: { type: 'string' }, schedule: { type: 'string' },
+        'val-split': { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' }, 'checkpoint-every': { type: 'string' },
+        resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (v.help) { console.log(HELP); return 0; }
+    return userErrors(() => {
+      const out = resolve(requireFlag('out', v.out));
+      let config: TrainConfig;
+      let resume: CheckpointData | null = null;
+      if (v.resume) {
+        const path = join(out, CHECKPOINT_FILE);
+        if (!existsSync(path)) throw new UserError(`--resume: no checkpoint in ${out} (expected ${CHECKPOINT_FILE})`);
+        resume = loadCheckpoint(path);
+        const saved = resume.meta.config as TrainConfig | null;
+        if (!saved || typeof saved !== 'object' || !saved.task) throw new UserError(`${path}: the checkpoint holds no training settings`);
+        config = { ...saved, out, epochs: intFlag('epochs', v.epochs, saved.epochs) };
+        if (v.data && resolve(v.data) !== saved.data) throw new UserError(`--resume: the checkpoint was trained on ${saved.data}, not ${resolve(v.data)}`);
+      } else {
+        config = configFromFlags(v, out);
+      }
+      const text = readText(config.data);
+      const hash = createHash('sha256').update(text).digest('hex');
+      if (resume && hash !== config.dataHash) throw new UserError(`--resume: ${config.data} changed since the checkpoint was written; resuming would not repeat the run`);
+      config.dataHash = hash;
+      const r = runTraining(config, text, { resume, progress: new Progress(process.stderr) });
+      if (r.result.stopped === 'interrupted') {
+        console.error(`interrupted: checkpoint saved to ${join(out, CHECKPOINT_FILE)}; continue with: carousel train --out ${out} --resume`);
+        return 130;
+      }
+      console.log(r.summary);
+      return 0;
+    });
+  },
+};
+
+type Flags = Record<string, string | boolean | undefined>;
+
+function configFromFlags(v: Flags, out: string): TrainConfig {
+  const s = (k: string) => v[k] as string | undefined;
+  const task = choiceFlag('task', s('task'), ['forecast', 'classify', 'charlm'] as const);
+  const data = resolve(requireFlag('data', s('data')));
+  const cell = choiceFlag('cell', s('cell'), [...cellFactories.keys()], 'lstm');
+  const optimizer = choiceFlag('optimizer', s('optimizer'), ['adam', 'adamw', 'sgd', 'rmsprop'] as const, 'adam');
+  const list = (x: string | undefined) => (x ? x.split(',').map((c) => c.trim()).filter(Boolean) : []);
+  if (task !== 'forecast') for (const k of ['column', 'target', 'window', 'horizon']) if (v[k] !== undefined) throw new UserError(`--${k} applies to --task forecast only`);
+  if (task !== 'charlm' && v.embedding !== undefined) throw new UserError('--embedding applies to --task charlm only');
+  if (task === 'charlm' && v.bidirectional) throw new UserError('--bidirectional: a character language model predicts the next character and cannot look ahead');
+  if (task === 'classify' && v.bptt !== undefined) throw new UserError('--bptt applies to forecast (fixed windows) and charlm; classification uses full BPTT over variable lengths');
+  return {
+    task, data, dataHash: '', out,
+    columns: list(s('column')), targets: list(s('target')),
+    window: intFlag('window', s('window'), 32), horizon: intFlag('horizon', s('horizon'), 1),
+    cell, hidden: intFlag('hidden', s('hidden'), 64), layers: intFlag('layers', s('layers'), 1),
+    bidirectional: Boolean(v.bidirectional), dropout: numFlag('dropout', s('dropout'), 0, 0, 0.99),
+    embedding: intFlag('embedding', s('embedding'), 32),
+    epochs: intFlag('epochs', s('epochs'), 10), batchSize: intFlag('batch-size', s('batch-size'), 32),
+    lr: numFlag('lr', s('lr'), 0.005, 0), optimizer,
+    weightDecay: numFlag('weight-decay', s('weight-decay'), 0, 0),
+    momentum: numFlag('momentum', s('momentum'), optimizer === 'sgd' ? 0.9 : 0, 0, 1),
+    clip: numFlag('clip', s('clip'), 1, 0), bptt: intFlag('bptt', s('bptt'), task === 'charlm' ? 64 : 0, task === 'charlm' ? 1 : 0),
+    schedule: choiceFlag('schedule', s('schedule'), ['none', 'step', 'cosine', 'plateau'] as const, 'none'),
+    valSplit: numFlag('val-split', s('val-split'), 0.1, 0, 0.9), patience: intFlag('patience', s('patience'), 0, 0),
+    seed: intFlag('seed', s('seed'), 1, 0), checkpointEvery: intFlag('checkpoint-every', s('checkpoint-every'), 0, 0),
+  };
+}
+
+export function makeOptimizer(c: TrainConfig, m: SequenceModel): Optimizer {
+  const ps = m.parameters();
+  switch (c.optimizer) {
+    case 'adam': return new Adam(ps, { lr: c.lr, weightDecay: c.weightDecay });
+    case 'adamw': return new AdamW(ps, { lr: c.lr, weightDecay: c.weightDecay });
+    case 'sgd': return new SGD(ps, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
+    case 'rmsprop': return new RMSprop(ps, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
+  }
+}
+
+export function makeSchedule(c: TrainConfig, opt: Optimizer): LRSchedule | null {
+  switch (c.schedule) {
+    case 'none': return null;
+    case 'step': return new StepLR(opt, Math.max(1, Math.round(c.epochs / 3)), 0.3);
+    case 'cosine': return new CosineAnnealingLR(opt, c.epochs, c.lr * 0.01);
+    case 'plateau': return new ReduceLROnPlateau(opt, { factor: 0.5, patience: 2 });
+  }
+}
+
+export interface TrainOutcome {
+  model: SequenceModel;
+  task: Task;
+  result: FitResult;
+  meta: Omit<ModelMeta, 'format' | 'version' | 'architecture'>;
+  summary: string;
+}
+
+/** Build data, model and optimizer from a config; fit; write the model directory and plots. */
+export function runTraining(c: TrainConfig, text: string, o: { resume?: CheckpointData | null; progress?: ProgressSink } = {}): TrainOutcome {
+  const rng = new Rng(c.seed);
+  const progress = o.progress ?? new Progress(process.stderr);
+  const base = { cell: c.cell, hiddenSize: c.hidden, numLayers: c.layers, bidirectional: c.bidirectional, dropout: c.dropout };
+  let model: SequenceModel, task: Task, meta: TrainOutcome['meta'];
+  let items = '';
+  if (c.task === 'forecast') {
+    const d = prepareForecast(text, c.data, { columns: c.columns, targets: c.targets, window: c.window, horizon: c.horizon, valFraction: c.valSplit });
+    const arch: Architecture = { task: 'forecast', ...base, inputSize: d.features.length, outputSize: c.horizon * d.targets.length };
+    model = new SequenceModel(arch, { rng });
+    if (c.bptt >= c.window) throw new UserError(`--bptt ${c.bptt} must be shorter than --window ${c.window} (0 for full BPTT)`);
+    task = new ForecastTask(model, d.train, d.val, c.batchSize, d.targetIdx.map((k) => d.norm.std[k]), c.bptt);
+    meta = { forecast: { features: d.features, targets: d.targets, window: c.window, horizon: c.horizon, normalization: d.norm.toJSON() } };
+    items = `${d.train.n} training windows, ${d.val?.n ?? 0} validation windows`;
+  } else if (c.task === 'classify') {
+    const d = prepareClassify(text, c.data, c.valSplit, new Rng(c.seed ^ 0x5bd1e995));
+    const arch: Architecture = { task: 'classify', ...base, inputSize: d.ds.features, outputSize: d.ds.labels.length };
+    model = new SequenceModel(arch, { rng });
+    task = new ClassifyTask(model, d.train, d.val, d.ds.features, c.batchSize);
+    meta = { classify: { labels: d.ds.labels, features: d.ds.features } };
+    items = `${d.train.length} training sequences, ${d.val.length} validation, ${d.ds.labels.length} classes`;
+  } else {
+    const d = prepareText(text, c.valSplit);
+    const arch: Architecture = { task: 'charlm', ...base, inputSize: c.embedding, outputSize: d.vocab.size, vocabSize: d.vocab.size };
+    model = new SequenceModel(arch, { rng });
+    task = new CharLMTask(model, d.train, d.val, c.batchSize, c.bptt);
+    meta = { charlm: { vocabulary: d.vocab.toJSON() } };
+    items = `${d.train.length} training characters, ${d.val.length} validation, vocabulary ${d.vocab.size}`;
+  }
+  const opt = makeOptimizer(c, model);
+  const schedule = makeSchedule(c, opt);
+  mkdirSync(c.out, { recursive: true });
+  progress.message(`${o.resume ? 'resuming' : 'training'} ${c.task} ${c.cell.toUpperCase()} (${model.numParameters()} parameters) on ${items}`);
+  const result = fit(task, {
+    epochs: c.epochs, optimizer: opt, schedule, clipNorm: c.clip, rng, progress,
+    earlyStopping: c.patience > 0 ? { patience: c.patience, restoreBest: true } : null,
+    checkpoint: { path: join(c.out, CHECKPOINT_FILE), everySteps: c.checkpointEvery, config: c },
+    resume: o.resume ?? null,
+  });
+  if (result.stopped === 'interrupted') return { model, task, result, meta, summary: '' };
+  const last = result.history[result.history.length - 1];
+  meta.training = {
+    epochs: result.history.length, steps: result.steps, stopped: result.stopped, seed: c.seed, optimizer: c.optimizer, lr: c.lr,
+    loss: last?.loss, val: last?.val ?? null, bestEpoch: result.bestEpoch, data: c.data,
+  };
+  saveModel(c.out, model, meta);
+  writeFileAtomic(join(c.out, 'loss.svg'), lossCurveSvg(result.history, `${c.task}: ${c.cell.toUpperCase()} training loss`));
+  const lines = [`saved model to ${c.out} (${result.stopped === 'early' ? `early stop, best epoch ${result.bestEpoch}` : `${result.history.length} epochs`})`];
+  if (last?.val) lines.push(`validation: loss ${last.val.loss.toFixed(4)}${Object.entries(last.val.metrics).map(([k, x]) => `, ${k} ${x.toFixed(4)}`).join('')}`);
+  if (task instanceof ForecastTask && meta.forecast) {
+    const f = meta.forecast;
+    const w = task.val && task.val.n > 0 ? task.val : task.train;
+    const i = w.n - 1; // the latest window
+    const pred = task.predictAll(w).subarray(i * c.horizon * f.targets.length, (i + 1) * c.horizon * f.targets.length);
+    const k0 = f.features.indexOf(f.targets[0]), K = f.targets.length;
+    const inv = (zv: number) => zv * f.normalization.std[k0] + f.normalization.mean[k0];
+    const anchor = w.anchor[i * K];
+    const hist: [number, number][] = [], truth: [number, number][] = [], fc: [number, number][] = [];
+    for (let t = 0; t < c.window; t++) hist.push([t - c.window + 1, inv(w.x[(i * c.window + t) * w.features + k0])]);
+    for (let h = 0; h < c.horizon; h++) {
+      truth.push([h + 1, inv(w.y[i * c.horizon * K + h * K] + anchor)]);
+      fc.push([h + 1, inv(pred[h * K] + anchor)]);
+    }
+    truth.unshift(hist[hist.length - 1]); fc.unshift(hist[hist.length - 1]);
+    writeFileAtomic(join(c.out, 'forecast.svg'), forecastSvg({ title: `${f.targets[0]}: forecast of the latest ${w === task.val ? 'validation' : 'training'} window`, history: hist, truth, forecast: fc, yLabel: f.targets[0], xLabel: 'steps from the forecast origin' }));
+    lines.push(`plots: ${join(c.out, 'loss.svg')}, ${join(c.out, 'forecast.svg')}`);
+  } else {
+    lines.push(`plot: ${join(c.out, 'loss.svg')}`);
+  }
+  return { model, task, result, meta, summary: lines.join('\n') };
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import type { Module, TensorData } from '../nn/module.js';
+import { writeFileAtomic } from './atomic.js';
+import { ModelFileError } from './errors.js';
+import { parseSafetensors, serializeSafetensors, type StFile, type StInput } from './safetensors.js';
+
+/**
+ * PyTorch interchange: a module's state_dict as safetensors with PyTorch's parameter names
+ * (`rnn.weight_ih_l0`, `head.bias`, ...), as `safetensors.torch.save_file(model.state_dict())`
+ * writes and `load_file` reads. Float tensors of any width load (F64/F16/BF16 are converted).
+ */
+export function stateDictToSafetensors(m: Module, metadata?: Record<string, string>): Uint8Array {
+  const entries: [string, StInput][] = m.namedParameters().map(([n, p]) => [n, { dtype: 'F32', shape: p.shape, data: p.dataSync() }]);
+  return serializeSafetensors(entries, metadata);
+}
+
+export function exportStateDict(m: Module, path: string, metadata?: Record<string, string>): void {
+  writeFileAtomic(path, stateDictToSafetensors(m, metadata));
+}
+
+export function readSafetensorsFile(path: string): StFile {
+  let buf: Buffer;
+  try { buf = readFileSync(path); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ModelFileError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${(e as Error).message})`);
+  }
+  try { return parseSafetensors(buf, path); } catch (e) { throw new ModelFileError((e as Error).message); }
+}
+
+/** Tensors of a safetensors file whose names start with `prefix` (prefix removed), as a state dict. */
+export function tensorsToStateDict(f: StFile, prefix = ''): Map<string, TensorData> {
+  const out = new Map<string, TensorData>();
+  for (const [name, t] of f.tensors) {
+    if (!name.startsWith(prefix)) continue;
+    if (!['F32', 'F64', 'F16', 'BF16'].includes(t.dtype)) throw new ModelFileError(`tensor '${name}': expected a floating-point parameter, got ${t.dtype}`);
+    out.set(name.slice(prefix.length), { shape: t.shape, data: t.data });
+  }
+  return out;
+}
+
+/** Load a PyTorch state_dict (safetensors) into a module, checking every name and shape. */
+export function importStateDict(m: Module, path: string, strict = true): void {
+  const dict = tensorsToStateDict(readSafetensorsFile(path));
+  try { m.loadStateDict(dict, strict); } catch (e) { throw new ModelFileError(`${path}: ${(e as Error).message}`); }
+}

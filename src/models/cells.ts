@@ -1,0 +1,64 @@
+import { GRU } from '../nn/gru.js';
+import { LSTM } from '../nn/lstm.js';
+import type { Module, ModuleOptions } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** What a task model needs to know to build its recurrent core. */
+export interface RecurrentSpec {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  dropout: number;
+}
+
+/**
+ * A recurrent core seen uniformly by the task models: the module (registered under the name
+ * `rnn`, so parameter names stay PyTorch's) and a forward over a whole time-major sequence whose
+ * state is a list of tensors ([h] for GRU, [h, c] for LSTM, each [layers*directions, B, size]).
+ */
+export interface RecurrentBlock {
+  readonly module: Module;
+  /** Size of each direction's output (hN's last dimension). */
+  readonly outputSize: number;
+  readonly numDirections: number;
+  readonly numLayers: number;
+  forward(x: Tensor, state: readonly Tensor[] | null, lengths?: readonly number[] | null): { y: Tensor; state: Tensor[] };
+}
+
+export type CellFactory = (spec: RecurrentSpec, opts: ModuleOptions) => RecurrentBlock;
+
+/**
+ * The cells `--cell` can name. Extension point: another cell kind plugs in with one line,
+ * `registerCell('peephole', (spec, opts) => ...)`, returning a RecurrentBlock.
+ */
+export const cellFactories = new Map<string, CellFactory>([
+  ['lstm', (spec, opts) => {
+    const m = new LSTM({ ...spec }, opts);
+    return {
+      module: m, outputSize: m.outputSize, numDirections: m.numDirections, numLayers: m.numLayers,
+      forward(x, state, lengths) {
+        const r = m.forward(x, { h0: state?.[0] ?? null, c0: state?.[1] ?? null, lengths: lengths ?? null });
+        return { y: r.y, state: [r.hN, r.cN] };
+      },
+    };
+  }],
+  ['gru', (spec, opts) => {
+    const m = new GRU({ ...spec }, opts);
+    return {
+      module: m, outputSize: m.hiddenSize, numDirections: m.numDirections, numLayers: m.numLayers,
+      forward(x, state, lengths) {
+        const r = m.forward(x, { h0: state?.[0] ?? null, lengths: lengths ?? null });
+        return { y: r.y, state: [r.hN] };
+      },
+    };
+  }],
+]);
+
+export function registerCell(name: string, factory: CellFactory): void { cellFactories.set(name, factory); }
+
+export function makeCell(name: string, spec: RecurrentSpec, opts: ModuleOptions): RecurrentBlock {
+  const f = cellFactories.get(name);
+  if (!f) throw new Error(`unknown cell '${name}': expected one of ${[...cellFactories.keys()].join(', ')}`);
+  return f(spec, opts);
+}

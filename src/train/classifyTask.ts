@@ -1,0 +1,67 @@
+import { noGrad } from '../autograd/tape.js';
+import { padBatch, type SeqSample } from '../data/sequences.js';
+import { crossEntropy } from '../loss/crossEntropy.js';
+import type { SequenceModel } from '../models/sequenceModel.js';
+import type { Rng } from '../tensor/random.js';
+import type { BatchResult, EvalResult, Task } from './task.js';
+
+/**
+ * Sequence classification over variable-length sequences: each mini-batch is zero-padded to its
+ * longest sequence and the true lengths go to the recurrent layer (packed-sequence semantics),
+ * so padding never changes the result. Cross-entropy loss; validation reports accuracy.
+ */
+export class ClassifyTask implements Task {
+  readonly stateful = false;
+  constructor(readonly model: SequenceModel, readonly train: readonly SeqSample[], readonly val: readonly SeqSample[] | null,
+    readonly features: number, readonly batchSize: number) {}
+
+  numBatches(): number { return Math.ceil(this.train.length / this.batchSize); }
+  epochOrder(rng: Rng): number[] { return rng.shuffle(Array.from({ length: this.train.length }, (_, i) => i)); }
+
+  trainBatch(order: readonly number[], k: number): BatchResult {
+    const idx = order.slice(k * this.batchSize, (k + 1) * this.batchSize);
+    const { x, T, lengths } = padBatch(this.train, idx, this.features);
+    const m = this.model;
+    const logits = m.forwardLast(m.input(x, [T, idx.length, this.features]), lengths);
+    return { loss: crossEntropy(logits, idx.map((i) => this.train[i].label)), items: idx.length, state: null };
+  }
+
+  /** Class probabilities' argmax and the logits for each sample. */
+  predict(samples: readonly SeqSample[]): { predicted: number[]; logits: Float32Array } {
+    const m = this.model, C = m.arch.outputSize;
+    const wasTraining = m.training;
+    m.eval();
+    const logits = new Float32Array(samples.length * C);
+    noGrad(() => {
+      for (let s = 0; s < samples.length; s += 256) {
+        const idx = Array.from({ length: Math.min(256, samples.length - s) }, (_, i) => s + i);
+        const { x, T, lengths } = padBatch(samples, idx, this.features);
+        logits.set(m.forwardLast(m.input(x, [T, idx.length, this.features]), lengths).dataSync(), s * C);
+      }
+    });
+    m.train(wasTraining);
+    const predicted = samples.map((_, i) => {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (logits[i * C + c] > logits[i * C + best]) best = c;
+      return best;
+    });
+    return { predicted, logits };
+  }
+
+  evaluate(samples: readonly SeqSample[]): EvalResult {
+    const { predicted, logits } = this.predict(samples);
+    const C = this.model.arch.outputSize;
+    let nll = 0, correct = 0;
+    samples.forEach((s, i) => {
+      let mx = -Infinity;
+      for (let c = 0; c < C; c++) mx = Math.max(mx, logits[i * C + c]);
+      let z = 0;
+      for (let c = 0; c < C; c++) z += Math.exp(logits[i * C + c] - mx);
+      nll += Math.log(z) + mx - logits[i * C + s.label];
+      if (predicted[i] === s.label) correct++;
+    });
+    return { loss: nll / samples.length, metrics: { accuracy: correct / samples.length } };
+  }
+
+  validate(): EvalResult | null { return this.val && this.val.length ? this.evaluate(this.val) : null; }
+}

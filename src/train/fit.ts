@@ -1,0 +1,205 @@
+import { backward } from '../autograd/tape.js';
+import { saveCheckpoint, type CheckpointData } from '../io/checkpoint.js';
+import { detach } from '../models/sequenceModel.js';
+import type { TensorData } from '../nn/module.js';
+import { clipGradNorm, clipGradValue } from '../optim/clip.js';
+import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
+import type { LRSchedule, ScheduleState } from '../optim/schedule.js';
+import { defaultRng, type Rng } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import { silentProgress, type ProgressSink } from './progress.js';
+import type { EvalResult, Task } from './task.js';
+
+export interface EpochLog {
+  epoch: number;
+  /** Mean training loss over the epoch's items. */
+  loss: number;
+  val: EvalResult | null;
+  lr: number;
+  /** Items (samples or characters) per second. */
+  throughput: number;
+}
+
+export interface FitCallbacks {
+  /** After every optimizer step. */
+  onBatchEnd?(info: { epoch: number; batch: number; step: number; loss: number }): void;
+  /** After each epoch (and its validation); return 'stop' to end training. */
+  onEpochEnd?(log: EpochLog): void | 'stop';
+}
+
+export interface FitOptions {
+  epochs: number;
+  optimizer: Optimizer;
+  schedule?: LRSchedule | null;
+  /** Clip the gradients' total 2-norm to this (0: off). */
+  clipNorm?: number;
+  clipValue?: number;
+  /** Draws the batch order and the model's dropout masks: build the model with the same Rng. */
+  rng: Rng;
+  earlyStopping?: { patience: number; minDelta?: number; restoreBest?: boolean } | null;
+  callbacks?: FitCallbacks[];
+  /** Where to write checkpoints, every N optimizer steps (and at each epoch end, and on Ctrl-C). */
+  checkpoint?: { path: string; everySteps?: number; config?: unknown } | null;
+  /** A loaded checkpoint to continue from (see loadCheckpoint). */
+  resume?: CheckpointData | null;
+  progress?: ProgressSink;
+  /** Ctrl-C saves a checkpoint and returns with stopped = 'interrupted' (default true with a checkpoint path). */
+  handleSigint?: boolean;
+}
+
+export interface FitResult {
+  history: EpochLog[];
+  stopped: 'completed' | 'early' | 'interrupted' | 'callback';
+  steps: number;
+  bestEpoch: number;
+}
+
+interface LoopState {
+  epoch: number;
+  batch: number;
+  step: number;
+  order: number[] | null;
+  lossSum: number;
+  items: number;
+  seconds: number;
+  history: EpochLog[];
+  best: number | null;
+  bestEpoch: number;
+  bad: number;
+}
+
+const VERSION = 1;
+
+/**
+ * Train a task's model: for each epoch, batches in a seeded order (or in sequence, with the
+ * state carried, for truncated BPTT), backward, optional clipping, an optimizer step; then
+ * validation, the LR schedule, early stopping and callbacks. Deterministic given the Rng's seed.
+ * Checkpoints hold weights, optimizer and schedule state, RNG state, counters, the epoch's batch
+ * order and the carried state, so a resumed run ends with the same weights, bit for bit.
+ */
+export function fit(task: Task, o: FitOptions): FitResult {
+  const model = task.model, opt = o.optimizer, progress = o.progress ?? silentProgress;
+  const nb = task.numBatches();
+  let carry: Tensor[] | null = null;
+  let bestWeights: Map<string, TensorData> | null = null;
+  let st: LoopState = { epoch: 0, batch: 0, step: 0, order: null, lossSum: 0, items: 0, seconds: 0, history: [], best: null, bestEpoch: -1, bad: 0 };
+
+  if (o.resume) {
+    const ck = o.resume, m = ck.meta as Record<string, unknown>;
+    if (m.version !== VERSION) throw new Error(`checkpoint: unsupported version ${JSON.stringify(m.version)}`);
+    model.loadStateDict(ck.groups.model ?? new Map(), true);
+    const os = m.optimizer as Omit<OptimizerState, 'buffers'>;
+    const buffers: OptimizerState['buffers'] = {};
+    for (const [k, t] of ck.groups.optim ?? new Map()) buffers[k] = t.data as Float32Array;
+    opt.loadState({ ...os, buffers });
+    if (o.schedule && m.schedule) o.schedule.loadState(m.schedule as ScheduleState);
+    o.rng.setState((m.rng as (number | null)[]).map((v) => (v === null ? NaN : v)));
+    defaultRng.setState((m.defaultRng as (number | null)[]).map((v) => (v === null ? NaN : v)));
+    st = m.loop as LoopState;
+    if (ck.groups.carry) {
+      carry = [...ck.groups.carry.entries()].sort(([a], [b]) => Number(a) - Number(b))
+        .map(([, t]) => new Tensor(model.backend.upload(model.dtype, t.data), t.shape));
+    }
+    if (ck.groups.best) bestWeights = ck.groups.best;
+  }
+
+  const writeCheckpoint = () => {
+    if (!o.checkpoint) return;
+    const groups: CheckpointData['groups'] = { model: model.stateDict() };
+    const os = opt.state();
+    groups.optim = new Map(Object.entries(os.buffers).map(([k, v]) => [k, { shape: [v.length], data: v }]));
+    if (carry) groups.carry = new Map(carry.map((t, i) => [String(i), { shape: t.shape, data: t.dataSync() }]));
+    if (bestWeights) groups.best = bestWeights;
+    const { buffers: _b, ...optMeta } = os;
+    const nanToNull = (a: number[]) => a.map((v) => (Number.isNaN(v) ? null : v));
+    saveCheckpoint(o.checkpoint.path, {
+      meta: {
+        version: VERSION, loop: st, optimizer: optMeta, schedule: o.schedule?.state() ?? null,
+        rng: nanToNull(o.rng.getState()), defaultRng: nanToNull(defaultRng.getState()), config: o.checkpoint.config ?? null,
+      },
+      groups,
+    });
+  };
+
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130); // a second Ctrl-C: leave now
+    interrupted = true;
+    progress.message('interrupt: saving a checkpoint after this batch (Ctrl-C again to quit at once)');
+  };
+  const sigint = (o.handleSigint ?? Boolean(o.checkpoint)) && typeof process !== 'undefined';
+  if (sigint) process.on('SIGINT', onSigint);
+  try {
+    for (; st.epoch < o.epochs; st.epoch++) {
+      if (st.batch === 0 || !st.order) {
+        st.order = task.epochOrder(o.rng);
+        st.lossSum = 0; st.items = 0; st.seconds = 0;
+        carry = null;
+      }
+      model.train();
+      progress.epochStart(st.epoch, o.epochs, nb);
+      let t0 = Date.now();
+      for (; st.batch < nb; st.batch++) {
+        opt.zeroGrad();
+        const r = task.trainBatch(st.order, st.batch, task.stateful ? carry : null);
+        backward(r.loss);
+        if (o.clipNorm) clipGradNorm(model.parameters(), o.clipNorm);
+        if (o.clipValue) clipGradValue(model.parameters(), o.clipValue);
+        opt.step();
+        const loss = r.loss.item();
+        if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at epoch ${st.epoch + 1}, batch ${st.batch + 1} (try a smaller --lr or --clip)`);
+        st.lossSum += loss * r.items; st.items += r.items; st.step++;
+        carry = task.stateful && r.state ? r.state.map(detach) : null;
+        const now = Date.now();
+        st.seconds += (now - t0) / 1000; t0 = now;
+        progress.batch(st.batch + 1, st.lossSum / st.items, st.items / Math.max(st.seconds, 1e-9));
+        for (const c of o.callbacks ?? []) c.onBatchEnd?.({ epoch: st.epoch, batch: st.batch, step: st.step, loss });
+        const last = st.batch + 1 === nb;
+        if (interrupted) { st.batch++; writeCheckpoint(); return done('interrupted'); }
+        if (!last && o.checkpoint?.everySteps && st.step % o.checkpoint.everySteps === 0) { st.batch++; writeCheckpoint(); st.batch--; }
+      }
+      // End of epoch: validation, schedule, early stopping, callbacks, checkpoint.
+      const val = task.validate();
+      const trainLoss = st.lossSum / Math.max(st.items, 1);
+      const monitored = val ? val.loss : trainLoss;
+      if (o.schedule) o.schedule.kind === 'plateau' ? o.schedule.step(monitored) : o.schedule.step();
+      const log: EpochLog = { epoch: st.epoch + 1, loss: trainLoss, val, lr: opt.lr, throughput: st.items / Math.max(st.seconds, 1e-9) };
+      st.history.push(log);
+      progress.epochEnd(formatEpoch(log, o.epochs));
+      let stop: FitResult['stopped'] | null = null;
+      const es = o.earlyStopping;
+      if (st.best === null || monitored < st.best - (es?.minDelta ?? 0)) {
+        st.best = monitored; st.bestEpoch = st.epoch + 1; st.bad = 0;
+        if (es?.restoreBest) bestWeights = model.stateDict();
+      } else if (es) {
+        st.bad++;
+        if (st.bad >= es.patience) stop = 'early';
+      }
+      for (const c of o.callbacks ?? []) if (c.onEpochEnd?.(log) === 'stop') stop ??= 'callback';
+      st.batch = 0; st.order = null;
+      if (stop || st.epoch + 1 === o.epochs) {
+        if (es?.restoreBest && bestWeights) model.loadStateDict(bestWeights);
+      }
+      st.epoch++; writeCheckpoint(); st.epoch--;
+      if (stop) { st.epoch++; return done(stop); }
+      if (interrupted) { st.epoch++; return done('interrupted'); }
+    }
+    return done('completed');
+  } finally {
+    if (sigint) process.off('SIGINT', onSigint);
+  }
+
+  function done(stopped: FitResult['stopped']): FitResult {
+    return { history: st.history, stopped, steps: st.step, bestEpoch: st.bestEpoch };
+  }
+}
+
+export function formatEpoch(l: EpochLog, epochs: number): string {
+  const parts = [`epoch ${l.epoch}/${epochs}`, `loss ${l.loss.toFixed(4)}`];
+  if (l.val) {
+    parts.push(`val_loss ${l.val.loss.toFixed(4)}`);
+    for (const [k, v] of Object.entries(l.val.metrics)) parts.push(`val_${k} ${v.toFixed(4)}`);
+  }
+  parts.push(`lr ${l.lr.toPrecision(3)}`, `${l.throughput >= 1e4 ? (l.throughput / 1e3).toFixed(1) + 'k' : l.throughput.toFixed(0)} items/s`);
+  return parts.join('  ');
+}

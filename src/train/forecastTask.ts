@@ -1,0 +1,61 @@
+import { noGrad } from '../autograd/tape.js';
+import { gatherWindows, type WindowSet } from '../data/series.js';
+import { mseLoss } from '../loss/mse.js';
+import type { SequenceModel } from '../models/sequenceModel.js';
+import type { Rng } from '../tensor/random.js';
+import type { BatchResult, EvalResult, Task } from './task.js';
+
+/**
+ * Direct multi-step forecasting: a window [W, B, F] -> the next `horizon` values of each target
+ * (relative to the last observed value), MSE in normalized units. Validation also reports MAE in
+ * the data's own units (`std` of each target undoes the normalization).
+ */
+export class ForecastTask implements Task {
+  readonly stateful = false;
+  constructor(readonly model: SequenceModel, readonly train: WindowSet, readonly val: WindowSet | null,
+    readonly batchSize: number, readonly targetStd: readonly number[], readonly bptt = 0) {
+    if (model.arch.outputSize !== train.horizon * train.targets) {
+      throw new Error(`ForecastTask: model outputs ${model.arch.outputSize} values, data has horizon ${train.horizon} x ${train.targets} targets`);
+    }
+  }
+
+  numBatches(): number { return Math.ceil(this.train.n / this.batchSize); }
+  epochOrder(rng: Rng): number[] { return rng.shuffle(Array.from({ length: this.train.n }, (_, i) => i)); }
+
+  trainBatch(order: readonly number[], k: number): BatchResult {
+    const idx = order.slice(k * this.batchSize, (k + 1) * this.batchSize);
+    const { x, y } = gatherWindows(this.train, idx);
+    const m = this.model, B = idx.length;
+    const pred = m.forwardLast(m.input(x, [this.train.window, B, this.train.features]), null, this.bptt);
+    return { loss: mseLoss(pred, m.input(y, [B, m.arch.outputSize])), items: B, state: null };
+  }
+
+  /** Predictions [n, horizon*targets] (relative to the anchor, normalized units) for every window. */
+  predictAll(w: WindowSet): Float32Array {
+    const m = this.model, Y = m.arch.outputSize, out = new Float32Array(w.n * Y);
+    const wasTraining = m.training;
+    m.eval();
+    noGrad(() => {
+      for (let s = 0; s < w.n; s += 256) {
+        const idx = Array.from({ length: Math.min(256, w.n - s) }, (_, i) => s + i);
+        const { x } = gatherWindows(w, idx);
+        out.set(m.forwardLast(m.input(x, [w.window, idx.length, w.features])).dataSync(), s * Y);
+      }
+    });
+    m.train(wasTraining);
+    return out;
+  }
+
+  evaluate(w: WindowSet): EvalResult {
+    const p = this.predictAll(w), K = w.targets;
+    let se = 0, ae = 0;
+    for (let i = 0; i < p.length; i++) {
+      const d = p[i] - w.y[i];
+      se += d * d;
+      ae += Math.abs(d) * this.targetStd[i % K];
+    }
+    return { loss: se / p.length, metrics: { mae: ae / p.length } };
+  }
+
+  validate(): EvalResult | null { return this.val ? this.evaluate(this.val) : null; }
+}
