@@ -13,6 +13,7 @@ import { runConformance } from '../src/conformance/runner.js';
 import { LSTM } from '../src/nn/lstm.js';
 import { LSTMVariant, PeepholeLSTM } from '../src/nn/lstm-variants.js';
 import { gateOrder, LSTM_VARIANTS, peepholeNames, type LstmVariant } from '../src/ops/lstm-cell.js';
+import { lstmLayer } from '../src/ops/lstm.js';
 import { Rng } from '../src/tensor/random.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { F64, gradcheck, randLeaf } from './util/gradcheck.js';
@@ -167,6 +168,16 @@ describe('LSTM family: impossible combinations are rejected with the reason', ()
     assert.throws(() => new LSTMVariant({ ...base } as never), /expected a config with a variant/);
     const m = new LSTMVariant({ ...base, variant: 'NIG' });
     assert.throws(() => m.loadStateDict({ weight_ih: { shape: [16, 3], data: new Float32Array(48) } }, false), /'weight_ih': expected shape \[12, 3\], got \[16, 3\]/);
+  });
+  it('cell specs that make no sense are rejected by the fused op itself', () => {
+    const rng = new Rng(1);
+    const x = randLeaf(rng, [2, 1, 2]), z = randLeaf(rng, [1, 1, 3]);
+    const w = (G: number) => ({ wIh: randLeaf(rng, [G * 3, 2]), wHh: randLeaf(rng, [G * 3, 3]), bIh: null, bHh: null, wHr: null });
+    assert.throws(() => lstmLayer(x, z, z, [w(2)], null, { ...LSTM_VARIANTS.CIFG, inputGate: false }),
+      /coupled forget gate \(f = 1 - i, CIFG\) needs the input gate/);
+    assert.throws(() => lstmLayer(x, z, z, [w(3)], null, { ...LSTM_VARIANTS.FGR, outputGate: false }), /full gate recurrence \(FGR\) needs all three gates/);
+    assert.throws(() => lstmLayer(x, z, z, [w(4)], null, LSTM_VARIANTS.V), /this cell needs peephole weight_ci/);
+    assert.throws(() => lstmLayer(x, z, z, [{ ...w(4), wGr: randLeaf(rng, [9, 9]) }], null), /this cell has no weight_gr/);
   });
   it('a lstm_variant fixture whose gateOrder or peepholes disagree with its variant fails', () => {
     const dir = mkdtempSync(join(tmpdir(), 'carousel-family-'));
