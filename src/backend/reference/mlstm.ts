@@ -21,29 +21,52 @@ import { sigmoid, softplus } from './elementwise.js';
  *   where S = T (recurrent: the state after every step) or S = number of chunks (chunkwise: the
  *   state after every chunk). The last slot is the final state (C_n, n_n, m_n).
  * Gradients are the full derivatives, including every path through m (max -> larger argument).
+ *
+ * Precision: the kernels compute in float64 whatever the storage. The stabilizer chain m depends
+ * on the gates only, so both directions recompute it exactly (stabilizerChain) rather than read
+ * back the rounded m they stored, and the recurrent forward carries its running state in float64
+ * (the stored per-step states feed the backward only). In float32 the remaining error is that of
+ * the stored inputs and states themselves.
  */
 
 function logForget(expForget: boolean, f: number): number { return expForget ? f : -softplus(-f); }
 /** d lf / d f̃ */
 function dLogForget(expForget: boolean, f: number): number { return expForget ? 1 : sigmoid(-f); }
 
+/**
+ * The stabilizer chain m_t = max(lf_t + m_{t-1}, ĩ_t) (m_1 = ĩ_1) in float64 for every step,
+ * batch row and head: m depends on the gates only, so forward and backward both recompute it
+ * exactly instead of reading back a rounded copy (the f32 output m_n is only a report).
+ */
+function stabilizerChain(T: number, B: number, NH: number, expForget: boolean, ig: TypedArray, fg: TypedArray): Float64Array {
+  const stM = B * NH, m = new Float64Array(T * stM);
+  for (let g = 0; g < stM; g++) m[g] = ig[g];
+  for (let g = stM; g < T * stM; g++) {
+    const a = logForget(expForget, fg[g]) + m[g - stM];
+    m[g] = a > ig[g] ? a : ig[g];
+  }
+  return m;
+}
+
 export function mlstmRecurrentForwardRef(T: number, B: number, NH: number, DH: number, expForget: boolean,
   q: TypedArray, k: TypedArray, v: TypedArray, ig: TypedArray, fg: TypedArray,
   h: TypedArray, C: TypedArray, n: TypedArray, m: TypedArray): void {
-  const H = NH * DH, DD = DH * DH, stC = B * NH * DD, stN = B * NH * DH, stM = B * NH;
+  const H = NH * DH, DD = DH * DH, stM = B * NH;
+  const mc = stabilizerChain(T, B, NH, expForget, ig, fg);
+  // The running state in float64 (allocated once per call): the saved per-step copies in C, n
+  // are for the backward only, so float32 storage never feeds back into the recursion.
+  const Cr = new Float64Array(stM * DD), nr = new Float64Array(stM * DH);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
       for (let hd = 0; hd < NH; hd++) {
         const u = (t * B + b) * H + hd * DH;       // q, k, v, h
         const g = (t * B + b) * NH + hd;           // ig, fg, m
         const cs = g * DD, ns = g * DH;            // C, n (slot t)
-        const it = ig[g];
-        let mm: number, ip: number, fp: number;
-        if (t === 0) { mm = it; ip = 1; fp = 0; }
-        else {
-          const a = logForget(expForget, fg[g]) + m[g - stM];
-          m[g] = a > it ? a : it;
-          mm = m[g]; // as stored (rounded in f32): the backward recomputes i', f' from it
+        const rs = b * NH + hd, rc = rs * DD, rn = rs * DH; // running state
+        const it = ig[g], mm = mc[g];
+        let ip = 1, fp = 0;
+        if (t > 0) {
+          const a = logForget(expForget, fg[g]) + mc[g - stM];
           ip = Math.exp(it - mm); fp = Math.exp(a - mm);
         }
         m[g] = mm;
@@ -52,15 +75,16 @@ export function mlstmRecurrentForwardRef(T: number, B: number, NH: number, DH: n
           const ipv = ip * v[u + a];
           let s = 0;
           for (let j = 0; j < DH; j++) {
-            const prev = t === 0 ? 0 : fp * C[cs - stC + a * DH + j];
-            const val = prev + ipv * k[u + j];
+            const val = fp * Cr[rc + a * DH + j] + ipv * k[u + j];
+            Cr[rc + a * DH + j] = val;
             C[cs + a * DH + j] = val;
             s += val * q[u + j];
           }
           h[u + a] = s; // numerator; divided below
         }
         for (let j = 0; j < DH; j++) {
-          const val = (t === 0 ? 0 : fp * n[ns - stN + j]) + ip * k[u + j];
+          const val = fp * nr[rn + j] + ip * k[u + j];
+          nr[rn + j] = val;
           n[ns + j] = val;
           nq += val * q[u + j];
         }
@@ -82,6 +106,7 @@ export function mlstmRecurrentBackwardRef(T: number, B: number, NH: number, DH: 
   dh: TypedArray, dCn: TypedArray, dnn: TypedArray, dmn: TypedArray,
   dq: TypedArray, dk: TypedArray, dv: TypedArray, dig: TypedArray, dfg: TypedArray): void {
   const H = NH * DH, DD = DH * DH, stC = B * NH * DD, stN = B * NH * DH, stM = B * NH;
+  const mc = stabilizerChain(T, B, NH, expForget, ig, fg);
   // Running dL/d(state_t), one block per (b, head), allocated once per call (never per step).
   const dC = Float64Array.from(dCn), dn = Float64Array.from(dnn), dm = Float64Array.from(dmn);
   const dnum = new Float64Array(DH);
@@ -92,7 +117,7 @@ export function mlstmRecurrentBackwardRef(T: number, B: number, NH: number, DH: 
         const g = (t * B + b) * NH + hd;
         const cs = g * DD, ns = g * DH;
         const sC = (b * NH + hd) * DD, sN = (b * NH + hd) * DH, sM = b * NH + hd; // running-grad slots
-        const it = ig[g], mm = m[g];
+        const it = ig[g], mm = mc[g];
         // Recompute the output's denominator and h.
         let nq = 0;
         for (let j = 0; j < DH; j++) nq += n[ns + j] * q[u + j];
@@ -123,7 +148,7 @@ export function mlstmRecurrentBackwardRef(T: number, B: number, NH: number, DH: 
         }
         let ip: number, fp: number, a0 = 0;
         if (t === 0) { ip = 1; fp = 0; }
-        else { a0 = logForget(expForget, fg[g]) + m[g - stM]; ip = Math.exp(it - mm); fp = Math.exp(a0 - mm); }
+        else { a0 = logForget(expForget, fg[g]) + mc[g - stM]; ip = Math.exp(it - mm); fp = Math.exp(a0 - mm); }
         // di' = v^T dC k + dn·k ; dv = i' dC k ; dk = i' (dC^T v + dn) ; df' = <dC, C_prev> + dn·n_prev
         let dip = 0, dfp = 0;
         for (let a = 0; a < DH; a++) {
@@ -201,7 +226,7 @@ class ChunkScratch {
  */
 function chunkForward(sc: ChunkScratch, L: number, Lc: number, t0: number, B: number, NH: number, DH: number,
   b: number, hd: number, expForget: boolean, q: TypedArray, k: TypedArray, v: TypedArray, ig: TypedArray, fg: TypedArray,
-  hasPrev: boolean, Cprev: TypedArray, cpOff: number, nprev: TypedArray, npOff: number, mp: number, m32: boolean): void {
+  hasPrev: boolean, Cprev: TypedArray, cpOff: number, nprev: TypedArray, npOff: number, mp: number): void {
   const H = NH * DH;
   const { bc, M, e, arg, D, A, r, den, u, w, h } = sc;
   let cum = 0;
@@ -215,9 +240,6 @@ function chunkForward(sc: ChunkScratch, L: number, Lc: number, t0: number, B: nu
       D[tt * L + s] = ld;
       if (ld > best || bi === -1 && !hasPrev && s === 0) { best = ld; bi = s; }
     }
-    // Rounded to the storage precision: the end-of-chunk state is stored with M_L (m), and C, n
-    // must be scaled by exactly that m (any m gives the same h).
-    if (m32) best = Math.fround(best);
     M[tt] = best; arg[tt] = bi;
     const et = hasPrev ? Math.exp(bc[tt] + mp - best) : 0;
     e[tt] = et;
@@ -266,6 +288,8 @@ export function mlstmChunkwiseForwardRef(T: number, B: number, NH: number, DH: n
   h: TypedArray, C: TypedArray, n: TypedArray, m: TypedArray): void {
   const H = NH * DH, DD = DH * DH, NC = numChunks(T, L);
   const sc = new ChunkScratch(L, DH);
+  // The incoming stabilizer of each chunk, exactly (float64), not its rounded stored copy.
+  const mc = stabilizerChain(T, B, NH, expForget, ig, fg);
   for (let b = 0; b < B; b++) {
     for (let hd = 0; hd < NH; hd++) {
       for (let c = 0; c < NC; c++) {
@@ -273,7 +297,7 @@ export function mlstmChunkwiseForwardRef(T: number, B: number, NH: number, DH: n
         const slot = (c * B + b) * NH + hd, prev = slot - B * NH;
         const hasPrev = c > 0;
         chunkForward(sc, L, Lc, t0, B, NH, DH, b, hd, expForget, q, k, v, ig, fg,
-          hasPrev, C, prev * DD, n, prev * DH, hasPrev ? m[prev] : 0, m instanceof Float32Array);
+          hasPrev, C, prev * DD, n, prev * DH, hasPrev ? mc[((t0 - 1) * B + b) * NH + hd] : 0);
         for (let tt = 0; tt < Lc; tt++) {
           const uo = ((t0 + tt) * B + b) * H + hd * DH;
           for (let a = 0; a < DH; a++) h[uo + a] = sc.h[tt * DH + a];
@@ -308,6 +332,8 @@ export function mlstmChunkwiseBackwardRef(T: number, B: number, NH: number, DH: 
   dq: TypedArray, dk: TypedArray, dv: TypedArray, dig: TypedArray, dfg: TypedArray): void {
   const H = NH * DH, DD = DH * DH, NC = numChunks(T, L);
   const sc = new ChunkScratch(L, DH);
+  // The incoming stabilizer of each chunk, exactly (float64), not its rounded stored copy.
+  const mc = stabilizerChain(T, B, NH, expForget, ig, fg);
   const { bc, M, e, arg, D, A, r, den, u, w, dD, dM, de, dbc, dC, dn, dCp, dnp, tmp } = sc;
   dq.fill(0); dk.fill(0); dv.fill(0); dig.fill(0); dfg.fill(0);
   for (let b = 0; b < B; b++) {
@@ -320,9 +346,8 @@ export function mlstmChunkwiseBackwardRef(T: number, B: number, NH: number, DH: 
         const t0 = c * L, Lc = Math.min(L, T - t0);
         const slot = (c * B + b) * NH + hd, prev = slot - B * NH;
         const hasPrev = c > 0;
-        const cpOff = prev * DD, npOff = prev * DH, mp = hasPrev ? m[prev] : 0;
-        chunkForward(sc, L, Lc, t0, B, NH, DH, b, hd, expForget, q, k, v, ig, fg, hasPrev, C, cpOff, n, npOff, mp,
-          m instanceof Float32Array);
+        const cpOff = prev * DD, npOff = prev * DH, mp = hasPrev ? mc[((t0 - 1) * B + b) * NH + hd] : 0;
+        chunkForward(sc, L, Lc, t0, B, NH, DH, b, hd, expForget, q, k, v, ig, fg, hasPrev, C, cpOff, n, npOff, mp);
         dD.fill(0); dM.fill(0); de.fill(0); dbc.fill(0); dCp.fill(0); dnp.fill(0);
         let dmp = 0;
         // The chunk's end state: C_new = e_L C_prev + sum_s D[L,s] v_s k_s^T, n_new likewise, m_new = M_L.

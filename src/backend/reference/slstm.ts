@@ -16,7 +16,7 @@ import { sigmoid, softplus } from './elementwise.js';
 export function slstmCellForwardRef(rows: number, H: number, expForget: boolean, first: boolean,
   pre: TypedArray, pOff: number, c: TypedArray, n: TypedArray, m: TypedArray, prevOff: number, curOff: number,
   h: TypedArray, hOff: number, ldh: number): void {
-  const G = 4 * H;
+  const G = 4 * H, r32 = m instanceof Float32Array;
   for (let b = 0; b < rows; b++) {
     const p0 = pOff + b * G, sp = prevOff + b * H, sc = curOff + b * H, ho = hOff + b * ldh;
     for (let j = 0; j < H; j++) {
@@ -26,11 +26,11 @@ export function slstmCellForwardRef(rows: number, H: number, expForget: boolean,
       if (first) { mm = it; cc = z; nn = 1; }
       else {
         const lf = expForget ? ft : -softplus(-ft);
-        const a = lf + m[sp + j];
-        // Use m as stored (f32 rounds it): the backward recomputes i', f' from the stored m, and
-        // any m gives the same h; only consistency between c, n and m matters.
-        m[sc + j] = a > it ? a : it;
-        mm = m[sc + j];
+        // a in the storage precision, so that m (= a or ĩ) is stored exactly and the largest
+        // contribution keeps weight exactly 1 (f32 rounding goes into m, not into c and n); the
+        // backward recomputes the same a.
+        const a = r32 ? Math.fround(lf + m[sp + j]) : lf + m[sp + j];
+        mm = a > it ? a : it;
         const ip = Math.exp(it - mm), fp = Math.exp(a - mm);
         cc = fp * c[sp + j] + ip * z;
         nn = fp * n[sp + j] + ip;
@@ -53,7 +53,7 @@ export function slstmCellBackwardRef(rows: number, H: number, expForget: boolean
   pre: TypedArray, pOff: number, c: TypedArray, n: TypedArray, m: TypedArray, prevOff: number, curOff: number,
   dy: TypedArray, dyOff: number, ldy: number, dhRec: TypedArray,
   dc: TypedArray, dn: TypedArray, dm: TypedArray, dPre: TypedArray, dpOff: number): void {
-  const G = 4 * H;
+  const G = 4 * H, r32 = m instanceof Float32Array;
   for (let b = 0; b < rows; b++) {
     const p0 = pOff + b * G, d0 = dpOff + b * G, sp = prevOff + b * H, sc = curOff + b * H, r = b * H;
     for (let j = 0; j < H; j++) {
@@ -75,7 +75,7 @@ export function slstmCellBackwardRef(rows: number, H: number, expForget: boolean
       }
       const lf = expForget ? ft : -softplus(-ft);
       const mp = m[sp + j], mm = m[sc + j];
-      const a = lf + mp;
+      const a = r32 ? Math.fround(lf + mp) : lf + mp;
       const ip = Math.exp(it - mm), fp = Math.exp(a - mm);
       const dfp = dcT * c[sp + j] + dnT * n[sp + j];
       const dip = dcT * z + dnT;
