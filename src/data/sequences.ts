@@ -64,7 +64,7 @@ function parseSeqCsv(text: string, source: string, requireLabels: boolean): RawS
       const cell = row[si].trim();
       const w = `${where}, column ${si + 1} ('sequence')`;
       const steps = cell.includes(';')
-        ? cell.split(';').map((st) => st.trim().split(/\s+/).map((v) => num(v, w)))
+        ? cell.split(';').map((st) => st.trim()).filter((st) => st !== '').map((st) => st.split(/\s+/).map((v) => num(v, w)))
         : cell === '' ? [] : cell.split(/\s+/).map((v) => [num(v, w)]);
       return { steps, label: li >= 0 ? row[li].trim() : '', where };
     }

@@ -125,8 +125,8 @@ export const demo: Command = {
       console.log(`\n== 2. Character-level language model on Shakespeare's sonnets ==`);
       const lc: TrainConfig = {
         task: 'charlm', data: textPath, dataHash: '', out: join(out, 'sonnets-model'), columns: [], targets: [], window: 0, horizon: 0,
-        cell: 'lstm', hidden: quick ? 16 : 96, layers: 1, bidirectional: false, dropout: 0, embedding: quick ? 8 : 24,
-        epochs: quick ? 1 : 10, batchSize: 16, lr: 0.01, optimizer: 'adam', weightDecay: 0, momentum: 0, clip: 1, bptt: 48,
+        cell: 'lstm', hidden: quick ? 16 : 64, layers: 1, bidirectional: false, dropout: 0, embedding: quick ? 8 : 16,
+        epochs: quick ? 1 : 8, batchSize: 16, lr: 0.01, optimizer: 'adam', weightDecay: 0, momentum: 0, clip: 1, bptt: 48,
         schedule: 'cosine', valSplit: 0.1, patience: 0, seed: 3, checkpointEvery: 0,
       };
       const text = readFileSync(textPath, 'utf8');
