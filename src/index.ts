@@ -5,6 +5,9 @@
 export type { Backend, Storage, UnaryOp, BinaryOp } from './backend/backend.js';
 export { registerBackend, setBackend, getBackend, listBackends } from './backend/registry.js';
 export { ReferenceBackend, CpuStorage } from './backend/reference/index.js';
+export { WasmBackend, WasmStorage, wasmSimdSupported, type WasmBackendOptions } from './backend/wasm/index.js';
+export { gemmGflops, simdPeakGflops } from './backend/wasm/bench.js';
+export { defaultBackendName } from './backend/registry.js';
 
 export type { DType, TypedArray } from './tensor/dtype.js';
 export { Tensor, Parameter } from './tensor/tensor.js';

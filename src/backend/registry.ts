@@ -1,6 +1,6 @@
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference/index.js';
-import { WasmBackend } from './wasm/index.js';
+import { WasmBackend, wasmSimdSupported } from './wasm/index.js';
 
 /**
  * Backends by name. A backend registers a factory; it is built on first use, so an unavailable
@@ -33,10 +33,24 @@ export async function setBackend(name: string): Promise<Backend> {
 
 export function getBackend(): Backend {
   if (!current) {
-    current = ready.get('reference') ?? new ReferenceBackend();
-    ready.set('reference', current);
+    const name = defaultBackendName();
+    current = ready.get(name) ?? (name === 'wasm' ? new WasmBackend() : new ReferenceBackend());
+    ready.set(name, current);
   }
   return current;
+}
+
+/**
+ * The backend used until setBackend is called: CAROUSEL_BACKEND if set (reference or wasm), else
+ * wasm wherever WebAssembly SIMD128 with shared memory is available, else reference (the oracle).
+ */
+export function defaultBackendName(): string {
+  const env = typeof process !== 'undefined' ? process.env.CAROUSEL_BACKEND : undefined;
+  if (env) {
+    if (env !== 'reference' && env !== 'wasm') throw new Error(`CAROUSEL_BACKEND: expected reference or wasm, got '${env}'`);
+    return env;
+  }
+  return wasmSimdSupported() ? 'wasm' : 'reference';
 }
 
 registerBackend('reference', () => new ReferenceBackend());

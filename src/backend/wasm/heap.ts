@@ -9,16 +9,26 @@ import { MAX_PAGES, PAGE } from './module.js';
  *   after the first step every allocation is a free-list pop.
  * - Blocks are freed by `release` (Backend.dispose) or when their owner object is garbage
  *   collected. FinalizationRegistry callbacks only run when the event loop turns, which a
- *   synchronous training loop never does; so before growing the memory the heap also sweeps its
- *   WeakRefs and takes back blocks whose owners the GC has already collected.
+ *   synchronous training loop never does; so before growing the memory (and after allocating
+ *   as much again as the heap holds) the heap also sweeps the WeakRefs of its large blocks and
+ *   takes back those whose owners the GC has already collected. (A deref pins a live owner until
+ *   the current job ends, but a block not yet collected could not be reused in this job anyway.)
  * - Memory is grown (never shrunk) when the bump region runs out, by at least doubling.
  */
 export interface Block {
   readonly ptr: number;
   readonly cls: number;
-  readonly ref: WeakRef<object>;
+  /** Only for large blocks (see SWEEP_MIN_BYTES): what the sweep checks. */
+  readonly ref: WeakRef<object> | null;
   freed: boolean;
 }
+
+/**
+ * Blocks at least this large are also tracked by WeakRef for the sweep. Small ones only by the
+ * FinalizationRegistry: a WeakRef per small tensor would cost more than the kernel using it, and
+ * what small blocks a long synchronous loop strands until it yields is bounded and small.
+ */
+export const SWEEP_MIN_BYTES = 65536;
 
 export class WasmHeap {
   private top: number;
@@ -60,8 +70,9 @@ export class WasmHeap {
 
   /** Tie the block at `ptr` (from alloc(bytes)) to `owner`: freed when the owner is collected. */
   own(owner: object, ptr: number, bytes: number): Block {
-    const b: Block = { ptr, cls: WasmHeap.sizeClass(bytes), ref: new WeakRef(owner), freed: false };
-    this.live.add(b);
+    const cls = WasmHeap.sizeClass(bytes);
+    const b: Block = { ptr, cls, ref: cls >= SWEEP_MIN_BYTES ? new WeakRef(owner) : null, freed: false };
+    if (b.ref) this.live.add(b);
     this.registry.register(owner, b, b);
     return b;
   }
@@ -70,7 +81,7 @@ export class WasmHeap {
     if (b.freed) return;
     b.freed = true;
     this.registry.unregister(b);
-    this.live.delete(b);
+    if (b.ref) this.live.delete(b);
     this.free(b.ptr, b.cls);
   }
 
@@ -86,7 +97,7 @@ export class WasmHeap {
   /** Take back blocks whose owners the garbage collector has already collected. */
   sweep(): void {
     this.sinceSweep = 0;
-    for (const b of this.live) if (b.ref.deref() === undefined) this.release(b);
+    for (const b of this.live) if (b.ref!.deref() === undefined) this.release(b);
   }
 
   get heapEnd(): number { return this.top; }

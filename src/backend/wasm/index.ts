@@ -49,13 +49,18 @@ function defaultThreads(): number {
 /**
  * The fast CPU backend: WebAssembly SIMD128 kernels (src/backend/wasm/kernels/*.c) on a shared
  * linear memory, large GEMMs and CTC batches split over worker threads. Everything it does not
- * override is the reference kernel running on the same memory. f32 only (plus i32 indices);
- * f64 tensors, if asked for, live in ordinary JS memory and run on the reference kernels.
+ * override is the reference kernel running on the same memory. f32 (plus i32 indices) is the
+ * fast path; f64 tensors live in ordinary JS memory and run on the reference kernels.
  * Small calls (batch-1 streaming steps) run on the calling thread without allocating.
  */
 export class WasmBackend extends ReferenceBackend {
   override readonly name: string = 'wasm';
-  override readonly dtypes: readonly DType[] = ['f32'];
+  /**
+   * f32 runs on the wasm kernels. f64 is accepted so that code written for the default backend
+   * (gradient checks in f64) keeps working: f64 storages live in ordinary JS memory and every
+   * kernel on them is the reference kernel (correct, not fast).
+   */
+  override readonly dtypes: readonly DType[] = ['f32', 'f64'];
   readonly memory: WebAssembly.Memory;
   readonly kernels: KernelExports;
   readonly heap: WasmHeap;
@@ -84,17 +89,27 @@ export class WasmBackend extends ReferenceBackend {
     this.setThreads(opts.threads ?? defaultThreads());
   }
 
-  /** Threads used by large kernels, the calling thread included. Workers start in the background. */
+  /**
+   * Threads used by large kernels, the calling thread included. Workers start on the first call
+   * large enough to use them (or on `ready()`), so a process that never runs one starts none;
+   * until a worker is up, its share runs on the calling thread.
+   */
   get threads(): number { return this.threadCount; }
   setThreads(n: number): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`wasm threads: expected a positive integer, got ${n}`);
     this.threadCount = n;
-    this.pool.ensure(n - 1);
   }
-  /** Resolves when the workers for the current thread count have started. */
-  async ready(): Promise<void> { await this.pool.whenReady(this.threadCount - 1); }
-  /** Threads a parallel call can use right now. */
-  private usable(): number { return Math.min(this.threadCount, 1 + this.pool.ready); }
+  /** Starts the workers for the current thread count and resolves when they are running. */
+  async ready(): Promise<void> {
+    this.pool.ensure(this.threadCount - 1);
+    await this.pool.whenReady(this.threadCount - 1);
+  }
+  /** Threads a parallel call can use right now (starting workers if needed). */
+  private usable(): number {
+    if (this.threadCount <= 1) return 1;
+    this.pool.ensure(this.threadCount - 1);
+    return Math.min(this.threadCount, 1 + this.pool.ready);
+  }
 
   // ---- memory ----
   override alloc(dtype: DType, length: number): Storage {
@@ -201,10 +216,10 @@ export class WasmBackend extends ReferenceBackend {
 
   /** GEMM on raw byte pointers; splits N (or M) over threads when the call is large. */
   gemmPtr(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, threads = this.usable()): void {
+    A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, threads = this.threadCount): void {
     const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
-    const T = Math.min(threads, this.usable());
-    if (T > 1 && m * n * k >= this.parallelMinMacs) {
+    const T = threads > 1 && m * n * k >= this.parallelMinMacs ? Math.min(threads, this.usable()) : 1;
+    if (T > 1) {
       // Split the longer side, in chunks that are whole micro-tiles.
       const splitN = n >= 32 * T || n >= m;
       const len = splitN ? n : m, unit = splitN ? 8 : 4;
