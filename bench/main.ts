@@ -1,0 +1,159 @@
+/**
+ * `npm run bench`: Carousel and its peers side by side, in one run on this machine.
+ *
+ *   npm run bench -- [--json FILE] [--quick] [--only B1,B2,...] [--libs carousel,pytorch,...]
+ *                    [--backends reference,wasm] [--threads 1,2] [--peer-threads 2]
+ *                    [--budget SECONDS] [--tiny] [--quiet]
+ *
+ * Each suite (a library on one backend with one thread count) runs in its own child process,
+ * one after the other, never two at once, with a deadline taken from the run's time budget;
+ * suites stream their rows per bench, so a suite killed on its deadline keeps what it finished.
+ * Prints a markdown report; --json FILE writes every row as a JSON array of
+ * {bench, lib, backend, threads, metric, value, unit}.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { FULL_SIZES, FULL_TIMING, QUICK_SIZES, QUICK_TIMING, TINY_SIZES } from './configs.js';
+import { report } from './report.js';
+import { PYTHON, TORCH_SCRIPT, torchUnavailable, torchVariants } from './suites/torch.js';
+import { parseArgs, USAGE, type Options } from './args.js';
+import { RESULT_MARK, type BenchName, type Result, type SuiteSpec } from './types.js';
+import { versionOf } from './optional.js';
+
+/** A planned child process: a node suite, or a PyTorch run. */
+interface Job {
+  name: string;
+  spec: SuiteSpec;
+  cmd: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Rows to report if the job cannot run at all. */
+  unavailable?: string;
+}
+
+const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
+
+function plan(o: Options): Job[] {
+  const sizes = o.tiny ? TINY_SIZES : o.quick ? QUICK_SIZES : FULL_SIZES;
+  const timing = o.quick || o.tiny ? QUICK_TIMING : FULL_TIMING;
+  const want = (lib: string) => !o.libs || o.libs.includes(lib);
+  const timed = o.only.filter((b) => b !== 'B1-memory');
+  const memory = o.only.includes('B1-memory');
+  const jobs: Job[] = [];
+  const node = (suite: string, backend: string, threads: number, benches: BenchName[]): void => {
+    if (!benches.length) return;
+    const spec: SuiteSpec = { suite, backend, threads, benches, sizes, timing };
+    jobs.push({ name: `${suite}/${backend}/t${threads}${benches.length === 1 ? ` ${benches[0]}` : ''}`, spec, cmd: process.execPath,
+      args: ['--expose-gc', CHILD, JSON.stringify(spec)] });
+  };
+  // Carousel first: fastest backend, then the oracle. Reference is single-threaded.
+  if (want('carousel')) {
+    for (const be of o.backends.filter((b) => b !== 'reference')) for (const t of o.threads) node('carousel', be, t, timed);
+    if (o.backends.includes('reference')) node('carousel', 'reference', 1, timed);
+  }
+  const torchWhy = want('pytorch') ? torchUnavailable() : null;
+  const torch = (label: string, env: NodeJS.ProcessEnv | undefined, threads: number, benches: BenchName[]): void => {
+    if (!benches.length) return;
+    const spec: SuiteSpec = { suite: 'pytorch', backend: 'cpu', threads, benches, sizes, timing, variant: label };
+    jobs.push({ name: `pytorch/${label}/t${threads}${benches.length === 1 ? ` ${benches[0]}` : ''}`, spec, cmd: PYTHON,
+      args: [TORCH_SCRIPT, JSON.stringify(spec)], env, unavailable: torchWhy ?? undefined });
+  };
+  if (want('pytorch')) {
+    const [asSet, unset] = torchVariants();
+    for (const t of o.peerThreads) torch(asSet.label, asSet.env, t, timed);
+    for (const t of o.peerThreads) torch(unset.label, unset.env, t, timed);
+  }
+  if (want('onnxruntime')) for (const t of o.peerThreads) node('onnxruntime', 'cpu', t, timed);
+  if (want('tfjs')) {
+    node('tfjs', 'cpu', 1, timed);
+    for (const t of o.peerThreads) node('tfjs', 'wasm', t, timed);
+  }
+  for (const lib of ['neataptic', 'brain.js', 'synaptic']) if (want(lib)) node(lib, 'js', 1, timed);
+  // Memory: each in a fresh process, so peak RSS is this step's and nothing earlier's.
+  if (memory) {
+    if (want('carousel')) {
+      for (const be of o.backends.filter((b) => b !== 'reference')) node('carousel', be, Math.max(...o.threads), ['B1-memory']);
+      if (o.backends.includes('reference')) node('carousel', 'reference', 1, ['B1-memory']);
+    }
+    if (want('pytorch')) { const [asSet] = torchVariants(); torch(asSet.label, asSet.env, Math.max(...o.peerThreads), ['B1-memory']); }
+  }
+  return jobs;
+}
+
+/** Run one job with a deadline; rows arrive per bench on lines starting with RESULT_MARK. */
+function runJob(job: Job, deadlineMs: number, quiet: boolean): Promise<Result[]> {
+  return new Promise((resolve) => {
+    const rows: Result[] = [];
+    const child = spawn(job.cmd, job.args, { env: job.env ?? process.env, stdio: ['ignore', 'pipe', quiet ? 'ignore' : 'inherit'] });
+    let buf = '', timedOut = false, spawnError: string | null = null;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+        if (line.startsWith(RESULT_MARK)) rows.push(...(JSON.parse(line.slice(RESULT_MARK.length)) as Result[]));
+      }
+    });
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, Math.max(1000, deadlineMs));
+    child.on('error', (e) => { spawnError = e.message; });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const s = job.spec;
+      const lib = s.suite, backend = rows[0]?.backend ?? s.backend, threads = rows[0]?.threads ?? s.threads;
+      for (const b of s.benches) {
+        if (rows.some((r) => r.bench === b)) continue;
+        const why = timedOut ? `skipped: did not finish within its share of the run's time budget (${(deadlineMs / 1000).toFixed(0)} s)`
+          : spawnError ? `failed: ${spawnError}` : `failed: the suite process exited with code ${code} before this bench`;
+        rows.push({ bench: b, lib, backend, threads, metric: 'skipped', value: null, unit: why });
+      }
+      resolve(rows);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.help) { process.stdout.write(USAGE + '\n'); return; }
+  const started = new Date();
+  const t0 = performance.now();
+  const budgetMs = o.budgetS * 1000;
+  const jobs = plan(o);
+  const rows: Result[] = [];
+  const cpu = os.cpus();
+  rows.push({ bench: 'info', lib: 'machine', backend: 'node', threads: cpu.length, metric: 'cpu', value: cpu.length, unit: `${cpu[0]?.model ?? '?'}, ${cpu.length} cores, node ${process.version}` });
+  for (const [i, job] of jobs.entries()) {
+    const left = budgetMs - (performance.now() - t0);
+    if (job.unavailable || left <= 2000) {
+      const why = job.unavailable ?? "skipped: the run's time budget was spent before this suite";
+      for (const b of job.spec.benches) rows.push({ bench: b, lib: job.spec.suite, backend: job.spec.backend, threads: job.spec.threads, metric: 'skipped', value: null, unit: why });
+      continue;
+    }
+    // Fair share of what is left, but a suite may use more when earlier ones finished early.
+    const share = Math.max(left / (jobs.length - i) * 2.5, 20_000);
+    if (!o.quiet) process.stderr.write(`[bench] ${job.name} (deadline ${(Math.min(share, left) / 1000).toFixed(0)} s)\n`);
+    const r = await runJob(job, Math.min(share, left), o.quiet);
+    if (job.spec.suite === 'pytorch' && job.spec.variant) {
+      for (const x of r) if (x.bench === 'info' && x.metric === 'blas') x.unit += ` [run: ${job.spec.variant}]`;
+    }
+    rows.push(...r);
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  const meta = [
+    `## Carousel benchmark, ${started.toISOString()} (${o.quick ? 'quick' : o.tiny ? 'tiny' : 'full'} run, ${elapsed.toFixed(0)} s)`,
+    '',
+    `Machine: ${cpu[0]?.model ?? '?'}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; all fp32.`,
+    `Peers: @tensorflow/tfjs ${versionOf('@tensorflow/tfjs')}, @tensorflow/tfjs-backend-wasm ${versionOf('@tensorflow/tfjs-backend-wasm')}, onnxruntime-node ${versionOf('onnxruntime-node')}, neataptic ${versionOf('neataptic')}, synaptic ${versionOf('synaptic')}, brain.js ${versionOf('brain.js')}.`,
+    'Columns are `library backend tThreads` (threads as each library reports using). Every suite ran alone in its own process.',
+  ];
+  process.stdout.write(report(rows, meta, { targets: !o.tiny }) + '\n');
+  if (o.json) {
+    writeFileSync(o.json, JSON.stringify(rows, null, 1) + '\n');
+    if (!o.quiet) process.stderr.write(`[bench] wrote ${rows.length} rows to ${o.json}\n`);
+  }
+}
+
+main().catch((e) => { process.stderr.write(`bench: ${(e as Error).message}\n`); process.exit(1); });

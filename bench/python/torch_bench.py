@@ -1,0 +1,169 @@
+"""PyTorch CPU side of Carousel's benchmark (bench/suites/torch.ts runs this as a child process).
+
+Usage: python3 torch_bench.py '<SuiteSpec JSON>'. Prints one line 'RESULTS <json rows>' with
+the same row schema as the TypeScript suites: {bench, lib, backend, threads, metric, value, unit}.
+Same configurations, same measuring rule (warm-up, repetitions until a cap, median), fp32.
+"""
+import gc
+import json
+import os
+import resource
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def measure(run, timing):
+    start = time.perf_counter()
+    for _ in range(timing['warmup']):
+        run()
+        if (time.perf_counter() - start) * 1000 > timing['capMs'] / 2:
+            break
+    times = []
+    while True:
+        t0 = time.perf_counter()
+        run()
+        t1 = time.perf_counter()
+        times.append((t1 - t0) * 1000)
+        spent = (t1 - start) * 1000
+        if len(times) >= timing['maxReps'] or spent >= timing['capMs']:
+            break
+        if len(times) >= timing['minReps'] and spent >= timing['capMs'] / 4:
+            break
+    s = sorted(times)
+    n = len(s)
+    med = s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+    return {'median': med, 'min': s[0], 'max': s[-1], 'reps': n}
+
+
+def blas_info():
+    """Which BLAS PyTorch calls and which OpenBLAS kernel (core type) it picked."""
+    show = torch.__config__.show()
+    build = [l.strip() for l in show.splitlines() if 'BLAS' in l]
+    pools = []
+    try:
+        import threadpoolctl
+        pools = threadpoolctl.threadpool_info()
+    except Exception as e:  # threadpoolctl is optional
+        pools = [{'error': str(e)}]
+    blas = [p for p in pools if p.get('user_api') == 'blas']
+    return {'build': build, 'pools': pools, 'blas': blas}
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    threads = spec['threads']
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    info = blas_info()
+    b0 = info['blas'][0] if info['blas'] else {}
+    kernel = '%s:%s' % (b0.get('internal_api', 'blas?'), b0.get('architecture', '?')) if b0 else 'blas?'
+    origin = {'lib': 'pytorch', 'backend': 'cpu/' + kernel, 'threads': torch.get_num_threads()}
+    sizes, timing = spec['sizes'], spec['timing']
+    rows = []
+
+    def flush():
+        # Rows go out per bench, so a run killed on its deadline keeps what it finished.
+        sys.stdout.write('RESULTS ' + json.dumps(rows) + '\n')
+        sys.stdout.flush()
+        rows.clear()
+
+    def row(bench, metric, value, unit):
+        rows.append(dict(bench=bench, metric=metric, value=value, unit=unit, **origin))
+
+    def time_rows(bench, st, unit, scale):
+        row(bench, 'time', st['median'] * scale, unit)
+        row(bench, 'time_min', st['min'] * scale, unit)
+        row(bench, 'time_max', st['max'] * scale, unit)
+        row(bench, 'reps', st['reps'], 'count')
+
+    row('info', 'torch_version', 0, torch.__version__)
+    row('info', 'blas', b0.get('num_threads', 0) if b0 else 0,
+        '; '.join(['%s %s %s (%s)' % (p.get('internal_api'), p.get('version'), p.get('architecture'),
+                                       os.path.basename(p.get('filepath', ''))) for p in info['blas']]
+                  or info['build']) + ' | OPENBLAS_CORETYPE=%s' % os.environ.get('OPENBLAS_CORETYPE', '(unset)'))
+
+    def train_step(s):
+        lstm = torch.nn.LSTM(s['input'], s['hidden'])
+        head = torch.nn.Linear(s['hidden'], 1)
+        opt = torch.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=1e-3)
+        x = torch.rand(s['length'], s['batch'], s['input']) * 2 - 1
+        y = torch.rand(s['batch'], 1) * 2 - 1
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            _, (h, _c) = lstm(x)
+            loss = F.mse_loss(head(h[0]), y)
+            loss.backward()
+            opt.step()
+        return step
+
+    for bench in spec['benches']:
+        t0 = time.perf_counter()
+        if bench in ('B1', 'B1-small'):
+            time_rows(bench, measure(train_step(sizes[bench]), timing), 'ms', 1)
+        elif bench in ('B2-256', 'B2-1024'):
+            s = sizes[bench]
+            lstm = torch.nn.LSTM(s['input'], s['hidden']).eval()
+            xs = [torch.rand(1, 1, s['input']) * 2 - 1 for _ in range(s['steps'])]
+            z = torch.zeros(1, 1, s['hidden'])
+
+            def stream():
+                with torch.no_grad():
+                    h, c = z, z
+                    for x in xs:
+                        _, (h, c) = lstm(x, (h, c))
+            time_rows(bench, measure(stream, timing), 'us', 1000 / s['steps'])
+        elif bench == 'B3':
+            s = sizes[bench]
+            lstm = torch.nn.LSTM(s['input'], s['hidden']).eval()
+            x = torch.rand(s['length'], s['batch'], s['input']) * 2 - 1
+
+            def infer():
+                with torch.no_grad():
+                    lstm(x)
+            time_rows(bench, measure(infer, timing), 'ms', 1)
+        elif bench == 'B4':
+            s = sizes[bench]
+            g = torch.Generator().manual_seed(4)
+            logits = (torch.rand(s['T'], s['batch'], s['classes'], generator=g) * 2 - 1).requires_grad_()
+            targets = torch.randint(1, s['classes'], (s['batch'], s['targetLength']), generator=g)
+            in_lens = torch.full((s['batch'],), s['T'], dtype=torch.long)
+            tg_lens = torch.full((s['batch'],), s['targetLength'], dtype=torch.long)
+
+            def ctc():
+                logits.grad = None
+                F.ctc_loss(logits.log_softmax(2), targets, in_lens, tg_lens).backward()
+            time_rows(bench, measure(ctc, timing), 'ms', 1)
+        elif bench == 'GEMM':
+            s = sizes[bench]
+            a = torch.rand(s['m'], s['k'])
+            b = torch.rand(s['k'], s['n'])
+            st = measure(lambda: torch.mm(a, b), timing)
+            flop = 2 * s['m'] * s['n'] * s['k']
+            row(bench, 'gflops', flop / (st['median'] * 1e6), 'GFLOP/s')
+            row(bench, 'reps', st['reps'], 'count')
+        elif bench == 'B1-memory':
+            # Run alone in a fresh process: peak RSS growth over the setup's level, for the first
+            # step and for the first four (ru_maxrss is a high-water mark, in KiB on Linux).
+            step = train_step(sizes[bench])
+            gc.collect()
+            base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            step()
+            first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            for _ in range(3):
+                step()
+            after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            row(bench, 'peak_rss_delta_first_step', first - base, 'MiB')
+            row(bench, 'peak_rss_delta', after - base, 'MiB')
+            row(bench, 'rss_baseline', base, 'MiB')
+        else:
+            rows.append(dict(bench=bench, metric='skipped', value=None, unit='skipped: unknown bench', **origin))
+        sys.stderr.write('  pytorch/%s/t%d %s: %.1f s\n' % (origin['backend'], origin['threads'], bench, time.perf_counter() - t0))
+        flush()
+
+
+if __name__ == '__main__':
+    main()

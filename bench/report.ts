@@ -1,0 +1,141 @@
+/**
+ * The markdown report: one table of numbers (a column per library/backend/threads), one of
+ * ratios against Carousel's best and the issue's targets, the memory comparison, and every
+ * skip with its reason.
+ */
+import { BENCHES, type Result } from './types.js';
+import { CLASSIC_NOTES } from './suites/classic.js';
+
+/** The issue's targets for Carousel (and the peers' numbers quoted there, for reference). */
+export const TARGETS: Record<string, { text: string; max?: number; unit?: string }> = {
+  'B1': { text: '<= 150 ms, >= 80x TF.js cpu', max: 150, unit: 'ms' },
+  'B1-small': { text: '<= 0.3 ms', max: 0.3, unit: 'ms' },
+  'B2-256': { text: '<= 25 us', max: 25, unit: 'us' },
+  'B2-1024': { text: '<= 200 us', max: 200, unit: 'us' },
+  'B3': { text: '<= 20 ms', max: 20, unit: 'ms' },
+  'B4': { text: '<= 3 ms', max: 3, unit: 'ms' },
+  'GEMM': { text: '>= 60% of SIMD128 peak' },
+  'B1-memory': { text: '0 allocations/step after the first; peak <= PyTorch' },
+};
+
+const key = (r: Result) => `${r.lib}|${r.backend}|${r.threads}`;
+const label = (k: string) => { const [lib, be, t] = k.split('|'); return `${lib} ${be} t${t}`; };
+
+function fmt(v: number): string {
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  if (a >= 1000) return v.toFixed(0).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toPrecision(3);
+}
+
+function find(rows: readonly Result[], bench: string, k: string, metric: string): Result | undefined {
+  return rows.find((r) => r.bench === bench && key(r) === k && r.metric === metric);
+}
+
+/** The headline time of a cell (measured or extrapolated), if any. */
+function headline(rows: readonly Result[], bench: string, k: string): { v: number; unit: string; extrap: boolean } | null {
+  const t = find(rows, bench, k, 'time') ?? find(rows, bench, k, 'time_extrapolated');
+  if (t && t.value !== null) return { v: t.value, unit: t.unit, extrap: t.metric === 'time_extrapolated' };
+  return null;
+}
+
+function cell(rows: readonly Result[], bench: string, k: string): string {
+  if (bench === 'GEMM') {
+    const g = find(rows, bench, k, 'gflops');
+    if (!g || g.value === null) return find(rows, bench, k, 'skipped') ? 'skip' : '';
+    const p = find(rows, bench, k, 'fraction_of_peak');
+    return `${fmt(g.value)} GFLOP/s${p?.value != null ? ` (${fmt(p.value)}% of peak)` : ''}`;
+  }
+  const h = headline(rows, bench, k);
+  if (!h) return find(rows, bench, k, 'skipped') ? 'skip' : '';
+  const m = h.extrap ? 'time_extrapolated' : 'time';
+  const lo = find(rows, bench, k, `${m}_min`)?.value, hi = find(rows, bench, k, `${m}_max`)?.value;
+  const n = find(rows, bench, k, 'reps')?.value;
+  const spread = lo != null && hi != null ? ` (${fmt(lo)}–${fmt(hi)}, n=${n})` : '';
+  return `${h.extrap ? '~' : ''}${fmt(h.v)}${spread}`;
+}
+
+export function report(rows: readonly Result[], meta: string[], opts: { targets: boolean } = { targets: true }): string {
+  const out: string[] = [...meta, ''];
+  const timed = BENCHES.filter((b) => b !== 'B1-memory' && rows.some((r) => r.bench === b));
+  const cols = [...new Set(rows.filter((r) => timed.includes(r.bench as never)).map(key))];
+  const units: Record<string, string> = { 'B1': 'ms/step', 'B1-small': 'ms/step', 'B2-256': 'us/step', 'B2-1024': 'us/step', 'B3': 'ms/call', 'B4': 'ms/call', 'GEMM': 'GFLOP/s' };
+
+  out.push('### Times: median (min–max, repetitions); ~ = extrapolated from a measured fraction', '');
+  out.push(`| bench | unit | ${cols.map(label).join(' | ')} |`);
+  out.push(`|---|---|${cols.map(() => '---').join('|')}|`);
+  for (const b of timed) out.push(`| ${b} | ${units[b]} | ${cols.map((c) => cell(rows, b, c)).join(' | ')} |`);
+
+  // Ratios: Carousel's best backend against each peer; < 1 means Carousel takes less time.
+  const carousel = cols.filter((c) => c.startsWith('carousel|'));
+  const peers = cols.filter((c) => !c.startsWith('carousel|'));
+  out.push('', '### Carousel (best backend) vs peers and targets: ratio = Carousel time / peer time (< 1: Carousel faster)', '');
+  const pc = (xs: string[]) => xs.map((x) => ` ${x} |`).join('');
+  out.push(`| bench | Carousel best | target | meets target |${pc(peers.map(label))}`);
+  out.push(`|---|---|---|---|${pc(peers.map(() => '---'))}`);
+  for (const b of timed) {
+    if (b === 'GEMM') {
+      const best = carousel.map((c) => ({ c, g: find(rows, b, c, 'gflops')?.value ?? null, f: find(rows, b, c, 'fraction_of_peak')?.value ?? null }))
+        .filter((x) => x.g !== null).sort((x, y) => y.g! - x.g!)[0];
+      const ratios = peers.map((p) => { const g = find(rows, b, p, 'gflops')?.value; return best && g ? `${fmt(best.g! / g)}x peer GFLOP/s` : '–'; });
+      const meets = !opts.targets ? 'n/a (not the issue\'s sizes)' : best?.f != null ? (best.f >= 60 ? 'yes' : 'no') : 'n/a (no peak estimate)';
+      out.push(`| ${b} | ${best ? `${fmt(best.g!)} GFLOP/s (${label(best.c)})${best.f != null ? `, ${fmt(best.f)}% of peak` : ''}` : '–'} | ${TARGETS[b].text} | ${meets} |${pc(ratios)}`);
+      continue;
+    }
+    const best = carousel.map((c) => ({ c, h: headline(rows, b, c) })).filter((x) => x.h && !x.h.extrap)
+      .sort((x, y) => x.h!.v - y.h!.v)[0];
+    const t = TARGETS[b];
+    let meets = !opts.targets ? 'n/a (not the issue\'s sizes)' : best && t.max !== undefined ? (best.h!.v <= t.max ? 'yes' : 'no') : '–';
+    const ratios = peers.map((p) => {
+      const h = headline(rows, b, p);
+      if (!best || !h) return '–';
+      return `${h.extrap ? '~' : ''}${fmt(best.h!.v / h.v)}`;
+    });
+    if (b === 'B1' && best && opts.targets) {
+      const tf = headline(rows, b, peers.find((p) => p.startsWith('tfjs|cpu|')) ?? '');
+      if (tf) {
+        const x = tf.v / best.h!.v;
+        meets += `; ${fmt(x)}x faster than TF.js cpu (${x >= 80 ? 'yes' : 'no'})`;
+      }
+    }
+    out.push(`| ${b} | ${best ? `${fmt(best.h!.v)} ${best.h!.unit} (${label(best.c)})` : '–'} | ${t.text} | ${meets} |${pc(ratios)}`);
+  }
+
+  const mem = rows.filter((r) => r.bench === 'B1-memory' && r.metric !== 'skipped');
+  if (mem.length) {
+    const mcols = [...new Set(mem.map(key))];
+    const metrics: [string, string][] = [['allocs_per_step', 'backend allocations per step (steps 2-4)'], ['alloc_bytes_per_step', 'bytes allocated per step (steps 2-4)'],
+      ['peak_rss_delta_first_step', 'peak RSS growth, first step (MiB)'], ['peak_rss_delta', 'peak RSS growth, 4 steps (MiB)'], ['rss_baseline', 'RSS after setup (MiB)']];
+    out.push('', `### B1-memory (B1 training step; target: ${TARGETS['B1-memory'].text})`, '');
+    out.push(`| metric | ${mcols.map(label).join(' | ')} |`, `|---|${mcols.map(() => '---').join('|')}|`);
+    for (const [m, text] of metrics) {
+      out.push(`| ${text} | ${mcols.map((c) => { const v = find(mem, 'B1-memory', c, m)?.value; return v == null ? 'n/a' : fmt(v); }).join(' | ')} |`);
+    }
+  }
+
+  const skips = rows.filter((r) => r.metric === 'skipped');
+  if (skips.length) {
+    out.push('', '### Not measured', '');
+    for (const s of skips) out.push(`- ${s.bench}, ${label(key(s))}: ${s.unit}`);
+  }
+  const notes = rows.filter((r) => r.metric === 'steps_per_rep' || r.metric === 'sequences_per_rep' || r.metric === 'max_abs_diff_vs_carousel' || r.metric === 'params');
+  const classic = [...new Set(rows.map((r) => r.lib).filter((l) => l in CLASSIC_NOTES))];
+  if (notes.length || classic.length) {
+    out.push('', '### Notes', '');
+    for (const l of classic) out.push(`- ${l}: nearest configuration it can express: ${CLASSIC_NOTES[l]}.`);
+    for (const n of notes) {
+      const what = n.metric === 'max_abs_diff_vs_carousel' ? 'max |output - Carousel output| on a shared-weights check'
+        : n.metric === 'params' ? 'trainable weights/connections' : n.metric.replace(/_/g, ' ');
+      out.push(`- ${n.bench}, ${label(key(n))}: ${what} = ${fmt(n.value ?? NaN)}`);
+    }
+  }
+  const info = rows.filter((r) => r.bench === 'info');
+  if (info.length) {
+    out.push('', '### Environment', '');
+    for (const i of info) out.push(`- ${label(key(i))}: ${i.metric} = ${i.unit}${i.metric === 'blas' ? ` (BLAS threads ${i.value})` : ''}`);
+  }
+  return out.join('\n');
+}

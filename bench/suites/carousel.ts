@@ -1,0 +1,242 @@
+/**
+ * Carousel's side of every bench, on one backend with one thread count. Everything is built
+ * before timing starts; a timed unit is exactly the work the bench names (one training step,
+ * one 1000-step stream, one batched call, one CTC forward+backward, one GEMM).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Backend, Storage } from '../../src/backend/backend.js';
+import { listBackends, setBackend } from '../../src/backend/registry.js';
+import { backward, noGrad } from '../../src/autograd/tape.js';
+import { LSTM } from '../../src/nn/lstm.js';
+import { Linear } from '../../src/nn/linear.js';
+import { mseLoss } from '../../src/loss/mse.js';
+import { ctcLoss } from '../../src/loss/ctc.js';
+import { Adam } from '../../src/optim/adam.js';
+import { reshape } from '../../src/ops/shape.js';
+import { logSoftmax } from '../../src/ops/softmax.js';
+import { tensor } from '../../src/tensor/create.js';
+import { Rng } from '../../src/tensor/random.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+import { measure, skipRow, timeRows, valueRow, type Origin } from '../measure.js';
+import type { BenchName, CtcSize, GemmSize, InferSize, Result, StreamSize, SuiteSpec, TrainSize } from '../types.js';
+
+/** Random values in [-1, 1), seeded so every run feeds the same numbers. */
+function randn(rng: Rng, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
+  return a;
+}
+
+/**
+ * The backend a suite runs on, with its thread count applied. Backends other than 'reference'
+ * register themselves when the library's entry point is loaded, so that is imported first.
+ * Returns a reason string when the backend is not available here.
+ */
+export async function carouselBackend(name: string, threads: number): Promise<Backend | string> {
+  try { const entry = '../../src/index.js'; await import(entry); } catch { /* entry point not built: registry has reference only */ }
+  if (!listBackends().includes(name)) return `skipped: not available (backend '${name}' is not registered; have ${listBackends().join(', ')})`;
+  let be: Backend;
+  try { be = await setBackend(name); } catch (e) { return `skipped: not available (${(e as Error).message})`; }
+  const tunable = be as Backend & { setThreads?: (n: number) => unknown; threads?: number };
+  if (name !== 'reference') {
+    if (typeof tunable.setThreads === 'function') await tunable.setThreads(threads);
+    else if (threads !== 1) return `skipped: backend '${name}' has no setThreads(n)`;
+  } else if (threads !== 1) return 'skipped: the reference backend is single-threaded';
+  return be;
+}
+
+/** The thread count a backend reports it uses (1 when it does not say). */
+function reportedThreads(be: Backend, asked: number): number {
+  const t = (be as Backend & { threads?: unknown }).threads;
+  return typeof t === 'number' ? t : asked;
+}
+
+/** B1 / B1-small: one full training step (forward, MSE on a linear head of h_T, backward, Adam). */
+export function makeTrainStep(be: Backend, s: TrainSize, seed = 1): () => void {
+  const rng = new Rng(seed);
+  const lstm = new LSTM({ inputSize: s.input, hiddenSize: s.hidden }, { backend: be, rng });
+  const head = new Linear({ inFeatures: s.hidden, outFeatures: 1 }, { backend: be, rng });
+  const opt = new Adam([...lstm.parameters(), ...head.parameters()], { lr: 1e-3 });
+  const x = tensor(randn(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input], { backend: be }); // [T, B, I]
+  const target = tensor(randn(rng, s.batch), [s.batch, 1], { backend: be });                                 // [B, 1]
+  return () => {
+    opt.zeroGrad();
+    const { hN } = lstm.forward(x);                                   // [1, B, H]
+    const pred = head.forward(reshape(hN, [s.batch, s.hidden]));      // [B, 1]
+    backward(mseLoss(pred, target));
+    opt.step();
+  };
+}
+
+/** B2: `steps` single-step calls at batch 1, h and c carried from call to call. */
+function makeStream(be: Backend, s: StreamSize): () => void {
+  const rng = new Rng(2);
+  const lstm = new LSTM({ inputSize: s.input, hiddenSize: s.hidden }, { backend: be, rng });
+  lstm.eval();
+  // Inputs made up front (one [1, 1, I] tensor per step) so the timed loop only steps the LSTM.
+  const xs: Tensor[] = [];
+  for (let t = 0; t < s.steps; t++) xs.push(tensor(randn(rng, s.input), [1, 1, s.input], { backend: be }));
+  const h0 = tensor(new Float32Array(s.hidden), [1, 1, s.hidden], { backend: be });
+  const c0 = tensor(new Float32Array(s.hidden), [1, 1, s.hidden], { backend: be });
+  return () => noGrad(() => {
+    let h = h0, c = c0;
+    for (let t = 0; t < s.steps; t++) {
+      const r = lstm.forward(xs[t], { h0: h, c0: c });
+      h = r.hN; c = r.cN;
+    }
+  });
+}
+
+/** B3: one batched forward call over the whole sequence. */
+function makeInfer(be: Backend, s: InferSize): () => void {
+  const rng = new Rng(3);
+  const lstm = new LSTM({ inputSize: s.input, hiddenSize: s.hidden }, { backend: be, rng });
+  lstm.eval();
+  const x = tensor(randn(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input], { backend: be });
+  return () => noGrad(() => { lstm.forward(x); });
+}
+
+/** CTC inputs shared by every library: random logits and targets without blanks (class 0). */
+export function ctcData(s: CtcSize, seed = 4): { logits: Float32Array; targets: Int32Array } {
+  const rng = new Rng(seed);
+  const logits = randn(rng, s.T * s.batch * s.classes);
+  const targets = new Int32Array(s.batch * s.targetLength);
+  for (let i = 0; i < targets.length; i++) targets[i] = 1 + rng.int(s.classes - 1);
+  return { logits, targets };
+}
+
+/** B4: logSoftmax then CTC loss (mean), forward and backward to the logits. */
+function makeCtc(be: Backend, s: CtcSize): () => void {
+  const { logits, targets } = ctcData(s);
+  const x = tensor(logits, [s.T, s.batch, s.classes], { backend: be, requiresGrad: true }); // [T, N, C]
+  const inLens = new Int32Array(s.batch).fill(s.T);
+  const tgLens = new Int32Array(s.batch).fill(s.targetLength);
+  return () => {
+    x.zeroGrad();
+    backward(ctcLoss(logSoftmax(x), targets, inLens, tgLens));
+  };
+}
+
+/** GEMM: C[m,n] = A[m,k] B[k,n] through the backend's kernel. */
+function makeGemm(be: Backend, s: GemmSize): () => void {
+  const rng = new Rng(5);
+  const a: Storage = be.upload('f32', randn(rng, s.m * s.k));
+  const b: Storage = be.upload('f32', randn(rng, s.k * s.n));
+  const c: Storage = be.alloc('f32', s.m * s.n);
+  return () => be.gemm(false, false, s.m, s.n, s.k, 1, a, 0, s.k, b, 0, s.n, 0, c, 0, s.n);
+}
+
+/**
+ * The wasm backend's own microbenchmarks (src/backend/wasm/bench.ts): its SIMD128 peak on this
+ * machine for `threads` threads (independent f32x4 mul+add chains), and its GEMM measured on raw
+ * pointers. Loaded by a computed path so the bench still compiles and runs without the backend.
+ */
+async function wasmMicro(threads: number, s: GemmSize): Promise<{ peak: number; gemm: number; close(): void } | string> {
+  try {
+    const path = '../../src/backend/wasm/bench.js';
+    const m = await import(path) as {
+      simdPeakGflops(t: number): Promise<{ perThread: number; total: number }>;
+      gemmGflops(m: number, n: number, k: number, t: number): Promise<number>;
+      closeBench(): void;
+    };
+    const peak = (await m.simdPeakGflops(threads)).total;
+    const gemm = await m.gemmGflops(s.m, s.n, s.k, threads);
+    return { peak, gemm, close: () => m.closeBench() };
+  } catch (e) { return (e as Error).message.split('\n')[0]; }
+}
+
+/** Steady-state allocations and peak memory of B1 steps (deliverable 5); run in a fresh process. */
+async function memoryRows(o: Origin, be: Backend, s: TrainSize): Promise<Result[]> {
+  // Count every storage the backend hands out (upload counted once, not via its inner alloc).
+  let count = 0, bytes = 0, depth = 0;
+  const origAlloc = be.alloc.bind(be), origUpload = be.upload.bind(be);
+  const bytesOf = (dtype: string, n: number) => n * (dtype === 'f64' ? 8 : 4);
+  (be as { alloc: Backend['alloc'] }).alloc = (dtype, n) => {
+    if (depth === 0) { count++; bytes += bytesOf(dtype, n); }
+    depth++; try { return origAlloc(dtype, n); } finally { depth--; }
+  };
+  (be as { upload: Backend['upload'] }).upload = (dtype, data) => {
+    if (depth === 0) { count++; bytes += bytesOf(dtype, data.length); }
+    depth++; try { return origUpload(dtype, data); } finally { depth--; }
+  };
+  try {
+    const step = makeTrainStep(be, s);
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const rssBase = process.resourceUsage().maxRSS / 1024; // MiB (maxRSS is in KiB)
+    step();
+    const rssFirst = process.resourceUsage().maxRSS / 1024;
+    const N = 3;
+    count = 0; bytes = 0;
+    for (let i = 0; i < N; i++) step();
+    const rssN = process.resourceUsage().maxRSS / 1024;
+    return [
+      valueRow(o, 'B1-memory', 'allocs_per_step', count / N, 'count'),
+      valueRow(o, 'B1-memory', 'alloc_bytes_per_step', bytes / N, 'bytes'),
+      valueRow(o, 'B1-memory', 'peak_rss_delta_first_step', rssFirst - rssBase, 'MiB'),
+      valueRow(o, 'B1-memory', 'peak_rss_delta', rssN - rssBase, 'MiB'),
+      valueRow(o, 'B1-memory', 'rss_baseline', rssBase, 'MiB'),
+    ];
+  } finally {
+    (be as { alloc: Backend['alloc'] }).alloc = origAlloc;
+    (be as { upload: Backend['upload'] }).upload = origUpload;
+  }
+}
+
+export async function runCarousel(spec: SuiteSpec): Promise<Result[]> {
+  const asked: Origin = { lib: 'carousel', backend: spec.backend, threads: spec.threads };
+  const be = await carouselBackend(spec.backend, spec.threads);
+  if (typeof be === 'string') return spec.benches.map((b) => skipRow(asked, b, be));
+  const o: Origin = { ...asked, threads: reportedThreads(be, spec.threads) };
+  const out: Result[] = [];
+  for (const bench of spec.benches) {
+    const t0 = performance.now();
+    try {
+      out.push(...await runOne(o, be, bench, spec));
+    } catch (e) {
+      out.push(skipRow(o, bench, `failed: ${(e as Error).message.split('\n')[0]}`));
+    }
+    process.stderr.write(`  carousel/${o.backend}/t${o.threads} ${bench}: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
+  return out;
+}
+
+async function runOne(o: Origin, be: Backend, bench: BenchName, spec: SuiteSpec): Promise<Result[]> {
+  const t = spec.timing;
+  switch (bench) {
+    case 'B1': case 'B1-small':
+      return timeRows(o, bench, await measure(makeTrainStep(be, spec.sizes[bench]), t), 'ms', 1);
+    case 'B2-256': case 'B2-1024': {
+      const s = spec.sizes[bench];
+      return timeRows(o, bench, await measure(makeStream(be, s), t), 'us', 1000 / s.steps);
+    }
+    case 'B3':
+      return timeRows(o, bench, await measure(makeInfer(be, spec.sizes.B3), t), 'ms', 1);
+    case 'B4':
+      return timeRows(o, bench, await measure(makeCtc(be, spec.sizes.B4), t), 'ms', 1);
+    case 'GEMM': {
+      const s = spec.sizes.GEMM;
+      const st = await measure(makeGemm(be, s), t);
+      const flop = 2 * s.m * s.n * s.k;
+      const rows = [
+        valueRow(o, bench, 'gflops', flop / (st.median * 1e6), 'GFLOP/s'),
+        valueRow(o, bench, 'gflops_min', flop / (st.max * 1e6), 'GFLOP/s'),
+        valueRow(o, bench, 'gflops_max', flop / (st.min * 1e6), 'GFLOP/s'),
+        valueRow(o, bench, 'reps', st.reps, 'count'),
+      ];
+      if (o.backend === 'wasm') {
+        const p = await wasmMicro(o.threads, s);
+        if (typeof p === 'string') rows.push(valueRow(o, bench, 'simd128_peak', NaN, `unavailable: ${p}`));
+        else {
+          p.close();
+          rows.push(valueRow(o, bench, 'simd128_peak', p.peak, 'GFLOP/s'));
+          rows.push(valueRow(o, bench, 'gflops_microbench', p.gemm, 'GFLOP/s'));
+          rows.push(valueRow(o, bench, 'fraction_of_peak', 100 * flop / (st.median * 1e6) / p.peak, '%'));
+        }
+      }
+      return rows;
+    }
+    case 'B1-memory':
+      return memoryRows(o, be, spec.sizes['B1-memory']);
+  }
+}
