@@ -19,6 +19,9 @@ export type UnaryOp =
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
 
+/** Activations with a fused kernel (the xLSTM blocks'). */
+export type ActivationOp = 'gelu' | 'silu';
+
 /**
  * The kernels a device provides. Everything above (ops, autograd, nn) is written against this
  * interface only. Kernels take storages with element offsets and BLAS-style leading dimensions,
@@ -160,4 +163,27 @@ export interface Backend {
     q: Storage, k: Storage, v: Storage, ig: Storage, fg: Storage, C: Storage, n: Storage, m: Storage,
     dh: Storage, dCn: Storage, dnn: Storage, dmn: Storage,
     dq: Storage, dk: Storage, dv: Storage, dig: Storage, dfg: Storage): void;
+
+  /**
+   * Group normalization over the last dimension (layer norm: G = 1): x, y [rows, C], groups of
+   * C/G consecutive features, y = (x - mean) rstd w + b (w, b [C] or null), biased variance.
+   * Saves mean, rstd [rows, G].
+   */
+  groupNormForward(rows: number, C: number, G: number, eps: number, x: Storage, w: Storage | null, b: Storage | null,
+    y: Storage, mean: Storage, rstd: Storage): void;
+  /** Backward of groupNormForward; overwrites dx [rows, C], dw [C], db [C] (null: not wanted). */
+  groupNormBackward(rows: number, C: number, G: number, x: Storage, w: Storage | null, mean: Storage, rstd: Storage,
+    dy: Storage, dx: Storage | null, dw: Storage | null, db: Storage | null): void;
+  /** y = f(x) for n contiguous elements: 'gelu' (tanh form) or 'silu' (x σ(x)). */
+  activationForward(op: ActivationOp, x: Storage, y: Storage, n: number): void;
+  /** dx = dy f'(x) (overwritten). */
+  activationBackward(op: ActivationOp, x: Storage, dy: Storage, dx: Storage, n: number): void;
+  /**
+   * Depthwise causal convolution over time: x, y [T, B, C], w [C, K], bias [C] or null;
+   * y[t, b, c] = bias[c] + sum_{j < K} w[c, j] x[t - K + 1 + j, b, c] (zero before t = 0).
+   */
+  causalConv1dForward(T: number, B: number, C: number, K: number, x: Storage, w: Storage, bias: Storage | null, y: Storage): void;
+  /** Backward of causalConv1dForward; overwrites dx, dw, db (null: not wanted). */
+  causalConv1dBackward(T: number, B: number, C: number, K: number, x: Storage, w: Storage, dy: Storage,
+    dx: Storage | null, dw: Storage | null, db: Storage | null): void;
 }

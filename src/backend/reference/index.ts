@@ -7,6 +7,10 @@ import { gruCellBackwardRef, gruCellForwardRef } from './gru.js';
 import { lstmCellBackwardRef, lstmCellForwardRef } from './lstm.js';
 import { slstmCellBackwardRef, slstmCellForwardRef } from './slstm.js';
 import { mlstmChunkwiseBackwardRef, mlstmChunkwiseForwardRef, mlstmRecurrentBackwardRef, mlstmRecurrentForwardRef } from './mlstm.js';
+import { groupNormBackwardRef, groupNormForwardRef } from './norm.js';
+import { activationBackwardRef, activationForwardRef } from './activation.js';
+import { causalConv1dBackwardRef, causalConv1dForwardRef } from './conv1d.js';
+import type { ActivationOp } from '../backend.js';
 import { lstmCellBackwardGeneralRef, lstmCellForwardGeneralRef } from './lstm.js';
 import type { LstmCellOptions } from '../lstm-cell.js';
 import { col2imRef, im2colRef } from './conv.js';
@@ -184,5 +188,27 @@ export class ReferenceBackend implements Backend {
       arr(dh), arr(dCn), arr(dnn), arr(dmn), arr(dq), arr(dk), arr(dv), arr(dig), arr(dfg));
     else mlstmRecurrentBackwardRef(T, B, NH, DH, expForget, arr(q), arr(k), arr(v), arr(ig), arr(fg), arr(C), arr(n), arr(m),
       arr(dh), arr(dCn), arr(dnn), arr(dmn), arr(dq), arr(dk), arr(dv), arr(dig), arr(dfg));
+  }
+  groupNormForward(rows: number, C: number, G: number, eps: number, x: Storage, w: Storage | null, b: Storage | null,
+    y: Storage, mean: Storage, rstd: Storage): void {
+    groupNormForwardRef(rows, C, G, eps, arr(x), w ? arr(w) : null, b ? arr(b) : null, arr(y), arr(mean), arr(rstd));
+  }
+  groupNormBackward(rows: number, C: number, G: number, x: Storage, w: Storage | null, mean: Storage, rstd: Storage,
+    dy: Storage, dx: Storage | null, dw: Storage | null, db: Storage | null): void {
+    groupNormBackwardRef(rows, C, G, arr(x), w ? arr(w) : null, arr(mean), arr(rstd), arr(dy),
+      dx ? arr(dx) : null, dw ? arr(dw) : null, db ? arr(db) : null);
+  }
+  activationForward(op: ActivationOp, x: Storage, y: Storage, n: number): void {
+    activationForwardRef(op, arr(x), arr(y), n);
+  }
+  activationBackward(op: ActivationOp, x: Storage, dy: Storage, dx: Storage, n: number): void {
+    activationBackwardRef(op, arr(x), arr(dy), arr(dx), n);
+  }
+  causalConv1dForward(T: number, B: number, C: number, K: number, x: Storage, w: Storage, bias: Storage | null, y: Storage): void {
+    causalConv1dForwardRef(T, B, C, K, arr(x), arr(w), bias ? arr(bias) : null, arr(y));
+  }
+  causalConv1dBackward(T: number, B: number, C: number, K: number, x: Storage, w: Storage, dy: Storage,
+    dx: Storage | null, dw: Storage | null, db: Storage | null): void {
+    causalConv1dBackwardRef(T, B, C, K, arr(x), arr(w), arr(dy), dx ? arr(dx) : null, dw ? arr(dw) : null, db ? arr(db) : null);
   }
 }
