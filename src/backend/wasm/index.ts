@@ -174,7 +174,8 @@ export class WasmBackend extends ReferenceBackend {
     const a = f32(x, this), b = f32(y, this), g = f32(dy, this), d = f32(dx, this);
     if (!a || !b || !g || !d || !(op in UNARY)) return super.unaryBackward(op, x, y, dy, dx, n, accumulate);
     if (n <= 0) return;
-    for (const s of [a, b, g, d]) inBounds('unaryBackward', s, 0, n);
+    inBounds('unaryBackward', a, 0, n); inBounds('unaryBackward', b, 0, n);
+    inBounds('unaryBackward', g, 0, n); inBounds('unaryBackward', d, 0, n);
     this.kernels.unary_backward(UNARY[op], a.ptr, b.ptr, g.ptr, d.ptr, n, accumulate ? 1 : 0);
   }
 
@@ -260,7 +261,8 @@ export class WasmBackend extends ReferenceBackend {
     const a = f32(y, this), g = f32(dy, this), d = f32(dx, this);
     if (!a || !g || !d) return super.softmaxBackward(y, dy, dx, rows, cols, log, accumulate);
     if (rows <= 0 || cols <= 0) return;
-    for (const s of [a, g, d]) inBounds('softmaxBackward', s, 0, rows * cols);
+    inBounds('softmaxBackward', a, 0, rows * cols); inBounds('softmaxBackward', g, 0, rows * cols);
+    inBounds('softmaxBackward', d, 0, rows * cols);
     this.kernels.softmax_backward(a.ptr, g.ptr, d.ptr, rows, cols, log ? 1 : 0, accumulate ? 1 : 0);
   }
 
@@ -351,7 +353,7 @@ export class WasmBackend extends ReferenceBackend {
       total += S;
       if (total > lab.length) return fallback();
       const L = 2 * S + 1;
-      maxWork = Math.max(maxWork, 8 * (Tn * C + Tn * L + 2 * L + C));
+      maxWork = Math.max(maxWork, 8 * (Tn * C + (Tn + 3) * (L + 2) + C + L + 8)); // see kernels/ctc.c
       cells += Tn * L;
     }
     const k = this.kernels;
