@@ -62,12 +62,12 @@ function opts(model: SequenceModel, rng: Rng, extra: Partial<FitOptions> = {}): 
 }
 
 for (const [name, make] of Object.entries(makers)) {
-  test(`fit ${name}: same seed, same weights; a crash + resume from the last checkpoint ends bit-identical`, () => {
+  test(`fit ${name}: same seed, same weights; a crash + resume from the last checkpoint ends bit-identical`, async () => {
     const a = make(1);
-    const ra = fit(a.task, opts(a.model, a.rng));
+    const ra = await fit(a.task, opts(a.model, a.rng));
     assert.equal(ra.stopped, 'completed');
     const b = make(1);
-    fit(b.task, opts(b.model, b.rng));
+    await fit(b.task, opts(b.model, b.rng));
     assert.deepEqual(weights(b.model), weights(a.model), 'two runs with one seed agree');
 
     // Crash at step k (after the checkpoint of step k-1 was written), then resume in a fresh
@@ -76,42 +76,42 @@ for (const [name, make] of Object.entries(makers)) {
     const path = join(dir, 'ck.safetensors');
     const total = ra.steps, k = Math.floor(total / 2) + 1;
     const c = make(1);
-    assert.throws(() => fit(c.task, opts(c.model, c.rng, {
+    await assert.rejects(() => fit(c.task, opts(c.model, c.rng, {
       checkpoint: { path, everySteps: 1 },
       callbacks: [{ onBatchEnd: (i) => { if (i.step === k) throw new Error('simulated crash'); } }],
     })), /simulated crash/);
     const d = make(12345);
-    const rd = fit(d.task, opts(d.model, d.rng, { checkpoint: { path, everySteps: 1 }, resume: loadCheckpoint(path) }));
+    const rd = await fit(d.task, opts(d.model, d.rng, { checkpoint: { path, everySteps: 1 }, resume: loadCheckpoint(path) }));
     assert.deepEqual(weights(d.model), weights(a.model), `resumed after step ${k - 1} of ${total}`);
     assert.equal(rd.steps, total);
     assert.deepEqual(rd.history.map((h) => h.loss), ra.history.map((h) => h.loss));
   });
 }
 
-test('fit: training reduces the loss and learns (sign of a variable-length sum)', () => {
+test('fit: training reduces the loss and learns (sign of a variable-length sum)', async () => {
   const rng = new Rng(3), data = signSequences(120, new Rng(4));
   const model = new SequenceModel({ task: 'classify', cell: 'lstm', inputSize: 1, hiddenSize: 8, numLayers: 1, bidirectional: false, dropout: 0, outputSize: 2 }, { rng });
   const task = new ClassifyTask(model, data.slice(0, 100), data.slice(100), 1, 10);
-  const r = fit(task, { epochs: 12, optimizer: new Adam(model.parameters(), { lr: 0.03 }), rng });
+  const r = await fit(task, { epochs: 12, optimizer: new Adam(model.parameters(), { lr: 0.03 }), rng });
   assert.ok(r.history[11].loss < r.history[0].loss * 0.6, `loss ${r.history[0].loss} -> ${r.history[11].loss}`);
   assert.ok(r.history[11].val!.metrics.accuracy >= 0.8, `accuracy ${r.history[11].val!.metrics.accuracy}`);
 });
 
-test('fit: early stopping, callbacks that stop, divergence is reported', () => {
+test('fit: early stopping, callbacks that stop, divergence is reported', async () => {
   const a = makers.forecast(1);
-  const r = fit(a.task, { epochs: 20, optimizer: new SGD(a.model.parameters(), { lr: 0 }), rng: a.rng, earlyStopping: { patience: 2 } });
+  const r = await fit(a.task, { epochs: 20, optimizer: new SGD(a.model.parameters(), { lr: 0 }), rng: a.rng, earlyStopping: { patience: 2 } });
   assert.equal(r.stopped, 'early');
   assert.equal(r.history.length, 3);
   const b = makers.forecast(1);
   const seen: number[] = [];
-  const r2 = fit(b.task, { epochs: 5, optimizer: new Adam(b.model.parameters()), rng: b.rng, callbacks: [{ onEpochEnd: (l) => { seen.push(l.epoch); return l.epoch === 2 ? 'stop' : undefined; } }] });
+  const r2 = await fit(b.task, { epochs: 5, optimizer: new Adam(b.model.parameters()), rng: b.rng, callbacks: [{ onEpochEnd: (l) => { seen.push(l.epoch); return l.epoch === 2 ? 'stop' : undefined; } }] });
   assert.equal(r2.stopped, 'callback');
   assert.deepEqual(seen, [1, 2]);
   const c = makers.forecast(1);
-  assert.throws(() => fit(c.task, { epochs: 2, optimizer: new SGD(c.model.parameters(), { lr: 1e30 }), rng: c.rng }), /training diverged: loss is (NaN|Infinity)/);
+  await assert.rejects(() => fit(c.task, { epochs: 2, optimizer: new SGD(c.model.parameters(), { lr: 1e30 }), rng: c.rng }), /training diverged: loss is (NaN|Infinity)/);
 });
 
-test('truncated BPTT: chunked forward with the state carried equals one pass; gradients stop at the chunk', () => {
+test('truncated BPTT: chunked forward with the state carried equals one pass; gradients stop at the chunk', async () => {
   const rng = new Rng(8);
   const arch: Architecture = { task: 'charlm', cell: 'gru', inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: false, dropout: 0, outputSize: 7, vocabSize: 7 };
   const m = new SequenceModel(arch, { rng });
@@ -128,7 +128,7 @@ test('truncated BPTT: chunked forward with the state carried equals one pass; gr
   a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-6));
 });
 
-test('variable lengths: a padded batch gives each sequence the result it gets alone', () => {
+test('variable lengths: a padded batch gives each sequence the result it gets alone', async () => {
   const rng = new Rng(5), data = signSequences(5, rng);
   const m = new SequenceModel({ task: 'classify', cell: 'lstm', inputSize: 1, hiddenSize: 4, numLayers: 2, bidirectional: true, dropout: 0, outputSize: 3 }, { rng });
   const { x, T, lengths } = padBatch(data, [0, 1, 2, 3, 4], 1);
@@ -139,7 +139,7 @@ test('variable lengths: a padded batch gives each sequence the result it gets al
   });
 });
 
-test('streaming: step()/push() one time step at a time matches the whole-sequence forward; resetState', () => {
+test('streaming: step()/push() one time step at a time matches the whole-sequence forward; resetState', async () => {
   const rng = new Rng(6);
   const m = new SequenceModel({ task: 'forecast', cell: 'lstm', inputSize: 2, hiddenSize: 5, numLayers: 2, bidirectional: false, dropout: 0, outputSize: 3 }, { rng });
   m.eval();
@@ -158,7 +158,7 @@ test('streaming: step()/push() one time step at a time matches the whole-sequenc
   assert.throws(() => new StreamingModel(new SequenceModel({ ...m.arch, bidirectional: true })), /bidirectional model needs the whole sequence/);
 });
 
-test('sampling: temperature 0 is argmax, top-k restricts, generation is reproducible with a seed', () => {
+test('sampling: temperature 0 is argmax, top-k restricts, generation is reproducible with a seed', async () => {
   const rng = new Rng(1);
   assert.equal(sample([0.1, 3, 0.2], 0, 0, rng), 1);
   for (let i = 0; i < 50; i++) assert.ok([1, 2].includes(sample([0.1, 3, 2.9, -1], 1, 2, rng)));

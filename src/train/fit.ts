@@ -76,8 +76,9 @@ const VERSION = 1;
  * validation, the LR schedule, early stopping and callbacks. Deterministic given the Rng's seed.
  * Checkpoints hold weights, optimizer and schedule state, RNG state, counters, the epoch's batch
  * order and the carried state, so a resumed run ends with the same weights, bit for bit.
+ * Async only to yield to the event loop between batches (so Ctrl-C and progress output get through).
  */
-export function fit(task: Task, o: FitOptions): FitResult {
+export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
   const model = task.model, opt = o.optimizer, progress = o.progress ?? silentProgress;
   const nb = task.numBatches();
   let carry: Tensor[] | null = null;
@@ -155,6 +156,8 @@ export function fit(task: Task, o: FitOptions): FitResult {
         progress.batch(st.batch + 1, st.lossSum / st.items, st.items / Math.max(st.seconds, 1e-9));
         for (const c of o.callbacks ?? []) c.onBatchEnd?.({ epoch: st.epoch, batch: st.batch, step: st.step, loss });
         const last = st.batch + 1 === nb;
+        // Let the event loop run (signals, output) between batches: Ctrl-C is seen here.
+        await new Promise<void>((res) => setImmediate(res));
         if (interrupted) { st.batch++; writeCheckpoint(); return done('interrupted'); }
         if (!last && o.checkpoint?.everySteps && st.step % o.checkpoint.everySteps === 0) { st.batch++; writeCheckpoint(); st.batch--; }
       }

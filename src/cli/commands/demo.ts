@@ -76,7 +76,7 @@ export const demo: Command = {
   async run(argv) {
     const { values: v } = parseArgs({ args: argv, strict: true, options: { out: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
     if (v.help) { console.log(HELP); return 0; }
-    return userErrors(() => {
+    return userErrors(async () => {
       const out = resolve(v.out ?? 'carousel-demo');
       const quick = Boolean(v.quick);
       const progress = new Progress(process.stderr);
@@ -97,7 +97,7 @@ export const demo: Command = {
         epochs: quick ? 1 : 16, batchSize: 32, lr: 0.01, optimizer: 'adam', weightDecay: 0, momentum: 0, clip: 1, bptt: 0,
         schedule: 'cosine', valSplit: 0.1, patience: 0, seed: 7, checkpointEvery: 0,
       };
-      const f = runTraining(fc, readFileSync(trainCsv, 'utf8'), { progress });
+      const f = await runTraining(fc, readFileSync(trainCsv, 'utf8'), { progress });
       const meta = f.meta.forecast!;
       const z = (x: number) => (x - meta.normalization.mean[0]) / meta.normalization.std[0];
       const x = Float32Array.from(co2.values.slice(cut - W, cut), z);
@@ -130,7 +130,7 @@ export const demo: Command = {
         schedule: 'cosine', valSplit: 0.1, patience: 0, seed: 3, checkpointEvery: 0,
       };
       const text = readFileSync(textPath, 'utf8');
-      const l = runTraining(lc, text, { progress });
+      const l = await runTraining(lc, text, { progress });
       console.log(l.summary);
       const vocab = new CharVocab(l.meta.charlm!.vocabulary);
       const bpc = (l.task as CharLMTask).validate()!.metrics.bpc;

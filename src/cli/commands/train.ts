@@ -124,7 +124,7 @@ export const train: Command = {
       },
     });
     if (v.help) { console.log(HELP); return 0; }
-    return userErrors(() => {
+    return userErrors(async () => {
       const out = resolve(requireFlag('out', v.out));
       let config: TrainConfig;
       let resume: CheckpointData | null = null;
@@ -143,7 +143,7 @@ export const train: Command = {
       const hash = createHash('sha256').update(text).digest('hex');
       if (resume && hash !== config.dataHash) throw new UserError(`--resume: ${config.data} changed since the checkpoint was written; resuming would not repeat the run`);
       config.dataHash = hash;
-      const r = runTraining(config, text, { resume, progress: new Progress(process.stderr) });
+      const r = await runTraining(config, text, { resume, progress: new Progress(process.stderr) });
       if (r.result.stopped === 'interrupted') {
         console.error(`interrupted: checkpoint saved to ${join(out, CHECKPOINT_FILE)}; continue with: carousel train --out ${out} --resume`);
         return 130;
@@ -213,7 +213,7 @@ export interface TrainOutcome {
 }
 
 /** Build data, model and optimizer from a config; fit; write the model directory and plots. */
-export function runTraining(c: TrainConfig, text: string, o: { resume?: CheckpointData | null; progress?: ProgressSink } = {}): TrainOutcome {
+export async function runTraining(c: TrainConfig, text: string, o: { resume?: CheckpointData | null; progress?: ProgressSink } = {}): Promise<TrainOutcome> {
   const rng = new Rng(c.seed);
   const progress = o.progress ?? new Progress(process.stderr);
   const base = { cell: c.cell, hiddenSize: c.hidden, numLayers: c.layers, bidirectional: c.bidirectional, dropout: c.dropout };
@@ -246,7 +246,7 @@ export function runTraining(c: TrainConfig, text: string, o: { resume?: Checkpoi
   const schedule = makeSchedule(c, opt);
   mkdirSync(c.out, { recursive: true });
   progress.message(`${o.resume ? 'resuming' : 'training'} ${c.task} ${c.cell.toUpperCase()} (${model.numParameters()} parameters) on ${items}`);
-  const result = fit(task, {
+  const result = await fit(task, {
     epochs: c.epochs, optimizer: opt, schedule, clipNorm: c.clip, rng, progress,
     earlyStopping: c.patience > 0 ? { patience: c.patience, restoreBest: true } : null,
     checkpoint: { path: join(c.out, CHECKPOINT_FILE), everySteps: c.checkpointEvery, config: c },
