@@ -2,6 +2,7 @@ import { add, mul, scale, sigmoid } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import { checkMlstmForm, mlstm, type MlstmForm } from '../ops/mlstm.js';
 import { checkForgetGate, type ForgetGate } from '../ops/slstm.js';
+import { checkOptions } from '../tensor/check.js';
 import { fmt } from '../tensor/shape.js';
 import type { Parameter, Tensor } from '../tensor/tensor.js';
 import { Module, type ModuleOptions } from './module.js';
@@ -54,6 +55,7 @@ export class MLSTM extends Module {
 
   constructor(cfg: MLSTMConfig, opts: ModuleOptions = {}) {
     super(opts);
+    checkOptions('MLSTM', cfg, ['inputSize', 'hiddenSize', 'numHeads', 'forgetGate', 'form', 'chunkSize']);
     this.inputSize = positiveInt('MLSTM', 'inputSize', cfg.inputSize);
     this.hiddenSize = positiveInt('MLSTM', 'hiddenSize', cfg.hiddenSize);
     this.numHeads = positiveInt('MLSTM', 'numHeads', cfg.numHeads ?? 1);

@@ -1,4 +1,5 @@
 import { slstm, checkForgetGate, type ForgetGate, type SlstmResult } from '../ops/slstm.js';
+import { checkOptions } from '../tensor/check.js';
 import { fmt } from '../tensor/shape.js';
 import type { Parameter, Tensor } from '../tensor/tensor.js';
 import { Module, type ModuleOptions } from './module.js';
@@ -50,6 +51,7 @@ export class SLSTM extends Module {
 
   constructor(cfg: SLSTMConfig, opts: ModuleOptions = {}) {
     super(opts);
+    checkOptions('SLSTM', cfg, ['inputSize', 'hiddenSize', 'numHeads', 'forgetGate']);
     this.inputSize = positiveInt('SLSTM', 'inputSize', cfg.inputSize);
     this.hiddenSize = positiveInt('SLSTM', 'hiddenSize', cfg.hiddenSize);
     this.numHeads = positiveInt('SLSTM', 'numHeads', cfg.numHeads ?? 1);

@@ -7,3 +7,8 @@ export { softmax, logSoftmax } from './softmax.js';
 export { dropout } from './dropout.js';
 export { lstmLayer, type LstmWeights, type LstmLayerResult } from './lstm.js';
 export { gruLayer, type GruWeights, type GruLayerResult } from './gru.js';
+export { slstm, slstmRecurrence, type SlstmOptions, type SlstmResult, type ForgetGate } from './slstm.js';
+export { mlstm, type MlstmForm, type MlstmOptions, type MlstmResult } from './mlstm.js';
+export { groupNorm, layerNorm } from './norm.js';
+export { gelu, silu } from './activation.js';
+export { causalConv1d } from './conv1d.js';
