@@ -393,25 +393,29 @@ export class WasmBackend extends ReferenceBackend {
     if (status !== 0) fallback(); // an underflowed or impossible alignment: the log-space oracle is exact there
   }
 
-  /** Run `iters` rounds of the SIMD128 peak loop (96 flops each) on `threads` threads at once. */
-  simdPeak(iters: number, threads = 1): void {
-    const T = Math.min(threads, this.usable());
+  /**
+   * Run `iters` rounds of a SIMD128 peak probe (kernels/gemm.c) on `threads` threads at once:
+   * 'chains' does 96 flops a round, 'tile' (the micro-kernel's mix) 64.
+   */
+  simdPeak(iters: number, threads = 1, probe: 'chains' | 'tile' = 'chains'): void {
+    const T = threads > 1 ? Math.min(threads, this.usable()) : 1;
     const pool = this.pool;
     pool.begin();
     for (let t = 1; t < T; t++) {
       const s = pool.slot(t - 1);
-      pool.i32[s + 1] = Job.Peak; pool.i32[s + 2] = iters; pool.i32[s + 3] = this.peakBuf(t);
+      pool.i32[s + 1] = Job.Peak; pool.i32[s + 2] = iters; pool.i32[s + 3] = this.peakBuf(t); pool.i32[s + 5] = probe === 'tile' ? 1 : 0;
       pool.post(t - 1);
     }
-    this.kernels.simd_peak(iters, this.peakBuf());
+    if (probe === 'tile') this.kernels.simd_peak_tile(iters, this.peakBuf());
+    else this.kernels.simd_peak(iters, this.peakBuf());
     pool.wait(T - 1);
   }
 
   private readonly peakBufs: number[] = [];
   private peakBuf(t = 0): number {
     while (this.peakBufs.length <= t) {
-      const p = this.heap.alloc(256);
-      new Float32Array(this.memory.buffer, p, 64).fill(1);
+      const p = this.heap.alloc(384);
+      new Float32Array(this.memory.buffer, p, 96).fill(1);
       this.peakBufs.push(p);
     }
     return this.peakBufs[t];

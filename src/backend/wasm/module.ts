@@ -19,6 +19,7 @@ export interface KernelExports {
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
     b: number, ldb: number, beta: number, c: number, ldc: number, work: number): void;
   simd_peak(iters: number, buf: number): number;
+  simd_peak_tile(iters: number, buf: number): number;
   unary(op: number, x: number, out: number, n: number): void;
   unary_backward(op: number, x: number, y: number, dy: number, dx: number, n: number, acc: number): void;
   binary2d(op: number, rows: number, cols: number, a: number, ars: number, acs: number,

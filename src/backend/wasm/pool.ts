@@ -20,6 +20,10 @@ export const MAX_WORKERS = 63;
 export const CTRL_BYTES = 4 * (SLOT_INTS * MAX_WORKERS + 16);
 export const DONE = SLOT_INTS * MAX_WORKERS;
 export const READY = DONE + 1;
+/** 1 while the calling thread sleeps in wait() (workers notify only then: a notify costs a syscall). */
+export const MAIN_SLEEPING = DONE + 2;
+/** In each slot: 1 while that worker sleeps on its generation word (the caller notifies only then). */
+export const SLOT_SLEEPING = SLOT_INTS - 1;
 
 export const enum Job { Gemm = 1, Ctc = 2, Peak = 3 }
 
@@ -37,7 +41,7 @@ export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: 
       return st;
     }
     case Job.Peak:
-      f32[s + 4] = k.simd_peak(i32[s + 2], i32[s + 3]);
+      f32[s + 4] = i32[s + 5] ? k.simd_peak_tile(i32[s + 2], i32[s + 3]) : k.simd_peak(i32[s + 2], i32[s + 3]);
       return 0;
     default:
       throw new Error(`wasm worker: unknown job ${i32[s + 1]}`);
@@ -94,17 +98,21 @@ export class WorkerPool {
     const s = this.slot(w);
     this.gen[w]++;
     Atomics.store(this.i32, s, this.gen[w]);
-    Atomics.notify(this.i32, s, 1);
+    // Dekker-style: the worker sets its flag and re-reads the generation before sleeping, so
+    // either it sees the new generation or we see its flag (Atomics are sequentially consistent).
+    if (Atomics.load(this.i32, s + SLOT_SLEEPING) !== 0) Atomics.notify(this.i32, s, 1);
   }
 
   /** Wait until `count` posted jobs are done: spin briefly (jobs are short), then sleep. */
   wait(count: number): void {
-    for (let spin = 0; spin < 20000; spin++) if (Atomics.load(this.i32, DONE) >= count) return;
+    for (let spin = 0; spin < 100000; spin++) if (Atomics.load(this.i32, DONE) >= count) return;
     for (;;) {
+      Atomics.store(this.i32, MAIN_SLEEPING, 1);
       const d = Atomics.load(this.i32, DONE);
-      if (d >= count) return;
+      if (d >= count) break;
       Atomics.wait(this.i32, DONE, d, 50);
     }
+    Atomics.store(this.i32, MAIN_SLEEPING, 0);
   }
 
   terminate(): void {

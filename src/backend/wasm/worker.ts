@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import { instantiate } from './module.js';
-import { CTRL_BYTES, DONE, READY, runJob } from './pool.js';
+import { CTRL_BYTES, DONE, MAIN_SLEEPING, READY, runJob, SLOT_SLEEPING } from './pool.js';
 
 /**
  * A kernel worker (see pool.ts): its own instance of the kernel module over the shared memory,
@@ -17,13 +17,18 @@ let seen = 0;
 for (;;) {
   // Spin a little first: in a recurrent loop the next job follows within microseconds.
   let g = Atomics.load(i32, slot);
-  for (let spin = 0; g === seen && spin < 20000; spin++) g = Atomics.load(i32, slot);
-  if (g === seen) { Atomics.wait(i32, slot, seen); g = Atomics.load(i32, slot); }
+  for (let spin = 0; g === seen && spin < 200000; spin++) g = Atomics.load(i32, slot);
+  if (g === seen) {
+    Atomics.store(i32, slot + SLOT_SLEEPING, 1);
+    Atomics.wait(i32, slot, seen); // returns at once if the generation moved after the flag was set
+    Atomics.store(i32, slot + SLOT_SLEEPING, 0);
+    g = Atomics.load(i32, slot);
+  }
   if (g === seen) continue;
   seen = g;
   try { runJob(k, i32, f32, slot); } catch (e) {
     console.error(`carousel wasm worker: ${(e as Error).message}`);
   }
   Atomics.add(i32, DONE, 1);
-  Atomics.notify(i32, DONE);
+  if (Atomics.load(i32, MAIN_SLEEPING) !== 0) Atomics.notify(i32, DONE);
 }

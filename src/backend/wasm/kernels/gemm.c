@@ -292,26 +292,44 @@ void gemm(int transA, int transB, int m, int n, int k, float alpha, const float 
   }
 }
 
-/* SIMD128 peak probe: `iters` rounds of 8 accumulators s_j += x_j * m over f32x4 (FMA-free, as
+/* SIMD128 peak probe: `iters` rounds of 12 accumulators s_j += x_j * m over f32x4 (FMA-free, as
  * the kernels are; the multiplies are independent and the adds chain, the GEMM micro-kernel's
- * pattern). x_j are re-read from two alternating 128-byte rows (L1) so nothing is loop-invariant.
- * 64 flops per round. `buf` needs 64 floats. */
+ * pattern, with enough chains to hide the add latency). x_j are re-read from two alternating
+ * 192-byte rows (L1) so nothing is loop-invariant. 96 flops per round. `buf` needs 96 floats. */
+#define PEAK_ACC(j) s##j = wasm_f32x4_add(s##j, wasm_f32x4_mul(wasm_v128_load(x + 4 * j), m))
 EXPORT(simd_peak)
 float simd_peak(int iters, float *buf) {
   v128_t m = wasm_f32x4_splat(0.999999f);
-  v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+  v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0, s8 = s0, s9 = s0, s10 = s0, s11 = s0;
   for (int i = 0; i < iters; i++) {
-    const float *x = buf + ((i & 1) << 5);
-    s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(x), m));
-    s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(x + 4), m));
-    s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load(x + 8), m));
-    s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load(x + 12), m));
-    s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(wasm_v128_load(x + 16), m));
-    s5 = wasm_f32x4_add(s5, wasm_f32x4_mul(wasm_v128_load(x + 20), m));
-    s6 = wasm_f32x4_add(s6, wasm_f32x4_mul(wasm_v128_load(x + 24), m));
-    s7 = wasm_f32x4_add(s7, wasm_f32x4_mul(wasm_v128_load(x + 28), m));
+    const float *x = buf + (i & 1) * 48;
+    PEAK_ACC(0); PEAK_ACC(1); PEAK_ACC(2); PEAK_ACC(3); PEAK_ACC(4); PEAK_ACC(5);
+    PEAK_ACC(6); PEAK_ACC(7); PEAK_ACC(8); PEAK_ACC(9); PEAK_ACC(10); PEAK_ACC(11);
   }
   v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3)),
                             wasm_f32x4_add(wasm_f32x4_add(s4, s5), wasm_f32x4_add(s6, s7)));
+  s = wasm_f32x4_add(s, wasm_f32x4_add(wasm_f32x4_add(s8, s9), wasm_f32x4_add(s10, s11)));
+  return wasm_f32x4_extract_lane(s, 0);
+}
+
+/* Second probe: the micro-kernel's own instruction mix on L1-resident operands (2 vector loads,
+ * 4 broadcast loads, 8 independent mul+add per round: 64 flops). `buf` needs 96 floats. */
+EXPORT(simd_peak_tile)
+float simd_peak_tile(int iters, float *buf) {
+  v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (int i = 0; i < iters; i++) {
+    const float *pb = buf + (i & 7) * 8, *pa = buf + 64 + (i & 7) * 4;
+    v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
+    v128_t a = wasm_v128_load32_splat(pa);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(pa + 1);
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(pa + 2);
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(pa + 3);
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1));
+  }
+  v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(c00, c01), wasm_f32x4_add(c10, c11)),
+                            wasm_f32x4_add(wasm_f32x4_add(c20, c21), wasm_f32x4_add(c30, c31)));
   return wasm_f32x4_extract_lane(s, 0);
 }
