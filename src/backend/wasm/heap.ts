@@ -7,39 +7,28 @@ import { MAX_PAGES, PAGE } from './module.js';
  * - Sizes round up to a class (four classes per power of two, at most 25% slack), and a freed
  *   block goes to its class's free list; training loops allocate the same sizes every step, so
  *   after the first step every allocation is a free-list pop.
- * - Blocks are freed by `release` (Backend.dispose) or when their owner object is garbage
- *   collected. FinalizationRegistry callbacks only run when the event loop turns, which a
- *   synchronous training loop never does; so before growing the memory (and after allocating
- *   as much again as the heap holds) the heap also sweeps the WeakRefs of its large blocks and
- *   takes back those whose owners the GC has already collected. (A deref pins a live owner until
- *   the current job ends, but a block not yet collected could not be reused in this job anyway.)
+ * - Blocks are freed by `release` (Backend.dispose) or, through a FinalizationRegistry, after
+ *   their owner object is garbage collected. Finalizers only run when the event loop turns: a
+ *   long synchronous loop that never disposes keeps its garbage until it yields. (A WeakRef sweep
+ *   cannot help: deref() pins every owner it sees alive until the current job ends.) When the
+ *   memory cannot grow further, alloc returns -1 and the backend falls back to JS memory.
  * - Memory is grown (never shrunk) when the bump region runs out, by at least doubling.
  */
 export interface Block {
   readonly ptr: number;
   readonly cls: number;
-  /** Only for large blocks (see SWEEP_MIN_BYTES): what the sweep checks. */
-  readonly ref: WeakRef<object> | null;
   freed: boolean;
 }
-
-/**
- * Blocks at least this large are also tracked by WeakRef for the sweep. Small ones only by the
- * FinalizationRegistry: a WeakRef per small tensor would cost more than the kernel using it, and
- * what small blocks a long synchronous loop strands until it yields is bounded and small.
- */
-export const SWEEP_MIN_BYTES = 65536;
 
 export class WasmHeap {
   private top: number;
   private readonly freeLists = new Map<number, number[]>();
-  private readonly live = new Set<Block>();
   private readonly registry = new FinalizationRegistry<Block>((b) => this.release(b));
-  private sinceSweep = 0;
   /** Bytes in live blocks (their classes). */
   inUse = 0;
 
-  constructor(private readonly memory: WebAssembly.Memory, base: number, private readonly zero: (ptr: number, bytes: number) => void) {
+  constructor(private readonly memory: WebAssembly.Memory, base: number, private readonly zero: (ptr: number, bytes: number) => void,
+    private readonly maxPages = MAX_PAGES) {
     this.top = align(base, 64);
   }
 
@@ -50,29 +39,25 @@ export class WasmHeap {
     return Math.ceil(bytes / q) * q;
   }
 
-  /** A zero-filled block of at least `bytes` bytes; `own` it right after (or `release` it). */
+  /**
+   * A zero-filled block of at least `bytes` bytes; `own` it right after (or `free` it).
+   * -1 when the memory is at its maximum and has no free block of that class.
+   */
   alloc(bytes: number): number {
     const cls = WasmHeap.sizeClass(bytes);
     let ptr = this.pop(cls);
     if (ptr >= 0) this.zero(ptr, bytes);
     else {
-      if (this.top + cls > this.memory.buffer.byteLength || this.sinceSweep > this.top) {
-        this.sweep();
-        ptr = this.pop(cls);
-        if (ptr >= 0) this.zero(ptr, bytes);
-      }
-      if (ptr < 0) ptr = this.bump(cls); // fresh memory is zero
+      ptr = this.bump(cls); // fresh memory is zero
+      if (ptr < 0) return -1;
     }
     this.inUse += cls;
-    this.sinceSweep += cls;
     return ptr;
   }
 
   /** Tie the block at `ptr` (from alloc(bytes)) to `owner`: freed when the owner is collected. */
   own(owner: object, ptr: number, bytes: number): Block {
-    const cls = WasmHeap.sizeClass(bytes);
-    const b: Block = { ptr, cls, ref: cls >= SWEEP_MIN_BYTES ? new WeakRef(owner) : null, freed: false };
-    if (b.ref) this.live.add(b);
+    const b: Block = { ptr, cls: WasmHeap.sizeClass(bytes), freed: false };
     this.registry.register(owner, b, b);
     return b;
   }
@@ -81,7 +66,6 @@ export class WasmHeap {
     if (b.freed) return;
     b.freed = true;
     this.registry.unregister(b);
-    if (b.ref) this.live.delete(b);
     this.free(b.ptr, b.cls);
   }
 
@@ -92,12 +76,6 @@ export class WasmHeap {
     let list = this.freeLists.get(cls);
     if (!list) { list = []; this.freeLists.set(cls, list); }
     list.push(ptr);
-  }
-
-  /** Take back blocks whose owners the garbage collector has already collected. */
-  sweep(): void {
-    this.sinceSweep = 0;
-    for (const b of this.live) if (b.ref!.deref() === undefined) this.release(b);
   }
 
   get heapEnd(): number { return this.top; }
@@ -113,11 +91,9 @@ export class WasmHeap {
     if (end > have) {
       const needPages = Math.ceil((end - have) / PAGE);
       const havePages = have / PAGE;
-      const grow = Math.min(Math.max(needPages, havePages), MAX_PAGES - havePages);
-      if (grow < needPages) {
-        throw new Error(`backend wasm: out of memory: ${cls} bytes requested, ${this.inUse} in use, limit ${MAX_PAGES * PAGE} bytes`);
-      }
-      this.memory.grow(grow);
+      const grow = Math.min(Math.max(needPages, havePages), this.maxPages - havePages);
+      if (grow < needPages) return -1;
+      try { this.memory.grow(grow); } catch { return -1; } // the engine may refuse before the maximum
     }
     this.top = end;
     return ptr;

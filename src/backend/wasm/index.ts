@@ -24,6 +24,11 @@ export class WasmStorage extends CpuStorage {
 export interface WasmBackendOptions {
   /** Threads for large kernels, the calling thread included (default: CAROUSEL_THREADS, else the core count). */
   threads?: number;
+  /**
+   * Largest size of the linear memory in MiB (default and at most 4096). Past it, new storages
+   * live in ordinary JS memory and run on the reference kernels (slower, never an error).
+   */
+  maxMemoryMiB?: number;
 }
 
 const UNARY: Record<UnaryOp, number> = {
@@ -78,13 +83,17 @@ export class WasmBackend extends ReferenceBackend {
   constructor(opts: WasmBackendOptions = {}) {
     super();
     const module = kernelModule();
-    this.memory = newSharedMemory();
+    const maxMiB = opts.maxMemoryMiB ?? 4096;
+    if (!(Number.isInteger(maxMiB) && maxMiB >= 64 && maxMiB <= 4096)) {
+      throw new Error(`WasmBackend maxMemoryMiB: expected an integer from 64 to 4096, got ${opts.maxMemoryMiB}`);
+    }
+    this.memory = newSharedMemory(maxMiB * 16);
     this.kernels = instantiate(module, this.memory);
     const k = this.kernels;
-    this.heap = new WasmHeap(this.memory, k.__heap_base.value as number, (ptr, bytes) => k.fill(ptr, bytes >> 2, 0));
+    this.heap = new WasmHeap(this.memory, k.__heap_base.value as number, (ptr, bytes) => k.fill(ptr, bytes >> 2, 0), maxMiB * 16);
     this.gemmWorkBytes = k.gemm_work_floats() * 4;
-    this.pool = new WorkerPool(module, this.memory, this.heap.alloc(CTRL_BYTES));
-    this.gemmWork.push(this.heap.alloc(this.gemmWorkBytes));
+    this.pool = new WorkerPool(module, this.memory, this.need(CTRL_BYTES));
+    this.gemmWork.push(this.need(this.gemmWorkBytes));
     this.threadCount = 1;
     this.setThreads(opts.threads ?? defaultThreads());
   }
@@ -117,6 +126,7 @@ export class WasmBackend extends ReferenceBackend {
     if (!Number.isInteger(length) || length < 0) throw new Error(`alloc: expected a non-negative integer length, got ${length}`);
     const bytes = Math.max(4, length * 4);
     const ptr = this.heap.alloc(bytes);
+    if (ptr < 0) return super.alloc(dtype, length); // linear memory full: JS memory, reference kernels
     const buf = this.memory.buffer; // current buffer: views on it cover memory grown so far
     const array = dtype === 'f32' ? new Float32Array(buf, ptr, length) : new Int32Array(buf, ptr, length);
     const s = new WasmStorage(this, dtype, array, ptr);
@@ -127,17 +137,27 @@ export class WasmBackend extends ReferenceBackend {
     if (s instanceof WasmStorage && s.block && s.backend === this) { this.heap.release(s.block); s.block = null; }
   }
 
+  /** Scratch of the kernels themselves: in linear memory or an error. */
+  private need(bytes: number): number {
+    const p = this.heap.alloc(bytes);
+    if (p < 0) {
+      throw new Error(`backend wasm: out of linear memory: ${bytes} bytes of kernel scratch needed, ${this.heap.inUse} in use ` +
+        `(dispose() tensors you no longer need, or raise maxMemoryMiB)`);
+    }
+    return p;
+  }
+
   /** A scratch block per thread that only grows. */
   private scratch(list: number[], sizes: number[], t: number, bytes: number): number {
     if ((sizes[t] ?? 0) < bytes) {
       if (sizes[t]) this.heap.free(list[t], sizes[t]);
       sizes[t] = WasmHeap.sizeClass(bytes);
-      list[t] = this.heap.alloc(sizes[t]);
+      list[t] = this.need(sizes[t]);
     }
     return list[t];
   }
   private gemmScratch(t: number): number {
-    while (this.gemmWork.length <= t) this.gemmWork.push(this.heap.alloc(this.gemmWorkBytes));
+    while (this.gemmWork.length <= t) this.gemmWork.push(this.need(this.gemmWorkBytes));
     return this.gemmWork[t];
   }
 
@@ -414,7 +434,7 @@ export class WasmBackend extends ReferenceBackend {
   private readonly peakBufs: number[] = [];
   private peakBuf(t = 0): number {
     while (this.peakBufs.length <= t) {
-      const p = this.heap.alloc(384);
+      const p = this.need(384);
       new Float32Array(this.memory.buffer, p, 96).fill(1);
       this.peakBufs.push(p);
     }

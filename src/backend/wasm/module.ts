@@ -79,8 +79,8 @@ export function kernelModule(): WebAssembly.Module {
   return compiled;
 }
 
-export function newSharedMemory(): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+export function newSharedMemory(maxPages = MAX_PAGES): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: Math.min(INITIAL_PAGES, maxPages), maximum: maxPages, shared: true });
 }
 
 export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {

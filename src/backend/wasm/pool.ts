@@ -24,6 +24,8 @@ export const READY = DONE + 1;
 export const MAIN_SLEEPING = DONE + 2;
 /** In each slot: 1 while that worker sleeps on its generation word (the caller notifies only then). */
 export const SLOT_SLEEPING = SLOT_INTS - 1;
+/** In each slot: set to 1 by the worker once it is running (a worker that failed to start never is). */
+export const SLOT_READY = SLOT_INTS - 2;
 
 export const enum Job { Gemm = 1, Ctc = 2, Peak = 3 }
 
@@ -54,6 +56,7 @@ export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly gen: number[] = [];
   private started = 0;
+  private failed = 0;
 
   constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory,
     readonly ctrl: number) {
@@ -68,21 +71,29 @@ export class WorkerPool {
       const w = this.started++;
       const worker = new Worker(new URL('./worker.js', import.meta.url), {
         workerData: { module: this.module, memory: this.memory, ctrl: this.ctrl, slot: w * SLOT_INTS },
+        execArgv: [], // the parent's flags (--input-type, --test, ...) are not for a kernel worker
       });
       worker.unref();
-      worker.on('error', (e) => { console.error(`carousel wasm worker ${w} failed: ${(e as Error).message}`); });
+      worker.on('error', (e) => {
+        this.failed++;
+        console.error(`carousel wasm worker ${w} failed (its share runs on the calling thread): ${(e as Error).message}`);
+      });
       this.workers.push(worker);
       this.gen.push(0);
     }
   }
 
-  /** Workers that finished starting (they count themselves in READY). */
-  get ready(): number { return Math.min(Atomics.load(this.i32, READY), this.started); }
+  /** Workers 0..ready-1 are running (jobs go only to those: a gap stops the count). */
+  get ready(): number {
+    let n = 0;
+    while (n < this.started && Atomics.load(this.i32, n * SLOT_INTS + SLOT_READY) === 1) n++;
+    return n;
+  }
 
-  /** Resolves once `count` workers are ready (or after timeoutMs). */
+  /** Resolves once `count` workers are running, or some failed, or after timeoutMs. */
   async whenReady(count: number, timeoutMs = 10000): Promise<void> {
     const t0 = Date.now();
-    while (this.ready < Math.min(count, this.started) && Date.now() - t0 < timeoutMs) {
+    while (this.ready < Math.min(count, this.started) && this.failed === 0 && Date.now() - t0 < timeoutMs) {
       await new Promise((r) => setTimeout(r, 2));
     }
   }

@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import { instantiate } from './module.js';
-import { CTRL_BYTES, DONE, MAIN_SLEEPING, READY, runJob, SLOT_SLEEPING } from './pool.js';
+import { CTRL_BYTES, DONE, MAIN_SLEEPING, READY, runJob, SLOT_READY, SLOT_SLEEPING } from './pool.js';
 
 /**
  * A kernel worker (see pool.ts): its own instance of the kernel module over the shared memory,
@@ -13,6 +13,7 @@ const k = instantiate(module, memory);
 const i32 = new Int32Array(memory.buffer, ctrl, CTRL_BYTES / 4);
 const f32 = new Float32Array(memory.buffer, ctrl, CTRL_BYTES / 4);
 Atomics.add(i32, READY, 1);
+Atomics.store(i32, slot + SLOT_READY, 1);
 let seen = 0;
 for (;;) {
   // Spin a little first: in a recurrent loop the next job follows within microseconds.
