@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { noGrad } from '../../autograd/tape.js';
+import { getBackend } from '../../backend/registry.js';
 import { columnIndex, numberAt, parseCsv } from '../../data/csv.js';
 import { seasonalNaive } from '../../data/series.js';
 import { CharVocab } from '../../data/text.js';
@@ -82,6 +83,7 @@ export const demo: Command = {
       const progress = new Progress(process.stderr);
       mkdirSync(out, { recursive: true });
       const t0 = Date.now();
+      console.log(`backend: ${getBackend().name} (CAROUSEL_BACKEND=reference|wasm to choose)`);
 
       // 1. CO2 forecasting, 24 months ahead.
       const HZ = 24, W = 36;
@@ -123,10 +125,12 @@ export const demo: Command = {
       // 2. Character-level language model.
       const textPath = join(packageRoot(), 'data', 'sonnets.txt');
       console.log(`\n== 2. Character-level language model on Shakespeare's sonnets ==`);
+      // Sized for the reference backend (a few minutes on 2 cores); faster backends train longer.
+      const fast = getBackend().name !== 'reference';
       const lc: TrainConfig = {
         task: 'charlm', data: textPath, dataHash: '', out: join(out, 'sonnets-model'), columns: [], targets: [], window: 0, horizon: 0,
         cell: 'lstm', hidden: quick ? 16 : 64, layers: 1, bidirectional: false, dropout: 0, embedding: quick ? 8 : 16,
-        epochs: quick ? 1 : 8, batchSize: 16, lr: 0.01, optimizer: 'adam', weightDecay: 0, momentum: 0, clip: 1, bptt: 48,
+        epochs: quick ? 1 : fast ? 24 : 8, batchSize: 16, lr: 0.01, optimizer: 'adam', weightDecay: 0, momentum: 0, clip: 1, bptt: 48,
         schedule: 'cosine', valSplit: 0.1, patience: 0, seed: 3, checkpointEvery: 0,
       };
       const text = readFileSync(textPath, 'utf8');
