@@ -38,3 +38,25 @@ export { MLSTM, type MLSTMConfig, type MLSTMResult } from './nn/mlstm.js';
 export { MLSTMBlock, SLSTMBlock, XLSTMStack, type MLSTMBlockConfig, type SLSTMBlockConfig, type XLSTMStackConfig } from './nn/xlstm.js';
 export { LayerNorm, GroupNorm, type LayerNormConfig, type GroupNormConfig } from './nn/norm.js';
 export { CausalConv1d, type CausalConv1dConfig } from './nn/conv1d.js';
+
+// Training, data, model files and plots (issue 3). io/ and train/fit use node:fs (checkpoints, model directories).
+export { Optimizer, SGD, Adam, AdamW, RMSprop, clipGradNorm, clipGradValue, StepLR, CosineAnnealingLR, ReduceLROnPlateau,
+  type OptimizerState, type SGDOptions, type AdamOptions, type RMSpropOptions, type LRSchedule, type ScheduleState, type PlateauOptions } from './optim/index.js';
+export * as data from './data/index.js';
+export { SequenceModel, checkArchitecture, detach, type Architecture, type TaskKind } from './models/sequenceModel.js';
+export { cellFactories, registerCell, makeCell, type RecurrentBlock, type RecurrentSpec, type CellFactory } from './models/cells.js';
+export { StreamingModel } from './models/stream.js';
+export { generateText, sample as sampleLogits, type GenerateOptions } from './models/generate.js';
+export { fit, formatEpoch, type FitOptions, type FitResult, type EpochLog, type FitCallbacks } from './train/fit.js';
+export type { Task, BatchResult, EvalResult } from './train/task.js';
+export { ForecastTask } from './train/forecastTask.js';
+export { ClassifyTask } from './train/classifyTask.js';
+export { CharLMTask } from './train/charlmTask.js';
+export { Progress, silentProgress, type ProgressSink } from './train/progress.js';
+export { saveModel, loadModel, readModelMeta, type ModelMeta } from './io/modelDir.js';
+export { saveCheckpoint, loadCheckpoint, type CheckpointData } from './io/checkpoint.js';
+export { exportStateDict, importStateDict, stateDictToSafetensors, readSafetensorsFile } from './io/pytorch.js';
+export { parseSafetensors, serializeSafetensors, SafetensorsError, type StFile, type StTensor } from './io/safetensors.js';
+export { ModelFileError } from './io/errors.js';
+export { writeFileAtomic } from './io/atomic.js';
+export { lineChart, lossCurveSvg, forecastSvg, type Series, type ChartOptions } from './plot/svg.js';

@@ -149,7 +149,7 @@ export function serializeSafetensors(tensors: Map<string, StInput> | [string, St
   }
   let json = JSON.stringify(header);
   // Pad the header with spaces so the data section starts 8-byte aligned (allowed by the spec).
-  const pad = (8 - ((8 + Buffer.byteLength(json)) % 8)) % 8;
+  const pad = (8 - ((8 + new TextEncoder().encode(json).length) % 8)) % 8;
   json += ' '.repeat(pad);
   const hbytes = new TextEncoder().encode(json);
   const out = new Uint8Array(8 + hbytes.length + pos);
