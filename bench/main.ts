@@ -49,11 +49,11 @@ function plan(o: Options): Job[] {
     jobs.push({ name: `${suite}/${backend}/t${threads}${benches.length === 1 ? ` ${benches[0]}` : ''}`, spec, cmd: process.execPath,
       args: ['--expose-gc', CHILD, JSON.stringify(spec)] });
   };
-  // Carousel first: fastest backend, then the oracle. Reference is single-threaded.
-  if (want('carousel')) {
-    for (const be of o.backends.filter((b) => b !== 'reference')) for (const t of o.threads) node('carousel', be, t, timed);
-    if (o.backends.includes('reference')) node('carousel', 'reference', 1, timed);
-  }
+  // Order = priority, since a run that spends its budget skips what is left: Carousel's fast
+  // backend, then the peers with the issue's target numbers, memory, and last the oracle backend
+  // and the classic JS libraries (the slowest to run).
+  const fast = o.backends.filter((b) => b !== 'reference');
+  if (want('carousel')) for (const be of fast) for (const t of o.threads) node('carousel', be, t, timed);
   const torchWhy = want('pytorch') ? torchUnavailable() : null;
   const torch = (label: string, env: NodeJS.ProcessEnv | undefined, threads: number, benches: BenchName[]): void => {
     if (!benches.length) return;
@@ -61,25 +61,22 @@ function plan(o: Options): Job[] {
     jobs.push({ name: `pytorch/${label}/t${threads}${benches.length === 1 ? ` ${benches[0]}` : ''}`, spec, cmd: PYTHON,
       args: [TORCH_SCRIPT, JSON.stringify(spec)], env, unavailable: torchWhy ?? undefined });
   };
-  if (want('pytorch')) {
-    const [asSet, unset] = torchVariants();
-    for (const t of o.peerThreads) torch(asSet.label, asSet.env, t, timed);
-    for (const t of o.peerThreads) torch(unset.label, unset.env, t, timed);
-  }
+  const [asSet, unset] = torchVariants();
+  if (want('pytorch')) for (const t of o.peerThreads) torch(asSet.label, asSet.env, t, timed);
   if (want('onnxruntime')) for (const t of o.peerThreads) node('onnxruntime', 'cpu', t, timed);
   if (want('tfjs')) {
     node('tfjs', 'cpu', 1, timed);
     for (const t of o.peerThreads) node('tfjs', 'wasm', t, timed);
   }
-  for (const lib of ['neataptic', 'brain.js', 'synaptic']) if (want(lib)) node(lib, 'js', 1, timed);
   // Memory: each in a fresh process, so peak RSS is this step's and nothing earlier's.
   if (memory) {
-    if (want('carousel')) {
-      for (const be of o.backends.filter((b) => b !== 'reference')) node('carousel', be, Math.max(...o.threads), ['B1-memory']);
-      if (o.backends.includes('reference')) node('carousel', 'reference', 1, ['B1-memory']);
-    }
-    if (want('pytorch')) { const [asSet] = torchVariants(); torch(asSet.label, asSet.env, Math.max(...o.peerThreads), ['B1-memory']); }
+    if (want('carousel')) for (const be of fast) node('carousel', be, Math.max(...o.threads), ['B1-memory']);
+    if (want('pytorch')) torch(asSet.label, asSet.env, Math.max(...o.peerThreads), ['B1-memory']);
+    if (want('carousel') && o.backends.includes('reference')) node('carousel', 'reference', 1, ['B1-memory']);
   }
+  if (want('pytorch')) for (const t of o.peerThreads) torch(unset.label, unset.env, t, timed);
+  if (want('carousel') && o.backends.includes('reference')) node('carousel', 'reference', 1, timed);
+  for (const lib of ['neataptic', 'brain.js', 'synaptic']) if (want(lib)) node(lib, 'js', 1, timed);
   return jobs;
 }
 
@@ -119,6 +116,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   if (o.help) { process.stdout.write(USAGE + '\n'); return; }
   const started = new Date();
+  const load0 = os.loadavg()[0];
   const t0 = performance.now();
   const budgetMs = o.budgetS * 1000;
   const jobs = plan(o);
@@ -146,6 +144,7 @@ async function main(): Promise<void> {
     `## Carousel benchmark, ${started.toISOString()} (${o.quick ? 'quick' : o.tiny ? 'tiny' : 'full'} run, ${elapsed.toFixed(0)} s)`,
     '',
     `Machine: ${cpu[0]?.model ?? '?'}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; all fp32.`,
+    `Load average (1 min) at start ${load0.toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)}: numbers taken while other processes compete for the cores are slower than the machine's best.`,
     `Peers: @tensorflow/tfjs ${versionOf('@tensorflow/tfjs')}, @tensorflow/tfjs-backend-wasm ${versionOf('@tensorflow/tfjs-backend-wasm')}, onnxruntime-node ${versionOf('onnxruntime-node')}, neataptic ${versionOf('neataptic')}, synaptic ${versionOf('synaptic')}, brain.js ${versionOf('brain.js')}.`,
     'Columns are `library backend tThreads` (threads as each library reports using). Every suite ran alone in its own process.',
   ];

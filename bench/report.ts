@@ -107,8 +107,8 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
   const mem = rows.filter((r) => r.bench === 'B1-memory' && r.metric !== 'skipped');
   if (mem.length) {
     const mcols = [...new Set(mem.map(key))];
-    const metrics: [string, string][] = [['allocs_per_step', 'backend allocations per step (steps 2-4)'], ['alloc_bytes_per_step', 'bytes allocated per step (steps 2-4)'],
-      ['peak_rss_delta_first_step', 'peak RSS growth, first step (MiB)'], ['peak_rss_delta', 'peak RSS growth, 4 steps (MiB)'], ['rss_baseline', 'RSS after setup (MiB)']];
+    const metrics: [string, string][] = [['allocs_per_step', 'backend allocations per step (steps 2-3)'], ['alloc_bytes_per_step', 'bytes allocated per step (steps 2-3)'],
+      ['peak_rss_delta_first_step', 'peak RSS growth, first step (MiB)'], ['peak_rss_delta', 'peak RSS growth, 3 steps (MiB)'], ['rss_baseline', 'RSS after setup (MiB)']];
     out.push('', `### B1-memory (B1 training step; target: ${TARGETS['B1-memory'].text})`, '');
     out.push(`| metric | ${mcols.map(label).join(' | ')} |`, `|---|${mcols.map(() => '---').join('|')}|`);
     for (const [m, text] of metrics) {
