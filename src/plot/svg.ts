@@ -18,6 +18,8 @@ export interface ChartOptions {
   height?: number;
   /** Log-scale y axis (loss curves spanning orders of magnitude). */
   logY?: boolean;
+  /** Legend corner (top-left or top-right, default right): where the lines are not. */
+  legend?: 'left' | 'right';
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd'];
@@ -35,6 +37,16 @@ export function niceTicks(lo: number, hi: number, n = 5): number[] {
   const out: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
   return out;
+}
+
+/** Ticks for a log10 axis spanning [lo, hi] (in log10 units): 1-2-5 decades, or round values within one. */
+function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) {
+    for (const m of [1, 2, 5]) { const v = Math.log10(m) + k; if (v >= lo && v <= hi) out.push(v); }
+  }
+  if (out.length >= 3) return out;
+  return niceTicks(10 ** lo, 10 ** hi, 4).filter((v) => v > 0).map(Math.log10);
 }
 
 function fmtNum(v: number): string {
@@ -65,7 +77,7 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
     const x = sx(xt).toFixed(1);
     parts.push(`<line x1="${x}" y1="${H - B}" x2="${x}" y2="${H - B + 5}" stroke="#333"/><text x="${x}" y="${H - B + 18}" text-anchor="middle">${fmtNum(xt)}</text>`);
   }
-  for (const yt of niceTicks(y0, y1, 5)) {
+  for (const yt of o.logY ? logTicks(y0, y1) : niceTicks(y0, y1, 5)) {
     const y = (T + (1 - (yt - y0) / (y1 - y0)) * (H - T - B)).toFixed(1);
     const label = o.logY ? fmtNum(10 ** yt) : fmtNum(yt);
     parts.push(`<line x1="${L - 5}" y1="${y}" x2="${W - R}" y2="${y}" stroke="#eee"/><text x="${L - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${label}</text>`);
@@ -84,8 +96,8 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
       if (Number.isFinite(tf(y))) seg.push(`${sx(x).toFixed(1)},${sy(y).toFixed(1)}`); else flush();
     }
     flush();
-    const ly = T + 8 + i * 18;
-    parts.push(`<line x1="${W - R - 150}" y1="${ly}" x2="${W - R - 125}" y2="${ly}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/><text x="${W - R - 118}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`);
+    const ly = T + 8 + i * 18, lx = o.legend === 'left' ? L + 15 : W - R - 150;
+    parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 25}" y2="${ly}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/><text x="${lx + 32}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
@@ -107,5 +119,5 @@ export function forecastSvg(o: { title: string; history: [number, number][]; tru
     { name: 'forecast', points: o.forecast, color: '#d62728' },
   ];
   if (o.baseline) series.push({ name: 'seasonal naive', points: o.baseline, color: '#1f77b4', dashed: true });
-  return lineChart(series, { title: o.title, xLabel: o.xLabel ?? 'time step', yLabel: o.yLabel });
+  return lineChart(series, { title: o.title, xLabel: o.xLabel ?? 'time step', yLabel: o.yLabel, legend: 'left' });
 }
