@@ -6,7 +6,8 @@
  * register-tiled micro-kernel runs over the packed panels: KC x NR of B stays in L1, MC x KC of A
  * in L2. Packing absorbs all four transpose cases, so the micro-kernel is one loop.
  * Small-m calls (m < MR: batch-1 streaming) skip packing: matrix-vector kernels read A and B in
- * place, so the common y = W h step costs one pass over W.
+ * place, so the common y = W h step costs one pass over W. So do calls with op(B) = B^T and
+ * m <= DOT_MAX_M (a recurrent step h W^T over a batch): blocked dot products along k.
  * Beta is applied to C first (beta == 0 writes zeros, never reading C, as BLAS does); every
  * kernel after that accumulates.
  * `work` is the calling thread's scratch (WORK_FLOATS floats); the kernels never use the stack.
@@ -20,6 +21,7 @@
 #define MC 128
 #define NC 4096
 #define WORK_FLOATS (MC * KC + KC * NC + MR * NR)
+#define DOT_MAX_M 64 /* op(B) = B^T with at most this many rows of A: unpacked dot products */
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
@@ -246,6 +248,74 @@ static void gemv_row(int transB, int n, int k, float alpha, const float *a, cons
   }
 }
 
+static inline v128_t ldz(const float *p, int r) { /* r >= 4: a full vector; else r values and zeros */
+  if (r >= 4) return wasm_v128_load(p);
+  return wasm_f32x4_make(p[0], r > 1 ? p[1] : 0.0f, r > 2 ? p[2] : 0.0f, 0.0f);
+}
+
+/* Sum of each of four vectors, as one vector: (sum s0, sum s1, sum s2, sum s3). */
+static inline v128_t hsum4(v128_t s0, v128_t s1, v128_t s2, v128_t s3) {
+  TRANSPOSE4(s0, s1, s2, s3);
+  return wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3));
+}
+
+/*
+ * C[i, j] += alpha dot(A[i, :], B[j, :]) (op(B) = B^T, A untransposed): both operands are read
+ * along k in place, no packing. Two rows of A against four rows of B per block (8 accumulators):
+ * the same loads-to-flops ratio as the packed micro-kernel, and the four rows of B stay in L1
+ * while all rows of A pass. The fit for small m (a recurrent step: m = batch rows, B = W_hh),
+ * where packing W every call would cost as much as the product.
+ */
+static void gemm_dot(int m, int n, int k, float alpha, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
+  v128_t al = wasm_f32x4_splat(alpha);
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float *b0 = B + (int64_t)j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+    int i = 0;
+    for (; i + 2 <= m; i += 2) {
+      const float *a0 = A + (int64_t)i * lda, *a1 = a0 + lda;
+      v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+#define DOT2x4(LD) do { \
+        v128_t x0 = LD(a0 + p), x1 = LD(a1 + p), y; \
+        y = LD(b0 + p); s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, y)); s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, y)); \
+        y = LD(b1 + p); s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, y)); s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, y)); \
+        y = LD(b2 + p); s02 = wasm_f32x4_add(s02, wasm_f32x4_mul(x0, y)); s12 = wasm_f32x4_add(s12, wasm_f32x4_mul(x1, y)); \
+        y = LD(b3 + p); s03 = wasm_f32x4_add(s03, wasm_f32x4_mul(x0, y)); s13 = wasm_f32x4_add(s13, wasm_f32x4_mul(x1, y)); } while (0)
+#define LDV(q) wasm_v128_load(q)
+#define LDT(q) ldz(q, k - p)
+      int p = 0;
+      for (; p + 4 <= k; p += 4) DOT2x4(LDV);
+      if (p < k) DOT2x4(LDT);
+      float *c0 = C + (int64_t)i * ldc + j, *c1 = c0 + ldc;
+      wasm_v128_store(c0, wasm_f32x4_add(wasm_v128_load(c0), wasm_f32x4_mul(hsum4(s00, s01, s02, s03), al)));
+      wasm_v128_store(c1, wasm_f32x4_add(wasm_v128_load(c1), wasm_f32x4_mul(hsum4(s10, s11, s12, s13), al)));
+    }
+    if (i < m) {
+      const float *a0 = A + (int64_t)i * lda;
+      v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s02 = s00, s03 = s00;
+#define DOT1x4(LD) do { \
+        v128_t x0 = LD(a0 + p); \
+        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, LD(b0 + p))); s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, LD(b1 + p))); \
+        s02 = wasm_f32x4_add(s02, wasm_f32x4_mul(x0, LD(b2 + p))); s03 = wasm_f32x4_add(s03, wasm_f32x4_mul(x0, LD(b3 + p))); } while (0)
+      int p = 0;
+      for (; p + 4 <= k; p += 4) DOT1x4(LDV);
+      if (p < k) DOT1x4(LDT);
+      float *c0 = C + (int64_t)i * ldc + j;
+      wasm_v128_store(c0, wasm_f32x4_add(wasm_v128_load(c0), wasm_f32x4_mul(hsum4(s00, s01, s02, s03), al)));
+    }
+  }
+  for (; j < n; j++) { /* the last n % 4 rows of B */
+    const float *b0 = B + (int64_t)j * ldb;
+    for (int i = 0; i < m; i++) {
+      const float *a0 = A + (int64_t)i * lda;
+      v128_t s = wasm_f32x4_splat(0);
+      for (int p = 0; p < k; p += 4) { int r = k - p; s = wasm_f32x4_add(s, wasm_f32x4_mul(ldz(a0 + p, r), ldz(b0 + p, r))); }
+      float t = (wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1)) + (wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3));
+      C[(int64_t)i * ldc + j] += alpha * t;
+    }
+  }
+}
+
 EXPORT(gemm)
 void gemm(int transA, int transB, int m, int n, int k, float alpha, const float *A, int lda,
           const float *B, int ldb, float beta, float *C, int ldc, float *work) {
@@ -270,6 +340,7 @@ void gemm(int transA, int transB, int m, int n, int k, float alpha, const float 
     }
     return;
   }
+  if (transB && !transA && m <= DOT_MAX_M) { gemm_dot(m, n, k, alpha, A, lda, B, ldb, C, ldc); return; }
   float *pa = work, *pb = work + MC * KC, *tile = pb + KC * NC;
   for (int jc = 0; jc < n; jc += NC) {
     int nc = n - jc < NC ? n - jc : NC;
