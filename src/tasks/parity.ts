@@ -5,7 +5,7 @@
  * with an sLSTM block (state tracking through its recurrent, nonlinear memory mixing) extrapolates;
  * a pure mLSTM stack (no memory mixing: its state update is linear in the past) does not.
  *
- *   node dist/src/tasks/parity.js                      # both: --blocks s,m (a few minutes on 2 cores)
+ *   node dist/src/tasks/parity.js                      # both: --blocks s,m, in parallel (~4 minutes on 2 cores)
  *   node dist/src/tasks/parity.js --blocks ms --steps 1500 --dim 16
  *
  * --blocks takes comma-separated stack layouts, one letter per block from the input upwards:
@@ -19,9 +19,12 @@
  * over testSamples strings with lengths spread evenly over [testMin, testMax]. Random guessing
  * gives 0.5. Optimizer: Adam, gradient norm clipped at 1.
  */
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { backward, noGrad } from '../autograd/tape.js';
-import { setBackend, getBackend } from '../backend/registry.js';
+import { setBackend } from '../backend/registry.js';
 import { crossEntropy } from '../loss/crossEntropy.js';
 import { XLSTMStack } from '../nn/xlstm.js';
 import { reshape } from '../ops/shape.js';
@@ -137,6 +140,29 @@ Trains each comma-separated stack layout (letters s = sLSTM block, m = mLSTM blo
 parity of bit strings of lengths 3..train-max (default 40) and reports the accuracy of the
 parity of whole strings on lengths 3..40 and 40..test-max (default 256).`;
 
+const valueFlags = ['steps', 'dim', 'heads', 'batch', 'lr', 'train-max', 'test-max', 'test-samples', 'seed', 'backend'] as const;
+
+/** Train one layout in a child process (the layouts run in parallel, one per core); resolves its result. */
+function runChild(blocks: string, values: Record<string, string | boolean | undefined>): Promise<ParityResult> {
+  const args = [fileURLToPath(import.meta.url), '--blocks', blocks, '--json'];
+  for (const k of valueFlags) if (typeof values[k] === 'string') args.push(`--${k}`, values[k] as string);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      let nl: number;
+      while ((nl = out.indexOf('\n')) >= 0) {
+        const line = out.slice(0, nl); out = out.slice(nl + 1);
+        if (line.startsWith('{')) resolve(JSON.parse(line) as ParityResult); else console.log(line);
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => { if (code !== 0) reject(new Error(`layout ${blocks}: exited with ${code}`)); });
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true,
@@ -144,6 +170,7 @@ async function main(argv: string[]): Promise<number> {
       blocks: { type: 'string', default: 's,m' }, steps: { type: 'string' }, dim: { type: 'string' }, heads: { type: 'string' },
       batch: { type: 'string' }, lr: { type: 'string' }, 'train-max': { type: 'string' }, 'test-max': { type: 'string' },
       'test-samples': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
     },
   });
   if (values.help) { console.log(usage); return 0; }
@@ -154,8 +181,6 @@ async function main(argv: string[]): Promise<number> {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${k}: expected a positive number, got '${v}'`);
     return n;
   };
-  // Default: the reference backend (the xLSTM kernels are reference kernels on every CPU backend).
-  await setBackend(values.backend ?? 'reference');
   const base: Partial<ParityOptions> = {
     steps: num('steps', parityDefaults.steps), dim: num('dim', parityDefaults.dim), heads: num('heads', parityDefaults.heads),
     batch: num('batch', parityDefaults.batch), lr: num('lr', parityDefaults.lr), trainMax: num('train-max', parityDefaults.trainMax),
@@ -163,11 +188,27 @@ async function main(argv: string[]): Promise<number> {
     testSamples: num('test-samples', parityDefaults.testSamples), seed: num('seed', parityDefaults.seed),
     log: (l) => console.log(l),
   };
-  console.log(`parity: train lengths ${parityDefaults.trainMin}..${base.trainMax}, test ${base.testMin}..${base.testMax}; backend ${getBackend().name}`);
-  const results = (values.blocks as string).split(',').map((b) => runParity({ ...base, blocks: b.trim() }));
+  const layouts = (values.blocks as string).split(',').map((b) => b.trim());
+  for (const b of layouts) buildParityModel({ ...parityDefaults, blocks: b, dim: 4, heads: 1 }); // validate before training
+  if (values.json) {
+    // Child mode: one layout, progress lines, then the result as one JSON line.
+    // Default: the reference backend (the xLSTM kernels are reference kernels on every CPU backend).
+    await setBackend(values.backend ?? 'reference');
+    const r = runParity({ ...base, blocks: layouts[0] });
+    console.log(JSON.stringify(r));
+    return 0;
+  }
+  console.log(`parity: train lengths ${parityDefaults.trainMin}..${base.trainMax}, test ${base.testMin}..${base.testMax}, ` +
+    `${base.steps} steps; layouts ${layouts.join(', ')} in parallel (${Math.min(layouts.length, availableParallelism())} at a time)`);
+  const results: ParityResult[] = [];
+  const queue = [...layouts];
+  await Promise.all(Array.from({ length: Math.min(layouts.length, availableParallelism()) }, async () => {
+    for (let b = queue.shift(); b !== undefined; b = queue.shift()) results.push(await runChild(b, values));
+  }));
+  results.sort((a, b) => layouts.indexOf(a.blocks) - layouts.indexOf(b.blocks));
   console.log('\nlayout  params  train acc (3..' + base.trainMax + ')  test acc (' + base.testMin + '..' + base.testMax + ')  time');
   for (const r of results) {
-    console.log(`${r.blocks.padEnd(6)}  ${String(r.parameters).padStart(6)}  ${r.trainAccuracy.toFixed(3).padStart(20)}  ${r.testAccuracy.toFixed(3).padStart(19)}  ${r.seconds.toFixed(0)} s`);
+    console.log(`${r.blocks.padEnd(6)}  ${String(r.parameters).padStart(6)}  ${r.trainAccuracy.toFixed(3).padStart(17)}  ${r.testAccuracy.toFixed(3).padStart(19)}  ${r.seconds.toFixed(0)} s`);
   }
   return 0;
 }
