@@ -18,8 +18,10 @@ export interface Options {
 export const ALL_LIBS = ['carousel', 'pytorch', 'onnxruntime', 'tfjs', 'neataptic', 'synaptic', 'brain.js'];
 
 export const USAGE = `usage: npm run bench -- [--json FILE] [--quick] [--only ${BENCHES.join(',')}] [--libs ${ALL_LIBS.join(',')}]
-       [--backends reference,wasm] [--threads 1,2] [--peer-threads 2] [--budget SECONDS] [--tiny] [--quiet]
-  --only B2 selects B2-256 and B2-1024; 'memory' is B1-memory.`;
+       [--backends reference,wasm] [--threads 1,2] [--peer-threads 1,2] [--budget SECONDS] [--tiny] [--quiet]
+  --only B2 selects B2-256 and B2-1024; 'memory' is B1-memory.
+  --threads: Carousel's wasm thread counts. --peer-threads: PyTorch (OPENBLAS_CORETYPE as set) and ONNX
+  Runtime run at each; PyTorch with OPENBLAS_CORETYPE unset and tfjs-wasm run at the largest only.`;
 
 /** '--only' names: exact bench names, 'B2' for both B2 sizes, 'memory' for B1-memory. */
 export function selectBenches(spec: string): BenchName[] {
@@ -42,7 +44,7 @@ function ints(flag: string, v: string): number[] {
 
 export function parseArgs(argv: readonly string[]): Options {
   const o: Options = { json: null, quick: false, tiny: false, quiet: false, only: [...BENCHES], libs: null,
-    backends: ['reference', 'wasm'], threads: [1, 2], peerThreads: [2], budgetS: NaN, help: false };
+    backends: ['reference', 'wasm'], threads: [1, 2], peerThreads: [1, 2], budgetS: NaN, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -73,6 +75,6 @@ export function parseArgs(argv: readonly string[]): Options {
       default: throw new Error(`unknown option '${a}'\n${USAGE}`);
     }
   }
-  if (Number.isNaN(o.budgetS)) o.budgetS = o.quick || o.tiny ? 150 : 540;
+  if (Number.isNaN(o.budgetS)) o.budgetS = o.quick || o.tiny ? 150 : 480;
   return o;
 }

@@ -66,7 +66,7 @@ function plan(o: Options): Job[] {
   if (want('onnxruntime')) for (const t of o.peerThreads) node('onnxruntime', 'cpu', t, timed);
   if (want('tfjs')) {
     node('tfjs', 'cpu', 1, timed);
-    for (const t of o.peerThreads) node('tfjs', 'wasm', t, timed);
+    node('tfjs', 'wasm', Math.max(...o.peerThreads), timed); // runs 1 thread in Node whatever is asked (reported)
   }
   // Memory: each in a fresh process, so peak RSS is this step's and nothing earlier's.
   if (memory) {
@@ -74,7 +74,8 @@ function plan(o: Options): Job[] {
     if (want('pytorch')) torch(asSet.label, asSet.env, Math.max(...o.peerThreads), ['B1-memory']);
     if (want('carousel') && o.backends.includes('reference')) node('carousel', 'reference', 1, ['B1-memory']);
   }
-  if (want('pytorch')) for (const t of o.peerThreads) torch(unset.label, unset.env, t, timed);
+  const peerMax = Math.max(...o.peerThreads);
+  if (want('pytorch')) torch(unset.label, unset.env, peerMax, timed);
   if (want('carousel') && o.backends.includes('reference')) node('carousel', 'reference', 1, timed);
   for (const lib of ['neataptic', 'brain.js', 'synaptic']) if (want(lib)) node(lib, 'js', 1, timed);
   return jobs;
@@ -144,7 +145,8 @@ async function main(): Promise<void> {
     `## Carousel benchmark, ${started.toISOString()} (${o.quick ? 'quick' : o.tiny ? 'tiny' : 'full'} run, ${elapsed.toFixed(0)} s)`,
     '',
     `Machine: ${cpu[0]?.model ?? '?'}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; all fp32.`,
-    `Load average (1 min) at start ${load0.toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)}: numbers taken while other processes compete for the cores are slower than the machine's best.`,
+    `Load average (1 min) at start ${load0.toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)}.${Math.max(load0, os.loadavg()[0]) > cpu.length / 2
+      ? ` **WARNING: other processes were competing for the ${cpu.length} cores; multithreaded runs (OpenMP spin-waits in PyTorch, worker pools) suffer most, and every number is slower and noisier than this machine's best.**` : ''}`,
     `Peers: @tensorflow/tfjs ${versionOf('@tensorflow/tfjs')}, @tensorflow/tfjs-backend-wasm ${versionOf('@tensorflow/tfjs-backend-wasm')}, onnxruntime-node ${versionOf('onnxruntime-node')}, neataptic ${versionOf('neataptic')}, synaptic ${versionOf('synaptic')}, brain.js ${versionOf('brain.js')}.`,
     'Columns are `library backend tThreads` (threads as each library reports using). Every suite ran alone in its own process.',
   ];
