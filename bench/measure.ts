@@ -14,9 +14,9 @@ export interface Stats {
  * `timing.warmup` untimed runs (of `warm` when given: a cheaper warm-up, e.g. the first 100
  * steps of a stream), then timed repetitions until maxReps, or until the cap is spent (at least
  * one timed run always happens), or until minReps are done and a quarter of the cap is spent
- * (fast benches stop early once they have enough samples). Very slow work gets fewer warm-ups:
- * when one warm-up run of `run` itself already took longer than the cap, it is the measurement
- * (reps = 1), so a full run stays within its time budget.
+ * (fast benches stop early once they have enough samples). Very slow work gets fewer runs:
+ * when one warm-up run of `run` took longer than the cap, one more run is the measurement
+ * (reps = 1), or, past 4x the cap, that warm-up run itself is, so a full run fits its budget.
  */
 export async function measure(run: () => unknown, timing: Timing, warm?: () => unknown): Promise<Stats> {
   const start = performance.now();
@@ -24,7 +24,14 @@ export async function measure(run: () => unknown, timing: Timing, warm?: () => u
     const t0 = performance.now();
     await (warm ?? run)();
     const dt = performance.now() - t0;
-    if (!warm && dt > timing.capMs) return stats([dt]);
+    if (!warm && dt > timing.capMs) {
+      // One unit is longer than the cap: time one more (warm) run when it is not too long,
+      // else the warm-up run itself is the measurement.
+      if (dt > 4 * timing.capMs) return stats([dt]);
+      const t1 = performance.now();
+      await run();
+      return stats([performance.now() - t1]);
+    }
     if (performance.now() - start > timing.capMs / 2) break;
   }
   const times: number[] = [];
