@@ -84,3 +84,12 @@ test('ONNX weight layout: PyTorch gates (i, f, g, o) become ONNX gates (i, o, f,
   assert.deepEqual([...w.R], [5, 35, 15, 25]);
   assert.deepEqual([...w.B], [7, 37, 17, 27, 8, 38, 18, 28]);
 });
+
+test('the PyTorch bench script is valid Python (compiled, not run: torch is optional)', (t) => {
+  const py = '/usr/bin/python3';
+  const script = fileURLToPath(new URL('../../bench/python/torch_bench.py', import.meta.url));
+  const probe = spawnSync(py, ['--version'], { encoding: 'utf8' });
+  if (probe.error) { t.skip(`${py} not found`); return; }
+  const r = spawnSync(py, ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});

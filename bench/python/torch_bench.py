@@ -7,6 +7,7 @@ Same configurations, same measuring rule (warm-up, repetitions until a cap, medi
 import gc
 import json
 import os
+import re
 import resource
 import sys
 import time
@@ -93,10 +94,14 @@ def main():
         row(bench, 'reps', st['reps'], 'count')
 
     row('info', 'torch_version', 0, torch.__version__)
+    built = re.findall(r'BLAS_INFO=[^,]*', ' '.join(info['build']))
     row('info', 'blas', b0.get('num_threads', 0) if b0 else 0,
-        '; '.join(['%s %s %s (%s)' % (p.get('internal_api'), p.get('version'), p.get('architecture'),
-                                       os.path.basename(p.get('filepath', ''))) for p in info['blas']]
-                  or info['build']) + ' | OPENBLAS_CORETYPE=%s' % os.environ.get('OPENBLAS_CORETYPE', '(unset)'))
+        'built with %s; loaded: ' % (built[0] if built else '?')
+        + ('; '.join(['%s %s kernel %s (%s)' % (p.get('internal_api'), p.get('version'), p.get('architecture'),
+                                                 os.path.basename(p.get('filepath', ''))) for p in info['blas']])
+                     or 'no BLAS library found by threadpoolctl')
+        + ' | OPENBLAS_CORETYPE=%s, OPENBLAS_L2_SIZE=%s, torch threads %d' % (
+            os.environ.get('OPENBLAS_CORETYPE', '(unset)'), os.environ.get('OPENBLAS_L2_SIZE', '(unset)'), torch.get_num_threads()))
 
     def train_step(s):
         lstm = torch.nn.LSTM(s['input'], s['hidden'])
