@@ -5,7 +5,7 @@ import { isStandardLstmCell } from '../lstm-cell.js';
 import { CpuStorage, ReferenceBackend } from '../reference/index.js';
 import { type Block, WasmHeap } from './heap.js';
 import { instantiate, kernelModule, type KernelExports, newSharedMemory, wasmSimdSupported } from './module.js';
-import { CTRL_BYTES, Job, runJob, WorkerPool } from './pool.js';
+import { COMPLETED, CTRL_BYTES, GEMM_ARGS, gemmChunks, Job, runJob, WorkerPool } from './pool.js';
 
 export { wasmSimdSupported } from './module.js';
 
@@ -241,28 +241,24 @@ export class WasmBackend extends ReferenceBackend {
     const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
     const T = threads > 1 && m * n * k >= this.parallelMinMacs ? Math.min(threads, this.usable()) : 1;
     if (T > 1) {
-      // Split the longer side, in chunks that are whole micro-tiles.
-      const splitN = n >= 32 * T || n >= m;
-      const len = splitN ? n : m, unit = splitN ? 8 : 4;
-      const chunk = Math.ceil(len / T / unit) * unit;
-      const parts = Math.ceil(len / chunk);
-      if (parts > 1) {
-        const pool = this.pool, i32 = pool.i32, f32v = pool.f32;
-        pool.begin();
-        for (let t = 1; t < parts; t++) {
-          const lo = t * chunk, cnt = Math.min(chunk, len - lo);
-          const s = pool.slot(t - 1);
-          let a = A, b = B, c = C, mm = m, nn = n;
-          if (splitN) { b = B + 4 * (transB ? lo * ldb : lo); c = C + 4 * lo; nn = cnt; }
-          else { a = A + 4 * (transA ? lo : lo * lda); c = C + 4 * lo * ldc; mm = cnt; }
-          i32[s + 1] = Job.Gemm; i32[s + 2] = ta; i32[s + 3] = tb; i32[s + 4] = mm; i32[s + 5] = nn; i32[s + 6] = k;
-          f32v[s + 7] = alpha; i32[s + 8] = a; i32[s + 9] = lda; i32[s + 10] = b; i32[s + 11] = ldb;
-          f32v[s + 12] = beta; i32[s + 13] = c; i32[s + 14] = ldc; i32[s + 15] = this.gemmScratch(t);
-          pool.post(t - 1);
-        }
-        if (splitN) this.kernels.gemm(ta, tb, m, chunk, k, alpha, A, lda, B, ldb, beta, C, ldc, this.gemmWork[0]);
-        else this.kernels.gemm(ta, tb, chunk, n, k, alpha, A, lda, B, ldb, beta, C, ldc, this.gemmWork[0]);
-        pool.wait(parts - 1);
+      // Each thread packs all of the operand that is not split: split N (A is shared) when A is
+      // the smaller one (m <= n), else M. Chunks are whole micro-tiles, about 3 per thread so a
+      // thread that starts late (or a busy core) costs at most a chunk.
+      const splitN = n >= m || m < 8 * T;
+      const len = splitN ? n : m, unit = splitN ? 16 : 8;
+      const nChunks = Math.min(3 * T, Math.ceil(len / unit), 0xffff);
+      if (nChunks > 1) {
+        const chunk = Math.ceil(len / nChunks / unit) * unit;
+        const count = Math.ceil(len / chunk);
+        const pool = this.pool, i32 = pool.i32, f32v = pool.f32, G = GEMM_ARGS;
+        i32[G] = ta; i32[G + 1] = tb; i32[G + 2] = m; i32[G + 3] = n; i32[G + 4] = k; f32v[G + 5] = alpha;
+        i32[G + 6] = A; i32[G + 7] = lda; i32[G + 8] = B; i32[G + 9] = ldb; f32v[G + 10] = beta;
+        i32[G + 11] = C; i32[G + 12] = ldc; i32[G + 13] = splitN ? 1 : 0; i32[G + 14] = chunk; i32[G + 15] = len;
+        i32[G + 16] = count;
+        this.gemmScratch(T - 1);
+        const job = pool.postChunks(T - 1, this.gemmWork);
+        gemmChunks(this.kernels, i32, f32v, job, this.gemmWork[0]);
+        pool.wait(count, COMPLETED);
         return;
       }
     }

@@ -17,7 +17,7 @@ import type { KernelExports } from './module.js';
  */
 export const SLOT_INTS = 24;
 export const MAX_WORKERS = 63;
-export const CTRL_BYTES = 4 * (SLOT_INTS * MAX_WORKERS + 16);
+export const CTRL_BYTES = 4 * (SLOT_INTS * MAX_WORKERS + 48);
 export const DONE = SLOT_INTS * MAX_WORKERS;
 export const READY = DONE + 1;
 /** 1 while the calling thread sleeps in wait() (workers notify only then: a notify costs a syscall). */
@@ -26,8 +26,41 @@ export const MAIN_SLEEPING = DONE + 2;
 export const SLOT_SLEEPING = SLOT_INTS - 1;
 /** In each slot: set to 1 by the worker once it is running (a worker that failed to start never is). */
 export const SLOT_READY = SLOT_INTS - 2;
+/** Chunked GEMM: next chunk to claim, tagged with the job id ((job << 16) | chunk); chunks finished. */
+export const COUNTER = DONE + 4;
+export const COMPLETED = DONE + 5;
+/** Chunked GEMM: the job's arguments, shared by all threads (see gemmChunks). */
+export const GEMM_ARGS = DONE + 8;
 
-export const enum Job { Gemm = 1, Ctc = 2, Peak = 3 }
+export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4 }
+
+/**
+ * Chunked GEMM (work sharing): the split dimension is cut into more chunks than threads, and
+ * every thread, the caller included, claims chunks with a compare-exchange on COUNTER until none
+ * are left. A thread the OS has not scheduled yet simply claims nothing, so a busy machine
+ * never makes the caller wait on a worker that has not started; the caller waits only for chunks
+ * already claimed (COMPLETED). The job id in COUNTER's high bits stops a late worker from
+ * claiming a chunk of the next job; the arguments cannot change while any chunk is claimed.
+ * Args at GEMM_ARGS: transA transB m n k alpha A lda B ldb beta C ldc splitN chunk len nChunks.
+ */
+export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array, job: number, work: number): void {
+  const G = GEMM_ARGS;
+  for (;;) {
+    const v = Atomics.load(i32, COUNTER);
+    if ((v >>> 16) !== job) return;
+    const c = v & 0xffff;
+    if (c >= i32[G + 16]) return;
+    if (Atomics.compareExchange(i32, COUNTER, v, v + 1) !== v) continue;
+    const transA = i32[G], transB = i32[G + 1], lda = i32[G + 7], ldb = i32[G + 9], ldc = i32[G + 12];
+    const chunk = i32[G + 14], lo = c * chunk, cnt = Math.min(chunk, i32[G + 15] - lo);
+    let a = i32[G + 6], b = i32[G + 8], cc = i32[G + 11], m = i32[G + 2], n = i32[G + 3];
+    if (i32[G + 13]) { b += 4 * (transB ? lo * ldb : lo); cc += 4 * lo; n = cnt; }
+    else { a += 4 * (transA ? lo : lo * lda); cc += 4 * lo * ldc; m = cnt; }
+    k.gemm(transA, transB, m, n, i32[G + 4], f32[G + 5], a, lda, b, ldb, f32[G + 10], cc, ldc, work);
+    Atomics.add(i32, COMPLETED, 1);
+    if (Atomics.load(i32, MAIN_SLEEPING) !== 0) Atomics.notify(i32, COMPLETED);
+  }
+}
 
 /** Runs job `kind` with the args in slot `s` (shared by the workers and the calling thread). */
 export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: number): number {
@@ -44,6 +77,9 @@ export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: 
     }
     case Job.Peak:
       f32[s + 4] = i32[s + 5] ? k.simd_peak_tile(i32[s + 2], i32[s + 3]) : k.simd_peak(i32[s + 2], i32[s + 3]);
+      return 0;
+    case Job.GemmChunks: // job id, this thread's scratch
+      gemmChunks(k, i32, f32, i32[s + 2], i32[s + 3]);
       return 0;
     default:
       throw new Error(`wasm worker: unknown job ${i32[s + 1]}`);
@@ -115,15 +151,32 @@ export class WorkerPool {
   }
 
   /** Wait until `count` posted jobs are done: spin briefly (jobs are short), then sleep. */
-  wait(count: number): void {
-    for (let spin = 0; spin < 100000; spin++) if (Atomics.load(this.i32, DONE) >= count) return;
+  wait(count: number, counter = DONE): void {
+    for (let spin = 0; spin < 100000; spin++) if (Atomics.load(this.i32, counter) >= count) return;
     for (;;) {
       Atomics.store(this.i32, MAIN_SLEEPING, 1);
-      const d = Atomics.load(this.i32, DONE);
+      const d = Atomics.load(this.i32, counter);
       if (d >= count) break;
-      Atomics.wait(this.i32, DONE, d, 50);
+      Atomics.wait(this.i32, counter, d, 50);
     }
     Atomics.store(this.i32, MAIN_SLEEPING, 0);
+  }
+
+  private jobId = 0;
+  /**
+   * Publish a chunked GEMM (its arguments already written at GEMM_ARGS) to `workers` workers;
+   * worker w uses scratch[w + 1] (scratch[0] is the caller's). Returns the job id for gemmChunks.
+   */
+  postChunks(workers: number, scratch: readonly number[]): number {
+    const job = this.jobId = (this.jobId % 32767) + 1;
+    Atomics.store(this.i32, COMPLETED, 0);
+    Atomics.store(this.i32, COUNTER, job << 16); // publishes the arguments written before it
+    for (let w = 0; w < workers; w++) {
+      const s = this.slot(w);
+      this.i32[s + 1] = Job.GemmChunks; this.i32[s + 2] = job; this.i32[s + 3] = scratch[w + 1];
+      this.post(w);
+    }
+    return job;
   }
 
   terminate(): void {

@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import { instantiate } from './module.js';
-import { CTRL_BYTES, DONE, MAIN_SLEEPING, READY, runJob, SLOT_READY, SLOT_SLEEPING } from './pool.js';
+import { CTRL_BYTES, DONE, Job, MAIN_SLEEPING, READY, runJob, SLOT_READY, SLOT_SLEEPING } from './pool.js';
 
 /**
  * A kernel worker (see pool.ts): its own instance of the kernel module over the shared memory,
@@ -27,9 +27,12 @@ for (;;) {
   }
   if (g === seen) continue;
   seen = g;
+  const kind = i32[slot + 1];
   try { runJob(k, i32, f32, slot); } catch (e) {
     console.error(`carousel wasm worker: ${(e as Error).message}`);
   }
-  Atomics.add(i32, DONE, 1);
-  if (Atomics.load(i32, MAIN_SLEEPING) !== 0) Atomics.notify(i32, DONE);
+  if (kind !== Job.GemmChunks) { // chunked jobs count finished chunks instead (pool.ts)
+    Atomics.add(i32, DONE, 1);
+    if (Atomics.load(i32, MAIN_SLEEPING) !== 0) Atomics.notify(i32, DONE);
+  }
 }
