@@ -206,3 +206,52 @@ describe('bad configuration is rejected with a clear message', () => {
     assert.throws(() => m.forward(new Tensor(ref.alloc('f32', 6), [3, 2])), /expected input of shape \[T, B, 2\], got \[3, 2\]/);
   });
 });
+
+describe('explicit initial states (a long sequence in pieces)', () => {
+  it('sLSTM: running [0, 3) then [3, 7) from the returned state equals running [0, 7) at once', () => {
+    const rng = new Rng(31);
+    const m = new SLSTM({ inputSize: 3, hiddenSize: 6, numHeads: 3, forgetGate: 'exp' }, { ...F64, rng: new Rng(5) });
+    const x = randLeaf(rng, [7, 2, 3], 1, false);
+    const whole = m.forward(x);
+    const a = m.forward(new Tensor(ref.upload('f64', x.dataSync().slice(0, 3 * 6)), [3, 2, 3]));
+    const b = slstm(new Tensor(ref.upload('f64', x.dataSync().slice(3 * 6)), [4, 2, 3]), m.weight_ih, m.weight_hh, m.bias,
+      { numHeads: 3, forgetGate: 'exp' }, { h: a.hN, c: a.cN, n: a.nN, m: a.mN });
+    const y = [...a.y.dataSync(), ...b.y.dataSync()];
+    assert.ok(relErr(y, whole.y.dataSync(), 1e-12, 1e-12) <= 1);
+    for (const [got, want] of [[b.cN, whole.cN], [b.nN, whole.nN], [b.mN, whole.mN]]) assert.ok(relErr(got.dataSync(), want.dataSync(), 1e-12, 1e-12) <= 1);
+  });
+  it('sLSTM: finite-difference gradients with respect to the initial state too', () => {
+    const rng = new Rng(32);
+    const m = new SLSTM({ inputSize: 2, hiddenSize: 4, numHeads: 2, forgetGate: 'sigmoid' }, { ...F64, rng: new Rng(6) });
+    const x = randLeaf(rng, [4, 2, 2]);
+    const h0 = randLeaf(rng, [2, 4]), c0 = randLeaf(rng, [2, 4]), m0 = randLeaf(rng, [2, 4]);
+    const n0 = new Tensor(ref.upload('f64', Array.from({ length: 8 }, () => 1 + Math.abs(rng.normal()))), [2, 4]);
+    n0.requiresGrad = true;
+    gradcheck(() => {
+      const r = slstm(x, m.weight_ih, m.weight_hh, m.bias, { numHeads: 2, forgetGate: 'sigmoid' }, { h: h0, c: c0, n: n0, m: m0 });
+      return [r.y, r.cN, r.nN, r.mN];
+    }, [x, h0, c0, n0, m0, ...m.parameters()], { tol: 1e-5 });
+  });
+  for (const [form, cs] of [['recurrent', undefined], ['parallel', undefined], ['chunkwise', 2]] as const) {
+    it(`mLSTM ${form}: pieces equal the whole, and gradients with respect to the initial state`, () => {
+      const rng = new Rng(33);
+      const T = 7, T1 = 3, B = 2, NH = 2, H = 6;
+      const vals = mlstmInputs(rng, T, B, H, NH, () => 1, 2);
+      const o = { numHeads: NH, forgetGate: 'sigmoid' as const, form, chunkSize: cs };
+      const whole = runMlstm(vals, T, B, H, NH, 'f64', form, 'sigmoid', cs).outs;
+      const part = (v: Float64Array, per: number, from: number, to: number) => new Tensor(ref.upload('f64', v.slice(from * B * per, to * B * per)), [to - from, B, per]);
+      const piece = (from: number, to: number, init: ReturnType<typeof mlstm> | null) => mlstm(part(vals.q, H, from, to), part(vals.k, H, from, to), part(vals.v, H, from, to),
+        part(vals.ig, NH, from, to), part(vals.fg, NH, from, to), o, init ? { C: init.CN, n: init.nN, m: init.mN } : null);
+      const a = piece(0, T1, null), b = piece(T1, T, a);
+      assert.ok(relErr([...a.h.dataSync(), ...b.h.dataSync()], whole[0].dataSync(), 1e-12, 1e-10) <= 1);
+      for (const [got, want] of [[b.CN, whole[1]], [b.nN, whole[2]], [b.mN, whole[3]]]) assert.ok(relErr(got.dataSync(), want.dataSync(), 1e-12, 1e-10) <= 1);
+      // Gradients through a random (not only reachable) initial state.
+      const C0 = randLeaf(rng, [B, NH, 3, 3]), n0 = randLeaf(rng, [B, NH, 3]), m0 = randLeaf(rng, [B, NH]);
+      const { leaves } = runMlstm(vals, T, B, H, NH, 'f64', form, 'sigmoid', cs);
+      gradcheck(() => {
+        const r = mlstm(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4], o, { C: C0, n: n0, m: m0 });
+        return [r.h, r.CN, r.nN, r.mN];
+      }, [...leaves, C0, n0, m0], { tol: 1e-5 });
+    });
+  }
+});

@@ -151,18 +151,23 @@ export interface Backend {
    * q, k, v, h [T, B, NH*DH], ig (ĩ), fg (f̃) [T, B, NH]. `chunk` 0: the recurrent form, states
    * C [T, B, NH, DH, DH], n [T, B, NH, DH], m [T, B, NH] after every step; `chunk` L > 0: the
    * chunkwise form (parallel when L >= T), the same states after every chunk (ceil(T/L) slots).
-   * The last slot is the final state.
+   * The last slot is the final state. Optional initial state C0 [B, NH, DH, DH], n0 [B, NH, DH],
+   * m0 [B, NH] (all or none; none: C_0 = n_0 = 0, m_0 = -inf).
    */
   mlstmForward(T: number, B: number, NH: number, DH: number, chunk: number, expForget: boolean,
-    q: Storage, k: Storage, v: Storage, ig: Storage, fg: Storage, h: Storage, C: Storage, n: Storage, m: Storage): void;
+    q: Storage, k: Storage, v: Storage, ig: Storage, fg: Storage, h: Storage, C: Storage, n: Storage, m: Storage,
+    C0?: Storage | null, n0?: Storage | null, m0?: Storage | null): void;
   /**
-   * Backward of mlstmForward (same `chunk`, same saved states). dh [T, B, H]; dCn, dnn, dmn: the
-   * gradients of the final states. Overwrites dq, dk, dv [T, B, H] and dig, dfg [T, B, NH].
+   * Backward of mlstmForward (same `chunk`, same saved states, same initial state). dh [T, B, H];
+   * dCn, dnn, dmn: the gradients of the final states. Overwrites dq, dk, dv [T, B, H], dig, dfg
+   * [T, B, NH], and (with an initial state, when given) dC0, dn0, dm0.
    */
   mlstmBackward(T: number, B: number, NH: number, DH: number, chunk: number, expForget: boolean,
     q: Storage, k: Storage, v: Storage, ig: Storage, fg: Storage, C: Storage, n: Storage, m: Storage,
     dh: Storage, dCn: Storage, dnn: Storage, dmn: Storage,
-    dq: Storage, dk: Storage, dv: Storage, dig: Storage, dfg: Storage): void;
+    dq: Storage, dk: Storage, dv: Storage, dig: Storage, dfg: Storage,
+    C0?: Storage | null, n0?: Storage | null, m0?: Storage | null,
+    dC0?: Storage | null, dn0?: Storage | null, dm0?: Storage | null): void;
 
   /**
    * Group normalization over the last dimension (layer norm: G = 1): x, y [rows, C], groups of

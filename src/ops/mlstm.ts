@@ -37,6 +37,12 @@ export interface MlstmOptions {
 
 export interface MlstmResult { h: Tensor; CN: Tensor; nN: Tensor; mN: Tensor }
 
+/**
+ * A stabilized mLSTM state (C [B, NH, DH, DH], n [B, NH, DH], m [B, NH]): the final state of one
+ * call is the initial state of the next (a long sequence in pieces, generation step by step).
+ */
+export interface MlstmState { C: Tensor; n: Tensor; m: Tensor }
+
 export function checkMlstmForm(op: string, form: unknown, chunkSize: unknown): void {
   if (form !== 'recurrent' && form !== 'parallel' && form !== 'chunkwise') {
     throw new Error(`${op}: form must be 'recurrent', 'parallel' or 'chunkwise', got ${JSON.stringify(form)}`);
@@ -46,7 +52,13 @@ export function checkMlstmForm(op: string, form: unknown, chunkSize: unknown): v
   }
 }
 
-export function mlstm(q: Tensor, k: Tensor, v: Tensor, ig: Tensor, fg: Tensor, opts: MlstmOptions): MlstmResult {
+/**
+ * `initial`: the state before step 1 (default C_0 = n_0 = 0, m_0 = -inf as in EXTENDED.md);
+ * differentiable like any input. Running [0, T) then [T, T') from the returned state equals
+ * running [0, T') at once.
+ */
+export function mlstm(q: Tensor, k: Tensor, v: Tensor, ig: Tensor, fg: Tensor, opts: MlstmOptions,
+  initial: MlstmState | null = null): MlstmResult {
   const form = opts.form ?? 'recurrent';
   checkMlstmForm('mlstm', form, opts.chunkSize);
   const expForget = checkForgetGate('mlstm', opts.forgetGate) === 'exp';
@@ -61,16 +73,22 @@ export function mlstm(q: Tensor, k: Tensor, v: Tensor, ig: Tensor, fg: Tensor, o
   for (const [name, t] of [['ig', ig], ['fg', fg]] as const) {
     if (!sameShape(t.shape, [T, B, NH])) throw new Error(`mlstm: expected ${name} (gate pre-activations) of shape [${T}, ${B}, ${NH}], got ${fmt(t.shape)}`);
   }
-  const inputs = [q, k, v, ig, fg];
-  sameDevice('mlstm', ...inputs);
   const DH = H / NH, be = q.backend, dt = q.dtype;
+  if (initial) {
+    for (const [name, t, shape] of [['C', initial.C, [B, NH, DH, DH]], ['n', initial.n, [B, NH, DH]], ['m', initial.m, [B, NH]]] as const) {
+      if (!sameShape(t.shape, shape)) throw new Error(`mlstm: expected initial state ${name} of shape ${fmt(shape)}, got ${fmt(t.shape)}`);
+    }
+  }
+  const inputs = initial ? [q, k, v, ig, fg, initial.C, initial.n, initial.m] : [q, k, v, ig, fg];
+  sameDevice('mlstm', ...inputs);
   // chunk 0 = recurrent kernel; the parallel form is one chunk spanning the sequence.
   const chunk = form === 'recurrent' ? 0 : form === 'parallel' ? T : Math.min(opts.chunkSize ?? 64, T);
   const S = chunk === 0 ? T : Math.ceil(T / chunk); // saved state slots
   const BS = B * NH;
   const C = be.alloc(dt, S * BS * DH * DH), n = be.alloc(dt, S * BS * DH), m = be.alloc(dt, S * BS);
   const h = emptyLike(q, [T, B, H]);
-  be.mlstmForward(T, B, NH, DH, chunk, expForget, q.storage, k.storage, v.storage, ig.storage, fg.storage, h.storage, C, n, m);
+  const C0 = initial?.C.storage ?? null, n0 = initial?.n.storage ?? null, m0 = initial?.m.storage ?? null;
+  be.mlstmForward(T, B, NH, DH, chunk, expForget, q.storage, k.storage, v.storage, ig.storage, fg.storage, h.storage, C, n, m, C0, n0, m0);
   const lastOf = (s: Storage, shape: number[], per: number) => {
     const o = emptyLike(q, shape);
     be.copyStrided([BS * per], s, (S - 1) * BS * per, [1], o.storage, 0, [1], false);
@@ -86,9 +104,13 @@ export function mlstm(q: Tensor, k: Tensor, v: Tensor, ig: Tensor, fg: Tensor, o
         const dq = be.alloc(dt, T * B * H), dk = be.alloc(dt, T * B * H), dv = be.alloc(dt, T * B * H);
         const dig = be.alloc(dt, T * BS), dfg = be.alloc(dt, T * BS);
         // The kernel only reads the given gradients (never writes them).
+        const wantInit = initial && (initial.C.requiresGrad || initial.n.requiresGrad || initial.m.requiresGrad);
+        const dC0 = wantInit ? be.alloc(dt, BS * DH * DH) : null, dn0 = wantInit ? be.alloc(dt, BS * DH) : null;
+        const dm0 = wantInit ? be.alloc(dt, BS) : null;
         be.mlstmBackward(T, B, NH, DH, chunk, expForget, q.storage, k.storage, v.storage, ig.storage, fg.storage, C, n, m,
-          orZero(gh, T * B * H), orZero(gC, BS * DH * DH), orZero(gn, BS * DH), orZero(gm, BS), dq, dk, dv, dig, dfg);
-        return [dq, dk, dv, dig, dfg];
+          orZero(gh, T * B * H), orZero(gC, BS * DH * DH), orZero(gn, BS * DH), orZero(gm, BS), dq, dk, dv, dig, dfg,
+          C0, n0, m0, dC0, dn0, dm0);
+        return initial ? [dq, dk, dv, dig, dfg, dC0, dn0, dm0] : [dq, dk, dv, dig, dfg];
       },
     }, [h, CN, nN, mN]);
   }

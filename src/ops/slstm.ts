@@ -24,31 +24,42 @@ export interface SlstmOptions { numHeads: number; forgetGate: ForgetGate }
 
 export interface SlstmResult { y: Tensor; hN: Tensor; cN: Tensor; nN: Tensor; mN: Tensor }
 
+/**
+ * A stabilized sLSTM state, each [B, H]: the final state (hN, cN, nN, mN) of one call is the
+ * initial state of the next (a long sequence in pieces, generation step by step).
+ */
+export interface SlstmState { h: Tensor; c: Tensor; n: Tensor; m: Tensor }
+
 export function checkForgetGate(op: string, f: unknown): ForgetGate {
   if (f !== 'exp' && f !== 'sigmoid') throw new Error(`${op}: forgetGate must be 'exp' or 'sigmoid', got ${JSON.stringify(f)}`);
   return f;
 }
 
-/** The full layer: x -> (y, hN, cN, nN, mN). */
-export function slstm(x: Tensor, weightIh: Tensor, weightHh: Tensor, bias: Tensor | null, opts: SlstmOptions): SlstmResult {
+/**
+ * The full layer: x -> (y, hN, cN, nN, mN). `initial`: the state before step 1 (default h_0 =
+ * c_0 = n_0 = 0, m_0 = -inf, EXTENDED.md); differentiable like any input.
+ */
+export function slstm(x: Tensor, weightIh: Tensor, weightHh: Tensor, bias: Tensor | null, opts: SlstmOptions,
+  initial: SlstmState | null = null): SlstmResult {
   if (x.rank !== 3) throw new Error(`slstm: expected input x of shape [T, B, I], got ${fmt(x.shape)}`);
   if (weightIh.rank !== 2 || weightIh.shape[1] !== x.shape[2] || weightIh.shape[0] % 4 !== 0) {
     throw new Error(`slstm: expected weight_ih of shape [4H, ${x.shape[2]}], got ${fmt(weightIh.shape)}`);
   }
-  return slstmCore(x, weightIh, weightHh, bias, opts);
+  return slstmCore(x, weightIh, weightHh, bias, opts, initial);
 }
 
 /**
  * The recurrence only, from precomputed input pre-activations pre [T, B, 4H] (x W_ih^T + bias,
  * gate order i, f, z, o): for blocks whose gates come from different inputs (the sLSTM block).
  */
-export function slstmRecurrence(pre: Tensor, weightHh: Tensor, opts: SlstmOptions): SlstmResult {
+export function slstmRecurrence(pre: Tensor, weightHh: Tensor, opts: SlstmOptions, initial: SlstmState | null = null): SlstmResult {
   if (pre.rank !== 3 || pre.shape[2] % 4 !== 0) throw new Error(`slstmRecurrence: expected pre-activations [T, B, 4H], got ${fmt(pre.shape)}`);
-  return slstmCore(pre, null, weightHh, null, opts);
+  return slstmCore(pre, null, weightHh, null, opts, initial);
 }
 
 /** Shared forward/backward. With weightIh null, `x` is already the pre-activation sequence [T, B, 4H]. */
-function slstmCore(x: Tensor, weightIh: Tensor | null, weightHh: Tensor, bias: Tensor | null, opts: SlstmOptions): SlstmResult {
+function slstmCore(x: Tensor, weightIh: Tensor | null, weightHh: Tensor, bias: Tensor | null, opts: SlstmOptions,
+  initial: SlstmState | null): SlstmResult {
   const op = weightIh ? 'slstm' : 'slstmRecurrence';
   const [T, B, I] = x.shape;
   const H = weightIh ? weightIh.shape[0] / 4 : I / 4;
@@ -63,7 +74,13 @@ function slstmCore(x: Tensor, weightIh: Tensor | null, weightHh: Tensor, bias: T
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== G)) throw new Error(`${op}: expected bias of shape [${G}], got ${fmt(bias.shape)}`);
   if (T < 1) throw new Error(`${op}: expected at least one time step, got x of shape ${fmt(x.shape)}`);
-  const inputs = [x, ...(weightIh ? [weightIh] : []), weightHh, ...(bias ? [bias] : [])];
+  if (initial) {
+    for (const [name, t] of Object.entries(initial)) {
+      if (t.rank !== 2 || t.shape[0] !== B || t.shape[1] !== H) throw new Error(`${op}: expected initial state ${name} of shape [${B}, ${H}], got ${fmt(t.shape)}`);
+    }
+  }
+  const init = initial ? [initial.h, initial.c, initial.n, initial.m] : [];
+  const inputs = [x, ...(weightIh ? [weightIh] : []), weightHh, ...(bias ? [bias] : []), ...init];
   sameDevice(op, ...inputs);
   const be = x.backend, dt = x.dtype;
 
@@ -75,18 +92,22 @@ function slstmCore(x: Tensor, weightIh: Tensor | null, weightHh: Tensor, bias: T
   } else {
     be.copyStrided([T * B * G], x.storage, 0, [1], pre, 0, [1], false);
   }
-  // States after every step: c, n, m [T, B, H]; y [T, B, H] holds h_t (and h_{t-1} for the recurrence).
-  const c = be.alloc(dt, T * BH), n = be.alloc(dt, T * BH), m = be.alloc(dt, T * BH);
+  // States c, n, m [T + 1, B, H]: slot 0 the initial state (unused without one: m_0 = -inf makes
+  // step 1 special), slot t+1 the state after step t. y [T, B, H] holds h_t (h_{t-1} for the
+  // recurrence; h_0 is initial.h or zero, which contributes nothing).
+  const c = be.alloc(dt, (T + 1) * BH), n = be.alloc(dt, (T + 1) * BH), m = be.alloc(dt, (T + 1) * BH);
+  if (initial) for (const [src, dst] of [[initial.c, c], [initial.n, n], [initial.m, m]] as const) be.copyStrided([BH], src.storage, 0, [1], dst, 0, [1], false);
   const y = emptyLike(x, [T, B, H]);
   const W = weightHh.storage;
   for (let t = 0; t < T; t++) {
     const po = t * B * G;
     if (t > 0) recurrentForward(be, B, H, NH, DH, y.storage, (t - 1) * BH, W, pre, po);
-    be.slstmCellForward(B, H, expForget, t === 0, pre, po, c, n, m, (t - 1) * BH, t * BH, y.storage, t * BH, H);
+    else if (initial) recurrentForward(be, B, H, NH, DH, initial.h.storage, 0, W, pre, po);
+    be.slstmCellForward(B, H, expForget, t === 0 && !initial, pre, po, c, n, m, t * BH, (t + 1) * BH, y.storage, t * BH, H);
   }
   const last = (T - 1) * BH;
-  const lastOf = (s: Storage) => { const o = emptyLike(x, [B, H]); be.copyStrided([BH], s, last, [1], o.storage, 0, [1], false); return o; };
-  const hN = lastOf(y.storage), cN = lastOf(c), nN = lastOf(n), mN = lastOf(m);
+  const lastOf = (s: Storage, off: number) => { const o = emptyLike(x, [B, H]); be.copyStrided([BH], s, off, [1], o.storage, 0, [1], false); return o; };
+  const hN = lastOf(y.storage, last), cN = lastOf(c, T * BH), nN = lastOf(n, T * BH), mN = lastOf(m, T * BH);
 
   if (needsGrad(inputs)) {
     record({
@@ -102,10 +123,11 @@ function slstmCore(x: Tensor, weightIh: Tensor | null, weightHh: Tensor, bias: T
         const dPre = be.alloc(dt, T * B * G);
         for (let t = T - 1; t >= 0; t--) {
           const po = t * B * G;
-          be.slstmCellBackward(B, H, expForget, t === 0, pre, po, c, n, m, (t - 1) * BH, t * BH,
+          be.slstmCellBackward(B, H, expForget, t === 0 && !initial, pre, po, c, n, m, t * BH, (t + 1) * BH,
             dY, t * BH, H, dhRec, dc, dn, dm, dPre, po);
-          if (t > 0) recurrentBackwardInput(be, B, H, NH, DH, dPre, po, W, dhRec);
+          if (t > 0 || initial) recurrentBackwardInput(be, B, H, NH, DH, dPre, po, W, dhRec);
         }
+        // With an initial state, dhRec, dc, dn, dm now hold dL/d(h_0, c_0, n_0, m_0).
         // dW_hh[g, k] = sum_{t >= 2} dPre_t[g, k]^T h_{t-1}[k]: one GEMM per block over all steps.
         let dWhh: Storage | null = null;
         if (weightHh.requiresGrad) {
@@ -114,6 +136,10 @@ function slstmCore(x: Tensor, weightIh: Tensor | null, weightHh: Tensor, bias: T
             for (let k = 0; k < NH; k++) {
               be.gemm(true, false, DH, DH, (T - 1) * B, 1, dPre, B * G + g * H + k * DH, G, y.storage, k * DH, H,
                 0, dWhh, (g * NH + k) * DH * DH, DH);
+              if (initial) {
+                be.gemm(true, false, DH, DH, B, 1, dPre, g * H + k * DH, G, initial.h.storage, k * DH, H,
+                  1, dWhh, (g * NH + k) * DH * DH, DH);
+              }
             }
           }
         }
@@ -123,7 +149,8 @@ function slstmCore(x: Tensor, weightIh: Tensor | null, weightHh: Tensor, bias: T
           if (weightIh.requiresGrad) { dWih = be.alloc(dt, G * I); be.gemm(true, false, G, I, T * B, 1, dPre, 0, G, x.storage, 0, I, 0, dWih, 0, I); }
           if (bias?.requiresGrad) { db = be.alloc(dt, G); be.copyStrided([T * B, G], dPre, 0, [G, 1], db, 0, [0, 1], true); }
         } else if (x.requiresGrad) dx = dPre;
-        return weightIh ? [dx, dWih, dWhh, ...(bias ? [db] : [])] : [dx, dWhh];
+        const dInit = initial ? [dhRec, dc, dn, dm] : [];
+        return weightIh ? [dx, dWih, dWhh, ...(bias ? [db] : []), ...dInit] : [dx, dWhh, ...dInit];
       },
     }, [y, hN, cN, nN, mN]);
   }

@@ -176,18 +176,24 @@ export class ReferenceBackend implements Backend {
       arr(dy), dyOff, ldy, arr(dhRec), arr(dc), arr(dn), arr(dm), arr(dPre), dpOff);
   }
   mlstmForward(T: number, B: number, NH: number, DH: number, chunk: number, expForget: boolean,
-    q: Storage, k: Storage, v: Storage, ig: Storage, fg: Storage, h: Storage, C: Storage, n: Storage, m: Storage): void {
-    if (chunk > 0) mlstmChunkwiseForwardRef(T, B, NH, DH, chunk, expForget, arr(q), arr(k), arr(v), arr(ig), arr(fg), arr(h), arr(C), arr(n), arr(m));
-    else mlstmRecurrentForwardRef(T, B, NH, DH, expForget, arr(q), arr(k), arr(v), arr(ig), arr(fg), arr(h), arr(C), arr(n), arr(m));
+    q: Storage, k: Storage, v: Storage, ig: Storage, fg: Storage, h: Storage, C: Storage, n: Storage, m: Storage,
+    C0: Storage | null = null, n0: Storage | null = null, m0: Storage | null = null): void {
+    const init = C0 && n0 && m0 ? { C: arr(C0), n: arr(n0), m: arr(m0) } : null;
+    if (chunk > 0) mlstmChunkwiseForwardRef(T, B, NH, DH, chunk, expForget, arr(q), arr(k), arr(v), arr(ig), arr(fg), arr(h), arr(C), arr(n), arr(m), init);
+    else mlstmRecurrentForwardRef(T, B, NH, DH, expForget, arr(q), arr(k), arr(v), arr(ig), arr(fg), arr(h), arr(C), arr(n), arr(m), init);
   }
   mlstmBackward(T: number, B: number, NH: number, DH: number, chunk: number, expForget: boolean,
     q: Storage, k: Storage, v: Storage, ig: Storage, fg: Storage, C: Storage, n: Storage, m: Storage,
     dh: Storage, dCn: Storage, dnn: Storage, dmn: Storage,
-    dq: Storage, dk: Storage, dv: Storage, dig: Storage, dfg: Storage): void {
+    dq: Storage, dk: Storage, dv: Storage, dig: Storage, dfg: Storage,
+    C0: Storage | null = null, n0: Storage | null = null, m0: Storage | null = null,
+    dC0: Storage | null = null, dn0: Storage | null = null, dm0: Storage | null = null): void {
+    const init = C0 && n0 && m0 ? { C: arr(C0), n: arr(n0), m: arr(m0) } : null;
+    const dInit = dC0 && dn0 && dm0 ? { C: arr(dC0), n: arr(dn0), m: arr(dm0) } : null;
     if (chunk > 0) mlstmChunkwiseBackwardRef(T, B, NH, DH, chunk, expForget, arr(q), arr(k), arr(v), arr(ig), arr(fg), arr(C), arr(n), arr(m),
-      arr(dh), arr(dCn), arr(dnn), arr(dmn), arr(dq), arr(dk), arr(dv), arr(dig), arr(dfg));
+      arr(dh), arr(dCn), arr(dnn), arr(dmn), arr(dq), arr(dk), arr(dv), arr(dig), arr(dfg), init, dInit);
     else mlstmRecurrentBackwardRef(T, B, NH, DH, expForget, arr(q), arr(k), arr(v), arr(ig), arr(fg), arr(C), arr(n), arr(m),
-      arr(dh), arr(dCn), arr(dnn), arr(dmn), arr(dq), arr(dk), arr(dv), arr(dig), arr(dfg));
+      arr(dh), arr(dCn), arr(dnn), arr(dmn), arr(dq), arr(dk), arr(dv), arr(dig), arr(dfg), init, dInit);
   }
   groupNormForward(rows: number, C: number, G: number, eps: number, x: Storage, w: Storage | null, b: Storage | null,
     y: Storage, mean: Storage, rstd: Storage): void {

@@ -22,12 +22,20 @@ import { sigmoid, softplus } from './elementwise.js';
  *   state after every chunk). The last slot is the final state (C_n, n_n, m_n).
  * Gradients are the full derivatives, including every path through m (max -> larger argument).
  *
+ * Initial state: by default C_0 = 0, n_0 = 0, m_0 = -inf (the first step is special-cased:
+ * m_1 = ĩ_1). An explicit initial state `init` (C0 [B, NH, DH, DH], n0 [B, NH, DH], m0 [B, NH],
+ * e.g. the final state of the previous chunk of a long sequence) makes step 1 an ordinary step;
+ * the backward then also writes dL/d(init) into `dInit` when given.
+ *
  * Precision: the kernels compute in float64 whatever the storage. The stabilizer chain m depends
  * on the gates only, so both directions recompute it exactly (stabilizerChain) rather than read
  * back the rounded m they stored, and the recurrent forward carries its running state in float64
  * (the stored per-step states feed the backward only). In float32 the remaining error is that of
  * the stored inputs and states themselves.
  */
+
+/** An explicit initial state (and, in the backward, where its gradient goes). */
+export interface MlstmState { C: TypedArray; n: TypedArray; m: TypedArray }
 
 function logForget(expForget: boolean, f: number): number { return expForget ? f : -softplus(-f); }
 /** d lf / d f̃ */
@@ -38,9 +46,13 @@ function dLogForget(expForget: boolean, f: number): number { return expForget ? 
  * batch row and head: m depends on the gates only, so forward and backward both recompute it
  * exactly instead of reading back a rounded copy (the f32 output m_n is only a report).
  */
-function stabilizerChain(T: number, B: number, NH: number, expForget: boolean, ig: TypedArray, fg: TypedArray): Float64Array {
+function stabilizerChain(T: number, B: number, NH: number, expForget: boolean, ig: TypedArray, fg: TypedArray,
+  m0: TypedArray | null): Float64Array {
   const stM = B * NH, m = new Float64Array(T * stM);
-  for (let g = 0; g < stM; g++) m[g] = ig[g];
+  for (let g = 0; g < stM; g++) {
+    const a = m0 ? logForget(expForget, fg[g]) + m0[g] : -Infinity;
+    m[g] = a > ig[g] ? a : ig[g];
+  }
   for (let g = stM; g < T * stM; g++) {
     const a = logForget(expForget, fg[g]) + m[g - stM];
     m[g] = a > ig[g] ? a : ig[g];
@@ -50,12 +62,13 @@ function stabilizerChain(T: number, B: number, NH: number, expForget: boolean, i
 
 export function mlstmRecurrentForwardRef(T: number, B: number, NH: number, DH: number, expForget: boolean,
   q: TypedArray, k: TypedArray, v: TypedArray, ig: TypedArray, fg: TypedArray,
-  h: TypedArray, C: TypedArray, n: TypedArray, m: TypedArray): void {
+  h: TypedArray, C: TypedArray, n: TypedArray, m: TypedArray, init: MlstmState | null = null): void {
   const H = NH * DH, DD = DH * DH, stM = B * NH;
-  const mc = stabilizerChain(T, B, NH, expForget, ig, fg);
+  const mc = stabilizerChain(T, B, NH, expForget, ig, fg, init ? init.m : null);
   // The running state in float64 (allocated once per call): the saved per-step copies in C, n
   // are for the backward only, so float32 storage never feeds back into the recursion.
   const Cr = new Float64Array(stM * DD), nr = new Float64Array(stM * DH);
+  if (init) { Cr.set(init.C.subarray(0, stM * DD)); nr.set(init.n.subarray(0, stM * DH)); }
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
       for (let hd = 0; hd < NH; hd++) {
@@ -65,8 +78,8 @@ export function mlstmRecurrentForwardRef(T: number, B: number, NH: number, DH: n
         const rs = b * NH + hd, rc = rs * DD, rn = rs * DH; // running state
         const it = ig[g], mm = mc[g];
         let ip = 1, fp = 0;
-        if (t > 0) {
-          const a = logForget(expForget, fg[g]) + mc[g - stM];
+        if (t > 0 || init) {
+          const a = logForget(expForget, fg[g]) + (t > 0 ? mc[g - stM] : init!.m[rs]);
           ip = Math.exp(it - mm); fp = Math.exp(a - mm);
         }
         m[g] = mm;
@@ -104,9 +117,10 @@ export function mlstmRecurrentBackwardRef(T: number, B: number, NH: number, DH: 
   q: TypedArray, k: TypedArray, v: TypedArray, ig: TypedArray, fg: TypedArray,
   C: TypedArray, n: TypedArray, m: TypedArray,
   dh: TypedArray, dCn: TypedArray, dnn: TypedArray, dmn: TypedArray,
-  dq: TypedArray, dk: TypedArray, dv: TypedArray, dig: TypedArray, dfg: TypedArray): void {
+  dq: TypedArray, dk: TypedArray, dv: TypedArray, dig: TypedArray, dfg: TypedArray,
+  init: MlstmState | null = null, dInit: MlstmState | null = null): void {
   const H = NH * DH, DD = DH * DH, stC = B * NH * DD, stN = B * NH * DH, stM = B * NH;
-  const mc = stabilizerChain(T, B, NH, expForget, ig, fg);
+  const mc = stabilizerChain(T, B, NH, expForget, ig, fg, init ? init.m : null);
   // Running dL/d(state_t), one block per (b, head), allocated once per call (never per step).
   const dC = Float64Array.from(dCn), dn = Float64Array.from(dnn), dm = Float64Array.from(dmn);
   const dnum = new Float64Array(DH);
@@ -146,9 +160,15 @@ export function mlstmRecurrentBackwardRef(T: number, B: number, NH: number, DH: 
           dq[u + j] = s;
           dn[sN + j] += dnq * q[u + j];
         }
-        let ip: number, fp: number, a0 = 0;
-        if (t === 0) { ip = 1; fp = 0; }
-        else { a0 = logForget(expForget, fg[g]) + mc[g - stM]; ip = Math.exp(it - mm); fp = Math.exp(a0 - mm); }
+        const special = t === 0 && !init; // m_0 = -inf: m = ĩ, C = v k^T, n = k
+        // The previous state: step t-1's saved state, or the explicit initial state.
+        const Cp = t > 0 ? C : init?.C, cpo = t > 0 ? cs - stC : sC;
+        const np = t > 0 ? n : init?.n, npo = t > 0 ? ns - stN : sN;
+        let ip = 1, fp = 0, a0 = 0;
+        if (!special) {
+          a0 = logForget(expForget, fg[g]) + (t > 0 ? mc[g - stM] : init!.m[sM]);
+          ip = Math.exp(it - mm); fp = Math.exp(a0 - mm);
+        }
         // di' = v^T dC k + dn·k ; dv = i' dC k ; dk = i' (dC^T v + dn) ; df' = <dC, C_prev> + dn·n_prev
         let dip = 0, dfp = 0;
         for (let a = 0; a < DH; a++) {
@@ -164,14 +184,14 @@ export function mlstmRecurrentBackwardRef(T: number, B: number, NH: number, DH: 
           dip += dn[sN + j] * k[u + j];
         }
         const dM = dm[sM] + dmLocal;
-        if (t === 0) {
+        if (special) {
           // m = ĩ and i' = exp(ĩ - m) = 1 identically: ĩ only acts through m.
           dig[g] = dM;
           dfg[g] = 0;
-          continue; // the initial state is fixed: nothing to propagate
+          continue; // the fixed initial state: nothing to propagate
         }
-        for (let x = 0; x < DD; x++) dfp += dC[sC + x] * C[cs - stC + x];
-        for (let j = 0; j < DH; j++) dfp += dn[sN + j] * n[ns - stN + j];
+        for (let x = 0; x < DD; x++) dfp += dC[sC + x] * Cp![cpo + x];
+        for (let j = 0; j < DH; j++) dfp += dn[sN + j] * np![npo + j];
         let dIt = dip * ip, dA = dfp * fp;
         const dMt = dM - dip * ip - dfp * fp;
         if (a0 > it) dA += dMt; else dIt += dMt;
@@ -184,6 +204,8 @@ export function mlstmRecurrentBackwardRef(T: number, B: number, NH: number, DH: 
       }
     }
   }
+  // After step 1 the running gradients are those of the initial state.
+  if (init && dInit) { dInit.C.set(dC); dInit.n.set(dn); dInit.m.set(dm); }
 }
 
 /** Scratch buffers for one (batch row, head, chunk) of the chunkwise kernels, allocated once per call. */
@@ -285,19 +307,22 @@ export function numChunks(T: number, L: number): number { return Math.ceil(T / L
  */
 export function mlstmChunkwiseForwardRef(T: number, B: number, NH: number, DH: number, L: number, expForget: boolean,
   q: TypedArray, k: TypedArray, v: TypedArray, ig: TypedArray, fg: TypedArray,
-  h: TypedArray, C: TypedArray, n: TypedArray, m: TypedArray): void {
+  h: TypedArray, C: TypedArray, n: TypedArray, m: TypedArray, init: MlstmState | null = null): void {
   const H = NH * DH, DD = DH * DH, NC = numChunks(T, L);
   const sc = new ChunkScratch(L, DH);
   // The incoming stabilizer of each chunk, exactly (float64), not its rounded stored copy.
-  const mc = stabilizerChain(T, B, NH, expForget, ig, fg);
+  const mc = stabilizerChain(T, B, NH, expForget, ig, fg, init ? init.m : null);
   for (let b = 0; b < B; b++) {
     for (let hd = 0; hd < NH; hd++) {
       for (let c = 0; c < NC; c++) {
         const t0 = c * L, Lc = Math.min(L, T - t0);
         const slot = (c * B + b) * NH + hd, prev = slot - B * NH;
-        const hasPrev = c > 0;
-        chunkForward(sc, L, Lc, t0, B, NH, DH, b, hd, expForget, q, k, v, ig, fg,
-          hasPrev, C, prev * DD, n, prev * DH, hasPrev ? mc[((t0 - 1) * B + b) * NH + hd] : 0);
+        const hasPrev = c > 0 || init !== null;
+        // The incoming state: the previous chunk's, or the explicit initial state.
+        const Cp = c > 0 ? C : init?.C ?? C, cpOff = c > 0 ? prev * DD : (b * NH + hd) * DD;
+        const np = c > 0 ? n : init?.n ?? n, npOff = c > 0 ? prev * DH : (b * NH + hd) * DH;
+        const mp = c > 0 ? mc[((t0 - 1) * B + b) * NH + hd] : init ? init.m[b * NH + hd] : 0;
+        chunkForward(sc, L, Lc, t0, B, NH, DH, b, hd, expForget, q, k, v, ig, fg, hasPrev, Cp, cpOff, np, npOff, mp);
         for (let tt = 0; tt < Lc; tt++) {
           const uo = ((t0 + tt) * B + b) * H + hd * DH;
           for (let a = 0; a < DH; a++) h[uo + a] = sc.h[tt * DH + a];
@@ -305,8 +330,8 @@ export function mlstmChunkwiseForwardRef(T: number, B: number, NH: number, DH: n
         // State at the chunk's end: the last row's weights.
         const tl = Lc - 1, el = sc.e[tl];
         m[slot] = sc.M[tl];
-        for (let x = 0; x < DD; x++) C[slot * DD + x] = hasPrev ? el * C[prev * DD + x] : 0;
-        for (let j = 0; j < DH; j++) n[slot * DH + j] = hasPrev ? el * n[prev * DH + j] : 0;
+        for (let x = 0; x < DD; x++) C[slot * DD + x] = hasPrev ? el * Cp[cpOff + x] : 0;
+        for (let j = 0; j < DH; j++) n[slot * DH + j] = hasPrev ? el * np[npOff + j] : 0;
         for (let s = 0; s <= tl; s++) {
           const d = sc.D[tl * L + s];
           const us = ((t0 + s) * B + b) * H + hd * DH;
@@ -329,11 +354,12 @@ export function mlstmChunkwiseBackwardRef(T: number, B: number, NH: number, DH: 
   q: TypedArray, k: TypedArray, v: TypedArray, ig: TypedArray, fg: TypedArray,
   C: TypedArray, n: TypedArray, m: TypedArray,
   dh: TypedArray, dCn: TypedArray, dnn: TypedArray, dmn: TypedArray,
-  dq: TypedArray, dk: TypedArray, dv: TypedArray, dig: TypedArray, dfg: TypedArray): void {
+  dq: TypedArray, dk: TypedArray, dv: TypedArray, dig: TypedArray, dfg: TypedArray,
+  init: MlstmState | null = null, dInit: MlstmState | null = null): void {
   const H = NH * DH, DD = DH * DH, NC = numChunks(T, L);
   const sc = new ChunkScratch(L, DH);
   // The incoming stabilizer of each chunk, exactly (float64), not its rounded stored copy.
-  const mc = stabilizerChain(T, B, NH, expForget, ig, fg);
+  const mc = stabilizerChain(T, B, NH, expForget, ig, fg, init ? init.m : null);
   const { bc, M, e, arg, D, A, r, den, u, w, dD, dM, de, dbc, dC, dn, dCp, dnp, tmp } = sc;
   dq.fill(0); dk.fill(0); dv.fill(0); dig.fill(0); dfg.fill(0);
   for (let b = 0; b < B; b++) {
@@ -345,17 +371,19 @@ export function mlstmChunkwiseBackwardRef(T: number, B: number, NH: number, DH: 
       for (let c = NC - 1; c >= 0; c--) {
         const t0 = c * L, Lc = Math.min(L, T - t0);
         const slot = (c * B + b) * NH + hd, prev = slot - B * NH;
-        const hasPrev = c > 0;
-        const cpOff = prev * DD, npOff = prev * DH, mp = hasPrev ? mc[((t0 - 1) * B + b) * NH + hd] : 0;
-        chunkForward(sc, L, Lc, t0, B, NH, DH, b, hd, expForget, q, k, v, ig, fg, hasPrev, C, cpOff, n, npOff, mp);
+        const hasPrev = c > 0 || init !== null;
+        const Cp = c > 0 ? C : init?.C ?? C, cpOff = c > 0 ? prev * DD : fs * DD;
+        const np = c > 0 ? n : init?.n ?? n, npOff = c > 0 ? prev * DH : fs * DH;
+        const mp = c > 0 ? mc[((t0 - 1) * B + b) * NH + hd] : init ? init.m[fs] : 0;
+        chunkForward(sc, L, Lc, t0, B, NH, DH, b, hd, expForget, q, k, v, ig, fg, hasPrev, Cp, cpOff, np, npOff, mp);
         dD.fill(0); dM.fill(0); de.fill(0); dbc.fill(0); dCp.fill(0); dnp.fill(0);
         let dmp = 0;
         // The chunk's end state: C_new = e_L C_prev + sum_s D[L,s] v_s k_s^T, n_new likewise, m_new = M_L.
         const tl = Lc - 1;
         if (hasPrev) {
           let s = 0;
-          for (let x = 0; x < DD; x++) { s += dC[x] * C[cpOff + x]; dCp[x] += e[tl] * dC[x]; }
-          for (let j = 0; j < DH; j++) { s += dn[j] * n[npOff + j]; dnp[j] += e[tl] * dn[j]; }
+          for (let x = 0; x < DD; x++) { s += dC[x] * Cp[cpOff + x]; dCp[x] += e[tl] * dC[x]; }
+          for (let j = 0; j < DH; j++) { s += dn[j] * np[npOff + j]; dnp[j] += e[tl] * dn[j]; }
           de[tl] += s;
         }
         for (let s = 0; s <= tl; s++) {
@@ -399,8 +427,8 @@ export function mlstmChunkwiseBackwardRef(T: number, B: number, NH: number, DH: 
               for (let j = 0; j < DH; j++) dCp[a * DH + j] += du * q[uq + j];
             }
             for (let j = 0; j < DH; j++) {
-              let t = et * dr * n[npOff + j];
-              for (let a = 0; a < DH; a++) t += C[cpOff + a * DH + j] * et * tmp[a];
+              let t = et * dr * np[npOff + j];
+              for (let a = 0; a < DH; a++) t += Cp[cpOff + a * DH + j] * et * tmp[a];
               dq[uq + j] += t;
               dnp[j] += et * dr * q[uq + j];
             }
@@ -437,6 +465,12 @@ export function mlstmChunkwiseBackwardRef(T: number, B: number, NH: number, DH: 
           dfg[gi] += acc * dLogForget(expForget, fg[gi]);
         }
         dC.set(dCp); dn.set(dnp); dm = dmp;
+      }
+      // After the first chunk the carried gradients are those of the initial state.
+      if (init && dInit) {
+        for (let x = 0; x < DD; x++) dInit.C[fs * DD + x] = dC[x];
+        for (let j = 0; j < DH; j++) dInit.n[fs * DH + j] = dn[j];
+        dInit.m[fs] = dm;
       }
     }
   }
