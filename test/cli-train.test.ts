@@ -10,7 +10,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'carousel-cli-'));
 
 function carousel(args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr + (r.signal ? `\n[killed by ${r.signal}]` : '') + (r.error ? `\n[${r.error.message}]` : '') };
 }
 
 /** A user error: non-zero exit, one line on stderr, no stack trace. */
@@ -95,8 +95,11 @@ test('cli: classify (JSON Lines, variable lengths) and charlm (train, generate, 
   assert.equal(g.code, 0, g.err);
   assert.equal(Array.from(g.out.trimEnd()).length >= 4, true);
   assert.ok(g.out.startsWith('a ro'));
-  assert.equal(carousel(['generate', '--model', join(d, 'lm'), '--seed-text', 'a ro', '--length', '20', '--seed', '4']).out,
-    carousel(['generate', '--model', join(d, 'lm'), '--seed-text', 'a ro', '--length', '20', '--seed', '4']).out);
+  const g1 = carousel(['generate', '--model', join(d, 'lm'), '--seed-text', 'a ro', '--length', '20', '--seed', '4']);
+  const g2 = carousel(['generate', '--model', join(d, 'lm'), '--seed-text', 'a ro', '--length', '20', '--seed', '4']);
+  assert.equal(g1.code, 0, g1.err);
+  assert.equal(g2.code, 0, g2.err);
+  assert.equal(g2.out, g1.out);
   userError(carousel(['generate', '--model', join(d, 'lm'), '--seed-text', 'xyz']), /seed text: character "x" at position 0 is not in the model's vocabulary/);
   userError(carousel(['generate', '--model', join(d, 'cls')]), /is a classify model; generate needs a charlm model/);
   assert.match(carousel(['evaluate', '--model', join(d, 'lm'), '--data', join(d, 't.txt')]).out, /^characters \d+\nloss [\d.]+\nbpc [\d.]+\n$/);
