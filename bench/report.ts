@@ -114,6 +114,20 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
     for (const [m, text] of metrics) {
       out.push(`| ${text} | ${mcols.map((c) => { const v = find(mem, 'B1-memory', c, m)?.value; return v == null ? 'n/a' : fmt(v); }).join(' | ')} |`);
     }
+    const torchCol = mcols.find((c) => c.startsWith('pytorch|'));
+    const torchPeak = torchCol ? find(mem, 'B1-memory', torchCol, 'peak_rss_delta')?.value ?? null : null;
+    if (opts.targets) {
+      out.push(`| meets target | ${mcols.map((c) => {
+        if (!c.startsWith('carousel|')) return '';
+        const allocs = find(mem, 'B1-memory', c, 'allocs_per_step')?.value;
+        const peak = find(mem, 'B1-memory', c, 'peak_rss_delta')?.value;
+        const a = allocs === 0 ? 'allocations: yes' : 'allocations: no';
+        const p = peak == null || torchPeak === null ? 'peak: n/a (no PyTorch number)' : `peak: ${peak <= torchPeak ? 'yes' : 'no'}`;
+        return `${a}; ${p}`;
+      }).join(' | ')} |`);
+    }
+    out.push('', 'Allocations are counted for Carousel (every backend alloc/upload); PyTorch\'s allocator is not instrumented (n/a). '
+      + 'Peak RSS growth is the rise of the process\'s high-water mark over its level after setup, each library in a fresh process.');
   }
 
   const skips = rows.filter((r) => r.metric === 'skipped');
