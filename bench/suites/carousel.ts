@@ -33,8 +33,9 @@ function randn(rng: Rng, n: number): Float32Array {
  * Returns a reason string when the backend is not available here.
  */
 export async function carouselBackend(name: string, threads: number): Promise<Backend | string> {
-  try { const entry = '../../src/index.js'; await import(entry); } catch { /* entry point not built: registry has reference only */ }
-  if (!listBackends().includes(name)) return `skipped: not available (backend '${name}' is not registered; have ${listBackends().join(', ')})`;
+  let why = '';
+  try { const entry = '../../src/index.js'; await import(entry); } catch (e) { why = `; loading the package entry failed: ${(e as Error).message.split('\n')[0]}`; }
+  if (!listBackends().includes(name)) return `skipped: not available (backend '${name}' is not registered; have ${listBackends().join(', ')}${why})`;
   let be: Backend;
   try { be = await setBackend(name); } catch (e) { return `skipped: not available (${(e as Error).message})`; }
   const tunable = be as Backend & { setThreads?: (n: number) => unknown; threads?: number };
