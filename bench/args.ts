@@ -8,7 +8,8 @@ export interface Options {
   quiet: boolean;
   only: BenchName[];
   libs: string[] | null;
-  backends: string[];
+  /** Carousel backends to run; null: every backend the package registers. */
+  backends: string[] | null;
   threads: number[];
   peerThreads: number[];
   budgetS: number;
@@ -18,7 +19,7 @@ export interface Options {
 export const ALL_LIBS = ['carousel', 'pytorch', 'onnxruntime', 'tfjs', 'neataptic', 'synaptic', 'brain.js'];
 
 export const USAGE = `usage: npm run bench -- [--json FILE] [--quick] [--only ${BENCHES.join(',')}] [--libs ${ALL_LIBS.join(',')}]
-       [--backends reference,wasm] [--threads 1,2] [--peer-threads 1,2] [--budget SECONDS] [--tiny] [--quiet]
+       [--backends reference,wasm (default: all registered)] [--threads 1,2] [--peer-threads 1,2] [--budget SECONDS] [--tiny] [--quiet]
   --only B2 selects B2-256 and B2-1024; 'memory' is B1-memory.
   --threads: Carousel's wasm thread counts. --peer-threads: PyTorch (OPENBLAS_CORETYPE as set) and ONNX
   Runtime run at each; PyTorch with OPENBLAS_CORETYPE unset and tfjs-wasm run at the largest only.`;
@@ -44,7 +45,7 @@ function ints(flag: string, v: string): number[] {
 
 export function parseArgs(argv: readonly string[]): Options {
   const o: Options = { json: null, quick: false, tiny: false, quiet: false, only: [...BENCHES], libs: null,
-    backends: ['reference', 'wasm'], threads: [1, 2], peerThreads: [1, 2], budgetS: NaN, help: false };
+    backends: null, threads: [1, 2], peerThreads: [1, 2], budgetS: NaN, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {

@@ -36,7 +36,7 @@ interface Job {
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 
-function plan(o: Options): Job[] {
+function plan(o: Options, backends: string[]): Job[] {
   const sizes = o.tiny ? TINY_SIZES : o.quick ? QUICK_SIZES : FULL_SIZES;
   const timing = o.quick || o.tiny ? QUICK_TIMING : FULL_TIMING;
   const want = (lib: string) => !o.libs || o.libs.includes(lib);
@@ -52,7 +52,7 @@ function plan(o: Options): Job[] {
   // Order = priority, since a run that spends its budget skips what is left: Carousel's fast
   // backend, then the peers with the issue's target numbers, memory, and last the oracle backend
   // and the classic JS libraries (the slowest to run).
-  const fast = o.backends.filter((b) => b !== 'reference');
+  const fast = backends.filter((b) => b !== 'reference');
   if (want('carousel')) for (const be of fast) for (const t of o.threads) node('carousel', be, t, timed);
   const torchWhy = want('pytorch') ? torchUnavailable() : null;
   const torch = (label: string, env: NodeJS.ProcessEnv | undefined, threads: number, benches: BenchName[]): void => {
@@ -72,11 +72,11 @@ function plan(o: Options): Job[] {
   if (memory) {
     if (want('carousel')) for (const be of fast) node('carousel', be, Math.max(...o.threads), ['B1-memory']);
     if (want('pytorch')) torch(asSet.label, asSet.env, Math.max(...o.peerThreads), ['B1-memory']);
-    if (want('carousel') && o.backends.includes('reference')) node('carousel', 'reference', 1, ['B1-memory']);
+    if (want('carousel') && backends.includes('reference')) node('carousel', 'reference', 1, ['B1-memory']);
   }
   const peerMax = Math.max(...o.peerThreads);
   if (want('pytorch')) torch(unset.label, unset.env, peerMax, timed);
-  if (want('carousel') && o.backends.includes('reference')) node('carousel', 'reference', 1, timed);
+  if (want('carousel') && backends.includes('reference')) node('carousel', 'reference', 1, timed);
   for (const lib of ['neataptic', 'brain.js', 'synaptic']) if (want(lib)) node(lib, 'js', 1, timed);
   return jobs;
 }
@@ -120,7 +120,16 @@ async function main(): Promise<void> {
   const load0 = os.loadavg()[0];
   const t0 = performance.now();
   const budgetMs = o.budgetS * 1000;
-  const jobs = plan(o);
+  // Carousel runs on every backend the package registers unless --backends names some.
+  let backends = o.backends;
+  if (!backends) {
+    try {
+      const entry = '../src/index.js';
+      const lib = await import(entry) as { listBackends(): string[] };
+      backends = lib.listBackends();
+    } catch { backends = ['reference', 'wasm']; }
+  }
+  const jobs = plan(o, backends);
   const rows: Result[] = [];
   const cpu = os.cpus();
   rows.push({ bench: 'info', lib: 'machine', backend: 'node', threads: cpu.length, metric: 'cpu', value: cpu.length, unit: `${cpu[0]?.model ?? '?'}, ${cpu.length} cores, node ${process.version}` });
