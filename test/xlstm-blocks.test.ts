@@ -105,6 +105,35 @@ describe('XLSTMStack', () => {
     for (let i = 0; i < 3 * 6; i++) assert.equal(a[i], b[i]);
     assert.notEqual(a[3 * 6], b[3 * 6]);
   });
+  for (const form of ['recurrent', 'parallel', 'chunkwise'] as const) {
+    it(`forwardWithState: pieces (4 + 1 + 4 steps) and single steps give the numbers of one call (mLSTM ${form})`, () => {
+      const m = new XLSTMStack({ vocabSize: 5, embeddingDim: 8, numBlocks: 3, slstmAt: [1], numHeads: 2, mlstm: { form, chunkSize: 3 } },
+        { ...F64, rng: new Rng(8) });
+      const T = 9, B = 2;
+      const idsArr = Array.from({ length: T * B }, (_, i) => (i * 7 + 3) % 5);
+      const ids = (from: number, to: number) => new Tensor(ref64.upload('i32', idsArr.slice(from * B, to * B)), [to - from, B]);
+      const whole = m.forward(ids(0, T)).dataSync();
+      for (const cuts of [[0, 4, 5, 9], Array.from({ length: T + 1 }, (_, i) => i)]) {
+        let state: Tensor[] | null = null;
+        const got: number[] = [];
+        for (let i = 0; i + 1 < cuts.length; i++) {
+          const r = m.forwardWithState(ids(cuts[i], cuts[i + 1]), state);
+          got.push(...r.output.dataSync());
+          state = r.state;
+        }
+        assert.equal(state!.length, m.stateSize);
+        got.forEach((v, i) => close(v, whole[i], 1e-10));
+      }
+    });
+  }
+  it('forwardWithState: gradients flow through the carried state (finite differences)', () => {
+    const m = new XLSTMStack({ vocabSize: 4, embeddingDim: 4, numBlocks: 2, slstmAt: [0], numHeads: 2 }, { ...F64, rng: new Rng(9) });
+    const a = new Tensor(ref64.upload('i32', [1, 2, 3, 0]), [2, 2]), b = new Tensor(ref64.upload('i32', [2, 2, 1, 3, 0, 1]), [3, 2]);
+    gradcheck(() => {
+      const r1 = m.forwardWithState(a, null);
+      return m.forwardWithState(b, r1.state).output;
+    }, m.parameters(), { tol: 1e-5 });
+  });
   it('rejects bad configurations with clear messages', () => {
     assert.throws(() => new XLSTMStack({ embeddingDim: 8, numBlocks: 2, slstmAt: [2] }), /slstmAt entries must be block indices in \[0, 1\], got 2/);
     assert.throws(() => new XLSTMStack({ embeddingDim: 8, numBlocks: 2, slstmAt: [0, 0] }), /repeated/);
@@ -112,5 +141,6 @@ describe('XLSTMStack', () => {
     assert.throws(() => new XLSTMStack({ embeddingDim: 8, numBlocks: 1, depth: 3 } as never), /unknown option\(s\) depth/);
     const m = new XLSTMStack({ vocabSize: 4, embeddingDim: 8, numBlocks: 1 });
     assert.throws(() => m.forward(new Tensor(m.backend.upload('f32', [1, 2]), [2, 1])), /expected token ids of shape \[T, B\] \(i32\)/);
+    assert.throws(() => m.forwardWithState(new Tensor(m.backend.upload('i32', [1, 2]), [2, 1]), []), /expected a state of 4 tensors/);
   });
 });

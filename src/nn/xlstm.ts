@@ -1,11 +1,12 @@
 import { silu, gelu } from '../ops/activation.js';
 import { add, mul, scale } from '../ops/elementwise.js';
+import { causalConv1d } from '../ops/conv1d.js';
 import { mlstm, checkMlstmForm, type MlstmForm } from '../ops/mlstm.js';
 import { slice, concat } from '../ops/shape.js';
 import { checkForgetGate, slstmRecurrence, type ForgetGate } from '../ops/slstm.js';
 import { checkOptions, checkPositiveInt } from '../tensor/check.js';
 import { fmt } from '../tensor/shape.js';
-import type { Parameter, Tensor } from '../tensor/tensor.js';
+import { Tensor as TensorCtor, type Parameter, type Tensor } from '../tensor/tensor.js';
 import { CausalConv1d } from './conv1d.js';
 import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
@@ -30,6 +31,37 @@ function checkHeads(where: string, width: number, heads: number): void {
 
 function checkTokens(where: string, x: Tensor, D: number): void {
   if (x.rank !== 3 || x.shape[2] !== D) throw new Error(`${where}: expected input of shape [T, B, ${D}], got ${fmt(x.shape)}`);
+}
+
+/**
+ * The causal convolution continuing from the last K-1 inputs of the previous piece (`prefix`
+ * [K-1, B, C]; null: zeros, i.e. the start of a sequence). Returns y [T, B, C] and the new prefix.
+ */
+function convWithPrefix(conv: CausalConv1d, x: Tensor, prefix: Tensor | null): { y: Tensor; prefix: Tensor | null } {
+  const K = conv.weight.shape[2], T = x.shape[0];
+  if (K === 1) return { y: conv.forward(x), prefix: null };
+  if (!prefix) {
+    const y = conv.forward(x);
+    // The new prefix: the last K-1 inputs (zeros before the start when T < K-1).
+    const padded = T >= K - 1 ? x : concat([zerosLike(x, K - 1 - T), x], 0);
+    return { y, prefix: slice(padded, 0, padded.shape[0] - (K - 1), padded.shape[0]) };
+  }
+  const xin = concat([prefix, x], 0);                                   // [K-1+T, B, C]
+  const y = slice(causalConv1d(xin, conv.weight, conv.bias), 0, K - 1, K - 1 + T);
+  return { y, prefix: slice(xin, 0, T, T + K - 1) };
+}
+
+function zerosLike(x: Tensor, rows: number): Tensor {
+  return new TensorCtor(x.backend.alloc(x.dtype, rows * x.shape[1] * x.shape[2]), [rows, x.shape[1], x.shape[2]]);
+}
+
+/** A block's recurrent state as a flat list of tensors (conv prefix if any, then the cell's state). */
+export type BlockState = Tensor[];
+
+function takeState(where: string, state: readonly Tensor[] | null, count: number): readonly Tensor[] | null {
+  if (!state) return null;
+  if (state.length !== count) throw new Error(`${where}: expected a state of ${count} tensors (as returned by forwardWithState), got ${state.length}`);
+  return state;
 }
 
 export interface MLSTMBlockConfig {
@@ -91,19 +123,33 @@ export class MLSTMBlock extends Module {
     this.proj_down = this.addModule('proj_down', new Linear({ inFeatures: inner, outFeatures: D, bias: false }, o));
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor): Tensor { return this.forwardWithState(x, null).y; }
+
+  /** Number of tensors in this block's state: conv prefix (kernel > 1), C, n, m. */
+  get stateSize(): number { return (this.conv1d.weight.shape[2] > 1 ? 1 : 0) + 3; }
+
+  /**
+   * Continue from a state returned by a previous call (null: the start of a sequence). The state
+   * is [conv prefix [K-1, B, inner] (if K > 1), C [B, NH, DH, DH], n [B, NH, DH], m [B, NH]].
+   */
+  forwardWithState(x: Tensor, state: readonly Tensor[] | null): { y: Tensor; state: BlockState } {
     checkTokens('MLSTMBlock', x, this.D);
+    const st = takeState('MLSTMBlock', state, this.stateSize);
+    const hasConvState = this.stateSize === 4;
     const inner = this.inner, DH = inner / this.numHeads;
     const up = this.proj_up.forward(this.norm.forward(x));        // [T, B, 2 inner]
     const xm = slice(up, 2, 0, inner), z = slice(up, 2, inner, 2 * inner);
-    const xc = silu(this.conv1d.forward(xm));
+    const conv = convWithPrefix(this.conv1d, xm, st && hasConvState ? st[0] : null);
+    const xc = silu(conv.y);
     const q = this.q_proj.forward(xc), kr = this.k_proj.forward(xc), v = this.v_proj.forward(xm);
     const qkv = concat([q, kr, v], 2);                            // [T, B, 3 inner]
-    const { h } = mlstm(q, scale(kr, 1 / Math.sqrt(DH)), v, this.igate.forward(qkv), this.fgate.forward(qkv), {
+    const cs = st ? st.slice(hasConvState ? 1 : 0) : null;
+    const r = mlstm(q, scale(kr, 1 / Math.sqrt(DH)), v, this.igate.forward(qkv), this.fgate.forward(qkv), {
       numHeads: this.numHeads, forgetGate: this.forgetGate, form: this.form, chunkSize: this.chunkSize,
-    });
-    const hs = add(this.outnorm.forward(h), mul(xc, this.learnable_skip));
-    return add(x, this.proj_down.forward(mul(hs, silu(z))));
+    }, cs ? { C: cs[0], n: cs[1], m: cs[2] } : null);
+    const hs = add(this.outnorm.forward(r.h), mul(xc, this.learnable_skip));
+    const y = add(x, this.proj_down.forward(mul(hs, silu(z))));
+    return { y, state: [...(conv.prefix ? [conv.prefix] : []), r.CN, r.nN, r.mN] };
   }
 }
 
@@ -170,16 +216,34 @@ export class SLSTMBlock extends Module {
     this.ffn_down = this.addModule('ffn_down', new Linear({ inFeatures: ff, outFeatures: D, bias: false }, o));
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor): Tensor { return this.forwardWithState(x, null).y; }
+
+  /** Number of tensors in this block's state: conv prefix (kernel > 1), h, c, n, m. */
+  get stateSize(): number { return (this.conv1d && this.conv1d.weight.shape[2] > 1 ? 1 : 0) + 4; }
+
+  /**
+   * Continue from a state returned by a previous call (null: the start of a sequence). The state
+   * is [conv prefix [K-1, B, D] (if a conv with K > 1), h, c, n, m (each [B, D])].
+   */
+  forwardWithState(x: Tensor, state: readonly Tensor[] | null): { y: Tensor; state: BlockState } {
     checkTokens('SLSTMBlock', x, this.D);
+    const st = takeState('SLSTMBlock', state, this.stateSize);
+    const hasConvState = this.stateSize === 5;
     const xn = this.norm.forward(x);
-    const xc = this.conv1d ? silu(this.conv1d.forward(xn)) : xn;
+    let xc = xn, prefix: Tensor | null = null;
+    if (this.conv1d) {
+      const conv = convWithPrefix(this.conv1d, xn, st && hasConvState ? st[0] : null);
+      xc = silu(conv.y); prefix = conv.prefix;
+    }
     const pre = add(concat([this.igate.forward(xc), this.fgate.forward(xc), this.zgate.forward(xn), this.ogate.forward(xn)], 2), this.cell.bias);
-    const { y: h } = slstmRecurrence(pre, this.cell.weight_hh, { numHeads: this.numHeads, forgetGate: this.forgetGate });
-    const x1 = add(x, this.group_norm.forward(h));
+    const cs = st ? st.slice(hasConvState ? 1 : 0) : null;
+    const r = slstmRecurrence(pre, this.cell.weight_hh, { numHeads: this.numHeads, forgetGate: this.forgetGate },
+      cs ? { h: cs[0], c: cs[1], n: cs[2], m: cs[3] } : null);
+    const x1 = add(x, this.group_norm.forward(r.y));
     const u = this.ffn_up.forward(this.ffn_norm.forward(x1));
     const ff = this.ff;
-    return add(x1, this.ffn_down.forward(mul(gelu(slice(u, 2, 0, ff)), slice(u, 2, ff, 2 * ff))));
+    const y = add(x1, this.ffn_down.forward(mul(gelu(slice(u, 2, 0, ff)), slice(u, 2, ff, 2 * ff))));
+    return { y, state: [...(prefix ? [prefix] : []), r.hN, r.cN, r.nN, r.mN] };
   }
 }
 
@@ -238,17 +302,41 @@ export class XLSTMStack extends Module {
   }
 
   /** Features through the blocks and the final norm: [T, B, D] -> [T, B, D]. */
-  forwardFeatures(x: Tensor): Tensor {
-    checkTokens('XLSTMStack', x, this.embeddingDim);
-    let h = x;
-    for (const b of this.blocks) h = b.forward(h);
-    return this.post_blocks_norm.forward(h);
+  forwardFeatures(x: Tensor): Tensor { return this.featuresWithState(x, null).y; }
+
+  /**
+   * ids i32 [T, B] -> logits [T, B, V] (with vocabSize); without a vocabulary, features
+   * [T, B, D] -> [T, B, D]. Every call starts from the initial state (see forwardWithState).
+   */
+  forward(input: Tensor): Tensor { return this.forwardWithState(input, null).output; }
+
+  /** Length of the flat state list: the blocks' states in order. */
+  get stateSize(): number { return this.blocks.reduce((s, b) => s + b.stateSize, 0); }
+
+  /**
+   * Like forward, continuing from `state` (null: the start of a sequence) and returning the state
+   * after the last step, a flat list of tensors (each block's conv prefix and cell state, in
+   * block order): a long sequence fed in pieces (truncated BPTT; detach the state between pieces
+   * to cut the gradient) or generation one step at a time give the same numbers as one call.
+   */
+  forwardWithState(input: Tensor, state: readonly Tensor[] | null): { output: Tensor; state: Tensor[] } {
+    if (!this.embedding || !this.head) { const r = this.featuresWithState(input, state); return { output: r.y, state: r.state }; }
+    if (input.dtype !== 'i32' || input.rank !== 2) throw new Error(`XLSTMStack: expected token ids of shape [T, B] (i32), got ${fmt(input.shape)} ${input.dtype}`);
+    const r = this.featuresWithState(this.embedding.forward(input), state);
+    return { output: this.head.forward(r.y), state: r.state };
   }
 
-  /** ids i32 [T, B] -> logits [T, B, V] (needs vocabSize); or, without a vocabulary, features [T, B, D] -> [T, B, D]. */
-  forward(input: Tensor): Tensor {
-    if (!this.embedding || !this.head) return this.forwardFeatures(input);
-    if (input.dtype !== 'i32' || input.rank !== 2) throw new Error(`XLSTMStack: expected token ids of shape [T, B] (i32), got ${fmt(input.shape)} ${input.dtype}`);
-    return this.head.forward(this.forwardFeatures(this.embedding.forward(input)));
+  private featuresWithState(x: Tensor, state: readonly Tensor[] | null): { y: Tensor; state: Tensor[] } {
+    checkTokens('XLSTMStack', x, this.embeddingDim);
+    const st = takeState('XLSTMStack', state, this.stateSize);
+    const out: Tensor[] = [];
+    let h = x, at = 0;
+    for (const b of this.blocks) {
+      const r = b.forwardWithState(h, st ? st.slice(at, at + b.stateSize) : null);
+      at += b.stateSize;
+      h = r.y;
+      out.push(...r.state);
+    }
+    return { y: this.post_blocks_norm.forward(h), state: out };
   }
 }
