@@ -152,7 +152,7 @@ test('cli: kill -9 during training, then --resume: same final weights as an unin
   const d = tmp(), csv = join(d, 's.csv');
   writeFileSync(csv, seriesCsv(160));
   const args = (out: string) => ['train', '--task', 'forecast', '--data', csv, '--out', out, '--column', 'value', '--window', '12', '--horizon', '2',
-    '--hidden', '8', '--layers', '2', '--dropout', '0.1', '--epochs', '4', '--batch-size', '8', '--seed', '5', '--checkpoint-every', '3', '--schedule', 'plateau'];
+    '--hidden', '8', '--layers', '2', '--dropout', '0.1', '--epochs', '8', '--batch-size', '8', '--seed', '5', '--checkpoint-every', '3', '--schedule', 'plateau'];
   const ref = join(d, 'ref');
   assert.equal(carousel(args(ref)).code, 0);
   const expected = readFileSync(join(ref, 'weights.safetensors'));
