@@ -43,6 +43,22 @@ describe('wasm backend: memory', () => {
     assert.equal(r.grew, 0, 'freed and disposed blocks are reused instead of growing the heap');
   });
 
+  it('without --expose-gc, an asynchronous loop that never disposes stays bounded (the heap asks V8 for collections)', () => {
+    const out = runChild(`
+      import { WasmBackend } from ${JSON.stringify(wasmIndex)};
+      const b = new WasmBackend({ threads: 1 });
+      let peak = 0;
+      for (let i = 0; i < 300; i++) { // 1.2 GiB allocated in all, 4 MiB at a time
+        const s = b.alloc('f32', 1 << 20); s.array[0] = i;
+        peak = Math.max(peak, b.heap.inUse);
+        if (i % 4 === 0) await new Promise((r) => setTimeout(r, 0));
+      }
+      console.log(JSON.stringify({ peak, mem: b.memory.buffer.byteLength }));
+    `);
+    const r = JSON.parse(out) as { peak: number; mem: number };
+    assert.ok(r.peak < 700 * 2 ** 20, `${r.peak} bytes in use at the peak`);
+  });
+
   it('past maxMemoryMiB new storages live in JS memory and still compute (no error)', () => {
     const out = runChild(`
       import { WasmBackend, WasmStorage } from ${JSON.stringify(wasmIndex)};

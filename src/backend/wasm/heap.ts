@@ -1,4 +1,31 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MAX_PAGES, PAGE } from './module.js';
+
+/**
+ * V8 cannot see linear memory, so tensors that hold hundreds of MiB of it look like a few bytes of
+ * JS heap and the garbage collector (hence the FinalizationRegistry) may not run for a long time.
+ * The heap therefore asks for a collection itself after every GC_PRESSURE_BYTES of allocation:
+ * the blocks of collected storages are then freed as soon as the event loop turns. (The gc
+ * function is reached the way Node tools do it: --expose-gc set at run time, read from a fresh
+ * context. Where that is unavailable, nothing changes.)
+ */
+export const GC_PRESSURE_BYTES = 256 * 2 ** 20;
+let forceGc: (() => void) | null | undefined;
+function gcFunction(): (() => void) | null {
+  if (forceGc === undefined) {
+    try {
+      const g = (globalThis as { gc?: () => void }).gc;
+      if (typeof g === 'function') forceGc = g;
+      else {
+        setFlagsFromString('--expose-gc');
+        const f = runInNewContext('gc') as unknown;
+        forceGc = typeof f === 'function' ? (f as () => void) : null;
+      }
+    } catch { forceGc = null; }
+  }
+  return forceGc;
+}
 
 /**
  * The allocator of the shared linear memory: size-classed free lists over a bump region.
@@ -26,6 +53,7 @@ export class WasmHeap {
   private readonly registry = new FinalizationRegistry<Block>((b) => this.release(b));
   /** Bytes in live blocks (their classes). */
   inUse = 0;
+  private sinceGc = 0;
 
   constructor(private readonly memory: WebAssembly.Memory, base: number, private readonly zero: (ptr: number, bytes: number) => void,
     private readonly maxPages = MAX_PAGES) {
@@ -52,6 +80,11 @@ export class WasmHeap {
       if (ptr < 0) return -1;
     }
     this.inUse += cls;
+    this.sinceGc += cls;
+    if (this.sinceGc >= GC_PRESSURE_BYTES) {
+      this.sinceGc = 0;
+      gcFunction()?.();
+    }
     return ptr;
   }
 
