@@ -9,8 +9,8 @@ describe('parity task (src/tasks/parity.ts)', () => {
   before(async () => { prev = getBackend(); await setBackend('reference'); });
   after(async () => { await setBackend(prev.name); });
 
-  it('a small sLSTM stack learns the parity of short strings (far above the 0.5 of guessing)', () => {
-    const r = runParity({ blocks: 's', dim: 8, heads: 2, steps: 300, trainMax: 10, testMin: 10, testMax: 30, testSamples: 64, batch: 16, lr: 1e-2 });
+  it('a small sLSTM stack learns the parity of short strings (far above the 0.5 of guessing)', async () => {
+    const r = await runParity({ blocks: 's', dim: 8, heads: 2, steps: 300, trainMax: 10, testMin: 10, testMax: 30, testSamples: 64, batch: 16, lr: 1e-2 });
     assert.ok(r.trainAccuracy >= 0.8, `train accuracy ${r.trainAccuracy}`);
     assert.ok(r.finalLoss < 0.3, `loss ${r.finalLoss}`);
     for (const a of [r.trainAccuracy, r.testAccuracy]) assert.ok(a >= 0 && a <= 1);

@@ -16,7 +16,8 @@ import { emptyLike, sameDevice } from './util.js';
  *
  * Shapes: x [T, B, I], weight_ih [4H, I], weight_hh [4, NH, DH, DH], bias [4H] (gate order
  * i, f, z, o). Outputs: y [T, B, H], hN [B, H], and the stabilized states after step T: cN, nN,
- * mN [B, H]. Initial state h_0 = c_0 = n_0 = 0, m_0 = -inf (fixed, not an input).
+ * mN [B, H]. Initial state: by default h_0 = c_0 = n_0 = 0, m_0 = -inf (EXTENDED.md: the first
+ * step is special-cased, m_1 = ĩ_1), or an explicit `initial` state (then an ordinary step 1).
  */
 export type ForgetGate = 'exp' | 'sigmoid';
 
