@@ -5,7 +5,7 @@
 export type { Backend, Storage, UnaryOp, BinaryOp } from './backend/backend.js';
 export { registerBackend, setBackend, getBackend, listBackends } from './backend/registry.js';
 export { ReferenceBackend, CpuStorage } from './backend/reference/index.js';
-export { WasmBackend, WasmStorage, wasmSimdSupported, type WasmBackendOptions } from './backend/wasm/index.js';
+export { WasmBackend, WasmStorage, wasmSimdSupported, setWasmThreads, type WasmBackendOptions } from './backend/wasm/index.js';
 export { gemmGflops, simdPeakGflops } from './backend/wasm/bench.js';
 export { defaultBackendName } from './backend/registry.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BinaryOp, Storage, UnaryOp } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference/index.js';
-import { WasmBackend, WasmStorage } from '../src/backend/wasm/index.js';
+import { setWasmThreads, WasmBackend, WasmStorage } from '../src/backend/wasm/index.js';
 import type { DType } from '../src/tensor/dtype.js';
 
 /**
@@ -301,6 +301,17 @@ describe('wasm backend: memory', () => {
     const o = w.alloc('f64', 2);
     w.unary('exp', a, o, 2);
     assert.deepEqual([...w.readSync(o)], [Math.exp(1), Math.exp(2)]);
+  });
+  it('setWasmThreads sets the thread count of every backend and rejects nonsense', () => {
+    const w = new WasmBackend({ threads: 1 });
+    setWasmThreads(3);
+    assert.equal(w.threads, 3);
+    assert.equal(new WasmBackend().threads, 3);
+    assert.equal(new WasmBackend({ threads: 1 }).threads, 1);
+    assert.throws(() => setWasmThreads(0), /setWasmThreads: expected a positive integer, got 0/);
+    setWasmThreads(1);
+    assert.equal(w.threads, 1);
+    backends[1].w.setThreads(2); // (it set the shared test backends too)
   });
   it('kernels refuse ranges outside a storage instead of writing past it', () => {
     const w = backends[0].w;

@@ -41,7 +41,22 @@ export const PARALLEL_MIN_MACS = 1 << 19;
 /** CTC batches below this many (time x label-position) cells run on the calling thread. */
 export const CTC_PARALLEL_MIN_CELLS = 20000;
 
+/** Thread count set by setWasmThreads (overrides CAROUSEL_THREADS for backends made later). */
+let threadsOverride: number | null = null;
+const liveBackends = new Set<WeakRef<WasmBackend>>();
+
+/**
+ * Set the thread count of every wasm backend, those already made (the registry's included) and
+ * those made later without an explicit `threads` option. 1 = no worker threads.
+ */
+export function setWasmThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setWasmThreads: expected a positive integer, got ${n}`);
+  threadsOverride = n;
+  for (const r of liveBackends) { const b = r.deref(); if (b) b.setThreads(n); else liveBackends.delete(r); }
+}
+
 function defaultThreads(): number {
+  if (threadsOverride !== null) return threadsOverride;
   const env = typeof process !== 'undefined' ? process.env.CAROUSEL_THREADS : undefined;
   if (env !== undefined && env !== '') {
     const n = Number(env);
@@ -96,6 +111,7 @@ export class WasmBackend extends ReferenceBackend {
     this.gemmWork.push(this.need(this.gemmWorkBytes));
     this.threadCount = 1;
     this.setThreads(opts.threads ?? defaultThreads());
+    liveBackends.add(new WeakRef(this));
   }
 
   /**
