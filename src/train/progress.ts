@@ -26,9 +26,12 @@ export class Progress implements ProgressSink {
     const frac = this.batches ? done / this.batches : 1;
     const width = 24, fill = Math.round(frac * width);
     const elapsed = (now - this.start) / 1000;
-    const eta = done > 0 ? (elapsed / done) * (this.batches - done) : 0;
+    const perBatch = done > 0 ? elapsed / done : 0;
+    const eta = perBatch * (this.batches - done);
+    const etaRun = eta + perBatch * this.batches * (this.epochs - this.epoch - 1);
     const bar = '#'.repeat(fill) + '-'.repeat(width - fill);
-    this.out.write(`\r\x1b[2Kepoch ${this.epoch + 1}/${this.epochs} [${bar}] ${done}/${this.batches} loss ${loss.toFixed(4)} ${formatRate(itemsPerSec)} ETA ${formatSeconds(eta)}`);
+    const run = this.epoch + 1 < this.epochs ? ` (all epochs ${formatSeconds(etaRun)})` : '';
+    this.out.write(`\r\x1b[2Kepoch ${this.epoch + 1}/${this.epochs} [${bar}] ${done}/${this.batches} loss ${loss.toFixed(4)} ${formatRate(itemsPerSec)} ETA ${formatSeconds(eta)}${run}`);
   }
 
   epochEnd(line: string): void { this.out.write(`${this.tty ? '\r\x1b[2K' : ''}${line}\n`); }
