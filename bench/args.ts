@@ -76,6 +76,6 @@ export function parseArgs(argv: readonly string[]): Options {
       default: throw new Error(`unknown option '${a}'\n${USAGE}`);
     }
   }
-  if (Number.isNaN(o.budgetS)) o.budgetS = o.quick || o.tiny ? 150 : 480;
+  if (Number.isNaN(o.budgetS)) o.budgetS = o.quick || o.tiny ? 180 : 480;
   return o;
 }
