@@ -10,6 +10,9 @@ export async function userErrors<T>(fn: () => T | Promise<T>): Promise<T> {
     return await fn();
   } catch (e) {
     if (e instanceof DataError || e instanceof ModelFileError || e instanceof SafetensorsError) throw new UserError(e.message);
+    // A file-system refusal (no such folder, permission denied, disk full) is about the user's paths.
+    const sys = e as NodeJS.ErrnoException;
+    if (typeof sys?.code === 'string' && typeof sys.syscall === 'string') throw new UserError(`cannot ${sys.syscall} ${sys.path ?? ''}: ${sys.code}${sys.code === 'ENOSPC' ? ' (disk full)' : sys.code === 'EACCES' ? ' (permission denied)' : sys.code === 'ENOTDIR' ? ' (a path component is a file)' : sys.code === 'ENOENT' ? ' (no such folder)' : ''}`.replace('  ', ' '));
     throw e;
   }
 }
