@@ -156,7 +156,8 @@ test('cli: kill -9 during training, then --resume: same final weights as an unin
   const args = (out: string) => ['train', '--task', 'forecast', '--data', csv, '--out', out, '--column', 'value', '--window', '12', '--horizon', '2',
     '--hidden', '8', '--layers', '2', '--dropout', '0.1', '--epochs', '8', '--batch-size', '8', '--seed', '5', '--checkpoint-every', '3', '--schedule', 'plateau'];
   const ref = join(d, 'ref');
-  assert.equal(carousel(args(ref)).code, 0);
+  const first = carousel(args(ref));
+  assert.equal(first.code, 0, first.err);
   const expected = readFileSync(join(ref, 'weights.safetensors'));
 
   const killed = join(d, 'killed');
@@ -176,7 +177,8 @@ test('cli: kill -9 during training, then --resume: same final weights as an unin
   run2.child.kill('SIGINT');
   assert.equal(await run2.exited, 130, run2.stderr());
   assert.match(run2.stderr(), /interrupted: checkpoint saved to .*checkpoint\.safetensors; continue with: carousel train --out .* --resume/);
-  assert.equal(carousel(['train', '--out', inter, '--resume']).code, 0);
+  const r2 = carousel(['train', '--out', inter, '--resume']);
+  assert.equal(r2.code, 0, r2.err);
   assert.ok(readFileSync(join(inter, 'weights.safetensors')).equals(expected), 'bit-identical weights after Ctrl-C + resume');
   userError(carousel(['train', '--out', join(d, 'none'), '--resume']), /--resume: no checkpoint in .*none/);
 });
