@@ -152,6 +152,7 @@ describe('mLSTM: recurrent == parallel == chunkwise', () => {
     ['exp forget gate ~50 (m grows past 710: exp overflows f64 unstabilized)', (t) => 50 * t, 3, 50, 0.3, 16, 'exp', 3],
     ['pre-activations ~1e4', () => 1e4, 2, 2, 1, 9, 'sigmoid', 1],
     ['very negative input gates', () => -60, 2, -0.2, 0.5, 10, 'exp', 2],
+    ['input gates ~ -1000 (exp(-m) overflows even f64; h underflows to 0, gradients stay finite)', () => -1000, 2, 2, 1, 8, 'sigmoid', 2],
   ];
   for (const [name, igAt, igScale, fgOff, fgScale, T, fgk, NH] of cases) {
     it(`${name}: outputs and gradients agree to float32 rounding, and f32 == f64`, () => {

@@ -148,7 +148,9 @@ export function mlstmRecurrentBackwardRef(T: number, B: number, NH: number, DH: 
         }
         const dden = -dhh / den;
         let dmLocal = 0, dnq = 0;
-        if (useNq) dnq = nq >= 0 ? dden : -dden; else dmLocal = -dden * lo;
+        // den = exp(-m) branch: h = num e^m, dh/dm = h, so dL/dm = dh·h (= -dden * lo, without the
+        // Infinity * 0 of very negative m, where exp(-m) overflows and h underflows to 0).
+        if (useNq) dnq = nq >= 0 ? dden : -dden; else dmLocal = dhh;
         // dC_tot = dC + dnum q^T ; dn_tot = dn + dnq q ; dq = C^T dnum + dnq n
         for (let a = 0; a < DH; a++) {
           const da = dnum[a];
@@ -415,7 +417,7 @@ export function mlstmChunkwiseBackwardRef(T: number, B: number, NH: number, DH: 
           const dden = -dhh / dn_;
           const lo = Math.exp(-M[tt]);
           let dr = 0;
-          if (Math.abs(r[tt]) > lo) dr = r[tt] >= 0 ? dden : -dden; else dM[tt] += -dden * lo;
+          if (Math.abs(r[tt]) > lo) dr = r[tt] >= 0 ? dden : -dden; else dM[tt] += dhh; // (= -dden * lo, see the recurrent form)
           if (hasPrev) {
             // num += e u_t, r += e w_t;  u_t = C_prev q_t, w_t = n_prev·q_t
             let s = dr * w[tt];
