@@ -1,6 +1,6 @@
 import { add, mul, scale, sigmoid } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
-import { checkMlstmForm, mlstm, type MlstmForm } from '../ops/mlstm.js';
+import { checkMlstmForm, mlstm, type MlstmForm, type MlstmState } from '../ops/mlstm.js';
 import { checkForgetGate, type ForgetGate } from '../ops/slstm.js';
 import { checkOptions } from '../tensor/check.js';
 import { fmt } from '../tensor/shape.js';
@@ -81,7 +81,8 @@ export class MLSTM extends Module {
     setValues(this.bias_f, linspace(3, 6, NH)); // official init: forget gates start open
   }
 
-  forward(x: Tensor): MLSTMResult {
+  /** `initial`: continue from a previous call's final state ({ C: CN, n: nN, m: mN }). */
+  forward(x: Tensor, initial: MlstmState | null = null): MLSTMResult {
     if (x.rank !== 3 || x.shape[2] !== this.inputSize) {
       throw new Error(`MLSTM: expected input of shape [T, B, ${this.inputSize}], got ${fmt(x.shape)}`);
     }
@@ -94,7 +95,7 @@ export class MLSTM extends Module {
     const o = sigmoid(linear(x, this.weight_o, this.bias_o));
     const { h, CN, nN, mN } = mlstm(q, k, v, ig, fg, {
       numHeads: this.numHeads, forgetGate: this.forgetGate, form: this.form, chunkSize: this.chunkSize,
-    });
+    }, initial);
     return { y: mul(o, h), CN, nN, mN };
   }
 }

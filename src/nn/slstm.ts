@@ -1,4 +1,4 @@
-import { slstm, checkForgetGate, type ForgetGate, type SlstmResult } from '../ops/slstm.js';
+import { slstm, checkForgetGate, type ForgetGate, type SlstmResult, type SlstmState } from '../ops/slstm.js';
 import { checkOptions } from '../tensor/check.js';
 import { fmt } from '../tensor/shape.js';
 import type { Parameter, Tensor } from '../tensor/tensor.js';
@@ -67,10 +67,11 @@ export class SLSTM extends Module {
     setValues(this.bias, b);
   }
 
-  forward(x: Tensor): SlstmResult {
+  /** `initial`: continue from a previous call's final state ({ h: hN, c: cN, n: nN, m: mN }). */
+  forward(x: Tensor, initial: SlstmState | null = null): SlstmResult {
     if (x.rank !== 3 || x.shape[2] !== this.inputSize) {
       throw new Error(`SLSTM: expected input of shape [T, B, ${this.inputSize}], got ${fmt(x.shape)}`);
     }
-    return slstm(x, this.weight_ih, this.weight_hh, this.bias, { numHeads: this.numHeads, forgetGate: this.forgetGate });
+    return slstm(x, this.weight_ih, this.weight_hh, this.bias, { numHeads: this.numHeads, forgetGate: this.forgetGate }, initial);
   }
 }
