@@ -320,3 +320,15 @@ describe('wasm backend: memory', () => {
     assert.throws(() => w.lstmCellForward(1, 2, a, 0, a, 0, a, 0, a, 0, 2), /lstmCellForward gates: expected 8 elements/);
   });
 });
+
+describe('wasm backend: microbenchmark entry points (for bench/)', () => {
+  it('gemmGflops and simdPeakGflops run and return finite positive rates', async () => {
+    const { gemmGflops, simdPeakGflops, closeBench } = await import('../src/backend/wasm/bench.js');
+    try {
+      const g = await gemmGflops(48, 40, 33, 2);
+      assert.ok(Number.isFinite(g) && g > 0, `gemm: ${g}`);
+      const p = await simdPeakGflops(2);
+      assert.ok(Number.isFinite(p.perThread) && p.perThread > 0 && p.total >= p.perThread, JSON.stringify(p));
+    } finally { closeBench(); }
+  });
+});

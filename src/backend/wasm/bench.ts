@@ -58,12 +58,13 @@ export async function gemmGflops(m: number, n: number, k: number, threads = 1,
 /**
  * The SIMD128 peak: GFLOP/s of tight f32x4 mul+add loops (FMA-free, as the kernels are), per
  * thread and in total when `threads` run them at once. Two probes, the larger wins: 12
- * independent accumulator chains fed by vector loads, and the GEMM micro-kernel's own mix
- * (broadcast loads, 8 chains) on L1-resident operands.
+ * independent accumulator chains fed by vector loads, and the GEMM micro-kernel's own loop
+ * (broadcast loads, 8 chains) on an L1-resident panel, i.e. what the GEMM could reach if
+ * memory cost nothing.
  */
 export async function simdPeakGflops(threads = 1): Promise<{ perThread: number; total: number }> {
   const b = await backend(threads);
-  const iters = 2_000_000;
+  const iters = 2_000_128; // a multiple of 256 (the tile probe's panel)
   const a = timeIt(() => b.simdPeak(iters, threads, 'chains'), 0.3, 5);
   const t = timeIt(() => b.simdPeak(iters, threads, 'tile'), 0.3, 5);
   const perThread = Math.max((96 * iters) / a, (64 * iters) / t) / 1e9;

@@ -446,8 +446,8 @@ export class WasmBackend extends ReferenceBackend {
   private readonly peakBufs: number[] = [];
   private peakBuf(t = 0): number {
     while (this.peakBufs.length <= t) {
-      const p = this.need(384);
-      new Float32Array(this.memory.buffer, p, 96).fill(1);
+      const p = this.need(3072 * 4); // the probes' L1-resident operands (kernels/gemm.c)
+      new Float32Array(this.memory.buffer, p, 3072).fill(1);
       this.peakBufs.push(p);
     }
     return this.peakBufs[t];

@@ -383,22 +383,26 @@ float simd_peak(int iters, float *buf) {
   return wasm_f32x4_extract_lane(s, 0);
 }
 
-/* Second probe: the micro-kernel's own instruction mix on L1-resident operands (2 vector loads,
- * 4 broadcast loads, 8 independent mul+add per round: 64 flops). `buf` needs 96 floats. */
+/* Second probe: the micro-kernel's own loop (2 vector loads, 4 broadcast loads, 8 independent
+ * mul+add per step, pointers advancing) over a 256-step panel that stays in L1 (`buf`: 3072
+ * floats), repeated: 64 flops a step. `iters` steps in all (a multiple of 256 is run). */
 EXPORT(simd_peak_tile)
 float simd_peak_tile(int iters, float *buf) {
   v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  for (int i = 0; i < iters; i++) {
-    const float *pb = buf + (i & 7) * 8, *pa = buf + 64 + (i & 7) * 4;
-    v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
-    v128_t a = wasm_v128_load32_splat(pa);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1));
-    a = wasm_v128_load32_splat(pa + 1);
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1));
-    a = wasm_v128_load32_splat(pa + 2);
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1));
-    a = wasm_v128_load32_splat(pa + 3);
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1));
+  for (int r = 0; r < iters; r += 256) {
+    const float *pb = buf, *pa = buf + 256 * 8;
+    for (int p = 0; p < 256; p++) {
+      v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
+      v128_t a = wasm_v128_load32_splat(pa);
+      c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1));
+      a = wasm_v128_load32_splat(pa + 1);
+      c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1));
+      a = wasm_v128_load32_splat(pa + 2);
+      c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1));
+      a = wasm_v128_load32_splat(pa + 3);
+      c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1));
+      pa += 4; pb += 8;
+    }
   }
   v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(c00, c01), wasm_f32x4_add(c10, c11)),
                             wasm_f32x4_add(wasm_f32x4_add(c20, c21), wasm_f32x4_add(c30, c31)));
