@@ -6,7 +6,7 @@ import { slice, concat } from '../ops/shape.js';
 import { checkForgetGate, slstmRecurrence, type ForgetGate } from '../ops/slstm.js';
 import { checkOptions, checkPositiveInt } from '../tensor/check.js';
 import { fmt } from '../tensor/shape.js';
-import { Tensor as TensorCtor, type Parameter, type Tensor } from '../tensor/tensor.js';
+import { Tensor, type Parameter } from '../tensor/tensor.js';
 import { CausalConv1d } from './conv1d.js';
 import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
@@ -23,6 +23,10 @@ import { linspace, setValues } from './slstm.js';
  * - q/k/v and the sLSTM gate projections are full Linear layers, not block-diagonal
  *   "headwise" ones;
  * - GELU is the tanh form; no dropout; the FFN width is ceil(4/3 D) (not rounded up to 64).
+ *
+ * State: `forward` starts every sequence from the initial state; `forwardWithState(x, state)`
+ * continues from the state a previous call returned (each block's causal-conv prefix and cell
+ * state), so a long sequence can be fed in pieces (truncated BPTT) or generated step by step.
  */
 
 function checkHeads(where: string, width: number, heads: number): void {
@@ -43,7 +47,7 @@ function convWithPrefix(conv: CausalConv1d, x: Tensor, prefix: Tensor | null): {
   if (!prefix) {
     const y = conv.forward(x);
     // The new prefix: the last K-1 inputs (zeros before the start when T < K-1).
-    const padded = T >= K - 1 ? x : concat([zerosLike(x, K - 1 - T), x], 0);
+    const padded = T >= K - 1 ? x : concat([zeroRows(x, K - 1 - T), x], 0);
     return { y, prefix: slice(padded, 0, padded.shape[0] - (K - 1), padded.shape[0]) };
   }
   const xin = concat([prefix, x], 0);                                   // [K-1+T, B, C]
@@ -51,8 +55,9 @@ function convWithPrefix(conv: CausalConv1d, x: Tensor, prefix: Tensor | null): {
   return { y, prefix: slice(xin, 0, T, T + K - 1) };
 }
 
-function zerosLike(x: Tensor, rows: number): Tensor {
-  return new TensorCtor(x.backend.alloc(x.dtype, rows * x.shape[1] * x.shape[2]), [rows, x.shape[1], x.shape[2]]);
+/** Zeros of shape [rows, B, C] like x [T, B, C]. */
+function zeroRows(x: Tensor, rows: number): Tensor {
+  return new Tensor(x.backend.alloc(x.dtype, rows * x.shape[1] * x.shape[2]), [rows, x.shape[1], x.shape[2]]);
 }
 
 /** A block's recurrent state as a flat list of tensors (conv prefix if any, then the cell's state). */
