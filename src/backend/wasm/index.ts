@@ -262,7 +262,10 @@ export class WasmBackend extends ReferenceBackend {
       // thread that starts late (or a busy core) costs at most a chunk.
       const splitN = n >= m || m < 8 * T;
       const len = splitN ? n : m, unit = splitN ? 16 : 8;
-      const nChunks = Math.min(3 * T, Math.ceil(len / unit), 0xffff);
+      // Every chunk re-packs the unsplit operand: when that is large, one chunk per thread.
+      const shared = splitN ? m * k : k * n;
+      const perThread = shared > (1 << 18) ? 1 : 3;
+      const nChunks = Math.min(perThread * T, Math.ceil(len / unit), 0xffff);
       if (nChunks > 1) {
         const chunk = Math.ceil(len / nChunks / unit) * unit;
         const count = Math.ceil(len / chunk);
