@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // Builds the wasm backend's kernels (src/backend/wasm/kernels/*.c) into
 // dist/src/backend/wasm/kernels.wasm with clang + wasm-ld (Debian: apt-get install clang lld).
+// The repository also holds the built module (src/backend/wasm/prebuilt/kernels.wasm), so that
+// `npm install` works on a machine without a C compiler: without clang it is copied instead.
+// With clang, the fresh build must equal the committed one (clang's output is deterministic):
+// under CI a difference is an error, elsewhere a warning; `--update-prebuilt` refreshes it.
 // Flags: SIMD128 kernels; atomics + bulk-memory because the module imports a *shared* memory,
 // which worker threads instantiate the same module over. The kernels use no C stack and no
 // data segments (checked below when llvm-objdump is present), so any number of instances can
 // share one memory without per-thread stacks.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = join(root, 'src/backend/wasm/kernels');
 const outFile = join(root, 'dist/src/backend/wasm/kernels.wasm');
+const prebuilt = join(root, 'src/backend/wasm/prebuilt/kernels.wasm');
+const updatePrebuilt = process.argv.includes('--update-prebuilt');
 
 function find(names) {
   for (const n of names) {
@@ -25,6 +31,13 @@ const versions = ['', '-19', '-18', '-17', '-16', '-15', '-14'];
 const clang = find(versions.map((v) => `clang${v}`));
 const wasmLd = find(versions.map((v) => `wasm-ld${v}`));
 if (!clang || !wasmLd) {
+  if (existsSync(prebuilt) && !updatePrebuilt) {
+    mkdirSync(dirname(outFile), { recursive: true });
+    copyFileSync(prebuilt, outFile);
+    console.log('build-wasm: clang/wasm-ld not found, using the committed src/backend/wasm/prebuilt/kernels.wasm ' +
+      '(to build the kernels from source: apt-get install -y clang lld)');
+    process.exit(0);
+  }
   console.error(`build-wasm: needs clang and wasm-ld (found clang: ${clang ?? 'none'}, wasm-ld: ${wasmLd ?? 'none'}); ` +
     'on Debian/Ubuntu: apt-get install -y clang lld');
   process.exit(1);
@@ -54,6 +67,16 @@ try {
   }
   if (!existsSync(outFile)) throw new Error('build-wasm: no output');
   console.log(`build-wasm: ${outFile.slice(root.length + 1)} (${clang}, ${wasmLd})`);
+  if (updatePrebuilt) {
+    mkdirSync(dirname(prebuilt), { recursive: true });
+    copyFileSync(outFile, prebuilt);
+    console.log('build-wasm: updated src/backend/wasm/prebuilt/kernels.wasm');
+  } else if (!existsSync(prebuilt) || !readFileSync(prebuilt).equals(readFileSync(outFile))) {
+    const msg = 'build-wasm: src/backend/wasm/prebuilt/kernels.wasm is not what the kernel sources build to; ' +
+      'run `node scripts/build-wasm.mjs --update-prebuilt` and commit it';
+    if (process.env.CI) { console.error(msg); process.exit(1); }
+    console.warn(`warning: ${msg}`);
+  }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
