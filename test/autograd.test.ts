@@ -39,6 +39,22 @@ describe('autograd tape', () => {
     backward(ops.mul(p, p), tensor([1, 10], [2]));
     assert.deepEqual(p.grad!.toArray(), [2, 40]);
   });
+  it('LSTM inference (no tape: running state updated in place) equals the taped forward', () => {
+    for (const cfg of [{ numLayers: 2, bidirectional: true }, { projSize: 2 }, { peepholes: true, bidirectional: true }]) {
+      const m = new LSTM({ inputSize: 3, hiddenSize: 4, ...cfg });
+      const x = tensor(Float32Array.from({ length: 5 * 3 * 3 }, (_, i) => Math.sin(i)), [5, 3, 3]);
+      const lengths = [3, 5, 2];
+      const a = m.forward(x, { lengths });
+      const b = noGrad(() => m.forward(x, { lengths }));
+      for (const k of ['y', 'hN', 'cN'] as const) assert.deepEqual(b[k].toArray(), a[k].toArray(), `${k} with ${JSON.stringify(cfg)}`);
+    }
+  });
+  it('a second backward through the same recurrent graph is an error, not garbage', () => {
+    const m = new LSTM({ inputSize: 2, hiddenSize: 3 });
+    const loss = ops.sum(m.forward(tensor(new Float32Array(8).fill(0.5), [2, 2, 2])).y);
+    backward(loss);
+    assert.throws(() => backward(loss), /backward through the same graph a second time/);
+  });
   it('an LSTM output left unused contributes nothing', () => {
     const m = new LSTM({ inputSize: 2, hiddenSize: 3 });
     const x = tensor(new Float32Array(8).fill(0.5), [2, 2, 2]);

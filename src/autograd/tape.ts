@@ -73,6 +73,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
     pending.delete(node);
     if (!gOut || gOut.every((g) => g === null)) continue;
     const gIn = node.backward(gOut);
+    node.release?.();
     node.inputs.forEach((t, i) => {
       const g = gIn[i];
       if (!g || !t.requiresGrad) return;

@@ -47,6 +47,12 @@ export interface Backend {
    */
   copyStrided(shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
     dst: Storage, dOff: number, dStr: readonly number[], accumulate: boolean): void;
+  /**
+   * dst[dOff + r*ldDst + j] (+)= src[sOff + r*ldSrc + j] for r < rows, j < cols: a block of rows.
+   * The common case of copyStrided, with plain numbers so a time loop can call it without allocating.
+   */
+  copy2d(rows: number, cols: number, src: Storage, sOff: number, ldSrc: number,
+    dst: Storage, dOff: number, ldDst: number, accumulate: boolean): void;
   /** out[i] = f(x[i]) for n contiguous elements. */
   unary(op: UnaryOp, x: Storage, out: Storage, n: number): void;
   /** dx[i] (+)= dy[i] * f'(x[i]); y = f(x) is given because some derivatives are cheaper from it. */
@@ -81,6 +87,7 @@ export interface Backend {
    * gate buffer is then [rows, G*H] with only the present blocks. Omitted: the standard cell.
    * gates [rows, 4H] at gOff: pre-activations (i, f, g, o) in, activations out (kept for backward).
    * cPrev [rows, H], cOut [rows, H] contiguous; hOut = o * tanh(c) written with row stride ldh.
+   * cOut may be the very same block as cPrev (inference updates the state in place).
    */
   lstmCellForward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
     cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number, cell?: LstmCellOptions): void;

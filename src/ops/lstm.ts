@@ -30,13 +30,17 @@ export interface LstmLayerResult {
   cN: Tensor; // [D, B, H]
 }
 
-/** What the forward pass keeps for backward, per direction. */
+/**
+ * What the forward pass keeps for backward, per direction. Without a tape (inference) only G
+ * (one GEMM for all input projections) and a one-step R are needed: the recurrent GEMM reads the
+ * running h and the cell kernel updates the running c in place.
+ */
 interface Saved {
-  G: Storage;        // [T, B, 4H] gate activations (i, f, g, o); [T, B, G*H] for a variant
-  Hp: Storage;       // [T, B, Hout] h_{t-1} fed to step t
-  Cp: Storage;       // [T, B, H] c_{t-1} of step t
-  C: Storage;        // [T, B, H] c_t
-  R: Storage | null; // [T, B, H] o * tanh(c_t) before the projection
+  G: Storage;         // [T, B, 4H] gate activations (i, f, g, o); [T, B, G*H] for a variant
+  Hp: Storage | null; // [T, B, Hout] h_{t-1} fed to step t (training only)
+  Cp: Storage | null; // [T, B, H] c_{t-1} of step t (training only)
+  C: Storage | null;  // [T, B, H] c_t (training only)
+  R: Storage | null;  // [T, B, H] o * tanh(c_t) before the projection ([B, H] in inference)
 }
 
 /**
@@ -86,6 +90,10 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
   const cellF = dirs.map((_, d) => cellOptions(spec, peeps[d], false));
   const cellB = dirs.map((_, d) => cellOptions(spec, peeps[d], true));
 
+  const weightTensors = dirs.flatMap((w) => [w.wIh, w.wHh, w.bIh, w.bHh, w.wHr, w.wci ?? null, w.wcf ?? null, w.wco ?? null, w.wGr ?? null]);
+  const inputs = [x, h0, c0, ...weightTensors.filter((t): t is Tensor => t !== null)];
+  const train = needsGrad(inputs);
+
   const y = emptyLike(x, [T, B, DH]);
   const hN = emptyLike(x, [D, B, Hout]);
   const cN = emptyLike(x, [D, B, H]);
@@ -93,10 +101,10 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
 
   for (let d = 0; d < D; d++) {
     const w = dirs[d], reverse = d === 1;
-    const s: Saved = {
-      G: be.alloc(dt, T * B * GH), Hp: be.alloc(dt, T * B * Hout), Cp: be.alloc(dt, T * B * H),
-      C: be.alloc(dt, T * B * H), R: w.wHr ? be.alloc(dt, T * B * H) : null,
-    };
+    const s: Saved = train
+      ? { G: be.alloc(dt, T * B * GH), Hp: be.alloc(dt, T * B * Hout), Cp: be.alloc(dt, T * B * H),
+        C: be.alloc(dt, T * B * H), R: w.wHr ? be.alloc(dt, T * B * H) : null }
+      : { G: be.alloc(dt, T * B * GH), Hp: null, Cp: null, C: null, R: w.wHr ? be.alloc(dt, B * H) : null };
     saved.push(s);
     projectInputs(be, T * B, I, GH, x.storage, w.wIh.storage, w.bIh?.storage ?? null, w.bHh?.storage ?? null, s.G);
     // FGR reads the previous step's activations over whole row blocks: keep inactive rows zero.
@@ -109,31 +117,44 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
       const t = reverse ? T - 1 - step : step;
       const n = bs[t];
       if (n === 0) continue;
-      const g = t * B * GH, hp = t * B * Hout, cs = t * B * H, yo = t * B * DH + d * Hout;
-      copyRows(be, n, Hout, h, hOff, Hout, s.Hp, hp, Hout);
-      copyRows(be, n, H, c, cOff, H, s.Cp, cs, H);
-      be.gemm(false, true, n, GH, Hout, 1, s.Hp, hp, Hout, w.wHh.storage, 0, Hout, 1, s.G, g, GH);
+      const g = t * B * GH, yo = t * B * DH + d * Hout;
+      // Training reads and writes the saved per-step copies; inference the running state itself.
+      const hp = s.Hp ? t * B * Hout : hOff, cp = s.Cp ? t * B * H : cOff, cs = s.C ? t * B * H : cOff;
+      const Hp = s.Hp ?? h, Cp = s.Cp ?? c, C = s.C ?? c, ro = train ? t * B * H : 0;
+      if (s.Hp) copyRows(be, n, Hout, h, hOff, Hout, s.Hp, hp, Hout);
+      if (s.Cp) copyRows(be, n, H, c, cOff, H, s.Cp, cp, H);
+      be.gemm(false, true, n, GH, Hout, 1, Hp, hp, Hout, w.wHh.storage, 0, Hout, 1, s.G, g, GH);
       if (w.wGr && step > 0) {
         const tp = reverse ? t + 1 : t - 1; // the previous step; its rows past bs[tp] start here (no recurrence)
         gateRecurrenceForward(be, Math.min(n, bs[tp]), H, s.G, tp * B * GH, w.wGr.storage, s.G, g);
       }
       if (s.R) {
-        be.lstmCellForward(n, H, s.G, g, s.Cp, cs, s.C, cs, s.R, cs, H, cellF[d]);
-        be.gemm(false, true, n, Hout, H, 1, s.R, cs, H, w.wHr!.storage, 0, H, 0, y.storage, yo, DH);
+        be.lstmCellForward(n, H, s.G, g, Cp, cp, C, cs, s.R, ro, H, cellF[d]);
+        be.gemm(false, true, n, Hout, H, 1, s.R, ro, H, w.wHr!.storage, 0, H, 0, y.storage, yo, DH);
       } else {
-        be.lstmCellForward(n, H, s.G, g, s.Cp, cs, s.C, cs, y.storage, yo, DH, cellF[d]);
+        be.lstmCellForward(n, H, s.G, g, Cp, cp, C, cs, y.storage, yo, DH, cellF[d]);
       }
       copyRows(be, n, Hout, y.storage, yo, DH, h, hOff, Hout);
-      copyRows(be, n, H, s.C, cs, H, c, cOff, H);
+      if (s.C) copyRows(be, n, H, s.C, cs, H, c, cOff, H);
     }
   }
 
-  const weightTensors = dirs.flatMap((w) => [w.wIh, w.wHh, w.bIh, w.bHh, w.wHr, w.wci ?? null, w.wcf ?? null, w.wco ?? null, w.wGr ?? null]);
-  const inputs = [x, h0, c0, ...weightTensors.filter((t): t is Tensor => t !== null)];
-  if (needsGrad(inputs)) {
-    record({
+  const free = (...xs: (Storage | null)[]) => { for (const b of xs) if (b) be.dispose(b); };
+  if (!train) {
+    for (const s of saved) free(s.G, s.R);
+    free(...peeps);
+    return { y, hN, cN };
+  }
+  let released = false;
+  record({
       name: 'lstmLayer', inputs, outputs: [y, hN, cN],
+      release() {
+        released = true;
+        for (const s of saved) free(s.G, s.Hp, s.Cp, s.C, s.R);
+        free(...peeps);
+      },
       backward([gY, gH, gC]) {
+        if (released) throw new Error('lstmLayer: backward through the same graph a second time (its saved buffers were freed after the first); run the forward pass again');
         const dx = x.requiresGrad ? be.alloc(dt, T * B * I) : null;
         const dh0 = be.alloc(dt, D * B * Hout), dc0 = be.alloc(dt, D * B * H);
         const wGrads: (Storage | null)[] = [];
@@ -158,7 +179,7 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
               be.gemm(false, false, n, H, Hout, 1, dh, hOff, Hout, w.wHr!.storage, 0, H, 0, dR, 0, H);
               src = dR; srcOff = 0; ld = H;
             }
-            be.lstmCellBackward(n, H, s.G, g, s.Cp, cs, s.C, cs, src, srcOff, ld, dc, cOff, dG, g, cellB[d]);
+            be.lstmCellBackward(n, H, s.G, g, s.Cp!, cs, s.C!, cs, src, srcOff, ld, dc, cOff, dG, g, cellB[d]);
             if (w.wGr && step > 0) {
               // FGR: dL/d[i, f, o]_{t-1} enters the previous step's kernel through its dGates slot.
               const tp = reverse ? t + 1 : t - 1;
@@ -172,7 +193,7 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
           const dWih = be.alloc(dt, GH * I);
           be.gemm(true, false, GH, I, R, 1, dG, 0, GH, x.storage, 0, I, 0, dWih, 0, I);
           const dWhh = be.alloc(dt, GH * Hout);
-          be.gemm(true, false, GH, Hout, R, 1, dG, 0, GH, s.Hp, 0, Hout, 0, dWhh, 0, Hout);
+          be.gemm(true, false, GH, Hout, R, 1, dG, 0, GH, s.Hp!, 0, Hout, 0, dWhh, 0, Hout);
           let dB: Storage | null = null;
           if (w.bIh || w.bHh) { dB = be.alloc(dt, GH); columnSums(be, dG, R, GH, dB, false); }
           let dWhr: Storage | null = null;
@@ -181,20 +202,20 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
             be.gemm(true, false, Hout, H, R, 1, dHt, 0, Hout, s.R, 0, H, 0, dWhr, 0, H);
           }
           let dPeep: (Storage | null)[] = [null, null, null], dWgr: Storage | null = null;
-          if (cellF[d]) dPeep = peepholeGrads(be, dt, R, H, cellF[d]!, dG, s.Cp, s.C);
+          if (cellF[d]) dPeep = peepholeGrads(be, dt, R, H, cellF[d]!, dG, s.Cp!, s.C!);
           if (w.wGr) {
             // Row block t of dG pairs with row block t-1 (t+1 in reverse) of the activations.
             dWgr = be.alloc(dt, 9 * H * H);
             const off = B * GH;
             gateRecurrenceWeightGrad(be, R - B, H, dG, reverse ? 0 : off, s.G, reverse ? off : 0, dWgr);
           }
+          free(dG, dHt, dR);
           wGrads.push(dWih, dWhh, w.bIh ? dB : null, w.bHh ? dB : null, w.wHr ? dWhr : null,
             w.wci ? dPeep[0] : null, w.wcf ? dPeep[1] : null, w.wco ? dPeep[2] : null, dWgr);
         }
         const present = wGrads.filter((_, i) => weightTensors[i] !== null);
         return [dx, dh0, dc0, ...present];
       },
-    }, [y, hN, cN]);
-  }
+  }, [y, hN, cN]);
   return { y, hN, cN };
 }

@@ -54,7 +54,7 @@ export function columnSums(be: Backend, src: Storage, rows: number, n: number, d
 /** Copy `rows` rows of `width` values between two strided row blocks. */
 export function copyRows(be: Backend, rows: number, width: number, src: Storage, sOff: number, ldSrc: number,
   dst: Storage, dOff: number, ldDst: number, accumulate = false): void {
-  if (rows > 0) be.copyStrided([rows, width], src, sOff, [ldSrc, 1], dst, dOff, [ldDst, 1], accumulate);
+  if (rows > 0) be.copy2d(rows, width, src, sOff, ldSrc, dst, dOff, ldDst, accumulate);
 }
 
 export function checkWeight(op: string, name: string, t: Tensor | null, shape: readonly number[]): void {

@@ -12,6 +12,12 @@ export interface Node {
   readonly inputs: readonly Tensor[];
   readonly outputs: readonly { readonly shape: Shape; readonly dtype: DType }[];
   backward(gradOutputs: readonly (Storage | null)[]): readonly (Storage | null)[];
+  /**
+   * Called once backward has passed this node: free what the forward pass saved for it (big
+   * recurrent ops return their buffers to the backend at once instead of waiting for the GC).
+   * A second backward through the node must then fail, as in PyTorch without retain_graph.
+   */
+  release?(): void;
 }
 
 /**

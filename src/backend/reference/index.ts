@@ -54,6 +54,15 @@ export class ReferenceBackend implements Backend {
     dst: Storage, dOff: number, dStr: readonly number[], accumulate: boolean): void {
     copyStridedRef(shape, arr(src), sOff, sStr, arr(dst), dOff, dStr, accumulate);
   }
+  copy2d(rows: number, cols: number, src: Storage, sOff: number, ldSrc: number,
+    dst: Storage, dOff: number, ldDst: number, accumulate: boolean): void {
+    const sa = arr(src), da = arr(dst);
+    for (let r = 0; r < rows; r++) {
+      const s0 = sOff + r * ldSrc, d0 = dOff + r * ldDst;
+      if (accumulate) for (let j = 0; j < cols; j++) da[d0 + j] += sa[s0 + j];
+      else for (let j = 0; j < cols; j++) da[d0 + j] = sa[s0 + j];
+    }
+  }
   unary(op: UnaryOp, x: Storage, out: Storage, n: number): void {
     const f = unaryFn(op), xa = arr(x), oa = arr(out);
     for (let i = 0; i < n; i++) oa[i] = f(xa[i]);

@@ -198,6 +198,17 @@ export class WasmBackend extends ReferenceBackend {
     this.kernels.copy2d(v.rows, v.cols, s.ptr + 4 * sOff, v.ars, v.acs, d.ptr + 4 * dOff, v.brs, v.bcs, accumulate ? 1 : 0);
   }
 
+  override copy2d(rows: number, cols: number, src: Storage, sOff: number, ldSrc: number,
+    dst: Storage, dOff: number, ldDst: number, accumulate: boolean): void {
+    const s = any32(src, this), d = any32(dst, this);
+    if (!s || !d || s.dtype !== d.dtype || (accumulate && s.dtype === 'i32') || rows <= 0 || cols <= 0) {
+      return super.copy2d(rows, cols, src, sOff, ldSrc, dst, dOff, ldDst, accumulate);
+    }
+    inMatrix('copy2d src', s, sOff, rows, cols, ldSrc);
+    inMatrix('copy2d dst', d, dOff, rows, cols, ldDst);
+    this.kernels.copy2d(rows, cols, s.ptr + 4 * sOff, ldSrc, 1, d.ptr + 4 * dOff, ldDst, 1, accumulate ? 1 : 0);
+  }
+
   override unary(op: UnaryOp, x: Storage, out: Storage, n: number): void {
     const a = f32(x, this), o = f32(out, this);
     if (!a || !o || !(op in UNARY)) return super.unary(op, x, out, n);
