@@ -5,6 +5,7 @@ import { setBackend } from '../src/backend/registry.js';
 import * as ops from '../src/ops/index.js';
 import { parameter, tensor } from '../src/tensor/create.js';
 import { LSTM } from '../src/nn/lstm.js';
+import { GRU } from '../src/nn/gru.js';
 
 await setBackend('reference');
 
@@ -48,6 +49,14 @@ describe('autograd tape', () => {
       const b = noGrad(() => m.forward(x, { lengths }));
       for (const k of ['y', 'hN', 'cN'] as const) assert.deepEqual(b[k].toArray(), a[k].toArray(), `${k} with ${JSON.stringify(cfg)}`);
     }
+  });
+  it('GRU inference (no tape) equals the taped forward', () => {
+    const m = new GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true });
+    const x = tensor(Float32Array.from({ length: 5 * 3 * 3 }, (_, i) => Math.cos(i)), [5, 3, 3]);
+    const a = m.forward(x, { lengths: [4, 5, 1] });
+    const b = noGrad(() => m.forward(x, { lengths: [4, 5, 1] }));
+    assert.deepEqual(b.y.toArray(), a.y.toArray());
+    assert.deepEqual(b.hN.toArray(), a.hN.toArray());
   });
   it('a second backward through the same recurrent graph is an error, not garbage', () => {
     const m = new LSTM({ inputSize: 2, hiddenSize: 3 });

@@ -18,10 +18,11 @@ export interface GruLayerResult {
   hN: Tensor; // [D, B, H]
 }
 
+/** Kept for backward; without a tape (inference) GH is one step's [B, 3H] and Hp is not kept. */
 interface Saved {
-  GX: Storage; // [T, B, 3H] activations (r, z, n)
-  GH: Storage; // [T, B, 3H] h_{t-1} W_hh^T + b_hh (n needs its third block)
-  Hp: Storage; // [T, B, H] h_{t-1} fed to step t
+  GX: Storage;        // [T, B, 3H] activations (r, z, n)
+  GH: Storage;        // [T, B, 3H] h_{t-1} W_hh^T + b_hh (n needs its third block)
+  Hp: Storage | null; // [T, B, H] h_{t-1} fed to step t
 }
 
 /**
@@ -49,12 +50,18 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
   const bs = batchSizes(lengths, T, B);
   const DH = D * H, G = 3 * H;
 
+  const weightTensors = dirs.flatMap((w) => [w.wIh, w.wHh, w.bIh, w.bHh]);
+  const inputs = [x, h0, ...weightTensors.filter((t): t is Tensor => t !== null)];
+  const train = needsGrad(inputs);
+
   const y = emptyLike(x, [T, B, DH]);
   const hN = emptyLike(x, [D, B, H]);
   const saved: Saved[] = [];
   for (let d = 0; d < D; d++) {
     const w = dirs[d], reverse = d === 1;
-    const s: Saved = { GX: be.alloc(dt, T * B * G), GH: be.alloc(dt, T * B * G), Hp: be.alloc(dt, T * B * H) };
+    const s: Saved = train
+      ? { GX: be.alloc(dt, T * B * G), GH: be.alloc(dt, T * B * G), Hp: be.alloc(dt, T * B * H) }
+      : { GX: be.alloc(dt, T * B * G), GH: be.alloc(dt, B * G), Hp: null };
     saved.push(s);
     projectInputs(be, T * B, I, G, x.storage, w.wIh.storage, w.bIh?.storage ?? null, null, s.GX);
     const h = hN.storage, hOff = d * B * H;
@@ -63,20 +70,30 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
       const t = reverse ? T - 1 - step : step;
       const n = bs[t];
       if (n === 0) continue;
-      const g = t * B * G, hp = t * B * H, yo = t * B * DH + d * H;
-      copyRows(be, n, H, h, hOff, H, s.Hp, hp, H);
-      be.gemm(false, true, n, G, H, 1, s.Hp, hp, H, w.wHh.storage, 0, H, 0, s.GH, g, G);
-      be.gruCellForward(n, H, s.GX, g, s.GH, g, w.bHh?.storage ?? null, s.Hp, hp, H, y.storage, yo, DH);
+      const g = t * B * G, yo = t * B * DH + d * H;
+      // Training reads the saved copy of h_{t-1}; inference the running state itself.
+      const Hp = s.Hp ?? h, hp = s.Hp ? t * B * H : hOff, gh = train ? g : 0;
+      if (s.Hp) copyRows(be, n, H, h, hOff, H, s.Hp, hp, H);
+      be.gemm(false, true, n, G, H, 1, Hp, hp, H, w.wHh.storage, 0, H, 0, s.GH, gh, G);
+      be.gruCellForward(n, H, s.GX, g, s.GH, gh, w.bHh?.storage ?? null, Hp, hp, H, y.storage, yo, DH);
       copyRows(be, n, H, y.storage, yo, DH, h, hOff, H);
     }
   }
 
-  const weightTensors = dirs.flatMap((w) => [w.wIh, w.wHh, w.bIh, w.bHh]);
-  const inputs = [x, h0, ...weightTensors.filter((t): t is Tensor => t !== null)];
-  if (needsGrad(inputs)) {
-    record({
+  const free = (...xs: (Storage | null)[]) => { for (const b of xs) if (b) be.dispose(b); };
+  if (!train) {
+    for (const s of saved) free(s.GX, s.GH);
+    return { y, hN };
+  }
+  let released = false;
+  record({
       name: 'gruLayer', inputs, outputs: [y, hN],
+      release() {
+        released = true;
+        for (const s of saved) free(s.GX, s.GH, s.Hp);
+      },
       backward([gY, gH]) {
+        if (released) throw new Error('gruLayer: backward through the same graph a second time (its saved buffers were freed after the first); run the forward pass again');
         const dx = x.requiresGrad ? be.alloc(dt, T * B * I) : null;
         const dh0 = be.alloc(dt, D * B * H);
         const dPrev = be.alloc(dt, B * H); // [B, H] dL/dh_{t-1} of one step
@@ -93,7 +110,7 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
             if (n === 0) continue;
             const g = t * B * G, hp = t * B * H, yo = t * B * DH + d * H;
             if (gY) copyRows(be, n, H, gY, yo, DH, dh, hOff, H, true);
-            be.gruCellBackward(n, H, s.GX, g, s.GH, g, s.Hp, hp, H, dh, hOff, H, dGX, g, dGH, g, dPrev, 0);
+            be.gruCellBackward(n, H, s.GX, g, s.GH, g, s.Hp!, hp, H, dh, hOff, H, dGX, g, dGH, g, dPrev, 0);
             be.gemm(false, false, n, H, G, 1, dGH, g, G, w.wHh.storage, 0, H, 1, dPrev, 0, H);
             copyRows(be, n, H, dPrev, 0, H, dh, hOff, H);
           }
@@ -102,15 +119,16 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
           const dWih = be.alloc(dt, G * I);
           be.gemm(true, false, G, I, R, 1, dGX, 0, G, x.storage, 0, I, 0, dWih, 0, I);
           const dWhh = be.alloc(dt, G * H);
-          be.gemm(true, false, G, H, R, 1, dGH, 0, G, s.Hp, 0, H, 0, dWhh, 0, H);
+          be.gemm(true, false, G, H, R, 1, dGH, 0, G, s.Hp!, 0, H, 0, dWhh, 0, H);
           let dBih: Storage | null = null, dBhh: Storage | null = null;
           if (w.bIh) { dBih = be.alloc(dt, G); columnSums(be, dGX, R, G, dBih, false); }
           if (w.bHh) { dBhh = be.alloc(dt, G); columnSums(be, dGH, R, G, dBhh, false); }
+          free(dGX, dGH);
           wGrads.push(dWih, dWhh, dBih, dBhh);
         }
+        free(dPrev);
         return [dx, dh0, ...wGrads.filter((_, i) => weightTensors[i] !== null)];
       },
-    }, [y, hN]);
-  }
+  }, [y, hN]);
   return { y, hN };
 }
