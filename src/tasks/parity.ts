@@ -5,7 +5,7 @@
  * with an sLSTM block (state tracking through its recurrent, nonlinear memory mixing) extrapolates;
  * a pure mLSTM stack (no memory mixing: its state update is linear in the past) does not.
  *
- *   node dist/src/tasks/parity.js                      # both: --blocks s,m, in parallel (~4 minutes on 2 cores)
+ *   node dist/src/tasks/parity.js                      # --blocks ss,m: two sLSTM blocks vs one mLSTM block, in parallel (~2.5 minutes on 2 cores)
  *   node dist/src/tasks/parity.js --blocks ms --steps 1500 --dim 16
  *
  * --blocks takes comma-separated stack layouts, one letter per block from the input upwards:
@@ -135,7 +135,7 @@ export async function runParity(opts: Partial<ParityOptions> = {}): Promise<Pari
   return { blocks: o.blocks, parameters: model.numParameters(), finalLoss: avg, trainAccuracy, testAccuracy, seconds: (Date.now() - t0) / 1000 };
 }
 
-const usage = `Usage: node dist/src/tasks/parity.js [--blocks s,m] [--steps N] [--dim D] [--heads NH] [--batch B] [--lr LR]
+const usage = `Usage: node dist/src/tasks/parity.js [--blocks ss,m] [--steps N] [--dim D] [--heads NH] [--batch B] [--lr LR]
        [--train-max L] [--test-max L] [--test-samples N] [--seed S] [--backend reference|wasm] (default: the library's)
 
 Trains each comma-separated stack layout (letters s = sLSTM block, m = mLSTM block) on the
@@ -169,7 +169,7 @@ async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true,
     options: {
-      blocks: { type: 'string', default: 's,m' }, steps: { type: 'string' }, dim: { type: 'string' }, heads: { type: 'string' },
+      blocks: { type: 'string', default: 'ss,m' }, steps: { type: 'string' }, dim: { type: 'string' }, heads: { type: 'string' },
       batch: { type: 'string' }, lr: { type: 'string' }, 'train-max': { type: 'string' }, 'test-max': { type: 'string' },
       'test-samples': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       json: { type: 'boolean' },
