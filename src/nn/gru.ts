@@ -1,6 +1,6 @@
 import { dropout } from '../ops/dropout.js';
 import { gruLayer, type GruWeights } from '../ops/gru.js';
-import { concat, permute, slice } from '../ops/shape.js';
+import { concat, permute } from '../ops/shape.js';
 import { checkOptions } from '../tensor/check.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ModuleOptions } from './module.js';
@@ -59,7 +59,7 @@ export class GRU extends RecurrentBase {
     const hs: Tensor[] = [];
     for (let l = 0; l < this.numLayers; l++) {
       if (l > 0) x = dropout(x, this.dropoutP, this.rng, this.training);
-      const r = gruLayer(x, slice(h0, 0, l * D, (l + 1) * D), this.weights[l], lengths);
+      const r = gruLayer(x, this.layerSlice(h0, l), this.weights[l], lengths);
       x = r.y; hs.push(r.hN);
     }
     let y = order.toOriginal(x);

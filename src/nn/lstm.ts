@@ -1,7 +1,7 @@
 import { dropout } from '../ops/dropout.js';
 import { lstmLayer, type LstmWeights } from '../ops/lstm.js';
 import { gateOrder, peepholeNames, resolveLstmCell, type LstmCellSpec, type LstmVariant } from '../ops/lstm-cell.js';
-import { concat, permute, slice } from '../ops/shape.js';
+import { concat, permute } from '../ops/shape.js';
 import { checkOptions } from '../tensor/check.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ModuleOptions } from './module.js';
@@ -94,7 +94,7 @@ export class LSTM extends RecurrentBase {
     const hs: Tensor[] = [], cs: Tensor[] = [];
     for (let l = 0; l < this.numLayers; l++) {
       if (l > 0) x = dropout(x, this.dropoutP, this.rng, this.training);
-      const r = lstmLayer(x, slice(h0, 0, l * D, (l + 1) * D), slice(c0, 0, l * D, (l + 1) * D), this.weights[l], lengths, this.cell);
+      const r = lstmLayer(x, this.layerSlice(h0, l), this.layerSlice(c0, l), this.weights[l], lengths, this.cell);
       x = r.y; hs.push(r.hN); cs.push(r.cN);
     }
     let y = order.toOriginal(x);

@@ -1,5 +1,5 @@
 import { noGrad } from '../autograd/tape.js';
-import { indexSelect, permute } from '../ops/shape.js';
+import { indexSelect, permute, slice } from '../ops/shape.js';
 import { checkLengths } from '../ops/recurrent.js';
 import { checkFinite, checkOptions, checkPositiveInt } from '../tensor/check.js';
 import { fmt } from '../tensor/shape.js';
@@ -54,6 +54,12 @@ export abstract class RecurrentBase extends Module {
 
   /** PyTorch's suffix for layer l, direction d: `_l0`, `_l0_reverse`. */
   protected suffix(l: number, d: number): string { return `_l${l}${d === 1 ? '_reverse' : ''}`; }
+
+  /** Layer l's rows [D, B, size] of a state [L*D, B, size] (the state itself for one layer: no copy). */
+  protected layerSlice(s: Tensor, l: number): Tensor {
+    const D = this.numDirections;
+    return this.numLayers === 1 ? s : slice(s, 0, l * D, (l + 1) * D);
+  }
 
   /** x as [T, B, I], validated. */
   protected timeMajor(x: Tensor): Tensor {
