@@ -35,7 +35,7 @@ export { ConvLSTM2d, type ConvLSTM2dConfig, type ConvLSTM2dForwardOptions, type 
 export { Highway, type HighwayConfig, type HighwayActivation } from './nn/highway.js';
 export { SLSTM, type SLSTMConfig } from './nn/slstm.js';
 export { MLSTM, type MLSTMConfig, type MLSTMResult } from './nn/mlstm.js';
-export { MLSTMBlock, SLSTMBlock, XLSTMStack, type MLSTMBlockConfig, type SLSTMBlockConfig, type XLSTMStackConfig } from './nn/xlstm.js';
+export { MLSTMBlock, SLSTMBlock, XLSTMStack, xlstmRecurrentCore, type MLSTMBlockConfig, type SLSTMBlockConfig, type XLSTMStackConfig } from './nn/xlstm.js';
 export { LayerNorm, GroupNorm, type LayerNormConfig, type GroupNormConfig } from './nn/norm.js';
 export { CausalConv1d, type CausalConv1dConfig } from './nn/conv1d.js';
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { gelu, silu } from '../src/ops/activation.js';
 import { causalConv1d } from '../src/ops/conv1d.js';
 import { groupNorm, layerNorm } from '../src/ops/norm.js';
-import { MLSTMBlock, SLSTMBlock, XLSTMStack } from '../src/nn/xlstm.js';
+import { MLSTMBlock, SLSTMBlock, XLSTMStack, xlstmRecurrentCore } from '../src/nn/xlstm.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { F64, gradcheck, randLeaf, ref64 } from './util/gradcheck.js';
@@ -133,6 +133,19 @@ describe('XLSTMStack', () => {
       const r1 = m.forwardWithState(a, null);
       return m.forwardWithState(b, r1.state).output;
     }, m.parameters(), { tol: 1e-5 });
+  });
+  it('xlstmRecurrentCore: features [T, B, inputSize] -> [T, B, hiddenSize] with an input projection, state carried, gradients', () => {
+    const core = xlstmRecurrentCore({ inputSize: 3, hiddenSize: 4, numLayers: 2 }, { ...F64, rng: new Rng(12) });
+    assert.deepEqual((core.module as XLSTMStack).slstmAt, [1]);
+    assert.ok(core.module.namedParameters().some(([n]) => n === 'input_proj.weight'));
+    const x = randLeaf(rng, [5, 2, 3]);
+    const whole = core.forward(x, null);
+    assert.deepEqual(whole.y.shape, [5, 2, 4]);
+    const xa = new Tensor(ref64.upload('f64', x.dataSync().slice(0, 2 * 6)), [2, 2, 3]);
+    const xb = new Tensor(ref64.upload('f64', x.dataSync().slice(2 * 6)), [3, 2, 3]);
+    const a = core.forward(xa, null), b = core.forward(xb, a.state);
+    [...a.y.dataSync(), ...b.y.dataSync()].forEach((v, i) => close(v, whole.y.dataSync()[i], 1e-10));
+    gradcheck(() => core.forward(x, null).y, [x, ...core.module.parameters()], { tol: 1e-5 });
   });
   it('rejects bad configurations with clear messages', () => {
     assert.throws(() => new XLSTMStack({ embeddingDim: 8, numBlocks: 2, slstmAt: [2] }), /slstmAt entries must be block indices in \[0, 1\], got 2/);

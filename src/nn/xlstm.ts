@@ -255,6 +255,11 @@ export class SLSTMBlock extends Module {
 export interface XLSTMStackConfig {
   /** With a vocabulary: Embedding in front and a Linear head behind (a character LM); forward takes ids. */
   vocabSize?: number;
+  /**
+   * Without a vocabulary: the width of the input features when it differs from embeddingDim (a
+   * bias-free Linear `input_proj` maps them to embeddingDim first). Default embeddingDim.
+   */
+  inputSize?: number;
   embeddingDim: number;
   numBlocks: number;
   /** Indices of the blocks that are sLSTM blocks (the others are mLSTM blocks). Default none. */
@@ -276,13 +281,16 @@ export class XLSTMStack extends Module {
   readonly vocabSize: number | null;
   readonly slstmAt: readonly number[];
   readonly embedding: Embedding | null;
+  /** Width of feature inputs (no vocabulary). */
+  readonly inputSize: number;
+  readonly input_proj: Linear | null;
   readonly blocks: (MLSTMBlock | SLSTMBlock)[] = [];
   readonly post_blocks_norm: LayerNorm;
   readonly head: Linear | null;
 
   constructor(readonly config: XLSTMStackConfig, opts: ModuleOptions = {}) {
     super(opts);
-    checkOptions('XLSTMStack', config, ['vocabSize', 'embeddingDim', 'numBlocks', 'slstmAt', 'numHeads', 'mlstm', 'slstm']);
+    checkOptions('XLSTMStack', config, ['vocabSize', 'inputSize', 'embeddingDim', 'numBlocks', 'slstmAt', 'numHeads', 'mlstm', 'slstm']);
     const D = this.embeddingDim = checkPositiveInt('XLSTMStack.embeddingDim', config.embeddingDim);
     const N = checkPositiveInt('XLSTMStack.numBlocks', config.numBlocks);
     const at = config.slstmAt ?? [];
@@ -295,6 +303,9 @@ export class XLSTMStack extends Module {
     const o = { dtype: this.dtype, backend: this.backend, rng: this.rng };
     this.vocabSize = config.vocabSize === undefined ? null : checkPositiveInt('XLSTMStack.vocabSize', config.vocabSize);
     this.embedding = this.vocabSize ? this.addModule('embedding', new Embedding({ numEmbeddings: this.vocabSize, embeddingDim: D }, o)) : null;
+    this.inputSize = config.inputSize === undefined ? D : checkPositiveInt('XLSTMStack.inputSize', config.inputSize);
+    if (this.vocabSize && config.inputSize !== undefined) throw new Error('XLSTMStack: inputSize is for feature inputs; with vocabSize the input is token ids');
+    this.input_proj = this.inputSize !== D ? this.addModule('input_proj', new Linear({ inFeatures: this.inputSize, outFeatures: D, bias: false }, o)) : null;
     const heads = config.numHeads ?? 4;
     for (let i = 0; i < N; i++) {
       const b = this.slstmAt.includes(i)
@@ -306,12 +317,12 @@ export class XLSTMStack extends Module {
     this.head = this.vocabSize ? this.addModule('head', new Linear({ inFeatures: D, outFeatures: this.vocabSize }, o)) : null;
   }
 
-  /** Features through the blocks and the final norm: [T, B, D] -> [T, B, D]. */
+  /** Features through the blocks and the final norm: [T, B, inputSize] -> [T, B, D]. */
   forwardFeatures(x: Tensor): Tensor { return this.featuresWithState(x, null).y; }
 
   /**
    * ids i32 [T, B] -> logits [T, B, V] (with vocabSize); without a vocabulary, features
-   * [T, B, D] -> [T, B, D]. Every call starts from the initial state (see forwardWithState).
+   * [T, B, inputSize] -> [T, B, D]. Every call starts from the initial state (see forwardWithState).
    */
   forward(input: Tensor): Tensor { return this.forwardWithState(input, null).output; }
 
@@ -332,10 +343,10 @@ export class XLSTMStack extends Module {
   }
 
   private featuresWithState(x: Tensor, state: readonly Tensor[] | null): { y: Tensor; state: Tensor[] } {
-    checkTokens('XLSTMStack', x, this.embeddingDim);
+    checkTokens('XLSTMStack', x, this.embedding ? this.embeddingDim : this.inputSize);
     const st = takeState('XLSTMStack', state, this.stateSize);
     const out: Tensor[] = [];
-    let h = x, at = 0;
+    let h = this.input_proj ? this.input_proj.forward(x) : x, at = 0;
     for (const b of this.blocks) {
       const r = b.forwardWithState(h, st ? st.slice(at, at + b.stateSize) : null);
       at += b.stateSize;
@@ -344,4 +355,28 @@ export class XLSTMStack extends Module {
     }
     return { y: this.post_blocks_norm.forward(h), state: out };
   }
+}
+
+/**
+ * The stack as a recurrent core for sequence models that embed and project themselves (the
+ * trainer's `--cell xlstm`): features [T, B, inputSize] -> y [T, B, hiddenSize], with the state
+ * carried between calls. numLayers blocks; sLSTM blocks at slstmAt (default: the odd positions,
+ * a 1:1 ratio as the paper's xLSTM[1:1]); heads: 4, or the largest of 2, 1 dividing hiddenSize.
+ * The returned object has the shape of the trainer's RecurrentBlock. Note that its state list
+ * starts with the first block's conv prefix, not a hidden state: take the last step of y for
+ * sequence-to-one heads.
+ */
+export function xlstmRecurrentCore(spec: { inputSize: number; hiddenSize: number; numLayers: number; slstmAt?: number[] },
+  opts: ModuleOptions = {}) {
+  const H = checkPositiveInt('xlstm core hiddenSize', spec.hiddenSize), L = checkPositiveInt('xlstm core numLayers', spec.numLayers);
+  const numHeads = [4, 2, 1].find((h) => H % h === 0)!;
+  const slstmAt = spec.slstmAt ?? Array.from({ length: L }, (_, i) => i).filter((i) => i % 2 === 1);
+  const module = new XLSTMStack({ inputSize: spec.inputSize, embeddingDim: H, numBlocks: L, slstmAt, numHeads }, opts);
+  return {
+    module, outputSize: H, numDirections: 1, numLayers: L,
+    forward(x: Tensor, state: readonly Tensor[] | null): { y: Tensor; state: Tensor[] } {
+      const r = module.forwardWithState(x, state);
+      return { y: r.output, state: r.state };
+    },
+  };
 }
