@@ -13,8 +13,6 @@
  */
 #include "vmath.h"
 
-#define EXPORT(name) __attribute__((export_name(#name)))
-
 static int ctc_one(const float *lp, int T, int N, int C, int n, int Tn, const int32_t *tg, int S, int blank,
                    float *loss, float *grad, double *work) {
   const int L = 2 * S + 1, LP = L + 2;

@@ -12,8 +12,7 @@
  * kernel after that accumulates.
  * `work` is the calling thread's scratch (WORK_FLOATS floats); the kernels never use the stack.
  */
-#include <stdint.h>
-#include <wasm_simd128.h>
+#include "vmath.h"
 
 #define MR 4
 #define NR 8
@@ -22,8 +21,6 @@
 #define NC 4096
 #define WORK_FLOATS (MC * KC + KC * NC + MR * NR)
 #define DOT_MAX_M 64 /* op(B) = B^T with at most this many rows of A: unpacked dot products */
-
-#define EXPORT(name) __attribute__((export_name(#name)))
 
 EXPORT(gemm_work_floats) int gemm_work_floats(void) { return WORK_FLOATS; }
 

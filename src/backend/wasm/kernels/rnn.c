@@ -6,18 +6,6 @@
  */
 #include "vmath.h"
 
-#define EXPORT(name) __attribute__((export_name(#name)))
-
-static inline f4 ldp(const float *p, int r) {
-  if (r >= 4) return wasm_v128_load(p);
-  return wasm_f32x4_make(p[0], r > 1 ? p[1] : 0.0f, r > 2 ? p[2] : 0.0f, 0.0f);
-}
-static inline void stp(float *p, f4 v, int r) {
-  if (r >= 4) { wasm_v128_store(p, v); return; }
-  p[0] = wasm_f32x4_extract_lane(v, 0);
-  if (r > 1) p[1] = wasm_f32x4_extract_lane(v, 1);
-  if (r > 2) p[2] = wasm_f32x4_extract_lane(v, 2);
-}
 #define ONE SPLAT(1.0f)
 #define ADD wasm_f32x4_add
 #define SUB wasm_f32x4_sub

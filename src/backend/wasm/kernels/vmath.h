@@ -9,6 +9,21 @@
 
 typedef v128_t f4;
 
+/* A kernel callable from JavaScript under its own name. */
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/* Load / store the first r (1..4) floats of a vector: the tail of a row runs the vector code. */
+static inline f4 ldp(const float *p, int r) {
+  if (r >= 4) return wasm_v128_load(p);
+  return wasm_f32x4_make(p[0], r > 1 ? p[1] : 0.0f, r > 2 ? p[2] : 0.0f, 0.0f);
+}
+static inline void stp(float *p, f4 v, int r) {
+  if (r >= 4) { wasm_v128_store(p, v); return; }
+  p[0] = wasm_f32x4_extract_lane(v, 0);
+  if (r > 1) p[1] = wasm_f32x4_extract_lane(v, 1);
+  if (r > 2) p[2] = wasm_f32x4_extract_lane(v, 2);
+}
+
 #define SPLAT(x) wasm_f32x4_splat(x)
 
 /* e^x, f32x4. n = round(x log2 e); r = x - n ln2 (two-constant Cody-Waite); e^r by a degree-6
