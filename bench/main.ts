@@ -59,7 +59,8 @@ function plan(o: Options, backends: string[]): Job[] {
     if (!benches.length) return;
     const spec: SuiteSpec = { suite: 'pytorch', backend: 'cpu', threads, benches, sizes, timing, variant: label };
     jobs.push({ name: `pytorch/${label}/t${threads}${benches.length === 1 ? ` ${benches[0]}` : ''}`, spec, cmd: PYTHON,
-      args: [TORCH_SCRIPT, JSON.stringify(spec)], env, unavailable: torchWhy ?? undefined });
+      args: [TORCH_SCRIPT, JSON.stringify(spec)], unavailable: torchWhy ?? undefined,
+      env: { ...env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) } });
   };
   const [asSet, unset] = torchVariants();
   if (want('pytorch')) for (const t of o.peerThreads) torch(asSet.label, asSet.env, t, timed);

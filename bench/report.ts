@@ -146,7 +146,14 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
       out.push(`- ${n.bench}, ${label(key(n))}: ${what} = ${fmt(n.value ?? NaN)}`);
     }
   }
-  const info = rows.filter((r) => r.bench === 'info');
+  const seen = new Set<string>();
+  const info = rows.filter((r) => {
+    if (r.bench !== 'info') return false;
+    const k = `${key(r)}|${r.metric}|${r.unit}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
   if (info.length) {
     out.push('', '### Environment', '');
     for (const i of info) out.push(`- ${label(key(i))}: ${i.metric} = ${i.unit}${i.metric === 'blas' ? ` (BLAS threads ${i.value})` : ''}`);

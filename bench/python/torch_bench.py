@@ -70,6 +70,13 @@ def main():
     spec = json.loads(sys.argv[1])
     threads = spec['threads']
     torch.set_num_threads(threads)
+    # torch.set_num_threads does not reach OpenBLAS's own pool: limit it too (the parent also
+    # sets OMP_NUM_THREADS / OPENBLAS_NUM_THREADS), so the BLAS row reports the same count.
+    try:
+        import threadpoolctl
+        limiter = threadpoolctl.threadpool_limits(limits=threads)  # noqa: F841 (kept for the whole run)
+    except Exception:
+        pass
     torch.manual_seed(0)
     info = blas_info()
     b0 = info['blas'][0] if info['blas'] else {}
