@@ -1,6 +1,8 @@
 import { GRU } from '../nn/gru.js';
-import { LSTM } from '../nn/lstm.js';
+import { LSTM, type LSTMConfig } from '../nn/lstm.js';
 import type { Module, ModuleOptions } from '../nn/module.js';
+import { xlstmRecurrentCore } from '../nn/xlstm.js';
+import { LSTM_VARIANTS, type LstmVariant } from '../ops/lstm-cell.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** What a task model needs to know to build its recurrent core. */
@@ -24,6 +26,12 @@ export interface RecurrentBlock {
   readonly numDirections: number;
   readonly numLayers: number;
   forward(x: Tensor, state: readonly Tensor[] | null, lengths?: readonly number[] | null): { y: Tensor; state: Tensor[] };
+  /**
+   * Where sequence-to-one heads read: 'state' (default): state[0] is h_n [L*D, B, H] at each
+   * sequence's last valid step; 'output': y at each sequence's last valid step (a causal core
+   * whose state holds something other than h, such as xLSTM's convolution prefix).
+   */
+  readonly summary?: 'state' | 'output';
 }
 
 export type CellFactory = (spec: RecurrentSpec, opts: ModuleOptions) => RecurrentBlock;
@@ -33,16 +41,7 @@ export type CellFactory = (spec: RecurrentSpec, opts: ModuleOptions) => Recurren
  * `registerCell('peephole', (spec, opts) => ...)`, returning a RecurrentBlock.
  */
 export const cellFactories = new Map<string, CellFactory>([
-  ['lstm', (spec, opts) => {
-    const m = new LSTM({ ...spec }, opts);
-    return {
-      module: m, outputSize: m.outputSize, numDirections: m.numDirections, numLayers: m.numLayers,
-      forward(x, state, lengths) {
-        const r = m.forward(x, { h0: state?.[0] ?? null, c0: state?.[1] ?? null, lengths: lengths ?? null });
-        return { y: r.y, state: [r.hN, r.cN] };
-      },
-    };
-  }],
+  ['lstm', (spec, opts) => lstmBlock({ ...spec }, opts)],
   ['gru', (spec, opts) => {
     const m = new GRU({ ...spec }, opts);
     return {
@@ -53,7 +52,28 @@ export const cellFactories = new Map<string, CellFactory>([
       },
     };
   }],
+  // The LSTM family (one fused op, ops/lstm-cell.ts): peepholes, and each of Greff et al.'s variants.
+  ['peephole', (spec, opts) => lstmBlock({ ...spec, peepholes: true }, opts)],
+  ...(Object.keys(LSTM_VARIANTS) as LstmVariant[]).map((v): [string, CellFactory] =>
+    [v.toLowerCase(), (spec, opts) => lstmBlock({ ...spec, variant: v }, opts)]),
+  // xLSTM (Beck et al. 2024): a stack of residual mLSTM / sLSTM blocks, sLSTM at the odd positions.
+  ['xlstm', (spec, opts) => {
+    if (spec.bidirectional) throw new Error('cell xlstm: a causal stack, it cannot be bidirectional');
+    if (spec.dropout) throw new Error('cell xlstm: dropout between layers is not an option of the xLSTM stack');
+    return { ...xlstmRecurrentCore(spec, opts), summary: 'output' };
+  }],
 ]);
+
+function lstmBlock(config: LSTMConfig, opts: ModuleOptions): RecurrentBlock {
+  const m = new LSTM(config, opts);
+  return {
+    module: m, outputSize: m.outputSize, numDirections: m.numDirections, numLayers: m.numLayers,
+    forward(x, state, lengths) {
+      const r = m.forward(x, { h0: state?.[0] ?? null, c0: state?.[1] ?? null, lengths: lengths ?? null });
+      return { y: r.y, state: [r.hN, r.cN] };
+    },
+  };
+}
 
 export function registerCell(name: string, factory: CellFactory): void { cellFactories.set(name, factory); }
 

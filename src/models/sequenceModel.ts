@@ -2,7 +2,7 @@ import { noGrad } from '../autograd/tape.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { Module, type ModuleOptions } from '../nn/module.js';
-import { permute, reshape, slice } from '../ops/shape.js';
+import { indexSelect, permute, reshape, slice } from '../ops/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { makeCell, type RecurrentBlock } from './cells.js';
 
@@ -92,8 +92,17 @@ export class SequenceModel extends Module {
       x = slice(x, 0, start, T);
       lengths = null;
     }
-    const { state: st } = this.rnn.forward(x, state, lengths);
-    return this.head.forward(this.lastHidden(st[0]));
+    const r = this.rnn.forward(x, state, lengths);
+    return this.head.forward(this.summarize(r, lengths ?? null));
+  }
+
+  /** What a sequence-to-one head reads from a recurrent pass: [B, features]. */
+  summarize(r: { y: Tensor; state: readonly Tensor[] }, lengths: readonly number[] | null): Tensor {
+    if (this.rnn.summary !== 'output') return this.lastHidden(r.state[0]);
+    // y [T, B, H] at each sequence's last valid step (row (len_b - 1) * B + b of y as [T*B, H]).
+    const [T, B, H] = r.y.shape;
+    const rows = Array.from({ length: B }, (_, b) => ((lengths ? lengths[b] : T) - 1) * B + b);
+    return indexSelect(reshape(r.y, [T * B, H]), new Tensor(this.backend.upload('i32', rows), [B]));
   }
 
   /** hN [L*D, B, H] -> the last layer's directions side by side [B, D*H]. */

@@ -26,7 +26,7 @@ export class StreamingModel {
       }
       if (x.rank !== 2 || x.shape[1] !== m.arch.inputSize) throw new Error(`streaming: expected x of shape [B, ${m.arch.inputSize}], got [${x.shape.join(', ')}]`);
       const r = m.rnn.forward(reshape(x, [1, ...x.shape]), state);
-      return { output: m.head.forward(m.lastHidden(r.state[0])), state: r.state.map(detach) };
+      return { output: m.head.forward(m.summarize(r, null)), state: r.state.map(detach) };
     });
   }
 

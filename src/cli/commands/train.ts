@@ -212,6 +212,11 @@ export interface TrainOutcome {
   summary: string;
 }
 
+/** The model of an architecture made from flags: a combination the cell refuses is the user's error. */
+function buildModel(arch: Architecture, rng: Rng): SequenceModel {
+  try { return new SequenceModel(arch, { rng }); } catch (e) { throw new UserError((e as Error).message); }
+}
+
 /** Build data, model and optimizer from a config; fit; write the model directory and plots. */
 export async function runTraining(c: TrainConfig, text: string, o: { resume?: CheckpointData | null; progress?: ProgressSink } = {}): Promise<TrainOutcome> {
   const rng = new Rng(c.seed);
@@ -222,7 +227,7 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
   if (c.task === 'forecast') {
     const d = prepareForecast(text, c.data, { columns: c.columns, targets: c.targets, window: c.window, horizon: c.horizon, valFraction: c.valSplit });
     const arch: Architecture = { task: 'forecast', ...base, inputSize: d.features.length, outputSize: c.horizon * d.targets.length };
-    model = new SequenceModel(arch, { rng });
+    model = buildModel(arch, rng);
     if (c.bptt >= c.window) throw new UserError(`--bptt ${c.bptt} must be shorter than --window ${c.window} (0 for full BPTT)`);
     task = new ForecastTask(model, d.train, d.val, c.batchSize, d.targetIdx.map((k) => d.norm.std[k]), c.bptt);
     meta = { forecast: { features: d.features, targets: d.targets, window: c.window, horizon: c.horizon, normalization: d.norm.toJSON() } };
@@ -230,14 +235,14 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
   } else if (c.task === 'classify') {
     const d = prepareClassify(text, c.data, c.valSplit, new Rng(c.seed ^ 0x5bd1e995));
     const arch: Architecture = { task: 'classify', ...base, inputSize: d.ds.features, outputSize: d.ds.labels.length };
-    model = new SequenceModel(arch, { rng });
+    model = buildModel(arch, rng);
     task = new ClassifyTask(model, d.train, d.val, d.ds.features, c.batchSize);
     meta = { classify: { labels: d.ds.labels, features: d.ds.features } };
     items = `${d.train.length} training sequences, ${d.val.length} validation, ${d.ds.labels.length} classes`;
   } else {
     const d = prepareText(text, c.valSplit);
     const arch: Architecture = { task: 'charlm', ...base, inputSize: c.embedding, outputSize: d.vocab.size, vocabSize: d.vocab.size };
-    model = new SequenceModel(arch, { rng });
+    model = buildModel(arch, rng);
     task = new CharLMTask(model, d.train, d.val, c.batchSize, c.bptt);
     meta = { charlm: { vocabulary: d.vocab.toJSON() } };
     items = `${d.train.length} training characters, ${d.val.length} validation, vocabulary ${d.vocab.size}`;
