@@ -1,6 +1,4 @@
 import type { DType, TypedArray } from '../tensor/dtype.js';
-import type { LstmCellOptions } from './lstm-cell.js';
-export type { LstmCellOptions } from './lstm-cell.js';
 
 /**
  * Backend-owned memory. A tensor holds one of these; only its backend looks inside.
@@ -83,7 +81,7 @@ export interface Backend {
 
   /**
    * LSTM pointwise step for `rows` batch rows (all gates, cell and hidden update fused).
-   * `cell` (optional, last): peepholes / Greff variants, see LstmCellOptions in lstm-cell.ts; the
+   * `cell` (optional, last): peepholes / Greff variants, see LstmCellOptions below; the
    * gate buffer is then [rows, G*H] with only the present blocks. Omitted: the standard cell.
    * gates [rows, 4H] at gOff: pre-activations (i, f, g, o) in, activations out (kept for backward).
    * cPrev [rows, H], cOut [rows, H] contiguous; hOut = o * tanh(c) written with row stride ldh.
@@ -198,4 +196,43 @@ export interface Backend {
   /** Backward of causalConv1dForward; overwrites dx, dw, db (null: not wanted). */
   causalConv1dBackward(T: number, B: number, C: number, K: number, x: Storage, w: Storage, dy: Storage,
     dx: Storage | null, dw: Storage | null, db: Storage | null): void;
+}
+
+/**
+ * Options of the generalized fused LSTM cell kernel (`Backend.lstmCellForward/Backward`):
+ * peepholes (Gers et al. 2002) and the variants of Greff et al. 2015. Passing no options means
+ * the standard nn.LSTM cell (gates [rows, 4H] in order i, f, g, o), which stays the fast path.
+ *
+ * The gate buffer holds only the blocks that exist, in the order (i, f, g, o) with the missing
+ * ones skipped (`lstmCellLayout`); a missing gate is the constant 1 (CIFG: f = 1 - i).
+ *   i = σ(a_i + w_ci ⊙ c_{t-1})    f = σ(a_f + w_cf ⊙ c_{t-1})    g = tanh(a_g) (or a_g)
+ *   c = f ⊙ c_{t-1} + i ⊙ g        o = σ(a_o + w_co ⊙ c)          h = o ⊙ tanh(c) (or o ⊙ c)
+ * Full gate recurrence (FGR) is not in the kernel's forward: the caller adds the previous step's
+ * gate activations times weight_gr to the pre-activations before the call; in backward the
+ * kernel adds the gradient that flowed back into this step's activations (`gateRecurrence`).
+ */
+export interface LstmCellOptions {
+  /** false: no input-gate block, i = 1 (NIG). */
+  readonly inputGate: boolean;
+  /** 'gate': σ forget gate; 'none': no block, f = 1 (NFG, LSTM1997); 'coupled': no block, f = 1 - i (CIFG). */
+  readonly forgetGate: 'gate' | 'none' | 'coupled';
+  /** false: no output-gate block, o = 1 (NOG). */
+  readonly outputGate: boolean;
+  /** false: g = a_g, no tanh on the block input (NIAF). */
+  readonly inputActivation: boolean;
+  /** false: h = o ⊙ c, no tanh on the cell output (NOAF). */
+  readonly outputActivation: boolean;
+  /**
+   * Peephole vectors [3H] = (w_ci, w_cf, w_co) starting at `peepOff`, shared by all rows, or
+   * null for none. The slots of absent gates are never read.
+   */
+  readonly peepholes: Storage | null;
+  readonly peepOff: number;
+  /**
+   * Backward only. true: on entry dGates holds, at the i, f and o blocks, dL/d(activation) of
+   * those gates that came from the next step's gate recurrence; the kernel adds it to the
+   * local gradient before writing the pre-activation gradients (FGR). false: dGates is
+   * write-only, as for the standard cell.
+   */
+  readonly gateRecurrence: boolean;
 }

@@ -1,5 +1,5 @@
 import type { Storage } from '../backend/backend.js';
-import type { LstmCellOptions } from '../backend/lstm-cell.js';
+import type { LstmCellOptions } from '../backend/backend.js';
 import { needsGrad, record } from '../autograd/tape.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -1,5 +1,6 @@
 import type { Backend, Storage } from '../backend/backend.js';
-import { lstmCellLayout, type LstmCellOptions } from '../backend/lstm-cell.js';
+import type { LstmCellOptions } from '../backend/backend.js';
+import { lstmCellLayout } from '../backend/lstm-cell.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 

@@ -12,7 +12,7 @@ import { activationBackwardRef, activationForwardRef } from './activation.js';
 import { causalConv1dBackwardRef, causalConv1dForwardRef } from './conv1d.js';
 import type { ActivationOp } from '../backend.js';
 import { lstmCellBackwardGeneralRef, lstmCellForwardGeneralRef } from './lstm.js';
-import type { LstmCellOptions } from '../lstm-cell.js';
+import type { LstmCellOptions } from '../backend.js';
 import { col2imRef, im2colRef } from './conv.js';
 
 /** Storage of the CPU backends: a typed array the kernels index directly. */

@@ -1,6 +1,7 @@
 import type { TypedArray } from '../../tensor/dtype.js';
 import { sigmoid } from './elementwise.js';
-import { lstmCellLayout, type LstmCellOptions } from '../lstm-cell.js';
+import type { LstmCellOptions } from '../backend.js';
+import { lstmCellLayout } from '../lstm-cell.js';
 
 /**
  * Fused LSTM step (nn.LSTM semantics), forward next to backward.
