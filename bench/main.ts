@@ -155,7 +155,9 @@ async function main(): Promise<void> {
     `## Carousel benchmark, ${started.toISOString()} (${o.quick ? 'quick' : o.tiny ? 'tiny' : 'full'} run, ${elapsed.toFixed(0)} s)`,
     '',
     `Machine: ${cpu[0]?.model ?? '?'}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; all fp32.`,
-    `Load average (1 min) at start ${load0.toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)}.${Math.max(load0, os.loadavg()[0]) > cpu.length / 2
+    // The load at the end includes this run's own processes; only the load at the start tells
+    // whether others were competing (a build just before adds a little).
+    `Load average (1 min) at start ${load0.toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)} (includes this run).${load0 > cpu.length * 0.75
       ? ` **WARNING: other processes were competing for the ${cpu.length} cores; multithreaded runs (OpenMP spin-waits in PyTorch, worker pools) suffer most, and every number is slower and noisier than this machine's best.**` : ''}`,
     `Peers: @tensorflow/tfjs ${versionOf('@tensorflow/tfjs')}, @tensorflow/tfjs-backend-wasm ${versionOf('@tensorflow/tfjs-backend-wasm')}, onnxruntime-node ${versionOf('onnxruntime-node')}, neataptic ${versionOf('neataptic')}, synaptic ${versionOf('synaptic')}, brain.js ${versionOf('brain.js')}.`,
     'Columns are `library backend tThreads` (threads as each library reports using). Every suite ran alone in its own process.',
