@@ -4,6 +4,7 @@ import { gateOrder, peepholeNames, resolveLstmCell, type LstmCellSpec, type Lstm
 import { concat, permute } from '../ops/shape.js';
 import { checkOptions } from '../tensor/check.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { LSTMStream } from './lstmStream.js';
 import type { ModuleOptions } from './module.js';
 import { BatchOrder, RecurrentBase, type RecurrentConfig } from './rnn.js';
 
@@ -45,7 +46,8 @@ export class LSTM extends RecurrentBase {
   readonly projSize: number;
   /** The cell (undefined: standard nn.LSTM); see ops/lstm-cell.ts. */
   readonly cell: LstmCellSpec | undefined;
-  private readonly weights: LstmWeights[][] = []; // [layer][direction]
+  /** [layer][direction]; read by LSTMStream (src/nn/lstmStream.ts). */
+  readonly weights: LstmWeights[][] = [];
 
   constructor(config: LSTMConfig, opts?: ModuleOptions) {
     super('LSTM', config, ['projSize', 'peepholes', 'variant'], opts);
@@ -77,6 +79,9 @@ export class LSTM extends RecurrentBase {
       this.weights.push(dirs);
     }
   }
+
+  /** Streaming inference, one step per call with nothing allocated per step (see LSTMStream). */
+  stream(batch = 1): LSTMStream { return new LSTMStream(this, batch); }
 
   /** Size of each direction's output h. */
   get outputSize(): number { return this.projSize || this.hiddenSize; }

@@ -204,7 +204,8 @@ export class WasmBackend extends ReferenceBackend {
     if (!s || !d || s.dtype !== d.dtype || (accumulate && s.dtype === 'i32') || rows <= 0 || cols <= 0) {
       return super.copy2d(rows, cols, src, sOff, ldSrc, dst, dOff, ldDst, accumulate);
     }
-    inMatrix('copy2d src', s, sOff, rows, cols, ldSrc);
+    if (ldSrc === 0) inBounds('copy2d src', s, sOff, cols); // one row broadcast to every destination row
+    else inMatrix('copy2d src', s, sOff, rows, cols, ldSrc);
     inMatrix('copy2d dst', d, dOff, rows, cols, ldDst);
     this.kernels.copy2d(rows, cols, s.ptr + 4 * sOff, ldSrc, 1, d.ptr + 4 * dOff, ldDst, 1, accumulate ? 1 : 0);
   }
