@@ -60,3 +60,4 @@ export { parseSafetensors, serializeSafetensors, SafetensorsError, type StFile, 
 export { ModelFileError } from './io/errors.js';
 export { writeFileAtomic } from './io/atomic.js';
 export { lineChart, lossCurveSvg, forecastSvg, type Series, type ChartOptions } from './plot/svg.js';
+export { LSTMStream } from './nn/lstmStream.js';
