@@ -69,23 +69,22 @@ export function makeTrainStep(be: Backend, s: TrainSize, seed = 1): () => void {
   };
 }
 
-/** B2: `steps` single-step calls at batch 1, h and c carried from call to call. */
+/**
+ * B2: `steps` single-step calls at batch 1, h and c carried from call to call: LSTM.stream, the
+ * streaming API (state in backend memory, nothing allocated per step).
+ */
 function makeStream(be: Backend, s: StreamSize, steps = s.steps): () => void {
   const rng = new Rng(2);
   const lstm = new LSTM({ inputSize: s.input, hiddenSize: s.hidden }, { backend: be, rng });
   lstm.eval();
-  // Inputs made up front (one [1, 1, I] tensor per step) so the timed loop only steps the LSTM.
+  // Inputs made up front (one [1, I] tensor per step) so the timed loop only steps the LSTM.
   const xs: Tensor[] = [];
-  for (let t = 0; t < s.steps; t++) xs.push(tensor(randn(rng, s.input), [1, 1, s.input], { backend: be }));
-  const h0 = tensor(new Float32Array(s.hidden), [1, 1, s.hidden], { backend: be });
-  const c0 = tensor(new Float32Array(s.hidden), [1, 1, s.hidden], { backend: be });
-  return () => noGrad(() => {
-    let h = h0, c = c0;
-    for (let t = 0; t < steps; t++) {
-      const r = lstm.forward(xs[t], { h0: h, c0: c });
-      h = r.hN; c = r.cN;
-    }
-  });
+  for (let t = 0; t < s.steps; t++) xs.push(tensor(randn(rng, s.input), [1, s.input], { backend: be }));
+  const stream = lstm.stream(1);
+  return () => {
+    stream.reset();
+    for (let t = 0; t < steps; t++) stream.step(xs[t]);
+  };
 }
 
 /** B3: one batched forward call over the whole sequence. */
