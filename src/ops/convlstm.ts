@@ -76,6 +76,7 @@ export function convLstmLayer(x: Tensor, h0: Tensor, c0: Tensor, w: ConvLstmWeig
   const conv = be.alloc(dt, 4 * C * BP);    // [4C, B, P] one step's convolution output
   // [4C, B, P] <-> [B, 4C, P], one 2-D [4C, P] block per image (shapes and strides made once).
   const blk = [4 * C, P], convStr = [BP, 1], gateStr = [P, 1];
+  const biasShape = [4 * C, BP], biasStr = [1, 0]; // bias[o] broadcast along row o of conv
   // h_{t-1} of step t: h0 at t = 0, else row block t-1 of y.
   const hPrev = (t: number): Storage => (t === 0 ? h0.storage : y.storage);
   const hPrevOff = (t: number): number => (t === 0 ? 0 : (t - 1) * B * N);
@@ -83,14 +84,14 @@ export function convLstmLayer(x: Tensor, h0: Tensor, c0: Tensor, w: ConvLstmWeig
   for (let t = 0; t < T; t++) {
     const g = t * B * G4, cs = t * B * N;
     // conv [4C, B*P] = bias + W_ih [4C, KI] cols_x [KI, B*P] + W_hh [4C, KH] cols_h [KH, B*P]
-    if (w.bias) be.copyStrided([4 * C, BP], w.bias.storage, 0, [1, 0], conv, 0, [BP, 1], false);
+    if (w.bias) be.copyStrided(biasShape, w.bias.storage, 0, biasStr, conv, 0, convStr, false);
     be.im2col(B, Cin, Hg, Wd, k, pad, x.storage, t * B * XS, colsX, 0);
     be.gemm(false, false, 4 * C, BP, KI, 1, w.wIh.storage, 0, KI, colsX, 0, BP, w.bias ? 1 : 0, conv, 0, BP);
     be.im2col(B, C, Hg, Wd, k, pad, hPrev(t), hPrevOff(t), colsH, 0);
     be.gemm(false, false, 4 * C, BP, KH, 1, w.wHh.storage, 0, KH, colsH, 0, BP, 1, conv, 0, BP);
     for (let b = 0; b < B; b++) be.copyStrided(blk, conv, b * P, convStr, Gs, g + b * G4, gateStr, false);
-    if (t === 0) be.copyStrided([B * N], c0.storage, 0, [1], Cp, 0, [1], false);
-    else be.copyStrided([B * N], Cs, cs - B * N, [1], Cp, cs, [1], false);
+    if (t === 0) be.copy2d(1, B * N, c0.storage, 0, B * N, Cp, 0, B * N, false);
+    else be.copy2d(1, B * N, Cs, cs - B * N, B * N, Cp, cs, B * N, false);
     be.lstmCellForward(B, N, Gs, g, Cp, cs, Cs, cs, y.storage, cs, N, cell);
   }
   be.copyStrided([B * N], y.storage, (T - 1) * B * N, [1], hN.storage, 0, [1], false);
@@ -111,7 +112,7 @@ export function convLstmLayer(x: Tensor, h0: Tensor, c0: Tensor, w: ConvLstmWeig
         const dWih = be.alloc(dt, 4 * C * KI), dWhh = be.alloc(dt, 4 * C * KH);
         for (let t = T - 1; t >= 0; t--) {
           const g = t * B * G4, cs = t * B * N;
-          if (gY) be.copyStrided([B * N], gY, cs, [1], dh, 0, [1], true);
+          if (gY) be.copy2d(1, B * N, gY, cs, B * N, dh, 0, B * N, true);
           be.lstmCellBackward(B, N, Gs, g, Cp, cs, Cs, cs, dh, 0, N, dc, 0, dG, g, cell);
           for (let b = 0; b < B; b++) be.copyStrided(blk, dG, g + b * G4, gateStr, dA, b * P, convStr, false);
           // dL/dh_{t-1} = col2im(W_hh^T [KH, 4C] dA [4C, B*P])
