@@ -99,20 +99,23 @@ export function ctcLoss(logProbs: Tensor, targets: IntList, inputLengths: IntLis
   else value = [Array.from(perSample).reduce((s, v, n) => s + v * (reduction === 'mean' ? 1 / (Math.max(tl[n], 1) * N) : 1), 0)];
   const out = new Tensor(be.upload(dt, value), reduction === 'none' ? [N] : []);
 
-  if (needsGrad([logProbs])) {
-    const w = be.upload(dt, weight);
-    record({
+  if (!needsGrad([logProbs])) { be.dispose(grad); return out; }
+  let released = false;
+  record({
       name: 'ctcLoss', inputs: [logProbs], outputs: [out],
       backward([g]) {
-        // d = grad[t, n, c] * weight[n] * g (g: scalar, or [N] for reduction 'none')
-        const shape = [T, N, C];
-        const scaled = be.alloc(dt, T * N * C);
-        be.binary('mul', shape, grad, [N * C, C, 1], w, [0, 1, 0], scaled);
+        if (released) throw new Error('ctcLoss: backward through the same graph a second time (its saved gradient was freed after the first)');
+        // d[t, n, c] = grad[t, n, c] * weight[n] * g (g: a scalar, or [N] for reduction 'none').
+        // The per-sample factor is spread over a row of N*C values, so the product is one
+        // row-broadcast multiply of grad as [T, N*C].
+        const gv = be.readSync(g!);
+        const row = new Float64Array(N * C);
+        for (let n = 0; n < N; n++) row.fill(weight[n] * (reduction === 'none' ? gv[n] : gv[0]), n * C, (n + 1) * C);
         const d = be.alloc(dt, T * N * C);
-        be.binary('mul', shape, scaled, [N * C, C, 1], g!, reduction === 'none' ? [0, 1, 0] : [0, 0, 0], d);
+        be.binary('mul', [T, N * C], grad, [N * C, 1], be.upload(dt, row), [0, 1], d);
         return [d];
       },
-    }, [out]);
-  }
+      release() { released = true; be.dispose(grad); },
+  }, [out]);
   return out;
 }
