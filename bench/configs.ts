@@ -32,6 +32,6 @@ export const QUICK_SIZES: Sizes = {
 };
 
 /** Full run: medians of several repetitions, each bench capped so that all suites fit in ~9 min on 2 cores. */
-export const FULL_TIMING: Timing = { warmup: 2, minReps: 5, maxReps: 30, capMs: 6000 };
+export const FULL_TIMING: Timing = { warmup: 2, warmupMs: 1000, minReps: 5, maxReps: 30, capMs: 6000 };
 /** --quick: one warm-up, few repetitions, short caps. Numbers are indicative only. */
-export const QUICK_TIMING: Timing = { warmup: 1, minReps: 2, maxReps: 5, capMs: 1000 };
+export const QUICK_TIMING: Timing = { warmup: 1, warmupMs: 100, minReps: 2, maxReps: 5, capMs: 1000 };

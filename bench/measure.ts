@@ -12,7 +12,7 @@ export interface Stats {
 /**
  * Time `run` (one unit of work: one training step, one 1000-step stream, ...):
  * `timing.warmup` untimed runs (of `warm` when given: a cheaper warm-up, e.g. the first 100
- * steps of a stream), then timed repetitions until maxReps, or until the cap is spent (at least
+ * steps of a stream), continued until `timing.warmupMs` is spent so fast units reach steady state, then timed repetitions until maxReps, or until the cap is spent (at least
  * one timed run always happens), or until minReps are done and a quarter of the cap is spent
  * (fast benches stop early once they have enough samples). Very slow work gets fewer runs:
  * when one warm-up run of `run` took longer than the cap, one more run is the measurement
@@ -20,7 +20,8 @@ export interface Stats {
  */
 export async function measure(run: () => unknown, timing: Timing, warm?: () => unknown): Promise<Stats> {
   const start = performance.now();
-  for (let i = 0; i < timing.warmup; i++) {
+  for (let i = 0; ; i++) {
+    if (i >= timing.warmup && (timing.warmup === 0 || performance.now() - start >= timing.warmupMs)) break;
     const t0 = performance.now();
     await (warm ?? run)();
     const dt = performance.now() - t0;

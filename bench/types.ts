@@ -43,6 +43,11 @@ export interface Sizes {
 /** How long to measure: warm-up runs, repetitions, and a per-bench time cap. */
 export interface Timing {
   warmup: number;
+  /**
+   * Keep warming up (after `warmup` runs, when warmup > 0) until this much time is spent, so fast
+   * units reach steady state (JIT-compiled JavaScript needs hundreds of sub-millisecond steps).
+   */
+  warmupMs: number;
   minReps: number;
   maxReps: number;
   /** Stop repeating once this much time went into one bench (the first measured rep always runs). */

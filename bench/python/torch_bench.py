@@ -26,7 +26,11 @@ def summarize(times):
 def measure(run, timing, warm=None):
     """bench/measure.ts's rule, line for line."""
     start = time.perf_counter()
-    for _ in range(timing['warmup']):
+    i = 0
+    while True:
+        if i >= timing['warmup'] and (timing['warmup'] == 0 or (time.perf_counter() - start) * 1000 >= timing.get('warmupMs', 0)):
+            break
+        i += 1
         t0 = time.perf_counter()
         (warm or run)()
         dt = (time.perf_counter() - t0) * 1000
