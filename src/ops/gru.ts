@@ -3,7 +3,7 @@ import { needsGrad, record } from '../autograd/tape.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchSizes, checkWeight, columnSums, copyRows, projectInputs } from './recurrent.js';
-import { emptyLike, sameDevice } from './util.js';
+import { disposeAll, emptyLike, sameDevice } from './util.js';
 
 /** One direction's weights, PyTorch layout (gate rows stacked r, z, n). */
 export interface GruWeights {
@@ -80,7 +80,7 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
     }
   }
 
-  const free = (...xs: (Storage | null)[]) => { for (const b of xs) if (b) be.dispose(b); };
+  const free = (...xs: (Storage | null)[]) => disposeAll(be, ...xs);
   if (!train) {
     for (const s of saved) free(s.GX, s.GH);
     return { y, hN };

@@ -8,7 +8,7 @@ import {
   cellOptions, checkCellSpec, gateRecurrenceBackward, gateRecurrenceForward, gateRecurrenceWeightGrad, packPeepholes,
   peepholeGrads, type LstmCellSpec,
 } from './lstm-cell.js';
-import { emptyLike, sameDevice } from './util.js';
+import { disposeAll, emptyLike, sameDevice } from './util.js';
 
 /** One direction's weights, PyTorch layout (gate rows stacked i, f, g, o). */
 export interface LstmWeights {
@@ -139,7 +139,7 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
     }
   }
 
-  const free = (...xs: (Storage | null)[]) => { for (const b of xs) if (b) be.dispose(b); };
+  const free = (...xs: (Storage | null)[]) => disposeAll(be, ...xs);
   if (!train) {
     for (const s of saved) free(s.G, s.R);
     free(...peeps);

@@ -43,3 +43,8 @@ export function reduceTo(g: Storage, from: Shape, to: Shape): Storage {
 export function gradOrZeros(g: Storage | null, like: { shape: Shape; dtype: Tensor['dtype'] }, backend: Tensor['backend']): Storage {
   return g ?? backend.alloc(like.dtype, sizeOf(like.shape));
 }
+
+/** Return buffers an op no longer needs to their backend at once (null entries are skipped). */
+export function disposeAll(be: Tensor['backend'], ...xs: (Storage | null)[]): void {
+  for (const b of xs) if (b) be.dispose(b);
+}
