@@ -40,7 +40,7 @@ const backends: { name: string; w: WasmBackend }[] = [];
 before(async () => {
   const w1 = new WasmBackend({ threads: 1 });
   const w2 = new WasmBackend({ threads: 2 });
-  w2.parallelMinMacs = 0; w2.ctcParallelMinCells = 0;
+  w2.parallelMinMacs = 0; w2.ctcParallelMinCells = 0; w2.cellParallelMinUnits = 0;
   await w1.ready(); await w2.ready();
   backends.push({ name: '1 thread', w: w1 }, { name: '2 threads', w: w2 });
 });
@@ -77,6 +77,37 @@ describe('wasm backend: gemm matches the reference', () => {
     const a = w.alloc('f32', 10), b = w.alloc('f32', 10), c = w.alloc('f32', 10);
     assert.throws(() => w.gemm(false, false, 4, 4, 4, 1, a, 0, 4, b, 0, 4, 0, c, 0, 4), /gemm A: expected a \[4, 4\] matrix/);
     assert.throws(() => w.gemm(false, false, 2, 2, 2, 1, a, 0, 1, b, 0, 2, 0, c, 0, 2), /leading dimension 1 \(>= 2\)/);
+  });
+});
+
+describe('wasm backend: prepared (prepacked) B matches the reference gemm', () => {
+  // k past one KC block (256), n not a multiple of the 8-wide panels, m below and above the 4-row tile
+  const shapes: [number, number, number][] = [[1, 40, 30], [3, 17, 5], [4, 8, 256], [5, 33, 300], [32, 1024, 256], [33, 260, 600], [7, 1, 9]];
+  for (const [m, n, k] of shapes) {
+    for (const transB of [false, true]) {
+      it(`m=${m} n=${n} k=${k} transB=${transB}`, () => {
+        for (const { name, w } of backends) {
+          const lda = k + 1, ldb = (transB ? k : n) + 3, ldc = n + 2, aOff = 2, bOff = 3, cOff = 1;
+          const B = randArray(bOff + (transB ? n : k) * ldb);
+          const [wb, rb] = pair(w, B);
+          const pw = w.prepareB(transB, k, n, wb, bOff, ldb), pr = ref.prepareB(transB, k, n, rb, bOff, ldb);
+          for (const [beta, alpha] of [[0, 1], [1, 0.5], [-0.7, 1.3]]) {
+            const A = randArray(aOff + m * lda), C = randArray(cOff + m * ldc);
+            if (beta === 0) C.fill(NaN, cOff);
+            const [wa, ra] = pair(w, A), [wc, rc] = pair(w, C);
+            w.gemmPrepared(m, alpha, wa, aOff, lda, pw, beta, wc, cOff, ldc);
+            ref.gemmPrepared(m, alpha, ra, aOff, lda, pr, beta, rc, cOff, ldc);
+            close(w.readSync(wc), ref.readSync(rc), `gemmPrepared ${name} beta=${beta}`, 1e-5, 2e-6 * Math.sqrt(k + 1));
+          }
+          w.releasePrepared(pw); ref.releasePrepared(pr);
+          w.releasePrepared(pw); // twice is harmless
+        }
+      });
+    }
+  }
+  it('rejects a B that does not fit its storage', () => {
+    const w = backends[0].w;
+    assert.throws(() => w.prepareB(false, 4, 4, w.alloc('f32', 10), 0, 4), /prepareB: expected a \[4, 4\] matrix/);
   });
 });
 

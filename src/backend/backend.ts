@@ -17,6 +17,16 @@ export type UnaryOp =
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
 
+/** A right GEMM operand op(B)[k, n] prepared by Backend.prepareB (its arguments as given). */
+export interface PreparedB {
+  readonly transB: boolean;
+  readonly k: number;
+  readonly n: number;
+  readonly b: Storage;
+  readonly bOff: number;
+  readonly ldb: number;
+}
+
 /** Activations with a fused kernel (the xLSTM blocks'). */
 export type ActivationOp = 'gelu' | 'silu';
 
@@ -68,6 +78,17 @@ export interface Backend {
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Storage, aOff: number, lda: number, b: Storage, bOff: number, ldb: number,
     beta: number, c: Storage, cOff: number, ldc: number): void;
+
+  /**
+   * op(B)[k, n] prepared for many gemmPrepared calls against it (a recurrent weight over the steps
+   * of a sequence): a backend may pack it once (wasm does, so a step packs only its few rows of A).
+   * B must not change while prepared; release the result with releasePrepared.
+   */
+  prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number): PreparedB;
+  /** C[m, n] = alpha * A[m, k] op(B)[k, n] + beta * C, op(B) from prepareB (A untransposed). */
+  gemmPrepared(m: number, alpha: number, a: Storage, aOff: number, lda: number, p: PreparedB,
+    beta: number, c: Storage, cOff: number, ldc: number): void;
+  releasePrepared(p: PreparedB): void;
 
   /** Row-wise softmax (or log-softmax) of a [rows, cols] matrix. */
   softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void;

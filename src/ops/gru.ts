@@ -66,6 +66,7 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
     projectInputs(be, T * B, I, G, x.storage, w.wIh.storage, w.bIh?.storage ?? null, null, s.GX);
     const h = hN.storage, hOff = d * B * H;
     copyRows(be, B, H, h0.storage, hOff, H, h, hOff, H);
+    const wHh = be.prepareB(true, H, G, w.wHh.storage, 0, H); // W_hh^T [H, 3H], packed once for all steps
     for (let step = 0; step < T; step++) {
       const t = reverse ? T - 1 - step : step;
       const n = bs[t];
@@ -74,10 +75,11 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
       // Training reads the saved copy of h_{t-1}; inference the running state itself.
       const Hp = s.Hp ?? h, hp = s.Hp ? t * B * H : hOff, gh = train ? g : 0;
       if (s.Hp) copyRows(be, n, H, h, hOff, H, s.Hp, hp, H);
-      be.gemm(false, true, n, G, H, 1, Hp, hp, H, w.wHh.storage, 0, H, 0, s.GH, gh, G);
+      be.gemmPrepared(n, 1, Hp, hp, H, wHh, 0, s.GH, gh, G);
       be.gruCellForward(n, H, s.GX, g, s.GH, gh, w.bHh?.storage ?? null, Hp, hp, H, y.storage, yo, DH);
       copyRows(be, n, H, y.storage, yo, DH, h, hOff, H);
     }
+    be.releasePrepared(wHh);
   }
 
   const free = (...xs: (Storage | null)[]) => disposeAll(be, ...xs);
@@ -104,6 +106,7 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
           if (gH) copyRows(be, B, H, gH, hOff, H, dh, hOff, H);
           const dGX = be.alloc(dt, T * B * G); // [T, B, 3H]
           const dGH = be.alloc(dt, T * B * G); // [T, B, 3H]
+          const wHh = be.prepareB(false, G, H, w.wHh.storage, 0, H); // W_hh [3H, H], packed once
           for (let step = T - 1; step >= 0; step--) {
             const t = reverse ? T - 1 - step : step;
             const n = bs[t];
@@ -111,9 +114,10 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
             const g = t * B * G, hp = t * B * H, yo = t * B * DH + d * H;
             if (gY) copyRows(be, n, H, gY, yo, DH, dh, hOff, H, true);
             be.gruCellBackward(n, H, s.GX, g, s.GH, g, s.Hp!, hp, H, dh, hOff, H, dGX, g, dGH, g, dPrev, 0);
-            be.gemm(false, false, n, H, G, 1, dGH, g, G, w.wHh.storage, 0, H, 1, dPrev, 0, H);
+            be.gemmPrepared(n, 1, dGH, g, G, wHh, 1, dPrev, 0, H);
             copyRows(be, n, H, dPrev, 0, H, dh, hOff, H);
           }
+          be.releasePrepared(wHh);
           const R = T * B;
           if (dx) be.gemm(false, false, R, I, G, 1, dGX, 0, G, w.wIh.storage, 0, I, d === 0 ? 0 : 1, dx, 0, I);
           const dWih = be.alloc(dt, G * I);

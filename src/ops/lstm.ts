@@ -113,6 +113,7 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
     const h = hN.storage, c = cN.storage, hOff = d * B * Hout, cOff = d * B * H;
     copyRows(be, B, Hout, h0.storage, hOff, Hout, h, hOff, Hout);
     copyRows(be, B, H, c0.storage, cOff, H, c, cOff, H);
+    const wHh = be.prepareB(true, Hout, GH, w.wHh.storage, 0, Hout); // W_hh^T [Hout, GH], packed once for all steps
     for (let step = 0; step < T; step++) {
       const t = reverse ? T - 1 - step : step;
       const n = bs[t];
@@ -123,7 +124,7 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
       const Hp = s.Hp ?? h, Cp = s.Cp ?? c, C = s.C ?? c, ro = train ? t * B * H : 0;
       if (s.Hp) copyRows(be, n, Hout, h, hOff, Hout, s.Hp, hp, Hout);
       if (s.Cp) copyRows(be, n, H, c, cOff, H, s.Cp, cp, H);
-      be.gemm(false, true, n, GH, Hout, 1, Hp, hp, Hout, w.wHh.storage, 0, Hout, 1, s.G, g, GH);
+      be.gemmPrepared(n, 1, Hp, hp, Hout, wHh, 1, s.G, g, GH);
       if (w.wGr && step > 0) {
         const tp = reverse ? t + 1 : t - 1; // the previous step; its rows past bs[tp] start here (no recurrence)
         gateRecurrenceForward(be, Math.min(n, bs[tp]), H, s.G, tp * B * GH, w.wGr.storage, s.G, g);
@@ -137,6 +138,7 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
       copyRows(be, n, Hout, y.storage, yo, DH, h, hOff, Hout);
       if (s.C) copyRows(be, n, H, s.C, cs, H, c, cOff, H);
     }
+    be.releasePrepared(wHh);
   }
 
   const free = (...xs: (Storage | null)[]) => disposeAll(be, ...xs);
@@ -167,6 +169,7 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
           const dG = be.alloc(dt, T * B * GH);                  // [T, B, 4H] pre-activation grads
           const dHt = s.R ? be.alloc(dt, T * B * Hout) : null;    // [T, B, Hout] dL/dh_t per step (for dW_hr)
           const dR = s.R ? be.alloc(dt, B * H) : null;            // [B, H] dL/d(o tanh c) of one step
+          const wHh = be.prepareB(false, GH, Hout, w.wHh.storage, 0, Hout); // W_hh [GH, Hout], packed once
           for (let step = T - 1; step >= 0; step--) {
             const t = reverse ? T - 1 - step : step;
             const n = bs[t];
@@ -185,8 +188,9 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
               const tp = reverse ? t + 1 : t - 1;
               gateRecurrenceBackward(be, Math.min(n, bs[tp]), H, dG, g, w.wGr.storage, dG, tp * B * GH);
             }
-            be.gemm(false, false, n, Hout, GH, 1, dG, g, GH, w.wHh.storage, 0, Hout, 0, dh, hOff, Hout);
+            be.gemmPrepared(n, 1, dG, g, GH, wHh, 0, dh, hOff, Hout);
           }
+          be.releasePrepared(wHh);
           // Weight gradients: one GEMM each over all T*B rows (inactive rows hold zeros).
           const R = T * B;
           if (dx) be.gemm(false, false, R, I, GH, 1, dG, 0, GH, w.wIh.storage, 0, I, d === 0 ? 0 : 1, dx, 0, I);

@@ -1,5 +1,5 @@
 import { newArray, type DType, type TypedArray } from '../../tensor/dtype.js';
-import type { Backend, BinaryOp, Storage, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, PreparedB, Storage, UnaryOp } from '../backend.js';
 import { ctcRef } from './ctc.js';
 import { binaryFn, copyStridedRef, unaryDerivative, unaryFn, walkStrided } from './elementwise.js';
 import { gemmRef } from './gemm.js';
@@ -90,6 +90,14 @@ export class ReferenceBackend implements Backend {
     beta: number, c: Storage, cOff: number, ldc: number): void {
     gemmRef(transA, transB, m, n, k, alpha, arr(a), aOff, lda, arr(b), bOff, ldb, beta, arr(c), cOff, ldc);
   }
+  prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number): PreparedB {
+    return { transB, k, n, b, bOff, ldb };
+  }
+  gemmPrepared(m: number, alpha: number, a: Storage, aOff: number, lda: number, p: PreparedB,
+    beta: number, c: Storage, cOff: number, ldc: number): void {
+    this.gemm(false, p.transB, m, p.n, p.k, alpha, a, aOff, lda, p.b, p.bOff, p.ldb, beta, c, cOff, ldc);
+  }
+  releasePrepared(_p: PreparedB): void { /* nothing was made */ }
   softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void {
     const xa = arr(x), oa = arr(out);
     for (let r = 0; r < rows; r++) {

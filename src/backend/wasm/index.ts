@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { DType } from '../../tensor/dtype.js';
-import type { BinaryOp, LstmCellOptions, Storage, UnaryOp } from '../backend.js';
+import type { BinaryOp, LstmCellOptions, PreparedB, Storage, UnaryOp } from '../backend.js';
 import { isStandardLstmCell } from '../lstm-cell.js';
 import { CpuStorage, ReferenceBackend } from '../reference/index.js';
 import { type Block, WasmHeap } from './heap.js';
@@ -40,6 +40,9 @@ const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 
 export const PARALLEL_MIN_MACS = 1 << 19;
 /** CTC batches below this many (time x label-position) cells run on the calling thread. */
 export const CTC_PARALLEL_MIN_CELLS = 20000;
+
+/** LSTM cell steps below this many (rows x hidden) units run on the calling thread (~25 us of work). */
+export const CELL_PARALLEL_MIN_UNITS = 2048;
 
 /** Thread count set by setWasmThreads (overrides CAROUSEL_THREADS for backends made later). */
 let threadsOverride: number | null = null;
@@ -94,6 +97,8 @@ export class WasmBackend extends ReferenceBackend {
   parallelMinMacs = PARALLEL_MIN_MACS;
   /** CTC batches with fewer (time x label-position) cells run on the calling thread. */
   ctcParallelMinCells = CTC_PARALLEL_MIN_CELLS;
+  /** Fused cell kernels over fewer (rows x hidden) units run on the calling thread. */
+  cellParallelMinUnits = CELL_PARALLEL_MIN_UNITS;
 
   constructor(opts: WasmBackendOptions = {}) {
     super();
@@ -175,6 +180,12 @@ export class WasmBackend extends ReferenceBackend {
   private gemmScratch(t: number): number {
     while (this.gemmWork.length <= t) this.gemmWork.push(this.need(this.gemmWorkBytes));
     return this.gemmWork[t];
+  }
+
+  /** Threads for a fused cell kernel over rows x H units: split by rows once there is enough work. */
+  private cellThreads(rows: number, H: number): number {
+    if (this.threadCount <= 1 || rows < 2 || rows * H < this.cellParallelMinUnits) return 1;
+    return Math.min(rows, this.usable());
   }
 
   // ---- kernels ----
@@ -263,16 +274,20 @@ export class WasmBackend extends ReferenceBackend {
     this.gemmPtr(transA, transB, m, n, k, alpha, sa.ptr + 4 * aOff, lda, sb.ptr + 4 * bOff, ldb, beta, sc.ptr + 4 * cOff, ldc);
   }
 
-  /** GEMM on raw byte pointers; splits N (or M) over threads when the call is large. */
+  /**
+   * GEMM on raw byte pointers; splits N (or M) over threads when the call is large. `packed`: B is
+   * op(B) prepacked by gemm_pack_b (A then untransposed), or 0.
+   */
   gemmPtr(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, threads = this.threadCount): void {
+    A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, threads = this.threadCount,
+    packed = 0): void {
     const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
     const T = threads > 1 && m * n * k >= this.parallelMinMacs ? Math.min(threads, this.usable()) : 1;
     if (T > 1) {
       // Each thread packs all of the operand that is not split: split N (A is shared) when A is
       // the smaller one (m <= n), else M. Chunks are whole micro-tiles, about 3 per thread so a
       // thread that starts late (or a busy core) costs at most a chunk.
-      const splitN = n >= m || m < 8 * T;
+      const splitN = packed !== 0 || n >= m || m < 8 * T;
       const len = splitN ? n : m, unit = splitN ? 16 : 8;
       // Every chunk re-packs the unsplit operand: when that is large, one chunk per thread.
       const shared = splitN ? m * k : k * n;
@@ -283,9 +298,9 @@ export class WasmBackend extends ReferenceBackend {
         const count = Math.ceil(len / chunk);
         const pool = this.pool, i32 = pool.i32, f32v = pool.f32, G = GEMM_ARGS;
         i32[G] = ta; i32[G + 1] = tb; i32[G + 2] = m; i32[G + 3] = n; i32[G + 4] = k; f32v[G + 5] = alpha;
-        i32[G + 6] = A; i32[G + 7] = lda; i32[G + 8] = B; i32[G + 9] = ldb; f32v[G + 10] = beta;
+        i32[G + 6] = A; i32[G + 7] = lda; i32[G + 8] = packed || B; i32[G + 9] = ldb; f32v[G + 10] = beta;
         i32[G + 11] = C; i32[G + 12] = ldc; i32[G + 13] = splitN ? 1 : 0; i32[G + 14] = chunk; i32[G + 15] = len;
-        i32[G + 16] = count;
+        i32[G + 16] = count; i32[G + 17] = packed !== 0 ? 1 : 0;
         this.gemmScratch(T - 1);
         const job = pool.postChunks(T - 1, this.gemmWork);
         gemmChunks(this.kernels, i32, f32v, job, this.gemmWork[0]);
@@ -293,7 +308,44 @@ export class WasmBackend extends ReferenceBackend {
         return;
       }
     }
-    this.kernels.gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, this.gemmWork[0]);
+    if (packed) this.kernels.gemm_packed(m, n, 0, n, k, alpha, A, lda, packed, beta, C, ldc, this.gemmWork[0]);
+    else this.kernels.gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, this.gemmWork[0]);
+  }
+
+  /**
+   * Packs op(B) into the GEMM's panel layout once (kernels/gemm.c gemm_pack_b), so each
+   * gemmPrepared call packs only its rows of A. Worth it from MR rows of A on; fewer rows run the
+   * matrix-vector kernels on B in place.
+   */
+  override prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number): PreparedB {
+    const sb = f32(b, this);
+    const p: WasmPreparedB = { transB, k, n, b, bOff, ldb, packed: 0, bytes: 0 };
+    if (!sb || k <= 0 || n <= 0) return p;
+    inMatrix('prepareB', sb, bOff, transB ? n : k, transB ? k : n, ldb);
+    const bytes = 4 * k * Math.ceil(n / 8) * 8;
+    const ptr = this.heap.alloc(bytes);
+    if (ptr < 0) return p; // memory full: plain GEMMs
+    this.kernels.gemm_pack_b(transB ? 1 : 0, k, n, sb.ptr + 4 * bOff, ldb, ptr);
+    p.packed = ptr; p.bytes = bytes;
+    return p;
+  }
+
+  override gemmPrepared(m: number, alpha: number, a: Storage, aOff: number, lda: number, p: PreparedB,
+    beta: number, c: Storage, cOff: number, ldc: number): void {
+    const w = p as WasmPreparedB, sa = f32(a, this), sc = f32(c, this);
+    if (!w.packed || m < 4 || !sa || !sc) {
+      return this.gemm(false, p.transB, m, p.n, p.k, alpha, a, aOff, lda, p.b, p.bOff, p.ldb, beta, c, cOff, ldc);
+    }
+    if (m <= 0) return;
+    inMatrix('gemmPrepared A', sa, aOff, m, p.k, lda);
+    inMatrix('gemmPrepared C', sc, cOff, m, p.n, ldc);
+    this.gemmPtr(false, p.transB, m, p.n, p.k, alpha, sa.ptr + 4 * aOff, lda, 0, 0, beta, sc.ptr + 4 * cOff, ldc,
+      this.threadCount, w.packed);
+  }
+
+  override releasePrepared(p: PreparedB): void {
+    const w = p as WasmPreparedB;
+    if (w.packed) { this.heap.free(w.packed, w.bytes); w.packed = 0; }
   }
 
   override softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void {
@@ -324,7 +376,23 @@ export class WasmBackend extends ReferenceBackend {
     inBounds('lstmCellForward cPrev', cp, cpOff, rows * H);
     inBounds('lstmCellForward c', co, cOff, rows * H);
     inMatrix('lstmCellForward h', ho, hOff, rows, H, ldh);
-    this.kernels.lstm_fwd(rows, H, g.ptr + 4 * gOff, cp.ptr + 4 * cpOff, co.ptr + 4 * cOff, ho.ptr + 4 * hOff, ldh);
+    const G = g.ptr + 4 * gOff, CP = cp.ptr + 4 * cpOff, CO = co.ptr + 4 * cOff, HO = ho.ptr + 4 * hOff;
+    const T = this.cellThreads(rows, H), per = Math.ceil(rows / T);
+    if (T > 1) { // row blocks to the workers (pointers advanced to each block's first row), the first one here
+      const pool = this.pool, a = pool.i32;
+      pool.begin();
+      let posted = 0;
+      for (let r0 = per; r0 < rows; r0 += per, posted++) {
+        const s = pool.slot(posted);
+        a[s + 1] = Job.LstmFwd; a[s + 2] = Math.min(per, rows - r0); a[s + 3] = H; a[s + 4] = G + 16 * H * r0;
+        a[s + 5] = CP + 4 * H * r0; a[s + 6] = CO + 4 * H * r0; a[s + 7] = HO + 4 * ldh * r0; a[s + 8] = ldh;
+        pool.post(posted);
+      }
+      this.kernels.lstm_fwd(per, H, G, CP, CO, HO, ldh);
+      pool.wait(posted);
+      return;
+    }
+    this.kernels.lstm_fwd(rows, H, G, CP, CO, HO, ldh);
   }
 
   override lstmCellBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
@@ -341,8 +409,25 @@ export class WasmBackend extends ReferenceBackend {
     inMatrix('lstmCellBackward dh', h, dhOff, rows, H, ldh);
     inBounds('lstmCellBackward dc', d, dcOff, rows * H);
     inBounds('lstmCellBackward dGates', dg, dgOff, rows * 4 * H);
-    this.kernels.lstm_bwd(rows, H, g.ptr + 4 * gOff, cp.ptr + 4 * cpOff, cc.ptr + 4 * cOff, h.ptr + 4 * dhOff, ldh,
-      d.ptr + 4 * dcOff, dg.ptr + 4 * dgOff);
+    const G = g.ptr + 4 * gOff, CP = cp.ptr + 4 * cpOff, C = cc.ptr + 4 * cOff, DH = h.ptr + 4 * dhOff;
+    const DC = d.ptr + 4 * dcOff, DG = dg.ptr + 4 * dgOff;
+    const T = this.cellThreads(rows, H), per = Math.ceil(rows / T);
+    if (T > 1) { // as in lstmCellForward
+      const pool = this.pool, a = pool.i32;
+      pool.begin();
+      let posted = 0;
+      for (let r0 = per; r0 < rows; r0 += per, posted++) {
+        const s = pool.slot(posted);
+        a[s + 1] = Job.LstmBwd; a[s + 2] = Math.min(per, rows - r0); a[s + 3] = H; a[s + 4] = G + 16 * H * r0;
+        a[s + 5] = CP + 4 * H * r0; a[s + 6] = C + 4 * H * r0; a[s + 7] = DH + 4 * ldh * r0; a[s + 8] = ldh;
+        a[s + 9] = DC + 4 * H * r0; a[s + 10] = DG + 16 * H * r0;
+        pool.post(posted);
+      }
+      this.kernels.lstm_bwd(per, H, G, CP, C, DH, ldh, DC, DG);
+      pool.wait(posted);
+      return;
+    }
+    this.kernels.lstm_bwd(rows, H, G, CP, C, DH, ldh, DC, DG);
   }
 
   override gruCellForward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
@@ -473,6 +558,9 @@ export class WasmBackend extends ReferenceBackend {
 }
 
 void runJob; // (the workers' dispatcher; imported so both sides share one definition)
+
+/** A prepared B of this backend: `packed` (a linear-memory pointer) is 0 when nothing was packed. */
+interface WasmPreparedB extends PreparedB { packed: number; bytes: number }
 
 // ---- helpers ----
 function f32(s: Storage, b: WasmBackend): WasmStorage | null {

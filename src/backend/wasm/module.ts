@@ -18,6 +18,9 @@ export interface KernelExports {
   gemm_work_floats(): number;
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
     b: number, ldb: number, beta: number, c: number, ldc: number, work: number): void;
+  gemm_pack_b(transB: number, k: number, n: number, b: number, ldb: number, pb: number): void;
+  gemm_packed(m: number, n: number, n0: number, n1: number, k: number, alpha: number, a: number, lda: number, pb: number,
+    beta: number, c: number, ldc: number, work: number): void;
   simd_peak(iters: number, buf: number): number;
   simd_peak_tile(iters: number, buf: number): number;
   unary(op: number, x: number, out: number, n: number): void;

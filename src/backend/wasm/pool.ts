@@ -32,7 +32,7 @@ export const COMPLETED = DONE + 5;
 /** Chunked GEMM: the job's arguments, shared by all threads (see gemmChunks). */
 export const GEMM_ARGS = DONE + 8;
 
-export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4 }
+export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4, LstmFwd = 5, LstmBwd = 6 }
 
 /**
  * Chunked GEMM (work sharing): the split dimension is cut into more chunks than threads, and
@@ -41,7 +41,8 @@ export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4 }
  * never makes the caller wait on a worker that has not started; the caller waits only for chunks
  * already claimed (COMPLETED). The job id in COUNTER's high bits stops a late worker from
  * claiming a chunk of the next job; the arguments cannot change while any chunk is claimed.
- * Args at GEMM_ARGS: transA transB m n k alpha A lda B ldb beta C ldc splitN chunk len nChunks.
+ * Args at GEMM_ARGS: transA transB m n k alpha A lda B ldb beta C ldc splitN chunk len nChunks packed
+ * (packed: B is op(B) prepacked by gemm_pack_b, always split along N).
  */
 export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array, job: number, work: number): void {
   const G = GEMM_ARGS;
@@ -54,9 +55,12 @@ export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array,
     const transA = i32[G], transB = i32[G + 1], lda = i32[G + 7], ldb = i32[G + 9], ldc = i32[G + 12];
     const chunk = i32[G + 14], lo = c * chunk, cnt = Math.min(chunk, i32[G + 15] - lo);
     let a = i32[G + 6], b = i32[G + 8], cc = i32[G + 11], m = i32[G + 2], n = i32[G + 3];
-    if (i32[G + 13]) { b += 4 * (transB ? lo * ldb : lo); cc += 4 * lo; n = cnt; }
-    else { a += 4 * (transA ? lo : lo * lda); cc += 4 * lo * ldc; m = cnt; }
-    k.gemm(transA, transB, m, n, i32[G + 4], f32[G + 5], a, lda, b, ldb, f32[G + 10], cc, ldc, work);
+    if (i32[G + 17]) k.gemm_packed(m, n, lo, lo + cnt, i32[G + 4], f32[G + 5], a, lda, b, f32[G + 10], cc, ldc, work);
+    else {
+      if (i32[G + 13]) { b += 4 * (transB ? lo * ldb : lo); cc += 4 * lo; n = cnt; }
+      else { a += 4 * (transA ? lo : lo * lda); cc += 4 * lo * ldc; m = cnt; }
+      k.gemm(transA, transB, m, n, i32[G + 4], f32[G + 5], a, lda, b, ldb, f32[G + 10], cc, ldc, work);
+    }
     Atomics.add(i32, COMPLETED, 1);
     if (Atomics.load(i32, MAIN_SLEEPING) !== 0) Atomics.notify(i32, COMPLETED);
   }
@@ -77,6 +81,12 @@ export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: 
     }
     case Job.Peak:
       f32[s + 4] = i32[s + 5] ? k.simd_peak_tile(i32[s + 2], i32[s + 3]) : k.simd_peak(i32[s + 2], i32[s + 3]);
+      return 0;
+    case Job.LstmFwd: // rows H gates cPrev cOut hOut ldh (pointers at this share's first row)
+      k.lstm_fwd(i32[s + 2], i32[s + 3], i32[s + 4], i32[s + 5], i32[s + 6], i32[s + 7], i32[s + 8]);
+      return 0;
+    case Job.LstmBwd: // rows H gates cPrev c dh ldh dc dGates
+      k.lstm_bwd(i32[s + 2], i32[s + 3], i32[s + 4], i32[s + 5], i32[s + 6], i32[s + 7], i32[s + 8], i32[s + 9], i32[s + 10]);
       return 0;
     case Job.GemmChunks: // job id, this thread's scratch
       gemmChunks(k, i32, f32, i32[s + 2], i32[s + 3]);

@@ -366,6 +366,48 @@ void gemm(int transA, int transB, int m, int n, int k, float alpha, const float 
   }
 }
 
+/*
+ * Prepacked right operand, for many GEMMs against one matrix (a recurrent weight over all the
+ * steps of a sequence): op(B)[k, n] packed once into NR-column panels per KC block, block pc
+ * (starting at row pc of op(B)) at pb + pc * npad, npad = n rounded up to NR. Then each call
+ * packs only A (a few rows) and runs the micro-kernel; columns [n0, n1) (multiples of NR, or n1 =
+ * n) let threads share one packed B.
+ */
+EXPORT(gemm_pack_b)
+void gemm_pack_b(int transB, int k, int n, const float *B, int ldb, float *pb) {
+  int npad = (n + NR - 1) / NR * NR;
+  for (int pc = 0; pc < k; pc += KC) {
+    int kc = k - pc < KC ? k - pc : KC;
+    pack_b(transB, kc, n, transB ? B + pc : B + (int64_t)pc * ldb, ldb, pb + (int64_t)pc * npad);
+  }
+}
+
+/* C[0:m, n0:n1] = alpha A[m, k] op(B)[k, n0:n1] + beta C, op(B) prepacked by gemm_pack_b. */
+EXPORT(gemm_packed)
+void gemm_packed(int m, int n, int n0, int n1, int k, float alpha, const float *A, int lda, const float *pb,
+                 float beta, float *C, int ldc, float *work) {
+  if (m <= 0 || n1 <= n0) return;
+  scale_c(m, n1 - n0, beta, C + n0, ldc);
+  if (k <= 0 || alpha == 0.0f) return;
+  int npad = (n + NR - 1) / NR * NR;
+  float *pa = work, *tile = work + MC * KC + KC * NC;
+  for (int pc = 0; pc < k; pc += KC) {
+    int kc = k - pc < KC ? k - pc : KC;
+    const float *pbk = pb + (int64_t)pc * npad;
+    for (int ic = 0; ic < m; ic += MC) {
+      int mc = m - ic < MC ? m - ic : MC;
+      pack_a(0, mc, kc, alpha, A + (int64_t)ic * lda + pc, lda, pa);
+      for (int jr = n0; jr < n1; jr += NR) {
+        int nr = n1 - jr < NR ? n1 - jr : NR;
+        for (int ir = 0; ir < mc; ir += MR) {
+          int mr = mc - ir < MR ? mc - ir : MR;
+          micro_4x8(kc, pa + (int64_t)ir * kc, pbk + (int64_t)jr * kc, C + (int64_t)(ic + ir) * ldc + jr, ldc, mr, nr, tile);
+        }
+      }
+    }
+  }
+}
+
 /* SIMD128 peak probe: `iters` rounds of 12 accumulators s_j += x_j * m over f32x4 (FMA-free, as
  * the kernels are; the multiplies are independent and the adds chain, the GEMM micro-kernel's
  * pattern, with enough chains to hide the add latency). x_j are re-read from two alternating

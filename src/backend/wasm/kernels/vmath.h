@@ -27,11 +27,17 @@ static inline void stp(float *p, f4 v, int r) {
 #define SPLAT(x) wasm_f32x4_splat(x)
 
 /* e^x, f32x4. n = round(x log2 e); r = x - n ln2 (two-constant Cody-Waite); e^r by a degree-6
- * polynomial; 2^n by building the exponent bits (clamped to [-126, 128]: underflow -> ~0, overflow -> inf). */
+ * polynomial; 2^n by building the exponent bits (clamped to [-126, 128]: underflow -> ~0, overflow -> inf).
+ * Written for V8's SIMD lowering: pmin/pmax are single instructions (min/max with NaN propagation
+ * are several) and keep NaN when x is the first operand; n is rounded by adding 1.5 * 2^23 (its
+ * integer lands in the low mantissa bits, read back with an integer subtract), which rounds to
+ * nearest-even exactly as f32x4.nearest and avoids a saturating truncation. */
 static inline f4 vexp(f4 x) {
-  const f4 hi = SPLAT(88.7228391f), lo = SPLAT(-103.97208f);
-  f4 xc = wasm_f32x4_min(wasm_f32x4_max(x, lo), hi); /* keeps NaN (wasm min/max propagate NaN) */
-  f4 fn = wasm_f32x4_nearest(wasm_f32x4_mul(xc, SPLAT(1.44269504088896341f)));
+  const f4 hi = SPLAT(88.7228391f), lo = SPLAT(-103.97208f), magic = SPLAT(12582912.0f);
+  f4 xc = wasm_f32x4_pmin(wasm_f32x4_pmax(x, lo), hi);
+  f4 t = wasm_f32x4_add(wasm_f32x4_mul(xc, SPLAT(1.44269504088896341f)), magic); /* |x log2 e| <= 150 < 2^22 */
+  f4 fn = wasm_f32x4_sub(t, magic);
+  v128_t n = wasm_i32x4_sub(t, magic);
   f4 r = wasm_f32x4_sub(xc, wasm_f32x4_mul(fn, SPLAT(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(fn, SPLAT(-2.12194440e-4f)));
   f4 z = wasm_f32x4_mul(r, r);
@@ -43,7 +49,6 @@ static inline f4 vexp(f4 x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), SPLAT(5.0000001201E-1f));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, z), r), SPLAT(1.0f));
   /* 2^n split in two factors so n in [-150, 128] never overflows the exponent field. */
-  v128_t n = wasm_i32x4_trunc_sat_f32x4(fn);
   v128_t n1 = wasm_i32x4_shr(n, 1), n2 = wasm_i32x4_sub(n, n1);
   f4 s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);
   f4 s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, wasm_i32x4_splat(127)), 23);
