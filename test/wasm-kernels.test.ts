@@ -40,7 +40,7 @@ const backends: { name: string; w: WasmBackend }[] = [];
 before(async () => {
   const w1 = new WasmBackend({ threads: 1 });
   const w2 = new WasmBackend({ threads: 2 });
-  w2.parallelMinMacs = 0; w2.ctcParallelMinCells = 0; w2.cellParallelMinUnits = 0;
+  w2.parallelMinMacs = 0; w2.ctcParallelMinCells = 0; w2.cellParallelMinUnits = 0; w2.linear2ParallelMinMacs = 0;
   await w1.ready(); await w2.ready();
   backends.push({ name: '1 thread', w: w1 }, { name: '2 threads', w: w2 });
 });
@@ -108,6 +108,34 @@ describe('wasm backend: prepared (prepacked) B matches the reference gemm', () =
   it('rejects a B that does not fit its storage', () => {
     const w = backends[0].w;
     assert.throws(() => w.prepareB(false, 4, 4, w.alloc('f32', 10), 0, 4), /prepareB: expected a \[4, 4\] matrix/);
+  });
+});
+
+describe('wasm backend: linear2 (a streaming step\'s x W1^T + h W2^T + biases) matches the reference', () => {
+  // n past and below the 8-row blocks, k not a multiple of 4, with and without the second pair and biases
+  const shapes: [number, number, number, number][] = [[1, 1024, 64, 256], [1, 13, 5, 7], [2, 40, 3, 0], [3, 24, 17, 9], [1, 8, 4, 4]];
+  for (const [m, n, k1, k2] of shapes) {
+    for (const biases of [0, 1, 2]) {
+      it(`m=${m} n=${n} k1=${k1} k2=${k2} biases=${biases}`, () => {
+        for (const { name, w } of backends) {
+          const ldx1 = k1 + 2, ldx2 = k2 + 1, ldo = n + 3, x1Off = 1, x2Off = 2, oOff = 3;
+          const [wx1, rx1] = pair(w, randArray(x1Off + m * ldx1)), [ww1, rw1] = pair(w, randArray(n * k1));
+          const [wx2, rx2] = pair(w, randArray(x2Off + m * ldx2 + 1)), [ww2, rw2] = pair(w, randArray(n * k2 + 1));
+          const [wb1, rb1] = pair(w, randArray(n)), [wb2, rb2] = pair(w, randArray(n));
+          const O = randArray(oOff + m * ldo);
+          const [wo, ro] = pair(w, O);
+          const b1 = biases >= 1, b2 = biases >= 2;
+          w.linear2(m, n, k1, wx1, x1Off, ldx1, ww1, k2, k2 ? wx2 : null, x2Off, ldx2, k2 ? ww2 : null, b1 ? wb1 : null, b2 ? wb2 : null, wo, oOff, ldo);
+          ref.linear2(m, n, k1, rx1, x1Off, ldx1, rw1, k2, k2 ? rx2 : null, x2Off, ldx2, k2 ? rw2 : null, b1 ? rb1 : null, b2 ? rb2 : null, ro, oOff, ldo);
+          close(w.readSync(wo), ref.readSync(ro), `linear2 ${name}`, 1e-5, 2e-6 * Math.sqrt(k1 + k2 + 1));
+        }
+      });
+    }
+  }
+  it('rejects a W that does not fit its storage', () => {
+    const w = backends[0].w;
+    assert.throws(() => w.linear2(1, 8, 4, w.alloc('f32', 4), 0, 4, w.alloc('f32', 31), 0, null, 0, 0, null, null, null, w.alloc('f32', 8), 0, 8),
+      /linear2 W1: expected 32 elements/);
   });
 });
 

@@ -90,6 +90,15 @@ export interface Backend {
     beta: number, c: Storage, cOff: number, ldc: number): void;
   releasePrepared(p: PreparedB): void;
 
+  /**
+   * out[i, :] = x1[i, :] W1^T + x2[i, :] W2^T (+ b1) (+ b2) for rows i < m, in one pass: a
+   * recurrent step's gate pre-activations (W1 [n, k1] and W2 [n, k2] contiguous, as PyTorch stores
+   * W_ih and W_hh; b1, b2 [n] or null; k2 = 0 drops the second product).
+   */
+  linear2(m: number, n: number, k1: number, x1: Storage, x1Off: number, ldx1: number, w1: Storage,
+    k2: number, x2: Storage | null, x2Off: number, ldx2: number, w2: Storage | null,
+    b1: Storage | null, b2: Storage | null, out: Storage, outOff: number, ldo: number): void;
+
   /** Row-wise softmax (or log-softmax) of a [rows, cols] matrix. */
   softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void;
   /** dx (+)= softmax backward from y = softmax(x) (or logSoftmax when log). */

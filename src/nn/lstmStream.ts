@@ -64,11 +64,9 @@ export class LSTMStream {
     let inp = x.storage, inOff = 0, I = m.inputSize;
     for (let l = 0; l < m.numLayers; l++) {
       const w = m.weights[l][0], hOff = l * B * Hout, cOff = l * B * H;
-      // gates [B, GH] = b_ih + b_hh + x W_ih^T + h W_hh^T (h is read before the cell overwrites it)
-      if (w.bIh) be.copy2d(B, GH, w.bIh.storage, 0, 0, this.gates, 0, GH, false);
-      if (w.bHh) be.copy2d(B, GH, w.bHh.storage, 0, 0, this.gates, 0, GH, true);
-      be.gemm(false, true, B, GH, I, 1, inp, inOff, I, w.wIh.storage, 0, I, w.bIh || w.bHh ? 1 : 0, this.gates, 0, GH);
-      be.gemm(false, true, B, GH, Hout, 1, this.h.storage, hOff, Hout, w.wHh.storage, 0, Hout, 1, this.gates, 0, GH);
+      // gates [B, GH] = x W_ih^T + h W_hh^T + b_ih + b_hh, one pass (h is read before the cell overwrites it)
+      be.linear2(B, GH, I, inp, inOff, I, w.wIh.storage, Hout, this.h.storage, hOff, Hout, w.wHh.storage,
+        w.bIh?.storage ?? null, w.bHh?.storage ?? null, this.gates, 0, GH);
       if (this.peeps) {
         const peep = [w.wci, w.wcf, w.wco];
         for (let k = 0; k < 3; k++) { const p = peep[k]; if (p) be.copy2d(1, H, p.storage, 0, H, this.peeps, k * H, H, false); }

@@ -98,6 +98,14 @@ export class ReferenceBackend implements Backend {
     this.gemm(false, p.transB, m, p.n, p.k, alpha, a, aOff, lda, p.b, p.bOff, p.ldb, beta, c, cOff, ldc);
   }
   releasePrepared(_p: PreparedB): void { /* nothing was made */ }
+  linear2(m: number, n: number, k1: number, x1: Storage, x1Off: number, ldx1: number, w1: Storage,
+    k2: number, x2: Storage | null, x2Off: number, ldx2: number, w2: Storage | null,
+    b1: Storage | null, b2: Storage | null, out: Storage, outOff: number, ldo: number): void {
+    if (b1) this.copy2d(m, n, b1, 0, 0, out, outOff, ldo, false);
+    if (b2) this.copy2d(m, n, b2, 0, 0, out, outOff, ldo, !!b1);
+    this.gemm(false, true, m, n, k1, 1, x1, x1Off, ldx1, w1, 0, k1, b1 || b2 ? 1 : 0, out, outOff, ldo);
+    if (k2 > 0 && x2 && w2) this.gemm(false, true, m, n, k2, 1, x2, x2Off, ldx2, w2, 0, k2, 1, out, outOff, ldo);
+  }
   softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void {
     const xa = arr(x), oa = arr(out);
     for (let r = 0; r < rows; r++) {

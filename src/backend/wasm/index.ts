@@ -5,7 +5,7 @@ import { isStandardLstmCell } from '../lstm-cell.js';
 import { CpuStorage, ReferenceBackend } from '../reference/index.js';
 import { type Block, WasmHeap } from './heap.js';
 import { instantiate, kernelModule, type KernelExports, newSharedMemory, wasmSimdSupported } from './module.js';
-import { COMPLETED, CTRL_BYTES, GEMM_ARGS, gemmChunks, Job, runJob, WorkerPool } from './pool.js';
+import { COMPLETED, CTRL_BYTES, GEMM_ARGS, gemmChunks, Job, LINEAR2_ARGS, runJob, WorkerPool } from './pool.js';
 
 export { wasmSimdSupported } from './module.js';
 
@@ -41,6 +41,11 @@ export const PARALLEL_MIN_MACS = 1 << 19;
 /** CTC batches below this many (time x label-position) cells run on the calling thread. */
 export const CTC_PARALLEL_MIN_CELLS = 20000;
 
+/**
+ * Streaming steps (linear2) below this many multiply-adds run on the calling thread. Lower than
+ * for GEMMs: the step claims chunks, so it never waits on a worker that is not already running.
+ */
+export const LINEAR2_PARALLEL_MIN_MACS = 1 << 16;
 /** LSTM cell steps below this many (rows x hidden) units run on the calling thread (~25 us of work). */
 export const CELL_PARALLEL_MIN_UNITS = 2048;
 
@@ -97,6 +102,8 @@ export class WasmBackend extends ReferenceBackend {
   parallelMinMacs = PARALLEL_MIN_MACS;
   /** CTC batches with fewer (time x label-position) cells run on the calling thread. */
   ctcParallelMinCells = CTC_PARALLEL_MIN_CELLS;
+  /** linear2 calls (streaming steps) with fewer multiply-adds run on the calling thread. */
+  linear2ParallelMinMacs = LINEAR2_PARALLEL_MIN_MACS;
   /** Fused cell kernels over fewer (rows x hidden) units run on the calling thread. */
   cellParallelMinUnits = CELL_PARALLEL_MIN_UNITS;
 
@@ -346,6 +353,45 @@ export class WasmBackend extends ReferenceBackend {
   override releasePrepared(p: PreparedB): void {
     const w = p as WasmPreparedB;
     if (w.packed) { this.heap.free(w.packed, w.bytes); w.packed = 0; }
+  }
+
+  /**
+   * One pass over W1 and W2 (kernels/gemm.c linear2). Large enough steps split the columns over the
+   * threads by claimed chunks (one per thread): a worker that is asleep or busy claims nothing and
+   * the calling thread does its chunk too, so a slow wake-up never costs more than running alone.
+   */
+  override linear2(m: number, n: number, k1: number, x1: Storage, x1Off: number, ldx1: number, w1: Storage,
+    k2: number, x2: Storage | null, x2Off: number, ldx2: number, w2: Storage | null,
+    b1: Storage | null, b2: Storage | null, out: Storage, outOff: number, ldo: number): void {
+    const sx1 = f32(x1, this), sw1 = f32(w1, this), so = f32(out, this);
+    const two = k2 > 0 && !!x2 && !!w2;
+    const sx2 = two ? f32(x2!, this) : null, sw2 = two ? f32(w2!, this) : null;
+    const sb1 = b1 ? f32(b1, this) : null, sb2 = b2 ? f32(b2, this) : null;
+    if (!sx1 || !sw1 || !so || (two && (!sx2 || !sw2)) || (b1 && !sb1) || (b2 && !sb2)) {
+      return super.linear2(m, n, k1, x1, x1Off, ldx1, w1, k2, x2, x2Off, ldx2, w2, b1, b2, out, outOff, ldo);
+    }
+    if (m <= 0 || n <= 0) return;
+    inMatrix('linear2 x1', sx1, x1Off, m, k1, ldx1); inBounds('linear2 W1', sw1, 0, n * k1);
+    if (sx2 && sw2) { inMatrix('linear2 x2', sx2, x2Off, m, k2, ldx2); inBounds('linear2 W2', sw2, 0, n * k2); }
+    if (sb1) inBounds('linear2 b1', sb1, 0, n);
+    if (sb2) inBounds('linear2 b2', sb2, 0, n);
+    inMatrix('linear2 out', so, outOff, m, n, ldo);
+    const K2 = sx2 ? k2 : 0, X1 = sx1.ptr + 4 * x1Off, X2 = sx2 ? sx2.ptr + 4 * x2Off : 0, W2 = sw2 ? sw2.ptr : 0;
+    const B1 = sb1 ? sb1.ptr : 0, B2 = sb2 ? sb2.ptr : 0, O = so.ptr + 4 * outOff;
+    const T = this.threadCount > 1 && m * n * (k1 + K2) >= this.linear2ParallelMinMacs && n >= 16 ? this.usable() : 1;
+    if (T > 1) {
+      const chunk = Math.ceil(n / T / 8) * 8, count = Math.ceil(n / chunk);
+      const pool = this.pool, a = pool.i32, G = GEMM_ARGS, L = LINEAR2_ARGS;
+      a[G + 14] = chunk; a[G + 15] = n; a[G + 16] = count; a[G + 17] = 2;
+      a[L] = m; a[L + 1] = k1; a[L + 2] = X1; a[L + 3] = ldx1; a[L + 4] = sw1.ptr; a[L + 5] = K2; a[L + 6] = X2;
+      a[L + 7] = ldx2; a[L + 8] = W2; a[L + 9] = B1; a[L + 10] = B2; a[L + 11] = O; a[L + 12] = ldo;
+      this.gemmScratch(T - 1);
+      const job = pool.postChunks(T - 1, this.gemmWork);
+      gemmChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
+      pool.wait(count, COMPLETED);
+      return;
+    }
+    this.kernels.linear2(m, 0, n, k1, X1, ldx1, sw1.ptr, k1, K2, X2, ldx2, W2, K2, B1, B2, O, ldo);
   }
 
   override softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void {

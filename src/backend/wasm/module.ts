@@ -21,6 +21,8 @@ export interface KernelExports {
   gemm_pack_b(transB: number, k: number, n: number, b: number, ldb: number, pb: number): void;
   gemm_packed(m: number, n: number, n0: number, n1: number, k: number, alpha: number, a: number, lda: number, pb: number,
     beta: number, c: number, ldc: number, work: number): void;
+  linear2(m: number, n0: number, n1: number, k1: number, x1: number, ldx1: number, w1: number, ldw1: number,
+    k2: number, x2: number, ldx2: number, w2: number, ldw2: number, b1: number, b2: number, out: number, ldo: number): void;
   simd_peak(iters: number, buf: number): number;
   simd_peak_tile(iters: number, buf: number): number;
   unary(op: number, x: number, out: number, n: number): void;

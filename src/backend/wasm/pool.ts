@@ -31,6 +31,7 @@ export const COUNTER = DONE + 4;
 export const COMPLETED = DONE + 5;
 /** Chunked GEMM: the job's arguments, shared by all threads (see gemmChunks). */
 export const GEMM_ARGS = DONE + 8;
+export const LINEAR2_ARGS = GEMM_ARGS + 18;
 
 export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4, LstmFwd = 5, LstmBwd = 6 }
 
@@ -41,8 +42,9 @@ export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4, LstmFwd = 5
  * never makes the caller wait on a worker that has not started; the caller waits only for chunks
  * already claimed (COMPLETED). The job id in COUNTER's high bits stops a late worker from
  * claiming a chunk of the next job; the arguments cannot change while any chunk is claimed.
- * Args at GEMM_ARGS: transA transB m n k alpha A lda B ldb beta C ldc splitN chunk len nChunks packed
- * (packed: B is op(B) prepacked by gemm_pack_b, always split along N).
+ * Args at GEMM_ARGS: transA transB m n k alpha A lda B ldb beta C ldc splitN chunk len nChunks variant;
+ * variant 0: gemm; 1: B is op(B) prepacked by gemm_pack_b (split along N); 2: linear2 over columns,
+ * its arguments at LINEAR2_ARGS (m k1 x1 ldx1 W1 k2 x2 ldx2 W2 b1 b2 out ldo), len = n.
  */
 export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array, job: number, work: number): void {
   const G = GEMM_ARGS;
@@ -55,7 +57,12 @@ export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array,
     const transA = i32[G], transB = i32[G + 1], lda = i32[G + 7], ldb = i32[G + 9], ldc = i32[G + 12];
     const chunk = i32[G + 14], lo = c * chunk, cnt = Math.min(chunk, i32[G + 15] - lo);
     let a = i32[G + 6], b = i32[G + 8], cc = i32[G + 11], m = i32[G + 2], n = i32[G + 3];
-    if (i32[G + 17]) k.gemm_packed(m, n, lo, lo + cnt, i32[G + 4], f32[G + 5], a, lda, b, f32[G + 10], cc, ldc, work);
+    const variant = i32[G + 17];
+    if (variant === 2) {
+      const L = LINEAR2_ARGS, k1 = i32[L + 1], k2 = i32[L + 5];
+      k.linear2(i32[L], lo, lo + cnt, k1, i32[L + 2], i32[L + 3], i32[L + 4], k1, k2, i32[L + 6], i32[L + 7], i32[L + 8], k2,
+        i32[L + 9], i32[L + 10], i32[L + 11], i32[L + 12]);
+    } else if (variant === 1) k.gemm_packed(m, n, lo, lo + cnt, i32[G + 4], f32[G + 5], a, lda, b, f32[G + 10], cc, ldc, work);
     else {
       if (i32[G + 13]) { b += 4 * (transB ? lo * ldb : lo); cc += 4 * lo; n = cnt; }
       else { a += 4 * (transA ? lo : lo * lda); cc += 4 * lo * ldc; m = cnt; }
