@@ -152,7 +152,8 @@ export class WorkerPool {
   /** Wait until `count` posted jobs are done: spin briefly (jobs are short), then sleep. */
   wait(count: number, counter = DONE): void {
     for (let spin = 0; spin < 100000; spin++) if (Atomics.load(this.i32, counter) >= count) return;
-    if (!this.canBlock) { while (Atomics.load(this.i32, counter) < count); return; } // the workers are running: it ends
+    // A browser's main thread may not sleep: spin on (jobs go only to running workers, so it ends).
+    if (!this.canBlock) { while (Atomics.load(this.i32, counter) < count); return; }
     for (;;) {
       Atomics.store(this.i32, MAIN_SLEEPING, 1);
       const d = Atomics.load(this.i32, counter);
