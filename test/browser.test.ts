@@ -95,8 +95,9 @@ describe('the browser entry', () => {
     if (!chromium) return;
     const server = await serveDist();
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30000 });
+    let browser: Awaited<ReturnType<Chromium['launch']>> | null = null;
     try {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30000 });
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
@@ -148,8 +149,9 @@ describe('the browser entry', () => {
       assert.deepEqual(errors, []);
       t.diagnostic(`worker ${iso.worker.ms.toFixed(0)} ms, main ${iso.main.ms.toFixed(0)} ms, not isolated ${plain.ms.toFixed(0)} ms; ` +
         `GEMM err ${iso.main.gemmMaxErr!.toExponential(1)}, LSTM diff ${iso.main.lstmMaxDiff!.toExponential(1)}`);
-    } finally {
-      await browser.close();
+    } finally { // the browser and the server go, whatever failed
+      await browser?.close();
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
