@@ -1,63 +1,14 @@
 /**
  * Carousel: the long short-term memory family of recurrent networks, in TypeScript.
- * The public API: tensors and backends, autograd, ops, modules, losses.
+ * The public API for Node.js: tensors and backends, autograd, ops, modules, losses (core.ts),
+ * plus what needs the file system or Node's clock: training with checkpoints, model files,
+ * PyTorch interchange files, the wasm microbenchmarks. Browsers get browser.ts instead.
  */
-export type { Backend, Storage, UnaryOp, BinaryOp } from './backend/backend.js';
-export { registerBackend, setBackend, getBackend, listBackends } from './backend/registry.js';
-export { ReferenceBackend, CpuStorage } from './backend/reference/index.js';
-export { WasmBackend, WasmStorage, wasmSimdSupported, setWasmThreads, type WasmBackendOptions } from './backend/wasm/index.js';
+export * from './core.js';
+
 export { gemmGflops, simdPeakGflops } from './backend/wasm/bench.js';
-export { defaultBackendName } from './backend/registry.js';
-
-export type { DType, TypedArray } from './tensor/dtype.js';
-export { Tensor, Parameter } from './tensor/tensor.js';
-export { tensor, zeros, ones, full, parameter, type TensorOptions } from './tensor/create.js';
-export { Rng, defaultRng, manualSeed } from './tensor/random.js';
-
-export { backward, noGrad, isGradEnabled } from './autograd/tape.js';
-
-export * as ops from './ops/index.js';
-
-export { Module, type ModuleOptions, type TensorData } from './nn/module.js';
-export { LSTM, type LSTMConfig, type LSTMForwardOptions, type LSTMOutput } from './nn/lstm.js';
-export { GRU, type GRUConfig, type GRUForwardOptions, type GRUOutput } from './nn/gru.js';
-export { Linear, type LinearConfig } from './nn/linear.js';
-export { Embedding, type EmbeddingConfig } from './nn/embedding.js';
-export { Dropout } from './nn/dropout.js';
-
-export { mseLoss, type Reduction } from './loss/mse.js';
-export { crossEntropy, nllLoss } from './loss/crossEntropy.js';
-export { ctcLoss, type CtcOptions } from './loss/ctc.js';
-export { ctcGreedyDecode, ctcBeamSearch, type Decoded } from './loss/ctcDecode.js';
-export { PeepholeLSTM, LSTMVariant, type PeepholeLSTMConfig, type LSTMVariantConfig } from './nn/lstm-variants.js';
-export { LSTM_VARIANTS, type LstmVariant, type LstmCellSpec } from './ops/lstm-cell.js';
-export { ConvLSTM2d, type ConvLSTM2dConfig, type ConvLSTM2dForwardOptions, type ConvLSTM2dOutput } from './nn/convlstm.js';
-export { Highway, type HighwayConfig, type HighwayActivation } from './nn/highway.js';
-export { SLSTM, type SLSTMConfig } from './nn/slstm.js';
-export { MLSTM, type MLSTMConfig, type MLSTMResult } from './nn/mlstm.js';
-export { MLSTMBlock, SLSTMBlock, XLSTMStack, xlstmRecurrentCore, type MLSTMBlockConfig, type SLSTMBlockConfig, type XLSTMStackConfig } from './nn/xlstm.js';
-export { LayerNorm, GroupNorm, type LayerNormConfig, type GroupNormConfig } from './nn/norm.js';
-export { CausalConv1d, type CausalConv1dConfig } from './nn/conv1d.js';
-
-// Training, data, model files and plots (issue 3). io/ and train/fit use node:fs (checkpoints, model directories).
-export { Optimizer, SGD, Adam, AdamW, RMSprop, clipGradNorm, clipGradValue, StepLR, CosineAnnealingLR, ReduceLROnPlateau,
-  type OptimizerState, type SGDOptions, type AdamOptions, type RMSpropOptions, type LRSchedule, type ScheduleState, type PlateauOptions } from './optim/index.js';
-export * as data from './data/index.js';
-export { SequenceModel, checkArchitecture, detach, type Architecture, type TaskKind } from './models/sequenceModel.js';
-export { cellFactories, registerCell, makeCell, type RecurrentBlock, type RecurrentSpec, type CellFactory } from './models/cells.js';
-export { StreamingModel } from './models/stream.js';
-export { generateText, sample as sampleLogits, type GenerateOptions } from './models/generate.js';
 export { fit, formatEpoch, type FitOptions, type FitResult, type EpochLog, type FitCallbacks } from './train/fit.js';
-export type { Task, BatchResult, EvalResult } from './train/task.js';
-export { ForecastTask } from './train/forecastTask.js';
-export { ClassifyTask } from './train/classifyTask.js';
-export { CharLMTask } from './train/charlmTask.js';
-export { Progress, silentProgress, type ProgressSink } from './train/progress.js';
 export { saveModel, loadModel, readModelMeta, type ModelMeta } from './io/modelDir.js';
 export { saveCheckpoint, loadCheckpoint, type CheckpointData } from './io/checkpoint.js';
 export { exportStateDict, importStateDict, stateDictToSafetensors, readSafetensorsFile } from './io/pytorch.js';
-export { parseSafetensors, serializeSafetensors, SafetensorsError, type StFile, type StTensor } from './io/safetensors.js';
-export { ModelFileError } from './io/errors.js';
 export { writeFileAtomic } from './io/atomic.js';
-export { lineChart, lossCurveSvg, forecastSvg, type Series, type ChartOptions } from './plot/svg.js';
-export { LSTMStream } from './nn/lstmStream.js';

@@ -1,31 +1,14 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { MAX_PAGES, PAGE } from './module.js';
+import { platform } from './platform.js';
 
 /**
  * V8 cannot see linear memory, so tensors that hold hundreds of MiB of it look like a few bytes of
  * JS heap and the garbage collector (hence the FinalizationRegistry) may not run for a long time.
  * The heap therefore asks for a collection itself after every GC_PRESSURE_BYTES of allocation:
- * the blocks of collected storages are then freed as soon as the event loop turns. (The gc
- * function is reached the way Node tools do it: --expose-gc set at run time, read from a fresh
- * context. Where that is unavailable, nothing changes.)
+ * the blocks of collected storages are then freed as soon as the event loop turns. (Node only:
+ * the gc function comes from platform.ts; a browser exposes none, and nothing changes there.)
  */
 export const GC_PRESSURE_BYTES = 256 * 2 ** 20;
-let forceGc: (() => void) | null | undefined;
-function gcFunction(): (() => void) | null {
-  if (forceGc === undefined) {
-    try {
-      const g = (globalThis as { gc?: () => void }).gc;
-      if (typeof g === 'function') forceGc = g;
-      else {
-        setFlagsFromString('--expose-gc');
-        const f = runInNewContext('gc') as unknown;
-        forceGc = typeof f === 'function' ? (f as () => void) : null;
-      }
-    } catch { forceGc = null; }
-  }
-  return forceGc;
-}
 
 /**
  * The allocator of the shared linear memory: size-classed free lists over a bump region.
@@ -83,7 +66,7 @@ export class WasmHeap {
     this.sinceGc += cls;
     if (this.sinceGc >= GC_PRESSURE_BYTES) {
       this.sinceGc = 0;
-      gcFunction()?.();
+      platform.gc()?.();
     }
     return ptr;
   }

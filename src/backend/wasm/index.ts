@@ -1,13 +1,13 @@
-import { availableParallelism } from 'node:os';
 import type { DType } from '../../tensor/dtype.js';
 import type { BinaryOp, LstmCellOptions, PreparedB, Storage, UnaryOp } from '../backend.js';
 import { isStandardLstmCell } from '../lstm-cell.js';
 import { CpuStorage, ReferenceBackend } from '../reference/index.js';
 import { type Block, WasmHeap } from './heap.js';
-import { instantiate, kernelModule, type KernelExports, newSharedMemory, wasmSimdSupported } from './module.js';
+import { instantiate, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
+import { platform } from './platform.js';
 import { COMPLETED, CTRL_BYTES, GEMM_ARGS, gemmChunks, Job, LINEAR2_ARGS, runJob, WorkerPool } from './pool.js';
 
-export { wasmSimdSupported } from './module.js';
+export { wasmSimdSupported, wasmUnavailableReason } from './module.js';
 
 /**
  * A storage of the wasm backend: a typed-array view into the shared linear memory at byte
@@ -22,7 +22,10 @@ export class WasmStorage extends CpuStorage {
 }
 
 export interface WasmBackendOptions {
-  /** Threads for large kernels, the calling thread included (default: CAROUSEL_THREADS, else the core count). */
+  /**
+   * Threads for large kernels, the calling thread included (default: CAROUSEL_THREADS, else the
+   * core count: os.availableParallelism() in Node, navigator.hardwareConcurrency in a browser).
+   */
   threads?: number;
   /**
    * Largest size of the linear memory in MiB (default and at most 4096). Past it, new storages
@@ -71,7 +74,7 @@ function defaultThreads(): number {
     if (!Number.isInteger(n) || n < 1) throw new Error(`CAROUSEL_THREADS: expected a positive integer, got '${env}'`);
     return n;
   }
-  return Math.max(1, availableParallelism());
+  return Math.max(1, platform.cores());
 }
 
 /**
@@ -107,6 +110,18 @@ export class WasmBackend extends ReferenceBackend {
   /** Fused cell kernels over fewer (rows x hidden) units run on the calling thread. */
   cellParallelMinUnits = CELL_PARALLEL_MIN_UNITS;
 
+  /**
+   * A wasm backend with its workers running, made without blocking: the kernel module is
+   * compiled asynchronously (fetch + WebAssembly.compileStreaming in a browser, where this or
+   * initWasm() is the way to make one; `new WasmBackend()` works synchronously only in Node).
+   */
+  static async create(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+    await loadKernelModule();
+    const b = new WasmBackend(opts);
+    await b.ready();
+    return b;
+  }
+
   constructor(opts: WasmBackendOptions = {}) {
     super();
     const module = kernelModule();
@@ -141,6 +156,8 @@ export class WasmBackend extends ReferenceBackend {
     this.pool.ensure(this.threadCount - 1);
     await this.pool.whenReady(this.threadCount - 1);
   }
+  /** Worker threads started and running (the calling thread not counted). */
+  get workersRunning(): number { return this.pool.ready; }
   /** Threads a parallel call can use right now (starting workers if needed). */
   private usable(): number {
     if (this.threadCount <= 1) return 1;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { platform } from './platform.js';
 
 /**
  * The compiled kernel module (dist/src/backend/wasm/kernels.wasm, built from kernels/*.c by
@@ -66,22 +66,61 @@ export function wasmSimdSupported(): boolean {
   } catch { return false; }
 }
 
+/**
+ * Why the wasm backend cannot run here, or null: the environment (a page that is not
+ * cross-origin isolated has no SharedArrayBuffer) or the engine (no SIMD128 or shared memory).
+ */
+export function wasmUnavailableReason(): string | null {
+  const env = platform.unavailableReason();
+  if (env) return `backend wasm: ${env}`;
+  return wasmSimdSupported() ? null
+    : 'backend wasm: this JavaScript engine lacks WebAssembly SIMD128 or shared memory; use the reference backend';
+}
+
 let compiled: WebAssembly.Module | null = null;
+let compiling: Promise<WebAssembly.Module> | null = null;
+
+/** Whether `new WasmBackend()` works now: in Node, wherever the backend is available; in a browser, after initWasm(). */
+export function wasmReadySync(): boolean {
+  return wasmUnavailableReason() === null && (compiled !== null || platform.readSync !== null);
+}
+
+/** Where the kernels are (a literal relative URL, so that bundlers copy the file as an asset). */
+function kernelsUrl(): URL { return new URL('./kernels.wasm', import.meta.url); }
+function where(url: URL): string { return url.protocol === 'file:' ? url.pathname : url.href; }
 
 /** The compiled module (compiled once per process; workers receive it by message). */
 export function kernelModule(): WebAssembly.Module {
   if (!compiled) {
-    if (!wasmSimdSupported()) {
-      throw new Error('backend wasm: this JavaScript engine lacks WebAssembly SIMD128 or shared memory; use the reference backend');
+    const reason = wasmUnavailableReason();
+    if (reason) throw new Error(reason);
+    if (!platform.readSync) {
+      throw new Error('backend wasm: here the kernel module compiles asynchronously: `await initWasm()` ' +
+        '(or `await WasmBackend.create()`) before making a wasm backend');
     }
-    const url = new URL('./kernels.wasm', import.meta.url);
+    const url = kernelsUrl();
     let bytes: Uint8Array<ArrayBuffer>;
-    try { bytes = new Uint8Array(readFileSync(url)); } catch (e) {
-      throw new Error(`backend wasm: cannot read ${url.pathname} (built by \`npm run build\`): ${(e as Error).message}`);
+    try { bytes = platform.readSync(url); } catch (e) {
+      throw new Error(`backend wasm: cannot read ${where(url)} (built by \`npm run build\`): ${(e as Error).message}`);
     }
     compiled = new WebAssembly.Module(bytes);
   }
   return compiled;
+}
+
+/** The compiled module, compiled without blocking this thread (the only way in a browser). */
+export function loadKernelModule(): Promise<WebAssembly.Module> {
+  if (compiled) return Promise.resolve(compiled);
+  if (!compiling) {
+    const reason = wasmUnavailableReason();
+    if (reason) return Promise.reject(new Error(reason));
+    const url = kernelsUrl();
+    compiling = platform.compile(url).then((m) => (compiled = m), (e: unknown) => {
+      compiling = null; // a later call may try again (the server may come back)
+      throw new Error(`backend wasm: cannot load ${where(url)} (built by \`npm run build\`): ${(e as Error).message}`);
+    });
+  }
+  return compiling;
 }
 
 export function newSharedMemory(maxPages = MAX_PAGES): WebAssembly.Memory {

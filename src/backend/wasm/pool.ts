@@ -1,5 +1,5 @@
-import { Worker } from 'node:worker_threads';
 import type { KernelExports } from './module.js';
+import { type KernelWorker, platform, threadCanBlock } from './platform.js';
 
 /**
  * Worker threads that run kernels on the shared memory. Communication is a control block in
@@ -13,7 +13,9 @@ import type { KernelExports } from './module.js';
  * A worker waits on its generation word (Atomics.wait), runs the job with its own instance of
  * the kernel module and its own scratch, bumps `done` and notifies. The caller does its own share
  * meanwhile, then waits for `done`. Workers are unref'd, so they never keep a process alive.
- * A worker that has not finished starting is simply not given work.
+ * A worker that has not finished starting is simply not given work. How a worker is made and
+ * gets its start data (Node worker_threads or a module Web Worker) is platform.ts's business;
+ * where the calling thread may not block (a browser's main thread), it spins instead of waiting.
  */
 export const SLOT_INTS = 24;
 export const MAX_WORKERS = 63;
@@ -106,10 +108,12 @@ export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: 
 export class WorkerPool {
   readonly i32: Int32Array;
   readonly f32: Float32Array;
-  private readonly workers: Worker[] = [];
+  private readonly workers: KernelWorker[] = [];
   private readonly gen: number[] = [];
   private started = 0;
   private failed = 0;
+  /** False on a browser's main thread, where Atomics.wait throws: wait() then only spins. */
+  private readonly canBlock = threadCanBlock();
 
   constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory,
     readonly ctrl: number) {
@@ -122,14 +126,9 @@ export class WorkerPool {
     count = Math.min(count, MAX_WORKERS);
     while (this.started < count) {
       const w = this.started++;
-      const worker = new Worker(new URL('./worker.js', import.meta.url), {
-        workerData: { module: this.module, memory: this.memory, ctrl: this.ctrl, slot: w * SLOT_INTS },
-        execArgv: [], // the parent's flags (--input-type, --test, ...) are not for a kernel worker
-      });
-      worker.unref();
-      worker.on('error', (e) => {
+      const worker = platform.spawnWorker({ module: this.module, memory: this.memory, ctrl: this.ctrl, slot: w * SLOT_INTS }, (message) => {
         this.failed++;
-        console.error(`carousel wasm worker ${w} failed (its share runs on the calling thread): ${(e as Error).message}`);
+        console.error(`carousel wasm worker ${w} failed (its share runs on the calling thread): ${message}`);
       });
       this.workers.push(worker);
       this.gen.push(0);
@@ -170,6 +169,8 @@ export class WorkerPool {
   /** Wait until `count` posted jobs are done: spin briefly (jobs are short), then sleep. */
   wait(count: number, counter = DONE): void {
     for (let spin = 0; spin < 100000; spin++) if (Atomics.load(this.i32, counter) >= count) return;
+    // A browser's main thread may not sleep: spin on (jobs go only to running workers, so it ends).
+    if (!this.canBlock) { while (Atomics.load(this.i32, counter) < count); return; }
     for (;;) {
       Atomics.store(this.i32, MAIN_SLEEPING, 1);
       const d = Atomics.load(this.i32, counter);

@@ -1,14 +1,13 @@
-import { workerData } from 'node:worker_threads';
 import { instantiate } from './module.js';
+import { platform } from './platform.js';
 import { CTRL_BYTES, DONE, Job, MAIN_SLEEPING, READY, runJob, SLOT_READY, SLOT_SLEEPING } from './pool.js';
 
 /**
  * A kernel worker (see pool.ts): its own instance of the kernel module over the shared memory,
- * waiting on its slot's generation word, running each job and counting it done.
+ * waiting on its slot's generation word, running each job and counting it done. The same file
+ * runs as a Node worker thread and as a module Web Worker: only the start data's delivery differs.
  */
-const { module, memory, ctrl, slot } = workerData as {
-  module: WebAssembly.Module; memory: WebAssembly.Memory; ctrl: number; slot: number;
-};
+const { module, memory, ctrl, slot } = await platform.workerStart();
 const k = instantiate(module, memory);
 const i32 = new Int32Array(memory.buffer, ctrl, CTRL_BYTES / 4);
 const f32 = new Float32Array(memory.buffer, ctrl, CTRL_BYTES / 4);
