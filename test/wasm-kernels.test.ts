@@ -111,6 +111,32 @@ describe('wasm backend: prepared (prepacked) B matches the reference gemm', () =
   });
 });
 
+describe('wasm backend: the fused LSTM step (recurrent GEMM + cell, threaded by hidden units) matches the reference', () => {
+  for (const [rows, H, K] of [[4, 16, 16], [5, 24, 40], [32, 64, 300], [3, 16, 8], [6, 20, 16]] as const) {
+    it(`rows=${rows} H=${H} K=${K}`, () => {
+      for (const { name, w } of backends) {
+        const hOff = 1, ldhIn = K + 2, gOff = 3, cpOff = 2, cOff = 4, oOff = 5, ldh = H + 3;
+        const [whh, rwhh] = pair(w, randArray(4 * H * K, 0.3));
+        const pw = w.prepareB(true, K, 4 * H, whh, 0, K), pr = ref.prepareB(true, K, 4 * H, rwhh, 0, K);
+        const [wh, rh] = pair(w, randArray(hOff + rows * ldhIn)), [wg, rg] = pair(w, randArray(gOff + rows * 4 * H, 2));
+        const [wcp, rcp] = pair(w, randArray(cpOff + rows * H)), [wc, rc] = pair(w, randArray(cOff + rows * H));
+        const [wo, ro] = pair(w, randArray(oOff + rows * ldh));
+        w.lstmStep(rows, H, wh, hOff, ldhIn, pw, wg, gOff, wcp, cpOff, wc, cOff, wo, oOff, ldh);
+        ref.lstmStep(rows, H, rh, hOff, ldhIn, pr, rg, gOff, rcp, cpOff, rc, cOff, ro, oOff, ldh);
+        close(w.readSync(wg), ref.readSync(rg), `${name} gates`, 1e-5, 1e-6 * Math.sqrt(K));
+        close(w.readSync(wc), ref.readSync(rc), `${name} c`, 1e-5, 1e-6 * Math.sqrt(K));
+        close(w.readSync(wo), ref.readSync(ro), `${name} h`, 1e-5, 1e-6 * Math.sqrt(K));
+        // c updated in place (inference): cOut is cPrev
+        const [wc2, rc2] = pair(w, randArray(rows * H));
+        w.lstmStep(rows, H, wh, hOff, ldhIn, pw, wg, gOff, wc2, 0, wc2, 0, wo, oOff, ldh);
+        ref.lstmStep(rows, H, rh, hOff, ldhIn, pr, rg, gOff, rc2, 0, rc2, 0, ro, oOff, ldh);
+        close(w.readSync(wc2), ref.readSync(rc2), `${name} c in place`, 1e-5, 1e-6 * Math.sqrt(K));
+        w.releasePrepared(pw); ref.releasePrepared(pr);
+      }
+    });
+  }
+});
+
 describe('wasm backend: linear2 (a streaming step\'s x W1^T + h W2^T + biases) matches the reference', () => {
   // n past and below the 8-row blocks, k not a multiple of 4, with and without the second pair and biases
   const shapes: [number, number, number, number][] = [[1, 1024, 64, 256], [1, 13, 5, 7], [2, 40, 3, 0], [3, 24, 17, 9], [1, 8, 4, 4]];

@@ -120,6 +120,14 @@ export interface Backend {
   lstmCellForward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
     cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number, cell?: LstmCellOptions): void;
   /**
+   * One standard LSTM time step: gates [rows, 4H] at gOff (holding x W_ih^T + biases) += h W_hh^T
+   * with hIn [rows, K] (row stride ldhIn) and wHh from prepareB(true, K, 4H, W_hh), then
+   * lstmCellForward. hOut must not overlap hIn. A backend may fuse the two (wasm splits the hidden
+   * units over its threads, each computing and consuming its own gate columns).
+   */
+  lstmStep(rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, wHh: PreparedB, gates: Storage, gOff: number,
+    cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): void;
+  /**
    * Backward of lstmCellForward. dh [rows, H] (row stride ldh) is dL/dh_t; dc [rows, H] is dL/dc_t
    * from the future on entry and dL/dc_{t-1} on exit; dGates [rows, 4H] gets the pre-activation grads.
    */

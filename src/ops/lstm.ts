@@ -124,16 +124,21 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
       const Hp = s.Hp ?? h, Cp = s.Cp ?? c, C = s.C ?? c, ro = train ? t * B * H : 0;
       if (s.Hp) copyRows(be, n, Hout, h, hOff, Hout, s.Hp, hp, Hout);
       if (s.Cp) copyRows(be, n, H, c, cOff, H, s.Cp, cp, H);
-      be.gemmPrepared(n, 1, Hp, hp, Hout, wHh, 1, s.G, g, GH);
-      if (w.wGr && step > 0) {
-        const tp = reverse ? t + 1 : t - 1; // the previous step; its rows past bs[tp] start here (no recurrence)
-        gateRecurrenceForward(be, Math.min(n, bs[tp]), H, s.G, tp * B * GH, w.wGr.storage, s.G, g);
-      }
-      if (s.R) {
-        be.lstmCellForward(n, H, s.G, g, Cp, cp, C, cs, s.R, ro, H, cellF[d]);
-        be.gemm(false, true, n, Hout, H, 1, s.R, ro, H, w.wHr!.storage, 0, H, 0, y.storage, yo, DH);
+      if (!s.R && !w.wGr && !cellF[d]) {
+        // The standard cell: recurrent GEMM and cell as one step (threaded by hidden units on wasm).
+        be.lstmStep(n, H, Hp, hp, Hout, wHh, s.G, g, Cp, cp, C, cs, y.storage, yo, DH);
       } else {
-        be.lstmCellForward(n, H, s.G, g, Cp, cp, C, cs, y.storage, yo, DH, cellF[d]);
+        be.gemmPrepared(n, 1, Hp, hp, Hout, wHh, 1, s.G, g, GH);
+        if (w.wGr && step > 0) {
+          const tp = reverse ? t + 1 : t - 1; // the previous step; its rows past bs[tp] start here (no recurrence)
+          gateRecurrenceForward(be, Math.min(n, bs[tp]), H, s.G, tp * B * GH, w.wGr.storage, s.G, g);
+        }
+        if (s.R) {
+          be.lstmCellForward(n, H, s.G, g, Cp, cp, C, cs, s.R, ro, H, cellF[d]);
+          be.gemm(false, true, n, Hout, H, 1, s.R, ro, H, w.wHr!.storage, 0, H, 0, y.storage, yo, DH);
+        } else {
+          be.lstmCellForward(n, H, s.G, g, Cp, cp, C, cs, y.storage, yo, DH, cellF[d]);
+        }
       }
       copyRows(be, n, Hout, y.storage, yo, DH, h, hOff, Hout);
       if (s.C) copyRows(be, n, H, s.C, cs, H, c, cOff, H);

@@ -98,6 +98,11 @@ export class ReferenceBackend implements Backend {
     this.gemm(false, p.transB, m, p.n, p.k, alpha, a, aOff, lda, p.b, p.bOff, p.ldb, beta, c, cOff, ldc);
   }
   releasePrepared(_p: PreparedB): void { /* nothing was made */ }
+  lstmStep(rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, wHh: PreparedB, gates: Storage, gOff: number,
+    cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): void {
+    this.gemmPrepared(rows, 1, hIn, hInOff, ldhIn, wHh, 1, gates, gOff, 4 * H);
+    this.lstmCellForward(rows, H, gates, gOff, cPrev, cpOff, cOut, cOff, hOut, hOff, ldh);
+  }
   linear2(m: number, n: number, k1: number, x1: Storage, x1Off: number, ldx1: number, w1: Storage,
     k2: number, x2: Storage | null, x2Off: number, ldx2: number, w2: Storage | null,
     b1: Storage | null, b2: Storage | null, out: Storage, outOff: number, ldo: number): void {

@@ -5,7 +5,7 @@ import { CpuStorage, ReferenceBackend } from '../reference/index.js';
 import { type Block, WasmHeap } from './heap.js';
 import { instantiate, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
 import { platform } from './platform.js';
-import { COMPLETED, CTRL_BYTES, GEMM_ARGS, gemmChunks, Job, LINEAR2_ARGS, runJob, WorkerPool } from './pool.js';
+import { COMPLETED, CTRL_BYTES, GEMM_ARGS, gemmChunks, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
 
 export { wasmSimdSupported, wasmUnavailableReason } from './module.js';
 
@@ -398,7 +398,7 @@ export class WasmBackend extends ReferenceBackend {
     const T = this.threadCount > 1 && m * n * (k1 + K2) >= this.linear2ParallelMinMacs && n >= 16 ? this.usable() : 1;
     if (T > 1) {
       const chunk = Math.ceil(n / T / 8) * 8, count = Math.ceil(n / chunk);
-      const pool = this.pool, a = pool.i32, G = GEMM_ARGS, L = LINEAR2_ARGS;
+      const pool = this.pool, a = pool.i32, G = GEMM_ARGS, L = JOB_ARGS;
       a[G + 14] = chunk; a[G + 15] = n; a[G + 16] = count; a[G + 17] = 2;
       a[L] = m; a[L + 1] = k1; a[L + 2] = X1; a[L + 3] = ldx1; a[L + 4] = sw1.ptr; a[L + 5] = K2; a[L + 6] = X2;
       a[L + 7] = ldx2; a[L + 8] = W2; a[L + 9] = B1; a[L + 10] = B2; a[L + 11] = O; a[L + 12] = ldo;
@@ -456,6 +456,33 @@ export class WasmBackend extends ReferenceBackend {
       return;
     }
     this.kernels.lstm_fwd(rows, H, G, CP, CO, HO, ldh);
+  }
+
+  /**
+   * Fused on the threads (kernels/rnn.c lstm_step_units) when W_hh is packed and H is a multiple
+   * of 8: hidden units are claimed in chunks, one per thread, so a step is one synchronisation and
+   * a worker that is not running costs nothing. Otherwise the GEMM, then the cell.
+   */
+  override lstmStep(rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, wHh: PreparedB, gates: Storage, gOff: number,
+    cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): void {
+    const w = wHh as WasmPreparedB, sh = f32(hIn, this), g = f32(gates, this), cp = f32(cPrev, this), co = f32(cOut, this), ho = f32(hOut, this);
+    const T = w.packed && sh && g && cp && co && ho && rows >= 4 && H % 8 === 0 && H >= 16 && w.transB && w.n === 4 * H &&
+      this.threadCount > 1 && rows * 4 * H * w.k >= this.parallelMinMacs ? this.usable() : 1;
+    if (T <= 1 || !sh || !g || !cp || !co || !ho) return super.lstmStep(rows, H, hIn, hInOff, ldhIn, wHh, gates, gOff, cPrev, cpOff, cOut, cOff, hOut, hOff, ldh);
+    inMatrix('lstmStep hIn', sh, hInOff, rows, w.k, ldhIn);
+    inBounds('lstmStep gates', g, gOff, rows * 4 * H);
+    inBounds('lstmStep cPrev', cp, cpOff, rows * H);
+    inBounds('lstmStep c', co, cOff, rows * H);
+    inMatrix('lstmStep hOut', ho, hOff, rows, H, ldh);
+    const chunk = Math.ceil(H / T / 8) * 8, count = Math.ceil(H / chunk);
+    const pool = this.pool, a = pool.i32, G = GEMM_ARGS, S = JOB_ARGS;
+    a[G + 14] = chunk; a[G + 15] = H; a[G + 16] = count; a[G + 17] = 3;
+    a[S] = rows; a[S + 1] = H; a[S + 2] = w.k; a[S + 3] = sh.ptr + 4 * hInOff; a[S + 4] = ldhIn; a[S + 5] = w.packed;
+    a[S + 6] = g.ptr + 4 * gOff; a[S + 7] = cp.ptr + 4 * cpOff; a[S + 8] = co.ptr + 4 * cOff; a[S + 9] = ho.ptr + 4 * hOff; a[S + 10] = ldh;
+    this.gemmScratch(T - 1);
+    const job = pool.postChunks(T - 1, this.gemmWork);
+    gemmChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
+    pool.wait(count, COMPLETED);
   }
 
   override lstmCellBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,

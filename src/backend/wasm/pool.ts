@@ -33,7 +33,7 @@ export const COUNTER = DONE + 4;
 export const COMPLETED = DONE + 5;
 /** Chunked GEMM: the job's arguments, shared by all threads (see gemmChunks). */
 export const GEMM_ARGS = DONE + 8;
-export const LINEAR2_ARGS = GEMM_ARGS + 18;
+export const JOB_ARGS = GEMM_ARGS + 18;
 
 export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4, LstmFwd = 5, LstmBwd = 6 }
 
@@ -46,7 +46,9 @@ export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4, LstmFwd = 5
  * claiming a chunk of the next job; the arguments cannot change while any chunk is claimed.
  * Args at GEMM_ARGS: transA transB m n k alpha A lda B ldb beta C ldc splitN chunk len nChunks variant;
  * variant 0: gemm; 1: B is op(B) prepacked by gemm_pack_b (split along N); 2: linear2 over columns,
- * its arguments at LINEAR2_ARGS (m k1 x1 ldx1 W1 k2 x2 ldx2 W2 b1 b2 out ldo), len = n.
+ * its arguments at JOB_ARGS (m k1 x1 ldx1 W1 k2 x2 ldx2 W2 b1 b2 out ldo), len = n; 3: an LSTM step
+ * over hidden units (lstm_step_units), at JOB_ARGS (rows H K h ldhIn packedW gates cPrev cOut hOut ldh),
+ * len = H.
  */
 export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array, job: number, work: number): void {
   const G = GEMM_ARGS;
@@ -61,9 +63,13 @@ export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array,
     let a = i32[G + 6], b = i32[G + 8], cc = i32[G + 11], m = i32[G + 2], n = i32[G + 3];
     const variant = i32[G + 17];
     if (variant === 2) {
-      const L = LINEAR2_ARGS, k1 = i32[L + 1], k2 = i32[L + 5];
+      const L = JOB_ARGS, k1 = i32[L + 1], k2 = i32[L + 5];
       k.linear2(i32[L], lo, lo + cnt, k1, i32[L + 2], i32[L + 3], i32[L + 4], k1, k2, i32[L + 6], i32[L + 7], i32[L + 8], k2,
         i32[L + 9], i32[L + 10], i32[L + 11], i32[L + 12]);
+    } else if (variant === 3) {
+      const S = JOB_ARGS;
+      k.lstm_step_units(i32[S], i32[S + 1], lo, lo + cnt, i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5], i32[S + 6],
+        i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], work);
     } else if (variant === 1) k.gemm_packed(m, n, lo, lo + cnt, i32[G + 4], f32[G + 5], a, lda, b, f32[G + 10], cc, ldc, work);
     else {
       if (i32[G + 13]) { b += 4 * (transB ? lo * ldb : lo); cc += 4 * lo; n = cnt; }

@@ -11,15 +11,16 @@
 #define SUB wasm_f32x4_sub
 #define MUL wasm_f32x4_mul
 
-/* gates [rows, 4H] (i, f, g, o) pre-activations -> activations; c = f cPrev + i g; h = o tanh(c) */
-EXPORT(lstm_fwd)
-void lstm_fwd(int rows, int H, float *gates, const float *cPrev, float *cOut, float *hOut, int ldh) {
+/* gates [rows, 4H] (i, f, g, o) pre-activations -> activations; c = f cPrev + i g; h = o tanh(c),
+ * for hidden units [j0, j1) (lstm_fwd: all of them; a fused step gives each thread its units) */
+EXPORT(lstm_fwd_units)
+void lstm_fwd_units(int rows, int H, int j0, int j1, float *gates, const float *cPrev, float *cOut, float *hOut, int ldh) {
   for (int b = 0; b < rows; b++) {
     float *g0 = gates + (int64_t)b * 4 * H;
     const float *cp = cPrev + (int64_t)b * H;
     float *co = cOut + (int64_t)b * H, *ho = hOut + (int64_t)b * ldh;
-    for (int j = 0; j < H; j += 4) {
-      int r = H - j;
+    for (int j = j0; j < j1; j += 4) {
+      int r = j1 - j;
       f4 i = vsigmoid(ldp(g0 + j, r));
       f4 f = vsigmoid(ldp(g0 + H + j, r));
       f4 g = vtanh(ldp(g0 + 2 * H + j, r));
@@ -30,6 +31,27 @@ void lstm_fwd(int rows, int H, float *gates, const float *cPrev, float *cOut, fl
       stp(ho + j, MUL(o, vtanh(c)), r);
     }
   }
+}
+
+EXPORT(lstm_fwd)
+void lstm_fwd(int rows, int H, float *gates, const float *cPrev, float *cOut, float *hOut, int ldh) {
+  lstm_fwd_units(rows, H, 0, H, gates, cPrev, cOut, hOut, ldh);
+}
+
+void gemm_packed(int m, int n, int n0, int n1, int k, float alpha, const float *A, int lda, const float *pb,
+                 float beta, float *C, int ldc, float *work); /* gemm.c */
+
+/*
+ * One LSTM time step for hidden units [u0, u1) of all rows: the four gate column blocks of
+ * gates [rows, 4H] += h W_hh^T (W_hh^T [K, 4H] prepacked by gemm_pack_b), then the cell for those
+ * units. Threads take disjoint unit ranges, so each core consumes the gates it computed and a step
+ * needs one synchronisation. u0 and H multiples of 8 (the packed panels' width).
+ */
+EXPORT(lstm_step_units)
+void lstm_step_units(int rows, int H, int u0, int u1, int K, const float *h, int ldhIn, const float *pb, float *gates,
+                     const float *cPrev, float *cOut, float *hOut, int ldh, float *work) {
+  for (int g = 0; g < 4; g++) gemm_packed(rows, 4 * H, g * H + u0, g * H + u1, K, 1.0f, h, ldhIn, pb, 1.0f, gates, 4 * H, work);
+  lstm_fwd_units(rows, H, u0, u1, gates, cPrev, cOut, hOut, ldh);
 }
 
 /* dh [rows, H] stride ldh; dc: dL/dc_t in, dL/dc_{t-1} out; dGates [rows, 4H] pre-activation grads */
