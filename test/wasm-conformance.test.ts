@@ -22,7 +22,7 @@ describe('conformance on the wasm backend', () => {
   for (const threads of [1, 2]) {
     it(`every fixture passes in f32 with ${threads} thread(s)`, async () => {
       const b = new WasmBackend({ threads });
-      b.parallelMinMacs = 0; b.ctcParallelMinCells = 0; b.cellParallelMinUnits = 0; // split even the small fixtures' GEMMs and CTC batches
+      b.parallelMinMacs = 0; b.ctcParallelMinCells = 0; b.rowParallelMinElements = 0; // split even the small fixtures' GEMMs and CTC batches
       await b.ready();
       try {
         const s = runConformance(dirs, b, 'f32');

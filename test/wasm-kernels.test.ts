@@ -40,7 +40,7 @@ const backends: { name: string; w: WasmBackend }[] = [];
 before(async () => {
   const w1 = new WasmBackend({ threads: 1 });
   const w2 = new WasmBackend({ threads: 2 });
-  w2.parallelMinMacs = 0; w2.ctcParallelMinCells = 0; w2.cellParallelMinUnits = 0; w2.linear2ParallelMinMacs = 0;
+  w2.parallelMinMacs = 0; w2.ctcParallelMinCells = 0; w2.rowParallelMinElements = 0; w2.linear2ParallelMinMacs = 0;
   await w1.ready(); await w2.ready();
   backends.push({ name: '1 thread', w: w1 }, { name: '2 threads', w: w2 });
 });
@@ -135,6 +135,24 @@ describe('wasm backend: the fused LSTM step (recurrent GEMM + cell, threaded by 
       }
     });
   }
+});
+
+describe('wasm backend: findNonFinite matches the reference', () => {
+  it('finds the first NaN / infinity at every position class, or -1', () => {
+    const w = backends[0].w;
+    for (const n of [0, 1, 5, 16, 17, 100]) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        for (const at of [-1, 0, n - 1, Math.floor(n / 2)]) {
+          if (at >= n) continue;
+          const a = randArray(n, 1e30); // large but finite
+          if (at >= 0) { a[at] = bad; if (at + 3 < n) a[at + 3] = NaN; }
+          const [ws, rs] = pair(w, a);
+          assert.equal(w.findNonFinite(ws, n), ref.findNonFinite(rs, n), `n=${n} bad=${bad} at=${at}`);
+          assert.equal(w.findNonFinite(ws, n), at, `n=${n} bad=${bad} at=${at}`);
+        }
+      }
+    }
+  });
 });
 
 describe('wasm backend: linear2 (a streaming step\'s x W1^T + h W2^T + biases) matches the reference', () => {

@@ -80,6 +80,12 @@ export interface Backend {
     beta: number, c: Storage, cOff: number, ldc: number): void;
 
   /**
+   * Index of the first NaN or infinity among the first n values of s, or -1 (input validation;
+   * a device backend whose memory is not readable without a transfer may return -1).
+   */
+  findNonFinite(s: Storage, n: number): number;
+
+  /**
    * op(B)[k, n] prepared for many gemmPrepared calls against it (a recurrent weight over the steps
    * of a sequence): a backend may pack it once (wasm does, so a step packs only its few rows of A).
    * B must not change while prepared; release the result with releasePrepared.

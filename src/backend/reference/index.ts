@@ -90,6 +90,11 @@ export class ReferenceBackend implements Backend {
     beta: number, c: Storage, cOff: number, ldc: number): void {
     gemmRef(transA, transB, m, n, k, alpha, arr(a), aOff, lda, arr(b), bOff, ldb, beta, arr(c), cOff, ldc);
   }
+  findNonFinite(s: Storage, n: number): number {
+    const a = arr(s);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) return i;
+    return -1;
+  }
   prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number): PreparedB {
     return { transB, k, n, b, bOff, ldb };
   }

@@ -49,8 +49,8 @@ export const CTC_PARALLEL_MIN_CELLS = 20000;
  * for GEMMs: the step claims chunks, so it never waits on a worker that is not already running.
  */
 export const LINEAR2_PARALLEL_MIN_MACS = 1 << 16;
-/** LSTM cell steps below this many (rows x hidden) units run on the calling thread (~25 us of work). */
-export const CELL_PARALLEL_MIN_UNITS = 2048;
+/** Row-wise kernels (LSTM cells, softmax) below this many values run on the calling thread (~25 us of work). */
+export const ROW_PARALLEL_MIN_ELEMENTS = 2048;
 
 /** Thread count set by setWasmThreads (overrides CAROUSEL_THREADS for backends made later). */
 let threadsOverride: number | null = null;
@@ -107,8 +107,8 @@ export class WasmBackend extends ReferenceBackend {
   ctcParallelMinCells = CTC_PARALLEL_MIN_CELLS;
   /** linear2 calls (streaming steps) with fewer multiply-adds run on the calling thread. */
   linear2ParallelMinMacs = LINEAR2_PARALLEL_MIN_MACS;
-  /** Fused cell kernels over fewer (rows x hidden) units run on the calling thread. */
-  cellParallelMinUnits = CELL_PARALLEL_MIN_UNITS;
+  /** Row-wise kernels (LSTM cells, softmax) over fewer values run on the calling thread. */
+  rowParallelMinElements = ROW_PARALLEL_MIN_ELEMENTS;
 
   /**
    * A wasm backend with its workers running, made without blocking: the kernel module is
@@ -206,10 +206,33 @@ export class WasmBackend extends ReferenceBackend {
     return this.gemmWork[t];
   }
 
-  /** Threads for a fused cell kernel over rows x H units: split by rows once there is enough work. */
-  private cellThreads(rows: number, H: number): number {
-    if (this.threadCount <= 1 || rows < 2 || rows * H < this.cellParallelMinUnits) return 1;
+  /** Threads for a row-wise kernel (cells, softmax) over `elements` values: split by rows once there is enough work. */
+  private rowThreads(rows: number, elements: number): number {
+    if (this.threadCount <= 1 || rows < 2 || elements < this.rowParallelMinElements) return 1;
     return Math.min(rows, this.usable());
+  }
+
+  // A row job's arguments as the kernel takes them for all rows (index 0: the row count, pointers
+  // at row 0), and the bytes each pointer advances per row (0: not a pointer).
+  private readonly rowArgs = new Int32Array(12);
+  private readonly rowStrides = new Int32Array(12);
+  /**
+   * Post row blocks [per, 2 per), ... of job `kind` (rowArgs[0..nArgs)) to the workers, each with
+   * its row count and its pointers advanced to its first row; the caller runs rows [0, per) itself,
+   * then waits for the count returned.
+   */
+  private postRows(kind: Job, nArgs: number, rows: number, per: number): number {
+    const pool = this.pool, a = pool.i32, r = this.rowArgs, st = this.rowStrides;
+    pool.begin();
+    let posted = 0;
+    for (let r0 = per; r0 < rows; r0 += per, posted++) {
+      const s = pool.slot(posted);
+      a[s + 1] = kind;
+      for (let i = 1; i < nArgs; i++) a[s + 2 + i] = r[i] + st[i] * r0;
+      a[s + 2] = Math.min(per, rows - r0);
+      pool.post(posted);
+    }
+    return posted;
   }
 
   // ---- kernels ----
@@ -218,6 +241,13 @@ export class WasmBackend extends ReferenceBackend {
     if (!w || length <= 0) return super.fill(s, offset, length, value);
     inBounds('fill', w, offset, length);
     this.kernels.fill(w.ptr + 4 * offset, length, value);
+  }
+
+  override findNonFinite(s: Storage, n: number): number {
+    const w = f32(s, this);
+    if (!w) return super.findNonFinite(s, n);
+    inBounds('findNonFinite', w, 0, n);
+    return this.kernels.find_nonfinite(w.ptr, n);
   }
 
   override copyStrided(shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
@@ -416,7 +446,17 @@ export class WasmBackend extends ReferenceBackend {
     if (!a || !o) return super.softmax(x, out, rows, cols, log);
     if (rows <= 0 || cols <= 0) return;
     inBounds('softmax', a, 0, rows * cols); inBounds('softmax', o, 0, rows * cols);
-    this.kernels.softmax(a.ptr, o.ptr, rows, cols, log ? 1 : 0);
+    const T = this.rowThreads(rows, rows * cols), per = Math.ceil(rows / T), lg = log ? 1 : 0;
+    if (T > 1) {
+      const r = this.rowArgs, st = this.rowStrides;
+      r[1] = a.ptr; r[2] = o.ptr; r[3] = cols; r[4] = lg;
+      st[1] = 4 * cols; st[2] = 4 * cols; st[3] = 0; st[4] = 0;
+      const posted = this.postRows(Job.Softmax, 5, rows, per);
+      this.kernels.softmax(a.ptr, o.ptr, per, cols, lg);
+      this.pool.wait(posted);
+      return;
+    }
+    this.kernels.softmax(a.ptr, o.ptr, rows, cols, lg);
   }
 
   override softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number, log: boolean, accumulate: boolean): void {
@@ -425,7 +465,17 @@ export class WasmBackend extends ReferenceBackend {
     if (rows <= 0 || cols <= 0) return;
     inBounds('softmaxBackward', a, 0, rows * cols); inBounds('softmaxBackward', g, 0, rows * cols);
     inBounds('softmaxBackward', d, 0, rows * cols);
-    this.kernels.softmax_backward(a.ptr, g.ptr, d.ptr, rows, cols, log ? 1 : 0, accumulate ? 1 : 0);
+    const T = this.rowThreads(rows, rows * cols), per = Math.ceil(rows / T), lg = log ? 1 : 0, acc = accumulate ? 1 : 0;
+    if (T > 1) {
+      const r = this.rowArgs, st = this.rowStrides;
+      r[1] = a.ptr; r[2] = g.ptr; r[3] = d.ptr; r[4] = cols; r[5] = lg; r[6] = acc;
+      st[1] = 4 * cols; st[2] = 4 * cols; st[3] = 4 * cols; st[4] = 0; st[5] = 0; st[6] = 0;
+      const posted = this.postRows(Job.SoftmaxBwd, 7, rows, per);
+      this.kernels.softmax_backward(a.ptr, g.ptr, d.ptr, per, cols, lg, acc);
+      this.pool.wait(posted);
+      return;
+    }
+    this.kernels.softmax_backward(a.ptr, g.ptr, d.ptr, rows, cols, lg, acc);
   }
 
   override lstmCellForward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
@@ -440,19 +490,14 @@ export class WasmBackend extends ReferenceBackend {
     inBounds('lstmCellForward c', co, cOff, rows * H);
     inMatrix('lstmCellForward h', ho, hOff, rows, H, ldh);
     const G = g.ptr + 4 * gOff, CP = cp.ptr + 4 * cpOff, CO = co.ptr + 4 * cOff, HO = ho.ptr + 4 * hOff;
-    const T = this.cellThreads(rows, H), per = Math.ceil(rows / T);
-    if (T > 1) { // row blocks to the workers (pointers advanced to each block's first row), the first one here
-      const pool = this.pool, a = pool.i32;
-      pool.begin();
-      let posted = 0;
-      for (let r0 = per; r0 < rows; r0 += per, posted++) {
-        const s = pool.slot(posted);
-        a[s + 1] = Job.LstmFwd; a[s + 2] = Math.min(per, rows - r0); a[s + 3] = H; a[s + 4] = G + 16 * H * r0;
-        a[s + 5] = CP + 4 * H * r0; a[s + 6] = CO + 4 * H * r0; a[s + 7] = HO + 4 * ldh * r0; a[s + 8] = ldh;
-        pool.post(posted);
-      }
+    const T = this.rowThreads(rows, rows * H), per = Math.ceil(rows / T);
+    if (T > 1) {
+      const r = this.rowArgs, st = this.rowStrides;
+      r[1] = H; r[2] = G; r[3] = CP; r[4] = CO; r[5] = HO; r[6] = ldh;
+      st[1] = 0; st[2] = 16 * H; st[3] = 4 * H; st[4] = 4 * H; st[5] = 4 * ldh; st[6] = 0;
+      const posted = this.postRows(Job.LstmFwd, 7, rows, per);
       this.kernels.lstm_fwd(per, H, G, CP, CO, HO, ldh);
-      pool.wait(posted);
+      this.pool.wait(posted);
       return;
     }
     this.kernels.lstm_fwd(rows, H, G, CP, CO, HO, ldh);
@@ -501,20 +546,14 @@ export class WasmBackend extends ReferenceBackend {
     inBounds('lstmCellBackward dGates', dg, dgOff, rows * 4 * H);
     const G = g.ptr + 4 * gOff, CP = cp.ptr + 4 * cpOff, C = cc.ptr + 4 * cOff, DH = h.ptr + 4 * dhOff;
     const DC = d.ptr + 4 * dcOff, DG = dg.ptr + 4 * dgOff;
-    const T = this.cellThreads(rows, H), per = Math.ceil(rows / T);
-    if (T > 1) { // as in lstmCellForward
-      const pool = this.pool, a = pool.i32;
-      pool.begin();
-      let posted = 0;
-      for (let r0 = per; r0 < rows; r0 += per, posted++) {
-        const s = pool.slot(posted);
-        a[s + 1] = Job.LstmBwd; a[s + 2] = Math.min(per, rows - r0); a[s + 3] = H; a[s + 4] = G + 16 * H * r0;
-        a[s + 5] = CP + 4 * H * r0; a[s + 6] = C + 4 * H * r0; a[s + 7] = DH + 4 * ldh * r0; a[s + 8] = ldh;
-        a[s + 9] = DC + 4 * H * r0; a[s + 10] = DG + 16 * H * r0;
-        pool.post(posted);
-      }
+    const T = this.rowThreads(rows, rows * H), per = Math.ceil(rows / T);
+    if (T > 1) {
+      const r = this.rowArgs, st = this.rowStrides;
+      r[1] = H; r[2] = G; r[3] = CP; r[4] = C; r[5] = DH; r[6] = ldh; r[7] = DC; r[8] = DG;
+      st[1] = 0; st[2] = 16 * H; st[3] = 4 * H; st[4] = 4 * H; st[5] = 4 * ldh; st[6] = 0; st[7] = 4 * H; st[8] = 16 * H;
+      const posted = this.postRows(Job.LstmBwd, 9, rows, per);
       this.kernels.lstm_bwd(per, H, G, CP, C, DH, ldh, DC, DG);
-      pool.wait(posted);
+      this.pool.wait(posted);
       return;
     }
     this.kernels.lstm_bwd(rows, H, G, CP, C, DH, ldh, DC, DG);

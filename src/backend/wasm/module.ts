@@ -31,6 +31,7 @@ export interface KernelExports {
     b: number, brs: number, bcs: number, out: number): void;
   affine(x: number, out: number, n: number, alpha: number, beta: number, acc: number): void;
   fill(p: number, n: number, value: number): void;
+  find_nonfinite(x: number, n: number): number;
   copy2d(rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number, acc: number): void;
   softmax(x: number, out: number, rows: number, cols: number, log: number): void;
   softmax_backward(y: number, dy: number, dx: number, rows: number, cols: number, log: number, acc: number): void;

@@ -35,7 +35,7 @@ export const COMPLETED = DONE + 5;
 export const GEMM_ARGS = DONE + 8;
 export const JOB_ARGS = GEMM_ARGS + 18;
 
-export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4, LstmFwd = 5, LstmBwd = 6 }
+export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4, LstmFwd = 5, LstmBwd = 6, Softmax = 7, SoftmaxBwd = 8 }
 
 /**
  * Chunked GEMM (work sharing): the split dimension is cut into more chunks than threads, and
@@ -102,6 +102,12 @@ export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: 
       return 0;
     case Job.LstmBwd: // rows H gates cPrev c dh ldh dc dGates
       k.lstm_bwd(i32[s + 2], i32[s + 3], i32[s + 4], i32[s + 5], i32[s + 6], i32[s + 7], i32[s + 8], i32[s + 9], i32[s + 10]);
+      return 0;
+    case Job.Softmax: // rows x out cols log
+      k.softmax(i32[s + 3], i32[s + 4], i32[s + 2], i32[s + 5], i32[s + 6]);
+      return 0;
+    case Job.SoftmaxBwd: // rows y dy dx cols log acc
+      k.softmax_backward(i32[s + 3], i32[s + 4], i32[s + 5], i32[s + 2], i32[s + 6], i32[s + 7], i32[s + 8]);
       return 0;
     case Job.GemmChunks: // job id, this thread's scratch
       gemmChunks(k, i32, f32, i32[s + 2], i32[s + 3]);

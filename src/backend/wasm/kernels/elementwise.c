@@ -130,6 +130,21 @@ void affine(const float *x, float *out, int n, float alpha, float beta, int acc)
   }
 }
 
+/* Index of the first NaN or infinity in x[0:n], or -1. x - x is 0 exactly when x is finite, and
+ * NaN propagates through the sums, so a block of 16 needs one test. */
+EXPORT(find_nonfinite)
+int find_nonfinite(const float *x, int n) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    f4 a = wasm_v128_load(x + i), b = wasm_v128_load(x + i + 4), c = wasm_v128_load(x + i + 8), d = wasm_v128_load(x + i + 12);
+    f4 t = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_sub(a, a), wasm_f32x4_sub(b, b)),
+                          wasm_f32x4_add(wasm_f32x4_sub(c, c), wasm_f32x4_sub(d, d)));
+    if (wasm_v128_any_true(wasm_f32x4_ne(t, t))) break;
+  }
+  for (; i < n; i++) { float v = x[i] - x[i]; if (v != v) return i; }
+  return -1;
+}
+
 EXPORT(fill)
 void fill(float *p, int n, float value) {
   f4 v = SPLAT(value);
