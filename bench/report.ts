@@ -107,8 +107,9 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
   const mem = rows.filter((r) => r.bench === 'B1-memory' && r.metric !== 'skipped');
   if (mem.length) {
     const mcols = [...new Set(mem.map(key))];
-    const metrics: [string, string][] = [['allocs_per_step', 'backend allocations per step (steps 2-3)'], ['alloc_bytes_per_step', 'bytes allocated per step (steps 2-3)'],
-      ['peak_rss_delta_first_step', 'peak RSS growth, first step (MiB)'], ['peak_rss_delta', 'peak RSS growth, 3 steps (MiB)'], ['rss_baseline', 'RSS after setup (MiB)']];
+    const metrics: [string, string][] = [['allocs_per_step', 'allocations of new memory per step (steps 2-6)'],
+      ['handouts_per_step', 'storages handed out per step, reused blocks included (steps 2-6)'], ['handout_bytes_per_step', 'bytes handed out per step (steps 2-6)'],
+      ['peak_rss_delta_first_step', 'peak RSS growth, first step (MiB)'], ['peak_rss_delta', 'peak RSS growth, 6 steps (MiB)'], ['rss_baseline', 'RSS after setup (MiB)']];
     out.push('', `### B1-memory (B1 training step; target: ${TARGETS['B1-memory'].text})`, '');
     out.push(`| metric | ${mcols.map(label).join(' | ')} |`, `|---|${mcols.map(() => '---').join('|')}|`);
     for (const [m, text] of metrics) {
@@ -126,7 +127,9 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
         return `${a}; ${p}`;
       }).join(' | ')} |`);
     }
-    out.push('', 'Allocations are counted for Carousel (every backend alloc/upload); PyTorch\'s allocator is not instrumented (n/a). '
+    out.push('', 'Allocations are counted for Carousel: on wasm, the blocks its allocator takes from new memory rather than from a '
+      + 'free list (a step in tidy() frees its blocks at its end, so the next step is handed the same ones again); on a backend without '
+      + 'that counter, every storage handed out. PyTorch\'s allocator is not instrumented (n/a). '
       + 'Peak RSS growth is the rise of the process\'s high-water mark over its level after setup, each library in a fresh process.');
   }
 

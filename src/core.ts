@@ -15,6 +15,7 @@ export { tensor, zeros, ones, full, parameter, type TensorOptions } from './tens
 export { Rng, defaultRng, manualSeed } from './tensor/random.js';
 
 export { backward, noGrad, isGradEnabled } from './autograd/tape.js';
+export { tidy, keep } from './tensor/tidy.js';
 
 export * as ops from './ops/index.js';
 

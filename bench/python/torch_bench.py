@@ -179,13 +179,13 @@ def main():
             row(bench, 'reps', st['reps'], 'count')
         elif bench == 'B1-memory':
             # Run alone in a fresh process: peak RSS growth over the setup's level, for the first
-            # step and for the first three (ru_maxrss is a high-water mark, in KiB on Linux).
+            # step and for the first six (ru_maxrss is a high-water mark, in KiB on Linux).
             step = train_step(sizes[bench])
             gc.collect()
             base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             step()
             first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            for _ in range(2):
+            for _ in range(5):
                 step()
             after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             row(bench, 'peak_rss_delta_first_step', first - base, 'MiB')

@@ -1,4 +1,5 @@
 import type { Storage } from '../backend/backend.js';
+import { keepStorage } from '../backend/scope.js';
 import { Tensor, type Node } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
 
@@ -90,8 +91,9 @@ export function backward(root: Tensor, grad?: Tensor): void {
 
 function addGrad(t: Tensor, current: Tensor | null, g: Storage): Tensor {
   if (current) { t.backend.affine(g, current.storage, t.size, 1, 0, true); return current; }
-  // Copy: the op's gradient buffer may be shared or reused.
+  // Copy: the op's gradient buffer may be shared or reused. A leaf's gradient outlives tidy() scopes.
   const s = t.backend.alloc(t.dtype, t.size);
+  keepStorage(s);
   t.backend.affine(g, s, t.size, 1, 0, false);
   return new Tensor(s, t.shape);
 }

@@ -1,6 +1,7 @@
 import { noGrad } from '../autograd/tape.js';
 import { reshape } from '../ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/tidy.js';
 import { detach, type SequenceModel } from './sequenceModel.js';
 
 /**
@@ -30,12 +31,21 @@ export class StreamingModel {
     });
   }
 
+  /** One step with the kept state; the state outlives tidy() scopes (the previous one is freed). */
   push(x: Tensor): Tensor {
     const r = this.step(x, this.current);
+    for (const t of r.state) keep(t);
+    this.dropState();
     this.current = r.state;
     return r.output;
   }
 
+  /** The kept state: valid until the next push() or resetState(), which free it. */
   get state(): Tensor[] | null { return this.current; }
-  resetState(): void { this.current = null; }
+  resetState(): void { this.dropState(); }
+
+  private dropState(): void {
+    for (const t of this.current ?? []) t.backend.dispose(t.storage);
+    this.current = null;
+  }
 }

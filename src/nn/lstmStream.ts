@@ -1,5 +1,6 @@
 import type { LstmCellOptions, Storage } from '../backend/backend.js';
 import { lstmCellLayout } from '../backend/lstm-cell.js';
+import { keepStorage } from '../backend/scope.js';
 import { cellOptions } from '../ops/lstm-cell.js';
 import { checkFinite } from '../tensor/check.js';
 import { fmt } from '../tensor/shape.js';
@@ -40,6 +41,8 @@ export class LSTMStream {
     this.GH = lstmCellLayout(this.cell).G * H;
     this.gates = be.alloc(dt, B * this.GH);
     this.r = lstm.projSize ? be.alloc(dt, B * H) : null;
+    // The stream owns these (dispose()); they outlive any tidy() scope it was made in.
+    for (const s of [this.h.storage, this.c.storage, this.y.storage, this.peeps, this.gates, this.r]) if (s) keepStorage(s);
   }
 
   /** Start again from h0 [L, B, Hout] and c0 [L, B, H] (zeros when absent). */

@@ -1,11 +1,13 @@
 import type { Parameter } from '../tensor/tensor.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
+import { keepStorage } from '../backend/scope.js';
 
 /**
  * torch.nn.utils.clip_grad_norm_: scale all gradients by min(1, maxNorm / (total + 1e-6)), where
  * total is the norm (normType 2 or Infinity) of all gradients together. Returns the total norm
- * before clipping. Gradients are replaced by scaled copies (grad buffers are never aliased).
+ * before clipping. Gradients are replaced by scaled copies (grad buffers are never aliased) and the
+ * old buffers freed.
  */
 export function clipGradNorm(params: Iterable<Parameter>, maxNorm: number, normType: 2 | number = 2): number {
   if (!(maxNorm > 0)) throw new Error(`clipGradNorm: expected maxNorm > 0, got ${maxNorm}`);
@@ -16,17 +18,16 @@ export function clipGradNorm(params: Iterable<Parameter>, maxNorm: number, normT
     let total = 0;
     for (const p of ps) {
       const g = p.grad!.storage, be = p.backend, n = p.size;
-      const r = be.alloc(p.dtype, 1);
       if (normType === 2) {
+        const r = be.alloc(p.dtype, 1);
         be.gemm(false, true, 1, 1, n, 1, g, 0, n, g, 0, n, 0, r, 0, 1); // g . g
         total += be.readSync(r)[0];
+        be.dispose(r);
       } else {
-        const a = be.alloc(p.dtype, n);
-        be.unary('abs', g, a, n);
-        // The backend has no max-reduction kernel: read the magnitudes back once.
-        const vals = be.readSync(a);
+        // The backend has no max-reduction kernel: read the gradient back once.
+        const vals = be.readSync(g);
         let m = 0;
-        for (let i = 0; i < n; i++) if (vals[i] > m || Number.isNaN(vals[i])) m = vals[i];
+        for (let i = 0; i < n; i++) { const v = Math.abs(vals[i]); if (v > m || Number.isNaN(v)) m = v; }
         total = Math.max(total, m);
       }
     }
@@ -35,7 +36,9 @@ export function clipGradNorm(params: Iterable<Parameter>, maxNorm: number, normT
     if (coef < 1) {
       for (const p of ps) {
         const be = p.backend, out = be.alloc(p.dtype, p.size);
+        keepStorage(out); // a gradient outlives tidy() scopes
         be.affine(p.grad!.storage, out, p.size, coef, 0, false);
+        be.dispose(p.grad!.storage);
         p.grad = new Tensor(out, p.shape);
       }
     }
@@ -52,8 +55,10 @@ export function clipGradValue(params: Iterable<Parameter>, clip: number): void {
       const be = p.backend, n = p.size;
       const hi = be.upload(p.dtype, [clip]), lo = be.upload(p.dtype, [-clip]);
       const t = be.alloc(p.dtype, n), out = be.alloc(p.dtype, n);
+      keepStorage(out); // a gradient outlives tidy() scopes
       be.binary('min', [n], p.grad.storage, [1], hi, [0], t);
       be.binary('max', [n], t, [1], lo, [0], out);
+      for (const s of [hi, lo, t, p.grad.storage]) be.dispose(s);
       p.grad = new Tensor(out, p.shape);
     }
   });

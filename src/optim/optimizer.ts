@@ -1,4 +1,5 @@
 import type { Backend, Storage } from '../backend/backend.js';
+import { keepStorage } from '../backend/scope.js';
 import { noGrad } from '../autograd/tape.js';
 import type { Parameter } from '../tensor/tensor.js';
 
@@ -67,6 +68,7 @@ export abstract class Optimizer {
     if (s) return { s, fresh: false };
     const p = this.params[i];
     s = p.backend.alloc(p.dtype, p.size);
+    keepStorage(s); // optimizer state outlives tidy() scopes
     this.bufs[i].set(name, s);
     return { s, fresh: true };
   }
@@ -74,7 +76,7 @@ export abstract class Optimizer {
   /** A scratch buffer of parameter i's size (reused across steps). */
   protected tmp(i: number, name: string): Storage {
     let s = this.scratch[i].get(name);
-    if (!s) { const p = this.params[i]; s = p.backend.alloc(p.dtype, p.size); this.scratch[i].set(name, s); }
+    if (!s) { const p = this.params[i]; s = p.backend.alloc(p.dtype, p.size); keepStorage(s); this.scratch[i].set(name, s); }
     return s;
   }
 
@@ -111,7 +113,9 @@ export abstract class Optimizer {
       const p = this.params[i];
       if (!p || dot < 0) throw new Error(`optimizer state: buffer '${key}' names no parameter (have ${this.params.length})`);
       if (data.length !== p.size) throw new Error(`optimizer state: buffer '${key}' has ${data.length} values, parameter ${i} has ${p.size}`);
-      fresh[i].set(key.slice(dot + 1), p.backend.upload(p.dtype, data));
+      const s = p.backend.upload(p.dtype, data);
+      keepStorage(s);
+      fresh[i].set(key.slice(dot + 1), s);
     }
     this.setHyper(st.hyper);
     this.lr = st.lr;

@@ -1,4 +1,5 @@
 import type { Backend, Storage } from '../backend/backend.js';
+import { keepStorage } from '../backend/scope.js';
 import type { DType, TypedArray } from './dtype.js';
 import { fmt, sizeOf, type Shape } from './shape.js';
 
@@ -55,8 +56,19 @@ export class Tensor {
     if (this.size !== 1) throw new Error(`item(): expected a tensor with one element, got shape ${fmt(this.shape)}`);
     return this.dataSync()[0];
   }
-  /** Zero the accumulated gradient (gradients accumulate across backward calls until this). */
-  zeroGrad(): void { this.grad = null; }
+  /**
+   * Free this tensor's buffer now instead of when it is garbage collected (views made by reshape
+   * share it, so they are freed too). Using the tensor afterwards is an error on the wasm backend.
+   */
+  dispose(): void { this.backend.dispose(this.storage); }
+
+  /**
+   * Drop the accumulated gradient (gradients accumulate across backward calls until this), and
+   * free its buffer: the gradient tensor read before must not be used after.
+   */
+  zeroGrad(): void {
+    if (this.grad) { this.backend.dispose(this.grad.storage); this.grad = null; }
+  }
   toString(): string { return `Tensor(${fmt(this.shape)}, ${this.dtype}, ${this.backend.name})`; }
 }
 
@@ -65,5 +77,6 @@ export class Parameter extends Tensor {
   constructor(storage: Storage, shape: Shape) {
     super(storage, shape);
     this.requiresGrad = true;
+    keepStorage(storage); // a parameter outlives any tidy() scope it was made in
   }
 }

@@ -1,4 +1,5 @@
 import { backward } from '../autograd/tape.js';
+import { tidy } from '../tensor/tidy.js';
 import { saveCheckpoint, type CheckpointData } from '../io/checkpoint.js';
 import { detach } from '../models/sequenceModel.js';
 import type { TensorData } from '../nn/module.js';
@@ -141,16 +142,23 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
       progress.epochStart(st.epoch, o.epochs, nb);
       let t0 = Date.now();
       for (; st.batch < nb; st.batch++) {
-        opt.zeroGrad();
-        const r = task.trainBatch(st.order, st.batch, task.stateful ? carry : null);
-        backward(r.loss);
-        if (o.clipNorm) clipGradNorm(model.parameters(), o.clipNorm);
-        if (o.clipValue) clipGradValue(model.parameters(), o.clipValue);
-        opt.step();
-        const loss = r.loss.item();
+        // One step in a tidy() scope: its buffers go back to the backend when it ends (only the
+        // carried state survives), so memory stays flat whatever the garbage collector does.
+        const prev = carry;
+        const r = tidy(() => {
+          opt.zeroGrad();
+          const b = task.trainBatch(st.order!, st.batch, task.stateful ? prev : null);
+          backward(b.loss);
+          if (o.clipNorm) clipGradNorm(model.parameters(), o.clipNorm);
+          if (o.clipValue) clipGradValue(model.parameters(), o.clipValue);
+          opt.step();
+          return { loss: b.loss.item(), items: b.items, state: task.stateful && b.state ? b.state.map(detach) : null };
+        });
+        for (const t of prev ?? []) t.dispose();
+        const loss = r.loss;
         if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at epoch ${st.epoch + 1}, batch ${st.batch + 1} (try a smaller --lr or --clip)`);
         st.lossSum += loss * r.items; st.items += r.items; st.step++;
-        carry = task.stateful && r.state ? r.state.map(detach) : null;
+        carry = r.state;
         const now = Date.now();
         st.seconds += (now - t0) / 1000; t0 = now;
         progress.batch(st.batch + 1, st.lossSum / st.items, st.items / Math.max(st.seconds, 1e-9));
@@ -162,7 +170,7 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
         if (!last && o.checkpoint?.everySteps && st.step % o.checkpoint.everySteps === 0) { st.batch++; writeCheckpoint(); st.batch--; }
       }
       // End of epoch: validation, schedule, early stopping, callbacks, checkpoint.
-      const val = task.validate();
+      const val = tidy(() => task.validate());
       const trainLoss = st.lossSum / Math.max(st.items, 1);
       const monitored = val ? val.loss : trainLoss;
       if (o.schedule) o.schedule.kind === 'plateau' ? o.schedule.step(monitored) : o.schedule.step();

@@ -1,5 +1,6 @@
 import { newArray, type DType, type TypedArray } from '../../tensor/dtype.js';
 import type { Backend, BinaryOp, PreparedB, Storage, UnaryOp } from '../backend.js';
+import { trackStorage } from '../scope.js';
 import { ctcRef } from './ctc.js';
 import { binaryFn, copyStridedRef, unaryDerivative, unaryFn, walkStrided } from './elementwise.js';
 import { gemmRef } from './gemm.js';
@@ -36,7 +37,9 @@ export class ReferenceBackend implements Backend {
   readonly dtypes: readonly DType[] = ['f32', 'f64'];
 
   alloc(dtype: DType, length: number): Storage {
-    return new CpuStorage(this, dtype, newArray(dtype, length));
+    const s = new CpuStorage(this, dtype, newArray(dtype, length));
+    trackStorage(s);
+    return s;
   }
   upload(dtype: DType, data: ArrayLike<number>): Storage {
     const s = this.alloc(dtype, data.length) as CpuStorage;

@@ -36,6 +36,9 @@ export class WasmHeap {
   private readonly registry = new FinalizationRegistry<Block>((b) => this.release(b));
   /** Bytes in live blocks (their classes). */
   inUse = 0;
+  /** Blocks (and their bytes) taken from fresh memory rather than a free list: new memory, as opposed to reuse. */
+  freshBlocks = 0;
+  freshBytes = 0;
   private sinceGc = 0;
 
   constructor(private readonly memory: WebAssembly.Memory, base: number, private readonly zero: (ptr: number, bytes: number) => void,
@@ -61,6 +64,7 @@ export class WasmHeap {
     else {
       ptr = this.bump(cls); // fresh memory is zero
       if (ptr < 0) return -1;
+      this.freshBlocks++; this.freshBytes += cls;
     }
     this.inUse += cls;
     this.sinceGc += cls;

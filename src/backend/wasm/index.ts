@@ -1,10 +1,11 @@
-import type { DType } from '../../tensor/dtype.js';
+import type { DType, TypedArray } from '../../tensor/dtype.js';
 import type { BinaryOp, LstmCellOptions, PreparedB, Storage, UnaryOp } from '../backend.js';
 import { isStandardLstmCell } from '../lstm-cell.js';
 import { CpuStorage, ReferenceBackend } from '../reference/index.js';
 import { type Block, WasmHeap } from './heap.js';
 import { instantiate, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
 import { platform } from './platform.js';
+import { trackStorage } from '../scope.js';
 import { COMPLETED, CTRL_BYTES, GEMM_ARGS, gemmChunks, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
 
 export { wasmSimdSupported, wasmUnavailableReason } from './module.js';
@@ -105,6 +106,13 @@ export class WasmBackend extends ReferenceBackend {
   parallelMinMacs = PARALLEL_MIN_MACS;
   /** CTC batches with fewer (time x label-position) cells run on the calling thread. */
   ctcParallelMinCells = CTC_PARALLEL_MIN_CELLS;
+  /** f32/i32 storages that went to JS memory because the linear memory was full. */
+  jsFallbacks = 0;
+  /**
+   * Allocations that took new memory so far: linear-memory blocks not served from a free list,
+   * plus JS-memory fallbacks (f64 storages, which always live in JS memory, are not counted).
+   */
+  get freshAllocations(): number { return this.heap.freshBlocks + this.jsFallbacks; }
   /** linear2 calls (streaming steps) with fewer multiply-adds run on the calling thread. */
   linear2ParallelMinMacs = LINEAR2_PARALLEL_MIN_MACS;
   /** Row-wise kernels (LSTM cells, softmax) over fewer values run on the calling thread. */
@@ -171,12 +179,17 @@ export class WasmBackend extends ReferenceBackend {
     if (!Number.isInteger(length) || length < 0) throw new Error(`alloc: expected a non-negative integer length, got ${length}`);
     const bytes = Math.max(4, length * 4);
     const ptr = this.heap.alloc(bytes);
-    if (ptr < 0) return super.alloc(dtype, length); // linear memory full: JS memory, reference kernels
+    if (ptr < 0) { this.jsFallbacks++; return super.alloc(dtype, length); } // linear memory full: JS memory, reference kernels
     const buf = this.memory.buffer; // current buffer: views on it cover memory grown so far
     const array = dtype === 'f32' ? new Float32Array(buf, ptr, length) : new Int32Array(buf, ptr, length);
     const s = new WasmStorage(this, dtype, array, ptr);
     s.block = this.heap.own(s, ptr, bytes);
+    trackStorage(s);
     return s;
+  }
+  override readSync(s: Storage): TypedArray {
+    if (s instanceof WasmStorage) live(s);
+    return super.readSync(s);
   }
   override dispose(s: Storage): void {
     if (s instanceof WasmStorage && s.block && s.backend === this) { this.heap.release(s.block); s.block = null; }
@@ -693,13 +706,21 @@ interface WasmPreparedB extends PreparedB { packed: number; bytes: number }
 
 // ---- helpers ----
 function f32(s: Storage, b: WasmBackend): WasmStorage | null {
-  return s instanceof WasmStorage && s.dtype === 'f32' && s.backend === b ? s : null;
+  return s instanceof WasmStorage && s.dtype === 'f32' && s.backend === b && live(s) ? s : null;
 }
 function i32(s: Storage, b: WasmBackend): WasmStorage | null {
-  return s instanceof WasmStorage && s.dtype === 'i32' && s.backend === b ? s : null;
+  return s instanceof WasmStorage && s.dtype === 'i32' && s.backend === b && live(s) ? s : null;
 }
 function any32(s: Storage, b: WasmBackend): WasmStorage | null {
-  return s instanceof WasmStorage && s.backend === b ? s : null;
+  return s instanceof WasmStorage && s.backend === b && live(s) ? s : null;
+}
+/** A disposed storage's block may already hold another tensor: using it is an error, never garbage. */
+function live(s: WasmStorage): true {
+  if (!s.block) {
+    throw new Error(`backend wasm: a tensor's buffer (${s.dtype}, ${s.length} elements) was used after it was freed ` +
+      '(by dispose(), zeroGrad() on a gradient, or tidy(): return or keep() what must outlive the scope)');
+  }
+  return true;
 }
 function inBounds(what: string, s: WasmStorage, off: number, len: number): void {
   if (!(off >= 0 && off + len <= s.array.length)) {
