@@ -155,6 +155,32 @@ describe('wasm backend: findNonFinite matches the reference', () => {
   });
 });
 
+describe('wasm backend: the fused Adam step matches the reference', () => {
+  for (const [amsgrad, decoupled, wd] of [[false, false, 0], [false, false, 0.1], [true, true, 0.01], [true, false, 0]] as const) {
+    it(`amsgrad=${amsgrad} decoupled=${decoupled} weightDecay=${wd}, 3 steps, subnormal moments flushed`, () => {
+      const w = backends[0].w, n = 37;
+      const P = randArray(n), M = randArray(n, 0.1), V = randArray(n, 0.1).map(Math.abs), X = randArray(n, 0.1).map(Math.abs);
+      M[3] = 1e-39; V[4] = 1e-39; M[5] = -2e-39; // subnormal state (b1 m stays subnormal where g = 0)
+      const [wp, rp] = pair(w, P), [wm, rm] = pair(w, M), [wv, rv] = pair(w, V), [wx, rx] = pair(w, X);
+      for (let step = 1; step <= 3; step++) {
+        const G = randArray(n);
+        G[3] = 0; G[4] = 0; G[5] = 0;
+        const [wg, rg] = pair(w, G);
+        w.adamStep(wp, wg, wm, wv, amsgrad ? wx : null, n, 1e-2, 0.9, 0.999, 1e-8, wd, decoupled, step);
+        ref.adamStep(rp, rg, rm, rv, amsgrad ? rx : null, n, 1e-2, 0.9, 0.999, 1e-8, wd, decoupled, step);
+        close(w.readSync(wp), ref.readSync(rp), `p step ${step}`, 1e-5, 1e-6);
+        close(w.readSync(wm), ref.readSync(rm), `m step ${step}`, 1e-5, 1e-8);
+        close(w.readSync(wv), ref.readSync(rv), `v step ${step}`, 1e-5, 1e-8);
+        if (amsgrad) close(w.readSync(wx), ref.readSync(rx), `vmax step ${step}`, 1e-5, 1e-8);
+        if (decoupled || wd === 0) { // (coupled decay makes g' = wd p nonzero there)
+          for (const k of [3, 5]) assert.equal(w.readSync(wm)[k], 0, `subnormal m[${k}] flushed`);
+          assert.equal(w.readSync(wv)[4], 0, 'subnormal v flushed');
+        }
+      }
+    });
+  }
+});
+
 describe('wasm backend: linear2 (a streaming step\'s x W1^T + h W2^T + biases) matches the reference', () => {
   // n past and below the 8-row blocks, k not a multiple of 4, with and without the second pair and biases
   const shapes: [number, number, number, number][] = [[1, 1024, 64, 256], [1, 13, 5, 7], [2, 40, 3, 0], [3, 24, 17, 9], [1, 8, 4, 4]];

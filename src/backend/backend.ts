@@ -80,6 +80,16 @@ export interface Backend {
     beta: number, c: Storage, cOff: number, ldc: number): void;
 
   /**
+   * One Adam (decoupled: AdamW) step over n values in place, as torch.optim.Adam's single-tensor
+   * path at step `step` (>= 1): p, m (exp_avg), v (exp_avg_sq) and, for AMSGrad, vmax
+   * (max_exp_avg_sq, else null) are updated; g is read. m, v and vmax below the smallest normal
+   * value of the dtype are flushed to 0 (subnormal arithmetic is very slow on x86; their effect on
+   * p is far below its resolution).
+   */
+  adamStep(p: Storage, g: Storage, m: Storage, v: Storage, vmax: Storage | null, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number): void;
+
+  /**
    * Index of the first NaN or infinity among the first n values of s, or -1 (input validation;
    * a device backend whose memory is not readable without a transfer may return -1).
    */

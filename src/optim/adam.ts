@@ -1,6 +1,6 @@
 import type { Storage } from '../backend/backend.js';
 import type { Parameter } from '../tensor/tensor.js';
-import { checkRange, lin, Optimizer } from './optimizer.js';
+import { checkRange, Optimizer } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -33,37 +33,12 @@ export class Adam extends Optimizer {
     checkRange('Adam weightDecay', this.weightDecay, 0, Infinity);
   }
 
+  /** One fused kernel per parameter (Backend.adamStep): moments updated in place. */
   protected update(i: number, p: Parameter, g: Storage): void {
-    const be = p.backend, n = p.size, t = this.steps[i];
-    if (this.weightDecay !== 0) {
-      if (this.decoupled) {
-        const d = this.tmp(i, 'd');
-        be.affine(p.storage, d, n, -this.lr * this.weightDecay, 0, false);
-        be.affine(d, p.storage, n, 1, 0, true);
-      } else {
-        const d = this.tmp(i, 'g');
-        lin(be, d, n, [[g, 1], [p.storage, this.weightDecay]]);
-        g = d;
-      }
-    }
-    const sq = this.tmp(i, 'sq');
-    be.binary('mul', [n], g, [1], g, [1], sq); // g^2
-    const m = this.rewrite(i, 'exp_avg', [[this.buf(i, 'exp_avg').s, this.beta1], [g, 1 - this.beta1]]);
-    let v = this.rewrite(i, 'exp_avg_sq', [[this.buf(i, 'exp_avg_sq').s, this.beta2], [sq, 1 - this.beta2]]);
-    if (this.amsgrad) {
-      const prev = this.buf(i, 'max_exp_avg_sq').s;
-      const twin = this.tmp(i, 'max_exp_avg_sq~');
-      be.binary('max', [n], prev, [1], v, [1], twin);
-      this.bufs[i].set('max_exp_avg_sq', twin);
-      this.scratch[i].set('max_exp_avg_sq~', prev);
-      v = twin;
-    }
-    const bc1 = 1 - this.beta1 ** t, bc2 = 1 - this.beta2 ** t;
-    const denom = this.tmp(i, 'denom');
-    be.unary('sqrt', v, sq, n);
-    be.affine(sq, denom, n, 1 / Math.sqrt(bc2), this.eps, false); // sqrt(v)/sqrt(bc2) + eps
-    be.binary('div', [n], m, [1], denom, [1], sq);
-    be.affine(sq, p.storage, n, -this.lr / bc1, 0, true);
+    const m = this.buf(i, 'exp_avg').s, v = this.buf(i, 'exp_avg_sq').s;
+    const vmax = this.amsgrad ? this.buf(i, 'max_exp_avg_sq').s : null;
+    p.backend.adamStep(p.storage, g, m, v, vmax, p.size, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay,
+      this.decoupled, this.steps[i]);
   }
 
   protected hyper() { return { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, amsgrad: this.amsgrad }; }

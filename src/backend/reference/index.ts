@@ -93,6 +93,23 @@ export class ReferenceBackend implements Backend {
     beta: number, c: Storage, cOff: number, ldc: number): void {
     gemmRef(transA, transB, m, n, k, alpha, arr(a), aOff, lda, arr(b), bOff, ldb, beta, arr(c), cOff, ldc);
   }
+  adamStep(p: Storage, g: Storage, m: Storage, v: Storage, vmax: Storage | null, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number): void {
+    const P = arr(p), G = arr(g), M = arr(m), V = arr(v), X = vmax ? arr(vmax) : null;
+    const tiny = p.dtype === 'f64' ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
+    const cstep = -lr / (1 - beta1 ** step), isb2 = 1 / Math.sqrt(1 - beta2 ** step);
+    for (let i = 0; i < n; i++) {
+      let pi = P[i], gi = G[i];
+      if (decoupled) pi += -lr * weightDecay * pi;
+      else gi += weightDecay * pi;
+      let mi = beta1 * M[i] + (1 - beta1) * gi, vi = beta2 * V[i] + (1 - beta2) * gi * gi;
+      if (Math.abs(mi) < tiny) mi = 0;
+      if (vi < tiny) vi = 0;
+      M[i] = mi; V[i] = vi;
+      if (X) { vi = X[i] >= vi ? X[i] : vi; X[i] = vi; }
+      P[i] = pi + cstep * (mi / (Math.sqrt(vi) * isb2 + eps));
+    }
+  }
   findNonFinite(s: Storage, n: number): number {
     const a = arr(s);
     for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) return i;

@@ -256,6 +256,19 @@ export class WasmBackend extends ReferenceBackend {
     this.kernels.fill(w.ptr + 4 * offset, length, value);
   }
 
+  override adamStep(p: Storage, g: Storage, m: Storage, v: Storage, vmax: Storage | null, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number): void {
+    const sp = f32(p, this), sg = f32(g, this), sm = f32(m, this), sv = f32(v, this), sx = vmax ? f32(vmax, this) : null;
+    if (!sp || !sg || !sm || !sv || (vmax && !sx)) {
+      return super.adamStep(p, g, m, v, vmax, n, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    }
+    if (n <= 0) return;
+    for (const [what, s] of [['p', sp], ['g', sg], ['m', sm], ['v', sv]] as const) inBounds(`adamStep ${what}`, s, 0, n);
+    if (sx) inBounds('adamStep vmax', sx, 0, n);
+    this.kernels.adam_step(sp.ptr, sg.ptr, sm.ptr, sv.ptr, sx ? sx.ptr : 0, n, beta1, 1 - beta1, beta2, 1 - beta2, eps,
+      1 / Math.sqrt(1 - beta2 ** step), -lr / (1 - beta1 ** step), weightDecay, -lr * weightDecay, decoupled ? 1 : 0);
+  }
+
   override findNonFinite(s: Storage, n: number): number {
     const w = f32(s, this);
     if (!w) return super.findNonFinite(s, n);
@@ -584,8 +597,18 @@ export class WasmBackend extends ReferenceBackend {
     if (bb) inBounds('gruCellForward bhh', bb, 0, 3 * H);
     inMatrix('gruCellForward hPrev', hp, hpOff, rows, H, ldhp);
     inMatrix('gruCellForward hOut', ho, hOff, rows, H, ldh);
-    this.kernels.gru_fwd(rows, H, x.ptr + 4 * gxOff, h.ptr + 4 * ghOff, bb ? bb.ptr : 0, hp.ptr + 4 * hpOff, ldhp,
-      ho.ptr + 4 * hOff, ldh);
+    const GX = x.ptr + 4 * gxOff, GH = h.ptr + 4 * ghOff, BB = bb ? bb.ptr : 0, HP = hp.ptr + 4 * hpOff, HO = ho.ptr + 4 * hOff;
+    const T = this.rowThreads(rows, rows * H), per = Math.ceil(rows / T);
+    if (T > 1) {
+      const r = this.rowArgs, st = this.rowStrides;
+      r[1] = H; r[2] = GX; r[3] = GH; r[4] = BB; r[5] = HP; r[6] = ldhp; r[7] = HO; r[8] = ldh;
+      st[1] = 0; st[2] = 12 * H; st[3] = 12 * H; st[4] = 0; st[5] = 4 * ldhp; st[6] = 0; st[7] = 4 * ldh; st[8] = 0;
+      const posted = this.postRows(Job.GruFwd, 9, rows, per);
+      this.kernels.gru_fwd(per, H, GX, GH, BB, HP, ldhp, HO, ldh);
+      this.pool.wait(posted);
+      return;
+    }
+    this.kernels.gru_fwd(rows, H, GX, GH, BB, HP, ldhp, HO, ldh);
   }
 
   override gruCellBackward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
@@ -605,8 +628,20 @@ export class WasmBackend extends ReferenceBackend {
     inBounds('gruCellBackward dGx', dx, dgxOff, rows * 3 * H);
     inBounds('gruCellBackward dGh', dhh, dghOff, rows * 3 * H);
     inBounds('gruCellBackward dhPrev', dp, dhpOff, rows * H);
-    this.kernels.gru_bwd(rows, H, x.ptr + 4 * gxOff, h.ptr + 4 * ghOff, hp.ptr + 4 * hpOff, ldhp, d.ptr + 4 * dhOff, ldh,
-      dx.ptr + 4 * dgxOff, dhh.ptr + 4 * dghOff, dp.ptr + 4 * dhpOff);
+    const GX = x.ptr + 4 * gxOff, GH = h.ptr + 4 * ghOff, HP = hp.ptr + 4 * hpOff, DH = d.ptr + 4 * dhOff;
+    const DGX = dx.ptr + 4 * dgxOff, DGH = dhh.ptr + 4 * dghOff, DP = dp.ptr + 4 * dhpOff;
+    const T = this.rowThreads(rows, rows * H), per = Math.ceil(rows / T);
+    if (T > 1) {
+      const r = this.rowArgs, st = this.rowStrides;
+      r[1] = H; r[2] = GX; r[3] = GH; r[4] = HP; r[5] = ldhp; r[6] = DH; r[7] = ldh; r[8] = DGX; r[9] = DGH; r[10] = DP;
+      st[1] = 0; st[2] = 12 * H; st[3] = 12 * H; st[4] = 4 * ldhp; st[5] = 0; st[6] = 4 * ldh; st[7] = 0;
+      st[8] = 12 * H; st[9] = 12 * H; st[10] = 4 * H;
+      const posted = this.postRows(Job.GruBwd, 11, rows, per);
+      this.kernels.gru_bwd(per, H, GX, GH, HP, ldhp, DH, ldh, DGX, DGH, DP);
+      this.pool.wait(posted);
+      return;
+    }
+    this.kernels.gru_bwd(rows, H, GX, GH, HP, ldhp, DH, ldh, DGX, DGH, DP);
   }
 
   override ctc(logProbs: Storage, T: number, N: number, C: number, targets: Storage, inputLengths: Storage,

@@ -65,7 +65,9 @@ static inline f4 deriv_v(int op, f4 x, f4 y) {
 /* dx (+)= dy * f'(x); dy == 0 gives 0 even where f' is inf/NaN (as the reference does). */
 #define UB_LOOP(OP) for (int i = 0; i < n; i += 4) { int r = n - i; \
     f4 x = ldp(xs + i, r), y = ldp(ys + i, r), d = ldp(dy + i, r); \
-    f4 g = wasm_f32x4_mul(d, deriv_v(OP, x, y)); if (OP == U_SQUARE) g = wasm_f32x4_add(g, g); \
+    f4 g = OP == U_LOG ? wasm_f32x4_div(d, x) /* not d * (1/x): 1/x overflows for subnormal x */ \
+      : OP == U_SQRT ? wasm_f32x4_div(wasm_f32x4_mul(d, SPLAT(0.5f)), y) : wasm_f32x4_mul(d, deriv_v(OP, x, y)); \
+    if (OP == U_SQUARE) g = wasm_f32x4_add(g, g); \
     g = wasm_v128_bitselect(SPLAT(0.0f), g, wasm_f32x4_eq(d, SPLAT(0.0f))); \
     if (acc) g = wasm_f32x4_add(ldp(dx + i, r), g); stp(dx + i, g, r); } break
 EXPORT(unary_backward)
@@ -143,6 +145,44 @@ int find_nonfinite(const float *x, int n) {
   }
   for (; i < n; i++) { float v = x[i] - x[i]; if (v != v) return i; }
   return -1;
+}
+
+/*
+ * One Adam / AdamW step over n values, in place (Backend.adamStep; the rounding order of
+ * PyTorch's single-tensor Adam, every product and sum rounded to f32):
+ *   decoupled: p += cwd p  (cwd = -lr wd)      else: g' = g + wd p
+ *   m = b1 m + (1 - b1) g';  v = b2 v + (1 - b2) g'^2;  amsgrad: vmax = max(vmax, v), v := vmax
+ *   p += cstep * m / (sqrt(v) isb2 + eps)      (cstep = -lr / (1 - b1^t), isb2 = 1 / sqrt(1 - b2^t))
+ * m, v and vmax below the smallest normal float (2^-126) are flushed to 0: converged training
+ * drives them into subnormals, where every x86 operation on them takes a microcode assist (tens
+ * of times slower), and wasm has no flush-to-zero mode; their effect on p is far below f32
+ * resolution. vmax may be null (0); wd 0 with decoupled 0 skips the decay.
+ */
+static inline f4 ftz(f4 x) {
+  return wasm_v128_and(x, wasm_f32x4_ge(wasm_f32x4_abs(x), SPLAT(1.17549435e-38f)));
+}
+EXPORT(adam_step)
+void adam_step(float *p, const float *g, float *m, float *v, float *vmax, int n, float b1, float c1, float b2, float c2,
+               float eps, float isb2, float cstep, float wd, float cwd, int decoupled) {
+  f4 vb1 = SPLAT(b1), vc1 = SPLAT(c1), vb2 = SPLAT(b2), vc2 = SPLAT(c2), veps = SPLAT(eps), vis = SPLAT(isb2);
+  f4 vst = SPLAT(cstep), vwd = SPLAT(wd), vcwd = SPLAT(cwd);
+  for (int i = 0; i < n; i += 4) {
+    int r = n - i;
+    f4 pp = ldp(p + i, r), gg = ldp(g + i, r);
+    if (decoupled) { if (cwd != 0.0f) pp = wasm_f32x4_add(pp, wasm_f32x4_mul(vcwd, pp)); }
+    else if (wd != 0.0f) gg = wasm_f32x4_add(gg, wasm_f32x4_mul(vwd, pp));
+    f4 sq = wasm_f32x4_mul(gg, gg);
+    f4 mm = ftz(wasm_f32x4_add(wasm_f32x4_mul(vb1, ldp(m + i, r)), wasm_f32x4_mul(vc1, gg)));
+    f4 vv = ftz(wasm_f32x4_add(wasm_f32x4_mul(vb2, ldp(v + i, r)), wasm_f32x4_mul(vc2, sq)));
+    stp(m + i, mm, r); stp(v + i, vv, r);
+    if (vmax) {
+      f4 prev = ldp(vmax + i, r);
+      vv = wasm_v128_bitselect(prev, vv, wasm_f32x4_ge(prev, vv)); /* prev >= v ? prev : v, as Backend.binary max */
+      stp(vmax + i, vv, r);
+    }
+    f4 denom = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sqrt(vv), vis), veps);
+    stp(p + i, wasm_f32x4_add(pp, wasm_f32x4_mul(vst, wasm_f32x4_div(mm, denom))), r);
+  }
 }
 
 EXPORT(fill)
