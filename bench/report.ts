@@ -94,6 +94,12 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
       if (!best || !h) return '–';
       return `${h.extrap ? '~' : ''}${fmt(best.h!.v / h.v)}`;
     });
+    // Where the bench measured this machine's floor for Carousel's best configuration (the SIMD128
+    // peak, the memory bandwidth), say it: a target below it cannot be met by any kernel here.
+    const floor = best ? rows.find((r) => r.bench === b && key(r) === best.c && r.metric.startsWith('floor_')) : undefined;
+    if (floor && floor.value !== null && Number.isFinite(floor.value)) {
+      meets += `; floor here ${fmt(floor.value)} ${floor.unit} (${floor.metric === 'floor_simd128_peak' ? 'its multiply-adds at the SIMD128 peak' : 'reading its weights once at the measured bandwidth'})`;
+    }
     if (b === 'B1' && best && opts.targets) {
       const tf = headline(rows, b, peers.find((p) => p.startsWith('tfjs|cpu|')) ?? '');
       if (tf) {

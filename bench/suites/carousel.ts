@@ -134,12 +134,14 @@ function makeGemm(be: Backend, s: GemmSize): () => void {
  * machine for `threads` threads (independent f32x4 mul+add chains), and its GEMM measured on raw
  * pointers. Loaded by a computed path so the bench still compiles and runs without the backend.
  */
-async function wasmMicro(threads: number, s: GemmSize): Promise<{ peak: number; gemm: number; close(): void } | string> {
+async function wasmMicro(threads: number, s: GemmSize, readBytes: number):
+  Promise<{ peak: number; gemm: number; read: number; close(): void } | string> {
   try {
     const path = '../../src/backend/wasm/bench.js';
     const m = await import(path) as {
       simdPeakGflops(t: number): Promise<{ perThread: number; total: number }>;
       gemmGflops(m: number, n: number, k: number, t: number): Promise<number>;
+      readGBps(bytes: number, t: number): Promise<number>;
       closeBench(): void;
     };
     // The machine's SIMD128 capacity for `threads` cores: the better of one core's peak times the
@@ -148,7 +150,8 @@ async function wasmMicro(threads: number, s: GemmSize): Promise<{ peak: number; 
     const one = (await m.simdPeakGflops(1)).perThread;
     const peak = Math.max(one * threads, threads > 1 ? (await m.simdPeakGflops(threads)).total : 0);
     const gemm = await m.gemmGflops(s.m, s.n, s.k, threads);
-    return { peak, gemm, close: () => m.closeBench() };
+    const read = await m.readGBps(readBytes, threads);
+    return { peak, gemm, read, close: () => m.closeBench() };
   } catch (e) { return (e as Error).message.split('\n')[0]; }
 }
 
@@ -243,13 +246,22 @@ async function runOne(o: Origin, be: Backend, bench: BenchName, spec: SuiteSpec)
         valueRow(o, bench, 'reps', st.reps, 'count'),
       ];
       if (o.backend === 'wasm') {
-        const p = await wasmMicro(o.threads, s);
+        // Hardware floors of the two benches bound by it: B3's multiply-adds at the SIMD128 peak,
+        // and B2-1024's per-step read of its weights (W_ih and W_hh, [4H, I + H] f32) at the
+        // bandwidth measured for a buffer of that size.
+        const b3 = spec.sizes.B3, b2 = spec.sizes['B2-1024'];
+        const b3Flop = 2 * b3.length * b3.batch * 4 * b3.hidden * (b3.input + b3.hidden);
+        const b2Bytes = 4 * 4 * b2.hidden * (b2.input + b2.hidden);
+        const p = await wasmMicro(o.threads, s, b2Bytes);
         if (typeof p === 'string') rows.push(valueRow(o, bench, 'simd128_peak', NaN, `unavailable: ${p}`));
         else {
           p.close();
           rows.push(valueRow(o, bench, 'simd128_peak', p.peak, 'GFLOP/s'));
           rows.push(valueRow(o, bench, 'gflops_microbench', p.gemm, 'GFLOP/s'));
           rows.push(valueRow(o, bench, 'fraction_of_peak', 100 * flop / (st.median * 1e6) / p.peak, '%'));
+          rows.push(valueRow(o, bench, 'read_gbps', p.read, 'GB/s'));
+          rows.push(valueRow(o, 'B3', 'floor_simd128_peak', b3Flop / (p.peak * 1e6), 'ms'));
+          rows.push(valueRow(o, 'B2-1024', 'floor_weight_read', b2Bytes / (p.read * 1e3), 'us'));
         }
       }
       return rows;

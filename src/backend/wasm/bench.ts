@@ -71,5 +71,17 @@ export async function simdPeakGflops(threads = 1): Promise<{ perThread: number; 
   return { perThread, total: perThread * Math.min(threads, b.threads) };
 }
 
+/**
+ * GB/s of reading a `bytes`-long buffer once (split over `threads` threads, all at once): the
+ * memory bandwidth a kernel that streams that much data (a weight matrix) can use at most.
+ */
+export async function readGBps(bytes: number, threads = 1): Promise<number> {
+  const b = await backend(threads);
+  const n = Math.floor(bytes / 4), s = b.alloc('f32', n);
+  const sec = timeIt(() => b.readProbe((s as unknown as { ptr: number }).ptr, n, threads));
+  b.dispose(s);
+  return (4 * n) / sec / 1e9;
+}
+
 /** Release the benchmark backend's worker threads. */
 export function closeBench(): void { shared?.terminate(); shared = null; }

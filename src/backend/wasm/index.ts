@@ -720,6 +720,19 @@ export class WasmBackend extends ReferenceBackend {
     pool.wait(T - 1);
   }
 
+  /**
+   * Read `n` floats at byte pointer `ptr` once, split over `threads` threads (the finite-value
+   * scan, which does a few operations per vector): the memory-bandwidth probe of the bench.
+   */
+  readProbe(ptr: number, n: number, threads = 1): void {
+    const T = threads > 1 ? Math.min(threads, this.usable()) : 1, per = Math.ceil(n / T);
+    const r = this.rowArgs, st = this.rowStrides;
+    r[1] = ptr; st[1] = 4;
+    const posted = T > 1 ? this.postRows(Job.Scan, 2, n, per) : 0;
+    this.kernels.find_nonfinite(ptr, Math.min(per, n));
+    this.pool.wait(posted);
+  }
+
   private readonly peakBufs: number[] = [];
   private peakBuf(t = 0): number {
     while (this.peakBufs.length <= t) {

@@ -35,7 +35,7 @@ export const COMPLETED = DONE + 5;
 export const GEMM_ARGS = DONE + 8;
 export const JOB_ARGS = GEMM_ARGS + 18;
 
-export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4, LstmFwd = 5, LstmBwd = 6, Softmax = 7, SoftmaxBwd = 8, GruFwd = 9, GruBwd = 10 }
+export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4, LstmFwd = 5, LstmBwd = 6, Softmax = 7, SoftmaxBwd = 8, GruFwd = 9, GruBwd = 10, Scan = 11 }
 
 /**
  * Chunked GEMM (work sharing): the split dimension is cut into more chunks than threads, and
@@ -115,6 +115,9 @@ export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: 
     case Job.GruBwd: // rows H gx gh hPrev ldhp dh ldh dGx dGh dhPrev
       k.gru_bwd(i32[s + 2], i32[s + 3], i32[s + 4], i32[s + 5], i32[s + 6], i32[s + 7], i32[s + 8], i32[s + 9], i32[s + 10],
         i32[s + 11], i32[s + 12]);
+      return 0;
+    case Job.Scan: // n x: a read of n floats (the finite-value scan), for the bandwidth probe
+      i32[s + 4] = k.find_nonfinite(i32[s + 3], i32[s + 2]);
       return 0;
     case Job.GemmChunks: // job id, this thread's scratch
       gemmChunks(k, i32, f32, i32[s + 2], i32[s + 3]);
