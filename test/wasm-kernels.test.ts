@@ -155,6 +155,19 @@ describe('wasm backend: findNonFinite matches the reference', () => {
   });
 });
 
+describe('wasm backend: flushSubnormal matches the reference', () => {
+  it('zeroes subnormals of both signs, keeps normals, zeros, infinities and NaN', () => {
+    const w = backends[0].w;
+    const a = [1e-39, -1e-39, 1.2e-38, -1.2e-38, 0, -0, 1, NaN, Infinity, -Infinity, 1e-45, 3e-38, -5e-39];
+    const [ws, rs] = pair(w, a);
+    w.flushSubnormal(ws, a.length); ref.flushSubnormal(rs, a.length);
+    const got = Array.from(w.readSync(ws)), want = Array.from(ref.readSync(rs));
+    assert.deepEqual(got.map(String), want.map(String));
+    assert.deepEqual(got.map((v) => v === 0), [true, true, false, false, true, true, false, false, false, false, true, false, true]);
+    assert.ok(Number.isNaN(got[7]));
+  });
+});
+
 describe('wasm backend: the fused Adam step matches the reference', () => {
   for (const [amsgrad, decoupled, wd] of [[false, false, 0], [false, false, 0.1], [true, true, 0.01], [true, false, 0]] as const) {
     it(`amsgrad=${amsgrad} decoupled=${decoupled} weightDecay=${wd}, 3 steps, subnormal moments flushed`, () => {

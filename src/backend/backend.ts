@@ -90,6 +90,12 @@ export interface Backend {
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number): void;
 
   /**
+   * Set the values of s[0, n) whose magnitude is below the smallest normal value of the dtype to 0
+   * (optimizer state decaying towards 0: see adamStep).
+   */
+  flushSubnormal(s: Storage, n: number): void;
+
+  /**
    * Index of the first NaN or infinity among the first n values of s, or -1 (input validation;
    * a device backend whose memory is not readable without a transfer may return -1).
    */

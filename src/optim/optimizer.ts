@@ -83,10 +83,14 @@ export abstract class Optimizer {
   /**
    * Replace saved buffer `name` of parameter i by `out` = sum of coef * x (+ beta), computed into
    * the buffer's twin, which then becomes the buffer. The x must not include `out`'s twin.
+   * Subnormal values are flushed to 0: state that decays towards 0 (momentum, square averages of
+   * vanishing gradients) would otherwise sit in subnormals for thousands of steps, where every
+   * x86 operation on it is tens of times slower; the effect on the parameters is nil.
    */
   protected rewrite(i: number, name: string, terms: [Storage, number][], beta = 0): Storage {
-    const twin = this.tmp(i, `${name}~`);
-    lin(this.params[i].backend, twin, this.params[i].size, terms, beta);
+    const twin = this.tmp(i, `${name}~`), be = this.params[i].backend, n = this.params[i].size;
+    lin(be, twin, n, terms, beta);
+    be.flushSubnormal(twin, n);
     const old = this.bufs[i].get(name)!;
     this.bufs[i].set(name, twin);
     this.scratch[i].set(`${name}~`, old);

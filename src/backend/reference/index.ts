@@ -110,6 +110,10 @@ export class ReferenceBackend implements Backend {
       P[i] = pi + cstep * (mi / (Math.sqrt(vi) * isb2 + eps));
     }
   }
+  flushSubnormal(s: Storage, n: number): void {
+    const a = arr(s), tiny = s.dtype === 'f64' ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
+    for (let i = 0; i < n; i++) if (Math.abs(a[i]) < tiny) a[i] = 0;
+  }
   findNonFinite(s: Storage, n: number): number {
     const a = arr(s);
     for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) return i;

@@ -269,6 +269,14 @@ export class WasmBackend extends ReferenceBackend {
       1 / Math.sqrt(1 - beta2 ** step), -lr / (1 - beta1 ** step), weightDecay, -lr * weightDecay, decoupled ? 1 : 0);
   }
 
+  override flushSubnormal(s: Storage, n: number): void {
+    const w = f32(s, this);
+    if (!w) return super.flushSubnormal(s, n);
+    if (n <= 0) return;
+    inBounds('flushSubnormal', w, 0, n);
+    this.kernels.flush_subnormal(w.ptr, n);
+  }
+
   override findNonFinite(s: Storage, n: number): number {
     const w = f32(s, this);
     if (!w) return super.findNonFinite(s, n);

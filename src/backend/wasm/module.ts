@@ -32,6 +32,7 @@ export interface KernelExports {
   affine(x: number, out: number, n: number, alpha: number, beta: number, acc: number): void;
   fill(p: number, n: number, value: number): void;
   find_nonfinite(x: number, n: number): number;
+  flush_subnormal(x: number, n: number): void;
   adam_step(p: number, g: number, m: number, v: number, vmax: number, n: number, b1: number, c1: number, b2: number, c2: number,
     eps: number, isb2: number, cstep: number, wd: number, cwd: number, decoupled: number): void;
   copy2d(rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number, acc: number): void;

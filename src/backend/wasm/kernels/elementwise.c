@@ -158,9 +158,15 @@ int find_nonfinite(const float *x, int n) {
  * of times slower), and wasm has no flush-to-zero mode; their effect on p is far below f32
  * resolution. vmax may be null (0); wd 0 with decoupled 0 skips the decay.
  */
-static inline f4 ftz(f4 x) {
-  return wasm_v128_and(x, wasm_f32x4_ge(wasm_f32x4_abs(x), SPLAT(1.17549435e-38f)));
+static inline f4 ftz(f4 x) { /* x & ~(|x| < min normal): NaN is kept */
+  return wasm_v128_andnot(x, wasm_f32x4_lt(wasm_f32x4_abs(x), SPLAT(1.17549435e-38f)));
 }
+/* x[i] = 0 where |x[i]| is below the smallest normal float (optimizer state; see above). */
+EXPORT(flush_subnormal)
+void flush_subnormal(float *x, int n) {
+  for (int i = 0; i < n; i += 4) { int r = n - i; stp(x + i, ftz(ldp(x + i, r)), r); }
+}
+
 EXPORT(adam_step)
 void adam_step(float *p, const float *g, float *m, float *v, float *vmax, int n, float b1, float c1, float b2, float c2,
                float eps, float isb2, float cstep, float wd, float cwd, int decoupled) {
