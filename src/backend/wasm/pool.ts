@@ -6,13 +6,18 @@ import { type KernelWorker, platform, threadCanBlock } from './platform.js';
  * that memory (no messages after start-up), so a parallel call costs a few atomic stores, one
  * notify per worker and one wait:
  *
- *   slot w (24 i32 at ctrl + 96 w): [0] generation (bumped by the caller per job), [1] job kind,
- *                                   [2..] arguments (i32, or f32 bits through the f32 view), results
+ *   slot w (24 i32 at ctrl + 96 w): [0] wake word (bumped by the caller for every post), [1] job
+ *     kind, [2..19] arguments (i32, or f32 bits through the f32 view) and results, [20] the slot
+ *     job's sequence number, [21] this worker's scratch for chunked jobs, [22] ready, [23] sleeping
  *   done counter at ctrl + 4*SLOT_INTS*MAX_WORKERS; ready counter right after it.
  *
- * A worker waits on its generation word (Atomics.wait), runs the job with its own instance of
- * the kernel module and its own scratch, bumps `done` and notifies. The caller does its own share
- * meanwhile, then waits for `done`. Workers are unref'd, so they never keep a process alive.
+ * Two kinds of work. A slot job (post): the caller writes the kind and arguments in the worker's
+ * slot, bumps the slot's sequence number, and later waits for `done`, so it never rewrites a slot
+ * the worker may still read. A chunked job (postChunks): arguments in the shared GEMM_ARGS area,
+ * published by COUNTER; the caller does not wait for the workers (see gemmChunks), so nothing of
+ * it lives in the slots. A worker waits on its wake word (Atomics.wait), then claims the chunks
+ * of a chunked job it has not seen, then runs the slot job if the sequence moved, bumps `done`
+ * and notifies. Workers are unref'd, so they never keep a process alive.
  * A worker that has not finished starting is simply not given work. How a worker is made and
  * gets its start data (Node worker_threads or a module Web Worker) is platform.ts's business;
  * where the calling thread may not block (a browser's main thread), it spins instead of waiting.
@@ -24,18 +29,24 @@ export const DONE = SLOT_INTS * MAX_WORKERS;
 export const READY = DONE + 1;
 /** 1 while the calling thread sleeps in wait() (workers notify only then: a notify costs a syscall). */
 export const MAIN_SLEEPING = DONE + 2;
-/** In each slot: 1 while that worker sleeps on its generation word (the caller notifies only then). */
+/** In each slot: 1 while that worker sleeps on its wake word (the caller notifies only then). */
 export const SLOT_SLEEPING = SLOT_INTS - 1;
 /** In each slot: set to 1 by the worker once it is running (a worker that failed to start never is). */
 export const SLOT_READY = SLOT_INTS - 2;
+/** In each slot: the worker's scratch for chunked jobs (written before COUNTER publishes a job). */
+export const SLOT_SCRATCH = SLOT_INTS - 3;
+/** In each slot: sequence number of the slot job (bumped after its arguments are written). */
+export const SLOT_SEQ = SLOT_INTS - 4;
 /** Chunked GEMM: next chunk to claim, tagged with the job id ((job << 16) | chunk); chunks finished. */
 export const COUNTER = DONE + 4;
 export const COMPLETED = DONE + 5;
+/** Chunked GEMM: (job << 16) | number of chunks, stored once the job's arguments are written. */
+export const CHUNK_JOB = DONE + 6;
 /** Chunked GEMM: the job's arguments, shared by all threads (see gemmChunks). */
 export const GEMM_ARGS = DONE + 8;
 export const JOB_ARGS = GEMM_ARGS + 18;
 
-export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4, LstmFwd = 5, LstmBwd = 6, Softmax = 7, SoftmaxBwd = 8, GruFwd = 9, GruBwd = 10, Scan = 11 }
+export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, LstmFwd = 5, LstmBwd = 6, Softmax = 7, SoftmaxBwd = 8, GruFwd = 9, GruBwd = 10, Scan = 11 }
 
 /**
  * Chunked GEMM (work sharing): the split dimension is cut into more chunks than threads, and
@@ -43,8 +54,12 @@ export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, GemmChunks = 4, LstmFwd = 5
  * are left. A thread the OS has not scheduled yet simply claims nothing, so a busy machine
  * never makes the caller wait on a worker that has not started; the caller waits only for chunks
  * already claimed (COMPLETED). The job id in COUNTER's high bits stops a late worker from
- * claiming a chunk of the next job; the arguments cannot change while any chunk is claimed.
- * Args at GEMM_ARGS: transA transB m n k alpha A lda B ldb beta C ldc splitN chunk len nChunks variant;
+ * claiming a chunk of the next job, and the chunk count is read from CHUNK_JOB only when that
+ * word names the same job (a worker paused between reading COUNTER and the count could
+ * otherwise read the next job's count while COUNTER still shows the finished one). The arguments
+ * cannot change while any chunk is claimable: the caller writes the next job's only after all of
+ * this one's chunks are done.
+ * Args at GEMM_ARGS: transA transB m n k alpha A lda B ldb beta C ldc splitN chunk len (unused) variant;
  * variant 0: gemm; 1: B is op(B) prepacked by gemm_pack_b (split along N); 2: linear2 over columns,
  * its arguments at JOB_ARGS (m k1 x1 ldx1 W1 k2 x2 ldx2 W2 b1 b2 out ldo), len = n; 3: an LSTM step
  * over hidden units (lstm_step_units), at JOB_ARGS (rows H K h ldhIn packedW gates cPrev cOut hOut ldh),
@@ -55,8 +70,10 @@ export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array,
   for (;;) {
     const v = Atomics.load(i32, COUNTER);
     if ((v >>> 16) !== job) return;
+    const cj = Atomics.load(i32, CHUNK_JOB);
+    if ((cj >>> 16) !== job) return;
     const c = v & 0xffff;
-    if (c >= i32[G + 16]) return;
+    if (c >= (cj & 0xffff)) return;
     if (Atomics.compareExchange(i32, COUNTER, v, v + 1) !== v) continue;
     const transA = i32[G], transB = i32[G + 1], lda = i32[G + 7], ldb = i32[G + 9], ldc = i32[G + 12];
     const chunk = i32[G + 14], lo = c * chunk, cnt = Math.min(chunk, i32[G + 15] - lo);
@@ -119,9 +136,6 @@ export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: 
     case Job.Scan: // n x: a read of n floats (the finite-value scan), for the bandwidth probe
       i32[s + 4] = k.find_nonfinite(i32[s + 3], i32[s + 2]);
       return 0;
-    case Job.GemmChunks: // job id, this thread's scratch
-      gemmChunks(k, i32, f32, i32[s + 2], i32[s + 3]);
-      return 0;
     default:
       throw new Error(`wasm worker: unknown job ${i32[s + 1]}`);
   }
@@ -132,6 +146,7 @@ export class WorkerPool {
   readonly f32: Float32Array;
   private readonly workers: KernelWorker[] = [];
   private readonly gen: number[] = [];
+  private readonly seq: number[] = [];
   private started = 0;
   private failed = 0;
   /** False on a browser's main thread, where Atomics.wait throws: wait() then only spins. */
@@ -154,6 +169,7 @@ export class WorkerPool {
       });
       this.workers.push(worker);
       this.gen.push(0);
+      this.seq.push(0);
     }
   }
 
@@ -178,13 +194,20 @@ export class WorkerPool {
   /** Reset the done counter before posting jobs. */
   begin(): void { Atomics.store(this.i32, DONE, 0); }
 
-  /** Post the job written in worker w's slot. */
+  /** Post the slot job written in worker w's slot (wait for it with wait() before rewriting the slot). */
   post(w: number): void {
+    const s = this.slot(w);
+    this.seq[w]++;
+    Atomics.store(this.i32, s + SLOT_SEQ, this.seq[w]); // publishes the arguments written before it
+    this.wake(w);
+  }
+
+  private wake(w: number): void {
     const s = this.slot(w);
     this.gen[w]++;
     Atomics.store(this.i32, s, this.gen[w]);
-    // Dekker-style: the worker sets its flag and re-reads the generation before sleeping, so
-    // either it sees the new generation or we see its flag (Atomics are sequentially consistent).
+    // Dekker-style: the worker sets its flag and re-reads the wake word before sleeping, so
+    // either it sees the new value or we see its flag (Atomics are sequentially consistent).
     if (Atomics.load(this.i32, s + SLOT_SLEEPING) !== 0) Atomics.notify(this.i32, s, 1);
   }
 
@@ -207,15 +230,14 @@ export class WorkerPool {
    * Publish a chunked GEMM (its arguments already written at GEMM_ARGS) to `workers` workers;
    * worker w uses scratch[w + 1] (scratch[0] is the caller's). Returns the job id for gemmChunks.
    */
-  postChunks(workers: number, scratch: readonly number[]): number {
+  postChunks(workers: number, scratch: readonly number[], count: number): number {
+    if (!(count >= 1 && count <= 0xffff)) throw new Error(`postChunks: expected 1 to 65535 chunks, got ${count}`);
     const job = this.jobId = (this.jobId % 32767) + 1;
     Atomics.store(this.i32, COMPLETED, 0);
-    Atomics.store(this.i32, COUNTER, job << 16); // publishes the arguments written before it
-    for (let w = 0; w < workers; w++) {
-      const s = this.slot(w);
-      this.i32[s + 1] = Job.GemmChunks; this.i32[s + 2] = job; this.i32[s + 3] = scratch[w + 1];
-      this.post(w);
-    }
+    Atomics.store(this.i32, CHUNK_JOB, (job << 16) | count);
+    for (let w = 0; w < workers; w++) this.i32[this.slot(w) + SLOT_SCRATCH] = scratch[w + 1];
+    Atomics.store(this.i32, COUNTER, job << 16); // publishes the arguments and scratch written before it
+    for (let w = 0; w < workers; w++) this.wake(w);
     return job;
   }
 
