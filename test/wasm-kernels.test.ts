@@ -474,3 +474,48 @@ describe('wasm backend: microbenchmark entry points (for bench/)', () => {
     } finally { closeBench(); }
   });
 });
+
+describe('wasm backend: a random mix of threaded jobs, back to back, matches the reference', () => {
+  // The pool's hand-overs between job kinds (chunked GEMMs, fused steps, slot jobs split by rows)
+  // are where a race would show: run them in random order with every split forced.
+  // Now and then the caller idles long enough (5 ms) for the worker to fall asleep, so the next
+  // post wakes it slowly while the caller takes the chunks itself and moves on to the next job.
+  it('300 random calls on 2 threads, with pauses that let the worker sleep', () => {
+    const w = backends[1].w;
+    for (let it = 0; it < 300; it++) {
+      if (it % 3 === 0 && rand() < 0.5) { const until = performance.now() + 5; while (performance.now() < until); }
+      const kind = it % 2 === 0 ? Math.floor(rand() * 2) * 3 : [1, 2, 4][Math.floor(rand() * 3)]; // chunked, then anything
+      const m = 4 + Math.floor(rand() * 6), H = 8 * (2 + Math.floor(rand() * 3));
+      const K = 5 + Math.floor(rand() * 40);
+      if (kind === 0) { // chunked GEMM
+        const n = 9 + Math.floor(rand() * 40);
+        const [wa, ra] = pair(w, randArray(m * K)), [wb, rb] = pair(w, randArray(n * K)), [wc, rc] = pair(w, randArray(m * n));
+        w.gemm(false, true, m, n, K, 1, wa, 0, K, wb, 0, K, 1, wc, 0, n); ref.gemm(false, true, m, n, K, 1, ra, 0, K, rb, 0, K, 1, rc, 0, n);
+        close(w.readSync(wc), ref.readSync(rc), `call ${it} gemm`, 1e-5, 1e-5);
+      } else if (kind === 1) { // fused LSTM step (chunked by units)
+        const [wwh, rwh] = pair(w, randArray(4 * H * K, 0.3));
+        const pw = w.prepareB(true, K, 4 * H, wwh, 0, K), pr = ref.prepareB(true, K, 4 * H, rwh, 0, K);
+        const [wh, rh] = pair(w, randArray(m * K)), [wg, rg] = pair(w, randArray(m * 4 * H)), [wc, rc] = pair(w, randArray(m * H));
+        const [wo, ro] = pair(w, randArray(m * H));
+        w.lstmStep(m, H, wh, 0, K, pw, wg, 0, wc, 0, wc, 0, wo, 0, H); ref.lstmStep(m, H, rh, 0, K, pr, rg, 0, rc, 0, rc, 0, ro, 0, H);
+        close(w.readSync(wo), ref.readSync(ro), `call ${it} lstmStep h`, 1e-5, 1e-5);
+        close(w.readSync(wc), ref.readSync(rc), `call ${it} lstmStep c`, 1e-5, 1e-5);
+        w.releasePrepared(pw);
+      } else if (kind === 2) { // row-split cell (slot jobs), applied in place: a double run would show
+        const [wg, rg] = pair(w, randArray(m * 4 * H, 3)), [wcp, rcp] = pair(w, randArray(m * H));
+        const [wc, rc] = pair(w, randArray(m * H)), [wh, rh] = pair(w, randArray(m * H));
+        w.lstmCellForward(m, H, wg, 0, wcp, 0, wc, 0, wh, 0, H); ref.lstmCellForward(m, H, rg, 0, rcp, 0, rc, 0, rh, 0, H);
+        close(w.readSync(wg), ref.readSync(rg), `call ${it} cell gates`); close(w.readSync(wh), ref.readSync(rh), `call ${it} cell h`);
+      } else if (kind === 3) { // streaming step (chunked by columns)
+        const [wx, rx] = pair(w, randArray(K)), [ww1, rw1] = pair(w, randArray(4 * H * K)), [wo, ro] = pair(w, randArray(4 * H));
+        w.linear2(1, 4 * H, K, wx, 0, K, ww1, 0, null, 0, 0, null, null, null, wo, 0, 4 * H);
+        ref.linear2(1, 4 * H, K, rx, 0, K, rw1, 0, null, 0, 0, null, null, null, ro, 0, 4 * H);
+        close(w.readSync(wo), ref.readSync(ro), `call ${it} linear2`, 1e-5, 1e-5);
+      } else { // row-split softmax (slot jobs)
+        const [wx, rx] = pair(w, randArray(m * K, 3)), [wy, ry] = pair(w, new Float32Array(m * K));
+        w.softmax(wx, wy, m, K, true); ref.softmax(rx, ry, m, K, true);
+        close(w.readSync(wy), ref.readSync(ry), `call ${it} logSoftmax`, 2e-6, 3e-6);
+      }
+    }
+  });
+});
