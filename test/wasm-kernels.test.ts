@@ -194,6 +194,28 @@ describe('wasm backend: the fused Adam step matches the reference', () => {
   }
 });
 
+describe('wasm backend: the fused LSTM backward step (cell backward + dh GEMM, threaded by rows) matches the reference', () => {
+  for (const [rows, H] of [[8, 8], [9, 16], [13, 24], [32, 64], [5, 16]] as const) {
+    it(`rows=${rows} H=${H}`, () => {
+      for (const { name, w } of backends) {
+        const gOff = 2, cpOff = 1, cOff = 3, dhOff = 4, ldh = H + 3, dcOff = 2, dgOff = 1;
+        const [wwh, rwh] = pair(w, randArray(4 * H * H, 0.3));
+        const pw = w.prepareB(false, 4 * H, H, wwh, 0, H), pr = ref.prepareB(false, 4 * H, H, rwh, 0, H);
+        const gates = randArray(gOff + rows * 4 * H).map((v) => 0.5 + 0.45 * v); // activations in (0, 1)
+        const [wg, rg] = pair(w, gates), [wcp, rcp] = pair(w, randArray(cpOff + rows * H)), [wc, rc] = pair(w, randArray(cOff + rows * H));
+        const [wdh, rdh] = pair(w, randArray(dhOff + rows * ldh)), [wdc, rdc] = pair(w, randArray(dcOff + rows * H));
+        const [wdg, rdg] = pair(w, randArray(dgOff + rows * 4 * H));
+        w.lstmStepBackward(rows, H, wg, gOff, wcp, cpOff, wc, cOff, wdh, dhOff, ldh, wdc, dcOff, wdg, dgOff, pw);
+        ref.lstmStepBackward(rows, H, rg, gOff, rcp, cpOff, rc, cOff, rdh, dhOff, ldh, rdc, dcOff, rdg, dgOff, pr);
+        close(w.readSync(wdg), ref.readSync(rdg), `${name} dGates`, 1e-5, 1e-6);
+        close(w.readSync(wdc), ref.readSync(rdc), `${name} dc`, 1e-5, 1e-6);
+        close(w.readSync(wdh), ref.readSync(rdh), `${name} dh`, 1e-5, 1e-6 * Math.sqrt(4 * H));
+        w.releasePrepared(pw);
+      }
+    });
+  }
+});
+
 describe('wasm backend: linear2 (a streaming step\'s x W1^T + h W2^T + biases) matches the reference', () => {
   // n past and below the 8-row blocks, k not a multiple of 4, with and without the second pair and biases
   const shapes: [number, number, number, number][] = [[1, 1024, 64, 256], [1, 13, 5, 7], [2, 40, 3, 0], [3, 24, 17, 9], [1, 8, 4, 4]];

@@ -150,6 +150,13 @@ export interface Backend {
   lstmStep(rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, wHh: PreparedB, gates: Storage, gOff: number,
     cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): void;
   /**
+   * One standard LSTM backward time step: lstmCellBackward with dh [rows, H] (row stride ldh)
+   * holding dL/dh_t, then dh = dGates W_hh (dL/dh_{t-1}) with wHh from prepareB(false, 4H, H, W_hh).
+   * A backend may fuse the two (wasm splits the rows over its threads, each consuming its own).
+   */
+  lstmStepBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number, c: Storage, cOff: number,
+    dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number, dGates: Storage, dgOff: number, wHh: PreparedB): void;
+  /**
    * Backward of lstmCellForward. dh [rows, H] (row stride ldh) is dL/dh_t; dc [rows, H] is dL/dc_t
    * from the future on entry and dL/dc_{t-1} on exit; dGates [rows, 4H] gets the pre-activation grads.
    */

@@ -187,13 +187,18 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
               be.gemm(false, false, n, H, Hout, 1, dh, hOff, Hout, w.wHr!.storage, 0, H, 0, dR, 0, H);
               src = dR; srcOff = 0; ld = H;
             }
-            be.lstmCellBackward(n, H, s.G, g, s.Cp!, cs, s.C!, cs, src, srcOff, ld, dc, cOff, dG, g, cellB[d]);
-            if (w.wGr && step > 0) {
-              // FGR: dL/d[i, f, o]_{t-1} enters the previous step's kernel through its dGates slot.
-              const tp = reverse ? t + 1 : t - 1;
-              gateRecurrenceBackward(be, Math.min(n, bs[tp]), H, dG, g, w.wGr.storage, dG, tp * B * GH);
+            if (!dHt && !w.wGr && !cellB[d]) {
+              // The standard cell: cell backward and the dh GEMM as one step (threaded by rows on wasm).
+              be.lstmStepBackward(n, H, s.G, g, s.Cp!, cs, s.C!, cs, dh, hOff, Hout, dc, cOff, dG, g, wHh);
+            } else {
+              be.lstmCellBackward(n, H, s.G, g, s.Cp!, cs, s.C!, cs, src, srcOff, ld, dc, cOff, dG, g, cellB[d]);
+              if (w.wGr && step > 0) {
+                // FGR: dL/d[i, f, o]_{t-1} enters the previous step's kernel through its dGates slot.
+                const tp = reverse ? t + 1 : t - 1;
+                gateRecurrenceBackward(be, Math.min(n, bs[tp]), H, dG, g, w.wGr.storage, dG, tp * B * GH);
+              }
+              be.gemmPrepared(n, 1, dG, g, GH, wHh, 0, dh, hOff, Hout);
             }
-            be.gemmPrepared(n, 1, dG, g, GH, wHh, 0, dh, hOff, Hout);
           }
           be.releasePrepared(wHh);
           // Weight gradients: one GEMM each over all T*B rows (inactive rows hold zeros).

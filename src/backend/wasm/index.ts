@@ -564,6 +564,37 @@ export class WasmBackend extends ReferenceBackend {
     pool.wait(count, COMPLETED);
   }
 
+  /**
+   * Fused on the threads (kernels/rnn.c lstm_bwd_step_rows) when W_hh is packed: rows are claimed
+   * in chunks of at least 4 (one per thread); each thread runs the cell backward on its rows and
+   * their dh GEMM, so a step is one synchronisation. Otherwise the two calls.
+   */
+  override lstmStepBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number, c: Storage, cOff: number,
+    dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number, dGates: Storage, dgOff: number, wHh: PreparedB): void {
+    const w = wHh as WasmPreparedB, g = f32(gates, this), cp = f32(cPrev, this), cc = f32(c, this), d = f32(dh, this);
+    const sdc = f32(dc, this), dg = f32(dGates, this);
+    const T = w.packed && g && cp && cc && d && sdc && dg && rows >= 8 && !w.transB && w.k === 4 * H && w.n === H &&
+      this.threadCount > 1 && rows * 4 * H * H >= this.parallelMinMacs ? this.usable() : 1;
+    if (T <= 1 || !g || !cp || !cc || !d || !sdc || !dg) {
+      return super.lstmStepBackward(rows, H, gates, gOff, cPrev, cpOff, c, cOff, dh, dhOff, ldh, dc, dcOff, dGates, dgOff, wHh);
+    }
+    inBounds('lstmStepBackward gates', g, gOff, rows * 4 * H);
+    inBounds('lstmStepBackward cPrev', cp, cpOff, rows * H);
+    inBounds('lstmStepBackward c', cc, cOff, rows * H);
+    inMatrix('lstmStepBackward dh', d, dhOff, rows, H, ldh);
+    inBounds('lstmStepBackward dc', sdc, dcOff, rows * H);
+    inBounds('lstmStepBackward dGates', dg, dgOff, rows * 4 * H);
+    const chunk = Math.ceil(rows / T / 4) * 4, count = Math.ceil(rows / chunk);
+    const pool = this.pool, a = pool.i32, G = GEMM_ARGS, S = JOB_ARGS;
+    a[G + 14] = chunk; a[G + 15] = rows; a[G + 17] = 4;
+    a[S] = H; a[S + 1] = g.ptr + 4 * gOff; a[S + 2] = cp.ptr + 4 * cpOff; a[S + 3] = cc.ptr + 4 * cOff; a[S + 4] = d.ptr + 4 * dhOff;
+    a[S + 5] = ldh; a[S + 6] = sdc.ptr + 4 * dcOff; a[S + 7] = dg.ptr + 4 * dgOff; a[S + 8] = w.packed;
+    this.gemmScratch(T - 1);
+    const job = pool.postChunks(T - 1, this.gemmWork, count);
+    gemmChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
+    pool.wait(count, COMPLETED);
+  }
+
   override lstmCellBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
     c: Storage, cOff: number, dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number,
     dGates: Storage, dgOff: number, cell?: LstmCellOptions): void {

@@ -41,6 +41,8 @@ export interface KernelExports {
   lstm_fwd(rows: number, H: number, gates: number, cPrev: number, cOut: number, hOut: number, ldh: number): void;
   lstm_step_units(rows: number, H: number, u0: number, u1: number, K: number, h: number, ldhIn: number, pb: number, gates: number,
     cPrev: number, cOut: number, hOut: number, ldh: number, work: number): void;
+  lstm_bwd_step_rows(r0: number, r1: number, H: number, gates: number, cPrev: number, c: number, dh: number, ldh: number,
+    dc: number, dGates: number, pb: number, work: number): void;
   lstm_bwd(rows: number, H: number, gates: number, cPrev: number, c: number, dh: number, ldh: number, dc: number, dGates: number): void;
   gru_fwd(rows: number, H: number, gx: number, gh: number, bhh: number, hPrev: number, ldhp: number, hOut: number, ldh: number): void;
   gru_bwd(rows: number, H: number, gx: number, gh: number, hPrev: number, ldhp: number, dh: number, ldh: number,

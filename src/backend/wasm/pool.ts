@@ -63,7 +63,8 @@ export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, LstmFwd = 5, LstmBwd = 6, S
  * variant 0: gemm; 1: B is op(B) prepacked by gemm_pack_b (split along N); 2: linear2 over columns,
  * its arguments at JOB_ARGS (m k1 x1 ldx1 W1 k2 x2 ldx2 W2 b1 b2 out ldo), len = n; 3: an LSTM step
  * over hidden units (lstm_step_units), at JOB_ARGS (rows H K h ldhIn packedW gates cPrev cOut hOut ldh),
- * len = H.
+ * len = H; 4: an LSTM backward step over rows (lstm_bwd_step_rows), at JOB_ARGS (H gates cPrev c dh
+ * ldh dc dGates packedW), len = rows.
  */
 export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array, job: number, work: number): void {
   const G = GEMM_ARGS;
@@ -87,6 +88,10 @@ export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array,
       const S = JOB_ARGS;
       k.lstm_step_units(i32[S], i32[S + 1], lo, lo + cnt, i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5], i32[S + 6],
         i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], work);
+    } else if (variant === 4) {
+      const S = JOB_ARGS;
+      k.lstm_bwd_step_rows(lo, lo + cnt, i32[S], i32[S + 1], i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5], i32[S + 6],
+        i32[S + 7], i32[S + 8], work);
     } else if (variant === 1) k.gemm_packed(m, n, lo, lo + cnt, i32[G + 4], f32[G + 5], a, lda, b, f32[G + 10], cc, ldc, work);
     else {
       if (i32[G + 13]) { b += 4 * (transB ? lo * ldb : lo); cc += 4 * lo; n = cnt; }

@@ -77,6 +77,21 @@ void lstm_bwd(int rows, int H, const float *gates, const float *cPrev, const flo
   }
 }
 
+/*
+ * One LSTM backward time step for rows [r0, r1): the cell backward (dh in: dL/dh_t), then
+ * dh[r0:r1] = dGates[r0:r1] W_hh (dL/dh_{t-1}; W_hh [4H, H] prepacked by gemm_pack_b). A thread
+ * consumes the rows it produced, so the step needs one synchronisation.
+ */
+EXPORT(lstm_bwd_step_rows)
+void lstm_bwd_step_rows(int r0, int r1, int H, const float *gates, const float *cPrev, const float *c, float *dh, int ldh,
+                        float *dc, float *dGates, const float *pb, float *work) {
+  int n = r1 - r0;
+  const float *g = gates + (int64_t)r0 * 4 * H;
+  float *dg = dGates + (int64_t)r0 * 4 * H, *d = dh + (int64_t)r0 * ldh;
+  lstm_bwd(n, H, g, cPrev + (int64_t)r0 * H, c + (int64_t)r0 * H, d, ldh, dc + (int64_t)r0 * H, dg);
+  gemm_packed(n, H, 0, H, 4 * H, 1.0f, dg, 4 * H, pb, 0.0f, d, ldh, work);
+}
+
 /* gx [rows, 3H] (+b_ih) -> (r, z, n); gh [rows, 3H] += b_hh (kept); h' = (1 - z) n + z hPrev */
 EXPORT(gru_fwd)
 void gru_fwd(int rows, int H, float *gx, float *gh, const float *bhh, const float *hPrev, int ldhp, float *hOut, int ldh) {
