@@ -6,7 +6,7 @@ import { type Block, WasmHeap } from './heap.js';
 import { instantiate, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
 import { platform } from './platform.js';
 import { trackStorage } from '../scope.js';
-import { COMPLETED, CTRL_BYTES, GEMM_ARGS, gemmChunks, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
+import { ChunkJob, claimChunks, COMPLETED, CTRL_BYTES, GEMM_ARGS, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
 
 export { wasmSimdSupported, wasmUnavailableReason } from './module.js';
 
@@ -388,10 +388,10 @@ export class WasmBackend extends ReferenceBackend {
         i32[G] = ta; i32[G + 1] = tb; i32[G + 2] = m; i32[G + 3] = n; i32[G + 4] = k; f32v[G + 5] = alpha;
         i32[G + 6] = A; i32[G + 7] = lda; i32[G + 8] = packed || B; i32[G + 9] = ldb; f32v[G + 10] = beta;
         i32[G + 11] = C; i32[G + 12] = ldc; i32[G + 13] = splitN ? 1 : 0; i32[G + 14] = chunk; i32[G + 15] = len;
-        i32[G + 17] = packed !== 0 ? 1 : 0;
+        i32[G + 17] = packed !== 0 ? ChunkJob.GemmPacked : ChunkJob.Gemm;
         this.gemmScratch(T - 1);
         const job = pool.postChunks(T - 1, this.gemmWork, count);
-        gemmChunks(this.kernels, i32, f32v, job, this.gemmWork[0]);
+        claimChunks(this.kernels, i32, f32v, job, this.gemmWork[0]);
         pool.wait(count, COMPLETED);
         return;
       }
@@ -463,12 +463,12 @@ export class WasmBackend extends ReferenceBackend {
     if (T > 1) {
       const chunk = Math.ceil(n / T / 8) * 8, count = Math.ceil(n / chunk);
       const pool = this.pool, a = pool.i32, G = GEMM_ARGS, L = JOB_ARGS;
-      a[G + 14] = chunk; a[G + 15] = n; a[G + 17] = 2;
+      a[G + 14] = chunk; a[G + 15] = n; a[G + 17] = ChunkJob.Linear2;
       a[L] = m; a[L + 1] = k1; a[L + 2] = X1; a[L + 3] = ldx1; a[L + 4] = sw1.ptr; a[L + 5] = K2; a[L + 6] = X2;
       a[L + 7] = ldx2; a[L + 8] = W2; a[L + 9] = B1; a[L + 10] = B2; a[L + 11] = O; a[L + 12] = ldo;
       this.gemmScratch(T - 1);
       const job = pool.postChunks(T - 1, this.gemmWork, count);
-      gemmChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
+      claimChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
       pool.wait(count, COMPLETED);
       return;
     }
@@ -555,12 +555,12 @@ export class WasmBackend extends ReferenceBackend {
     inMatrix('lstmStep hOut', ho, hOff, rows, H, ldh);
     const chunk = Math.ceil(H / T / 8) * 8, count = Math.ceil(H / chunk);
     const pool = this.pool, a = pool.i32, G = GEMM_ARGS, S = JOB_ARGS;
-    a[G + 14] = chunk; a[G + 15] = H; a[G + 17] = 3;
+    a[G + 14] = chunk; a[G + 15] = H; a[G + 17] = ChunkJob.LstmStep;
     a[S] = rows; a[S + 1] = H; a[S + 2] = w.k; a[S + 3] = sh.ptr + 4 * hInOff; a[S + 4] = ldhIn; a[S + 5] = w.packed;
     a[S + 6] = g.ptr + 4 * gOff; a[S + 7] = cp.ptr + 4 * cpOff; a[S + 8] = co.ptr + 4 * cOff; a[S + 9] = ho.ptr + 4 * hOff; a[S + 10] = ldh;
     this.gemmScratch(T - 1);
     const job = pool.postChunks(T - 1, this.gemmWork, count);
-    gemmChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
+    claimChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
     pool.wait(count, COMPLETED);
   }
 
@@ -586,12 +586,12 @@ export class WasmBackend extends ReferenceBackend {
     inBounds('lstmStepBackward dGates', dg, dgOff, rows * 4 * H);
     const chunk = Math.ceil(rows / T / 4) * 4, count = Math.ceil(rows / chunk);
     const pool = this.pool, a = pool.i32, G = GEMM_ARGS, S = JOB_ARGS;
-    a[G + 14] = chunk; a[G + 15] = rows; a[G + 17] = 4;
+    a[G + 14] = chunk; a[G + 15] = rows; a[G + 17] = ChunkJob.LstmStepBackward;
     a[S] = H; a[S + 1] = g.ptr + 4 * gOff; a[S + 2] = cp.ptr + 4 * cpOff; a[S + 3] = cc.ptr + 4 * cOff; a[S + 4] = d.ptr + 4 * dhOff;
     a[S + 5] = ldh; a[S + 6] = sdc.ptr + 4 * dcOff; a[S + 7] = dg.ptr + 4 * dgOff; a[S + 8] = w.packed;
     this.gemmScratch(T - 1);
     const job = pool.postChunks(T - 1, this.gemmWork, count);
-    gemmChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
+    claimChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
     pool.wait(count, COMPLETED);
   }
 

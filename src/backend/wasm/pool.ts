@@ -14,7 +14,7 @@ import { type KernelWorker, platform, threadCanBlock } from './platform.js';
  * Two kinds of work. A slot job (post): the caller writes the kind and arguments in the worker's
  * slot, bumps the slot's sequence number, and later waits for `done`, so it never rewrites a slot
  * the worker may still read. A chunked job (postChunks): arguments in the shared GEMM_ARGS area,
- * published by COUNTER; the caller does not wait for the workers (see gemmChunks), so nothing of
+ * published by COUNTER; the caller does not wait for the workers (see claimChunks), so nothing of
  * it lives in the slots. A worker waits on its wake word (Atomics.wait), then claims the chunks
  * of a chunked job it has not seen, then runs the slot job if the sequence moved, bumps `done`
  * and notifies. Workers are unref'd, so they never keep a process alive.
@@ -37,36 +37,32 @@ export const SLOT_READY = SLOT_INTS - 2;
 export const SLOT_SCRATCH = SLOT_INTS - 3;
 /** In each slot: sequence number of the slot job (bumped after its arguments are written). */
 export const SLOT_SEQ = SLOT_INTS - 4;
-/** Chunked GEMM: next chunk to claim, tagged with the job id ((job << 16) | chunk); chunks finished. */
+/** Chunked jobs: next chunk to claim, tagged with the job id ((job << 16) | chunk); chunks finished. */
 export const COUNTER = DONE + 4;
 export const COMPLETED = DONE + 5;
-/** Chunked GEMM: (job << 16) | number of chunks, stored once the job's arguments are written. */
+/** Chunked jobs: (job << 16) | number of chunks, stored once the job's arguments are written. */
 export const CHUNK_JOB = DONE + 6;
-/** Chunked GEMM: the job's arguments, shared by all threads (see gemmChunks). */
+/** Chunked jobs: the arguments, shared by all threads (see claimChunks and runChunk). */
 export const GEMM_ARGS = DONE + 8;
 export const JOB_ARGS = GEMM_ARGS + 18;
 
 export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, LstmFwd = 5, LstmBwd = 6, Softmax = 7, SoftmaxBwd = 8, GruFwd = 9, GruBwd = 10, Scan = 11 }
 
+/** What a chunked job computes (GEMM_ARGS[17]); each chunk is a range [lo, hi) of its split dimension. */
+export const enum ChunkJob { Gemm = 0, GemmPacked = 1, Linear2 = 2, LstmStep = 3, LstmStepBackward = 4 }
+
 /**
- * Chunked GEMM (work sharing): the split dimension is cut into more chunks than threads, and
- * every thread, the caller included, claims chunks with a compare-exchange on COUNTER until none
- * are left. A thread the OS has not scheduled yet simply claims nothing, so a busy machine
- * never makes the caller wait on a worker that has not started; the caller waits only for chunks
- * already claimed (COMPLETED). The job id in COUNTER's high bits stops a late worker from
- * claiming a chunk of the next job, and the chunk count is read from CHUNK_JOB only when that
- * word names the same job (a worker paused between reading COUNTER and the count could
- * otherwise read the next job's count while COUNTER still shows the finished one). The arguments
- * cannot change while any chunk is claimable: the caller writes the next job's only after all of
- * this one's chunks are done.
- * Args at GEMM_ARGS: transA transB m n k alpha A lda B ldb beta C ldc splitN chunk len (unused) variant;
- * variant 0: gemm; 1: B is op(B) prepacked by gemm_pack_b (split along N); 2: linear2 over columns,
- * its arguments at JOB_ARGS (m k1 x1 ldx1 W1 k2 x2 ldx2 W2 b1 b2 out ldo), len = n; 3: an LSTM step
- * over hidden units (lstm_step_units), at JOB_ARGS (rows H K h ldhIn packedW gates cPrev cOut hOut ldh),
- * len = H; 4: an LSTM backward step over rows (lstm_bwd_step_rows), at JOB_ARGS (H gates cPrev c dh
- * ldh dc dGates packedW), len = rows.
+ * Chunked jobs (work sharing): the split dimension is cut into chunks, and every thread, the
+ * caller included, claims chunks with a compare-exchange on COUNTER until none are left. A thread
+ * the OS has not scheduled yet (or a worker asleep) simply claims nothing, so the caller never
+ * waits on a worker that has not started; it waits only for chunks already claimed (COMPLETED).
+ * The job id in COUNTER's high bits stops a late worker from claiming a chunk of the next job,
+ * and the chunk count is read from CHUNK_JOB only when that word names the same job (a worker
+ * paused between reading COUNTER and the count could otherwise read the next job's count while
+ * COUNTER still shows the finished one). The arguments cannot change while any chunk is
+ * claimable: the caller writes the next job's only after all of this one's chunks are done.
  */
-export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array, job: number, work: number): void {
+export function claimChunks(k: KernelExports, i32: Int32Array, f32: Float32Array, job: number, work: number): void {
   const G = GEMM_ARGS;
   for (;;) {
     const v = Atomics.load(i32, COUNTER);
@@ -76,30 +72,51 @@ export function gemmChunks(k: KernelExports, i32: Int32Array, f32: Float32Array,
     const c = v & 0xffff;
     if (c >= (cj & 0xffff)) return;
     if (Atomics.compareExchange(i32, COUNTER, v, v + 1) !== v) continue;
-    const transA = i32[G], transB = i32[G + 1], lda = i32[G + 7], ldb = i32[G + 9], ldc = i32[G + 12];
-    const chunk = i32[G + 14], lo = c * chunk, cnt = Math.min(chunk, i32[G + 15] - lo);
-    let a = i32[G + 6], b = i32[G + 8], cc = i32[G + 11], m = i32[G + 2], n = i32[G + 3];
-    const variant = i32[G + 17];
-    if (variant === 2) {
-      const L = JOB_ARGS, k1 = i32[L + 1], k2 = i32[L + 5];
-      k.linear2(i32[L], lo, lo + cnt, k1, i32[L + 2], i32[L + 3], i32[L + 4], k1, k2, i32[L + 6], i32[L + 7], i32[L + 8], k2,
-        i32[L + 9], i32[L + 10], i32[L + 11], i32[L + 12]);
-    } else if (variant === 3) {
-      const S = JOB_ARGS;
-      k.lstm_step_units(i32[S], i32[S + 1], lo, lo + cnt, i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5], i32[S + 6],
-        i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], work);
-    } else if (variant === 4) {
-      const S = JOB_ARGS;
-      k.lstm_bwd_step_rows(lo, lo + cnt, i32[S], i32[S + 1], i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5], i32[S + 6],
-        i32[S + 7], i32[S + 8], work);
-    } else if (variant === 1) k.gemm_packed(m, n, lo, lo + cnt, i32[G + 4], f32[G + 5], a, lda, b, f32[G + 10], cc, ldc, work);
-    else {
-      if (i32[G + 13]) { b += 4 * (transB ? lo * ldb : lo); cc += 4 * lo; n = cnt; }
-      else { a += 4 * (transA ? lo : lo * lda); cc += 4 * lo * ldc; m = cnt; }
-      k.gemm(transA, transB, m, n, i32[G + 4], f32[G + 5], a, lda, b, ldb, f32[G + 10], cc, ldc, work);
-    }
+    const chunk = i32[G + 14], lo = c * chunk;
+    runChunk(k, i32, f32, lo, lo + Math.min(chunk, i32[G + 15] - lo), work);
     Atomics.add(i32, COMPLETED, 1);
     if (Atomics.load(i32, MAIN_SLEEPING) !== 0) Atomics.notify(i32, COMPLETED);
+  }
+}
+
+/**
+ * One chunk [lo, hi) of the chunked job at GEMM_ARGS:
+ *   [0..13] transA transB m n k alpha A lda B ldb beta C ldc splitN (the GEMMs), [14] chunk,
+ *   [15] length of the split dimension, [17] the ChunkJob; other jobs' arguments at JOB_ARGS:
+ *   Gemm:             splitN ? columns : rows of C
+ *   GemmPacked:       columns; B is op(B) prepacked by gemm_pack_b
+ *   Linear2:          columns; m k1 x1 ldx1 W1 k2 x2 ldx2 W2 b1 b2 out ldo
+ *   LstmStep:         hidden units; rows H K h ldhIn packedW gates cPrev cOut hOut ldh
+ *   LstmStepBackward: rows; H gates cPrev c dh ldh dc dGates packedW
+ */
+function runChunk(k: KernelExports, i32: Int32Array, f32: Float32Array, lo: number, hi: number, work: number): void {
+  const G = GEMM_ARGS, S = JOB_ARGS;
+  switch (i32[G + 17] as ChunkJob) {
+    case ChunkJob.Linear2: {
+      const k1 = i32[S + 1], k2 = i32[S + 5];
+      k.linear2(i32[S], lo, hi, k1, i32[S + 2], i32[S + 3], i32[S + 4], k1, k2, i32[S + 6], i32[S + 7], i32[S + 8], k2,
+        i32[S + 9], i32[S + 10], i32[S + 11], i32[S + 12]);
+      return;
+    }
+    case ChunkJob.LstmStep:
+      k.lstm_step_units(i32[S], i32[S + 1], lo, hi, i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5], i32[S + 6],
+        i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], work);
+      return;
+    case ChunkJob.LstmStepBackward:
+      k.lstm_bwd_step_rows(lo, hi, i32[S], i32[S + 1], i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5], i32[S + 6],
+        i32[S + 7], i32[S + 8], work);
+      return;
+    case ChunkJob.GemmPacked:
+      k.gemm_packed(i32[G + 2], i32[G + 3], lo, hi, i32[G + 4], f32[G + 5], i32[G + 6], i32[G + 7], i32[G + 8], f32[G + 10],
+        i32[G + 11], i32[G + 12], work);
+      return;
+    default: {
+      const transA = i32[G], transB = i32[G + 1], lda = i32[G + 7], ldb = i32[G + 9], ldc = i32[G + 12];
+      let a = i32[G + 6], b = i32[G + 8], c = i32[G + 11], m = i32[G + 2], n = i32[G + 3];
+      if (i32[G + 13]) { b += 4 * (transB ? lo * ldb : lo); c += 4 * lo; n = hi - lo; }
+      else { a += 4 * (transA ? lo : lo * lda); c += 4 * lo * ldc; m = hi - lo; }
+      k.gemm(transA, transB, m, n, i32[G + 4], f32[G + 5], a, lda, b, ldb, f32[G + 10], c, ldc, work);
+    }
   }
 }
 
@@ -232,8 +249,8 @@ export class WorkerPool {
 
   private jobId = 0;
   /**
-   * Publish a chunked GEMM (its arguments already written at GEMM_ARGS) to `workers` workers;
-   * worker w uses scratch[w + 1] (scratch[0] is the caller's). Returns the job id for gemmChunks.
+   * Publish a chunked job (its arguments already written at GEMM_ARGS and JOB_ARGS) to `workers` workers;
+   * worker w uses scratch[w + 1] (scratch[0] is the caller's). Returns the job id for claimChunks.
    */
   postChunks(workers: number, scratch: readonly number[], count: number): number {
     if (!(count >= 1 && count <= 0xffff)) throw new Error(`postChunks: expected 1 to 65535 chunks, got ${count}`);

@@ -1,6 +1,6 @@
 import { instantiate } from './module.js';
 import { platform } from './platform.js';
-import { COUNTER, CTRL_BYTES, DONE, gemmChunks, MAIN_SLEEPING, READY, runJob, SLOT_READY, SLOT_SCRATCH, SLOT_SEQ, SLOT_SLEEPING } from './pool.js';
+import { COUNTER, CTRL_BYTES, DONE, claimChunks, MAIN_SLEEPING, READY, runJob, SLOT_READY, SLOT_SCRATCH, SLOT_SEQ, SLOT_SLEEPING } from './pool.js';
 
 /**
  * A kernel worker (see pool.ts): its own instance of the kernel module over the shared memory,
@@ -29,7 +29,7 @@ for (;;) {
   try {
     // A chunked job not seen yet: claim its chunks (none left, if the caller already took them).
     const job = Atomics.load(i32, COUNTER) >>> 16;
-    if (job !== seenChunkJob) { seenChunkJob = job; gemmChunks(k, i32, f32, job, i32[slot + SLOT_SCRATCH]); }
+    if (job !== seenChunkJob) { seenChunkJob = job; claimChunks(k, i32, f32, job, i32[slot + SLOT_SCRATCH]); }
     // A slot job: its arguments were written before its sequence number moved.
     const q = Atomics.load(i32, slot + SLOT_SEQ);
     if (q !== seenSeq) {
