@@ -219,6 +219,17 @@ export class WasmBackend extends ReferenceBackend {
     return this.gemmWork[t];
   }
 
+  /**
+   * Run the chunked job whose arguments are written (GEMM_ARGS, JOB_ARGS) on T threads: post it to
+   * the T - 1 workers, claim chunks here too, and wait for the chunks claimed (pool.ts).
+   */
+  private runChunked(T: number, count: number): void {
+    this.gemmScratch(T - 1);
+    const pool = this.pool, job = pool.postChunks(T - 1, this.gemmWork, count);
+    claimChunks(this.kernels, pool.i32, pool.f32, job, this.gemmWork[0]);
+    pool.wait(count, COMPLETED);
+  }
+
   /** Threads for a row-wise kernel (cells, softmax) over `elements` values: split by rows once there is enough work. */
   private rowThreads(rows: number, elements: number): number {
     if (this.threadCount <= 1 || rows < 2 || elements < this.rowParallelMinElements) return 1;
@@ -384,15 +395,12 @@ export class WasmBackend extends ReferenceBackend {
       if (nChunks > 1) {
         const chunk = Math.ceil(len / nChunks / unit) * unit;
         const count = Math.ceil(len / chunk);
-        const pool = this.pool, i32 = pool.i32, f32v = pool.f32, G = GEMM_ARGS;
+        const i32 = this.pool.i32, f32v = this.pool.f32, G = GEMM_ARGS;
         i32[G] = ta; i32[G + 1] = tb; i32[G + 2] = m; i32[G + 3] = n; i32[G + 4] = k; f32v[G + 5] = alpha;
         i32[G + 6] = A; i32[G + 7] = lda; i32[G + 8] = packed || B; i32[G + 9] = ldb; f32v[G + 10] = beta;
         i32[G + 11] = C; i32[G + 12] = ldc; i32[G + 13] = splitN ? 1 : 0; i32[G + 14] = chunk; i32[G + 15] = len;
         i32[G + 17] = packed !== 0 ? ChunkJob.GemmPacked : ChunkJob.Gemm;
-        this.gemmScratch(T - 1);
-        const job = pool.postChunks(T - 1, this.gemmWork, count);
-        claimChunks(this.kernels, i32, f32v, job, this.gemmWork[0]);
-        pool.wait(count, COMPLETED);
+        this.runChunked(T, count);
         return;
       }
     }
@@ -462,14 +470,11 @@ export class WasmBackend extends ReferenceBackend {
     const T = this.threadCount > 1 && m * n * (k1 + K2) >= this.linear2ParallelMinMacs && n >= 16 ? this.usable() : 1;
     if (T > 1) {
       const chunk = Math.ceil(n / T / 8) * 8, count = Math.ceil(n / chunk);
-      const pool = this.pool, a = pool.i32, G = GEMM_ARGS, L = JOB_ARGS;
+      const a = this.pool.i32, G = GEMM_ARGS, L = JOB_ARGS;
       a[G + 14] = chunk; a[G + 15] = n; a[G + 17] = ChunkJob.Linear2;
       a[L] = m; a[L + 1] = k1; a[L + 2] = X1; a[L + 3] = ldx1; a[L + 4] = sw1.ptr; a[L + 5] = K2; a[L + 6] = X2;
       a[L + 7] = ldx2; a[L + 8] = W2; a[L + 9] = B1; a[L + 10] = B2; a[L + 11] = O; a[L + 12] = ldo;
-      this.gemmScratch(T - 1);
-      const job = pool.postChunks(T - 1, this.gemmWork, count);
-      claimChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
-      pool.wait(count, COMPLETED);
+      this.runChunked(T, count);
       return;
     }
     this.kernels.linear2(m, 0, n, k1, X1, ldx1, sw1.ptr, k1, K2, X2, ldx2, W2, K2, B1, B2, O, ldo);
@@ -554,14 +559,11 @@ export class WasmBackend extends ReferenceBackend {
     inBounds('lstmStep c', co, cOff, rows * H);
     inMatrix('lstmStep hOut', ho, hOff, rows, H, ldh);
     const chunk = Math.ceil(H / T / 8) * 8, count = Math.ceil(H / chunk);
-    const pool = this.pool, a = pool.i32, G = GEMM_ARGS, S = JOB_ARGS;
+    const a = this.pool.i32, G = GEMM_ARGS, S = JOB_ARGS;
     a[G + 14] = chunk; a[G + 15] = H; a[G + 17] = ChunkJob.LstmStep;
     a[S] = rows; a[S + 1] = H; a[S + 2] = w.k; a[S + 3] = sh.ptr + 4 * hInOff; a[S + 4] = ldhIn; a[S + 5] = w.packed;
     a[S + 6] = g.ptr + 4 * gOff; a[S + 7] = cp.ptr + 4 * cpOff; a[S + 8] = co.ptr + 4 * cOff; a[S + 9] = ho.ptr + 4 * hOff; a[S + 10] = ldh;
-    this.gemmScratch(T - 1);
-    const job = pool.postChunks(T - 1, this.gemmWork, count);
-    claimChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
-    pool.wait(count, COMPLETED);
+    this.runChunked(T, count);
   }
 
   /**
@@ -578,21 +580,13 @@ export class WasmBackend extends ReferenceBackend {
     if (T <= 1 || !g || !cp || !cc || !d || !sdc || !dg) {
       return super.lstmStepBackward(rows, H, gates, gOff, cPrev, cpOff, c, cOff, dh, dhOff, ldh, dc, dcOff, dGates, dgOff, wHh);
     }
-    inBounds('lstmStepBackward gates', g, gOff, rows * 4 * H);
-    inBounds('lstmStepBackward cPrev', cp, cpOff, rows * H);
-    inBounds('lstmStepBackward c', cc, cOff, rows * H);
-    inMatrix('lstmStepBackward dh', d, dhOff, rows, H, ldh);
-    inBounds('lstmStepBackward dc', sdc, dcOff, rows * H);
-    inBounds('lstmStepBackward dGates', dg, dgOff, rows * 4 * H);
+    checkCellBackward('lstmStepBackward', rows, H, g, gOff, cp, cpOff, cc, cOff, d, dhOff, ldh, sdc, dcOff, dg, dgOff);
     const chunk = Math.ceil(rows / T / 4) * 4, count = Math.ceil(rows / chunk);
-    const pool = this.pool, a = pool.i32, G = GEMM_ARGS, S = JOB_ARGS;
+    const a = this.pool.i32, G = GEMM_ARGS, S = JOB_ARGS;
     a[G + 14] = chunk; a[G + 15] = rows; a[G + 17] = ChunkJob.LstmStepBackward;
     a[S] = H; a[S + 1] = g.ptr + 4 * gOff; a[S + 2] = cp.ptr + 4 * cpOff; a[S + 3] = cc.ptr + 4 * cOff; a[S + 4] = d.ptr + 4 * dhOff;
     a[S + 5] = ldh; a[S + 6] = sdc.ptr + 4 * dcOff; a[S + 7] = dg.ptr + 4 * dgOff; a[S + 8] = w.packed;
-    this.gemmScratch(T - 1);
-    const job = pool.postChunks(T - 1, this.gemmWork, count);
-    claimChunks(this.kernels, a, pool.f32, job, this.gemmWork[0]);
-    pool.wait(count, COMPLETED);
+    this.runChunked(T, count);
   }
 
   override lstmCellBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
@@ -603,12 +597,7 @@ export class WasmBackend extends ReferenceBackend {
       return super.lstmCellBackward(rows, H, gates, gOff, cPrev, cpOff, c, cOff, dh, dhOff, ldh, dc, dcOff, dGates, dgOff, cell);
     }
     if (rows <= 0 || H <= 0) return;
-    inBounds('lstmCellBackward gates', g, gOff, rows * 4 * H);
-    inBounds('lstmCellBackward cPrev', cp, cpOff, rows * H);
-    inBounds('lstmCellBackward c', cc, cOff, rows * H);
-    inMatrix('lstmCellBackward dh', h, dhOff, rows, H, ldh);
-    inBounds('lstmCellBackward dc', d, dcOff, rows * H);
-    inBounds('lstmCellBackward dGates', dg, dgOff, rows * 4 * H);
+    checkCellBackward('lstmCellBackward', rows, H, g, gOff, cp, cpOff, cc, cOff, h, dhOff, ldh, d, dcOff, dg, dgOff);
     const G = g.ptr + 4 * gOff, CP = cp.ptr + 4 * cpOff, C = cc.ptr + 4 * cOff, DH = h.ptr + 4 * dhOff;
     const DC = d.ptr + 4 * dcOff, DG = dg.ptr + 4 * dgOff;
     const T = this.rowThreads(rows, rows * H), per = Math.ceil(rows / T);
@@ -813,6 +802,17 @@ function inBounds(what: string, s: WasmStorage, off: number, len: number): void 
   if (!(off >= 0 && off + len <= s.array.length)) {
     throw new Error(`${what}: expected ${len} elements at offset ${off} within a storage of ${s.array.length}`);
   }
+}
+/** The extents of an LSTM cell backward's buffers (gates and dGates [rows, 4H], the rest [rows, H]). */
+function checkCellBackward(what: string, rows: number, H: number, g: WasmStorage, gOff: number, cp: WasmStorage, cpOff: number,
+  c: WasmStorage, cOff: number, dh: WasmStorage, dhOff: number, ldh: number, dc: WasmStorage, dcOff: number,
+  dg: WasmStorage, dgOff: number): void {
+  inBounds(`${what} gates`, g, gOff, rows * 4 * H);
+  inBounds(`${what} cPrev`, cp, cpOff, rows * H);
+  inBounds(`${what} c`, c, cOff, rows * H);
+  inMatrix(`${what} dh`, dh, dhOff, rows, H, ldh);
+  inBounds(`${what} dc`, dc, dcOff, rows * H);
+  inBounds(`${what} dGates`, dg, dgOff, rows * 4 * H);
 }
 function inMatrix(what: string, s: WasmStorage, off: number, rows: number, cols: number, ld: number): void {
   if (rows <= 0 || cols <= 0) return;
