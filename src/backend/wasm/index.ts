@@ -6,7 +6,7 @@ import { type Block, WasmHeap } from './heap.js';
 import { instantiate, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
 import { platform } from './platform.js';
 import { trackStorage } from '../scope.js';
-import { ChunkJob, claimChunks, COMPLETED, CTRL_BYTES, GEMM_ARGS, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
+import { CALLER_SLOT, ChunkJob, claimChunks, COMPLETED, CTRL_BYTES, GEMM_ARGS, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
 
 export { wasmSimdSupported, wasmUnavailableReason } from './module.js';
 
@@ -240,23 +240,33 @@ export class WasmBackend extends ReferenceBackend {
   // at row 0), and the bytes each pointer advances per row (0: not a pointer).
   private readonly rowArgs = new Int32Array(12);
   private readonly rowStrides = new Int32Array(12);
+  /** Run row job `kind` (rowArgs[1..nArgs)) over `rows` rows, split by rows when `elements` is large. */
+  private runRows(kind: Job, nArgs: number, rows: number, elements: number): void {
+    this.runRowsOn(this.rowThreads(rows, elements), kind, nArgs, rows);
+  }
   /**
-   * Post row blocks [per, 2 per), ... of job `kind` (rowArgs[0..nArgs)) to the workers, each with
-   * its row count and its pointers advanced to its first row; the caller runs rows [0, per) itself,
-   * then waits for the count returned.
+   * Run row job `kind` on T threads: blocks [per, 2 per), ... go to the workers, each with its row
+   * count and its pointers advanced to its first row; this thread runs [0, per) through the same
+   * dispatcher (runJob, in its own slot), then waits for the workers' blocks.
    */
-  private postRows(kind: Job, nArgs: number, rows: number, per: number): number {
-    const pool = this.pool, a = pool.i32, r = this.rowArgs, st = this.rowStrides;
-    pool.begin();
+  private runRowsOn(T: number, kind: Job, nArgs: number, rows: number): void {
+    const pool = this.pool, a = pool.i32, r = this.rowArgs, st = this.rowStrides, per = Math.ceil(rows / T);
     let posted = 0;
-    for (let r0 = per; r0 < rows; r0 += per, posted++) {
-      const s = pool.slot(posted);
-      a[s + 1] = kind;
-      for (let i = 1; i < nArgs; i++) a[s + 2 + i] = r[i] + st[i] * r0;
-      a[s + 2] = Math.min(per, rows - r0);
-      pool.post(posted);
+    if (T > 1) {
+      pool.begin();
+      for (let r0 = per; r0 < rows; r0 += per, posted++) {
+        const s = pool.slot(posted);
+        a[s + 1] = kind;
+        for (let i = 1; i < nArgs; i++) a[s + 2 + i] = r[i] + st[i] * r0;
+        a[s + 2] = Math.min(per, rows - r0);
+        pool.post(posted);
+      }
     }
-    return posted;
+    a[CALLER_SLOT + 1] = kind;
+    for (let i = 1; i < nArgs; i++) a[CALLER_SLOT + 2 + i] = r[i];
+    a[CALLER_SLOT + 2] = Math.min(per, rows);
+    runJob(this.kernels, a, pool.f32, CALLER_SLOT);
+    if (posted) pool.wait(posted);
   }
 
   // ---- kernels ----
@@ -485,17 +495,11 @@ export class WasmBackend extends ReferenceBackend {
     if (!a || !o) return super.softmax(x, out, rows, cols, log);
     if (rows <= 0 || cols <= 0) return;
     inBounds('softmax', a, 0, rows * cols); inBounds('softmax', o, 0, rows * cols);
-    const T = this.rowThreads(rows, rows * cols), per = Math.ceil(rows / T), lg = log ? 1 : 0;
-    if (T > 1) {
-      const r = this.rowArgs, st = this.rowStrides;
-      r[1] = a.ptr; r[2] = o.ptr; r[3] = cols; r[4] = lg;
-      st[1] = 4 * cols; st[2] = 4 * cols; st[3] = 0; st[4] = 0;
-      const posted = this.postRows(Job.Softmax, 5, rows, per);
-      this.kernels.softmax(a.ptr, o.ptr, per, cols, lg);
-      this.pool.wait(posted);
-      return;
-    }
-    this.kernels.softmax(a.ptr, o.ptr, rows, cols, lg);
+    const lg = log ? 1 : 0;
+    const r = this.rowArgs, st = this.rowStrides;
+    r[1] = a.ptr; r[2] = o.ptr; r[3] = cols; r[4] = lg;
+    st[1] = 4 * cols; st[2] = 4 * cols; st[3] = 0; st[4] = 0;
+    this.runRows(Job.Softmax, 5, rows, rows * cols);
   }
 
   override softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number, log: boolean, accumulate: boolean): void {
@@ -504,17 +508,11 @@ export class WasmBackend extends ReferenceBackend {
     if (rows <= 0 || cols <= 0) return;
     inBounds('softmaxBackward', a, 0, rows * cols); inBounds('softmaxBackward', g, 0, rows * cols);
     inBounds('softmaxBackward', d, 0, rows * cols);
-    const T = this.rowThreads(rows, rows * cols), per = Math.ceil(rows / T), lg = log ? 1 : 0, acc = accumulate ? 1 : 0;
-    if (T > 1) {
-      const r = this.rowArgs, st = this.rowStrides;
-      r[1] = a.ptr; r[2] = g.ptr; r[3] = d.ptr; r[4] = cols; r[5] = lg; r[6] = acc;
-      st[1] = 4 * cols; st[2] = 4 * cols; st[3] = 4 * cols; st[4] = 0; st[5] = 0; st[6] = 0;
-      const posted = this.postRows(Job.SoftmaxBwd, 7, rows, per);
-      this.kernels.softmax_backward(a.ptr, g.ptr, d.ptr, per, cols, lg, acc);
-      this.pool.wait(posted);
-      return;
-    }
-    this.kernels.softmax_backward(a.ptr, g.ptr, d.ptr, rows, cols, lg, acc);
+    const lg = log ? 1 : 0, acc = accumulate ? 1 : 0;
+    const r = this.rowArgs, st = this.rowStrides;
+    r[1] = a.ptr; r[2] = g.ptr; r[3] = d.ptr; r[4] = cols; r[5] = lg; r[6] = acc;
+    st[1] = 4 * cols; st[2] = 4 * cols; st[3] = 4 * cols; st[4] = 0; st[5] = 0; st[6] = 0;
+    this.runRows(Job.SoftmaxBwd, 7, rows, rows * cols);
   }
 
   override lstmCellForward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
@@ -529,17 +527,10 @@ export class WasmBackend extends ReferenceBackend {
     inBounds('lstmCellForward c', co, cOff, rows * H);
     inMatrix('lstmCellForward h', ho, hOff, rows, H, ldh);
     const G = g.ptr + 4 * gOff, CP = cp.ptr + 4 * cpOff, CO = co.ptr + 4 * cOff, HO = ho.ptr + 4 * hOff;
-    const T = this.rowThreads(rows, rows * H), per = Math.ceil(rows / T);
-    if (T > 1) {
-      const r = this.rowArgs, st = this.rowStrides;
-      r[1] = H; r[2] = G; r[3] = CP; r[4] = CO; r[5] = HO; r[6] = ldh;
-      st[1] = 0; st[2] = 16 * H; st[3] = 4 * H; st[4] = 4 * H; st[5] = 4 * ldh; st[6] = 0;
-      const posted = this.postRows(Job.LstmFwd, 7, rows, per);
-      this.kernels.lstm_fwd(per, H, G, CP, CO, HO, ldh);
-      this.pool.wait(posted);
-      return;
-    }
-    this.kernels.lstm_fwd(rows, H, G, CP, CO, HO, ldh);
+    const r = this.rowArgs, st = this.rowStrides;
+    r[1] = H; r[2] = G; r[3] = CP; r[4] = CO; r[5] = HO; r[6] = ldh;
+    st[1] = 0; st[2] = 16 * H; st[3] = 4 * H; st[4] = 4 * H; st[5] = 4 * ldh; st[6] = 0;
+    this.runRows(Job.LstmFwd, 7, rows, rows * H);
   }
 
   /**
@@ -600,17 +591,10 @@ export class WasmBackend extends ReferenceBackend {
     checkCellBackward('lstmCellBackward', rows, H, g, gOff, cp, cpOff, cc, cOff, h, dhOff, ldh, d, dcOff, dg, dgOff);
     const G = g.ptr + 4 * gOff, CP = cp.ptr + 4 * cpOff, C = cc.ptr + 4 * cOff, DH = h.ptr + 4 * dhOff;
     const DC = d.ptr + 4 * dcOff, DG = dg.ptr + 4 * dgOff;
-    const T = this.rowThreads(rows, rows * H), per = Math.ceil(rows / T);
-    if (T > 1) {
-      const r = this.rowArgs, st = this.rowStrides;
-      r[1] = H; r[2] = G; r[3] = CP; r[4] = C; r[5] = DH; r[6] = ldh; r[7] = DC; r[8] = DG;
-      st[1] = 0; st[2] = 16 * H; st[3] = 4 * H; st[4] = 4 * H; st[5] = 4 * ldh; st[6] = 0; st[7] = 4 * H; st[8] = 16 * H;
-      const posted = this.postRows(Job.LstmBwd, 9, rows, per);
-      this.kernels.lstm_bwd(per, H, G, CP, C, DH, ldh, DC, DG);
-      this.pool.wait(posted);
-      return;
-    }
-    this.kernels.lstm_bwd(rows, H, G, CP, C, DH, ldh, DC, DG);
+    const r = this.rowArgs, st = this.rowStrides;
+    r[1] = H; r[2] = G; r[3] = CP; r[4] = C; r[5] = DH; r[6] = ldh; r[7] = DC; r[8] = DG;
+    st[1] = 0; st[2] = 16 * H; st[3] = 4 * H; st[4] = 4 * H; st[5] = 4 * ldh; st[6] = 0; st[7] = 4 * H; st[8] = 16 * H;
+    this.runRows(Job.LstmBwd, 9, rows, rows * H);
   }
 
   override gruCellForward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
@@ -626,17 +610,10 @@ export class WasmBackend extends ReferenceBackend {
     inMatrix('gruCellForward hPrev', hp, hpOff, rows, H, ldhp);
     inMatrix('gruCellForward hOut', ho, hOff, rows, H, ldh);
     const GX = x.ptr + 4 * gxOff, GH = h.ptr + 4 * ghOff, BB = bb ? bb.ptr : 0, HP = hp.ptr + 4 * hpOff, HO = ho.ptr + 4 * hOff;
-    const T = this.rowThreads(rows, rows * H), per = Math.ceil(rows / T);
-    if (T > 1) {
-      const r = this.rowArgs, st = this.rowStrides;
-      r[1] = H; r[2] = GX; r[3] = GH; r[4] = BB; r[5] = HP; r[6] = ldhp; r[7] = HO; r[8] = ldh;
-      st[1] = 0; st[2] = 12 * H; st[3] = 12 * H; st[4] = 0; st[5] = 4 * ldhp; st[6] = 0; st[7] = 4 * ldh; st[8] = 0;
-      const posted = this.postRows(Job.GruFwd, 9, rows, per);
-      this.kernels.gru_fwd(per, H, GX, GH, BB, HP, ldhp, HO, ldh);
-      this.pool.wait(posted);
-      return;
-    }
-    this.kernels.gru_fwd(rows, H, GX, GH, BB, HP, ldhp, HO, ldh);
+    const r = this.rowArgs, st = this.rowStrides;
+    r[1] = H; r[2] = GX; r[3] = GH; r[4] = BB; r[5] = HP; r[6] = ldhp; r[7] = HO; r[8] = ldh;
+    st[1] = 0; st[2] = 12 * H; st[3] = 12 * H; st[4] = 0; st[5] = 4 * ldhp; st[6] = 0; st[7] = 4 * ldh; st[8] = 0;
+    this.runRows(Job.GruFwd, 9, rows, rows * H);
   }
 
   override gruCellBackward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
@@ -658,18 +635,11 @@ export class WasmBackend extends ReferenceBackend {
     inBounds('gruCellBackward dhPrev', dp, dhpOff, rows * H);
     const GX = x.ptr + 4 * gxOff, GH = h.ptr + 4 * ghOff, HP = hp.ptr + 4 * hpOff, DH = d.ptr + 4 * dhOff;
     const DGX = dx.ptr + 4 * dgxOff, DGH = dhh.ptr + 4 * dghOff, DP = dp.ptr + 4 * dhpOff;
-    const T = this.rowThreads(rows, rows * H), per = Math.ceil(rows / T);
-    if (T > 1) {
-      const r = this.rowArgs, st = this.rowStrides;
-      r[1] = H; r[2] = GX; r[3] = GH; r[4] = HP; r[5] = ldhp; r[6] = DH; r[7] = ldh; r[8] = DGX; r[9] = DGH; r[10] = DP;
-      st[1] = 0; st[2] = 12 * H; st[3] = 12 * H; st[4] = 4 * ldhp; st[5] = 0; st[6] = 4 * ldh; st[7] = 0;
-      st[8] = 12 * H; st[9] = 12 * H; st[10] = 4 * H;
-      const posted = this.postRows(Job.GruBwd, 11, rows, per);
-      this.kernels.gru_bwd(per, H, GX, GH, HP, ldhp, DH, ldh, DGX, DGH, DP);
-      this.pool.wait(posted);
-      return;
-    }
-    this.kernels.gru_bwd(rows, H, GX, GH, HP, ldhp, DH, ldh, DGX, DGH, DP);
+    const r = this.rowArgs, st = this.rowStrides;
+    r[1] = H; r[2] = GX; r[3] = GH; r[4] = HP; r[5] = ldhp; r[6] = DH; r[7] = ldh; r[8] = DGX; r[9] = DGH; r[10] = DP;
+    st[1] = 0; st[2] = 12 * H; st[3] = 12 * H; st[4] = 4 * ldhp; st[5] = 0; st[6] = 4 * ldh; st[7] = 0;
+    st[8] = 12 * H; st[9] = 12 * H; st[10] = 4 * H;
+    this.runRows(Job.GruBwd, 11, rows, rows * H);
   }
 
   override ctc(logProbs: Storage, T: number, N: number, C: number, targets: Storage, inputLengths: Storage,
@@ -753,12 +723,8 @@ export class WasmBackend extends ReferenceBackend {
    * scan, which does a few operations per vector): the memory-bandwidth probe of the bench.
    */
   readProbe(ptr: number, n: number, threads = 1): void {
-    const T = threads > 1 ? Math.min(threads, this.usable()) : 1, per = Math.ceil(n / T);
-    const r = this.rowArgs, st = this.rowStrides;
-    r[1] = ptr; st[1] = 4;
-    const posted = T > 1 ? this.postRows(Job.Scan, 2, n, per) : 0;
-    this.kernels.find_nonfinite(ptr, Math.min(per, n));
-    this.pool.wait(posted);
+    this.rowArgs[1] = ptr; this.rowStrides[1] = 4;
+    this.runRowsOn(threads > 1 ? Math.min(threads, this.usable()) : 1, Job.Scan, 2, n);
   }
 
   private readonly peakBufs: number[] = [];
@@ -775,7 +741,6 @@ export class WasmBackend extends ReferenceBackend {
   terminate(): void { this.pool.terminate(); }
 }
 
-void runJob; // (the workers' dispatcher; imported so both sides share one definition)
 
 /** A prepared B of this backend: `packed` (a linear-memory pointer) is 0 when nothing was packed. */
 interface WasmPreparedB extends PreparedB { packed: number; bytes: number }

@@ -24,7 +24,7 @@ import { type KernelWorker, platform, threadCanBlock } from './platform.js';
  */
 export const SLOT_INTS = 24;
 export const MAX_WORKERS = 63;
-export const CTRL_BYTES = 4 * (SLOT_INTS * MAX_WORKERS + 48);
+export const CTRL_BYTES = 4 * (SLOT_INTS * MAX_WORKERS + 48 + SLOT_INTS);
 export const DONE = SLOT_INTS * MAX_WORKERS;
 export const READY = DONE + 1;
 /** 1 while the calling thread sleeps in wait() (workers notify only then: a notify costs a syscall). */
@@ -45,6 +45,8 @@ export const CHUNK_JOB = DONE + 6;
 /** Chunked jobs: the arguments, shared by all threads (see claimChunks and runChunk). */
 export const GEMM_ARGS = DONE + 8;
 export const JOB_ARGS = GEMM_ARGS + 18;
+/** The calling thread's own slot: its block of a row job runs through runJob like the workers' blocks. */
+export const CALLER_SLOT = DONE + 48;
 
 export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, LstmFwd = 5, LstmBwd = 6, Softmax = 7, SoftmaxBwd = 8, GruFwd = 9, GruBwd = 10, Scan = 11 }
 
