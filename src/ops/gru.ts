@@ -2,7 +2,7 @@ import type { Storage } from '../backend/backend.js';
 import { needsGrad, record } from '../autograd/tape.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { batchSizes, checkWeight, columnSums, copyRows, projectInputs } from './recurrent.js';
+import { batchSizes, checkWeight, columnSums, copyRows, projectInputs, projectionGrads } from './recurrent.js';
 import { disposeAll, emptyLike, sameDevice } from './util.js';
 
 /** One direction's weights, PyTorch layout (gate rows stacked r, z, n). */
@@ -119,11 +119,7 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
           }
           be.releasePrepared(wHh);
           const R = T * B;
-          if (dx) be.gemm(false, false, R, I, G, 1, dGX, 0, G, w.wIh.storage, 0, I, d === 0 ? 0 : 1, dx, 0, I);
-          const dWih = be.alloc(dt, G * I);
-          be.gemm(true, false, G, I, R, 1, dGX, 0, G, x.storage, 0, I, 0, dWih, 0, I);
-          const dWhh = be.alloc(dt, G * H);
-          be.gemm(true, false, G, H, R, 1, dGH, 0, G, s.Hp!, 0, H, 0, dWhh, 0, H);
+          const { dWih, dWhh } = projectionGrads(be, dt, R, I, G, H, dGX, dGH, x.storage, w.wIh.storage, s.Hp!, dx, d > 0);
           let dBih: Storage | null = null, dBhh: Storage | null = null;
           if (w.bIh) { dBih = be.alloc(dt, G); columnSums(be, dGX, R, G, dBih, false); }
           if (w.bHh) { dBhh = be.alloc(dt, G); columnSums(be, dGH, R, G, dBhh, false); }

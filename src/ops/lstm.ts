@@ -2,7 +2,7 @@ import type { Storage } from '../backend/backend.js';
 import { needsGrad, record } from '../autograd/tape.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { batchSizes, checkWeight, columnSums, copyRows, projectInputs } from './recurrent.js';
+import { batchSizes, checkWeight, columnSums, copyRows, projectInputs, projectionGrads } from './recurrent.js';
 import { lstmCellLayout } from '../backend/lstm-cell.js';
 import {
   cellOptions, checkCellSpec, gateRecurrenceBackward, gateRecurrenceForward, gateRecurrenceWeightGrad, packPeepholes,
@@ -203,11 +203,7 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
           be.releasePrepared(wHh);
           // Weight gradients: one GEMM each over all T*B rows (inactive rows hold zeros).
           const R = T * B;
-          if (dx) be.gemm(false, false, R, I, GH, 1, dG, 0, GH, w.wIh.storage, 0, I, d === 0 ? 0 : 1, dx, 0, I);
-          const dWih = be.alloc(dt, GH * I);
-          be.gemm(true, false, GH, I, R, 1, dG, 0, GH, x.storage, 0, I, 0, dWih, 0, I);
-          const dWhh = be.alloc(dt, GH * Hout);
-          be.gemm(true, false, GH, Hout, R, 1, dG, 0, GH, s.Hp!, 0, Hout, 0, dWhh, 0, Hout);
+          const { dWih, dWhh } = projectionGrads(be, dt, R, I, GH, Hout, dG, dG, x.storage, w.wIh.storage, s.Hp!, dx, d > 0);
           let dB: Storage | null = null;
           if (w.bIh || w.bHh) { dB = be.alloc(dt, GH); columnSums(be, dG, R, GH, dB, false); }
           let dWhr: Storage | null = null;

@@ -1,4 +1,5 @@
 import type { Backend, Storage } from '../backend/backend.js';
+import type { DType } from '../tensor/dtype.js';
 import { fmt } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -43,6 +44,22 @@ export function projectInputs(be: Backend, rows: number, I: number, G: number, x
   if (b1) be.copyStrided([rows, G], b1, 0, [0, 1], out, 0, [G, 1], false);
   if (b2) be.copyStrided([rows, G], b2, 0, [0, 1], out, 0, [G, 1], true);
   be.gemm(false, true, rows, G, I, 1, x, 0, I, w, 0, I, b1 || b2 ? 1 : 0, out, 0, G);
+}
+
+/**
+ * Backward of the projections over all R = T*B rows at once (inactive rows hold zeros), one GEMM
+ * each: dx [R, I] (+)= dGx W_ih (accumulating for the second direction), dW_ih [G, I] = dGx^T x,
+ * dW_hh [G, K] = dGh^T hPrev, with dGx / dGh [R, G] the gate gradients reaching each product
+ * (the same buffer for an LSTM; separate ones for a GRU, whose recurrent product is gated).
+ */
+export function projectionGrads(be: Backend, dt: DType, R: number, I: number, G: number, K: number, dGx: Storage,
+  dGh: Storage, x: Storage, wIh: Storage, hPrev: Storage, dx: Storage | null, accumulateDx: boolean): { dWih: Storage; dWhh: Storage } {
+  if (dx) be.gemm(false, false, R, I, G, 1, dGx, 0, G, wIh, 0, I, accumulateDx ? 1 : 0, dx, 0, I);
+  const dWih = be.alloc(dt, G * I);
+  be.gemm(true, false, G, I, R, 1, dGx, 0, G, x, 0, I, 0, dWih, 0, I);
+  const dWhh = be.alloc(dt, G * K);
+  be.gemm(true, false, G, K, R, 1, dGh, 0, G, hPrev, 0, K, 0, dWhh, 0, K);
+  return { dWih, dWhh };
 }
 
 /** dst [n] (+)= column sums of src [rows, n]: bias gradients. */
