@@ -284,7 +284,8 @@ export class WasmBackend extends ReferenceBackend {
       return super.adamStep(p, g, m, v, vmax, n, lr, beta1, beta2, eps, weightDecay, decoupled, step);
     }
     if (n <= 0) return;
-    for (const [what, s] of [['p', sp], ['g', sg], ['m', sm], ['v', sv]] as const) inBounds(`adamStep ${what}`, s, 0, n);
+    inBounds('adamStep p', sp, 0, n); inBounds('adamStep g', sg, 0, n);
+    inBounds('adamStep m', sm, 0, n); inBounds('adamStep v', sv, 0, n);
     if (sx) inBounds('adamStep vmax', sx, 0, n);
     this.kernels.adam_step(sp.ptr, sg.ptr, sm.ptr, sv.ptr, sx ? sx.ptr : 0, n, beta1, 1 - beta1, beta2, 1 - beta2, eps,
       1 / Math.sqrt(1 - beta2 ** step), -lr / (1 - beta1 ** step), weightDecay, -lr * weightDecay, decoupled ? 1 : 0);
@@ -763,26 +764,28 @@ function live(s: WasmStorage): true {
   }
   return true;
 }
-function inBounds(what: string, s: WasmStorage, off: number, len: number): void {
+// The checks run on every kernel call (time steps included): `part` joins `what` in the message
+// only when it is thrown, so a passing check builds no string.
+function inBounds(what: string, s: WasmStorage, off: number, len: number, part = ''): void {
   if (!(off >= 0 && off + len <= s.array.length)) {
-    throw new Error(`${what}: expected ${len} elements at offset ${off} within a storage of ${s.array.length}`);
+    throw new Error(`${what}${part && ` ${part}`}: expected ${len} elements at offset ${off} within a storage of ${s.array.length}`);
   }
 }
 /** The extents of an LSTM cell backward's buffers (gates and dGates [rows, 4H], the rest [rows, H]). */
 function checkCellBackward(what: string, rows: number, H: number, g: WasmStorage, gOff: number, cp: WasmStorage, cpOff: number,
   c: WasmStorage, cOff: number, dh: WasmStorage, dhOff: number, ldh: number, dc: WasmStorage, dcOff: number,
   dg: WasmStorage, dgOff: number): void {
-  inBounds(`${what} gates`, g, gOff, rows * 4 * H);
-  inBounds(`${what} cPrev`, cp, cpOff, rows * H);
-  inBounds(`${what} c`, c, cOff, rows * H);
-  inMatrix(`${what} dh`, dh, dhOff, rows, H, ldh);
-  inBounds(`${what} dc`, dc, dcOff, rows * H);
-  inBounds(`${what} dGates`, dg, dgOff, rows * 4 * H);
+  inBounds(what, g, gOff, rows * 4 * H, 'gates');
+  inBounds(what, cp, cpOff, rows * H, 'cPrev');
+  inBounds(what, c, cOff, rows * H, 'c');
+  inMatrix(what, dh, dhOff, rows, H, ldh, 'dh');
+  inBounds(what, dc, dcOff, rows * H, 'dc');
+  inBounds(what, dg, dgOff, rows * 4 * H, 'dGates');
 }
-function inMatrix(what: string, s: WasmStorage, off: number, rows: number, cols: number, ld: number): void {
+function inMatrix(what: string, s: WasmStorage, off: number, rows: number, cols: number, ld: number, part = ''): void {
   if (rows <= 0 || cols <= 0) return;
   if (!(ld >= cols && off >= 0 && off + (rows - 1) * ld + cols <= s.array.length)) {
-    throw new Error(`${what}: expected a [${rows}, ${cols}] matrix with leading dimension ${ld} (>= ${cols}) at offset ${off} ` +
+    throw new Error(`${what}${part && ` ${part}`}: expected a [${rows}, ${cols}] matrix with leading dimension ${ld} (>= ${cols}) at offset ${off} ` +
       `within a storage of ${s.array.length}`);
   }
 }
