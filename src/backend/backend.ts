@@ -104,9 +104,10 @@ export interface Backend {
   /**
    * op(B)[k, n] prepared for many gemmPrepared calls against it (a recurrent weight over the steps
    * of a sequence): a backend may pack it once (wasm does, so a step packs only its few rows of A).
-   * B must not change while prepared; release the result with releasePrepared.
+   * B must not change while prepared; release the result with releasePrepared. `maxRows`: the most
+   * rows of A the coming GEMMs have (a backend skips packing where so few rows gain nothing).
    */
-  prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number): PreparedB;
+  prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number, maxRows?: number): PreparedB;
   /** C[m, n] = alpha * A[m, k] op(B)[k, n] + beta * C, op(B) from prepareB (A untransposed). */
   gemmPrepared(m: number, alpha: number, a: Storage, aOff: number, lda: number, p: PreparedB,
     beta: number, c: Storage, cOff: number, ldc: number): void;

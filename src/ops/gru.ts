@@ -66,7 +66,7 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
     projectInputs(be, T * B, I, G, x.storage, w.wIh.storage, w.bIh?.storage ?? null, null, s.GX);
     const h = hN.storage, hOff = d * B * H;
     copyRows(be, B, H, h0.storage, hOff, H, h, hOff, H);
-    const wHh = be.prepareB(true, H, G, w.wHh.storage, 0, H); // W_hh^T [H, 3H], packed once for all steps
+    const wHh = be.prepareB(true, H, G, w.wHh.storage, 0, H, B); // W_hh^T [H, 3H], packed once for all steps
     for (let step = 0; step < T; step++) {
       const t = reverse ? T - 1 - step : step;
       const n = bs[t];
@@ -106,7 +106,7 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
           if (gH) copyRows(be, B, H, gH, hOff, H, dh, hOff, H);
           const dGX = be.alloc(dt, T * B * G); // [T, B, 3H]
           const dGH = be.alloc(dt, T * B * G); // [T, B, 3H]
-          const wHh = be.prepareB(false, G, H, w.wHh.storage, 0, H); // W_hh [3H, H], packed once
+          const wHh = be.prepareB(false, G, H, w.wHh.storage, 0, H, B); // W_hh [3H, H], packed once
           for (let step = T - 1; step >= 0; step--) {
             const t = reverse ? T - 1 - step : step;
             const n = bs[t];

@@ -113,7 +113,7 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
     const h = hN.storage, c = cN.storage, hOff = d * B * Hout, cOff = d * B * H;
     copyRows(be, B, Hout, h0.storage, hOff, Hout, h, hOff, Hout);
     copyRows(be, B, H, c0.storage, cOff, H, c, cOff, H);
-    const wHh = be.prepareB(true, Hout, GH, w.wHh.storage, 0, Hout); // W_hh^T [Hout, GH], packed once for all steps
+    const wHh = be.prepareB(true, Hout, GH, w.wHh.storage, 0, Hout, B); // W_hh^T [Hout, GH], packed once for all steps
     for (let step = 0; step < T; step++) {
       const t = reverse ? T - 1 - step : step;
       const n = bs[t];
@@ -174,7 +174,7 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
           const dG = be.alloc(dt, T * B * GH);                  // [T, B, 4H] pre-activation grads
           const dHt = s.R ? be.alloc(dt, T * B * Hout) : null;    // [T, B, Hout] dL/dh_t per step (for dW_hr)
           const dR = s.R ? be.alloc(dt, B * H) : null;            // [B, H] dL/d(o tanh c) of one step
-          const wHh = be.prepareB(false, GH, Hout, w.wHh.storage, 0, Hout); // W_hh [GH, Hout], packed once
+          const wHh = be.prepareB(false, GH, Hout, w.wHh.storage, 0, Hout, B); // W_hh [GH, Hout], packed once
           for (let step = T - 1; step >= 0; step--) {
             const t = reverse ? T - 1 - step : step;
             const n = bs[t];

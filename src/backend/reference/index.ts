@@ -119,7 +119,7 @@ export class ReferenceBackend implements Backend {
     for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) return i;
     return -1;
   }
-  prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number): PreparedB {
+  prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number, _maxRows?: number): PreparedB {
     return { transB, k, n, b, bOff, ldb };
   }
   gemmPrepared(m: number, alpha: number, a: Storage, aOff: number, lda: number, p: PreparedB,

@@ -424,10 +424,10 @@ export class WasmBackend extends ReferenceBackend {
    * gemmPrepared call packs only its rows of A. Worth it from MR rows of A on; fewer rows run the
    * matrix-vector kernels on B in place.
    */
-  override prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number): PreparedB {
+  override prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number, maxRows = Infinity): PreparedB {
     const sb = f32(b, this);
     const p: WasmPreparedB = { transB, k, n, b, bOff, ldb, packed: 0, bytes: 0 };
-    if (!sb || k <= 0 || n <= 0) return p;
+    if (!sb || k <= 0 || n <= 0 || maxRows < 4) return p; // (below 4 rows gemmPrepared reads B in place)
     inMatrix('prepareB', sb, bOff, transB ? n : k, transB ? k : n, ldb);
     const bytes = 4 * k * Math.ceil(n / 8) * 8;
     const ptr = this.heap.alloc(bytes);
