@@ -15,7 +15,8 @@ export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'square'
   | 'sigmoid' | 'tanh' | 'relu' | 'softplus' | 'logsigmoid';
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'; // comparisons give 1 or 0
 
 /** A right GEMM operand op(B)[k, n] prepared by Backend.prepareB (its arguments as given). */
 export interface PreparedB {
@@ -31,53 +32,122 @@ export interface PreparedB {
 export type ActivationOp = 'gelu' | 'silu';
 
 /**
- * The kernels a device provides. Everything above (ops, autograd, nn) is written against this
- * interface only. Kernels take storages with element offsets and BLAS-style leading dimensions,
- * positional arguments only, so a recurrent time loop calls them without allocating.
+ * THE BACKEND CONTRACT (read this before writing a device).
+ *
+ * A backend owns memory and runs kernels; everything above it (ops, autograd, nn) is written
+ * against this file only. It has two parts:
+ *
+ * - `Backend`, the CORE: 14 required methods every device implements (storage, copies and strided
+ *   views, elementwise maps, reductions, GEMM, row gathers). A device whose core is right runs
+ *   every model Carousel has: `composed` is exactly the reference core, registered as a backend,
+ *   and passes every fixture and test through the fallbacks alone.
+ * - `OptionalKernels`, grouped in KERNEL_SETS (recurrent cells and fused steps, softmax, xLSTM,
+ *   convolution, CTC, optimizer updates, checks): a backend implements any of them as methods of
+ *   the same name. Each has ONE composed fallback in src/ops/composed/, built from core kernels,
+ *   used wherever a backend lacks it (`kernels(backend)` in src/ops/kernels.ts picks). What runs
+ *   natively is listed by `kernelListing(backend)` and `carousel info --backends`.
+ *
+ * Addressing, the rules a GPU backend relies on:
+ * - A kernel addresses a sub-buffer as (storage, element offset), offsets and leading dimensions
+ *   (or strides) in elements, passed as plain arguments. A GPU backend passes them to its shaders
+ *   as uniform/push-constant values, never as buffer binding offsets (those must be aligned to
+ *   256 bytes; an element offset is not).
+ * - Outputs never alias inputs unless the kernel's comment says it may (cells updating c in place,
+ *   `affine` and `unary` with x === out at the same offset). Inputs may alias each other.
+ * - Kernels return nothing (or a prepared handle): no kernel reads a value back to the host. The
+ *   only host reads are `read` (asynchronous, every backend) and `readSync` (an optional
+ *   capability of CPU backends, for `Tensor.dataSync()`).
+ * - Calls are ordered: a kernel sees the results of every call made before it on that backend.
+ * - Floating-point kernels run in the dtypes `dtypes` lists; index inputs are i32. Row-major.
  */
-export interface Backend {
+export interface Backend extends Partial<OptionalKernels> {
   readonly name: string;
   /** dtypes this backend computes in (i32 is always accepted for index tensors). */
   readonly dtypes: readonly DType[];
 
-  alloc(dtype: DType, length: number): Storage; // zero-filled
+  // ---- storage ----
+  /** A new zero-filled storage of `length` elements. */
+  alloc(dtype: DType, length: number): Storage;
+  /** A new storage holding a copy of `data`. */
   upload(dtype: DType, data: ArrayLike<number>): Storage;
-  /** A copy of the contents. Synchronous where the device allows it (CPU backends). */
-  readSync(s: Storage): TypedArray;
+  /** A copy of the contents, on the host: the one way every backend gives values back. */
   read(s: Storage): Promise<TypedArray>;
+  /** Return the memory now (use after dispose is an error where the backend can tell). */
   dispose(s: Storage): void;
+  /** Optional capability of CPU backends: `read` without waiting (Tensor.dataSync, item). */
+  readSync?(s: Storage): TypedArray;
 
+  // ---- copies and views ----
+  /** s[offset, offset + length) = value. */
   fill(s: Storage, offset: number, length: number, value: number): void;
   /**
    * dst[dOff + sum_i idx_i*dStr_i] (+)= src[sOff + sum_i idx_i*sStr_i] for every index of `shape`.
-   * With zero strides in dst and accumulate=true this is a sum-reduction; with zero strides in
-   * src, a broadcast. Slicing, concatenation and transposition are all this kernel.
+   * With zero strides in dst and accumulate=true this is a sum-reduction (in row-major index
+   * order); with zero strides in src, a broadcast. Slicing, concatenation and transposition are
+   * all this kernel. src and dst must not overlap.
    */
   copyStrided(shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
     dst: Storage, dOff: number, dStr: readonly number[], accumulate: boolean): void;
+
+  // ---- elementwise ----
+  /** out[outOff + i] = f(x[xOff + i]) for i < n (x === out at the same offset is allowed). */
+  unary(op: UnaryOp, x: Storage, xOff: number, out: Storage, outOff: number, n: number): void;
+  /**
+   * dx[i] (+)= dy[i] * f'(x[i]) for i < n, contiguous from offset 0; y = f(x) is given because
+   * some derivatives are cheaper from it. A zero dy gives a zero gradient (no NaN from f').
+   */
+  unaryBackward(op: UnaryOp, x: Storage, y: Storage, dy: Storage, dx: Storage, n: number, accumulate: boolean): void;
+  /**
+   * out (contiguous, of `shape`, at outOff) = a op b, each read through its own offset and
+   * (broadcast, possibly zero) strides. Comparisons give 1 or 0. out may be a or b only when read
+   * through the same contiguous view.
+   */
+  binary(op: BinaryOp, shape: readonly number[], a: Storage, aOff: number, aStr: readonly number[],
+    b: Storage, bOff: number, bStr: readonly number[], out: Storage, outOff: number): void;
+  /** out[outOff + i] (+)= alpha * x[xOff + i] + beta for i < n (x === out allowed). */
+  affine(x: Storage, xOff: number, out: Storage, outOff: number, n: number, alpha: number, beta: number, accumulate: boolean): void;
+  /**
+   * dst[dOff + sum_i idx_i*dStr_i] = op over every index of `shape` that lands there of
+   * src[sOff + sum_i idx_i*sStr_i] (dst's zero strides are the reduced axes). Overwrites; 'max'
+   * and 'min' propagate NaN; a 'sum' adds in row-major index order (deterministic).
+   */
+  reduce(op: ReduceOp, shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
+    dst: Storage, dOff: number, dStr: readonly number[]): void;
+
+  // ---- matrix product ----
+  /**
+   * C[m,n] = alpha * op(A)[m,k] op(B)[k,n] + beta * C, row-major, with leading dimensions.
+   * op(A) = A^T when transA (A stored [k,m]); likewise for B. beta = 0 ignores C's old values.
+   */
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Storage, aOff: number, lda: number, b: Storage, bOff: number, ldb: number,
+    beta: number, c: Storage, cOff: number, ldc: number): void;
+
+  // ---- indexing ----
+  /**
+   * dst[dOff + r*rowLen + j] = src[sOff + idx[r]*rowLen + j] for r < n, j < rowLen (idx i32).
+   * Indices are validated before the call (src/ops/checks.ts); for an index outside the source a
+   * backend may write anything to that row, but never crash or write outside it.
+   */
+  gatherRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void;
+  /** dst[dOff + idx[r]*rowLen + j] += src[sOff + r*rowLen + j] for r < n, in order of r (deterministic). */
+  scatterAddRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void;
+}
+
+/** Reductions of the core's `reduce`. */
+export type ReduceOp = 'sum' | 'max' | 'min';
+
+/**
+ * Kernels a backend may implement (as methods of these names) for speed; each has a composed
+ * fallback in src/ops/composed/ built from the core.
+ */
+export interface OptionalKernels {
   /**
    * dst[dOff + r*ldDst + j] (+)= src[sOff + r*ldSrc + j] for r < rows, j < cols: a block of rows.
    * The common case of copyStrided, with plain numbers so a time loop can call it without allocating.
    */
   copy2d(rows: number, cols: number, src: Storage, sOff: number, ldSrc: number,
     dst: Storage, dOff: number, ldDst: number, accumulate: boolean): void;
-  /** out[i] = f(x[i]) for n contiguous elements. */
-  unary(op: UnaryOp, x: Storage, out: Storage, n: number): void;
-  /** dx[i] (+)= dy[i] * f'(x[i]); y = f(x) is given because some derivatives are cheaper from it. */
-  unaryBackward(op: UnaryOp, x: Storage, y: Storage, dy: Storage, dx: Storage, n: number, accumulate: boolean): void;
-  /** out (contiguous, of `shape`) = a op b, each read through its own (broadcast) strides. */
-  binary(op: BinaryOp, shape: readonly number[], a: Storage, aStr: readonly number[],
-    b: Storage, bStr: readonly number[], out: Storage): void;
-  /** out[i] (+)= alpha * x[i] + beta (n contiguous elements; used for scaling and accumulation). */
-  affine(x: Storage, out: Storage, n: number, alpha: number, beta: number, accumulate: boolean): void;
-
-  /**
-   * C[m,n] = alpha * op(A)[m,k] op(B)[k,n] + beta * C, row-major, with leading dimensions.
-   * op(A) = A^T when transA (A stored [k,m]); likewise for B.
-   */
-  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: Storage, aOff: number, lda: number, b: Storage, bOff: number, ldb: number,
-    beta: number, c: Storage, cOff: number, ldc: number): void;
 
   /**
    * One Adam (decoupled: AdamW) step over n values in place, as torch.optim.Adam's single-tensor
@@ -96,10 +166,10 @@ export interface Backend {
   flushSubnormal(s: Storage, n: number): void;
 
   /**
-   * Index of the first NaN or infinity among the first n values of s, or -1 (input validation;
-   * a device backend whose memory is not readable without a transfer may return -1).
+   * out[outOff] = 1 if any of x[xOff, xOff + n) is NaN or infinite, else 0 (input validation on the
+   * device: src/ops/checks.ts reads the flag where reads are free and defers it elsewhere).
    */
-  findNonFinite(s: Storage, n: number): number;
+  anyNonFinite(x: Storage, xOff: number, n: number, out: Storage, outOff: number): void;
 
   /**
    * op(B)[k, n] prepared for many gemmPrepared calls against it (a recurrent weight over the steps
@@ -126,11 +196,6 @@ export interface Backend {
   softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void;
   /** dx (+)= softmax backward from y = softmax(x) (or logSoftmax when log). */
   softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number, log: boolean, accumulate: boolean): void;
-
-  /** dst[dOff + r*rowLen ...] = src[sOff + idx[r]*rowLen ...] for r < n (idx is i32). */
-  gatherRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void;
-  /** dst[dOff + idx[r]*rowLen ...] += src[sOff + r*rowLen ...] for r < n. */
-  scatterAddRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void;
 
   /**
    * LSTM pointwise step for `rows` batch rows (all gates, cell and hidden update fused).
@@ -265,6 +330,30 @@ export interface Backend {
   causalConv1dBackward(T: number, B: number, C: number, K: number, x: Storage, w: Storage, dy: Storage,
     dx: Storage | null, dw: Storage | null, db: Storage | null): void;
 }
+
+/**
+ * The optional kernels in sets, as `carousel info --backends` lists them. A backend that
+ * implements a set implements all of its kernels, so a fused path never mixes native and composed.
+ */
+export const KERNEL_SETS = {
+  copy: ['copy2d'],
+  softmax: ['softmax', 'softmaxBackward'],
+  lstm: ['lstmCellForward', 'lstmCellBackward', 'lstmStep', 'lstmStepBackward'],
+  gru: ['gruCellForward', 'gruCellBackward'],
+  packing: ['prepareB', 'gemmPrepared', 'releasePrepared', 'linear2'],
+  xlstm: ['slstmCellForward', 'slstmCellBackward', 'mlstmForward', 'mlstmBackward'],
+  norm: ['groupNormForward', 'groupNormBackward', 'activationForward', 'activationBackward', 'causalConv1dForward', 'causalConv1dBackward'],
+  conv: ['im2col', 'col2im'],
+  ctc: ['ctc'],
+  optim: ['adamStep', 'flushSubnormal'],
+  check: ['anyNonFinite'],
+} as const satisfies Record<string, readonly (keyof OptionalKernels)[]>;
+
+export type KernelSet = keyof typeof KERNEL_SETS;
+export type OptionalKernelName = keyof OptionalKernels;
+
+/** A backend with every optional kernel present: what `kernels(backend)` returns. */
+export type Kernels = Backend & OptionalKernels;
 
 /**
  * Options of the generalized fused LSTM cell kernel (`Backend.lstmCellForward/Backward`):

@@ -54,6 +54,12 @@ export function binaryFn(op: BinaryOp): (a: number, b: number) => number {
     case 'div': return (a, b) => a / b;
     case 'max': return (a, b) => (a >= b ? a : b);
     case 'min': return (a, b) => (a <= b ? a : b);
+    case 'eq': return (a, b) => (a === b ? 1 : 0);
+    case 'ne': return (a, b) => (a !== b ? 1 : 0);
+    case 'lt': return (a, b) => (a < b ? 1 : 0);
+    case 'le': return (a, b) => (a <= b ? 1 : 0);
+    case 'gt': return (a, b) => (a > b ? 1 : 0);
+    case 'ge': return (a, b) => (a >= b ? 1 : 0);
   }
 }
 
@@ -88,4 +94,22 @@ export function copyStridedRef(shape: readonly number[], src: TypedArray, sOff: 
   dst: TypedArray, dOff: number, dStr: readonly number[], accumulate: boolean): void {
   if (accumulate) walkStrided(shape, sOff, sStr, dOff, dStr, (si, di) => { dst[di] += src[si]; });
   else walkStrided(shape, sOff, sStr, dOff, dStr, (si, di) => { dst[di] = src[si]; });
+}
+
+/**
+ * dst[view] = op over the src values landing on each dst element (dst strides 0 on reduced axes),
+ * in row-major index order. Each dst element is written from its first value on, so no identity
+ * value is needed and 'max'/'min' of a NaN stay NaN.
+ */
+export function reduceRef(op: 'sum' | 'max' | 'min', shape: readonly number[], src: TypedArray, sOff: number,
+  sStr: readonly number[], dst: TypedArray, dOff: number, dStr: readonly number[]): void {
+  const seen = new Set<number>();
+  walkStrided(shape, sOff, sStr, dOff, dStr, (si, di) => {
+    const v = src[si];
+    if (!seen.has(di)) { seen.add(di); dst[di] = v; return; }
+    const d = dst[di];
+    if (op === 'sum') dst[di] = d + v;
+    else if (Number.isNaN(d) || Number.isNaN(v)) dst[di] = NaN;
+    else dst[di] = op === 'max' ? (v > d ? v : d) : (v < d ? v : d);
+  });
 }

@@ -1,8 +1,8 @@
 import { newArray, type DType, type TypedArray } from '../../tensor/dtype.js';
-import type { Backend, BinaryOp, PreparedB, Storage, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, ReduceOp, Storage, UnaryOp } from '../backend.js';
 import { trackStorage } from '../scope.js';
 import { ctcRef } from './ctc.js';
-import { binaryFn, copyStridedRef, unaryDerivative, unaryFn, walkStrided } from './elementwise.js';
+import { binaryFn, copyStridedRef, reduceRef, unaryDerivative, unaryFn, walkStrided } from './elementwise.js';
 import { gemmRef } from './gemm.js';
 import { gruCellBackwardRef, gruCellForwardRef } from './gru.js';
 import { lstmCellBackwardRef, lstmCellForwardRef } from './lstm.js';
@@ -29,14 +29,17 @@ export function arr(s: Storage): TypedArray {
 }
 
 /**
- * The oracle backend: plain TypeScript over typed arrays, f32 and f64. Obviously correct first,
- * fast second. CPU backends (wasm) extend it and replace the hot kernels.
+ * The reference core: the 14 required kernels of src/backend/backend.ts in plain TypeScript over
+ * typed arrays (f32 and f64), plus the CPU capability readSync. Registered alone it is the
+ * `composed` backend (src/backend/composed.ts): every optional kernel then runs as its composed
+ * fallback, so it is the executable spec of the core.
  */
-export class ReferenceBackend implements Backend {
-  readonly name: string = 'reference';
+export class ReferenceCore implements Backend {
+  readonly name: string = 'reference-core';
   readonly dtypes: readonly DType[] = ['f32', 'f64'];
 
   alloc(dtype: DType, length: number): Storage {
+    if (!Number.isInteger(length) || length < 0) throw new Error(`alloc: expected a non-negative integer length, got ${length}`);
     const s = new CpuStorage(this, dtype, newArray(dtype, length));
     trackStorage(s);
     return s;
@@ -57,18 +60,9 @@ export class ReferenceBackend implements Backend {
     dst: Storage, dOff: number, dStr: readonly number[], accumulate: boolean): void {
     copyStridedRef(shape, arr(src), sOff, sStr, arr(dst), dOff, dStr, accumulate);
   }
-  copy2d(rows: number, cols: number, src: Storage, sOff: number, ldSrc: number,
-    dst: Storage, dOff: number, ldDst: number, accumulate: boolean): void {
-    const sa = arr(src), da = arr(dst);
-    for (let r = 0; r < rows; r++) {
-      const s0 = sOff + r * ldSrc, d0 = dOff + r * ldDst;
-      if (accumulate) for (let j = 0; j < cols; j++) da[d0 + j] += sa[s0 + j];
-      else for (let j = 0; j < cols; j++) da[d0 + j] = sa[s0 + j];
-    }
-  }
-  unary(op: UnaryOp, x: Storage, out: Storage, n: number): void {
+  unary(op: UnaryOp, x: Storage, xOff: number, out: Storage, outOff: number, n: number): void {
     const f = unaryFn(op), xa = arr(x), oa = arr(out);
-    for (let i = 0; i < n; i++) oa[i] = f(xa[i]);
+    for (let i = 0; i < n; i++) oa[outOff + i] = f(xa[xOff + i]);
   }
   unaryBackward(op: UnaryOp, x: Storage, y: Storage, dy: Storage, dx: Storage, n: number, accumulate: boolean): void {
     const d = unaryDerivative(op), xa = arr(x), ya = arr(y), dya = arr(dy), dxa = arr(dx);
@@ -77,22 +71,49 @@ export class ReferenceBackend implements Backend {
       dxa[i] = accumulate ? dxa[i] + g : g;
     }
   }
-  binary(op: BinaryOp, shape: readonly number[], a: Storage, aStr: readonly number[],
-    b: Storage, bStr: readonly number[], out: Storage): void {
+  binary(op: BinaryOp, shape: readonly number[], a: Storage, aOff: number, aStr: readonly number[],
+    b: Storage, bOff: number, bStr: readonly number[], out: Storage, outOff: number): void {
     const f = binaryFn(op), aa = arr(a), ba = arr(b), oa = arr(out);
-    let k = 0;
-    walkStrided(shape, 0, aStr, 0, bStr, (ai, bi) => { oa[k++] = f(aa[ai], ba[bi]); });
+    let k = outOff;
+    walkStrided(shape, aOff, aStr, bOff, bStr, (ai, bi) => { oa[k++] = f(aa[ai], ba[bi]); });
   }
-  affine(x: Storage, out: Storage, n: number, alpha: number, beta: number, accumulate: boolean): void {
+  affine(x: Storage, xOff: number, out: Storage, outOff: number, n: number, alpha: number, beta: number, accumulate: boolean): void {
     const xa = arr(x), oa = arr(out);
-    if (accumulate) for (let i = 0; i < n; i++) oa[i] += alpha * xa[i] + beta;
-    else for (let i = 0; i < n; i++) oa[i] = alpha * xa[i] + beta;
+    if (accumulate) for (let i = 0; i < n; i++) oa[outOff + i] += alpha * xa[xOff + i] + beta;
+    else for (let i = 0; i < n; i++) oa[outOff + i] = alpha * xa[xOff + i] + beta;
+  }
+  reduce(op: ReduceOp, shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
+    dst: Storage, dOff: number, dStr: readonly number[]): void {
+    reduceRef(op, shape, arr(src), sOff, sStr, arr(dst), dOff, dStr);
   }
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Storage, aOff: number, lda: number, b: Storage, bOff: number, ldb: number,
     beta: number, c: Storage, cOff: number, ldc: number): void {
     gemmRef(transA, transB, m, n, k, alpha, arr(a), aOff, lda, arr(b), bOff, ldb, beta, arr(c), cOff, ldc);
   }
+  gatherRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void {
+    const sa = arr(src), ia = arr(idx), da = arr(dst);
+    for (let r = 0; r < n; r++) {
+      const s0 = sOff + ia[r] * rowLen, d0 = dOff + r * rowLen;
+      for (let j = 0; j < rowLen; j++) da[d0 + j] = sa[s0 + j];
+    }
+  }
+  scatterAddRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void {
+    const sa = arr(src), ia = arr(idx), da = arr(dst);
+    for (let r = 0; r < n; r++) {
+      const s0 = sOff + r * rowLen, d0 = dOff + ia[r] * rowLen;
+      for (let j = 0; j < rowLen; j++) da[d0 + j] += sa[s0 + j];
+    }
+  }
+}
+
+/**
+ * The oracle backend: the reference core plus every optional kernel in plain TypeScript.
+ * Obviously correct first, fast second. CPU backends (wasm) extend it and replace hot kernels.
+ */
+export class ReferenceBackend extends ReferenceCore {
+  override readonly name: string = 'reference';
+
   adamStep(p: Storage, g: Storage, m: Storage, v: Storage, vmax: Storage | null, n: number,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number): void {
     const P = arr(p), G = arr(g), M = arr(m), V = arr(v), X = vmax ? arr(vmax) : null;
@@ -114,36 +135,20 @@ export class ReferenceBackend implements Backend {
     const a = arr(s), tiny = s.dtype === 'f64' ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
     for (let i = 0; i < n; i++) if (Math.abs(a[i]) < tiny) a[i] = 0;
   }
-  findNonFinite(s: Storage, n: number): number {
-    const a = arr(s);
-    for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) return i;
-    return -1;
+  anyNonFinite(x: Storage, xOff: number, n: number, out: Storage, outOff: number): void {
+    const a = arr(x);
+    let bad = 0;
+    for (let i = 0; i < n; i++) if (!Number.isFinite(a[xOff + i])) { bad = 1; break; }
+    arr(out)[outOff] = bad;
   }
-  prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number, _maxRows?: number): PreparedB {
-    return { transB, k, n, b, bOff, ldb };
-  }
-  gemmPrepared(m: number, alpha: number, a: Storage, aOff: number, lda: number, p: PreparedB,
-    beta: number, c: Storage, cOff: number, ldc: number): void {
-    this.gemm(false, p.transB, m, p.n, p.k, alpha, a, aOff, lda, p.b, p.bOff, p.ldb, beta, c, cOff, ldc);
-  }
-  releasePrepared(_p: PreparedB): void { /* nothing was made */ }
-  lstmStep(rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, wHh: PreparedB, gates: Storage, gOff: number,
-    cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): void {
-    this.gemmPrepared(rows, 1, hIn, hInOff, ldhIn, wHh, 1, gates, gOff, 4 * H);
-    this.lstmCellForward(rows, H, gates, gOff, cPrev, cpOff, cOut, cOff, hOut, hOff, ldh);
-  }
-  lstmStepBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number, c: Storage, cOff: number,
-    dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number, dGates: Storage, dgOff: number, wHh: PreparedB): void {
-    this.lstmCellBackward(rows, H, gates, gOff, cPrev, cpOff, c, cOff, dh, dhOff, ldh, dc, dcOff, dGates, dgOff);
-    this.gemmPrepared(rows, 1, dGates, dgOff, 4 * H, wHh, 0, dh, dhOff, ldh);
-  }
-  linear2(m: number, n: number, k1: number, x1: Storage, x1Off: number, ldx1: number, w1: Storage,
-    k2: number, x2: Storage | null, x2Off: number, ldx2: number, w2: Storage | null,
-    b1: Storage | null, b2: Storage | null, out: Storage, outOff: number, ldo: number): void {
-    if (b1) this.copy2d(m, n, b1, 0, 0, out, outOff, ldo, false);
-    if (b2) this.copy2d(m, n, b2, 0, 0, out, outOff, ldo, !!b1);
-    this.gemm(false, true, m, n, k1, 1, x1, x1Off, ldx1, w1, 0, k1, b1 || b2 ? 1 : 0, out, outOff, ldo);
-    if (k2 > 0 && x2 && w2) this.gemm(false, true, m, n, k2, 1, x2, x2Off, ldx2, w2, 0, k2, 1, out, outOff, ldo);
+  copy2d(rows: number, cols: number, src: Storage, sOff: number, ldSrc: number,
+    dst: Storage, dOff: number, ldDst: number, accumulate: boolean): void {
+    const sa = arr(src), da = arr(dst);
+    for (let r = 0; r < rows; r++) {
+      const s0 = sOff + r * ldSrc, d0 = dOff + r * ldDst;
+      if (accumulate) for (let j = 0; j < cols; j++) da[d0 + j] += sa[s0 + j];
+      else for (let j = 0; j < cols; j++) da[d0 + j] = sa[s0 + j];
+    }
   }
   softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void {
     const xa = arr(x), oa = arr(out);
@@ -176,20 +181,6 @@ export class ReferenceBackend implements Backend {
           dxa[o + j] = accumulate ? dxa[o + j] + g : g;
         }
       }
-    }
-  }
-  gatherRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void {
-    const sa = arr(src), ia = arr(idx), da = arr(dst);
-    for (let r = 0; r < n; r++) {
-      const s0 = sOff + ia[r] * rowLen, d0 = dOff + r * rowLen;
-      for (let j = 0; j < rowLen; j++) da[d0 + j] = sa[s0 + j];
-    }
-  }
-  scatterAddRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void {
-    const sa = arr(src), ia = arr(idx), da = arr(dst);
-    for (let r = 0; r < n; r++) {
-      const s0 = sOff + r * rowLen, d0 = dOff + ia[r] * rowLen;
-      for (let j = 0; j < rowLen; j++) da[d0 + j] += sa[s0 + j];
     }
   }
   lstmCellForward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,

@@ -1,0 +1,70 @@
+import type { BinaryOp, Kernels, Storage, UnaryOp } from '../../backend/backend.js';
+import type { DType } from '../../tensor/dtype.js';
+
+/**
+ * Small building blocks for the composed fallbacks: [rows, cols] blocks addressed as
+ * (storage, offset, row stride), computed with core kernels only. Outputs with a row stride other
+ * than cols go through a scratch buffer, because the core's `binary` writes contiguously.
+ */
+
+/** A scratch buffer; give it back with free(). */
+export function scratch(k: Kernels, dtype: DType, n: number): Storage { return k.alloc(dtype, Math.max(n, 1)); }
+
+export function free(k: Kernels, ...xs: (Storage | null | undefined)[]): void {
+  for (const s of xs) if (s) k.dispose(s);
+}
+
+/** Row-major strides of a [rows, cols] block with row stride ld (ld 0: one row broadcast). */
+export const rowStrides = (ld: number): number[] => [ld, 1];
+
+/** dst[dOff + r*ldd + j] (+)= src[sOff + r*lds + j] (lds 0: one row broadcast to every row). */
+export function copy2(k: Kernels, rows: number, cols: number, src: Storage, sOff: number, lds: number,
+  dst: Storage, dOff: number, ldd: number, accumulate = false): void {
+  if (rows <= 0 || cols <= 0) return;
+  k.copyStrided([rows, cols], src, sOff, [lds, 1], dst, dOff, [ldd, 1], accumulate);
+}
+
+/** out[r, j] = a[r, j] op b[r, j] over a [rows, cols] block; each operand with its own row stride (0: broadcast row). */
+export function binary2(k: Kernels, op: BinaryOp, rows: number, cols: number, a: Storage, aOff: number, lda: number,
+  b: Storage, bOff: number, ldb: number, out: Storage, oOff: number, ldo: number): void {
+  if (rows <= 0 || cols <= 0) return;
+  if (ldo === cols || rows === 1) {
+    k.binary(op, [rows, cols], a, aOff, [lda, 1], b, bOff, [ldb, 1], out, oOff);
+    return;
+  }
+  const t = scratch(k, out.dtype, rows * cols);
+  k.binary(op, [rows, cols], a, aOff, [lda, 1], b, bOff, [ldb, 1], t, 0);
+  copy2(k, rows, cols, t, 0, cols, out, oOff, ldo);
+  free(k, t);
+}
+
+/** out[r, j] = f(x[r, j]) over a [rows, cols] block with row strides. */
+export function unary2(k: Kernels, op: UnaryOp, rows: number, cols: number, x: Storage, xOff: number, ldx: number,
+  out: Storage, oOff: number, ldo: number): void {
+  if (rows <= 0 || cols <= 0) return;
+  if ((ldx === cols || rows === 1) && (ldo === cols || rows === 1)) { k.unary(op, x, xOff, out, oOff, rows * cols); return; }
+  const t = scratch(k, out.dtype, rows * cols);
+  copy2(k, rows, cols, x, xOff, ldx, t, 0, cols);
+  k.unary(op, t, 0, t, 0, rows * cols);
+  copy2(k, rows, cols, t, 0, cols, out, oOff, ldo);
+  free(k, t);
+}
+
+/** out[r, j] = alpha * x[r, j] + beta over a [rows, cols] block with row strides. */
+export function affine2(k: Kernels, rows: number, cols: number, x: Storage, xOff: number, ldx: number,
+  out: Storage, oOff: number, ldo: number, alpha: number, beta: number): void {
+  if (rows <= 0 || cols <= 0) return;
+  if ((ldx === cols || rows === 1) && (ldo === cols || rows === 1)) { k.affine(x, xOff, out, oOff, rows * cols, alpha, beta, false); return; }
+  const t = scratch(k, out.dtype, rows * cols);
+  copy2(k, rows, cols, x, xOff, ldx, t, 0, cols);
+  k.affine(t, 0, t, 0, rows * cols, alpha, beta, false);
+  copy2(k, rows, cols, t, 0, cols, out, oOff, ldo);
+  free(k, t);
+}
+
+/** A one-element storage holding `v` (for broadcasting a constant through binary's zero strides). */
+export function constant(k: Kernels, dtype: DType, v: number): Storage {
+  const s = scratch(k, dtype, 1);
+  k.fill(s, 0, 1, v);
+  return s;
+}
