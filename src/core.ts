@@ -3,11 +3,17 @@
  * adds file I/O, fit and the benchmarks) and the browser entry (browser.ts). Nothing reachable
  * from here imports a node:* module (test/browser.test.ts checks that).
  */
-export type { Backend, Storage, UnaryOp, BinaryOp } from './backend/backend.js';
-export { registerBackend, setBackend, getBackend, listBackends, initWasm, type InitWasmOptions } from './backend/registry.js';
-export { ReferenceBackend, CpuStorage } from './backend/reference/index.js';
+import './backends.js'; // registers reference, composed and wasm (built on first use)
+
+export type { Backend, Storage, UnaryOp, BinaryOp, ReduceOp, OptionalKernels, Kernels, KernelSet, OptionalKernelName } from './backend/backend.js';
+export { KERNEL_SETS } from './backend/backend.js';
+export { registerBackend, setBackend, getBackend, listBackends, loadBackend, useBackend, backendUnavailable, defaultBackendName,
+  type BackendEntry } from './backend/registry.js';
+export { initWasm, type InitWasmOptions } from './backend/wasm/init.js';
+export { ReferenceBackend, ReferenceCore, CpuStorage } from './backend/reference/index.js';
+export { ComposedBackend } from './backend/composed.js';
 export { WasmBackend, WasmStorage, wasmSimdSupported, wasmUnavailableReason, setWasmThreads, type WasmBackendOptions } from './backend/wasm/index.js';
-export { defaultBackendName } from './backend/registry.js';
+export { kernels, kernelListing, OPTIONAL_KERNELS, CORE_METHODS, type KernelListingRow } from './ops/kernels.js';
 
 export type { DType, TypedArray } from './tensor/dtype.js';
 export { Tensor, Parameter } from './tensor/tensor.js';

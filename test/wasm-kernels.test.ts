@@ -4,6 +4,7 @@ import type { BinaryOp, Storage, UnaryOp } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { setWasmThreads, WasmBackend, WasmStorage } from '../src/backend/wasm/index.js';
 import type { DType } from '../src/tensor/dtype.js';
+import { kernels } from '../src/ops/kernels.js';
 
 /**
  * Every kernel the wasm backend overrides, against the reference backend (the oracle) on random
@@ -20,7 +21,7 @@ function randArray(n: number, scale = 1): Float32Array {
   for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
   return a;
 }
-const ref = new ReferenceBackend();
+const ref = kernels(new ReferenceBackend()); // the oracle, with the composed fused steps it does not define
 
 /** Same data on both backends. */
 function pair(w: WasmBackend, data: ArrayLike<number>, dtype: DType = 'f32'): [Storage, Storage] {
@@ -64,7 +65,7 @@ describe('wasm backend: gemm matches the reference', () => {
             const [wa, ra] = pair(w, A), [wb, rb] = pair(w, B), [wc, rc] = pair(w, C);
             w.gemm(transA, transB, m, n, k, alpha, wa, aOff, lda, wb, bOff, ldb, beta, wc, cOff, ldc);
             ref.gemm(transA, transB, m, n, k, alpha, ra, aOff, lda, rb, bOff, ldb, beta, rc, cOff, ldc);
-            const got = w.readSync(wc), want = ref.readSync(rc);
+            const got = w.readSync(wc), want = ref.readSync!(rc);
             // between rows (ldc > n) C is left alone; NaN there compares as NaN
             close(got, want, `gemm ${name} beta=${beta}`, 1e-5, 2e-6 * Math.sqrt(k + 1));
           }
@@ -97,7 +98,7 @@ describe('wasm backend: prepared (prepacked) B matches the reference gemm', () =
             const [wa, ra] = pair(w, A), [wc, rc] = pair(w, C);
             w.gemmPrepared(m, alpha, wa, aOff, lda, pw, beta, wc, cOff, ldc);
             ref.gemmPrepared(m, alpha, ra, aOff, lda, pr, beta, rc, cOff, ldc);
-            close(w.readSync(wc), ref.readSync(rc), `gemmPrepared ${name} beta=${beta}`, 1e-5, 2e-6 * Math.sqrt(k + 1));
+            close(w.readSync(wc), ref.readSync!(rc), `gemmPrepared ${name} beta=${beta}`, 1e-5, 2e-6 * Math.sqrt(k + 1));
           }
           w.releasePrepared(pw); ref.releasePrepared(pr);
           w.releasePrepared(pw); // twice is harmless
@@ -123,22 +124,22 @@ describe('wasm backend: the fused LSTM step (recurrent GEMM + cell, threaded by 
         const [wo, ro] = pair(w, randArray(oOff + rows * ldh));
         w.lstmStep(rows, H, wh, hOff, ldhIn, pw, wg, gOff, wcp, cpOff, wc, cOff, wo, oOff, ldh);
         ref.lstmStep(rows, H, rh, hOff, ldhIn, pr, rg, gOff, rcp, cpOff, rc, cOff, ro, oOff, ldh);
-        close(w.readSync(wg), ref.readSync(rg), `${name} gates`, 1e-5, 1e-6 * Math.sqrt(K));
-        close(w.readSync(wc), ref.readSync(rc), `${name} c`, 1e-5, 1e-6 * Math.sqrt(K));
-        close(w.readSync(wo), ref.readSync(ro), `${name} h`, 1e-5, 1e-6 * Math.sqrt(K));
+        close(w.readSync(wg), ref.readSync!(rg), `${name} gates`, 1e-5, 1e-6 * Math.sqrt(K));
+        close(w.readSync(wc), ref.readSync!(rc), `${name} c`, 1e-5, 1e-6 * Math.sqrt(K));
+        close(w.readSync(wo), ref.readSync!(ro), `${name} h`, 1e-5, 1e-6 * Math.sqrt(K));
         // c updated in place (inference): cOut is cPrev
         const [wc2, rc2] = pair(w, randArray(rows * H));
         w.lstmStep(rows, H, wh, hOff, ldhIn, pw, wg, gOff, wc2, 0, wc2, 0, wo, oOff, ldh);
         ref.lstmStep(rows, H, rh, hOff, ldhIn, pr, rg, gOff, rc2, 0, rc2, 0, ro, oOff, ldh);
-        close(w.readSync(wc2), ref.readSync(rc2), `${name} c in place`, 1e-5, 1e-6 * Math.sqrt(K));
+        close(w.readSync(wc2), ref.readSync!(rc2), `${name} c in place`, 1e-5, 1e-6 * Math.sqrt(K));
         w.releasePrepared(pw); ref.releasePrepared(pr);
       }
     });
   }
 });
 
-describe('wasm backend: findNonFinite matches the reference', () => {
-  it('finds the first NaN / infinity at every position class, or -1', () => {
+describe('wasm backend: anyNonFinite matches the reference', () => {
+  it('flags a NaN / infinity at every position class, and only then', () => {
     const w = backends[0].w;
     for (const n of [0, 1, 5, 16, 17, 100]) {
       for (const bad of [NaN, Infinity, -Infinity]) {
@@ -147,8 +148,10 @@ describe('wasm backend: findNonFinite matches the reference', () => {
           const a = randArray(n, 1e30); // large but finite
           if (at >= 0) { a[at] = bad; if (at + 3 < n) a[at + 3] = NaN; }
           const [ws, rs] = pair(w, a);
-          assert.equal(w.findNonFinite(ws, n), ref.findNonFinite(rs, n), `n=${n} bad=${bad} at=${at}`);
-          assert.equal(w.findNonFinite(ws, n), at, `n=${n} bad=${bad} at=${at}`);
+          const fw = w.alloc('f32', 2), fr = ref.alloc('f32', 2);
+          w.anyNonFinite(ws, 0, n, fw, 1); ref.anyNonFinite(rs, 0, n, fr, 1);
+          assert.equal(w.readSync(fw)[1], ref.readSync!(fr)[1], `n=${n} bad=${bad} at=${at}`);
+          assert.equal(w.readSync(fw)[1], at >= 0 ? 1 : 0, `n=${n} bad=${bad} at=${at}`);
         }
       }
     }
@@ -161,7 +164,7 @@ describe('wasm backend: flushSubnormal matches the reference', () => {
     const a = [1e-39, -1e-39, 1.2e-38, -1.2e-38, 0, -0, 1, NaN, Infinity, -Infinity, 1e-45, 3e-38, -5e-39];
     const [ws, rs] = pair(w, a);
     w.flushSubnormal(ws, a.length); ref.flushSubnormal(rs, a.length);
-    const got = Array.from(w.readSync(ws)), want = Array.from(ref.readSync(rs));
+    const got = Array.from(w.readSync(ws)), want = Array.from(ref.readSync!(rs));
     assert.deepEqual(got.map(String), want.map(String));
     assert.deepEqual(got.map((v) => v === 0), [true, true, false, false, true, true, false, false, false, false, true, false, true]);
     assert.ok(Number.isNaN(got[7]));
@@ -181,10 +184,10 @@ describe('wasm backend: the fused Adam step matches the reference', () => {
         const [wg, rg] = pair(w, G);
         w.adamStep(wp, wg, wm, wv, amsgrad ? wx : null, n, 1e-2, 0.9, 0.999, 1e-8, wd, decoupled, step);
         ref.adamStep(rp, rg, rm, rv, amsgrad ? rx : null, n, 1e-2, 0.9, 0.999, 1e-8, wd, decoupled, step);
-        close(w.readSync(wp), ref.readSync(rp), `p step ${step}`, 1e-5, 1e-6);
-        close(w.readSync(wm), ref.readSync(rm), `m step ${step}`, 1e-5, 1e-8);
-        close(w.readSync(wv), ref.readSync(rv), `v step ${step}`, 1e-5, 1e-8);
-        if (amsgrad) close(w.readSync(wx), ref.readSync(rx), `vmax step ${step}`, 1e-5, 1e-8);
+        close(w.readSync(wp), ref.readSync!(rp), `p step ${step}`, 1e-5, 1e-6);
+        close(w.readSync(wm), ref.readSync!(rm), `m step ${step}`, 1e-5, 1e-8);
+        close(w.readSync(wv), ref.readSync!(rv), `v step ${step}`, 1e-5, 1e-8);
+        if (amsgrad) close(w.readSync(wx), ref.readSync!(rx), `vmax step ${step}`, 1e-5, 1e-8);
         if (decoupled || wd === 0) { // (coupled decay makes g' = wd p nonzero there)
           for (const k of [3, 5]) assert.equal(w.readSync(wm)[k], 0, `subnormal m[${k}] flushed`);
           assert.equal(w.readSync(wv)[4], 0, 'subnormal v flushed');
@@ -207,9 +210,9 @@ describe('wasm backend: the fused LSTM backward step (cell backward + dh GEMM, t
         const [wdg, rdg] = pair(w, randArray(dgOff + rows * 4 * H));
         w.lstmStepBackward(rows, H, wg, gOff, wcp, cpOff, wc, cOff, wdh, dhOff, ldh, wdc, dcOff, wdg, dgOff, pw);
         ref.lstmStepBackward(rows, H, rg, gOff, rcp, cpOff, rc, cOff, rdh, dhOff, ldh, rdc, dcOff, rdg, dgOff, pr);
-        close(w.readSync(wdg), ref.readSync(rdg), `${name} dGates`, 1e-5, 1e-6);
-        close(w.readSync(wdc), ref.readSync(rdc), `${name} dc`, 1e-5, 1e-6);
-        close(w.readSync(wdh), ref.readSync(rdh), `${name} dh`, 1e-5, 1e-6 * Math.sqrt(4 * H));
+        close(w.readSync(wdg), ref.readSync!(rdg), `${name} dGates`, 1e-5, 1e-6);
+        close(w.readSync(wdc), ref.readSync!(rdc), `${name} dc`, 1e-5, 1e-6);
+        close(w.readSync(wdh), ref.readSync!(rdh), `${name} dh`, 1e-5, 1e-6 * Math.sqrt(4 * H));
         w.releasePrepared(pw);
       }
     });
@@ -232,7 +235,7 @@ describe('wasm backend: linear2 (a streaming step\'s x W1^T + h W2^T + biases) m
           const b1 = biases >= 1, b2 = biases >= 2;
           w.linear2(m, n, k1, wx1, x1Off, ldx1, ww1, k2, k2 ? wx2 : null, x2Off, ldx2, k2 ? ww2 : null, b1 ? wb1 : null, b2 ? wb2 : null, wo, oOff, ldo);
           ref.linear2(m, n, k1, rx1, x1Off, ldx1, rw1, k2, k2 ? rx2 : null, x2Off, ldx2, k2 ? rw2 : null, b1 ? rb1 : null, b2 ? rb2 : null, ro, oOff, ldo);
-          close(w.readSync(wo), ref.readSync(ro), `linear2 ${name}`, 1e-5, 2e-6 * Math.sqrt(k1 + k2 + 1));
+          close(w.readSync(wo), ref.readSync!(ro), `linear2 ${name}`, 1e-5, 2e-6 * Math.sqrt(k1 + k2 + 1));
         }
       });
     }
@@ -254,16 +257,16 @@ describe('wasm backend: fused recurrent cells match the reference', () => {
         const [wc, rc] = pair(w, new Float32Array(cOff + rows * H)), [wh, rh] = pair(w, randArray(hOff + rows * ldh));
         w.lstmCellForward(rows, H, wg, gOff, wcp, cpOff, wc, cOff, wh, hOff, ldh);
         ref.lstmCellForward(rows, H, rg, gOff, rcp, cpOff, rc, cOff, rh, hOff, ldh);
-        close(w.readSync(wg), ref.readSync(rg), `${name} gates`);
-        close(w.readSync(wc), ref.readSync(rc), `${name} c`);
-        close(w.readSync(wh), ref.readSync(rh), `${name} h`);
+        close(w.readSync(wg), ref.readSync!(rg), `${name} gates`);
+        close(w.readSync(wc), ref.readSync!(rc), `${name} c`);
+        close(w.readSync(wh), ref.readSync!(rh), `${name} h`);
         const dhOff = 1, dcOff = 2, dgOff = 3;
         const [wdh, rdh] = pair(w, randArray(dhOff + rows * ldh)), [wdc, rdc] = pair(w, randArray(dcOff + rows * H));
         const [wdg, rdg] = pair(w, randArray(dgOff + rows * 4 * H));
         w.lstmCellBackward(rows, H, wg, gOff, wcp, cpOff, wc, cOff, wdh, dhOff, ldh, wdc, dcOff, wdg, dgOff);
         ref.lstmCellBackward(rows, H, rg, gOff, rcp, cpOff, rc, cOff, rdh, dhOff, ldh, rdc, dcOff, rdg, dgOff);
-        close(w.readSync(wdc), ref.readSync(rdc), `${name} dc`, 1e-5, 1e-6);
-        close(w.readSync(wdg), ref.readSync(rdg), `${name} dGates`, 1e-5, 1e-6);
+        close(w.readSync(wdc), ref.readSync!(rdc), `${name} dc`, 1e-5, 1e-6);
+        close(w.readSync(wdg), ref.readSync!(rdg), `${name} dGates`, 1e-5, 1e-6);
       }
     });
     for (const withBias of [true, false]) {
@@ -275,17 +278,17 @@ describe('wasm backend: fused recurrent cells match the reference', () => {
           const [who, rho] = pair(w, randArray(hOff + rows * ldh));
           w.gruCellForward(rows, H, wgx, gxOff, wgh, ghOff, withBias ? wb : null, whp, hpOff, ldhp, who, hOff, ldh);
           ref.gruCellForward(rows, H, rgx, gxOff, rgh, ghOff, withBias ? rb : null, rhp, hpOff, ldhp, rho, hOff, ldh);
-          close(w.readSync(wgx), ref.readSync(rgx), `${name} gx`);
-          close(w.readSync(wgh), ref.readSync(rgh), `${name} gh`);
-          close(w.readSync(who), ref.readSync(rho), `${name} h`);
+          close(w.readSync(wgx), ref.readSync!(rgx), `${name} gx`);
+          close(w.readSync(wgh), ref.readSync!(rgh), `${name} gh`);
+          close(w.readSync(who), ref.readSync!(rho), `${name} h`);
           const dhOff = 1, dgxOff = 2, dghOff = 3, dhpOff = 1;
           const [wdh, rdh] = pair(w, randArray(dhOff + rows * ldh)), [wdgx, rdgx] = pair(w, randArray(dgxOff + rows * 3 * H));
           const [wdgh, rdgh] = pair(w, randArray(dghOff + rows * 3 * H)), [wdhp, rdhp] = pair(w, randArray(dhpOff + rows * H));
           w.gruCellBackward(rows, H, wgx, gxOff, wgh, ghOff, whp, hpOff, ldhp, wdh, dhOff, ldh, wdgx, dgxOff, wdgh, dghOff, wdhp, dhpOff);
           ref.gruCellBackward(rows, H, rgx, gxOff, rgh, ghOff, rhp, hpOff, ldhp, rdh, dhOff, ldh, rdgx, dgxOff, rdgh, dghOff, rdhp, dhpOff);
-          close(w.readSync(wdgx), ref.readSync(rdgx), `${name} dGx`, 1e-5, 1e-6);
-          close(w.readSync(wdgh), ref.readSync(rdgh), `${name} dGh`, 1e-5, 1e-6);
-          close(w.readSync(wdhp), ref.readSync(rdhp), `${name} dhPrev`, 1e-5, 1e-6);
+          close(w.readSync(wdgx), ref.readSync!(rdgx), `${name} dGx`, 1e-5, 1e-6);
+          close(w.readSync(wdgh), ref.readSync!(rdgh), `${name} dGh`, 1e-5, 1e-6);
+          close(w.readSync(wdhp), ref.readSync!(rdhp), `${name} dhPrev`, 1e-5, 1e-6);
         }
       });
     }
@@ -326,8 +329,8 @@ describe('wasm backend: CTC matches the reference', () => {
         const [wloss, rloss] = pair(w, new Float32Array(N)), [wg, rg] = pair(w, new Float32Array(T * N * C));
         w.ctc(wl, T, N, C, wt, wi, wtl, blank, wloss, wg);
         ref.ctc(rl, T, N, C, rt, ri, rtl, blank, rloss, rg);
-        close(w.readSync(wloss), ref.readSync(rloss), `${name} loss`, 2e-6, 1e-5);
-        close(w.readSync(wg), ref.readSync(rg), `${name} grad`, 1e-5, 2e-6);
+        close(w.readSync(wloss), ref.readSync!(rloss), `${name} loss`, 2e-6, 1e-5);
+        close(w.readSync(wg), ref.readSync!(rg), `${name} grad`, 1e-5, 2e-6);
       }
     });
   }
@@ -345,16 +348,16 @@ describe('wasm backend: elementwise kernels match the reference', () => {
           if (n === 1000) x.set(special);
           if (op === 'log' || op === 'sqrt') for (let i = 0; i < n; i++) if (i >= special.length || n < 1000) x[i] = Math.abs(x[i]) * 10 ** (Math.floor(rand() * 20) - 10);
           const [wx, rx] = pair(w, x), [wy, ry] = pair(w, new Float32Array(n));
-          w.unary(op, wx, wy, n); ref.unary(op, rx, ry, n);
+          w.unary(op, wx, 0, wy, 0, n); ref.unary(op, rx, 0, ry, 0, n);
           // relative error ~1e-7 of the transcendental approximations; tiny absolute floor for denormals
-          close(w.readSync(wy), ref.readSync(ry), `${name} ${op} n=${n}`, 5e-7, 1e-37);
+          close(w.readSync(wy), ref.readSync!(ry), `${name} ${op} n=${n}`, 5e-7, 1e-37);
           for (const acc of [false, true]) {
             const dy = randArray(n); if (n > 3) dy[1] = 0;
             const [wdy, rdy] = pair(w, dy), [wdx, rdx] = pair(w, randArray(n));
             w.unaryBackward(op, wx, wy, wdy, wdx, n, acc); ref.unaryBackward(op, rx, ry, rdy, rdx, n, acc);
             // f'(x) is evaluated from the f32 y (1 - y cancels near 1), and accumulation cancels: errors
             // are f32 roundings of the operands (|dy|, |dx| <= 1), hence the absolute floor
-            close(w.readSync(wdx), ref.readSync(rdx), `${name} ${op}' n=${n} acc=${acc}`, 2e-6, 3e-7);
+            close(w.readSync(wdx), ref.readSync!(rdx), `${name} ${op}' n=${n} acc=${acc}`, 2e-6, 3e-7);
           }
         }
       }
@@ -381,18 +384,18 @@ describe('wasm backend: elementwise kernels match the reference', () => {
         if (L.nb > 3) b[3] = NaN;
         const size = L.shape.reduce((x, y) => x * y, 1);
         const [wa, ra] = pair(w, a), [wb, rb] = pair(w, b), [wo, ro] = pair(w, new Float32Array(size));
-        w.binary(op, L.shape, wa, L.aStr, wb, L.bStr, wo); ref.binary(op, L.shape, ra, L.aStr, rb, L.bStr, ro);
-        close(w.readSync(wo), ref.readSync(ro), `${name} ${op} ${JSON.stringify(L.shape)} ${L.aStr}/${L.bStr}`, 1e-7, 0);
+        w.binary(op, L.shape, wa, 0, L.aStr, wb, 0, L.bStr, wo, 0); ref.binary(op, L.shape, ra, 0, L.aStr, rb, 0, L.bStr, ro, 0);
+        close(w.readSync(wo), ref.readSync!(ro), `${name} ${op} ${JSON.stringify(L.shape)} ${L.aStr}/${L.bStr}`, 1e-7, 0);
       }
     }
   });
   it('affine (overwrite and accumulate) and fill', () => {
     for (const { name, w } of backends) for (const n of [1, 6, 101]) for (const acc of [false, true]) {
       const [wx, rx] = pair(w, randArray(n)), [wo, ro] = pair(w, randArray(n + 3));
-      w.affine(wx, wo, n, -1.7, 0.25, acc); ref.affine(rx, ro, n, -1.7, 0.25, acc);
-      close(w.readSync(wo), ref.readSync(ro), `${name} affine n=${n} acc=${acc}`, 1e-7, 1e-7);
+      w.affine(wx, 0, wo, 0, n, -1.7, 0.25, acc); ref.affine(rx, 0, ro, 0, n, -1.7, 0.25, acc);
+      close(w.readSync(wo), ref.readSync!(ro), `${name} affine n=${n} acc=${acc}`, 1e-7, 1e-7);
       w.fill(wo, 1, n, 3.5); ref.fill(ro, 1, n, 3.5);
-      close(w.readSync(wo), ref.readSync(ro), `${name} fill`, 1e-7, 1e-7);
+      close(w.readSync(wo), ref.readSync!(ro), `${name} fill`, 1e-7, 1e-7);
     }
   });
   it('softmax and log-softmax, forward and backward (accumulate), rows of -inf', () => {
@@ -403,11 +406,11 @@ describe('wasm backend: elementwise kernels match the reference', () => {
       const [wx, rx] = pair(w, x), [wy, ry] = pair(w, new Float32Array(rows * cols));
       w.softmax(wx, wy, rows, cols, log); ref.softmax(rx, ry, rows, cols, log);
       // log-softmax is x - logsumexp with |x| ~ 20: f32 rounding of those is ~1e-6 absolute
-      close(w.readSync(wy), ref.readSync(ry), `${name} softmax log=${log} ${rows}x${cols}`, 2e-6, 3e-6);
+      close(w.readSync(wy), ref.readSync!(ry), `${name} softmax log=${log} ${rows}x${cols}`, 2e-6, 3e-6);
       for (const acc of [false, true]) {
         const [wdy, rdy] = pair(w, randArray(rows * cols)), [wdx, rdx] = pair(w, randArray(rows * cols));
         w.softmaxBackward(wy, wdy, wdx, rows, cols, log, acc); ref.softmaxBackward(ry, rdy, rdx, rows, cols, log, acc);
-        close(w.readSync(wdx), ref.readSync(rdx), `${name} softmaxBackward log=${log} acc=${acc}`, 1e-5, 1e-5);
+        close(w.readSync(wdx), ref.readSync!(rdx), `${name} softmaxBackward log=${log} acc=${acc}`, 1e-5, 1e-5);
       }
     }
   });
@@ -430,7 +433,7 @@ describe('wasm backend: elementwise kernels match the reference', () => {
         const [ws, rs] = pair(w, src, dtype), [wd, rd] = pair(w, dst, dtype);
         w.copyStrided(c.shape, ws, c.sOff, c.sStr, wd, c.dOff, c.dStr, acc);
         ref.copyStrided(c.shape, rs, c.sOff, c.sStr, rd, c.dOff, c.dStr, acc);
-        close(w.readSync(wd), ref.readSync(rd), `${name} copyStrided ${JSON.stringify(c)} acc=${acc} ${dtype}`, 1e-6, 1e-5);
+        close(w.readSync(wd), ref.readSync!(rd), `${name} copyStrided ${JSON.stringify(c)} acc=${acc} ${dtype}`, 1e-6, 1e-5);
       }
     }
   });
@@ -452,7 +455,7 @@ describe('wasm backend: memory', () => {
     const big = w.alloc('f32', before / 4 + 1000); // forces memory.grow
     assert.ok(w.memory.buffer.byteLength > before);
     assert.deepEqual([...w.readSync(b)], [4, 5, 6], 'old views survive growth');
-    w.unary('neg', b, b, 3);
+    w.unary('neg', b, 0, b, 0, 3);
     assert.deepEqual([...w.readSync(b)], [-4, -5, -6]);
     assert.equal(w.readSync(big).length, before / 4 + 1000);
     w.dispose(big);
@@ -463,7 +466,7 @@ describe('wasm backend: memory', () => {
     const a = w.upload('f64', [1, 2]);
     assert.ok(!(a instanceof WasmStorage));
     const o = w.alloc('f64', 2);
-    w.unary('exp', a, o, 2);
+    w.unary('exp', a, 0, o, 0, 2);
     assert.deepEqual([...w.readSync(o)], [Math.exp(1), Math.exp(2)]);
   });
   it('setWasmThreads sets the thread count of every backend and rejects nonsense', () => {
@@ -480,7 +483,7 @@ describe('wasm backend: memory', () => {
   it('kernels refuse ranges outside a storage instead of writing past it', () => {
     const w = backends[0].w;
     const a = w.alloc('f32', 4);
-    assert.throws(() => w.unary('exp', a, a, 5), /unary: expected 5 elements at offset 0 within a storage of 4/);
+    assert.throws(() => w.unary('exp', a, 0, a, 0, 5), /unary: expected 5 elements at offset 0 within a storage of 4/);
     assert.throws(() => w.lstmCellForward(1, 2, a, 0, a, 0, a, 0, a, 0, 2), /lstmCellForward gates: expected 8 elements/);
   });
 });
@@ -513,30 +516,30 @@ describe('wasm backend: a random mix of threaded jobs, back to back, matches the
         const n = 9 + Math.floor(rand() * 40);
         const [wa, ra] = pair(w, randArray(m * K)), [wb, rb] = pair(w, randArray(n * K)), [wc, rc] = pair(w, randArray(m * n));
         w.gemm(false, true, m, n, K, 1, wa, 0, K, wb, 0, K, 1, wc, 0, n); ref.gemm(false, true, m, n, K, 1, ra, 0, K, rb, 0, K, 1, rc, 0, n);
-        close(w.readSync(wc), ref.readSync(rc), `call ${it} gemm`, 1e-5, 1e-5);
+        close(w.readSync(wc), ref.readSync!(rc), `call ${it} gemm`, 1e-5, 1e-5);
       } else if (kind === 1) { // fused LSTM step (chunked by units)
         const [wwh, rwh] = pair(w, randArray(4 * H * K, 0.3));
         const pw = w.prepareB(true, K, 4 * H, wwh, 0, K), pr = ref.prepareB(true, K, 4 * H, rwh, 0, K);
         const [wh, rh] = pair(w, randArray(m * K)), [wg, rg] = pair(w, randArray(m * 4 * H)), [wc, rc] = pair(w, randArray(m * H));
         const [wo, ro] = pair(w, randArray(m * H));
         w.lstmStep(m, H, wh, 0, K, pw, wg, 0, wc, 0, wc, 0, wo, 0, H); ref.lstmStep(m, H, rh, 0, K, pr, rg, 0, rc, 0, rc, 0, ro, 0, H);
-        close(w.readSync(wo), ref.readSync(ro), `call ${it} lstmStep h`, 1e-5, 1e-5);
-        close(w.readSync(wc), ref.readSync(rc), `call ${it} lstmStep c`, 1e-5, 1e-5);
+        close(w.readSync(wo), ref.readSync!(ro), `call ${it} lstmStep h`, 1e-5, 1e-5);
+        close(w.readSync(wc), ref.readSync!(rc), `call ${it} lstmStep c`, 1e-5, 1e-5);
         w.releasePrepared(pw);
       } else if (kind === 2) { // row-split cell (slot jobs), applied in place: a double run would show
         const [wg, rg] = pair(w, randArray(m * 4 * H, 3)), [wcp, rcp] = pair(w, randArray(m * H));
         const [wc, rc] = pair(w, randArray(m * H)), [wh, rh] = pair(w, randArray(m * H));
         w.lstmCellForward(m, H, wg, 0, wcp, 0, wc, 0, wh, 0, H); ref.lstmCellForward(m, H, rg, 0, rcp, 0, rc, 0, rh, 0, H);
-        close(w.readSync(wg), ref.readSync(rg), `call ${it} cell gates`); close(w.readSync(wh), ref.readSync(rh), `call ${it} cell h`);
+        close(w.readSync(wg), ref.readSync!(rg), `call ${it} cell gates`); close(w.readSync(wh), ref.readSync!(rh), `call ${it} cell h`);
       } else if (kind === 3) { // streaming step (chunked by columns)
         const [wx, rx] = pair(w, randArray(K)), [ww1, rw1] = pair(w, randArray(4 * H * K)), [wo, ro] = pair(w, randArray(4 * H));
         w.linear2(1, 4 * H, K, wx, 0, K, ww1, 0, null, 0, 0, null, null, null, wo, 0, 4 * H);
         ref.linear2(1, 4 * H, K, rx, 0, K, rw1, 0, null, 0, 0, null, null, null, ro, 0, 4 * H);
-        close(w.readSync(wo), ref.readSync(ro), `call ${it} linear2`, 1e-5, 1e-5);
+        close(w.readSync(wo), ref.readSync!(ro), `call ${it} linear2`, 1e-5, 1e-5);
       } else { // row-split softmax (slot jobs)
         const [wx, rx] = pair(w, randArray(m * K, 3)), [wy, ry] = pair(w, new Float32Array(m * K));
         w.softmax(wx, wy, m, K, true); ref.softmax(rx, ry, m, K, true);
-        close(w.readSync(wy), ref.readSync(ry), `call ${it} logSoftmax`, 2e-6, 3e-6);
+        close(w.readSync(wy), ref.readSync!(ry), `call ${it} logSoftmax`, 2e-6, 3e-6);
       }
     }
   });

@@ -68,7 +68,7 @@ describe('wasm backend: memory', () => {
       const inJs = keep.filter((s) => !(s instanceof WasmStorage)).length;
       const x = keep[29], y = keep[28];
       x.array[5] = 2;
-      b.unary('exp', x, y, 1 << 20);
+      b.unary('exp', x, 0, y, 0, 1 << 20);
       b.gemm(false, false, 2, 2, 2, 1, keep[0], 0, 2, x, 4, 2, 0, y, 0, 2);
       console.log(JSON.stringify({ inJs, y5: y.array[0] }));
       let threw = '';

@@ -33,8 +33,8 @@ export function record(node: Node, outputs: readonly Tensor[]): void {
 function accumulate(into: Storage | null, g: Storage, n: number): Storage {
   if (!into) return g;
   const sum = g.backend.alloc(g.dtype, n);
-  g.backend.affine(into, sum, n, 1, 0, false);
-  g.backend.affine(g, sum, n, 1, 0, true);
+  g.backend.affine(into, 0, sum, 0, n, 1, 0, false);
+  g.backend.affine(g, 0, sum, 0, n, 1, 0, true);
   return sum;
 }
 
@@ -90,10 +90,10 @@ export function backward(root: Tensor, grad?: Tensor): void {
 }
 
 function addGrad(t: Tensor, current: Tensor | null, g: Storage): Tensor {
-  if (current) { t.backend.affine(g, current.storage, t.size, 1, 0, true); return current; }
+  if (current) { t.backend.affine(g, 0, current.storage, 0, t.size, 1, 0, true); return current; }
   // Copy: the op's gradient buffer may be shared or reused. A leaf's gradient outlives tidy() scopes.
   const s = t.backend.alloc(t.dtype, t.size);
   keepStorage(s);
-  t.backend.affine(g, s, t.size, 1, 0, false);
+  t.backend.affine(g, 0, s, 0, t.size, 1, 0, false);
   return new Tensor(s, t.shape);
 }

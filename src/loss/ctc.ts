@@ -1,8 +1,11 @@
 import { needsGrad, record } from '../autograd/tape.js';
 import { reshape } from '../ops/shape.js';
-import { checkFinite, checkOptions } from '../tensor/check.js';
+import { checkOptions } from '../tensor/check.js';
+import { checkFinite } from '../ops/checks.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { kernels } from '../ops/kernels.js';
+import type { Kernels, Storage } from '../backend/backend.js';
 
 export interface CtcOptions {
   /** Index of the blank class (default 0). */
@@ -75,47 +78,68 @@ export function ctcLoss(logProbs: Tensor, targets: IntList, inputLengths: IntLis
     if (tg[i] < 0 || tg[i] >= C) throw new Error(`ctcLoss: target label ${tg[i]} at position ${i} is outside [0, ${C})`);
   }
 
-  const be = logProbs.backend, dt = logProbs.dtype;
+  const be = kernels(logProbs.backend), dt = logProbs.dtype;
   const up = (a: Int32Array) => be.upload('i32', a);
   const lossN = be.alloc(dt, N);       // [N] per-sample negative log likelihood
   const grad = be.alloc(dt, T * N * C); // [T, N, C] d loss_n / d logProbs
   be.ctc(logProbs.storage, T, N, C, up(tg), up(il), up(tl), blank, lossN, grad);
 
-  // Per-sample weights: zeroInfinity masks impossible samples; 'mean' divides by target length and N.
-  const perSample = be.readSync(lossN);
+  // Per-sample weights (known on the host): 'mean' divides by target length and N.
   const weight = new Float64Array(N);
-  const zero = be.alloc(dt, 1);
-  for (let n = 0; n < N; n++) {
-    const impossible = perSample[n] === Infinity;
-    if (zeroInf && impossible) {
-      perSample[n] = 0;
-      // The raw gradient of an impossible sample is NaN (inf - inf): zero its [T, C] block.
-      be.copyStrided([T, C], zero, 0, [0, 0], grad, n * C, [N * C, 1], false);
-    }
-    weight[n] = zeroInf && impossible ? 0 : reduction === 'mean' ? 1 / (Math.max(tl[n], 1) * N) : 1;
+  for (let n = 0; n < N; n++) weight[n] = reduction === 'mean' ? 1 / (Math.max(tl[n], 1) * N) : 1;
+  const w = be.upload(dt, weight); // [N]
+  if (zeroInf) zeroImpossible(be, lossN, grad, T, N, C);
+  let out: Tensor;
+  if (reduction === 'none') {
+    out = new Tensor(lossN, [N]);
+  } else {
+    const wl = be.alloc(dt, N), s = be.alloc(dt, 1);
+    be.binary('mul', [N], lossN, 0, [1], w, 0, [1], wl, 0);
+    be.reduce('sum', [N], wl, 0, [1], s, 0, [0]);
+    be.dispose(wl); be.dispose(lossN);
+    out = new Tensor(s, []);
   }
-  let value: number[];
-  if (reduction === 'none') value = Array.from(perSample);
-  else value = [Array.from(perSample).reduce((s, v, n) => s + v * (reduction === 'mean' ? 1 / (Math.max(tl[n], 1) * N) : 1), 0)];
-  const out = new Tensor(be.upload(dt, value), reduction === 'none' ? [N] : []);
 
-  if (!needsGrad([logProbs])) { be.dispose(grad); return out; }
+  if (!needsGrad([logProbs])) { be.dispose(grad); be.dispose(w); return out; }
   let released = false;
   record({
       name: 'ctcLoss', inputs: [logProbs], outputs: [out],
       backward([g]) {
         if (released) throw new Error('ctcLoss: backward through the same graph a second time (its saved gradient was freed after the first)');
         // d[t, n, c] = grad[t, n, c] * weight[n] * g (g: a scalar, or [N] for reduction 'none').
-        // The per-sample factor is spread over a row of N*C values, so the product is one
-        // row-broadcast multiply of grad as [T, N*C].
-        const gv = be.readSync(g!);
-        const row = new Float64Array(N * C);
-        for (let n = 0; n < N; n++) row.fill(weight[n] * (reduction === 'none' ? gv[n] : gv[0]), n * C, (n + 1) * C);
+        const wg = be.alloc(dt, N);
+        be.binary('mul', [N], w, 0, [1], g!, 0, [reduction === 'none' ? 1 : 0], wg, 0);
         const d = be.alloc(dt, T * N * C);
-        be.binary('mul', [T, N * C], grad, [N * C, 1], be.upload(dt, row), [0, 1], d);
+        be.binary('mul', [T, N, C], grad, 0, [N * C, C, 1], wg, 0, [0, 1, 0], d, 0);
+        be.dispose(wg);
         return [d];
       },
-      release() { released = true; be.dispose(grad); },
+      release() { released = true; be.dispose(grad); be.dispose(w); },
   }, [out]);
   return out;
+}
+
+/**
+ * zeroInfinity on the device: an impossible sample (loss Infinity) gets loss 0 and a zero
+ * gradient. Its raw gradient is NaN (inf - inf), which no multiply can zero, so its rows are
+ * replaced by indexing: row r of grad [T*N, C] is gathered from itself where the sample is
+ * possible and from an appended zero row where it is not.
+ */
+function zeroImpossible(be: Kernels, lossN: Storage, grad: Storage, T: number, N: number, C: number): void {
+  const dt = lossN.dtype, R = T * N;
+  const consts = be.upload(dt, [Infinity, 3.4028234663852886e38]);
+  const ok = be.alloc(dt, N);
+  be.binary('lt', [N], lossN, 0, [1], consts, 0, [0], ok, 0);           // ok = loss < inf
+  be.binary('min', [N], lossN, 0, [1], consts, 1, [0], lossN, 0);       // inf -> finite, then * 0
+  be.binary('mul', [N], lossN, 0, [1], ok, 0, [1], lossN, 0);
+  // idx[t, n] = ok[n] ? t*N + n : R  (as i32), over a copy of grad with a zero row at R
+  const okI = be.alloc('i32', N), ramp = be.upload('i32', Array.from({ length: R }, (_, r) => r - R)), idx = be.alloc('i32', R);
+  const src = be.alloc(dt, (R + 1) * C);
+  be.copyStrided([N], ok, 0, [1], okI, 0, [1], false);                     // float -> i32
+  be.binary('mul', [T, N], ramp, 0, [N, 1], okI, 0, [0, 1], idx, 0);      // ok (r - R)
+  be.fill(ramp, 0, 1, R);
+  be.binary('add', [R], idx, 0, [1], ramp, 0, [0], idx, 0);               // + R
+  be.copyStrided([R * C], grad, 0, [1], src, 0, [1], false);
+  be.gatherRows(src, 0, idx, R, C, grad, 0);
+  for (const x of [consts, ok, okI, ramp, idx, src]) be.dispose(x);
 }

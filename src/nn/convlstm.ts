@@ -1,6 +1,7 @@
 import { convLstmLayer, type ConvLstmWeights } from '../ops/convlstm.js';
 import { reshape, slice, stack } from '../ops/shape.js';
-import { checkFinite, checkOptions, checkPositiveInt } from '../tensor/check.js';
+import { checkOptions, checkPositiveInt } from '../tensor/check.js';
+import { checkFinite } from '../ops/checks.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Module, type ModuleOptions } from './module.js';

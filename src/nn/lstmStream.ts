@@ -2,10 +2,11 @@ import type { LstmCellOptions, Storage } from '../backend/backend.js';
 import { lstmCellLayout } from '../backend/lstm-cell.js';
 import { keepStorage } from '../backend/scope.js';
 import { cellOptions } from '../ops/lstm-cell.js';
-import { checkFinite } from '../tensor/check.js';
+import { checkFinite } from '../ops/checks.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { LSTM } from './lstm.js';
+import { kernels } from '../ops/kernels.js';
 
 /**
  * Streaming inference with an LSTM: one time step per call, the state kept in backend memory
@@ -32,7 +33,7 @@ export class LSTMStream {
     if (!Number.isInteger(batch) || batch < 1) throw new Error(`LSTM.stream: expected a positive integer batch size, got ${batch}`);
     if (lstm.numDirections !== 1) throw new Error('LSTM.stream: a bidirectional LSTM needs the whole sequence; it cannot run one step at a time');
     if (lstm.cell?.gateRecurrence) throw new Error('LSTM.stream: the FGR variant is not supported for streaming (use forward over the sequence)');
-    const be = lstm.backend, dt = lstm.dtype, B = batch, H = lstm.hiddenSize, L = lstm.numLayers, Hout = lstm.outputSize;
+    const be = kernels(lstm.backend), dt = lstm.dtype, B = batch, H = lstm.hiddenSize, L = lstm.numLayers, Hout = lstm.outputSize;
     this.h = new Tensor(be.alloc(dt, L * B * Hout), [L, B, Hout]);
     this.c = new Tensor(be.alloc(dt, L * B * H), [L, B, H]);
     this.y = new Tensor(be.alloc(dt, B * Hout), [B, Hout]);
@@ -47,7 +48,7 @@ export class LSTMStream {
 
   /** Start again from h0 [L, B, Hout] and c0 [L, B, H] (zeros when absent). */
   reset(h0?: Tensor | null, c0?: Tensor | null): void {
-    const be = this.lstm.backend;
+    const be = kernels(this.lstm.backend);
     for (const [name, src, dst] of [['h0', h0, this.h], ['c0', c0, this.c]] as const) {
       if (!src) { be.fill(dst.storage, 0, dst.size, 0); continue; }
       if (fmt(src.shape) !== fmt(dst.shape)) throw new Error(`LSTM.stream reset: expected ${name} of shape ${fmt(dst.shape)}, got ${fmt(src.shape)}`);
@@ -58,7 +59,7 @@ export class LSTMStream {
 
   /** One time step: x [B, I] -> the top layer's new h [B, Hout] (this.y). */
   step(x: Tensor): Tensor {
-    const m = this.lstm, be = m.backend, B = this.batch, H = m.hiddenSize, Hout = m.outputSize, GH = this.GH;
+    const m = this.lstm, be = kernels(m.backend), B = this.batch, H = m.hiddenSize, Hout = m.outputSize, GH = this.GH;
     if (x.rank !== 2 || x.shape[0] !== B || x.shape[1] !== m.inputSize) {
       throw new Error(`LSTM.stream step: expected x of shape [${B}, ${m.inputSize}], got ${fmt(x.shape)}`);
     }
@@ -88,7 +89,7 @@ export class LSTMStream {
 
   /** Return the buffers to the backend; the stream cannot be used afterwards. */
   dispose(): void {
-    const be = this.lstm.backend;
+    const be = kernels(this.lstm.backend);
     for (const s of [this.h.storage, this.c.storage, this.y.storage, this.gates, this.r, this.peeps]) if (s) be.dispose(s);
   }
 }

@@ -1,7 +1,8 @@
 import { noGrad } from '../autograd/tape.js';
 import { indexSelect, permute, slice } from '../ops/shape.js';
 import { checkLengths } from '../ops/recurrent.js';
-import { checkFinite, checkOptions, checkPositiveInt } from '../tensor/check.js';
+import { checkOptions, checkPositiveInt } from '../tensor/check.js';
+import { checkFinite } from '../ops/checks.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Module, type ModuleOptions } from './module.js';

@@ -2,11 +2,12 @@ import type { ActivationOp } from '../backend/backend.js';
 import { needsGrad, record } from '../autograd/tape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloat, emptyLike } from './util.js';
+import { kernels } from './kernels.js';
 
 /** A fused activation kernel as an op (forward next to backward). */
 function activation(op: ActivationOp, x: Tensor): Tensor {
   checkFloat(op, x);
-  const be = x.backend;
+  const be = kernels(x.backend);
   const y = emptyLike(x);
   be.activationForward(op, x.storage, y.storage, x.size);
   if (needsGrad([x])) {

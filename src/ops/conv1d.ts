@@ -2,6 +2,7 @@ import { needsGrad, record } from '../autograd/tape.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloat, emptyLike, sameDevice } from './util.js';
+import { kernels } from './kernels.js';
 
 /**
  * Depthwise causal convolution over time (the xLSTM blocks' conv): x [T, B, C], weight [C, 1, K]
@@ -20,7 +21,7 @@ export function causalConv1d(x: Tensor, weight: Tensor, bias: Tensor | null): Te
   const K = weight.shape[2];
   const inputs = [x, weight, ...(bias ? [bias] : [])];
   sameDevice('causalConv1d', ...inputs);
-  const be = x.backend;
+  const be = kernels(x.backend);
   const y = emptyLike(x);
   be.causalConv1dForward(T, B, C, K, x.storage, weight.storage, bias?.storage ?? null, y.storage);
   if (needsGrad(inputs)) {

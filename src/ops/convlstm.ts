@@ -6,6 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { packPeepholes, peepholeGrads } from './lstm-cell.js';
 import { checkWeight } from './recurrent.js';
 import { emptyLike, sameDevice } from './util.js';
+import { kernels } from './kernels.js';
 
 /** One ConvLSTM layer's weights (EXTENDED.md names: weight_ih, weight_hh, bias, weight_c{i,f,o}). */
 export interface ConvLstmWeights {
@@ -55,7 +56,7 @@ export function convLstmLayer(x: Tensor, h0: Tensor, c0: Tensor, w: ConvLstmWeig
   const weights = [w.wIh, w.wHh, w.bias, w.wci, w.wcf, w.wco].filter((t): t is Tensor => t !== null);
   sameDevice('convLstmLayer', x, h0, c0, ...weights);
 
-  const be = x.backend, dt = x.dtype;
+  const be = kernels(x.backend), dt = x.dtype;
   const P = Hg * Wd, N = C * P, G4 = 4 * N;   // positions per image, cell units per row, gate width
   const KI = Cin * k * k, KH = C * k * k, pad = (k - 1) / 2;
   const XS = Cin * P;                          // one input image

@@ -11,7 +11,7 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, op);
   const be = a.backend;
   const y = emptyLike(a, shape);
-  be.binary(op, shape, a.storage, broadcastStrides(a.shape, shape), b.storage, broadcastStrides(b.shape, shape), y.storage);
+  be.binary(op, shape, a.storage, 0, broadcastStrides(a.shape, shape), b.storage, 0, broadcastStrides(b.shape, shape), y.storage, 0);
   if (needsGrad([a, b])) {
     record({
       name: op, inputs: [a, b], outputs: [y],
@@ -20,14 +20,14 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
         const full = (t: Tensor) => broadcastStrides(t.shape, shape);
         const prod = (x: Tensor, binop: BinaryOp) => {
           const o = be.alloc(a.dtype, sizeOf(shape));
-          be.binary(binop, shape, gs, broadcastStrides(shape, shape), x.storage, full(x), o);
+          be.binary(binop, shape, gs, 0, broadcastStrides(shape, shape), x.storage, 0, full(x), o, 0);
           return o;
         };
         switch (op) {
           case 'add': return [a.requiresGrad ? reduceTo(gs, shape, a.shape) : null, b.requiresGrad ? reduceTo(gs, shape, b.shape) : null];
           case 'sub': {
             let gb = null;
-            if (b.requiresGrad) { const n = be.alloc(a.dtype, sizeOf(shape)); be.affine(gs, n, sizeOf(shape), -1, 0, false); gb = reduceTo(n, shape, b.shape); }
+            if (b.requiresGrad) { const n = be.alloc(a.dtype, sizeOf(shape)); be.affine(gs, 0, n, 0, sizeOf(shape), -1, 0, false); gb = reduceTo(n, shape, b.shape); }
             return [a.requiresGrad ? reduceTo(gs, shape, a.shape) : null, gb];
           }
           case 'mul': return [a.requiresGrad ? reduceTo(prod(b, 'mul'), shape, a.shape) : null, b.requiresGrad ? reduceTo(prod(a, 'mul'), shape, b.shape) : null];
@@ -37,10 +37,10 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
               // d(a/b)/db = -y/b, so gb = -(g * y) / b, summed back to b's shape.
               const same = broadcastStrides(shape, shape);
               const gy = be.alloc(a.dtype, sizeOf(shape));
-              be.binary('mul', shape, gs, same, y.storage, same, gy);
+              be.binary('mul', shape, gs, 0, same, y.storage, 0, same, gy, 0);
               const q = be.alloc(a.dtype, sizeOf(shape));
-              be.binary('div', shape, gy, same, b.storage, full(b), q);
-              be.affine(q, q, sizeOf(shape), -1, 0, false);
+              be.binary('div', shape, gy, 0, same, b.storage, 0, full(b), q, 0);
+              be.affine(q, 0, q, 0, sizeOf(shape), -1, 0, false);
               gb = reduceTo(q, shape, b.shape);
             }
             return [a.requiresGrad ? reduceTo(prod(b, 'div'), shape, a.shape) : null, gb];
@@ -63,7 +63,7 @@ export function unary(op: UnaryOp, x: Tensor): Tensor {
   checkFloat(op, x);
   const be = x.backend;
   const y = emptyLike(x);
-  be.unary(op, x.storage, y.storage, x.size);
+  be.unary(op, x.storage, 0, y.storage, 0, x.size);
   if (needsGrad([x])) {
     record({
       name: op, inputs: [x], outputs: [y],
@@ -94,14 +94,14 @@ export function affine(x: Tensor, alpha: number, beta = 0): Tensor {
   checkFloat('affine', x);
   const be = x.backend;
   const y = emptyLike(x);
-  be.affine(x.storage, y.storage, x.size, alpha, beta, false);
+  be.affine(x.storage, 0, y.storage, 0, x.size, alpha, beta, false);
   if (needsGrad([x])) {
     record({
       name: 'affine', inputs: [x], outputs: [y],
       backward([g]) {
         if (alpha === 1) return [g];
         const dx = be.alloc(x.dtype, x.size);
-        be.affine(g!, dx, x.size, alpha, 0, false);
+        be.affine(g!, 0, dx, 0, x.size, alpha, 0, false);
         return [dx];
       },
     }, [y]);

@@ -4,6 +4,7 @@ import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchSizes, checkWeight, columnSums, copyRows, projectInputs, projectionGrads } from './recurrent.js';
 import { disposeAll, emptyLike, sameDevice } from './util.js';
+import { kernels } from './kernels.js';
 
 /** One direction's weights, PyTorch layout (gate rows stacked r, z, n). */
 export interface GruWeights {
@@ -46,7 +47,7 @@ export function gruLayer(x: Tensor, h0: Tensor, dirs: readonly GruWeights[], len
     sameDevice('gruLayer', x, w.wIh, w.wHh, ...[w.bIh, w.bHh].filter((t): t is Tensor => t !== null));
   }
   checkWeight('gruLayer', 'h0', h0, [D, B, H]);
-  const be = x.backend, dt = x.dtype;
+  const be = kernels(x.backend), dt = x.dtype;
   const bs = batchSizes(lengths, T, B);
   const DH = D * H, G = 3 * H;
 

@@ -29,7 +29,7 @@ export function peepholeGrads(be: Backend, dt: DType, rows: number, H: number, c
   const one = (block: number, state: Storage): Storage | null => {
     if (block < 0) return null;
     be.copyStrided([rows, H], dG, block * H, [GH, 1], blk, 0, [H, 1], false);        // [rows, H] dA of the gate
-    be.binary('mul', [rows, H], blk, [H, 1], state, [H, 1], prod);                  // dA ⊙ c
+    be.binary('mul', [rows, H], blk, 0, [H, 1], state, 0, [H, 1], prod, 0);                  // dA ⊙ c
     const out = be.alloc(dt, H);
     be.copyStrided([rows, H], prod, 0, [H, 1], out, 0, [0, 1], true);               // sum over rows
     return out;

@@ -9,6 +9,7 @@ import {
   peepholeGrads, type LstmCellSpec,
 } from './lstm-cell.js';
 import { disposeAll, emptyLike, sameDevice } from './util.js';
+import { kernels } from './kernels.js';
 
 /** One direction's weights, PyTorch layout (gate rows stacked i, f, g, o). */
 export interface LstmWeights {
@@ -81,7 +82,7 @@ export function lstmLayer(x: Tensor, h0: Tensor, c0: Tensor, dirs: readonly Lstm
   }
   checkWeight('lstmLayer', 'h0', h0, [D, B, Hout]);
   checkWeight('lstmLayer', 'c0', c0, [D, B, H]);
-  const be = x.backend, dt = x.dtype;
+  const be = kernels(x.backend), dt = x.dtype;
   const bs = batchSizes(lengths, T, B);
   const DH = D * Hout;
   const GH = NG * H;   // gate width of one row

@@ -4,6 +4,7 @@ import { fmt, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkForgetGate, type ForgetGate } from './slstm.js';
 import { emptyLike, sameDevice } from './util.js';
+import { kernels } from './kernels.js';
 
 /**
  * mLSTM (xLSTM's matrix LSTM, Beck et al. 2024) cell over a whole sequence as ONE op with a
@@ -73,7 +74,7 @@ export function mlstm(q: Tensor, k: Tensor, v: Tensor, ig: Tensor, fg: Tensor, o
   for (const [name, t] of [['ig', ig], ['fg', fg]] as const) {
     if (!sameShape(t.shape, [T, B, NH])) throw new Error(`mlstm: expected ${name} (gate pre-activations) of shape [${T}, ${B}, ${NH}], got ${fmt(t.shape)}`);
   }
-  const DH = H / NH, be = q.backend, dt = q.dtype;
+  const DH = H / NH, be = kernels(q.backend), dt = q.dtype;
   if (initial) {
     for (const [name, t, shape] of [['C', initial.C, [B, NH, DH, DH]], ['n', initial.n, [B, NH, DH]], ['m', initial.m, [B, NH]]] as const) {
       if (!sameShape(t.shape, shape)) throw new Error(`mlstm: expected initial state ${name} of shape ${fmt(shape)}, got ${fmt(t.shape)}`);

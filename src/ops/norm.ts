@@ -3,6 +3,7 @@ import { needsGrad, record } from '../autograd/tape.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloat, emptyLike, sameDevice } from './util.js';
+import { kernels } from './kernels.js';
 
 /**
  * Group normalization over the last dimension of x [..., C]: the C features are split into
@@ -24,7 +25,7 @@ export function groupNorm(x: Tensor, groups: number, weight: Tensor | null, bias
   if (!(eps >= 0)) throw new Error(`groupNorm: eps must be >= 0, got ${eps}`);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   sameDevice('groupNorm', ...inputs);
-  const be = x.backend, rows = x.size / Math.max(C, 1);
+  const be = kernels(x.backend), rows = x.size / Math.max(C, 1);
   const y = emptyLike(x);
   const mean = be.alloc(x.dtype, rows * groups), rstd = be.alloc(x.dtype, rows * groups);
   be.groupNormForward(rows, C, groups, eps, x.storage, weight?.storage ?? null, bias?.storage ?? null, y.storage, mean, rstd);

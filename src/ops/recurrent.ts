@@ -2,6 +2,7 @@ import type { Backend, Storage } from '../backend/backend.js';
 import type { DType } from '../tensor/dtype.js';
 import { fmt } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { kernels } from './kernels.js';
 
 /**
  * Shared pieces of the fused recurrent layer ops (LSTM, GRU and their relatives).
@@ -71,7 +72,7 @@ export function columnSums(be: Backend, src: Storage, rows: number, n: number, d
 /** Copy `rows` rows of `width` values between two strided row blocks. */
 export function copyRows(be: Backend, rows: number, width: number, src: Storage, sOff: number, ldSrc: number,
   dst: Storage, dOff: number, ldDst: number, accumulate = false): void {
-  if (rows > 0) be.copy2d(rows, width, src, sOff, ldSrc, dst, dOff, ldDst, accumulate);
+  if (rows > 0) kernels(be).copy2d(rows, width, src, sOff, ldSrc, dst, dOff, ldDst, accumulate);
 }
 
 export function checkWeight(op: string, name: string, t: Tensor | null, shape: readonly number[]): void {

@@ -2,6 +2,7 @@ import { needsGrad, record } from '../autograd/tape.js';
 import { contiguousStrides, fmt, sizeOf, validateShape, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { emptyLike, sameDevice } from './util.js';
+import { checkIndices } from './checks.js';
 
 /** Same values, new shape (no copy: tensors are contiguous). One dimension may be -1. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -130,10 +131,7 @@ export function indexSelect(x: Tensor, idx: Tensor): Tensor {
   if (idx.dtype !== 'i32') throw new Error(`indexSelect: expected an i32 index tensor, got ${idx.dtype}`);
   if (idx.backend !== x.backend) throw new Error('indexSelect: index lives on another backend');
   const rows = x.shape[0];
-  const values = idx.dataSync();
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] < 0 || values[i] >= rows) throw new Error(`indexSelect: index ${values[i]} at position ${i} out of range [0, ${rows})`);
-  }
+  checkIndices('indexSelect', idx, rows);
   const rowLen = x.size / Math.max(rows, 1);
   const shape = [...idx.shape, ...x.shape.slice(1)];
   const be = x.backend;

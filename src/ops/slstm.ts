@@ -3,6 +3,7 @@ import { needsGrad, record } from '../autograd/tape.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { emptyLike, sameDevice } from './util.js';
+import { kernels } from './kernels.js';
 
 /**
  * sLSTM (xLSTM's scalar LSTM, Beck et al. 2024) over a whole sequence as ONE op with a
@@ -83,7 +84,7 @@ function slstmCore(x: Tensor, weightIh: Tensor | null, weightHh: Tensor, bias: T
   const init = initial ? [initial.h, initial.c, initial.n, initial.m] : [];
   const inputs = [x, ...(weightIh ? [weightIh] : []), weightHh, ...(bias ? [bias] : []), ...init];
   sameDevice(op, ...inputs);
-  const be = x.backend, dt = x.dtype;
+  const be = kernels(x.backend), dt = x.dtype;
 
   // pre [T, B, 4H]: input pre-activations (+ recurrent term, added per step). Kept for backward.
   const pre = be.alloc(dt, T * B * G);

@@ -1,13 +1,14 @@
 import { needsGrad, record } from '../autograd/tape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloat, emptyLike } from './util.js';
+import { kernels } from './kernels.js';
 
 /** Softmax or log-softmax over the last axis; forward next to backward. */
 function softmaxOp(x: Tensor, log: boolean): Tensor {
   checkFloat(log ? 'logSoftmax' : 'softmax', x);
   const cols = x.shape[x.rank - 1] ?? 1;
   const rows = cols === 0 ? 0 : x.size / cols;
-  const be = x.backend;
+  const be = kernels(x.backend);
   const y = emptyLike(x);
   be.softmax(x.storage, y.storage, rows, cols, log);
   if (needsGrad([x])) {

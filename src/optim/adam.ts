@@ -1,6 +1,7 @@
 import type { Storage } from '../backend/backend.js';
 import type { Parameter } from '../tensor/tensor.js';
 import { checkRange, Optimizer } from './optimizer.js';
+import { kernels } from '../ops/kernels.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -37,7 +38,7 @@ export class Adam extends Optimizer {
   protected update(i: number, p: Parameter, g: Storage): void {
     const m = this.buf(i, 'exp_avg').s, v = this.buf(i, 'exp_avg_sq').s;
     const vmax = this.amsgrad ? this.buf(i, 'max_exp_avg_sq').s : null;
-    p.backend.adamStep(p.storage, g, m, v, vmax, p.size, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay,
+    kernels(p.backend).adamStep(p.storage, g, m, v, vmax, p.size, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay,
       this.decoupled, this.steps[i]);
   }
 

@@ -2,6 +2,7 @@ import type { Backend, Storage } from '../backend/backend.js';
 import { keepStorage } from '../backend/scope.js';
 import { noGrad } from '../autograd/tape.js';
 import type { Parameter } from '../tensor/tensor.js';
+import { kernels } from '../ops/kernels.js';
 
 /** An optimizer's complete state, for checkpoints: hyperparameters, counters and moment buffers. */
 export interface OptimizerState {
@@ -90,7 +91,7 @@ export abstract class Optimizer {
   protected rewrite(i: number, name: string, terms: [Storage, number][], beta = 0): Storage {
     const twin = this.tmp(i, `${name}~`), be = this.params[i].backend, n = this.params[i].size;
     lin(be, twin, n, terms, beta);
-    be.flushSubnormal(twin, n);
+    kernels(be).flushSubnormal(twin, n);
     const old = this.bufs[i].get(name)!;
     this.bufs[i].set(name, twin);
     this.scratch[i].set(`${name}~`, old);
@@ -100,7 +101,11 @@ export abstract class Optimizer {
   state(): OptimizerState {
     const buffers: OptimizerState['buffers'] = {};
     this.bufs.forEach((m, i) => {
-      for (const [name, s] of m) buffers[`${i}.${name}`] = this.params[i].backend.readSync(s) as Float32Array | Float64Array;
+      for (const [name, s] of m) {
+        const be = this.params[i].backend;
+        if (!be.readSync) throw new Error(`optimizer state(): backend '${be.name}' reads only asynchronously`);
+        buffers[`${i}.${name}`] = be.readSync(s) as Float32Array | Float64Array;
+      }
     });
     return { kind: this.kind, lr: this.lr, hyper: this.hyper(), steps: [...this.steps], buffers };
   }
@@ -134,7 +139,7 @@ export function lin(be: Backend, out: Storage, n: number, terms: [Storage, numbe
   if (terms.length === 0) { be.fill(out, 0, n, beta); return; }
   terms.forEach(([x, c], k) => {
     if (x === out) throw new Error('optimizer kernel: output aliases an input');
-    be.affine(x, out, n, c, k === 0 ? beta : 0, k > 0);
+    be.affine(x, 0, out, 0, n, c, k === 0 ? beta : 0, k > 0);
   });
 }
 

@@ -37,26 +37,26 @@ export class RMSprop extends Optimizer {
     const be = p.backend, n = p.size;
     if (this.weightDecay !== 0) { const d = this.tmp(i, 'g'); lin(be, d, n, [[g, 1], [p.storage, this.weightDecay]]); g = d; }
     const sq = this.tmp(i, 'sq');
-    be.binary('mul', [n], g, [1], g, [1], sq);
+    be.binary('mul', [n], g, 0, [1], g, 0, [1], sq, 0);
     const s = this.rewrite(i, 'square_avg', [[this.buf(i, 'square_avg').s, this.alpha], [sq, 1 - this.alpha]]);
     const avg = this.tmp(i, 'avg');
     if (this.centered) {
       const a = this.rewrite(i, 'grad_avg', [[this.buf(i, 'grad_avg').s, this.alpha], [g, 1 - this.alpha]]);
-      be.binary('mul', [n], a, [1], a, [1], sq);
+      be.binary('mul', [n], a, 0, [1], a, 0, [1], sq, 0);
       const diff = this.tmp(i, 'diff');
       lin(be, diff, n, [[s, 1], [sq, -1]]);
-      be.unary('sqrt', diff, sq, n);
+      be.unary('sqrt', diff, 0, sq, 0, n);
     } else {
-      be.unary('sqrt', s, sq, n);
+      be.unary('sqrt', s, 0, sq, 0, n);
     }
-    be.affine(sq, avg, n, 1, this.eps, false);
+    be.affine(sq, 0, avg, 0, n, 1, this.eps, false);
     const q = this.tmp(i, 'q');
-    be.binary('div', [n], g, [1], avg, [1], q); // g / avg
+    be.binary('div', [n], g, 0, [1], avg, 0, [1], q, 0); // g / avg
     if (this.momentum > 0) {
       const buf = this.rewrite(i, 'momentum_buffer', [[this.buf(i, 'momentum_buffer').s, this.momentum], [q, 1]]);
-      be.affine(buf, p.storage, n, -this.lr, 0, true);
+      be.affine(buf, 0, p.storage, 0, n, -this.lr, 0, true);
     } else {
-      be.affine(q, p.storage, n, -this.lr, 0, true);
+      be.affine(q, 0, p.storage, 0, n, -this.lr, 0, true);
     }
   }
 

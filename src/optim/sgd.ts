@@ -43,7 +43,7 @@ export class SGD extends Optimizer {
         : this.rewrite(i, 'momentum_buffer', [[s, this.momentum], [d, 1 - this.dampening]]);
       if (this.nesterov) { const e = this.tmp(i, 'e'); lin(be, e, n, [[d, 1], [buf, this.momentum]]); d = e; } else d = buf;
     }
-    be.affine(d, p.storage, n, -this.lr, 0, true);
+    be.affine(d, 0, p.storage, 0, n, -this.lr, 0, true);
   }
 
   protected hyper() { return { momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov }; }

@@ -1,5 +1,6 @@
 import type { Backend, Storage } from '../backend/backend.js';
 import { keepStorage } from '../backend/scope.js';
+import { verifyChecks } from '../backend/checks.js';
 import type { DType, TypedArray } from './dtype.js';
 import { fmt, sizeOf, type Shape } from './shape.js';
 
@@ -46,10 +47,20 @@ export class Tensor {
   get size(): number { return this.storage.length; }
   get rank(): number { return this.shape.length; }
 
-  /** A copy of the values (row-major). Synchronous: CPU backends only. */
-  dataSync(): TypedArray { return this.backend.readSync(this.storage); }
-  /** A copy of the values (row-major), from any backend. */
-  data(): Promise<TypedArray> { return this.backend.read(this.storage); }
+  /** A copy of the values (row-major). Synchronous: CPU backends only (those with readSync). */
+  dataSync(): TypedArray {
+    const b = this.backend;
+    if (!b.readSync) throw new Error(`dataSync(): backend '${b.name}' reads only asynchronously: use await t.data()`);
+    return b.readSync(this.storage);
+  }
+  /**
+   * A copy of the values (row-major), from any backend. Device-side input checks deferred since
+   * the last read (src/backend/checks.ts) are read first and throw if one failed.
+   */
+  async data(): Promise<TypedArray> {
+    await verifyChecks(this.backend);
+    return this.backend.read(this.storage);
+  }
   toArray(): number[] { return Array.from(this.dataSync()); }
   /** The value of a one-element tensor. */
   item(): number {

@@ -8,6 +8,7 @@ import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import type { LRSchedule, ScheduleState } from '../optim/schedule.js';
 import { defaultRng, type Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { keepStorage } from '../backend/scope.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import type { EvalResult, Task } from './task.js';
 
@@ -23,7 +24,11 @@ export interface EpochLog {
 
 export interface FitCallbacks {
   /** After every optimizer step. */
-  onBatchEnd?(info: { epoch: number; batch: number; step: number; loss: number }): void;
+  /**
+   * After every batch. `loss` is the batch's mean loss where it was read (a progress update: see
+   * FitOptions.readEvery), else null: reading it every batch would stall a GPU.
+   */
+  onBatchEnd?(info: { epoch: number; batch: number; step: number; loss: number | null }): void;
   /** After each epoch (and its validation); return 'stop' to end training. */
   onEpochEnd?(log: EpochLog): void | 'stop';
 }
@@ -33,6 +38,12 @@ export interface FitOptions {
   optimizer: Optimizer;
   schedule?: LRSchedule | null;
   /** Clip the gradients' total 2-norm to this (0: off). */
+  /**
+   * Batches between reads of the training loss (progress updates, divergence checks); the loss is
+   * summed on the device meanwhile, and also read at the end of each epoch and at checkpoints.
+   * Default 1 on CPU backends (reads are free), 25 on others.
+   */
+  readEvery?: number;
   clipNorm?: number;
   clipValue?: number;
   /** Draws the batch order and the model's dropout masks: build the model with the same Rng. */
@@ -82,6 +93,9 @@ const VERSION = 1;
 export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
   const model = task.model, opt = o.optimizer, progress = o.progress ?? silentProgress;
   const nb = task.numBatches();
+  const be = model.backend;
+  const readEvery = o.readEvery ?? (be.readSync ? 1 : 25);
+  if (!Number.isInteger(readEvery) || readEvery < 1) throw new Error(`fit readEvery: expected a positive integer, got ${o.readEvery}`);
   let carry: Tensor[] | null = null;
   let bestWeights: Map<string, TensorData> | null = null;
   let st: LoopState = { epoch: 0, batch: 0, step: 0, order: null, lossSum: 0, items: 0, seconds: 0, history: [], best: null, bestEpoch: -1, bad: 0 };
@@ -141,9 +155,27 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
       model.train();
       progress.epochStart(st.epoch, o.epochs, nb);
       let t0 = Date.now();
+      // The epoch's summed loss (times items) since the last read, on the device: [1].
+      const lossAcc = be.alloc(model.dtype, 1);
+      keepStorage(lossAcc);
+      let unread = 0;
+      const readLoss = async (): Promise<number | null> => {
+        if (unread === 0) return null;
+        const sum = (await new Tensor(lossAcc, [1]).data())[0];
+        be.fill(lossAcc, 0, 1, 0);
+        const from = st.batch + 2 - unread, to = st.batch + 1;
+        unread = 0;
+        if (!Number.isFinite(sum)) {
+          const where = from === to ? `batch ${to}` : `batches ${from}-${to}`;
+          throw new Error(`training diverged: loss is ${sum} at epoch ${st.epoch + 1}, ${where} (try a smaller --lr or --clip)`);
+        }
+        st.lossSum += sum;
+        return sum;
+      };
       for (; st.batch < nb; st.batch++) {
         // One step in a tidy() scope: its buffers go back to the backend when it ends (only the
         // carried state survives), so memory stays flat whatever the garbage collector does.
+        // Nothing in it reads the device: the loss is added to lossAcc there.
         const prev = carry;
         const r = tidy(() => {
           opt.zeroGrad();
@@ -152,23 +184,30 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
           if (o.clipNorm) clipGradNorm(model.parameters(), o.clipNorm);
           if (o.clipValue) clipGradValue(model.parameters(), o.clipValue);
           opt.step();
-          return { loss: b.loss.item(), items: b.items, state: task.stateful && b.state ? b.state.map(detach) : null };
+          be.affine(b.loss.storage, 0, lossAcc, 0, 1, b.items, 0, true);
+          return { items: b.items, state: task.stateful && b.state ? b.state.map(detach) : null };
         });
         for (const t of prev ?? []) t.dispose();
-        const loss = r.loss;
-        if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at epoch ${st.epoch + 1}, batch ${st.batch + 1} (try a smaller --lr or --clip)`);
-        st.lossSum += loss * r.items; st.items += r.items; st.step++;
+        st.items += r.items; st.step++; unread++;
         carry = r.state;
-        const now = Date.now();
-        st.seconds += (now - t0) / 1000; t0 = now;
-        progress.batch(st.batch + 1, st.lossSum / st.items, st.items / Math.max(st.seconds, 1e-9));
-        for (const c of o.callbacks ?? []) c.onBatchEnd?.({ epoch: st.epoch, batch: st.batch, step: st.step, loss });
         const last = st.batch + 1 === nb;
+        const checkpointNow = !last && !!o.checkpoint?.everySteps && st.step % o.checkpoint.everySteps === 0;
+        let loss: number | null = null;
+        if (unread >= readEvery || last || checkpointNow) {
+          const batches = unread;
+          const sum = await readLoss();
+          if (sum !== null && batches === 1) loss = sum / r.items;
+          const now = Date.now();
+          st.seconds += (now - t0) / 1000; t0 = now;
+          progress.batch(st.batch + 1, st.lossSum / st.items, st.items / Math.max(st.seconds, 1e-9));
+        }
+        for (const c of o.callbacks ?? []) c.onBatchEnd?.({ epoch: st.epoch, batch: st.batch, step: st.step, loss });
         // Let the event loop run (signals, output) between batches: Ctrl-C is seen here.
         await new Promise<void>((res) => setImmediate(res));
-        if (interrupted) { st.batch++; writeCheckpoint(); return done('interrupted'); }
-        if (!last && o.checkpoint?.everySteps && st.step % o.checkpoint.everySteps === 0) { st.batch++; writeCheckpoint(); st.batch--; }
+        if (interrupted) { await readLoss(); st.batch++; writeCheckpoint(); be.dispose(lossAcc); return done('interrupted'); }
+        if (checkpointNow) { st.batch++; writeCheckpoint(); st.batch--; }
       }
+      be.dispose(lossAcc);
       // End of epoch: validation, schedule, early stopping, callbacks, checkpoint.
       const val = tidy(() => task.validate());
       const trainLoss = st.lossSum / Math.max(st.items, 1);

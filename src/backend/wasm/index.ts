@@ -38,7 +38,8 @@ export interface WasmBackendOptions {
 const UNARY: Record<UnaryOp, number> = {
   neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, square: 5, sigmoid: 6, tanh: 7, relu: 8, softplus: 9, logsigmoid: 10,
 };
-const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
+/** The binary ops with a wasm kernel (comparisons run on the reference kernel). */
+const BINARY: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
 /** GEMMs below this many multiply-adds run on the calling thread: a worker round trip costs more. */
 export const PARALLEL_MIN_MACS = 1 << 19;
@@ -299,11 +300,11 @@ export class WasmBackend extends ReferenceBackend {
     this.kernels.flush_subnormal(w.ptr, n);
   }
 
-  override findNonFinite(s: Storage, n: number): number {
-    const w = f32(s, this);
-    if (!w) return super.findNonFinite(s, n);
-    inBounds('findNonFinite', w, 0, n);
-    return this.kernels.find_nonfinite(w.ptr, n);
+  override anyNonFinite(x: Storage, xOff: number, n: number, out: Storage, outOff: number): void {
+    const w = f32(x, this);
+    if (!w) return super.anyNonFinite(x, xOff, n, out, outOff);
+    inBounds('anyNonFinite', w, xOff, n);
+    this.fill(out, outOff, 1, n > 0 && this.kernels.find_nonfinite(w.ptr + 4 * xOff, n) >= 0 ? 1 : 0);
   }
 
   override copyStrided(shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
@@ -331,12 +332,12 @@ export class WasmBackend extends ReferenceBackend {
     this.kernels.copy2d(rows, cols, s.ptr + 4 * sOff, ldSrc, 1, d.ptr + 4 * dOff, ldDst, 1, accumulate ? 1 : 0);
   }
 
-  override unary(op: UnaryOp, x: Storage, out: Storage, n: number): void {
+  override unary(op: UnaryOp, x: Storage, xOff: number, out: Storage, outOff: number, n: number): void {
     const a = f32(x, this), o = f32(out, this);
-    if (!a || !o || !(op in UNARY)) return super.unary(op, x, out, n);
+    if (!a || !o || !(op in UNARY)) return super.unary(op, x, xOff, out, outOff, n);
     if (n <= 0) return;
-    inBounds('unary', a, 0, n); inBounds('unary', o, 0, n);
-    this.kernels.unary(UNARY[op], a.ptr, o.ptr, n);
+    inBounds('unary', a, xOff, n); inBounds('unary', o, outOff, n);
+    this.kernels.unary(UNARY[op], a.ptr + 4 * xOff, o.ptr + 4 * outOff, n);
   }
 
   override unaryBackward(op: UnaryOp, x: Storage, y: Storage, dy: Storage, dx: Storage, n: number, accumulate: boolean): void {
@@ -348,26 +349,27 @@ export class WasmBackend extends ReferenceBackend {
     this.kernels.unary_backward(UNARY[op], a.ptr, b.ptr, g.ptr, d.ptr, n, accumulate ? 1 : 0);
   }
 
-  override binary(op: BinaryOp, shape: readonly number[], a: Storage, aStr: readonly number[],
-    b: Storage, bStr: readonly number[], out: Storage): void {
-    const sa = f32(a, this), sb = f32(b, this), so = f32(out, this);
-    const v = sa && sb && so && (op in BINARY) ? collapse2(shape, aStr, bStr) : null;
-    if (!v || !sa || !sb || !so || v.neg || (v.acs !== 0 && v.acs !== 1) || (v.bcs !== 0 && v.bcs !== 1)) {
-      return super.binary(op, shape, a, aStr, b, bStr, out);
+  override binary(op: BinaryOp, shape: readonly number[], a: Storage, aOff: number, aStr: readonly number[],
+    b: Storage, bOff: number, bStr: readonly number[], out: Storage, outOff: number): void {
+    const sa = f32(a, this), sb = f32(b, this), so = f32(out, this), code = BINARY[op];
+    const v = sa && sb && so && code !== undefined ? collapse2(shape, aStr, bStr) : null;
+    if (!v || !sa || !sb || !so || code === undefined || v.neg || (v.acs !== 0 && v.acs !== 1) || (v.bcs !== 0 && v.bcs !== 1)) {
+      return super.binary(op, shape, a, aOff, aStr, b, bOff, bStr, out, outOff);
     }
     if (v.rows === 0) return;
-    if (v.spanA > sa.array.length || v.spanB > sb.array.length || v.rows * v.cols > so.array.length) {
-      return super.binary(op, shape, a, aStr, b, bStr, out);
+    if (aOff < 0 || bOff < 0 || outOff < 0 || aOff + v.spanA > sa.array.length || bOff + v.spanB > sb.array.length ||
+      outOff + v.rows * v.cols > so.array.length) {
+      return super.binary(op, shape, a, aOff, aStr, b, bOff, bStr, out, outOff);
     }
-    this.kernels.binary2d(BINARY[op], v.rows, v.cols, sa.ptr, v.ars, v.acs, sb.ptr, v.brs, v.bcs, so.ptr);
+    this.kernels.binary2d(code, v.rows, v.cols, sa.ptr + 4 * aOff, v.ars, v.acs, sb.ptr + 4 * bOff, v.brs, v.bcs, so.ptr + 4 * outOff);
   }
 
-  override affine(x: Storage, out: Storage, n: number, alpha: number, beta: number, accumulate: boolean): void {
+  override affine(x: Storage, xOff: number, out: Storage, outOff: number, n: number, alpha: number, beta: number, accumulate: boolean): void {
     const a = f32(x, this), o = f32(out, this);
-    if (!a || !o) return super.affine(x, out, n, alpha, beta, accumulate);
+    if (!a || !o) return super.affine(x, xOff, out, outOff, n, alpha, beta, accumulate);
     if (n <= 0) return;
-    inBounds('affine', a, 0, n); inBounds('affine', o, 0, n);
-    this.kernels.affine(a.ptr, o.ptr, n, alpha, beta, accumulate ? 1 : 0);
+    inBounds('affine', a, xOff, n); inBounds('affine', o, outOff, n);
+    this.kernels.affine(a.ptr + 4 * xOff, o.ptr + 4 * outOff, n, alpha, beta, accumulate ? 1 : 0);
   }
 
   override gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
@@ -424,7 +426,7 @@ export class WasmBackend extends ReferenceBackend {
    * gemmPrepared call packs only its rows of A. Worth it from MR rows of A on; fewer rows run the
    * matrix-vector kernels on B in place.
    */
-  override prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number, maxRows = Infinity): PreparedB {
+  prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number, maxRows = Infinity): PreparedB {
     const sb = f32(b, this);
     const p: WasmPreparedB = { transB, k, n, b, bOff, ldb, packed: 0, bytes: 0 };
     if (!sb || k <= 0 || n <= 0 || maxRows < 4) return p; // (below 4 rows gemmPrepared reads B in place)
@@ -437,7 +439,7 @@ export class WasmBackend extends ReferenceBackend {
     return p;
   }
 
-  override gemmPrepared(m: number, alpha: number, a: Storage, aOff: number, lda: number, p: PreparedB,
+  gemmPrepared(m: number, alpha: number, a: Storage, aOff: number, lda: number, p: PreparedB,
     beta: number, c: Storage, cOff: number, ldc: number): void {
     const w = p as WasmPreparedB, sa = f32(a, this), sc = f32(c, this);
     if (!w.packed || m < 4 || !sa || !sc) {
@@ -450,7 +452,7 @@ export class WasmBackend extends ReferenceBackend {
       this.threadCount, w.packed);
   }
 
-  override releasePrepared(p: PreparedB): void {
+  releasePrepared(p: PreparedB): void {
     const w = p as WasmPreparedB;
     if (w.packed) { this.heap.free(w.packed, w.bytes); w.packed = 0; }
   }
@@ -460,7 +462,7 @@ export class WasmBackend extends ReferenceBackend {
    * threads by claimed chunks (one per thread): a worker that is asleep or busy claims nothing and
    * the calling thread does its chunk too, so a slow wake-up never costs more than running alone.
    */
-  override linear2(m: number, n: number, k1: number, x1: Storage, x1Off: number, ldx1: number, w1: Storage,
+  linear2(m: number, n: number, k1: number, x1: Storage, x1Off: number, ldx1: number, w1: Storage,
     k2: number, x2: Storage | null, x2Off: number, ldx2: number, w2: Storage | null,
     b1: Storage | null, b2: Storage | null, out: Storage, outOff: number, ldo: number): void {
     const sx1 = f32(x1, this), sw1 = f32(w1, this), so = f32(out, this);
@@ -468,7 +470,12 @@ export class WasmBackend extends ReferenceBackend {
     const sx2 = two ? f32(x2!, this) : null, sw2 = two ? f32(w2!, this) : null;
     const sb1 = b1 ? f32(b1, this) : null, sb2 = b2 ? f32(b2, this) : null;
     if (!sx1 || !sw1 || !so || (two && (!sx2 || !sw2)) || (b1 && !sb1) || (b2 && !sb2)) {
-      return super.linear2(m, n, k1, x1, x1Off, ldx1, w1, k2, x2, x2Off, ldx2, w2, b1, b2, out, outOff, ldo);
+      // f64 or JS-memory storages: the same sum as bias broadcasts and two GEMMs (reference kernels).
+      if (b1) this.copy2d(m, n, b1, 0, 0, out, outOff, ldo, false);
+      if (b2) this.copy2d(m, n, b2, 0, 0, out, outOff, ldo, !!b1);
+      this.gemm(false, true, m, n, k1, 1, x1, x1Off, ldx1, w1, 0, k1, b1 || b2 ? 1 : 0, out, outOff, ldo);
+      if (two) this.gemm(false, true, m, n, k2, 1, x2!, x2Off, ldx2, w2!, 0, k2, 1, out, outOff, ldo);
+      return;
     }
     if (m <= 0 || n <= 0) return;
     inMatrix('linear2 x1', sx1, x1Off, m, k1, ldx1); inBounds('linear2 W1', sw1, 0, n * k1);
@@ -539,12 +546,16 @@ export class WasmBackend extends ReferenceBackend {
    * of 8: hidden units are claimed in chunks, one per thread, so a step is one synchronisation and
    * a worker that is not running costs nothing. Otherwise the GEMM, then the cell.
    */
-  override lstmStep(rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, wHh: PreparedB, gates: Storage, gOff: number,
+  lstmStep(rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, wHh: PreparedB, gates: Storage, gOff: number,
     cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): void {
     const w = wHh as WasmPreparedB, sh = f32(hIn, this), g = f32(gates, this), cp = f32(cPrev, this), co = f32(cOut, this), ho = f32(hOut, this);
     const T = w.packed && sh && g && cp && co && ho && rows >= 4 && H % 8 === 0 && H >= 16 && w.transB && w.n === 4 * H &&
       this.threadCount > 1 && rows * 4 * H * w.k >= this.parallelMinMacs ? this.usable() : 1;
-    if (T <= 1 || !sh || !g || !cp || !co || !ho) return super.lstmStep(rows, H, hIn, hInOff, ldhIn, wHh, gates, gOff, cPrev, cpOff, cOut, cOff, hOut, hOff, ldh);
+    if (T <= 1 || !sh || !g || !cp || !co || !ho) {
+      this.gemmPrepared(rows, 1, hIn, hInOff, ldhIn, wHh, 1, gates, gOff, 4 * H);
+      this.lstmCellForward(rows, H, gates, gOff, cPrev, cpOff, cOut, cOff, hOut, hOff, ldh);
+      return;
+    }
     inMatrix('lstmStep hIn', sh, hInOff, rows, w.k, ldhIn);
     inBounds('lstmStep gates', g, gOff, rows * 4 * H);
     inBounds('lstmStep cPrev', cp, cpOff, rows * H);
@@ -563,14 +574,16 @@ export class WasmBackend extends ReferenceBackend {
    * in chunks of at least 4 (one per thread); each thread runs the cell backward on its rows and
    * their dh GEMM, so a step is one synchronisation. Otherwise the two calls.
    */
-  override lstmStepBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number, c: Storage, cOff: number,
+  lstmStepBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number, c: Storage, cOff: number,
     dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number, dGates: Storage, dgOff: number, wHh: PreparedB): void {
     const w = wHh as WasmPreparedB, g = f32(gates, this), cp = f32(cPrev, this), cc = f32(c, this), d = f32(dh, this);
     const sdc = f32(dc, this), dg = f32(dGates, this);
     const T = w.packed && g && cp && cc && d && sdc && dg && rows >= 8 && !w.transB && w.k === 4 * H && w.n === H &&
       this.threadCount > 1 && rows * 4 * H * H >= this.parallelMinMacs ? this.usable() : 1;
     if (T <= 1 || !g || !cp || !cc || !d || !sdc || !dg) {
-      return super.lstmStepBackward(rows, H, gates, gOff, cPrev, cpOff, c, cOff, dh, dhOff, ldh, dc, dcOff, dGates, dgOff, wHh);
+      this.lstmCellBackward(rows, H, gates, gOff, cPrev, cpOff, c, cOff, dh, dhOff, ldh, dc, dcOff, dGates, dgOff);
+      this.gemmPrepared(rows, 1, dGates, dgOff, 4 * H, wHh, 0, dh, dhOff, ldh);
+      return;
     }
     checkCellBackward('lstmStepBackward', rows, H, g, gOff, cp, cpOff, cc, cOff, d, dhOff, ldh, sdc, dcOff, dg, dgOff);
     const chunk = Math.ceil(rows / T / 4) * 4, count = Math.ceil(rows / chunk);

@@ -1,0 +1,50 @@
+import type { Backend, Storage } from './backend.js';
+
+/**
+ * Input checks that run on the device. A check is a one-element flag storage (nonzero: failed)
+ * computed by kernels. Where the backend reads synchronously (CPU: the read costs nothing) the
+ * flag is read at once and the error thrown at the call, with details. Elsewhere (a GPU) reading
+ * would stall the pipeline, so the flag waits: flags of the same check merge on the device (max),
+ * and the next `Tensor.data()` on that backend reads them first and throws for any that failed,
+ * the way CUDA reports a device-side assert at the next synchronisation.
+ */
+interface Pending { flag: Storage; message: string }
+const pending = new WeakMap<Backend, Map<string, Pending>>();
+
+/**
+ * Check `flag` (a [1] storage of `be`, nonzero = failed; taken over and freed). `key` names the
+ * check site (flags of one key merge); `detail()` builds the message where it is read at once
+ * (it may read the inputs); `message` is used when the check is deferred.
+ */
+export function deviceCheck(be: Backend, flag: Storage, key: string, message: string, detail: () => string = () => message): void {
+  if (be.readSync) {
+    const bad = be.readSync(flag)[0] !== 0;
+    be.dispose(flag);
+    if (bad) throw new Error(detail());
+    return;
+  }
+  let m = pending.get(be);
+  if (!m) { m = new Map(); pending.set(be, m); }
+  const had = m.get(key);
+  if (!had) { m.set(key, { flag, message }); return; }
+  be.binary('max', [1], had.flag, 0, [1], flag, 0, [1], had.flag, 0);
+  be.dispose(flag);
+}
+
+/** Read the deferred checks of `be` (one read each) and throw for the first that failed. */
+export async function verifyChecks(be: Backend): Promise<void> {
+  const m = pending.get(be);
+  if (!m || m.size === 0) return;
+  const list = [...m.values()];
+  m.clear();
+  let failed: string | null = null;
+  for (const p of list) {
+    const v = (await be.read(p.flag))[0];
+    be.dispose(p.flag);
+    if (v !== 0 && failed === null) failed = p.message;
+  }
+  if (failed !== null) throw new Error(`${failed} (found by a device-side check since the last read)`);
+}
+
+/** How many deferred checks wait on `be` (tests). */
+export function pendingChecks(be: Backend): number { return pending.get(be)?.size ?? 0; }

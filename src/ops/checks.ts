@@ -1,0 +1,36 @@
+import { deviceCheck } from '../backend/checks.js';
+import { fmt } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { kernels } from './kernels.js';
+
+/**
+ * Reject NaN and infinities in an input, on the device (anyNonFinite; src/backend/checks.ts says
+ * when the flag is read). Read at once, the message names the first bad value and where it is.
+ */
+export function checkFinite(what: string, t: Tensor): void {
+  if (t.dtype === 'i32' || t.size === 0) return;
+  const be = t.backend, flag = be.alloc(t.dtype, 1);
+  kernels(be).anyNonFinite(t.storage, 0, t.size, flag, 0);
+  deviceCheck(be, flag, `finite:${what}`, `${what}: expected finite values, got NaN or infinity`, () => {
+    const a = t.dataSync();
+    const i = a.findIndex((v) => !Number.isFinite(v));
+    return `${what}: expected finite values, got ${a[i]} at flat index ${i} of shape ${fmt(t.shape)}`;
+  });
+}
+
+/** Reject i32 indices outside [0, n), on the device: any(idx < 0 or idx >= n). */
+export function checkIndices(what: string, idx: Tensor, n: number): void {
+  const m = idx.size;
+  if (m === 0) return;
+  const be = idx.backend, lim = be.upload('i32', [0, n]), t = be.alloc('i32', m), u = be.alloc('i32', m), flag = be.alloc('i32', 1);
+  be.binary('lt', [m], idx.storage, 0, [1], lim, 0, [0], t, 0);
+  be.binary('ge', [m], idx.storage, 0, [1], lim, 1, [0], u, 0);
+  be.binary('max', [m], t, 0, [1], u, 0, [1], t, 0);
+  be.reduce('max', [m], t, 0, [1], flag, 0, [0]);
+  for (const s of [lim, t, u]) be.dispose(s);
+  deviceCheck(be, flag, `index:${what}`, `${what}: index out of range [0, ${n})`, () => {
+    const a = idx.dataSync();
+    const i = a.findIndex((v) => v < 0 || v >= n);
+    return `${what}: index ${a[i]} at position ${i} out of range [0, ${n})`;
+  });
+}
