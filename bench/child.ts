@@ -4,6 +4,7 @@
  * slow or hung peer can be killed on its deadline, and memory is measured from a clean start.
  * Usage: node dist/bench/child.js '<SuiteSpec JSON>'; prints one line RESULTS <json>.
  */
+import '../src/backends.js'; // the built-in backends (reference, composed, wasm)
 import { runCarousel } from './suites/carousel.js';
 import { runClassic } from './suites/classic.js';
 import { runOrt } from './suites/ort.js';

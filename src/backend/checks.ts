@@ -1,4 +1,5 @@
 import type { Backend, Storage } from './backend.js';
+import { keepStorage } from './scope.js';
 
 /**
  * Input checks that run on the device. A check is a one-element flag storage (nonzero: failed)
@@ -11,6 +12,22 @@ import type { Backend, Storage } from './backend.js';
 interface Pending { flag: Storage; message: string }
 const pending = new WeakMap<Backend, Map<string, Pending>>();
 
+const flags = new WeakMap<Backend, Map<string, Storage>>();
+
+/**
+ * A [1] flag storage of that dtype for one check: where the check is read at once the same one
+ * serves every call (kept, never freed: a streaming step allocates nothing), else a new one that
+ * deviceCheck takes over.
+ */
+export function checkFlag(be: Backend, dtype: Storage['dtype']): Storage {
+  if (!be.readSync) return be.alloc(dtype, 1);
+  let m = flags.get(be);
+  if (!m) { m = new Map(); flags.set(be, m); }
+  let f = m.get(dtype);
+  if (!f) { f = be.alloc(dtype, 1); keepStorage(f); m.set(dtype, f); }
+  return f;
+}
+
 /**
  * Check `flag` (a [1] storage of `be`, nonzero = failed; taken over and freed). `key` names the
  * check site (flags of one key merge); `detail()` builds the message where it is read at once
@@ -19,7 +36,7 @@ const pending = new WeakMap<Backend, Map<string, Pending>>();
 export function deviceCheck(be: Backend, flag: Storage, key: string, message: string, detail: () => string = () => message): void {
   if (be.readSync) {
     const bad = be.readSync(flag)[0] !== 0;
-    be.dispose(flag);
+    if (flags.get(be)?.get(flag.dtype) !== flag) be.dispose(flag);
     if (bad) throw new Error(detail());
     return;
   }

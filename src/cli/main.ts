@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../backends.js'; // the built-in backends (reference, composed, wasm)
 import { commands } from './commands/index.js';
 import { UserError } from './errors.js';
 

@@ -1,5 +1,5 @@
 import type { Storage } from '../backend/backend.js';
-import { deviceCheck } from '../backend/checks.js';
+import { checkFlag, deviceCheck } from '../backend/checks.js';
 import { needsGrad, record } from '../autograd/tape.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { fmt } from '../tensor/shape.js';
@@ -99,7 +99,7 @@ function deviceTargets(op: string, targets: Tensor, N: number, C: number, ignore
   be.binary('ge', [N], t, 0, [1], consts, 2, [0], tmp, 0);           // t >= C
   be.binary('max', [N], bad, 0, [1], tmp, 0, [1], bad, 0);
   be.binary('mul', [N], bad, 0, [1], keep, 0, [1], bad, 0);          // only kept targets must be classes
-  const flag = be.alloc('i32', 1);
+  const flag = checkFlag(be, 'i32');
   if (N > 0) be.reduce('max', [N], bad, 0, [1], flag, 0, [0]);
   deviceCheck(be, flag, `${op}:targets`, `${op}: a target is not a class index in [0, ${C}) (nor ignoreIndex ${ignoreIndex})`, () => {
     const a = targets.dataSync();

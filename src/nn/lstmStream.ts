@@ -63,7 +63,7 @@ export class LSTMStream {
     if (x.rank !== 2 || x.shape[0] !== B || x.shape[1] !== m.inputSize) {
       throw new Error(`LSTM.stream step: expected x of shape [${B}, ${m.inputSize}], got ${fmt(x.shape)}`);
     }
-    if (x.backend !== be || x.dtype !== m.dtype) throw new Error(`LSTM.stream step: x is ${x.dtype} on ${x.backend.name}, the module is ${m.dtype} on ${be.name}`);
+    if (x.backend !== m.backend || x.dtype !== m.dtype) throw new Error(`LSTM.stream step: x is ${x.dtype} on ${x.backend.name}, the module is ${m.dtype} on ${m.backend.name}`);
     checkFinite('LSTM.stream step x', x);
     let inp = x.storage, inOff = 0, I = m.inputSize;
     for (let l = 0; l < m.numLayers; l++) {

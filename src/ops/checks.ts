@@ -1,4 +1,4 @@
-import { deviceCheck } from '../backend/checks.js';
+import { checkFlag, deviceCheck } from '../backend/checks.js';
 import { fmt } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { kernels } from './kernels.js';
@@ -9,7 +9,7 @@ import { kernels } from './kernels.js';
  */
 export function checkFinite(what: string, t: Tensor): void {
   if (t.dtype === 'i32' || t.size === 0) return;
-  const be = t.backend, flag = be.alloc(t.dtype, 1);
+  const be = t.backend, flag = checkFlag(be, t.dtype);
   kernels(be).anyNonFinite(t.storage, 0, t.size, flag, 0);
   deviceCheck(be, flag, `finite:${what}`, `${what}: expected finite values, got NaN or infinity`, () => {
     const a = t.dataSync();
@@ -22,7 +22,7 @@ export function checkFinite(what: string, t: Tensor): void {
 export function checkIndices(what: string, idx: Tensor, n: number): void {
   const m = idx.size;
   if (m === 0) return;
-  const be = idx.backend, lim = be.upload('i32', [0, n]), t = be.alloc('i32', m), u = be.alloc('i32', m), flag = be.alloc('i32', 1);
+  const be = idx.backend, lim = be.upload('i32', [0, n]), t = be.alloc('i32', m), u = be.alloc('i32', m), flag = checkFlag(be, 'i32');
   be.binary('lt', [m], idx.storage, 0, [1], lim, 0, [0], t, 0);
   be.binary('ge', [m], idx.storage, 0, [1], lim, 1, [0], u, 0);
   be.binary('max', [m], t, 0, [1], u, 0, [1], t, 0);

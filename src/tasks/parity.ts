@@ -19,6 +19,7 @@
  * over testSamples strings with lengths spread evenly over [testMin, testMax]. Random guessing
  * gives 0.5. Optimizer: Adam, gradient norm clipped at 1.
  */
+import '../backends.js'; // run as a script: the built-in backends
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
