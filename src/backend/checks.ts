@@ -43,7 +43,7 @@ export function deviceCheck(be: Backend, flag: Storage, key: string, message: st
   let m = pending.get(be);
   if (!m) { m = new Map(); pending.set(be, m); }
   const had = m.get(key);
-  if (!had) { m.set(key, { flag, message }); return; }
+  if (!had) { keepStorage(flag); m.set(key, { flag, message }); return; } // outlives the step's tidy()
   be.binary('max', [1], had.flag, 0, [1], flag, 0, [1], had.flag, 0);
   be.dispose(flag);
 }

@@ -6,14 +6,21 @@ import { readSafetensorsFile } from '../../io/pytorch.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { userErrors } from './shared.js';
+import { backendUnavailable, listBackends, loadBackend } from '../../backend/registry.js';
+import { CORE_METHODS, kernelListing } from '../../ops/kernels.js';
 
 const HELP = `Usage: carousel info PATH
+       carousel info --backends
 
 Describes a model directory (architecture, parameters with their PyTorch names and shapes, data
 settings, training summary), or lists the tensors of a .safetensors file (weights, checkpoint,
 or a PyTorch state_dict). Fails with a clear message on a missing, truncated or mis-shaped file.
 
+With --backends: lists the registered backends and, for each, which optional kernels run natively
+(and which class defines them) and which run as their composed fallback (src/ops/composed/).
+
 Options:
+  --backends   list the backends and their kernels
   -h, --help   this help`;
 
 export const info: Command = {
@@ -21,8 +28,13 @@ export const info: Command = {
   summary: 'describe a model directory or a safetensors file',
   help: HELP,
   async run(argv) {
-    const { values: v, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+    const { values: v, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' }, backends: { type: 'boolean' } } });
     if (v.help) { console.log(HELP); return 0; }
+    if (v.backends) {
+      if (positionals.length) throw new UserError(`info --backends: expected no path, got ${positionals.length}`);
+      await printBackends();
+      return 0;
+    }
     if (positionals.length !== 1) throw new UserError(`info: expected one model directory or .safetensors file, got ${positionals.length}`);
     const path = positionals[0];
     return userErrors(() => {
@@ -53,3 +65,21 @@ export const info: Command = {
     });
   },
 };
+
+/** Each registered backend: its core, and per kernel set what runs natively and what is composed. */
+async function printBackends(): Promise<void> {
+  for (const name of listBackends()) {
+    const why = backendUnavailable(name);
+    if (why) { console.log(`${name}: unavailable here (${why})`); continue; }
+    const b = await loadBackend(name);
+    const rows = kernelListing(b);
+    const native = rows.filter((r) => r.runs === 'native').length;
+    console.log(`${name}: ${CORE_METHODS.length} core kernels; ${native} of ${rows.length} optional kernels native, ${rows.length - native} composed`);
+    const sets = [...new Set(rows.map((r) => r.set))];
+    for (const set of sets) {
+      const mine = rows.filter((r) => r.set === set);
+      const parts = mine.map((r) => (r.runs === 'native' ? `${r.kernel} (${r.from})` : `${r.kernel} (composed)`));
+      console.log(`  ${set.padEnd(8)} ${parts.join(', ')}`);
+    }
+  }
+}
