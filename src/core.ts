@@ -38,6 +38,7 @@ export { ctcLoss, type CtcOptions } from './loss/ctc.js';
 export { ctcGreedyDecode, ctcBeamSearch, type Decoded } from './loss/ctcDecode.js';
 export { PeepholeLSTM, LSTMVariant, type PeepholeLSTMConfig, type LSTMVariantConfig } from './nn/lstm-variants.js';
 export { LSTM_VARIANTS, type LstmVariant, type LstmCellSpec } from './ops/lstm-cell.js';
+export { GruStepState, LstmStepState, gruStep, lstmStep } from './ops/step.js';
 export { ConvLSTM2d, type ConvLSTM2dConfig, type ConvLSTM2dForwardOptions, type ConvLSTM2dOutput } from './nn/convlstm.js';
 export { Highway, type HighwayConfig, type HighwayActivation } from './nn/highway.js';
 export { SLSTM, type SLSTMConfig } from './nn/slstm.js';
@@ -63,4 +64,4 @@ export { Progress, silentProgress, type ProgressSink } from './train/progress.js
 export { parseSafetensors, serializeSafetensors, SafetensorsError, type StFile, type StTensor } from './io/safetensors.js';
 export { ModelFileError } from './io/errors.js';
 export { lineChart, lossCurveSvg, forecastSvg, type Series, type ChartOptions } from './plot/svg.js';
-export { LSTMStream } from './nn/lstmStream.js';
+export { GRUStream, LSTMStream, type RecurrentStream } from './nn/lstmStream.js';

@@ -47,7 +47,6 @@ describe(`LSTM.stream: one step per call, state in backend memory (${getBackend(
   });
   it('rejects what cannot stream and bad input', () => {
     assert.throws(() => new LSTM({ inputSize: 2, hiddenSize: 3, bidirectional: true }).stream(), /bidirectional LSTM needs the whole sequence/);
-    assert.throws(() => new LSTM({ inputSize: 2, hiddenSize: 3, variant: 'FGR' }).stream(), /FGR variant is not supported for streaming/);
     const s = new LSTM({ inputSize: 2, hiddenSize: 3 }).stream(2);
     assert.throws(() => s.step(tensor([1, 2], [1, 2])), /expected x of shape \[2, 2\], got \[1, 2\]/);
     assert.throws(() => s.step(tensor([1, NaN, 0, 0], [2, 2])), /expected finite values, got NaN/);

@@ -74,7 +74,8 @@ export function makeTrainStep(be: Backend, s: TrainSize, seed = 1): () => void {
 
 /**
  * B2: `steps` single-step calls at batch 1, h and c carried from call to call: LSTM.stream, the
- * streaming API (state in backend memory, nothing allocated per step).
+ * streaming API over the one step the library streams with (src/ops/step.ts lstmStep; state in
+ * backend memory, nothing allocated per step).
  */
 function makeStream(be: Backend, s: StreamSize, steps = s.steps): () => void {
   const rng = new Rng(2);

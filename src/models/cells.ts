@@ -1,5 +1,6 @@
 import { GRU } from '../nn/gru.js';
 import { LSTM, type LSTMConfig } from '../nn/lstm.js';
+import type { RecurrentStream } from '../nn/lstmStream.js';
 import type { Module, ModuleOptions } from '../nn/module.js';
 import { xlstmRecurrentCore } from '../nn/xlstm.js';
 import { LSTM_VARIANTS, type LstmVariant } from '../ops/lstm-cell.js';
@@ -32,6 +33,13 @@ export interface RecurrentBlock {
    * whose state holds something other than h, such as xLSTM's convolution prefix).
    */
   readonly summary?: 'state' | 'output';
+  /**
+   * One time step per call on buffers made once (src/ops/step.ts: lstmStep / gruStep), whose
+   * `state` is forward's list (FGR adds its last gate activations) and whose y is forward's y at
+   * that step. Absent: a
+   * streaming model runs forward on length-1 sequences instead.
+   */
+  stream?(batch: number): RecurrentStream;
 }
 
 export type CellFactory = (spec: RecurrentSpec, opts: ModuleOptions) => RecurrentBlock;
@@ -50,6 +58,7 @@ export const cellFactories = new Map<string, CellFactory>([
         const r = m.forward(x, { h0: state?.[0] ?? null, lengths: lengths ?? null });
         return { y: r.y, state: [r.hN] };
       },
+      stream: (batch) => m.stream(batch),
     };
   }],
   // The LSTM family (one fused op, ops/lstm-cell.ts): peepholes, and each of Greff et al.'s variants.
@@ -72,6 +81,7 @@ function lstmBlock(config: LSTMConfig, opts: ModuleOptions): RecurrentBlock {
       const r = m.forward(x, { h0: state?.[0] ?? null, c0: state?.[1] ?? null, lengths: lengths ?? null });
       return { y: r.y, state: [r.hN, r.cN] };
     },
+    stream: (batch) => m.stream(batch),
   };
 }
 

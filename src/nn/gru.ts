@@ -3,6 +3,7 @@ import { gruLayer, type GruWeights } from '../ops/gru.js';
 import { concat, permute } from '../ops/shape.js';
 import { checkOptions } from '../tensor/check.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { GRUStream } from './lstmStream.js';
 import type { ModuleOptions } from './module.js';
 import { BatchOrder, RecurrentBase, type RecurrentConfig } from './rnn.js';
 
@@ -23,7 +24,8 @@ export interface GRUOutput {
  * reset product, initialisation uniform(-1/sqrt(H), 1/sqrt(H)), packed variable lengths.
  */
 export class GRU extends RecurrentBase {
-  private readonly weights: GruWeights[][] = [];
+  /** [layer][direction]; read by GRUStream (src/nn/lstmStream.ts). */
+  readonly weights: GruWeights[][] = [];
 
   constructor(config: GRUConfig, opts?: ModuleOptions) {
     super('GRU', config, [], opts);
@@ -44,6 +46,9 @@ export class GRU extends RecurrentBase {
       this.weights.push(dirs);
     }
   }
+
+  /** Streaming inference, one step per call with nothing allocated per step (see GRUStream). */
+  stream(batch = 1): GRUStream { return new GRUStream(this, batch); }
 
   get outputSize(): number { return this.hiddenSize; }
 

@@ -46,7 +46,7 @@ export class LSTM extends RecurrentBase {
   readonly projSize: number;
   /** The cell (undefined: standard nn.LSTM); see ops/lstm-cell.ts. */
   readonly cell: LstmCellSpec | undefined;
-  /** [layer][direction]; read by LSTMStream (src/nn/lstmStream.ts). */
+  /** [layer][direction]; read by LSTMStream (src/nn/lstmStream.ts, over ops/step.ts). */
   readonly weights: LstmWeights[][] = [];
 
   constructor(config: LSTMConfig, opts?: ModuleOptions) {
