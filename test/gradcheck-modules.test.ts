@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import { crossEntropy } from '../src/loss/crossEntropy.js';
 import { ctcLoss } from '../src/loss/ctc.js';
 import { mseLoss } from '../src/loss/mse.js';
@@ -10,12 +10,14 @@ import { LSTM } from '../src/nn/lstm.js';
 import { logSoftmax } from '../src/ops/softmax.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { F64, gradcheck, randLeaf, ref64 } from './util/gradcheck.js';
+import { f64, forEachBackend } from './backends.js';
+import { gradcheck, randLeaf as randOn } from './util/gradcheck.js';
 
-const rng = new Rng(3);
-const opts = () => ({ ...F64, rng: new Rng(11) });
-
-describe('finite-difference gradient checks of every module (f64, reference backend)', () => {
+forEachBackend('finite-difference gradient checks of every module (f64)', (backend) => {
+  const rng = new Rng(3);
+  const F64 = f64(backend);
+  const opts = () => ({ ...F64, rng: new Rng(11) });
+  const randLeaf = (r: Rng, shape: number[], scale = 1, requiresGrad = true) => randOn(r, shape, scale, requiresGrad, backend);
   const lstmCases: [string, object, { lengths?: number[]; batchFirst?: boolean }][] = [
     ['1 layer', {}, {}],
     ['2 layers bidirectional', { numLayers: 2, bidirectional: true }, {}],
@@ -49,7 +51,7 @@ describe('finite-difference gradient checks of every module (f64, reference back
   it('Linear and Embedding', () => {
     const lin = new Linear({ inFeatures: 3, outFeatures: 2 }, opts());
     const emb = new Embedding({ numEmbeddings: 5, embeddingDim: 3 }, opts());
-    const ids = new Tensor(ref64.upload('i32', [4, 0, 4, 2]), [2, 2]);
+    const ids = new Tensor(backend.upload('i32', [4, 0, 4, 2]), [2, 2]);
     gradcheck(() => lin.forward(emb.forward(ids)), [...lin.parameters(), ...emb.parameters()]);
   });
   it('Dropout (fixed mask)', () => {
