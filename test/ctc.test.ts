@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
+import type { Backend } from '../src/backend/backend.js';
 import { backward } from '../src/autograd/tape.js';
-import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { ctcLoss } from '../src/loss/ctc.js';
 import { logSoftmax } from '../src/ops/softmax.js';
 import { reshape } from '../src/ops/shape.js';
 import { tensor } from '../src/tensor/create.js';
 import { Rng } from '../src/tensor/random.js';
+import { forEachBackend } from './backends.js';
 
-const backend = new ReferenceBackend();
-
-function randomLogits(rng: Rng, T: number, N: number, C: number, dtype: 'f32' | 'f64') {
+function randomLogits(backend: Backend, rng: Rng, T: number, N: number, C: number, dtype: 'f32' | 'f64') {
   return tensor(Array.from({ length: T * N * C }, () => rng.normal() * 2), [T, N, C], { dtype, backend, requiresGrad: true });
 }
 
-describe('CTC loss', () => {
+forEachBackend('CTC loss', (backend) => {
   it('stays finite and exact over thousands of steps in float32 (vs float64)', () => {
     const rng = new Rng(4);
     const T = 4000, N = 2, C = 6;
@@ -35,7 +34,7 @@ describe('CTC loss', () => {
   });
   it('its gradient w.r.t. log-probs sums to zero over classes at every valid step', () => {
     const rng = new Rng(5);
-    const x = randomLogits(rng, 12, 3, 5, 'f64');
+    const x = randomLogits(backend, rng, 12, 3, 5, 'f64');
     const lp = logSoftmax(x);
     lp.requiresGrad = true;
     const leafLp = tensor(lp.dataSync(), [12, 3, 5], { dtype: 'f64', backend, requiresGrad: true });
@@ -51,8 +50,8 @@ describe('CTC loss', () => {
   });
   it('unbatched [T, C] input equals a batch of one; padded targets equal concatenated ones', () => {
     const rng = new Rng(6);
-    const lp = logSoftmax(randomLogits(rng, 7, 2, 4, 'f64'));
-    const single = reshape(logSoftmax(randomLogits(rng, 7, 1, 4, 'f64')), [7, 4]);
+    const lp = logSoftmax(randomLogits(backend, rng, 7, 2, 4, 'f64'));
+    const single = reshape(logSoftmax(randomLogits(backend, rng, 7, 1, 4, 'f64')), [7, 4]);
     const a = ctcLoss(single, [1, 3], [7], [2], { reduction: 'none' });
     const b = ctcLoss(reshape(single, [7, 1, 4]), [1, 3], [7], [2], { reduction: 'none' });
     assert.deepEqual(a.shape, []);
@@ -64,7 +63,7 @@ describe('CTC loss', () => {
   });
   it('empty targets: the probability of emitting only blanks', () => {
     const rng = new Rng(8);
-    const lp = logSoftmax(randomLogits(rng, 5, 1, 3, 'f64'));
+    const lp = logSoftmax(randomLogits(backend, rng, 5, 1, 3, 'f64'));
     const v = lp.dataSync();
     let blanks = 0;
     for (let t = 0; t < 5; t++) blanks += v[t * 3];
