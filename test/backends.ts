@@ -60,9 +60,15 @@ export function on(backend: Backend, dtype: DType = 'f32'): { backend: Backend; 
   return { backend, dtype };
 }
 
-/** A size for this backend: `full` on the reference oracle, `small` elsewhere (slower fallbacks). */
+/**
+ * Backends whose kernels are slow enough that the largest tests shrink on them (same code paths,
+ * smaller sizes): `composed` runs every optional kernel (CTC, cells) as a chain of core kernels.
+ */
+export const SLOW_BACKENDS: readonly string[] = ['composed'];
+
+/** A size for this backend: `small` on the slow backends, `full` on the others (the reference included). */
 export function sized<T>(name: string, full: T, small: T): T {
-  return name === 'reference' ? full : small;
+  return SLOW_BACKENDS.includes(name) ? small : full;
 }
 
 /** |actual - expected| <= atol + rtol |expected| elementwise (NaN in either fails). */
