@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { setBackend } from '../src/backend/registry.js';
+import { it } from 'node:test';
 import { ctcLoss } from '../src/loss/ctc.js';
 import { ctcBeamSearch, ctcGreedyDecode } from '../src/loss/ctcDecode.js';
 import { logSoftmax } from '../src/ops/softmax.js';
 import { tensor } from '../src/tensor/create.js';
 import { Rng } from '../src/tensor/random.js';
-
-await setBackend('reference');
+import { f64, forEachBackend } from './backends.js';
 
 /** Brute force: probability of every labeling, summed over all C^T paths. */
 function bruteForce(lp: ArrayLike<number>, T: number, C: number): Map<string, number> {
@@ -24,10 +22,10 @@ function bruteForce(lp: ArrayLike<number>, T: number, C: number): Map<string, nu
   return m;
 }
 
-describe('CTC decoding', () => {
+forEachBackend('CTC decoding', (backend) => {
   it('greedy decoding collapses repeats and removes blanks', () => {
     const oneHot = (seq: number[], C: number) => seq.flatMap((c) => Array.from({ length: C }, (_, j) => (j === c ? 0 : -10)));
-    const lp = tensor(oneHot([1, 1, 0, 1, 2, 2, 0, 0, 3], 4), [9, 1, 4], { dtype: 'f64' });
+    const lp = tensor(oneHot([1, 1, 0, 1, 2, 2, 0, 0, 3], 4), [9, 1, 4], f64(backend));
     assert.deepEqual(ctcGreedyDecode(lp)[0].labels, [1, 1, 2, 3]);
     assert.deepEqual(ctcGreedyDecode(lp, [4])[0].labels, [1, 1]);
   });
@@ -35,7 +33,7 @@ describe('CTC decoding', () => {
     const rng = new Rng(9);
     for (let trial = 0; trial < 5; trial++) {
       const T = 5, C = 3;
-      const logits = tensor(Array.from({ length: T * C }, () => rng.normal() * 1.5), [T, 1, C], { dtype: 'f64' });
+      const logits = tensor(Array.from({ length: T * C }, () => rng.normal() * 1.5), [T, 1, C], f64(backend));
       const lp = logSoftmax(logits);
       const probs = bruteForce(lp.dataSync(), T, C);
       const [bestKey, bestP] = [...probs.entries()].sort((a, b) => b[1] - a[1])[0];

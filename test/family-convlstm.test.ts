@@ -1,4 +1,4 @@
-// ConvLSTM2d: finite-difference gradient checks (f64) for k = 1, 3, 5, stacked, last-state only,
+// ConvLSTM2d, on every backend: finite-difference gradient checks (f64) for k = 1, 3, 5, stacked, last-state only,
 // without peepholes/bias; the im2col + GEMM convolution against an explicit cross-correlation loop
 // and col2im as its exact adjoint; ConvLSTM on a 1x1 image == peephole LSTM with the centre taps;
 // rejections; every convlstm fixture (ext and ours) through the conformance runner.
@@ -6,21 +6,26 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { arr, ReferenceBackend } from '../src/backend/reference/index.js';
+import { arr } from '../src/backend/reference/index.js';
 import { runConformance } from '../src/conformance/runner.js';
 import { ConvLSTM2d } from '../src/nn/convlstm.js';
 import { PeepholeLSTM } from '../src/nn/lstm-variants.js';
+import { kernels } from '../src/ops/kernels.js';
 import { reshape } from '../src/ops/shape.js';
 import { Rng } from '../src/tensor/random.js';
-import { F64, gradcheck, randLeaf } from './util/gradcheck.js';
+import { f64, forEachBackend } from './backends.js';
+import { gradcheck, randLeaf as randOn } from './util/gradcheck.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const ext = join(root, '..', 'shared', 'fixtures', 'ext');
 const own = join(root, 'test', 'fixtures', 'family');
+forEachBackend('ConvLSTM2d', (backend) => {
+const F64 = f64(backend);
 const opts = (seed = 11) => ({ ...F64, rng: new Rng(seed) });
+const randLeaf = (r: Rng, shape: number[], scale = 1, requiresGrad = true) => randOn(r, shape, scale, requiresGrad, backend);
 
-describe('ConvLSTM2d: finite-difference gradient checks (f64, reference backend)', () => {
+describe('finite-difference gradient checks (f64)', () => {
   const cases: [string, { Cin: number; C: number; k: number; Hg: number; Wd: number; T: number; B: number }, object][] = [
     ['k = 1', { Cin: 2, C: 2, k: 1, Hg: 2, Wd: 3, T: 3, B: 2 }, {}],
     ['k = 3, non-square', { Cin: 1, C: 2, k: 3, Hg: 2, Wd: 3, T: 3, B: 2 }, {}],
@@ -42,8 +47,8 @@ describe('ConvLSTM2d: finite-difference gradient checks (f64, reference backend)
   }
 });
 
-describe('ConvLSTM2d: convolution and cross-checks', () => {
-  const be = new ReferenceBackend();
+describe('convolution and cross-checks', () => {
+  const be = backend, k2 = kernels(backend); // the backend's im2col/col2im, or their composed fallbacks
   it('im2col + GEMM equals an explicit zero-padded cross-correlation loop; col2im is its adjoint', () => {
     const rng = new Rng(4);
     for (const [n, C, Hg, Wd, k, O] of [[2, 3, 4, 5, 3, 2], [1, 2, 3, 6, 5, 3], [2, 1, 2, 2, 1, 4]]) {
@@ -53,7 +58,7 @@ describe('ConvLSTM2d: convolution and cross-checks', () => {
       // cols [K, n*P] at an offset; one GEMM for the whole batch gives out [O, n, P].
       const off = 3;
       const xs = be.upload('f64', x), ws = be.upload('f64', w), cols = be.alloc('f64', off + n * K * P), out = be.alloc('f64', n * O * P);
-      be.im2col(n, C, Hg, Wd, k, pad, xs, 0, cols, off);
+      k2.im2col(n, C, Hg, Wd, k, pad, xs, 0, cols, off);
       be.gemm(false, false, O, n * P, K, 1, ws, 0, K, cols, off, n * P, 0, out, 0, n * P);
       const got = arr(out);
       for (let b = 0; b < n; b++) for (let o = 0; o < O; o++) for (let r = 0; r < Hg; r++) for (let s = 0; s < Wd; s++) {
@@ -67,7 +72,7 @@ describe('ConvLSTM2d: convolution and cross-checks', () => {
       // <im2col(x), y> == <x, col2im(y)>
       const y = Float64Array.from({ length: n * K * P }, () => rng.normal());
       const back = be.alloc('f64', n * C * P);
-      be.col2im(n, C, Hg, Wd, k, pad, be.upload('f64', y), 0, back, 0);
+      k2.col2im(n, C, Hg, Wd, k, pad, be.upload('f64', y), 0, back, 0);
       let lhs = 0, rhs = 0;
       const cs = arr(cols), bs = arr(back);
       for (let i = 0; i < y.length; i++) lhs += cs[off + i] * y[i];
@@ -115,8 +120,8 @@ describe('ConvLSTM2d: convolution and cross-checks', () => {
   });
   it('rejects even kernels, wrong shapes and unknown options', () => {
     const base = { inputChannels: 1, hiddenChannels: 2, kernelSize: 3, height: 2, width: 3 };
-    assert.throws(() => new ConvLSTM2d({ ...base, kernelSize: 4 }), /ConvLSTM2d\.kernelSize: expected an odd size .* got 4/);
-    assert.throws(() => new ConvLSTM2d({ ...base, stride: 2 } as never), /unknown option\(s\) stride/);
+    assert.throws(() => new ConvLSTM2d({ ...base, kernelSize: 4 }, { backend }), /ConvLSTM2d\.kernelSize: expected an odd size .* got 4/);
+    assert.throws(() => new ConvLSTM2d({ ...base, stride: 2 } as never, { backend }), /unknown option\(s\) stride/);
     const m = new ConvLSTM2d(base, opts());
     const rng = new Rng(1);
     assert.throws(() => m.forward(randLeaf(rng, [3, 2, 1, 3, 2])), /expected input \[T, B, 1, 2, 3\], got \[3, 2, 1, 3, 2\]/);
@@ -125,15 +130,14 @@ describe('ConvLSTM2d: convolution and cross-checks', () => {
   });
 });
 
-describe('ConvLSTM2d: conformance fixtures', () => {
+describe('conformance fixtures', () => {
   for (const dtype of ['f32', 'f64'] as const) {
     it(`every convlstm fixture (ext and test/fixtures/family) passes (${dtype})`, () => {
-      const s = runConformance([ext, own], new ReferenceBackend(), dtype);
+      const s = runConformance([ext, own], backend, dtype);
       const mine = s.results.filter((r) => r.kind === 'convlstm');
       assert.equal(mine.length, 3);
       assert.deepEqual(mine.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
     });
   }
 });
-
-
+});

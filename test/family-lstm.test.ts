@@ -1,5 +1,5 @@
 // The LSTM family as options of one fused cell: peepholes, Greff et al.'s variants, LSTM1997.
-// Finite-difference gradient checks (f64, reference backend) for every variant and for stacked,
+// On every backend: finite-difference gradient checks (f64) for every variant and for stacked,
 // bidirectional and variable-length peephole/variant layers; exact cross-checks between
 // variants that must coincide; rejections; the ext fixtures of both kinds through the runner.
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { arr, ReferenceBackend } from '../src/backend/reference/index.js';
+import { arr } from '../src/backend/reference/index.js';
 import { runConformance } from '../src/conformance/runner.js';
 import { LSTM } from '../src/nn/lstm.js';
 import { LSTMVariant, PeepholeLSTM } from '../src/nn/lstm-variants.js';
@@ -16,14 +16,14 @@ import { gateOrder, LSTM_VARIANTS, peepholeNames, type LstmVariant } from '../sr
 import { lstmLayer } from '../src/ops/lstm.js';
 import { Rng } from '../src/tensor/random.js';
 import type { Tensor } from '../src/tensor/tensor.js';
-import { F64, gradcheck, randLeaf } from './util/gradcheck.js';
+import { f64, forEachBackend } from './backends.js';
+import { gradcheck, randLeaf as randOn } from './util/gradcheck.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const ext = join(root, '..', 'shared', 'fixtures', 'ext');
 const own = join(root, 'test', 'fixtures', 'family');
 const VARIANTS = Object.keys(LSTM_VARIANTS) as LstmVariant[];
-const opts = (seed = 11) => ({ ...F64, rng: new Rng(seed) });
 
 function maxDiff(a: Tensor, b: Tensor): number {
   assert.deepEqual(a.shape, b.shape);
@@ -38,7 +38,12 @@ function copyParams(from: { namedParameters(): [string, Tensor][] }, to: { param
   for (const [n, p] of from.namedParameters()) arr(to.parameter(rename(n)).storage).set(arr(p.storage));
 }
 
-describe('LSTM family: finite-difference gradient checks (f64, reference backend)', () => {
+forEachBackend('LSTM family', (backend) => {
+const F64 = f64(backend);
+const opts = (seed = 11) => ({ ...F64, rng: new Rng(seed) });
+const randLeaf = (r: Rng, shape: number[], scale = 1, requiresGrad = true) => randOn(r, shape, scale, requiresGrad, backend);
+
+describe('finite-difference gradient checks (f64)', () => {
   for (const v of VARIANTS) {
     it(`variant ${v}: 1 layer with initial state`, () => {
       const rng = new Rng(VARIANTS.indexOf(v) + 1);
@@ -70,7 +75,7 @@ describe('LSTM family: finite-difference gradient checks (f64, reference backend
   }
 });
 
-describe('LSTM family: variants that must coincide do, exactly (f64)', () => {
+describe('variants that must coincide do, exactly (f64)', () => {
   const rng = new Rng(5);
   const x = randLeaf(rng, [5, 2, 3], 1, false), h0 = randLeaf(rng, [1, 2, 4], 1, false), c0 = randLeaf(rng, [1, 2, 4], 1, false);
   const run = (m: LSTM) => m.forward(x, { h0, c0 });
@@ -151,22 +156,22 @@ describe('LSTM family: variants that must coincide do, exactly (f64)', () => {
   });
 });
 
-describe('LSTM family: impossible combinations are rejected with the reason', () => {
+describe('impossible combinations are rejected with the reason', () => {
   const base = { inputSize: 3, hiddenSize: 4 };
   it('unknown variant names', () => {
-    assert.throws(() => new LSTM({ ...base, variant: 'NXG' as LstmVariant }), /LSTM\.variant: expected one of V, NIG, NFG, NOG, NIAF, NOAF, NP, CIFG, FGR, LSTM1997, got "NXG"/);
+    assert.throws(() => new LSTM({ ...base, variant: 'NXG' as LstmVariant }, { backend }), /LSTM\.variant: expected one of V, NIG, NFG, NOG, NIAF, NOAF, NP, CIFG, FGR, LSTM1997, got "NXG"/);
   });
   it('a variant with a projection', () => {
-    assert.throws(() => new LSTM({ ...base, variant: 'CIFG', projSize: 2 }), /variant CIFG cannot be combined with projSize \(2\)/);
+    assert.throws(() => new LSTM({ ...base, variant: 'CIFG', projSize: 2 }, { backend }), /variant CIFG cannot be combined with projSize \(2\)/);
   });
   it('peepholes that contradict the variant', () => {
-    assert.throws(() => new LSTM({ ...base, variant: 'LSTM1997', peepholes: true }), /variant LSTM1997 has no peepholes, but peepholes: true was given/);
-    assert.throws(() => new LSTM({ ...base, variant: 'CIFG', peepholes: false }), /variant CIFG has peepholes, but peepholes: false/);
-    assert.throws(() => new LSTM({ ...base, peepholes: 'yes' as unknown as boolean }), /LSTM\.peepholes: expected true or false, got "yes"/);
+    assert.throws(() => new LSTM({ ...base, variant: 'LSTM1997', peepholes: true }, { backend }), /variant LSTM1997 has no peepholes, but peepholes: true was given/);
+    assert.throws(() => new LSTM({ ...base, variant: 'CIFG', peepholes: false }, { backend }), /variant CIFG has peepholes, but peepholes: false/);
+    assert.throws(() => new LSTM({ ...base, peepholes: 'yes' as unknown as boolean }, { backend }), /LSTM\.peepholes: expected true or false, got "yes"/);
   });
   it('LSTMVariant needs a variant; weights of the wrong layout do not load', () => {
-    assert.throws(() => new LSTMVariant({ ...base } as never), /expected a config with a variant/);
-    const m = new LSTMVariant({ ...base, variant: 'NIG' });
+    assert.throws(() => new LSTMVariant({ ...base } as never, { backend }), /expected a config with a variant/);
+    const m = new LSTMVariant({ ...base, variant: 'NIG' }, { backend });
     assert.throws(() => m.loadStateDict({ weight_ih: { shape: [16, 3], data: new Float32Array(48) } }, false), /'weight_ih': expected shape \[12, 3\], got \[16, 3\]/);
   });
   it('cell specs that make no sense are rejected by the fused op itself', () => {
@@ -184,17 +189,17 @@ describe('LSTM family: impossible combinations are rejected with the reason', ()
     const fx = JSON.parse(readFileSync(join(ext, 'lstm_variant_NIG.json'), 'utf8'));
     writeFileSync(join(dir, 'a.json'), JSON.stringify({ ...fx, name: 'bad_order', config: { ...fx.config, gateOrder: ['i', 'f', 'g', 'o'] } }));
     writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...fx, name: 'bad_peep', config: { ...fx.config, peepholes: ['ci', 'cf', 'co'] } }));
-    const s = runConformance([dir], new ReferenceBackend(), 'f64');
+    const s = runConformance([dir], backend, 'f64');
     assert.equal(s.failed, 2);
     assert.match(s.results[0].message!, /config\.gateOrder \["i","f","g","o"\] does not match variant NIG, which has \["f","g","o"\]/);
     assert.match(s.results[1].message!, /config\.peepholes \["ci","cf","co"\] does not match variant NIG, which has \["cf","co"\]/);
   });
 });
 
-describe('LSTM family: conformance fixtures', () => {
+describe('conformance fixtures', () => {
   for (const dtype of ['f32', 'f64'] as const) {
     it(`every peephole_lstm and lstm_variant fixture in ext passes (${dtype})`, () => {
-      const s = runConformance([ext], new ReferenceBackend(), dtype);
+      const s = runConformance([ext], backend, dtype);
       const mine = s.results.filter((r) => r.kind === 'peephole_lstm' || r.kind === 'lstm_variant');
       assert.equal(mine.length, 12);
       assert.deepEqual(mine.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
@@ -202,9 +207,10 @@ describe('LSTM family: conformance fixtures', () => {
     });
   }
   it('our own PyTorch-generated fixtures (3-layer peephole, FGR with H = 7) pass', () => {
-    const s = runConformance([own], new ReferenceBackend(), 'f32');
+    const s = runConformance([own], backend, 'f32');
     const mine = s.results.filter((r) => r.kind === 'peephole_lstm' || r.kind === 'lstm_variant');
     assert.ok(mine.length >= 2, `found ${mine.length} fixtures`);
     assert.deepEqual(mine.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
   });
+});
 });

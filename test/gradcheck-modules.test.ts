@@ -1,4 +1,6 @@
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
+import { backward } from '../src/autograd/tape.js';
+import type { Backend } from '../src/backend/backend.js';
 import { crossEntropy } from '../src/loss/crossEntropy.js';
 import { ctcLoss } from '../src/loss/ctc.js';
 import { mseLoss } from '../src/loss/mse.js';
@@ -7,15 +9,19 @@ import { Embedding } from '../src/nn/embedding.js';
 import { GRU } from '../src/nn/gru.js';
 import { Linear } from '../src/nn/linear.js';
 import { LSTM } from '../src/nn/lstm.js';
+import { add, mul } from '../src/ops/elementwise.js';
+import { sum } from '../src/ops/reduce.js';
 import { logSoftmax } from '../src/ops/softmax.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { F64, gradcheck, randLeaf, ref64 } from './util/gradcheck.js';
+import { compareToReference, f64, forEachBackend } from './backends.js';
+import { gradcheck, randLeaf as randOn } from './util/gradcheck.js';
 
-const rng = new Rng(3);
-const opts = () => ({ ...F64, rng: new Rng(11) });
-
-describe('finite-difference gradient checks of every module (f64, reference backend)', () => {
+forEachBackend('finite-difference gradient checks of every module (f64)', (backend, name) => {
+  const rng = new Rng(3);
+  const F64 = f64(backend);
+  const opts = () => ({ ...F64, rng: new Rng(11) });
+  const randLeaf = (r: Rng, shape: number[], scale = 1, requiresGrad = true) => randOn(r, shape, scale, requiresGrad, backend);
   const lstmCases: [string, object, { lengths?: number[]; batchFirst?: boolean }][] = [
     ['1 layer', {}, {}],
     ['2 layers bidirectional', { numLayers: 2, bidirectional: true }, {}],
@@ -49,7 +55,7 @@ describe('finite-difference gradient checks of every module (f64, reference back
   it('Linear and Embedding', () => {
     const lin = new Linear({ inFeatures: 3, outFeatures: 2 }, opts());
     const emb = new Embedding({ numEmbeddings: 5, embeddingDim: 3 }, opts());
-    const ids = new Tensor(ref64.upload('i32', [4, 0, 4, 2]), [2, 2]);
+    const ids = new Tensor(backend.upload('i32', [4, 0, 4, 2]), [2, 2]);
     gradcheck(() => lin.forward(emb.forward(ids)), [...lin.parameters(), ...emb.parameters()]);
   });
   it('Dropout (fixed mask)', () => {
@@ -68,5 +74,26 @@ describe('finite-difference gradient checks of every module (f64, reference back
       const lp = logSoftmax(x);
       return [ctcLoss(lp, targets, il, tl, { reduction: 'none' }), ctcLoss(lp, targets, il, tl, { reduction: 'sum' }), ctcLoss(lp, targets, il, tl)];
     }, [x], { tol: 1e-5 });
+  });
+  // The checks above run in f64 (on wasm: its reference kernels). In f32 each backend runs its own
+  // kernels: outputs and gradients against the reference backend's (skipped on the reference itself).
+  it('f32 LSTM (2 layers, bidirectional, projection, lengths), GRU and the losses agree with the reference backend', { skip: name === 'reference' ? 'this is the reference' : false }, () => {
+    const run = (b: Backend) => {
+      const o = { backend: b, rng: new Rng(17) };
+      const r = new Rng(19);
+      const leaf = (shape: number[], g = true) => { const t = randOn(r, shape, 1, false, b); const f = new Tensor(b.upload('f32', t.dataSync()), shape); f.requiresGrad = g; return f; };
+      const lstm = new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2 }, o);
+      const gru = new GRU({ inputSize: 3, hiddenSize: 4, batchFirst: true }, o);
+      const x = leaf([6, 3, 3]), xb = leaf([3, 6, 3]), w1 = leaf([6, 3, 4], false), w2 = leaf([3, 6, 4], false);
+      const a = lstm.forward(x, { lengths: [6, 2, 4] }), g = gru.forward(xb, { lengths: [5, 6, 1] });
+      const logits = leaf([3, 5]), seq = leaf([6, 2, 4]);
+      const loss = [sum(mul(a.y, w1)), sum(a.hN), sum(a.cN), sum(mul(g.y, w2)), sum(g.hN), crossEntropy(logits, [1, 4, 0]),
+        ctcLoss(logSoftmax(seq), [1, 2, 2, 3], [6, 5], [3, 1]), mseLoss(ops1(logits), leaf([3, 5], false))].reduce((p, q) => add(p, q));
+      backward(loss);
+      return [a.y, a.hN, a.cN, g.y, g.hN, loss, x.grad!, xb.grad!, logits.grad!, seq.grad!,
+        ...lstm.parameters().map((p) => p.grad!), ...gru.parameters().map((p) => p.grad!)].map((t) => t.dataSync());
+    };
+    const ops1 = (t: Tensor) => mul(t, t);
+    compareToReference(backend, run, 1e-5, 1e-4);
   });
 });

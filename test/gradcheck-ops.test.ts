@@ -1,22 +1,23 @@
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import * as ops from '../src/ops/index.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { ref64, gradcheck, randLeaf } from './util/gradcheck.js';
+import { forEachBackend } from './backends.js';
+import { gradcheck, randLeaf as randOn } from './util/gradcheck.js';
 
-const rng = new Rng(1);
-
-describe('finite-difference gradient checks of every op (f64, reference backend)', () => {
+forEachBackend('finite-difference gradient checks of every op (f64)', (backend) => {
+  const rng = new Rng(1);
+  const randLeaf = (r: Rng, shape: number[], scale = 1) => randOn(r, shape, scale, true, backend);
   it('add, sub, mul, div with broadcasting', () => {
     const a = randLeaf(rng, [3, 4]), b = randLeaf(rng, [4]), c = randLeaf(rng, [3, 1]);
     const pos = randLeaf(rng, [3, 1]);
     ops.affine(pos, 0, 0); // keep the API exercised
-    const d = new Tensor(ref64.upload('f64', [1.5, -2, 2.5]), [3, 1]); d.requiresGrad = true;
+    const d = new Tensor(backend.upload('f64', [1.5, -2, 2.5]), [3, 1]); d.requiresGrad = true;
     gradcheck(() => [ops.add(a, b), ops.sub(a, c), ops.mul(b, c), ops.div(a, d)], [a, b, c, d]);
   });
   it('unary ops', () => {
     const x = randLeaf(rng, [2, 5]);
-    const p = new Tensor(ref64.upload('f64', [0.5, 1.5, 2, 3, 0.7]), [5]); p.requiresGrad = true;
+    const p = new Tensor(backend.upload('f64', [0.5, 1.5, 2, 3, 0.7]), [5]); p.requiresGrad = true;
     gradcheck(() => [ops.neg(x), ops.exp(x), ops.sigmoid(x), ops.tanh(x), ops.relu(x), ops.softplus(x),
       ops.logSigmoid(x), ops.square(x), ops.log(p), ops.sqrt(p), ops.abs(p), ops.affine(x, 2.5, -1)], [x, p]);
   });
@@ -36,7 +37,7 @@ describe('finite-difference gradient checks of every op (f64, reference backend)
   });
   it('reshape, permute, transpose, slice, concat, stack, indexSelect', () => {
     const x = randLeaf(rng, [2, 3, 4]), y = randLeaf(rng, [2, 1, 4]);
-    const idx = new Tensor(ref64.upload('i32', [2, 0, 2]), [3]);
+    const idx = new Tensor(backend.upload('i32', [2, 0, 2]), [3]);
     gradcheck(() => [ops.reshape(x, [6, -1]), ops.permute(x, [2, 0, 1]), ops.transpose(x), ops.slice(x, 1, 1, 3),
       ops.concat([x, y], 1), ops.stack([y, y], 0), ops.indexSelect(ops.reshape(x, [6, 4]), idx)], [x, y]);
   });

@@ -1,8 +1,9 @@
-import { test } from 'node:test';
+import { it as test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parameter } from '../src/tensor/create.js';
 import { Tensor, type Parameter } from '../src/tensor/tensor.js';
+import { forEachBackend } from './backends.js';
 import { SGD, Adam, AdamW, RMSprop, clipGradNorm, clipGradValue, StepLR, CosineAnnealingLR, ReduceLROnPlateau, type Optimizer } from '../src/optim/index.js';
 
 // Reference trajectories from PyTorch (test/data/gen_optim.py, float64).
@@ -27,9 +28,10 @@ const makers: Record<string, (p: Parameter[]) => Optimizer> = {
   rmsprop_centered_momentum: (ps) => new RMSprop(ps, { lr: 0.02, alpha: 0.9, momentum: 0.5, centered: true, weightDecay: 0.01 }),
 };
 
+forEachBackend('optimizers, schedules and clipping', (backend) => {
 for (const [name, make] of Object.entries(makers)) {
   test(`optim ${name} matches PyTorch step by step (f64)`, () => {
-    const p = parameter(ref.P0, [6], { dtype: 'f64' });
+    const p = parameter(ref.P0, [6], { dtype: 'f64', backend });
     const opt = make([p]);
     const traj: number[][] = ref.optim[name];
     traj.forEach((want, step) => {
@@ -41,12 +43,12 @@ for (const [name, make] of Object.entries(makers)) {
   });
 
   test(`optim ${name}: state()/loadState() resumes bit-identically`, () => {
-    const p1 = parameter(ref.P0, [6], { dtype: 'f32' });
+    const p1 = parameter(ref.P0, [6], { dtype: 'f32', backend });
     const o1 = make([p1]);
     for (let s = 0; s < 3; s++) { setGrad(p1); o1.step(); }
     const saved = JSON.parse(JSON.stringify(o1.state(), (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)));
     for (const k of Object.keys(saved.buffers)) saved.buffers[k] = Float32Array.from(saved.buffers[k]);
-    const p2 = parameter(p1.dataSync(), [6], { dtype: 'f32' });
+    const p2 = parameter(p1.dataSync(), [6], { dtype: 'f32', backend });
     const o2 = make([p2]);
     o2.loadState(saved);
     for (let s = 0; s < 3; s++) { setGrad(p1); o1.step(); setGrad(p2); o2.step(); }
@@ -55,7 +57,7 @@ for (const [name, make] of Object.entries(makers)) {
 }
 
 test('optim: parameter without grad is skipped; zeroGrad clears', () => {
-  const p = parameter([1, 2], [2], { dtype: 'f64' });
+  const p = parameter([1, 2], [2], { dtype: 'f64', backend });
   const opt = new Adam([p], { lr: 0.1 });
   opt.step();
   assert.deepEqual(Array.from(p.dataSync()), [1, 2]);
@@ -65,7 +67,7 @@ test('optim: parameter without grad is skipped; zeroGrad clears', () => {
 });
 
 test('optim: bad hyperparameters are rejected with the value', () => {
-  const p = parameter([1], [1]);
+  const p = parameter([1], [1], { backend });
   assert.throws(() => new SGD([p], { lr: -1 }), /learning rate >= 0, got -1/);
   assert.throws(() => new SGD([p], { lr: 0.1, nesterov: true }), /Nesterov momentum needs momentum > 0/);
   assert.throws(() => new Adam([p], { betas: [1.2, 0.9] }), /beta1.*got 1.2/);
@@ -75,7 +77,7 @@ test('optim: bad hyperparameters are rejected with the value', () => {
 test('LR schedules match PyTorch', () => {
   const close = (a: number[], b: number[]) => a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) < 1e-12, `epoch ${i + 1}: ${x} vs ${b[i]}`));
   const run = (mk: (o: Optimizer) => { step(m?: number): void }, n: number, metrics?: number[]) => {
-    const o = new SGD([parameter([0], [1])], { lr: 0.1 });
+    const o = new SGD([parameter([0], [1], { backend })], { lr: 0.1 });
     const s = mk(o);
     return Array.from({ length: n }, (_, i) => { s.step(metrics?.[i]); return o.lr; });
   };
@@ -86,10 +88,10 @@ test('LR schedules match PyTorch', () => {
 });
 
 test('LR schedules: state round trip continues identically', () => {
-  const o1 = new SGD([parameter([0], [1])], { lr: 0.1 });
+  const o1 = new SGD([parameter([0], [1], { backend })], { lr: 0.1 });
   const s1 = new CosineAnnealingLR(o1, 7, 0.001);
   for (let i = 0; i < 4; i++) s1.step();
-  const o2 = new SGD([parameter([0], [1])], { lr: o1.lr });
+  const o2 = new SGD([parameter([0], [1], { backend })], { lr: o1.lr });
   const s2 = new CosineAnnealingLR(o2, 7, 0.001);
   s2.loadState(JSON.parse(JSON.stringify(s1.state())));
   for (let i = 0; i < 6; i++) { s1.step(); s2.step(); assert.equal(o2.lr, o1.lr); }
@@ -103,7 +105,7 @@ test('LR schedules: state round trip continues identically', () => {
 });
 
 test('clipGradNorm and clipGradValue match PyTorch', () => {
-  const g1 = parameter([0, 0], [2]), g2 = parameter([0, 0, 0, 0], [2, 2]);
+  const g1 = parameter([0, 0], [2], { backend }), g2 = parameter([0, 0, 0, 0], [2, 2], { backend });
   g1.grad = new Tensor(g1.backend.upload('f32', [3, -4]), [2]);
   g2.grad = new Tensor(g2.backend.upload('f32', [1, 2, -2, 0.5]), [2, 2]);
   const before = g1.grad;
@@ -118,4 +120,5 @@ test('clipGradNorm and clipGradValue match PyTorch', () => {
   clipGradValue([g2], 0.5);
   Array.from(g2.grad!.dataSync()).forEach((v, i) =>
     assert.ok(Math.abs(v - Math.max(-0.5, Math.min(0.5, ref.clip.g2[i]))) < 1e-6, `clipped [${i}] = ${v}`));
+});
 });

@@ -6,10 +6,16 @@ import { groupNorm, layerNorm } from '../src/ops/norm.js';
 import { MLSTMBlock, SLSTMBlock, XLSTMStack, xlstmRecurrentCore } from '../src/nn/xlstm.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { F64, gradcheck, randLeaf, ref64 } from './util/gradcheck.js';
+import { f64, forEachBackend } from './backends.js';
+import { gradcheck, randLeaf as randOn } from './util/gradcheck.js';
 
-const rng = new Rng(21);
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
+
+forEachBackend('xLSTM blocks', (backend) => {
+const rng = new Rng(21);
+const ref64 = backend;
+const F64 = f64(backend);
+const randLeaf = (r: Rng, shape: number[], scale = 1, requiresGrad = true) => randOn(r, shape, scale, requiresGrad, backend);
 
 describe('generic ops for the xLSTM blocks: values', () => {
   it('layerNorm and groupNorm normalize each group (biased variance, eps), then scale and shift', () => {
@@ -87,19 +93,19 @@ describe('xLSTM blocks: finite-difference gradients (f64)', () => {
 
 describe('XLSTMStack', () => {
   it('PyTorch-style parameter names and a state dict round trip', () => {
-    const m = new XLSTMStack({ vocabSize: 7, embeddingDim: 8, numBlocks: 3, slstmAt: [1] });
+    const m = new XLSTMStack({ vocabSize: 7, embeddingDim: 8, numBlocks: 3, slstmAt: [1] }, { backend });
     const names = m.namedParameters().map(([n]) => n);
     for (const n of ['embedding.weight', 'blocks.0.proj_up.weight', 'blocks.0.conv1d.weight', 'blocks.0.igate.bias', 'blocks.0.outnorm.weight',
       'blocks.0.learnable_skip', 'blocks.1.cell.weight_hh', 'blocks.1.cell.bias', 'blocks.1.ffn_up.weight', 'blocks.2.proj_down.weight',
       'post_blocks_norm.weight', 'head.weight', 'head.bias']) assert.ok(names.includes(n), `missing ${n}`);
     assert.ok(m.blocks[1] instanceof SLSTMBlock && m.blocks[0] instanceof MLSTMBlock && m.blocks[2] instanceof MLSTMBlock);
-    const m2 = new XLSTMStack({ vocabSize: 7, embeddingDim: 8, numBlocks: 3, slstmAt: [1] }, { rng: new Rng(99) });
+    const m2 = new XLSTMStack({ vocabSize: 7, embeddingDim: 8, numBlocks: 3, slstmAt: [1] }, { rng: new Rng(99), backend });
     m2.loadStateDict(m.stateDict());
     const ids = new Tensor(m.backend.upload('i32', [1, 2, 3, 4, 5, 6]), [3, 2]);
     assert.deepEqual(Array.from(m2.forward(ids).dataSync()), Array.from(m.forward(ids).dataSync()));
   });
   it('is causal: the output at step t does not depend on later inputs', () => {
-    const m = new XLSTMStack({ vocabSize: 6, embeddingDim: 8, numBlocks: 2, slstmAt: [0] }, { rng: new Rng(1) });
+    const m = new XLSTMStack({ vocabSize: 6, embeddingDim: 8, numBlocks: 2, slstmAt: [0] }, { rng: new Rng(1), backend });
     const a = m.forward(new Tensor(m.backend.upload('i32', [1, 2, 3, 4, 5, 0]), [6, 1])).dataSync();
     const b = m.forward(new Tensor(m.backend.upload('i32', [1, 2, 3, 0, 0, 5]), [6, 1])).dataSync();
     for (let i = 0; i < 3 * 6; i++) assert.equal(a[i], b[i]);
@@ -148,12 +154,13 @@ describe('XLSTMStack', () => {
     gradcheck(() => core.forward(x, null).y, [x, ...core.module.parameters()], { tol: 1e-5 });
   });
   it('rejects bad configurations with clear messages', () => {
-    assert.throws(() => new XLSTMStack({ embeddingDim: 8, numBlocks: 2, slstmAt: [2] }), /slstmAt entries must be block indices in \[0, 1\], got 2/);
-    assert.throws(() => new XLSTMStack({ embeddingDim: 8, numBlocks: 2, slstmAt: [0, 0] }), /repeated/);
-    assert.throws(() => new XLSTMStack({ embeddingDim: 6, numBlocks: 1, numHeads: 4, slstmAt: [0] }), /width 6 must be divisible by numHeads 4/);
-    assert.throws(() => new XLSTMStack({ embeddingDim: 8, numBlocks: 1, depth: 3 } as never), /unknown option\(s\) depth/);
-    const m = new XLSTMStack({ vocabSize: 4, embeddingDim: 8, numBlocks: 1 });
+    assert.throws(() => new XLSTMStack({ embeddingDim: 8, numBlocks: 2, slstmAt: [2] }, { backend }), /slstmAt entries must be block indices in \[0, 1\], got 2/);
+    assert.throws(() => new XLSTMStack({ embeddingDim: 8, numBlocks: 2, slstmAt: [0, 0] }, { backend }), /repeated/);
+    assert.throws(() => new XLSTMStack({ embeddingDim: 6, numBlocks: 1, numHeads: 4, slstmAt: [0] }, { backend }), /width 6 must be divisible by numHeads 4/);
+    assert.throws(() => new XLSTMStack({ embeddingDim: 8, numBlocks: 1, depth: 3 } as never, { backend }), /unknown option\(s\) depth/);
+    const m = new XLSTMStack({ vocabSize: 4, embeddingDim: 8, numBlocks: 1 }, { backend });
     assert.throws(() => m.forward(new Tensor(m.backend.upload('f32', [1, 2]), [2, 1])), /expected token ids of shape \[T, B\] \(i32\)/);
     assert.throws(() => m.forwardWithState(new Tensor(m.backend.upload('i32', [1, 2]), [2, 1]), []), /expected a state of 4 tensors/);
   });
+});
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { runConformance } from '../src/conformance/runner.js';
+import { forEachBackend } from './backends.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -16,16 +16,16 @@ function failures(s: ReturnType<typeof runConformance>): string[] {
   return s.results.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`);
 }
 
-describe('xLSTM conformance (kinds slstm and mlstm)', () => {
+forEachBackend('xLSTM conformance (kinds slstm and mlstm)', (backend) => {
   for (const dtype of ['f32', 'f64'] as const) {
     it(`the 8 public ext fixtures pass in ${dtype}`, () => {
-      const s = runConformance(xlstmFiles, new ReferenceBackend(), dtype);
+      const s = runConformance(xlstmFiles, backend, dtype);
       assert.deepEqual(failures(s), []);
       assert.equal(s.passed, 8);
       if (dtype === 'f64') for (const r of s.results) assert.ok(r.worst < 1e-3, `${r.name}: ${r.worst}`);
     });
     it(`our own fixtures (test/fixtures/xlstm, PyTorch float64 reference, f64 overflow, chunkwise and parallel forms) pass in ${dtype}`, () => {
-      const s = runConformance([ours], new ReferenceBackend(), dtype);
+      const s = runConformance([ours], backend, dtype);
       assert.deepEqual(failures(s), []);
       assert.equal(s.passed, 3);
       if (dtype === 'f64') for (const r of s.results) assert.ok(r.worst < 1e-3, `${r.name}: ${r.worst}`);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Backend } from '../src/backend/backend.js';
 import { backward } from '../src/autograd/tape.js';
 import { MLSTM } from '../src/nn/mlstm.js';
 import { SLSTM } from '../src/nn/slstm.js';
@@ -10,13 +11,12 @@ import { slstm } from '../src/ops/slstm.js';
 import type { DType } from '../src/tensor/dtype.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { F64, gradcheck, randLeaf, ref64 } from './util/gradcheck.js';
+import { f64, forEachBackend } from './backends.js';
+import { gradcheck, randLeaf as randOn } from './util/gradcheck.js';
 
-const ref = ref64;
-
-/** Values as a leaf of the given dtype (requires grad). */
-function leafOf(values: ArrayLike<number>, shape: number[], dtype: DType): Tensor {
-  const t = new Tensor(ref.upload(dtype, values), shape);
+/** Values as a leaf of the given dtype on a backend (requires grad). */
+function leafOf(be: Backend, values: ArrayLike<number>, shape: number[], dtype: DType): Tensor {
+  const t = new Tensor(be.upload(dtype, values), shape);
   t.requiresGrad = true;
   return t;
 }
@@ -40,7 +40,34 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>, atol = 1e-4, rtol = 
   return w;
 }
 
-describe('sLSTM op: finite-difference gradients (f64, reference backend)', () => {
+/**
+ * Random mLSTM inputs q, k, v [T, B, H], ig, fg [T, B, NH] as (f32-representable) values;
+ * ĩ_t = igAt(t) + igScale N(0, 1), f̃ = fgOff + fgScale N(0, 1).
+ */
+function mlstmInputs(rng: Rng, T: number, B: number, H: number, NH: number, igAt: (t: number) => number, fgOff: number,
+  igScale = 1, fgScale = 1) {
+  const ig = new Float64Array(T * B * NH);
+  for (let i = 0; i < ig.length; i++) ig[i] = Math.fround(igAt(Math.floor(i / (B * NH))) + igScale * rng.normal());
+  return {
+    q: draw(rng, T * B * H), k: draw(rng, T * B * H, 0.5), v: draw(rng, T * B * H),
+    ig, fg: draw(rng, T * B * NH, fgScale, fgOff),
+  };
+}
+
+function runMlstm(be: Backend, vals: ReturnType<typeof mlstmInputs>, T: number, B: number, H: number, NH: number, dtype: DType,
+  form: MlstmForm, forgetGate: 'exp' | 'sigmoid', chunkSize?: number) {
+  const q = leafOf(be, vals.q, [T, B, H], dtype), k = leafOf(be, vals.k, [T, B, H], dtype), v = leafOf(be, vals.v, [T, B, H], dtype);
+  const ig = leafOf(be, vals.ig, [T, B, NH], dtype), fg = leafOf(be, vals.fg, [T, B, NH], dtype);
+  const r = mlstm(q, k, v, ig, fg, { numHeads: NH, forgetGate, form, chunkSize });
+  return { leaves: [q, k, v, ig, fg], outs: [r.h, r.CN, r.nN, r.mN] };
+}
+
+forEachBackend('xLSTM ops', (backend) => {
+const ref = backend;
+const F64 = f64(backend);
+const randLeaf = (r: Rng, shape: number[], scale = 1, requiresGrad = true) => randOn(r, shape, scale, requiresGrad, backend);
+
+describe('sLSTM op: finite-difference gradients (f64)', () => {
   const cases: [string, number, number, 'exp' | 'sigmoid', number][] = [
     ['1 head, exp forget', 4, 1, 'exp', 0],
     ['2 heads, sigmoid forget', 4, 2, 'sigmoid', 0],
@@ -77,7 +104,7 @@ describe('sLSTM op: float32 never overflows', () => {
     const bias = new Float64Array(4 * H);
     for (let j = 0; j < H; j++) { bias[j] = Math.fround(1e4 * (1 + rng.next())); bias[H + j] = Math.fround(5e3 * (1 + rng.next())); bias[2 * H + j] = Math.fround(rng.normal()); bias[3 * H + j] = Math.fround(rng.normal()); }
     const run = (dtype: DType) => {
-      const r = slstm(leafOf(x, [T, B, I], dtype), leafOf(wih, [4 * H, I], dtype), leafOf(whh, [4, NH, DH, DH], dtype), leafOf(bias, [4 * H], dtype),
+      const r = slstm(leafOf(ref, x, [T, B, I], dtype), leafOf(ref, wih, [4 * H, I], dtype), leafOf(ref, whh, [4, NH, DH, DH], dtype), leafOf(ref, bias, [4 * H], dtype),
         { numHeads: NH, forgetGate: 'exp' });
       return [r.y, r.cN, r.nN, r.mN].map((t) => t.dataSync());
     };
@@ -96,29 +123,7 @@ describe('sLSTM op: float32 never overflows', () => {
   });
 });
 
-/**
- * Random mLSTM inputs q, k, v [T, B, H], ig, fg [T, B, NH] as (f32-representable) values;
- * ĩ_t = igAt(t) + igScale N(0, 1), f̃ = fgOff + fgScale N(0, 1).
- */
-function mlstmInputs(rng: Rng, T: number, B: number, H: number, NH: number, igAt: (t: number) => number, fgOff: number,
-  igScale = 1, fgScale = 1) {
-  const ig = new Float64Array(T * B * NH);
-  for (let i = 0; i < ig.length; i++) ig[i] = Math.fround(igAt(Math.floor(i / (B * NH))) + igScale * rng.normal());
-  return {
-    q: draw(rng, T * B * H), k: draw(rng, T * B * H, 0.5), v: draw(rng, T * B * H),
-    ig, fg: draw(rng, T * B * NH, fgScale, fgOff),
-  };
-}
-
-function runMlstm(vals: ReturnType<typeof mlstmInputs>, T: number, B: number, H: number, NH: number, dtype: DType,
-  form: MlstmForm, forgetGate: 'exp' | 'sigmoid', chunkSize?: number) {
-  const q = leafOf(vals.q, [T, B, H], dtype), k = leafOf(vals.k, [T, B, H], dtype), v = leafOf(vals.v, [T, B, H], dtype);
-  const ig = leafOf(vals.ig, [T, B, NH], dtype), fg = leafOf(vals.fg, [T, B, NH], dtype);
-  const r = mlstm(q, k, v, ig, fg, { numHeads: NH, forgetGate, form, chunkSize });
-  return { leaves: [q, k, v, ig, fg], outs: [r.h, r.CN, r.nN, r.mN] };
-}
-
-describe('mLSTM op: finite-difference gradients of each form (f64, reference backend)', () => {
+describe('mLSTM op: finite-difference gradients of each form (f64)', () => {
   const forms: [MlstmForm, number | undefined][] = [['recurrent', undefined], ['parallel', undefined], ['chunkwise', 2], ['chunkwise', 3]];
   for (const [form, cs] of forms) {
     for (const fgk of ['sigmoid', 'exp'] as const) {
@@ -126,7 +131,7 @@ describe('mLSTM op: finite-difference gradients of each form (f64, reference bac
         const rng = new Rng(cs ?? 1);
         const T = 7, B = 2, H = 6, NH = 2;
         const vals = mlstmInputs(rng, T, B, H, NH, () => 0, fgk === 'exp' ? -0.5 : 2);
-        const { leaves } = runMlstm(vals, T, B, H, NH, 'f64', form, fgk, cs);
+        const { leaves } = runMlstm(ref, vals, T, B, H, NH, 'f64', form, fgk, cs);
         gradcheck(() => {
           const r = mlstm(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4], { numHeads: NH, forgetGate: fgk, form, chunkSize: cs });
           return [r.h, r.CN, r.nN, r.mN];
@@ -166,7 +171,7 @@ describe('mLSTM: recurrent == parallel == chunkwise', () => {
       const bigM = igAt(0) > 1e3;
       if (bigM) { lossW[1].fill(0); lossW[2].fill(0); }
       const run = (dtype: DType, form: MlstmForm, cs?: number) => {
-        const { leaves, outs } = runMlstm(vals, T, B, H, NH, dtype, form, fgk, cs);
+        const { leaves, outs } = runMlstm(ref, vals, T, B, H, NH, dtype, form, fgk, cs);
         let L: Tensor | null = null;
         outs.forEach((o, i) => { const t = sum(mul(o, new Tensor(ref.upload(dtype, lossW[i]), o.shape))); L = L ? add(L, t) : t; });
         backward(L!);
@@ -198,12 +203,12 @@ describe('mLSTM: recurrent == parallel == chunkwise', () => {
 
 describe('bad configuration is rejected with a clear message', () => {
   it('SLSTM / MLSTM: hiddenSize not divisible by numHeads, unknown forget gate, bad form', () => {
-    assert.throws(() => new SLSTM({ inputSize: 2, hiddenSize: 5, numHeads: 2 }), /hiddenSize 5 must be divisible by numHeads 2/);
-    assert.throws(() => new SLSTM({ inputSize: 2, hiddenSize: 4, forgetGate: 'tanh' as 'exp' }), /forgetGate must be 'exp' or 'sigmoid', got "tanh"/);
-    assert.throws(() => new MLSTM({ inputSize: 2, hiddenSize: 6, numHeads: 4 }), /divisible by numHeads 4/);
-    assert.throws(() => new MLSTM({ inputSize: 2, hiddenSize: 4, form: 'fast' as 'parallel' }), /form must be 'recurrent', 'parallel' or 'chunkwise', got "fast"/);
-    assert.throws(() => new MLSTM({ inputSize: 2, hiddenSize: 4, form: 'chunkwise', chunkSize: 0 }), /chunkSize must be a positive integer, got 0/);
-    const m = new SLSTM({ inputSize: 2, hiddenSize: 4 });
+    assert.throws(() => new SLSTM({ inputSize: 2, hiddenSize: 5, numHeads: 2 }, { backend }), /hiddenSize 5 must be divisible by numHeads 2/);
+    assert.throws(() => new SLSTM({ inputSize: 2, hiddenSize: 4, forgetGate: 'tanh' as 'exp' }, { backend }), /forgetGate must be 'exp' or 'sigmoid', got "tanh"/);
+    assert.throws(() => new MLSTM({ inputSize: 2, hiddenSize: 6, numHeads: 4 }, { backend }), /divisible by numHeads 4/);
+    assert.throws(() => new MLSTM({ inputSize: 2, hiddenSize: 4, form: 'fast' as 'parallel' }, { backend }), /form must be 'recurrent', 'parallel' or 'chunkwise', got "fast"/);
+    assert.throws(() => new MLSTM({ inputSize: 2, hiddenSize: 4, form: 'chunkwise', chunkSize: 0 }, { backend }), /chunkSize must be a positive integer, got 0/);
+    const m = new SLSTM({ inputSize: 2, hiddenSize: 4 }, { backend });
     assert.throws(() => m.forward(new Tensor(ref.alloc('f32', 6), [3, 2])), /expected input of shape \[T, B, 2\], got \[3, 2\]/);
   });
 });
@@ -239,7 +244,7 @@ describe('explicit initial states (a long sequence in pieces)', () => {
       const T = 7, T1 = 3, B = 2, NH = 2, H = 6;
       const vals = mlstmInputs(rng, T, B, H, NH, () => 1, 2);
       const o = { numHeads: NH, forgetGate: 'sigmoid' as const, form, chunkSize: cs };
-      const whole = runMlstm(vals, T, B, H, NH, 'f64', form, 'sigmoid', cs).outs;
+      const whole = runMlstm(ref, vals, T, B, H, NH, 'f64', form, 'sigmoid', cs).outs;
       const part = (v: Float64Array, per: number, from: number, to: number) => new Tensor(ref.upload('f64', v.slice(from * B * per, to * B * per)), [to - from, B, per]);
       const piece = (from: number, to: number, init: ReturnType<typeof mlstm> | null) => mlstm(part(vals.q, H, from, to), part(vals.k, H, from, to), part(vals.v, H, from, to),
         part(vals.ig, NH, from, to), part(vals.fg, NH, from, to), o, init ? { C: init.CN, n: init.nN, m: init.mN } : null);
@@ -248,11 +253,12 @@ describe('explicit initial states (a long sequence in pieces)', () => {
       for (const [got, want] of [[b.CN, whole[1]], [b.nN, whole[2]], [b.mN, whole[3]]]) assert.ok(relErr(got.dataSync(), want.dataSync(), 1e-12, 1e-10) <= 1);
       // Gradients through a random (not only reachable) initial state.
       const C0 = randLeaf(rng, [B, NH, 3, 3]), n0 = randLeaf(rng, [B, NH, 3]), m0 = randLeaf(rng, [B, NH]);
-      const { leaves } = runMlstm(vals, T, B, H, NH, 'f64', form, 'sigmoid', cs);
+      const { leaves } = runMlstm(ref, vals, T, B, H, NH, 'f64', form, 'sigmoid', cs);
       gradcheck(() => {
         const r = mlstm(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4], o, { C: C0, n: n0, m: m0 });
         return [r.h, r.CN, r.nN, r.mN];
       }, [...leaves, C0, n0, m0], { tol: 1e-5 });
     });
   }
+});
 });

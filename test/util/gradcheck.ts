@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { backward, noGrad } from '../../src/autograd/tape.js';
+import type { Backend } from '../../src/backend/backend.js';
 import { ReferenceBackend, arr } from '../../src/backend/reference/index.js';
 import { add, mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
@@ -10,11 +11,11 @@ import { Tensor } from '../../src/tensor/tensor.js';
 export const ref64 = new ReferenceBackend();
 export const F64 = { backend: ref64, dtype: 'f64' as const };
 
-/** A leaf f64 tensor of random normal values that requires grad. */
-export function randLeaf(rng: Rng, shape: number[], scale = 1, requiresGrad = true): Tensor {
+/** A leaf f64 tensor of random normal values (on `backend`, default ref64) that requires grad. */
+export function randLeaf(rng: Rng, shape: number[], scale = 1, requiresGrad = true, backend: Backend = ref64): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const v = Float64Array.from({ length: n }, () => rng.normal() * scale);
-  const t = new Tensor(ref64.upload('f64', v), shape);
+  const t = new Tensor(backend.upload('f64', v), shape);
   t.requiresGrad = requiresGrad;
   return t;
 }
@@ -22,14 +23,15 @@ export function randLeaf(rng: Rng, shape: number[], scale = 1, requiresGrad = tr
 /**
  * Finite-difference check in float64: compare the tape's gradient of L = sum_k sum(out_k * w_k)
  * (random fixed weights w_k, so every output element matters) with central differences for every
- * element of every leaf. `fn` must be deterministic.
+ * element of every leaf. `fn` must be deterministic. Runs on whatever backend the leaves live on
+ * (the weights are made on each output's backend); leaves must be CPU storages (perturbed in place).
  */
 export function gradcheck(fn: () => Tensor | Tensor[], leaves: Tensor[], opts: { eps?: number; tol?: number; seed?: number } = {}): void {
   const eps = opts.eps ?? 1e-6, tol = opts.tol ?? 1e-6;
   const rng = new Rng(opts.seed ?? 7);
   const asList = (o: Tensor | Tensor[]) => (Array.isArray(o) ? o : [o]);
   const outs0 = asList(fn());
-  const weights = outs0.map((o) => randLeaf(rng, [...o.shape], 1, false));
+  const weights = outs0.map((o) => randLeaf(rng, [...o.shape], 1, false, o.backend));
   const lossOf = (outs: Tensor[]) => outs.reduce<Tensor | null>((acc, o, k) => {
     const term = sum(mul(o, weights[k]));
     return acc ? add(acc, term) : term;
