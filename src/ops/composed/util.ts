@@ -68,3 +68,25 @@ export function constant(k: Kernels, dtype: DType, v: number): Storage {
   k.fill(s, 0, 1, v);
   return s;
 }
+
+/**
+ * Run `fn` on f64 copies of the storages when they are f32 and the backend computes in f64 too
+ * (long stabilized recurrences lose f32 precision where the reference works in f64 inside); the
+ * outputs (indices into `all`) are rounded back. Elsewhere (a GPU: f32 only) `fn` runs as given.
+ */
+export function inF64(k: Kernels, all: (Storage | null)[], outputs: number[], fn: (xs: (Storage | null)[]) => void): void {
+  const first = all.find((s) => s) as Storage | undefined;
+  if (!first || first.dtype !== 'f32' || !k.dtypes.includes('f64')) { fn(all); return; }
+  const up = all.map((s) => {
+    if (!s) return null;
+    const d = k.alloc('f64', s.length);
+    if (s.length) k.copyStrided([s.length], s, 0, [1], d, 0, [1], false);
+    return d;
+  });
+  fn(up);
+  for (const i of outputs) {
+    const s = all[i], d = up[i];
+    if (s && d && s.length) k.copyStrided([s.length], d, 0, [1], s, 0, [1], false);
+  }
+  free(k, ...up);
+}

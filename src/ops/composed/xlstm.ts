@@ -1,6 +1,6 @@
 import type { Kernels, Storage } from '../../backend/backend.js';
 import type { DType } from '../../tensor/dtype.js';
-import { constant, copy2, free, scratch } from './util.js';
+import { constant, copy2, free, inF64, scratch } from './util.js';
 
 /**
  * Composed sLSTM and mLSTM fallbacks (the `xlstm` kernel set), built from core kernels only:
@@ -273,6 +273,14 @@ function outputParts(k: Kernels, s: StepScratch, gates: MlstmGates, G: number, D
 export function mlstmForward(k: Kernels, T: number, B: number, NH: number, DH: number, chunk: number, expForget: boolean,
   q: Storage, kk: Storage, v: Storage, ig: Storage, fg: Storage, h: Storage, C: Storage, n: Storage, m: Storage,
   C0: Storage | null = null, n0: Storage | null = null, m0: Storage | null = null): void {
+  // f32 on a backend with f64: computed in f64, as the reference does inside.
+  inF64(k, [q, kk, v, ig, fg, h, C, n, m, C0, n0, m0], [5, 6, 7, 8], (x) => mlstmForwardIn(k, T, B, NH, DH, chunk, expForget,
+    x[0]!, x[1]!, x[2]!, x[3]!, x[4]!, x[5]!, x[6]!, x[7]!, x[8]!, x[9], x[10], x[11]));
+}
+
+function mlstmForwardIn(k: Kernels, T: number, B: number, NH: number, DH: number, chunk: number, expForget: boolean,
+  q: Storage, kk: Storage, v: Storage, ig: Storage, fg: Storage, h: Storage, C: Storage, n: Storage, m: Storage,
+  C0: Storage | null, n0: Storage | null, m0: Storage | null): void {
   if (T <= 0 || B <= 0 || NH <= 0 || DH <= 0) return;
   const dt = h.dtype, G = B * NH, H = NH * DH, DD = DH * DH;
   const init = C0 && n0 && m0 ? { C: C0, n: n0, m: m0 } : null;
@@ -305,6 +313,17 @@ export function mlstmBackward(k: Kernels, T: number, B: number, NH: number, DH: 
   dq: Storage, dk: Storage, dv: Storage, dig: Storage, dfg: Storage,
   C0: Storage | null = null, n0: Storage | null = null, m0: Storage | null = null,
   dC0: Storage | null = null, dn0: Storage | null = null, dm0: Storage | null = null): void {
+  inF64(k, [q, kk, v, ig, fg, C, n, _m, dh, dCn, dnn, dmn, dq, dk, dv, dig, dfg, C0, n0, m0, dC0, dn0, dm0],
+    [12, 13, 14, 15, 16, 20, 21, 22], (x) => mlstmBackwardIn(k, T, B, NH, DH, chunk, expForget, x[0]!, x[1]!, x[2]!, x[3]!, x[4]!,
+      x[5]!, x[6]!, x[7]!, x[8]!, x[9]!, x[10]!, x[11]!, x[12]!, x[13]!, x[14]!, x[15]!, x[16]!, x[17], x[18], x[19], x[20], x[21], x[22]));
+}
+
+function mlstmBackwardIn(k: Kernels, T: number, B: number, NH: number, DH: number, chunk: number, expForget: boolean,
+  q: Storage, kk: Storage, v: Storage, ig: Storage, fg: Storage, C: Storage, n: Storage, _m: Storage,
+  dh: Storage, dCn: Storage, dnn: Storage, dmn: Storage,
+  dq: Storage, dk: Storage, dv: Storage, dig: Storage, dfg: Storage,
+  C0: Storage | null, n0: Storage | null, m0: Storage | null,
+  dC0: Storage | null, dn0: Storage | null, dm0: Storage | null): void {
   if (T <= 0 || B <= 0 || NH <= 0 || DH <= 0) return;
   const dt = dq.dtype, G = B * NH, H = NH * DH, DD = DH * DH;
   const init = C0 && n0 && m0 ? { C: C0, n: n0, m: m0 } : null;
