@@ -7,6 +7,7 @@ import { ComposedBackend } from '../src/backend/composed.js';
 import { WasmBackend } from '../src/backend/wasm/index.js';
 import { pendingChecks } from '../src/backend/checks.js';
 import { noGrad } from '../src/autograd/tape.js';
+import { indexSelect } from '../src/ops/shape.js';
 import { LSTM } from '../src/nn/lstm.js';
 import { SequenceModel } from '../src/models/sequenceModel.js';
 import { ForecastTask } from '../src/train/forecastTask.js';
@@ -89,6 +90,10 @@ for (const name of listBackends()) {
       const x = tensor([1, NaN, 0, 0], [2, 1, 2], { backend: be });
       const { y } = noGrad(() => lstm.forward(x)); // no throw here: nothing was read
       await assert.rejects(y.data(), /LSTM input: expected finite values, got NaN or infinity \(found by a device-side check/);
+      // An index out of range (an embedding lookup) likewise, checked by kernels and read with the output.
+      const table = tensor([1, 2, 3, 4], [2, 2], { backend: be });
+      const picked = indexSelect(table, tensor([1, 2], [2], { backend: be, dtype: 'i32' }));
+      await assert.rejects(picked.data(), /indexSelect: index out of range \[0, 2\) \(found by a device-side check/);
     });
   });
 }

@@ -29,23 +29,35 @@ export function checkFlag(be: Backend, dtype: Storage['dtype']): Storage {
 }
 
 /**
- * Check `flag` (a [1] storage of `be`, nonzero = failed; taken over and freed). `key` names the
- * check site (flags of one key merge); `detail()` builds the message where it is read at once
- * (it may read the inputs); `message` is used when the check is deferred.
+ * Where reads are free (CPU backends): whether `flag` (from checkFlag) is set. The caller builds
+ * its message only when it is, so a passing check in a time-step loop makes no string or closure.
  */
-export function deviceCheck(be: Backend, flag: Storage, key: string, message: string, detail: () => string = () => message): void {
-  if (be.readSync) {
-    const bad = be.readSync(flag)[0] !== 0;
-    if (flags.get(be)?.get(flag.dtype) !== flag) be.dispose(flag);
-    if (bad) throw new Error(detail());
-    return;
-  }
+export function flagSet(be: Backend & { readSync(s: Storage): ArrayLike<number> }, flag: Storage): boolean {
+  const bad = be.readSync(flag)[0] !== 0;
+  if (flags.get(be)?.get(flag.dtype) !== flag) be.dispose(flag);
+  return bad;
+}
+
+/**
+ * Where reads are transfers: keep `flag` (taken over) until the next data() on `be`. `key` names
+ * the check site: flags of one key merge on the device (max), so pending checks stay bounded.
+ */
+export function deferCheck(be: Backend, flag: Storage, key: string, message: string): void {
   let m = pending.get(be);
   if (!m) { m = new Map(); pending.set(be, m); }
   const had = m.get(key);
   if (!had) { keepStorage(flag); m.set(key, { flag, message }); return; } // outlives the step's tidy()
   be.binary('max', [1], had.flag, 0, [1], flag, 0, [1], had.flag, 0);
   be.dispose(flag);
+}
+
+/**
+ * Check `flag` (a [1] storage from checkFlag, nonzero = failed): at once where reads are free,
+ * throwing detail() (which may read the inputs), else deferred with `message`.
+ */
+export function deviceCheck(be: Backend, flag: Storage, key: string, message: string, detail: () => string = () => message): void {
+  if (be.readSync) { if (flagSet(be as Backend & { readSync(s: Storage): ArrayLike<number> }, flag)) throw new Error(detail()); return; }
+  deferCheck(be, flag, key, message);
 }
 
 /** Read the deferred checks of `be` (one read each) and throw for the first that failed. */

@@ -304,7 +304,10 @@ export class WasmBackend extends ReferenceBackend {
     const w = f32(x, this);
     if (!w) return super.anyNonFinite(x, xOff, n, out, outOff);
     inBounds('anyNonFinite', w, xOff, n);
-    this.fill(out, outOff, 1, n > 0 && this.kernels.find_nonfinite(w.ptr + 4 * xOff, n) >= 0 ? 1 : 0);
+    const bad = n > 0 && this.kernels.find_nonfinite(w.ptr + 4 * xOff, n) >= 0 ? 1 : 0;
+    const o = any32(out, this);
+    if (o && outOff >= 0 && outOff < o.length) o.array[outOff] = bad; // one value: no kernel call for it
+    else super.fill(out, outOff, 1, bad);
   }
 
   override copyStrided(shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],

@@ -1,6 +1,6 @@
 import type { BinaryOp, Kernels, Storage } from '../../backend/backend.js';
 import type { DType } from '../../tensor/dtype.js';
-import { constant, free, scratch } from './util.js';
+import { constant, free, inF64, scratch } from './util.js';
 
 /**
  * Composed CTC (oracle: src/backend/reference/ctc.ts, PyTorch's ctc_loss with reduction none),
@@ -43,22 +43,10 @@ export function ctc(k: Kernels, logProbs: Storage, T: number, N: number, C: numb
   inputLengths: Storage, targetLengths: Storage, blank: number, loss: Storage, grad: Storage): void {
   if (N <= 0) return;
   if (T <= 0) { k.fill(loss, 0, N, Infinity); return; }
-  if (logProbs.dtype !== 'f32' || !k.dtypes.includes('f64')) {
-    ctcIn(k, logProbs, T, N, C, targets, inputLengths, targetLengths, blank, loss, grad);
-    return;
-  }
   // f32 on a backend that computes in f64: run in f64 (as the reference accumulates) and round
-  // the results once (copyStrided converts between the float dtypes).
-  const n = T * N * C;
-  const lp = scratch(k, 'f64', n), l = scratch(k, 'f64', N), g = scratch(k, 'f64', n);
-  try {
-    if (n > 0) k.copyStrided([n], logProbs, 0, [1], lp, 0, [1], false);
-    ctcIn(k, lp, T, N, C, targets, inputLengths, targetLengths, blank, l, g);
-    k.copyStrided([N], l, 0, [1], loss, 0, [1], false);
-    if (n > 0) k.copyStrided([n], g, 0, [1], grad, 0, [1], false);
-  } finally {
-    free(k, lp, l, g);
-  }
+  // the results once; the i32 inputs pass through as they are.
+  inF64(k, [logProbs, loss, grad], [1, 2], ([lp, l, g]) =>
+    ctcIn(k, lp!, T, N, C, targets, inputLengths, targetLengths, blank, l!, g!));
 }
 
 /** ctc in the dtype of logProbs (loss and grad of the same dtype); N >= 1, T >= 1. */

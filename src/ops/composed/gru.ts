@@ -1,5 +1,5 @@
 import type { Kernels, Storage } from '../../backend/backend.js';
-import { Blocks, type Block } from './lstm.js';
+import { Blocks, type Block } from './util.js';
 
 /**
  * The GRU cell (nn.GRU) from core kernels. gx [rows, 3H] = x W_ih^T + b_ih, overwritten with

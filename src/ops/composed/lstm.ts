@@ -1,44 +1,6 @@
-import type { BinaryOp, Kernels, LstmCellOptions, PreparedB, Storage, UnaryOp } from '../../backend/backend.js';
+import type { Kernels, LstmCellOptions, PreparedB, Storage } from '../../backend/backend.js';
 import { lstmCellLayout } from '../../backend/lstm-cell.js';
-import { binary2, copy2, free, scratch, unary2 } from './util.js';
-
-/** A [rows, H] block: storage, element offset, row stride (0: one row broadcast to all). */
-interface Block { s: Storage; off: number; ld: number }
-
-/**
- * Elementwise arithmetic on [rows, H] blocks with core kernels, keeping the scratch it makes
- * so that one free() returns it all.
- */
-class Blocks {
-  private readonly made: Storage[] = [];
-  constructor(private readonly k: Kernels, private readonly rows: number, private readonly H: number,
-    private readonly dt: Storage['dtype']) {}
-  tmp(): Block { const s = scratch(this.k, this.dt, this.rows * this.H); this.made.push(s); return { s, off: 0, ld: this.H }; }
-  /** A row of H copies of v, broadcast to every row. */
-  const(v: number): Block {
-    const s = scratch(this.k, this.dt, this.H);
-    this.k.fill(s, 0, this.H, v);
-    this.made.push(s);
-    return { s, off: 0, ld: 0 };
-  }
-  bin(op: BinaryOp, a: Block, b: Block, out: Block = this.tmp()): Block {
-    if (a.ld === 0 && b.ld === 0) throw new Error('Blocks.bin: at least one operand must be a full block');
-    binary2(this.k, op, this.rows, this.H, a.s, a.off, a.ld, b.s, b.off, b.ld, out.s, out.off, out.ld);
-    return out;
-  }
-  un(op: UnaryOp, a: Block, out: Block = this.tmp()): Block {
-    unary2(this.k, op, this.rows, this.H, a.s, a.off, a.ld, out.s, out.off, out.ld);
-    return out;
-  }
-  /** 1 - a */
-  oneMinus(a: Block): Block { return this.bin('sub', this.const(1), a); }
-  /** a (1 - a): the sigmoid's derivative from its value */
-  dsig(a: Block): Block { return this.bin('mul', a, this.oneMinus(a)); }
-  /** 1 - a^2: tanh's derivative from its value */
-  dtanh(a: Block): Block { return this.oneMinus(this.bin('mul', a, a)); }
-  copy(a: Block, out: Block): void { copy2(this.k, this.rows, this.H, a.s, a.off, a.ld, out.s, out.off, out.ld); }
-  free(): void { free(this.k, ...this.made); this.made.length = 0; }
-}
+import { Blocks, type Block } from './util.js';
 
 const STANDARD: LstmCellOptions = {
   inputGate: true, forgetGate: 'gate', outputGate: true, inputActivation: true, outputActivation: true,
@@ -135,4 +97,3 @@ export function lstmStepBackward(k: Kernels, rows: number, H: number, gates: Sto
   k.gemmPrepared(rows, 1, dGates, dgOff, 4 * H, wHh, 0, dh, dhOff, ldh);
 }
 
-export { Blocks, type Block };

@@ -14,9 +14,6 @@ export function free(k: Kernels, ...xs: (Storage | null | undefined)[]): void {
   for (const s of xs) if (s) k.dispose(s);
 }
 
-/** Row-major strides of a [rows, cols] block with row stride ld (ld 0: one row broadcast). */
-export const rowStrides = (ld: number): number[] => [ld, 1];
-
 /** dst[dOff + r*ldd + j] (+)= src[sOff + r*lds + j] (lds 0: one row broadcast to every row). */
 export function copy2(k: Kernels, rows: number, cols: number, src: Storage, sOff: number, lds: number,
   dst: Storage, dOff: number, ldd: number, accumulate = false): void {
@@ -50,18 +47,6 @@ export function unary2(k: Kernels, op: UnaryOp, rows: number, cols: number, x: S
   free(k, t);
 }
 
-/** out[r, j] = alpha * x[r, j] + beta over a [rows, cols] block with row strides. */
-export function affine2(k: Kernels, rows: number, cols: number, x: Storage, xOff: number, ldx: number,
-  out: Storage, oOff: number, ldo: number, alpha: number, beta: number): void {
-  if (rows <= 0 || cols <= 0) return;
-  if ((ldx === cols || rows === 1) && (ldo === cols || rows === 1)) { k.affine(x, xOff, out, oOff, rows * cols, alpha, beta, false); return; }
-  const t = scratch(k, out.dtype, rows * cols);
-  copy2(k, rows, cols, x, xOff, ldx, t, 0, cols);
-  k.affine(t, 0, t, 0, rows * cols, alpha, beta, false);
-  copy2(k, rows, cols, t, 0, cols, out, oOff, ldo);
-  free(k, t);
-}
-
 /** A one-element storage holding `v` (for broadcasting a constant through binary's zero strides). */
 export function constant(k: Kernels, dtype: DType, v: number): Storage {
   const s = scratch(k, dtype, 1);
@@ -83,10 +68,51 @@ export function inF64(k: Kernels, all: (Storage | null)[], outputs: number[], fn
     if (s.length) k.copyStrided([s.length], s, 0, [1], d, 0, [1], false);
     return d;
   });
-  fn(up);
-  for (const i of outputs) {
-    const s = all[i], d = up[i];
-    if (s && d && s.length) k.copyStrided([s.length], d, 0, [1], s, 0, [1], false);
+  try {
+    fn(up);
+    for (const i of outputs) {
+      const s = all[i], d = up[i];
+      if (s && d && s.length) k.copyStrided([s.length], d, 0, [1], s, 0, [1], false);
+    }
+  } finally {
+    free(k, ...up);
   }
-  free(k, ...up);
+}
+
+/** A [rows, H] block: storage, element offset, row stride (0: one row broadcast to all). */
+export interface Block { s: Storage; off: number; ld: number }
+
+/**
+ * Elementwise arithmetic on [rows, H] blocks with core kernels, keeping the scratch it makes
+ * so that one free() returns it all.
+ */
+export class Blocks {
+  private readonly made: Storage[] = [];
+  constructor(private readonly k: Kernels, private readonly rows: number, private readonly H: number,
+    private readonly dt: Storage['dtype']) {}
+  tmp(): Block { const s = scratch(this.k, this.dt, this.rows * this.H); this.made.push(s); return { s, off: 0, ld: this.H }; }
+  /** A row of H copies of v, broadcast to every row. */
+  const(v: number): Block {
+    const s = scratch(this.k, this.dt, this.H);
+    this.k.fill(s, 0, this.H, v);
+    this.made.push(s);
+    return { s, off: 0, ld: 0 };
+  }
+  bin(op: BinaryOp, a: Block, b: Block, out: Block = this.tmp()): Block {
+    if (a.ld === 0 && b.ld === 0) throw new Error('Blocks.bin: at least one operand must be a full block');
+    binary2(this.k, op, this.rows, this.H, a.s, a.off, a.ld, b.s, b.off, b.ld, out.s, out.off, out.ld);
+    return out;
+  }
+  un(op: UnaryOp, a: Block, out: Block = this.tmp()): Block {
+    unary2(this.k, op, this.rows, this.H, a.s, a.off, a.ld, out.s, out.off, out.ld);
+    return out;
+  }
+  /** 1 - a */
+  oneMinus(a: Block): Block { return this.bin('sub', this.const(1), a); }
+  /** a (1 - a): the sigmoid's derivative from its value */
+  dsig(a: Block): Block { return this.bin('mul', a, this.oneMinus(a)); }
+  /** 1 - a^2: tanh's derivative from its value */
+  dtanh(a: Block): Block { return this.oneMinus(this.bin('mul', a, a)); }
+  copy(a: Block, out: Block): void { copy2(this.k, this.rows, this.H, a.s, a.off, a.ld, out.s, out.off, out.ld); }
+  free(): void { free(this.k, ...this.made); this.made.length = 0; }
 }
