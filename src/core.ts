@@ -15,7 +15,7 @@ export { ComposedBackend } from './backend/composed.js';
 export { WasmBackend, WasmStorage, wasmSimdSupported, wasmUnavailableReason, setWasmThreads, type WasmBackendOptions } from './backend/wasm/index.js';
 export { kernels, kernelListing, OPTIONAL_KERNELS, CORE_METHODS, type KernelListingRow } from './ops/kernels.js';
 
-export type { DType, TypedArray } from './tensor/dtype.js';
+export type { DType, TypedArray } from './backend/dtype.js';
 export { Tensor, Parameter } from './tensor/tensor.js';
 export { tensor, zeros, ones, full, parameter, type TensorOptions } from './tensor/create.js';
 export { Rng, defaultRng, manualSeed } from './tensor/random.js';

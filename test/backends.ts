@@ -9,7 +9,7 @@ import '../src/backends.js';
 import type { Backend } from '../src/backend/backend.js';
 import { backendUnavailable, listBackends, loadBackend } from '../src/backend/registry.js';
 import { setWasmThreads } from '../src/backend/wasm/index.js';
-import type { DType } from '../src/tensor/dtype.js';
+import type { DType } from '../src/backend/dtype.js';
 
 /** A registered backend, built (backend) or not runnable here (skip says why). */
 export interface TestBackend {

@@ -4,7 +4,7 @@ import type { Backend, Kernels, Storage } from '../src/backend/backend.js';
 import { ReferenceBackend, ReferenceCore } from '../src/backend/reference/index.js';
 import { ctc as ctcDirect } from '../src/ops/composed/ctc.js';
 import { col2im as col2imDirect, im2col as im2colDirect } from '../src/ops/composed/conv.js';
-import type { DType } from '../src/tensor/dtype.js';
+import type { DType } from '../src/backend/dtype.js';
 import { Rng } from '../src/tensor/random.js';
 
 /**

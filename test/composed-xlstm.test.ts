@@ -4,7 +4,7 @@ import type { ActivationOp, Kernels, OptionalKernelName, Storage } from '../src/
 import { CpuStorage, ReferenceBackend, ReferenceCore } from '../src/backend/reference/index.js';
 import * as xlstm from '../src/ops/composed/xlstm.js';
 import * as norm from '../src/ops/composed/norm.js';
-import type { DType } from '../src/tensor/dtype.js';
+import type { DType } from '../src/backend/dtype.js';
 import { Rng } from '../src/tensor/random.js';
 
 /**

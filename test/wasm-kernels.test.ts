@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { BinaryOp, Storage, UnaryOp } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { setWasmThreads, WasmBackend, WasmStorage } from '../src/backend/wasm/index.js';
-import type { DType } from '../src/tensor/dtype.js';
+import type { DType } from '../src/backend/dtype.js';
 import { kernels } from '../src/ops/kernels.js';
 
 /**

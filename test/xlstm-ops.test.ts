@@ -8,7 +8,7 @@ import { mul, add } from '../src/ops/elementwise.js';
 import { mlstm, type MlstmForm } from '../src/ops/mlstm.js';
 import { sum } from '../src/ops/reduce.js';
 import { slstm } from '../src/ops/slstm.js';
-import type { DType } from '../src/tensor/dtype.js';
+import type { DType } from '../src/backend/dtype.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { f64, forEachBackend } from './backends.js';

@@ -1,4 +1,4 @@
-import type { DType, TypedArray } from '../tensor/dtype.js';
+import type { DType, TypedArray } from './dtype.js';
 
 /**
  * Backend-owned memory. A tensor holds one of these; only its backend looks inside.

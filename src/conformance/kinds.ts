@@ -1,5 +1,5 @@
 import type { Backend } from '../backend/backend.js';
-import type { DType } from '../tensor/dtype.js';
+import type { DType } from '../backend/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Fixture } from './fixture.js';
 

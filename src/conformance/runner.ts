@@ -4,7 +4,7 @@ import { backward, noGrad } from '../autograd/tape.js';
 import type { Backend } from '../backend/backend.js';
 import { add, mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
-import type { DType } from '../tensor/dtype.js';
+import type { DType } from '../backend/dtype.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { loadFixture, type Fixture, type FixtureTensor } from './fixture.js';

@@ -1,6 +1,6 @@
 import type { Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
-import type { DType } from '../tensor/dtype.js';
+import type { DType } from '../backend/dtype.js';
 import { defaultRng, type Rng } from '../tensor/random.js';
 import { fmt, sizeOf, type Shape } from '../tensor/shape.js';
 import { Parameter, Tensor } from '../tensor/tensor.js';

@@ -1,7 +1,7 @@
 import type { Backend, Storage } from '../backend/backend.js';
 import type { LstmCellOptions } from '../backend/backend.js';
 import { lstmCellLayout } from '../backend/lstm-cell.js';
-import type { DType } from '../tensor/dtype.js';
+import type { DType } from '../backend/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**

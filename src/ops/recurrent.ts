@@ -1,5 +1,5 @@
 import type { Backend, Storage } from '../backend/backend.js';
-import type { DType } from '../tensor/dtype.js';
+import type { DType } from '../backend/dtype.js';
 import { fmt } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { kernels } from './kernels.js';

@@ -1,6 +1,6 @@
 import type { Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
-import type { DType } from './dtype.js';
+import type { DType } from '../backend/dtype.js';
 import { fmt, sizeOf, validateShape, type Shape } from './shape.js';
 import { Parameter, Tensor } from './tensor.js';
 

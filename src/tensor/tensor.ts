@@ -1,7 +1,7 @@
 import type { Backend, Storage } from '../backend/backend.js';
 import { keepStorage } from '../backend/scope.js';
 import { verifyChecks } from '../backend/checks.js';
-import type { DType, TypedArray } from './dtype.js';
+import type { DType, TypedArray } from '../backend/dtype.js';
 import { fmt, sizeOf, type Shape } from './shape.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../dtype.js';
 
 /**
  * im2col / col2im for stride-1, dilation-1 2-D cross-correlation (torch conv2d, no kernel flip)

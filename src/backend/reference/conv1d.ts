@@ -1,4 +1,4 @@
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../dtype.js';
 
 /**
  * Depthwise causal 1-D convolution over time, forward next to backward (the xLSTM blocks'

@@ -1,4 +1,4 @@
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../dtype.js';
 
 /** log(exp(a) + exp(b)) that is exact when either side is -Infinity. */
 function logAdd(a: number, b: number): number {

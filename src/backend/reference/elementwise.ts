@@ -1,4 +1,4 @@
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../dtype.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 
 export function sigmoid(x: number): number {

@@ -1,4 +1,4 @@
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../dtype.js';
 
 /** Row accumulator of the untransposed-B branch, grown as needed (no allocation per call). */
 let acc = new Float64Array(256);

@@ -1,4 +1,4 @@
-import { newArray, type DType, type TypedArray } from '../../tensor/dtype.js';
+import { newArray, type DType, type TypedArray } from '../dtype.js';
 import type { Backend, BinaryOp, ReduceOp, Storage, UnaryOp } from '../backend.js';
 import { trackStorage } from '../scope.js';
 import { ctcRef } from './ctc.js';

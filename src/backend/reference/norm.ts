@@ -1,4 +1,4 @@
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../dtype.js';
 
 /**
  * Group normalization over the last dimension, forward next to backward. x [rows, C] is split

@@ -1,4 +1,4 @@
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../dtype.js';
 import { sigmoid, softplus } from './elementwise.js';
 
 /**

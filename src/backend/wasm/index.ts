@@ -1,4 +1,4 @@
-import type { DType, TypedArray } from '../../tensor/dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import type { BinaryOp, LstmCellOptions, PreparedB, Storage, UnaryOp } from '../backend.js';
 import { isStandardLstmCell } from '../lstm-cell.js';
 import { CpuStorage, ReferenceBackend } from '../reference/index.js';

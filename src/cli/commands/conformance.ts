@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { getBackend, listBackends, setBackend } from '../../backend/registry.js';
 import { runConformance } from '../../conformance/runner.js';
-import type { DType } from '../../tensor/dtype.js';
+import type { DType } from '../../backend/dtype.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 

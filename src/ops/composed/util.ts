@@ -1,5 +1,5 @@
 import type { BinaryOp, Kernels, Storage, UnaryOp } from '../../backend/backend.js';
-import type { DType } from '../../tensor/dtype.js';
+import type { DType } from '../../backend/dtype.js';
 
 /**
  * Small building blocks for the composed fallbacks: [rows, cols] blocks addressed as

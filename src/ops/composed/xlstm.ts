@@ -1,5 +1,5 @@
 import type { Kernels, Storage } from '../../backend/backend.js';
-import type { DType } from '../../tensor/dtype.js';
+import type { DType } from '../../backend/dtype.js';
 import { constant, copy2, free, inF64, scratch } from './util.js';
 
 /**
