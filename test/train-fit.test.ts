@@ -164,9 +164,9 @@ test('sampling: temperature 0 is argmax, top-k restricts, generation is reproduc
   for (let i = 0; i < 50; i++) assert.ok([1, 2].includes(sample([0.1, 3, 2.9, -1], 1, 2, rng)));
   const { model } = makers.charlm(2);
   const v = CharVocab.fromText(text);
-  const g1 = generateText(model, v, { seed: 'the ', length: 30, temperature: 0.8, rng: new Rng(5) });
-  const g2 = generateText(model, v, { seed: 'the ', length: 30, temperature: 0.8, rng: new Rng(5) });
+  const g1 = await generateText(model, v, { seed: 'the ', length: 30, temperature: 0.8, rng: new Rng(5) });
+  const g2 = await generateText(model, v, { seed: 'the ', length: 30, temperature: 0.8, rng: new Rng(5) });
   assert.equal(g1, g2);
   assert.equal(Array.from(g1).length, 30);
-  assert.throws(() => generateText(model, v, { seed: 'xyz', length: 3, rng }), /seed text: character "x"/);
+  await assert.rejects(generateText(model, v, { seed: 'xyz', length: 3, rng }), /seed text: character "x"/);
 });

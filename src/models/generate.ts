@@ -1,5 +1,7 @@
 import type { CharVocab } from '../data/text.js';
 import type { Rng } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { tidy } from '../tensor/tidy.js';
 import type { SequenceModel } from './sequenceModel.js';
 import { StreamingModel } from './stream.js';
 
@@ -15,23 +17,31 @@ export interface GenerateOptions {
 }
 
 /** Sample text from a character language model, one character at a time with carried state. */
-export function generateText(model: SequenceModel, vocab: CharVocab, o: GenerateOptions): string {
+export async function generateText(model: SequenceModel, vocab: CharVocab, o: GenerateOptions): Promise<string> {
   const temp = o.temperature ?? 1, topK = o.topK ?? 0;
   if (!(temp >= 0) || !Number.isFinite(temp)) throw new Error(`temperature: expected a number >= 0, got ${o.temperature}`);
   if (!Number.isInteger(topK) || topK < 0) throw new Error(`top-k: expected a non-negative integer, got ${o.topK}`);
   if (!Number.isInteger(o.length) || o.length < 0) throw new Error(`length: expected a non-negative integer, got ${o.length}`);
   const seedIds = vocab.encode(o.seed.length ? o.seed : vocab.chars.includes('\n') ? '\n' : vocab.chars[0], 'seed text');
   const stream = new StreamingModel(model);
-  let logits: Float32Array | null = null;
-  for (const id of seedIds) logits = stream.push(model.input([id], [1], 'i32')).dataSync() as Float32Array;
-  const V = vocab.size, out: number[] = [];
-  const p = new Float64Array(V);
-  for (let n = 0; n < o.length; n++) {
-    const next = sample(logits!, temp, topK, o.rng, p);
-    out.push(next);
-    logits = stream.push(model.input([next], [1], 'i32')).dataSync() as Float32Array;
+  try {
+    // Each step's buffers are freed when its tidy() ends (the stream keeps its state); only the
+    // logits that a draw needs are read, and freed once read.
+    const push = (id: number) => tidy(() => stream.push(model.input([id], [1], 'i32')));
+    const readLogits = async (t: Tensor) => { const v = (await t.data()) as Float32Array; t.dispose(); return v; };
+    for (let i = 0; i < seedIds.length - 1; i++) push(seedIds[i]).dispose();
+    let logits = await readLogits(push(seedIds[seedIds.length - 1]));
+    const V = vocab.size, out: number[] = [];
+    const p = new Float64Array(V);
+    for (let n = 0; n < o.length; n++) {
+      const next = sample(logits, temp, topK, o.rng, p);
+      out.push(next);
+      if (n + 1 < o.length) logits = await readLogits(push(next));
+    }
+    return vocab.decode(out);
+  } finally {
+    stream.resetState();
   }
-  return vocab.decode(out);
 }
 
 /** Draw an index from softmax(logits / temperature), restricted to the top k. */

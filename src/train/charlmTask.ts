@@ -2,7 +2,8 @@ import { noGrad } from '../autograd/tape.js';
 import { batchify } from '../data/text.js';
 import { crossEntropy } from '../loss/crossEntropy.js';
 import { detach, type SequenceModel } from '../models/sequenceModel.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { keep, tidy } from '../tensor/tidy.js';
 import type { BatchResult, EvalResult, Task } from './task.js';
 
 /**
@@ -38,28 +39,39 @@ export class CharLMTask implements Task {
   }
 
   /** Mean negative log likelihood (nats per character) of a text, state carried over it. */
-  evaluateIds(ids: Int32Array, streams = 4, chunk = 128): EvalResult {
+  async evaluateIds(ids: Int32Array, streams = 4, chunk = 128): Promise<EvalResult> {
     const m = this.model;
     const wasTraining = m.training;
     m.eval();
     const B = Math.max(1, Math.min(streams, Math.floor((ids.length - 1) / 2)));
     const s = batchify(ids, B);
-    let nll = 0, n = 0;
-    noGrad(() => {
-      let state: Tensor[] | null = null;
+    // The summed negative log likelihood stays on the device ([1]) and is read once at the end;
+    // each chunk runs in tidy(), keeping only the carried state.
+    const nllSum = new Tensor(m.backend.alloc(m.dtype, 1), [1]);
+    keep(nllSum);
+    let n = 0, state: Tensor[] | null = null;
+    try {
       for (let start = 0; start < s.L - 1; start += chunk) {
         const len = Math.min(chunk, s.L - 1 - start);
         const { x, y } = this.chunk(s, start, len);
-        const r = m.forwardLM(m.input(x, [len, B], 'i32'), state);
-        nll += crossEntropy(r.logits, y, 'sum').item();
+        const prev = state;
+        state = tidy(() => noGrad(() => {
+          const r = m.forwardLM(m.input(x, [len, B], 'i32'), prev);
+          m.backend.affine(crossEntropy(r.logits, y, 'sum').storage, 0, nllSum.storage, 0, 1, 1, 0, true);
+          return r.state.map(detach);
+        }));
+        for (const t of prev ?? []) t.dispose();
         n += len * B;
-        state = r.state.map(detach);
       }
-    });
-    m.train(wasTraining);
+    } finally {
+      m.train(wasTraining);
+    }
+    const nll = (await nllSum.data())[0];
+    nllSum.dispose();
+    for (const t of state ?? []) t.dispose();
     const loss = nll / n;
     return { loss, metrics: { bpc: loss / Math.LN2 } };
   }
 
-  validate(): EvalResult | null { return this.val && this.val.length > 2 ? this.evaluateIds(this.val) : null; }
+  async validate(): Promise<EvalResult | null> { return this.val && this.val.length > 2 ? this.evaluateIds(this.val) : null; }
 }

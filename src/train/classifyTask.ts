@@ -1,4 +1,5 @@
 import { noGrad } from '../autograd/tape.js';
+import { tidy } from '../tensor/tidy.js';
 import { padBatch, type SeqSample } from '../data/sequences.js';
 import { crossEntropy } from '../loss/crossEntropy.js';
 import type { SequenceModel } from '../models/sequenceModel.js';
@@ -27,19 +28,23 @@ export class ClassifyTask implements Task {
   }
 
   /** Class probabilities' argmax and the logits for each sample. */
-  predict(samples: readonly SeqSample[]): { predicted: number[]; logits: Float32Array } {
+  async predict(samples: readonly SeqSample[]): Promise<{ predicted: number[]; logits: Float32Array }> {
     const m = this.model, C = m.arch.outputSize;
     const wasTraining = m.training;
     m.eval();
     const logits = new Float32Array(samples.length * C);
-    noGrad(() => {
+    try {
       for (let s = 0; s < samples.length; s += 256) {
         const idx = Array.from({ length: Math.min(256, samples.length - s) }, (_, i) => s + i);
         const { x, T, lengths } = padBatch(samples, idx, this.features);
-        logits.set(m.forwardLast(m.input(x, [T, idx.length, this.features]), lengths).dataSync(), s * C);
+        // The batch's buffers are freed when tidy ends, except its logits, freed once read.
+        const out = tidy(() => noGrad(() => m.forwardLast(m.input(x, [T, idx.length, this.features]), lengths)));
+        logits.set(await out.data(), s * C);
+        out.dispose();
       }
-    });
-    m.train(wasTraining);
+    } finally {
+      m.train(wasTraining);
+    }
     const predicted = samples.map((_, i) => {
       let best = 0;
       for (let c = 1; c < C; c++) if (logits[i * C + c] > logits[i * C + best]) best = c;
@@ -48,8 +53,8 @@ export class ClassifyTask implements Task {
     return { predicted, logits };
   }
 
-  evaluate(samples: readonly SeqSample[]): EvalResult {
-    const { predicted, logits } = this.predict(samples);
+  async evaluate(samples: readonly SeqSample[]): Promise<EvalResult> {
+    const { predicted, logits } = await this.predict(samples);
     const C = this.model.arch.outputSize;
     let nll = 0, correct = 0;
     samples.forEach((s, i) => {
@@ -63,5 +68,5 @@ export class ClassifyTask implements Task {
     return { loss: nll / samples.length, metrics: { accuracy: correct / samples.length } };
   }
 
-  validate(): EvalResult | null { return this.val && this.val.length ? this.evaluate(this.val) : null; }
+  async validate(): Promise<EvalResult | null> { return this.val && this.val.length ? this.evaluate(this.val) : null; }
 }

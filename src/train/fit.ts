@@ -209,7 +209,7 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
       }
       be.dispose(lossAcc);
       // End of epoch: validation, schedule, early stopping, callbacks, checkpoint.
-      const val = tidy(() => task.validate());
+      const val = await task.validate(); // each batch in its own tidy() inside
       const trainLoss = st.lossSum / Math.max(st.items, 1);
       const monitored = val ? val.loss : trainLoss;
       if (o.schedule) o.schedule.kind === 'plateau' ? o.schedule.step(monitored) : o.schedule.step();

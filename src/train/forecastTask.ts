@@ -1,4 +1,5 @@
 import { noGrad } from '../autograd/tape.js';
+import { tidy } from '../tensor/tidy.js';
 import { gatherWindows, type WindowSet } from '../data/series.js';
 import { mseLoss } from '../loss/mse.js';
 import type { SequenceModel } from '../models/sequenceModel.js';
@@ -31,23 +32,27 @@ export class ForecastTask implements Task {
   }
 
   /** Predictions [n, horizon*targets] (relative to the anchor, normalized units) for every window. */
-  predictAll(w: WindowSet): Float32Array {
+  async predictAll(w: WindowSet): Promise<Float32Array> {
     const m = this.model, Y = m.arch.outputSize, out = new Float32Array(w.n * Y);
     const wasTraining = m.training;
     m.eval();
-    noGrad(() => {
+    try {
       for (let s = 0; s < w.n; s += 256) {
         const idx = Array.from({ length: Math.min(256, w.n - s) }, (_, i) => s + i);
         const { x } = gatherWindows(w, idx);
-        out.set(m.forwardLast(m.input(x, [w.window, idx.length, w.features])).dataSync(), s * Y);
+        // The batch's buffers are freed when tidy ends, except its predictions, freed once read.
+        const pred = tidy(() => noGrad(() => m.forwardLast(m.input(x, [w.window, idx.length, w.features]))));
+        out.set(await pred.data(), s * Y);
+        pred.dispose();
       }
-    });
-    m.train(wasTraining);
+    } finally {
+      m.train(wasTraining);
+    }
     return out;
   }
 
-  evaluate(w: WindowSet): EvalResult {
-    const p = this.predictAll(w), K = w.targets;
+  async evaluate(w: WindowSet): Promise<EvalResult> {
+    const p = await this.predictAll(w), K = w.targets;
     let se = 0, ae = 0;
     for (let i = 0; i < p.length; i++) {
       const d = p[i] - w.y[i];
@@ -57,5 +62,5 @@ export class ForecastTask implements Task {
     return { loss: se / p.length, metrics: { mae: ae / p.length } };
   }
 
-  validate(): EvalResult | null { return this.val ? this.evaluate(this.val) : null; }
+  async validate(): Promise<EvalResult | null> { return this.val ? this.evaluate(this.val) : null; }
 }

@@ -30,6 +30,6 @@ export interface Task {
   /** The batch order of one epoch (drawn from rng; saved in checkpoints). */
   epochOrder(rng: Rng): number[];
   trainBatch(order: readonly number[], k: number, state: Tensor[] | null): BatchResult;
-  /** Loss and metrics on the validation data, or null when there is none. */
-  validate(): EvalResult | null;
+  /** Loss and metrics on the validation data, or null when there is none (read with await data()). */
+  validate(): Promise<EvalResult | null>;
 }

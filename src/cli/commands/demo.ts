@@ -137,10 +137,10 @@ export const demo: Command = {
       const l = await runTraining(lc, text, { progress });
       console.log(l.summary);
       const vocab = new CharVocab(l.meta.charlm!.vocabulary);
-      const bpc = (l.task as CharLMTask).validate()!.metrics.bpc;
+      const bpc = (await (l.task as CharLMTask).validate())!.metrics.bpc;
       console.log(`held-out text: ${bpc.toFixed(3)} bits per character (uniform over ${vocab.size} characters would be ${Math.log2(vocab.size).toFixed(3)})`);
       const seed = 'Shall I compare thee';
-      const sample = generateText(l.model, vocab, { seed, length: quick ? 60 : 400, temperature: 0.6, rng: new Rng(11) });
+      const sample = await generateText(l.model, vocab, { seed, length: quick ? 60 : 400, temperature: 0.6, rng: new Rng(11) });
       console.log(`sample (temperature 0.6):\n${seed}${sample}`);
       writeFileAtomic(join(out, 'sonnets-sample.txt'), seed + sample + '\n');
 

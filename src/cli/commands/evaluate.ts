@@ -28,7 +28,7 @@ export const evaluate: Command = {
   async run(argv) {
     const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
     if (v.help) { console.log(HELP); return 0; }
-    return userErrors(() => {
+    return userErrors(async () => {
       const { model, meta } = loadModel(requireFlag('model', v.model));
       const path = requireFlag('data', v.data);
       const text = readText(path);
@@ -37,7 +37,7 @@ export const evaluate: Command = {
         const { w, norm, targetIdx } = forecastWindows(meta, text, path);
         const std = targetIdx.map((k) => norm.std[k]);
         const t = new ForecastTask(model, w, null, 64, std);
-        const p = t.predictAll(w);
+        const p = await t.predictAll(w);
         let se = 0, ae = 0, sq = 0, base = 0;
         for (let i = 0; i < p.length; i++) {
           const s = std[i % std.length], d = p[i] - w.y[i];
@@ -51,14 +51,14 @@ export const evaluate: Command = {
         console.log(`persistence_mae ${(base / n).toPrecision(6)}`);
       } else if (task === 'classify') {
         const ds = classifyInputs(meta, text, path, true);
-        const r = new ClassifyTask(model, ds.samples, null, ds.features, 64).evaluate(ds.samples);
+        const r = await new ClassifyTask(model, ds.samples, null, ds.features, 64).evaluate(ds.samples);
         console.log(`sequences ${ds.samples.length}`);
         console.log(`loss ${r.loss.toFixed(6)}`);
         console.log(`accuracy ${r.metrics.accuracy.toFixed(4)}`);
       } else {
         const ids = vocabOf(meta).encode(text, path);
         if (ids.length < 3) throw new UserError(`${path}: need at least 3 characters to evaluate, got ${ids.length}`);
-        const r = new CharLMTask(model, ids, null, 1, 1).evaluateIds(ids);
+        const r = await new CharLMTask(model, ids, null, 1, 1).evaluateIds(ids);
         console.log(`characters ${ids.length}`);
         console.log(`loss ${r.loss.toFixed(6)}`);
         console.log(`bpc ${r.metrics.bpc.toFixed(4)}`);

@@ -31,11 +31,11 @@ export const generate: Command = {
       options: { model: { type: 'string' }, 'seed-text': { type: 'string' }, length: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
     if (v.help) { console.log(HELP); return 0; }
-    return userErrors(() => {
+    return userErrors(async () => {
       const { model, meta } = loadModel(requireFlag('model', v.model));
       if (meta.architecture.task !== 'charlm') throw new UserError(`generate: ${v.model} is a ${meta.architecture.task} model; generate needs a charlm model`);
       const seed = v['seed-text'] ?? '';
-      const text = generateText(model, vocabOf(meta), {
+      const text = await generateText(model, vocabOf(meta), {
         seed, length: intFlag('length', v.length, 300, 0), temperature: numFlag('temperature', v.temperature, 0.8, 0),
         topK: intFlag('top-k', v['top-k'], 0, 0), rng: new Rng(intFlag('seed', v.seed, 1, 0)),
       });

@@ -7,6 +7,7 @@ import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { classifyInputs, forecastInputs, vocabOf } from './modelData.js';
 import { readText, requireFlag, userErrors } from './shared.js';
+import { tidy } from '../../tensor/tidy.js';
 import { noGrad } from '../../autograd/tape.js';
 
 const HELP = `Usage: carousel predict --model DIR --data FILE [--output FILE]
@@ -29,7 +30,7 @@ export const predict: Command = {
   async run(argv) {
     const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, output: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
     if (v.help) { console.log(HELP); return 0; }
-    return userErrors(() => {
+    return userErrors(async () => {
       const { model, meta } = loadModel(requireFlag('model', v.model));
       const path = requireFlag('data', v.data);
       const text = readText(path);
@@ -42,7 +43,7 @@ export const predict: Command = {
         if (T < W) throw new UserError(`${path}: the series has ${T} rows, shorter than the model's window of ${W}`);
         const x = new Float32Array(W * F);
         for (let t = 0; t < W; t++) for (let k = 0; k < F; k++) x[t * F + k] = z[k][T - W + t];
-        const out = noGrad(() => model.forwardLast(model.input(x, [W, 1, F]))).dataSync();
+        const out = await noGrad(() => model.forwardLast(model.input(x, [W, 1, F]))).data();
         lines.push(['step', ...f.targets].join(','));
         for (let h = 0; h < f.horizon; h++) {
           lines.push([h + 1, ...targetIdx.map((ti, k) => +norm.inverse(out[h * K + k] + z[ti][T - 1], ti).toPrecision(7))].join(','));
@@ -50,7 +51,7 @@ export const predict: Command = {
       } else if (task === 'classify') {
         const ds = classifyInputs(meta, text, path, false);
         const t = new ClassifyTask(model, ds.samples, null, ds.features, 64);
-        const { predicted, logits } = t.predict(ds.samples);
+        const { predicted, logits } = await t.predict(ds.samples);
         const C = ds.labels.length;
         lines.push('index,label,probability');
         predicted.forEach((p, i) => {
@@ -63,8 +64,11 @@ export const predict: Command = {
         const ids = vocab.encode(text, path);
         if (ids.length === 0) throw new UserError(`${path}: empty text`);
         const s = new StreamingModel(model);
-        let logits: ArrayLike<number> = [];
-        for (const id of ids) logits = s.push(model.input([id], [1], 'i32')).dataSync();
+        // Each step in its own tidy() (the stream keeps its state); only the last logits are read.
+        for (let i = 0; i < ids.length - 1; i++) tidy(() => { s.push(model.input([ids[i]], [1], 'i32')); });
+        const last = tidy(() => s.push(model.input([ids[ids.length - 1]], [1], 'i32')));
+        const logits = await last.data();
+        last.dispose();
         const mx = Math.max(...Array.from(logits));
         const p = Array.from(logits, (l) => Math.exp(l - mx));
         const z = p.reduce((a, b) => a + b, 0);

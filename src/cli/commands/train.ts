@@ -271,7 +271,7 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
     const f = meta.forecast;
     const w = task.val && task.val.n > 0 ? task.val : task.train;
     const i = w.n - 1; // the latest window
-    const pred = task.predictAll(w).subarray(i * c.horizon * f.targets.length, (i + 1) * c.horizon * f.targets.length);
+    const pred = (await task.predictAll(w)).subarray(i * c.horizon * f.targets.length, (i + 1) * c.horizon * f.targets.length);
     const k0 = f.features.indexOf(f.targets[0]), K = f.targets.length;
     const inv = (zv: number) => zv * f.normalization.std[k0] + f.normalization.mean[k0];
     const anchor = w.anchor[i * K];
