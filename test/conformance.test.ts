@@ -14,19 +14,19 @@ const fixtures = join(root, '..', 'shared', 'fixtures');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 
 describe('conformance against the PyTorch fixtures', () => {
-  it('all 12 core fixtures pass in f32 on the reference backend', () => {
-    const s = runConformance([join(fixtures, 'core')], new ReferenceBackend(), 'f32');
+  it('all 12 core fixtures pass in f32 on the reference backend', async () => {
+    const s = await runConformance([join(fixtures, 'core')], new ReferenceBackend(), 'f32');
     assert.deepEqual(s.results.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
     assert.equal(s.passed, 12);
   });
-  it('all 12 core fixtures pass in f64 on the reference backend', () => {
-    const s = runConformance([join(fixtures, 'core')], new ReferenceBackend(), 'f64');
+  it('all 12 core fixtures pass in f64 on the reference backend', async () => {
+    const s = await runConformance([join(fixtures, 'core')], new ReferenceBackend(), 'f64');
     assert.equal(s.passed, 12);
     // In f64 the agreement is far tighter than the tolerance.
     for (const r of s.results) assert.ok(r.worst < 1e-3, `${r.name}: ${r.worst}`);
   });
-  it('extra PyTorch fixtures with other shapes and option combinations pass (test/fixtures/core-extra)', () => {
-    const s = runConformance([join(root, 'test', 'fixtures', 'core-extra')], new ReferenceBackend(), 'f32');
+  it('extra PyTorch fixtures with other shapes and option combinations pass (test/fixtures/core-extra)', async () => {
+    const s = await runConformance([join(root, 'test', 'fixtures', 'core-extra')], new ReferenceBackend(), 'f32');
     assert.deepEqual(s.results.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
     assert.equal(s.passed, 8);
   });

@@ -23,13 +23,13 @@ function bruteForce(lp: ArrayLike<number>, T: number, C: number): Map<string, nu
 }
 
 forEachBackend('CTC decoding', (backend) => {
-  it('greedy decoding collapses repeats and removes blanks', () => {
+  it('greedy decoding collapses repeats and removes blanks', async () => {
     const oneHot = (seq: number[], C: number) => seq.flatMap((c) => Array.from({ length: C }, (_, j) => (j === c ? 0 : -10)));
     const lp = tensor(oneHot([1, 1, 0, 1, 2, 2, 0, 0, 3], 4), [9, 1, 4], f64(backend));
-    assert.deepEqual(ctcGreedyDecode(lp)[0].labels, [1, 1, 2, 3]);
-    assert.deepEqual(ctcGreedyDecode(lp, [4])[0].labels, [1, 1]);
+    assert.deepEqual((await ctcGreedyDecode(lp))[0].labels, [1, 1, 2, 3]);
+    assert.deepEqual((await ctcGreedyDecode(lp, [4]))[0].labels, [1, 1]);
   });
-  it('prefix beam search finds the most probable labeling and its exact probability (vs brute force and ctcLoss)', () => {
+  it('prefix beam search finds the most probable labeling and its exact probability (vs brute force and ctcLoss)', async () => {
     const rng = new Rng(9);
     for (let trial = 0; trial < 5; trial++) {
       const T = 5, C = 3;
@@ -37,7 +37,7 @@ forEachBackend('CTC decoding', (backend) => {
       const lp = logSoftmax(logits);
       const probs = bruteForce(lp.dataSync(), T, C);
       const [bestKey, bestP] = [...probs.entries()].sort((a, b) => b[1] - a[1])[0];
-      const [top] = ctcBeamSearch(lp, { beamWidth: 64 })[0];
+      const [top] = (await ctcBeamSearch(lp, { beamWidth: 64 }))[0];
       assert.equal(top.labels.join(','), bestKey);
       assert.ok(Math.abs(Math.exp(top.logProb) - bestP) < 1e-12);
       if (top.labels.length > 0) {

@@ -132,8 +132,8 @@ describe('convolution and cross-checks', () => {
 
 describe('conformance fixtures', () => {
   for (const dtype of ['f32', 'f64'] as const) {
-    it(`every convlstm fixture (ext and test/fixtures/family) passes (${dtype})`, () => {
-      const s = runConformance([ext, own], backend, dtype);
+    it(`every convlstm fixture (ext and test/fixtures/family) passes (${dtype})`, async () => {
+      const s = await runConformance([ext, own], backend, dtype);
       const mine = s.results.filter((r) => r.kind === 'convlstm');
       assert.equal(mine.length, 3);
       assert.deepEqual(mine.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);

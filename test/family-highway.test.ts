@@ -55,8 +55,8 @@ forEachBackend('Highway', (backend) => {
     assert.throws(() => m.forward(randLeaf(new Rng(1), [2, 4])), /Highway: expected input \[\.\.\., 3\], got \[2, 4\]/);
   });
   for (const dtype of ['f32', 'f64'] as const) {
-    it(`every highway fixture (ext and test/fixtures/family) passes (${dtype})`, () => {
-      const s = runConformance([ext, own], backend, dtype);
+    it(`every highway fixture (ext and test/fixtures/family) passes (${dtype})`, async () => {
+      const s = await runConformance([ext, own], backend, dtype);
       const mine = s.results.filter((r) => r.kind === 'highway');
       assert.equal(mine.length, 3);
       assert.deepEqual(mine.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);

@@ -184,12 +184,12 @@ describe('impossible combinations are rejected with the reason', () => {
     assert.throws(() => lstmLayer(x, z, z, [w(4)], null, LSTM_VARIANTS.V), /this cell needs peephole weight_ci/);
     assert.throws(() => lstmLayer(x, z, z, [{ ...w(4), wGr: randLeaf(rng, [9, 9]) }], null), /this cell has no weight_gr/);
   });
-  it('a lstm_variant fixture whose gateOrder or peepholes disagree with its variant fails', () => {
+  it('a lstm_variant fixture whose gateOrder or peepholes disagree with its variant fails', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carousel-family-'));
     const fx = JSON.parse(readFileSync(join(ext, 'lstm_variant_NIG.json'), 'utf8'));
     writeFileSync(join(dir, 'a.json'), JSON.stringify({ ...fx, name: 'bad_order', config: { ...fx.config, gateOrder: ['i', 'f', 'g', 'o'] } }));
     writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...fx, name: 'bad_peep', config: { ...fx.config, peepholes: ['ci', 'cf', 'co'] } }));
-    const s = runConformance([dir], backend, 'f64');
+    const s = await runConformance([dir], backend, 'f64');
     assert.equal(s.failed, 2);
     assert.match(s.results[0].message!, /config\.gateOrder \["i","f","g","o"\] does not match variant NIG, which has \["f","g","o"\]/);
     assert.match(s.results[1].message!, /config\.peepholes \["ci","cf","co"\] does not match variant NIG, which has \["cf","co"\]/);
@@ -198,16 +198,16 @@ describe('impossible combinations are rejected with the reason', () => {
 
 describe('conformance fixtures', () => {
   for (const dtype of ['f32', 'f64'] as const) {
-    it(`every peephole_lstm and lstm_variant fixture in ext passes (${dtype})`, () => {
-      const s = runConformance([ext], backend, dtype);
+    it(`every peephole_lstm and lstm_variant fixture in ext passes (${dtype})`, async () => {
+      const s = await runConformance([ext], backend, dtype);
       const mine = s.results.filter((r) => r.kind === 'peephole_lstm' || r.kind === 'lstm_variant');
       assert.equal(mine.length, 12);
       assert.deepEqual(mine.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
       if (dtype === 'f64') for (const r of mine) assert.ok(r.worst < 1e-3, `${r.name}: ${r.worst}`);
     });
   }
-  it('our own PyTorch-generated fixtures (3-layer peephole, FGR with H = 7) pass', () => {
-    const s = runConformance([own], backend, 'f32');
+  it('our own PyTorch-generated fixtures (3-layer peephole, FGR with H = 7) pass', async () => {
+    const s = await runConformance([own], backend, 'f32');
     const mine = s.results.filter((r) => r.kind === 'peephole_lstm' || r.kind === 'lstm_variant');
     assert.ok(mine.length >= 2, `found ${mine.length} fixtures`);
     assert.deepEqual(mine.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);

@@ -17,6 +17,10 @@ import { Rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/create.js';
 import { makeWindows } from '../src/data/series.js';
 import { silentProgress } from '../src/train/progress.js';
+import { saveModel } from '../src/io/modelDir.js';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * "No host reads inside a step" (the backend contract, src/backend/backend.ts): a fresh instance
@@ -71,6 +75,24 @@ for (const name of listBackends()) {
       assert.ok(reads() >= 2 && reads() <= 6, `reads after the epoch: ${reads()}`);
       assert.ok(Number.isFinite(res.history[0].loss));
       assert.ok(Number.isFinite(res.history[0].val!.loss), 'validation runs on a device-like backend (await data())');
+    });
+
+    it('fit with checkpoints and early stopping, and saving the model, read asynchronously', async () => {
+      const { be } = deviceLike(fresh[name]());
+      const rng = new Rng(4);
+      const series = Array.from({ length: 80 }, (_, t) => Math.cos(t / 4));
+      const model = new SequenceModel({ task: 'forecast', cell: 'gru', inputSize: 1, hiddenSize: 6, numLayers: 1,
+        bidirectional: false, dropout: 0, outputSize: 1 }, { rng, backend: be });
+      const task = new ForecastTask(model, makeWindows([series], [0], 8, 1, 0, 64), makeWindows([series], [0], 8, 1, 56, 80), 16, [1]);
+      const dir = mkdtempSync(join(tmpdir(), 'carousel-hr-'));
+      const res = await fit(task, {
+        epochs: 2, optimizer: new Adam(model.parameters(), { lr: 0.01 }), rng, progress: silentProgress,
+        checkpoint: { path: join(dir, 'ck.safetensors'), everySteps: 2 }, earlyStopping: { patience: 5, restoreBest: true },
+      });
+      assert.equal(res.history.length, 2);
+      assert.ok(existsSync(join(dir, 'ck.safetensors')));
+      await saveModel(join(dir, 'm'), model, {});
+      assert.ok(existsSync(join(dir, 'm', 'weights.safetensors')));
     });
 
     it('noGrad inference of a stacked bidirectional LSTM reads nothing until the output is read', async () => {

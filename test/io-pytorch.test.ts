@@ -52,7 +52,7 @@ test('PyTorch -> Carousel: nn.LSTM and task-model state_dicts reproduce PyTorch 
   }
 });
 
-test('Carousel -> PyTorch: exported weights load in PyTorch (strict) and give the same outputs', { skip }, () => {
+test('Carousel -> PyTorch: exported weights load in PyTorch (strict) and give the same outputs', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'carousel-pt-'));
   const archs: Record<string, Architecture> = {
     lstm_fc: { task: 'forecast', cell: 'lstm', inputSize: 3, hiddenSize: 7, numLayers: 2, bidirectional: true, dropout: 0, outputSize: 4 },
@@ -62,7 +62,7 @@ test('Carousel -> PyTorch: exported weights load in PyTorch (strict) and give th
   const rng = new Rng(5);
   for (const [name, arch] of Object.entries(archs)) {
     const m = new SequenceModel(arch, { rng });
-    exportStateDict(m, join(dir, `${name}_ts.safetensors`));
+    await exportStateDict(m, join(dir, `${name}_ts.safetensors`));
     writeFileSync(join(dir, `${name}_arch.json`), JSON.stringify(arch));
     let x: { data: number[]; shape: number[]; dtype: 'F32' | 'I32' };
     let out: Tensor;

@@ -72,10 +72,10 @@ test('safetensors: truncated, mis-shaped and corrupted files fail with a clear m
   assert.throws(() => serializeSafetensors([['x', { dtype: 'F32', shape: [2], data: [1] }]]), /shape \[2\] \(2 values\) but 1 values were given/);
 });
 
-test('model directory: save/load round trip, and bad files are refused with the reason', () => {
+test('model directory: save/load round trip, and bad files are refused with the reason', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'carousel-md-'));
   const m = new SequenceModel({ task: 'classify', cell: 'gru', inputSize: 2, hiddenSize: 3, numLayers: 1, bidirectional: true, dropout: 0, outputSize: 2 }, { rng: new Rng(1) });
-  saveModel(dir, m, { classify: { labels: ['a', 'b'], features: 2 } });
+  await saveModel(dir, m, { classify: { labels: ['a', 'b'], features: 2 } });
   const { model, meta } = loadModel(dir);
   assert.deepEqual(meta.classify, { labels: ['a', 'b'], features: 2 });
   for (const [n, p] of m.namedParameters()) assert.deepEqual(Array.from(model.parameter(n).dataSync()), Array.from(p.dataSync()));
@@ -85,7 +85,7 @@ test('model directory: save/load round trip, and bad files are refused with the 
   assert.throws(() => loadModel(dir), /weights\.safetensors: truncated/);
   // Weights of another shape.
   const other = new SequenceModel({ ...m.arch, hiddenSize: 4 });
-  saveModel(dir, other, { classify: { labels: ['a', 'b'], features: 2 } });
+  await saveModel(dir, other, { classify: { labels: ['a', 'b'], features: 2 } });
   const metaText = readFileSync(join(dir, 'model.json'), 'utf8');
   writeFileSync(join(dir, 'model.json'), metaText.replace('"hiddenSize": 4', '"hiddenSize": 3'));
   assert.throws(() => loadModel(dir), /does not fit the architecture in model\.json: .*expected shape \[9, 2\], got \[12, 2\]/);

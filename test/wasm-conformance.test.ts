@@ -25,7 +25,7 @@ describe('conformance on the wasm backend', () => {
       b.parallelMinMacs = 0; b.ctcParallelMinCells = 0; b.rowParallelMinElements = 0; // split even the small fixtures' GEMMs and CTC batches
       await b.ready();
       try {
-        const s = runConformance(dirs, b, 'f32');
+        const s = await runConformance(dirs, b, 'f32');
         assert.deepEqual(s.results.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
         assert.ok(s.passed >= 12, `only ${s.passed} fixtures ran`);
       } finally { b.terminate(); }

@@ -52,7 +52,7 @@ function compare(what: string, got: ArrayLike<number>, gotShape: readonly number
 }
 
 /** Run one fixture: forward, L = sum_k sum(out_k * w_k), backward, compare. */
-export function runFixture(fx: Fixture, backend: Backend, dtype: DType): CaseResult {
+export async function runFixture(fx: Fixture, backend: Backend, dtype: DType): Promise<CaseResult> {
   const base = { file: fx.file, name: fx.name, kind: fx.kind };
   const handler = kindHandler(fx.kind);
   if (!handler) return { ...base, status: 'skip', worst: 0, worstWhere: '', message: `kind '${fx.kind}' is not supported yet` };
@@ -62,7 +62,7 @@ export function runFixture(fx: Fixture, backend: Backend, dtype: DType): CaseRes
     for (const [name, want] of Object.entries(fx.outputs)) {
       const t = outputs[name];
       if (!t) throw new Error(`the module produced no output '${name}'`);
-      compare(`output ${name}`, t.dataSync(), t.shape, want, fx.tolerance, acc);
+      compare(`output ${name}`, await t.data(), t.shape, want, fx.tolerance, acc);
     }
     if (Object.keys(fx.grads).length > 0) {
       let loss: Tensor | null = null;
@@ -79,7 +79,7 @@ export function runFixture(fx: Fixture, backend: Backend, dtype: DType): CaseRes
       for (const [name, want] of Object.entries(fx.grads)) {
         const leaf = leaves[name];
         if (!leaf) throw new Error(`no parameter or input named '${name}' to take a gradient of`);
-        const g = leaf.grad ? leaf.grad.dataSync() : new Float64Array(leaf.size);
+        const g = leaf.grad ? await leaf.grad.data() : new Float64Array(leaf.size);
         compare(`grad ${name}`, g, leaf.shape, want, fx.tolerance, acc);
       }
     }
@@ -93,8 +93,8 @@ export function runFixture(fx: Fixture, backend: Backend, dtype: DType): CaseRes
 export interface ConformanceSummary { results: CaseResult[]; passed: number; failed: number; skipped: number }
 
 /** Run every fixture under `paths`, reporting each case through `log` as it finishes. */
-export function runConformance(paths: readonly string[], backend: Backend, dtype: DType,
-  log: (line: string) => void = () => {}): ConformanceSummary {
+export async function runConformance(paths: readonly string[], backend: Backend, dtype: DType,
+  log: (line: string) => void = () => {}): Promise<ConformanceSummary> {
   const results: CaseResult[] = [];
   for (const file of collectFixtureFiles(paths)) {
     let fx: Fixture;
@@ -102,7 +102,7 @@ export function runConformance(paths: readonly string[], backend: Backend, dtype
       const r: CaseResult = { file, name: file, kind: '?', status: 'fail', worst: Infinity, worstWhere: '', message: (e as Error).message };
       results.push(r); log(formatResult(r)); continue;
     }
-    const r = runFixture(fx, backend, dtype);
+    const r = await runFixture(fx, backend, dtype);
     results.push(r);
     log(formatResult(r));
   }

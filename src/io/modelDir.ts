@@ -34,9 +34,10 @@ export const WEIGHTS_FILE = 'weights.safetensors';
 export const META_FILE = 'model.json';
 
 /** Write a model directory: weights.safetensors (PyTorch names) and model.json, each atomically. */
-export function saveModel(dir: string, model: SequenceModel, meta: Omit<ModelMeta, 'format' | 'version' | 'architecture'>): void {
+export async function saveModel(dir: string, model: SequenceModel, meta: Omit<ModelMeta, 'format' | 'version' | 'architecture'>): Promise<void> {
+  const weights = await stateDictToSafetensors(model, { format: 'pt' });
   mkdirSync(dir, { recursive: true });
-  writeFileAtomic(join(dir, WEIGHTS_FILE), stateDictToSafetensors(model, { format: 'pt' }));
+  writeFileAtomic(join(dir, WEIGHTS_FILE), weights);
   const full: ModelMeta = { format: 'carousel-model', version: 1, architecture: model.arch, ...meta };
   writeFileAtomic(join(dir, META_FILE), JSON.stringify(full, null, 2) + '\n');
 }

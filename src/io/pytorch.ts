@@ -9,13 +9,14 @@ import { parseSafetensors, serializeSafetensors, type StFile, type StInput } fro
  * (`rnn.weight_ih_l0`, `head.bias`, ...), as `safetensors.torch.save_file(model.state_dict())`
  * writes and `load_file` reads. Float tensors of any width load (F64/F16/BF16 are converted).
  */
-export function stateDictToSafetensors(m: Module, metadata?: Record<string, string>): Uint8Array {
-  const entries: [string, StInput][] = m.namedParameters().map(([n, p]) => [n, { dtype: 'F32', shape: p.shape, data: p.dataSync() }]);
+export async function stateDictToSafetensors(m: Module, metadata?: Record<string, string>): Promise<Uint8Array> {
+  const entries: [string, StInput][] = [];
+  for (const [n, t] of await m.readStateDict()) entries.push([n, { dtype: 'F32', shape: t.shape, data: t.data }]);
   return serializeSafetensors(entries, metadata);
 }
 
-export function exportStateDict(m: Module, path: string, metadata?: Record<string, string>): void {
-  writeFileAtomic(path, stateDictToSafetensors(m, metadata));
+export async function exportStateDict(m: Module, path: string, metadata?: Record<string, string>): Promise<void> {
+  writeFileAtomic(path, await stateDictToSafetensors(m, metadata));
 }
 
 export function readSafetensorsFile(path: string): StFile {

@@ -19,6 +19,11 @@ export interface CtcOptions {
 type IntList = ArrayLike<number> | Tensor;
 
 function ints(what: string, v: IntList): Int32Array {
+  if (v instanceof Tensor && !v.backend.readSync) {
+    // Lengths and labels are host metadata (PyTorch's cuDNN path takes them as host lists too):
+    // reading a device tensor here would stall every step.
+    throw new Error(`ctcLoss: ${what} is a tensor on backend '${v.backend.name}', which reads only asynchronously: pass an array (or await t.data() once, outside the step)`);
+  }
   const a = v instanceof Tensor ? v.dataSync() : v;
   const out = new Int32Array(a.length);
   for (let i = 0; i < a.length; i++) {

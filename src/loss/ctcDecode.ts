@@ -10,21 +10,22 @@ function logAdd(a: number, b: number): number {
   return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
 }
 
-function readLogProbs(logProbs: Tensor, inputLengths?: ArrayLike<number>): { lp: ArrayLike<number>; T: number; N: number; C: number; lens: number[] } {
+/** The log-probabilities on the host (one asynchronous read, any backend) with their checked lengths. */
+async function readLogProbs(logProbs: Tensor, inputLengths?: ArrayLike<number>): Promise<{ lp: ArrayLike<number>; T: number; N: number; C: number; lens: number[] }> {
   if (logProbs.rank !== 3) throw new Error(`ctc decode: expected logProbs of shape [T, N, C], got ${fmt(logProbs.shape)}`);
   const [T, N, C] = logProbs.shape;
   const lens = inputLengths ? Array.from(inputLengths) : new Array<number>(N).fill(T);
   if (lens.length !== N) throw new Error(`ctc decode: expected ${N} input lengths, got ${lens.length}`);
   lens.forEach((l, n) => { if (!Number.isInteger(l) || l < 0 || l > T) throw new Error(`ctc decode: inputLengths[${n}] must be in [0, ${T}], got ${l}`); });
-  return { lp: logProbs.dataSync(), T, N, C, lens };
+  return { lp: await logProbs.data(), T, N, C, lens };
 }
 
 /**
  * Best-path (greedy) decoding: the most likely class at each step, then repeats merged and
  * blanks removed. logProb is that of the best path (a lower bound of the labeling's).
  */
-export function ctcGreedyDecode(logProbs: Tensor, inputLengths?: ArrayLike<number>, blank = 0): Decoded[] {
-  const { lp, N, C, lens } = readLogProbs(logProbs, inputLengths);
+export async function ctcGreedyDecode(logProbs: Tensor, inputLengths?: ArrayLike<number>, blank = 0): Promise<Decoded[]> {
+  const { lp, N, C, lens } = await readLogProbs(logProbs, inputLengths);
   const out: Decoded[] = [];
   for (let n = 0; n < N; n++) {
     const labels: number[] = [];
@@ -48,10 +49,10 @@ export function ctcGreedyDecode(logProbs: Tensor, inputLengths?: ArrayLike<numbe
  * in its last label, so that all alignments of a prefix are summed. Returns the best `topK`
  * labelings per sequence with their total log probability.
  */
-export function ctcBeamSearch(logProbs: Tensor, opts: { beamWidth?: number; topK?: number; blank?: number; inputLengths?: ArrayLike<number> } = {}): Decoded[][] {
+export async function ctcBeamSearch(logProbs: Tensor, opts: { beamWidth?: number; topK?: number; blank?: number; inputLengths?: ArrayLike<number> } = {}): Promise<Decoded[][]> {
   const beamWidth = opts.beamWidth ?? 16, topK = opts.topK ?? 1, blank = opts.blank ?? 0;
   if (!Number.isInteger(beamWidth) || beamWidth < 1) throw new Error(`ctcBeamSearch: beamWidth must be a positive integer, got ${beamWidth}`);
-  const { lp, N, C, lens } = readLogProbs(logProbs, opts.inputLengths);
+  const { lp, N, C, lens } = await readLogProbs(logProbs, opts.inputLengths);
   if (!Number.isInteger(blank) || blank < 0 || blank >= C) throw new Error(`ctcBeamSearch: blank must be in [0, ${C}), got ${blank}`);
   const results: Decoded[][] = [];
   for (let n = 0; n < N; n++) {

@@ -85,7 +85,14 @@ export abstract class Module {
   }
   eval(): this { return this.train(false); }
 
-  /** Copies of every parameter's values, by PyTorch name. */
+  /** Copies of every parameter's values, by PyTorch name, from any backend (what library code uses). */
+  async readStateDict(): Promise<Map<string, TensorData>> {
+    const out = new Map<string, TensorData>();
+    for (const [n, p] of this.namedParameters()) out.set(n, { shape: [...p.shape], data: await p.data() });
+    return out;
+  }
+
+  /** The same without waiting: CPU backends only (as Tensor.dataSync). */
   stateDict(): Map<string, TensorData> {
     const out = new Map<string, TensorData>();
     for (const [n, p] of this.namedParameters()) out.set(n, { shape: [...p.shape], data: p.dataSync() });

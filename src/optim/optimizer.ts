@@ -98,6 +98,16 @@ export abstract class Optimizer {
     return twin;
   }
 
+  /** The state with copies of every buffer, from any backend (what library code uses). */
+  async readState(): Promise<OptimizerState> {
+    const buffers: OptimizerState['buffers'] = {};
+    for (let i = 0; i < this.bufs.length; i++) {
+      for (const [name, s] of this.bufs[i]) buffers[`${i}.${name}`] = await this.params[i].backend.read(s) as Float32Array | Float64Array;
+    }
+    return { kind: this.kind, lr: this.lr, hyper: this.hyper(), steps: [...this.steps], buffers };
+  }
+
+  /** The same without waiting: CPU backends only. */
   state(): OptimizerState {
     const buffers: OptimizerState['buffers'] = {};
     this.bufs.forEach((m, i) => {

@@ -33,6 +33,7 @@ import { Adam } from '../optim/adam.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { keep, tidy } from '../tensor/tidy.js';
 
 export interface ParityOptions {
   /** Stack layout, one letter per block: 's' sLSTM, 'm' mLSTM. */
@@ -86,23 +87,23 @@ export function buildParityModel(o: ParityOptions): XLSTMStack {
 }
 
 /** Accuracy of the last-step prediction over n strings with lengths spread evenly over [lo, hi]. */
-export function parityAccuracy(model: XLSTMStack, rng: Rng, lo: number, hi: number, n: number, perLength = 16): number {
+export async function parityAccuracy(model: XLSTMStack, rng: Rng, lo: number, hi: number, n: number, perLength = 16): Promise<number> {
   let correct = 0, total = 0;
   const groups = Math.max(1, Math.round(n / perLength));
-  noGrad(() => {
-    for (let g = 0; g < groups; g++) {
-      const T = groups === 1 ? hi : Math.round(lo + (hi - lo) * g / (groups - 1));
-      const B = Math.min(perLength, n - total);
-      if (B <= 0) break;
-      const { ids, parity } = batchOf(rng, T, B);
-      const logits = model.forward(new Tensor(model.backend.upload('i32', ids), [T, B])).dataSync(); // [T, B, 2]
-      for (let b = 0; b < B; b++) {
-        const o = ((T - 1) * B + b) * 2;
-        if ((logits[o + 1] > logits[o] ? 1 : 0) === parity[(T - 1) * B + b]) correct++;
-      }
-      total += B;
+  for (let g = 0; g < groups; g++) {
+    const T = groups === 1 ? hi : Math.round(lo + (hi - lo) * g / (groups - 1));
+    const B = Math.min(perLength, n - total);
+    if (B <= 0) break;
+    const { ids, parity } = batchOf(rng, T, B);
+    const out = tidy(() => noGrad(() => model.forward(new Tensor(model.backend.upload('i32', ids), [T, B])))); // [T, B, 2]
+    const logits = await out.data();
+    out.dispose();
+    for (let b = 0; b < B; b++) {
+      const o = ((T - 1) * B + b) * 2;
+      if ((logits[o + 1] > logits[o] ? 1 : 0) === parity[(T - 1) * B + b]) correct++;
     }
-  });
+    total += B;
+  }
   return correct / total;
 }
 
@@ -112,7 +113,9 @@ export async function runParity(opts: Partial<ParityOptions> = {}): Promise<Pari
   const model = buildParityModel(o);
   const opt = new Adam(model.parameters(), { lr: o.lr });
   const rng = new Rng(o.seed * 7919 + 1);
-  let avg = NaN;
+  // The loss's moving average (0.95) stays on the device, read only to log and at the end.
+  const avg = new Tensor(model.backend.alloc(model.dtype, 1), [1]);
+  keep(avg);
   for (let step = 1; step <= o.steps; step++) {
     const T = o.trainMin + rng.int(o.trainMax - o.trainMin + 1);
     const { ids, parity } = batchOf(rng, T, o.batch);
@@ -122,18 +125,21 @@ export async function runParity(opts: Partial<ParityOptions> = {}): Promise<Pari
     backward(loss);
     clipGradNorm(model.parameters(), 1);
     opt.step();
-    const l = loss.item();
+    const be = model.backend;
+    if (step > 1) be.affine(avg.storage, 0, avg.storage, 0, 1, 0.95, 0, false);
+    be.affine(loss.storage, 0, avg.storage, 0, 1, step > 1 ? 0.05 : 1, 0, step > 1);
     // Let the event loop turn: backends that free device memory from finalizers (wasm) need it.
     await new Promise((r) => setImmediate(r));
-    avg = Number.isNaN(avg) ? l : 0.95 * avg + 0.05 * l;
     if (o.log && (step % o.logEvery === 0 || step === o.steps)) {
-      o.log(`[${o.blocks}] step ${step}/${o.steps}  loss ${avg.toFixed(4)}  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      o.log(`[${o.blocks}] step ${step}/${o.steps}  loss ${(await avg.data())[0].toFixed(4)}  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
     }
   }
+  const finalLoss = o.steps > 0 ? (await avg.data())[0] : NaN;
+  avg.dispose();
   const evalRng = new Rng(12345);
-  const trainAccuracy = parityAccuracy(model, evalRng, o.trainMin, o.trainMax, o.testSamples);
-  const testAccuracy = parityAccuracy(model, evalRng, o.testMin, o.testMax, o.testSamples);
-  return { blocks: o.blocks, parameters: model.numParameters(), finalLoss: avg, trainAccuracy, testAccuracy, seconds: (Date.now() - t0) / 1000 };
+  const trainAccuracy = await parityAccuracy(model, evalRng, o.trainMin, o.trainMax, o.testSamples);
+  const testAccuracy = await parityAccuracy(model, evalRng, o.testMin, o.testMax, o.testSamples);
+  return { blocks: o.blocks, parameters: model.numParameters(), finalLoss, trainAccuracy, testAccuracy, seconds: (Date.now() - t0) / 1000 };
 }
 
 const usage = `Usage: node dist/src/tasks/parity.js [--blocks ss,m] [--steps N] [--dim D] [--heads NH] [--batch B] [--lr LR]

@@ -119,12 +119,15 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
     if (ck.groups.best) bestWeights = ck.groups.best;
   }
 
-  const writeCheckpoint = () => {
+  const writeCheckpoint = async () => {
     if (!o.checkpoint) return;
-    const groups: CheckpointData['groups'] = { model: model.stateDict() };
-    const os = opt.state();
+    const groups: CheckpointData['groups'] = { model: await model.readStateDict() };
+    const os = await opt.readState();
     groups.optim = new Map(Object.entries(os.buffers).map(([k, v]) => [k, { shape: [v.length], data: v }]));
-    if (carry) groups.carry = new Map(carry.map((t, i) => [String(i), { shape: t.shape, data: t.dataSync() }]));
+    if (carry) {
+      groups.carry = new Map();
+      for (const [i, t] of carry.entries()) groups.carry.set(String(i), { shape: t.shape, data: await t.data() });
+    }
     if (bestWeights) groups.best = bestWeights;
     const { buffers: _b, ...optMeta } = os;
     const nanToNull = (a: number[]) => a.map((v) => (Number.isNaN(v) ? null : v));
@@ -204,8 +207,8 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
         for (const c of o.callbacks ?? []) c.onBatchEnd?.({ epoch: st.epoch, batch: st.batch, step: st.step, loss });
         // Let the event loop run (signals, output) between batches: Ctrl-C is seen here.
         await new Promise<void>((res) => setImmediate(res));
-        if (interrupted) { await readLoss(); st.batch++; writeCheckpoint(); be.dispose(lossAcc); return done('interrupted'); }
-        if (checkpointNow) { st.batch++; writeCheckpoint(); st.batch--; }
+        if (interrupted) { await readLoss(); st.batch++; await writeCheckpoint(); be.dispose(lossAcc); return done('interrupted'); }
+        if (checkpointNow) { st.batch++; await writeCheckpoint(); st.batch--; }
       }
       be.dispose(lossAcc);
       // End of epoch: validation, schedule, early stopping, callbacks, checkpoint.
@@ -220,7 +223,7 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
       const es = o.earlyStopping;
       if (st.best === null || monitored < st.best - (es?.minDelta ?? 0)) {
         st.best = monitored; st.bestEpoch = st.epoch + 1; st.bad = 0;
-        if (es?.restoreBest) bestWeights = model.stateDict();
+        if (es?.restoreBest) bestWeights = await model.readStateDict();
       } else if (es) {
         st.bad++;
         if (st.bad >= es.patience) stop = 'early';
@@ -230,7 +233,7 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
       if (stop || st.epoch + 1 === o.epochs) {
         if (es?.restoreBest && bestWeights) model.loadStateDict(bestWeights);
       }
-      st.epoch++; writeCheckpoint(); st.epoch--;
+      st.epoch++; await writeCheckpoint(); st.epoch--;
       if (stop) { st.epoch++; return done(stop); }
       if (interrupted) { st.epoch++; return done('interrupted'); }
     }

@@ -34,7 +34,7 @@ Options:
     const backend = values.backend ? await setBackend(values.backend) : getBackend();
     let summary;
     try {
-      summary = runConformance(positionals, backend, dtype, (line) => console.log(line));
+      summary = await runConformance(positionals, backend, dtype, (line) => console.log(line));
     } catch (e) { throw new UserError((e as Error).message); }
     console.log(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
     return summary.failed > 0 ? 1 : 0;

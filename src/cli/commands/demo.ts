@@ -105,7 +105,7 @@ export const demo: Command = {
       const x = Float32Array.from(co2.values.slice(cut - W, cut), z);
       const m = f.model;
       m.eval();
-      const pz = noGrad(() => m.forwardLast(m.input(x, [W, 1, 1]))).dataSync();
+      const pz = await noGrad(() => m.forwardLast(m.input(x, [W, 1, 1]))).data();
       const pred = Array.from(pz, (d) => (d + x[W - 1]) * meta.normalization.std[0] + meta.normalization.mean[0]);
       const truth = co2.values.slice(cut);
       const naive = seasonalNaive(co2.values.slice(0, cut), HZ, 12);

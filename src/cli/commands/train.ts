@@ -263,7 +263,7 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
     epochs: result.history.length, steps: result.steps, stopped: result.stopped, seed: c.seed, optimizer: c.optimizer, lr: c.lr,
     loss: last?.loss, val: last?.val ?? null, bestEpoch: result.bestEpoch, data: c.data,
   };
-  saveModel(c.out, model, meta);
+  await saveModel(c.out, model, meta);
   writeFileAtomic(join(c.out, 'loss.svg'), lossCurveSvg(result.history, `${c.task}: ${c.cell.toUpperCase()} training loss`));
   const lines = [`saved model to ${c.out} (${result.stopped === 'early' ? `early stop, best epoch ${result.bestEpoch}` : `${result.history.length} epochs`})`];
   if (last?.val) lines.push(`validation: loss ${last.val.loss.toFixed(4)}${Object.entries(last.val.metrics).map(([k, x]) => `, ${k} ${x.toFixed(4)}`).join('')}`);
