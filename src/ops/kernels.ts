@@ -28,7 +28,8 @@ export function kernels(b: Backend): Kernels {
     for (const n of OPTIONAL_KERNELS) {
       const own = proto[n];
       const fallback = composed[n] as (k: Kernels, ...a: unknown[]) => unknown;
-      w[n] = typeof own === 'function' ? (own as (...a: unknown[]) => unknown).bind(b) : (...a: unknown[]) => fallback(full, ...a);
+      // bind, not a rest-parameter closure: a fused step called per time step makes no arguments array
+      w[n] = typeof own === 'function' ? (own as (...a: unknown[]) => unknown).bind(b) : fallback.bind(null, full);
     }
     k = full;
   }
