@@ -20,7 +20,7 @@ export { Tensor, Parameter } from './tensor/tensor.js';
 export { tensor, zeros, ones, full, parameter, type TensorOptions } from './tensor/create.js';
 export { Rng, defaultRng, manualSeed } from './tensor/random.js';
 
-export { backward, noGrad, isGradEnabled } from './autograd/tape.js';
+export { backward, noGrad, isGradEnabled, type BackwardOptions } from './autograd/tape.js';
 export { tidy, keep } from './tensor/tidy.js';
 
 export * as ops from './ops/index.js';
