@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import type { Storage } from '../src/backend/backend.js';
 import { getBackend, useBackend } from '../src/backend/registry.js';
 import { WasmBackend } from '../src/backend/wasm/index.js';
 import { CharVocab } from '../src/data/text.js';
+import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { SequenceModel } from '../src/models/sequenceModel.js';
 import { Adam } from '../src/optim/adam.js';
 import { Rng } from '../src/tensor/random.js';
 import { CharLMTask } from '../src/train/charlmTask.js';
-import { fit } from '../src/train/fit.js';
+import { fit, type FitOptions } from '../src/train/fit.js';
 
 /**
  * Issue 18: the wasm backend's results are bit-identical at any thread count, whichever thread
@@ -17,8 +21,9 @@ import { fit } from '../src/train/fit.js';
  * kernel runs on backends with 1, 2, 3 and 4 threads (the parallel thresholds at 0, so that small
  * calls split too, and at their defaults), and on a 4-thread backend used right after it is made,
  * before its workers run (a call then splits over however many have started); every output must
- * equal the single-threaded one bit for bit. Then a threaded-size training at 1, 2 and 4 threads
- * and the default, each twice, ends with the same weight hash.
+ * equal the single-threaded one bit for bit; the kernels themselves give the whole call's bits on
+ * any blocks of a split. Then a threaded-size training at 1, 2 and 4 threads and the default,
+ * each twice, ends with the same weight hash, and so does a run resumed on another thread count.
  */
 
 function rng(seed: number): () => number {
@@ -37,7 +42,7 @@ function sameBits(got: Float32Array, want: Float32Array, what: string): void {
   assert.equal(got.length, want.length, `${what}: length`);
   const g = new Uint32Array(got.buffer, got.byteOffset, got.length), w = new Uint32Array(want.buffer, want.byteOffset, want.length);
   for (let i = 0; i < w.length; i++) {
-    if (g[i] !== w[i]) assert.fail(`${what}[${i}]: ${got[i]} vs ${want[i]} single-threaded (difference ${got[i] - want[i]})`);
+    if (g[i] !== w[i]) assert.fail(`${what}[${i}]: got ${got[i]}, expected ${want[i]} bit for bit (difference ${got[i] - want[i]})`);
   }
 }
 
@@ -74,8 +79,8 @@ async function variants(): Promise<Variant[]> {
 let cold: WasmBackend | null = null;
 beforeEach(() => { cold?.terminate(); cold = null; });
 
-/** Run `run` on every variant, `reps` times each, and require every output equal to the 1-thread one. */
-async function check(what: string, run: Run, reps = 2): Promise<void> {
+/** Run `run` on every variant, `reps` times each (the fresh backend's workers start meanwhile), and require every output equal to the 1-thread one. */
+async function check(what: string, run: Run, reps = 1): Promise<void> {
   const vs = await variants();
   const upload = (b: WasmBackend) => (a: Float32Array | Int32Array) => b.upload(a instanceof Int32Array ? 'i32' : 'f32', a);
   const want = run(vs[0].get(), upload(vs[0].get())).map((a) => a.slice());
@@ -90,6 +95,7 @@ async function check(what: string, run: Run, reps = 2): Promise<void> {
 const read = (b: WasmBackend, s: Storage) => (b.readSync(s) as Float32Array).slice();
 
 describe('wasm determinism: every threaded kernel gives the single-threaded bits at 2, 3 and 4 threads', () => {
+  after(() => { for (const v of warm ?? []) v.get().terminate(); warm = null; }); // their workers spin: free the cores
   // [m, n, k]: the issue's Linear forward (256 x 96 times 96 x 60), edge tiles everywhere, row
   // blocks that reach the matrix-vector sizes (m = 17 splits into 8 + 8 + 1 rows), m just above and
   // below the unpacked dot-product kernel's limit (64), a k larger than one packed block (256).
@@ -215,6 +221,95 @@ describe('wasm determinism: every threaded kernel gives the single-threaded bits
   });
 });
 
+/** Random cut of [0, n) into blocks; `unit`: every cut a multiple of it. */
+function blocks(n: number, unit = 1): [number, number][] {
+  const out: [number, number][] = [];
+  for (let lo = 0; lo < n;) {
+    const hi = Math.min(n, lo + unit * (1 + Math.floor(rand() * Math.max(1, Math.ceil(n / unit / 3)))));
+    out.push([lo, hi]);
+    lo = hi;
+  }
+  return out;
+}
+
+describe('wasm determinism: the kernels compute each element alike in any block of a split', () => {
+  // The invariant behind the thread-count tests, on the kernels themselves: a product (or step)
+  // computed as random blocks of rows or columns, in any order, equals the whole call bit for bit.
+  const b = backend(1, false);
+  const k = b.kernels;
+  const work = (b.alloc('f32', k.gemm_work_floats()) as unknown as { ptr: number }).ptr;
+  const ptr = (s: Storage) => (s as unknown as { ptr: number }).ptr;
+  const up = (a: Float32Array) => b.upload('f32', a);
+
+  it('gemm: row blocks (gemm_rows) and column blocks of every kernel (matrix-vector, dot, blocked), all transposes', () => {
+    for (const [m, n, kk] of [[3, 37, 70], [17, 5, 40], [64, 30, 33], [65, 9, 70], [130, 70, 300], [256, 60, 96]] as [number, number, number][]) {
+      for (const transA of [0, 1]) for (const transB of [0, 1]) for (let trial = 0; trial < 3; trial++) {
+        const A = up(randArray(m * kk)), B = up(randArray(kk * n)), C0 = randArray(m * n);
+        const lda = transA ? m : kk, ldb = transB ? kk : n, alpha = 0.8, beta = trial === 0 ? 0 : 1.1;
+        const whole = up(C0);
+        k.gemm(transA, transB, m, n, kk, alpha, ptr(A), lda, ptr(B), ldb, beta, ptr(whole), n, work);
+        const want = read(b, whole), what = `m=${m} n=${n} k=${kk} transA=${transA} transB=${transB} beta=${beta}`;
+        const rows = up(C0), rb = blocks(m);
+        for (const [i0, i1] of rb.reverse()) k.gemm_rows(transA, transB, m, i0, i1, n, kk, alpha, ptr(A), lda, ptr(B), ldb, beta, ptr(rows), n, work);
+        sameBits(read(b, rows), want, `gemm ${what}, row blocks ${JSON.stringify(rb)}`);
+        const cols = up(C0), cb = blocks(n);
+        for (const [j0, j1] of cb) {
+          k.gemm(transA, transB, m, j1 - j0, kk, alpha, ptr(A), lda, ptr(B) + 4 * (transB ? j0 * ldb : j0), ldb, beta, ptr(cols) + 4 * j0, n, work);
+        }
+        sameBits(read(b, cols), want, `gemm ${what}, column blocks ${JSON.stringify(cb)}`);
+      }
+    }
+  });
+
+  it('gemm_packed on column blocks (whole panels of 8), linear2 on any column blocks', () => {
+    for (const [m, n, kk] of [[4, 60, 96], [37, 100, 300], [9, 17, 8]] as [number, number, number][]) {
+      for (const transB of [0, 1]) {
+        const A = up(randArray(m * kk)), B = up(randArray(kk * n)), C0 = randArray(m * n);
+        const pb = b.alloc('f32', kk * Math.ceil(n / 8) * 8);
+        k.gemm_pack_b(transB, kk, n, ptr(B), transB ? kk : n, ptr(pb));
+        const whole = up(C0);
+        k.gemm_packed(m, n, 0, n, kk, 0.9, ptr(A), kk, ptr(pb), 1, ptr(whole), n, work);
+        const parts = up(C0), cb = blocks(n, 8);
+        for (const [j0, j1] of cb) k.gemm_packed(m, n, j0, j1, kk, 0.9, ptr(A), kk, ptr(pb), 1, ptr(parts), n, work);
+        sameBits(read(b, parts), read(b, whole), `gemm_packed m=${m} n=${n} k=${kk} transB=${transB}, blocks ${JSON.stringify(cb)}`);
+      }
+    }
+    for (const [m, n, k1, k2] of [[1, 100, 33, 17], [2, 45, 70, 9], [3, 29, 16, 0]] as [number, number, number, number][]) {
+      const x1 = up(randArray(m * k1)), W1 = up(randArray(n * k1)), x2 = up(randArray(m * k2 + 1)), W2 = up(randArray(n * k2 + 1));
+      const b1 = up(randArray(n)), b2 = up(randArray(n));
+      const whole = b.alloc('f32', m * n), parts = b.alloc('f32', m * n);
+      k.linear2(m, 0, n, k1, ptr(x1), k1, ptr(W1), k1, k2, ptr(x2), k2, ptr(W2), k2, ptr(b1), ptr(b2), ptr(whole), n);
+      const cb = blocks(n);
+      for (const [j0, j1] of cb) k.linear2(m, j0, j1, k1, ptr(x1), k1, ptr(W1), k1, k2, ptr(x2), k2, ptr(W2), k2, ptr(b1), ptr(b2), ptr(parts), n);
+      sameBits(read(b, parts), read(b, whole), `linear2 m=${m} n=${n} k1=${k1} k2=${k2}, blocks ${JSON.stringify(cb)}`);
+    }
+  });
+
+  it('LSTM steps: forward on blocks of hidden units (lstm_step_units), backward on blocks of rows (lstm_bwd_step_rows)', () => {
+    const rows = 21, H = 40, K = 40;
+    const h = up(randArray(rows * K)), Whh = up(randArray(4 * H * K, 0.3)), G0 = randArray(rows * 4 * H), cp = up(randArray(rows * H));
+    const pf = b.alloc('f32', K * 4 * H);
+    k.gemm_pack_b(1, K, 4 * H, ptr(Whh), K, ptr(pf));
+    const run = (parts: [number, number][]) => {
+      const g = up(G0), c = b.alloc('f32', rows * H), ho = b.alloc('f32', rows * H);
+      for (const [u0, u1] of parts) k.lstm_step_units(rows, H, u0, u1, K, ptr(h), K, ptr(pf), ptr(g), ptr(cp), ptr(c), ptr(ho), H, work);
+      return [read(b, g), read(b, c), read(b, ho)];
+    };
+    const want = run([[0, H]]), ub = blocks(H, 8);
+    run(ub).forEach((got, i) => sameBits(got, want[i], `lstm_step_units output ${i}, blocks ${JSON.stringify(ub)}`));
+    const gates = up(Float32Array.from(randArray(rows * 4 * H), (v) => 0.5 + 0.49 * v)), c = up(randArray(rows * H));
+    const Wh = up(randArray(4 * H * H, 0.3)), pbw = b.alloc('f32', 4 * H * H), dh0 = randArray(rows * H), dc0 = randArray(rows * H);
+    k.gemm_pack_b(0, 4 * H, H, ptr(Wh), H, ptr(pbw));
+    const back = (parts: [number, number][]) => {
+      const dh = up(dh0), dc = up(dc0), dg = b.alloc('f32', rows * 4 * H);
+      for (const [r0, r1] of parts) k.lstm_bwd_step_rows(r0, r1, H, ptr(gates), ptr(cp), ptr(c), ptr(dh), H, ptr(dc), ptr(dg), ptr(pbw), work);
+      return [read(b, dh), read(b, dc), read(b, dg)];
+    };
+    const wantB = back([[0, rows]]), rb = blocks(rows);
+    back(rb).forEach((got, i) => sameBits(got, wantB[i], `lstm_bwd_step_rows output ${i}, blocks ${JSON.stringify(rb)}`));
+  });
+});
+
 describe('wasm determinism: training ends with the same weights at any thread count', () => {
   // A character LM large enough that its GEMMs and LSTM steps run threaded: 64 characters of
   // vocabulary, H = 96, 16 streams x 16 steps (output layer 256 x 96 x 64, recurrent steps
@@ -224,16 +319,16 @@ describe('wasm determinism: training ends with the same weights at any thread co
   let text = '';
   while (text.length < 16 * 16 * 3 + 1) { const w = 2 + r.int(6), s = r.int(60); text += alphabet.slice(s, s + w) + ' '; }
 
-  async function train(b: WasmBackend, waitForWorkers: boolean): Promise<{ hash: string; losses: number[] }> {
+  async function train(b: WasmBackend, waitForWorkers: boolean, extra: Partial<FitOptions> = {}, seed = 1): Promise<{ hash: string; losses: number[] }> {
     if (waitForWorkers) await b.ready();
     const prev = getBackend();
     useBackend(b);
     try {
-      const rng = new Rng(1), v = CharVocab.fromText(text), ids = v.encode(text);
+      const rng = new Rng(seed), v = CharVocab.fromText(text), ids = v.encode(text);
       const model = new SequenceModel({ task: 'charlm', cell: 'lstm', inputSize: 32, hiddenSize: 96, numLayers: 1, bidirectional: false,
         dropout: 0, outputSize: v.size, vocabSize: v.size }, { rng, backend: b });
       const task = new CharLMTask(model, ids, null, 16, 16);
-      const res = await fit(task, { epochs: 2, optimizer: new Adam(model.parameters(), { lr: 0.01 }), clipNorm: 1, rng });
+      const res = await fit(task, { epochs: 2, optimizer: new Adam(model.parameters(), { lr: 0.01 }), clipNorm: 1, rng, ...extra });
       const h = createHash('sha256');
       for (const p of model.parameters()) h.update(new Uint8Array((await p.data()).slice().buffer));
       return { hash: h.digest('hex'), losses: res.history.map((e) => e.loss) };
@@ -253,6 +348,20 @@ describe('wasm determinism: training ends with the same weights at any thread co
         assert.deepEqual(got.losses, want.losses, `${what}: epoch losses`);
         assert.equal(got.hash, want.hash, `${what}: weight hash`);
       }
+    }
+  });
+
+  it('a run killed on 4 threads and resumed from its checkpoint on 1 thread, or on the default before its workers run, ends bit-identical', async () => {
+    const want = await train(backend(1, false), true);
+    const path = join(mkdtempSync(join(tmpdir(), 'carousel-determinism-')), 'ck.safetensors');
+    await assert.rejects(() => train(backend(4, false), true, {
+      checkpoint: { path, everySteps: 1 },
+      callbacks: [{ onBatchEnd: (i) => { if (i.step === 4) throw new Error('simulated crash'); } }],
+    }), /simulated crash/);
+    for (const [what, b, wait] of [['1 thread', backend(1, false), true], ['the default thread count', new WasmBackend(), false]] as const) {
+      if (!made.includes(b)) made.push(b);
+      const got = await train(b, wait, { checkpoint: { path, everySteps: 1 }, resume: await loadCheckpoint(path) }, 12345);
+      assert.equal(got.hash, want.hash, `resumed on ${what}: weight hash`);
     }
   });
 });
