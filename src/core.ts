@@ -25,7 +25,7 @@ export { tidy, keep } from './tensor/tidy.js';
 
 export * as ops from './ops/index.js';
 
-export { Module, type ModuleOptions, type TensorData } from './nn/module.js';
+export { Module, type ModuleOptions, type TensorData, type LoadStateDictOptions } from './nn/module.js';
 export { LSTM, type LSTMConfig, type LSTMForwardOptions, type LSTMOutput } from './nn/lstm.js';
 export { GRU, type GRUConfig, type GRUForwardOptions, type GRUOutput } from './nn/gru.js';
 export { Linear, type LinearConfig } from './nn/linear.js';
