@@ -53,7 +53,7 @@ export { Optimizer, SGD, Adam, AdamW, RMSprop, clipGradNorm, clipGradValue, Step
 export * as data from './data/index.js';
 export { SequenceModel, checkArchitecture, detach, type Architecture, type TaskKind } from './models/sequenceModel.js';
 export { cellFactories, registerCell, makeCell, type RecurrentBlock, type RecurrentSpec, type CellFactory } from './models/cells.js';
-export { StreamingModel } from './models/stream.js';
+export { StreamingModel, type StepInput } from './models/stream.js';
 export { generateText, sample as sampleLogits, type GenerateOptions } from './models/generate.js';
 export type { Task, BatchResult, EvalResult } from './train/task.js';
 export { ForecastTask } from './train/forecastTask.js';
