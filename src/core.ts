@@ -25,7 +25,7 @@ export { tidy, keep } from './tensor/tidy.js';
 
 export * as ops from './ops/index.js';
 
-export { Module, type ModuleOptions, type TensorData } from './nn/module.js';
+export { Module, type ModuleOptions, type TensorData, type LoadStateDictOptions } from './nn/module.js';
 export { LSTM, type LSTMConfig, type LSTMForwardOptions, type LSTMOutput } from './nn/lstm.js';
 export { GRU, type GRUConfig, type GRUForwardOptions, type GRUOutput } from './nn/gru.js';
 export { Linear, type LinearConfig } from './nn/linear.js';
@@ -53,7 +53,7 @@ export { Optimizer, SGD, Adam, AdamW, RMSprop, clipGradNorm, clipGradValue, Step
 export * as data from './data/index.js';
 export { SequenceModel, checkArchitecture, detach, type Architecture, type TaskKind } from './models/sequenceModel.js';
 export { cellFactories, registerCell, makeCell, type RecurrentBlock, type RecurrentSpec, type CellFactory } from './models/cells.js';
-export { StreamingModel } from './models/stream.js';
+export { StreamingModel, type StepInput } from './models/stream.js';
 export { generateText, sample as sampleLogits, type GenerateOptions } from './models/generate.js';
 export type { Task, BatchResult, EvalResult } from './train/task.js';
 export { ForecastTask } from './train/forecastTask.js';

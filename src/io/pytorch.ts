@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Module, TensorData } from '../nn/module.js';
+import type { LoadStateDictOptions, Module, TensorData } from '../nn/module.js';
 import { writeFileAtomic } from './atomic.js';
 import { ModelFileError } from './errors.js';
 import { parseSafetensors, serializeSafetensors, type StFile, type StInput } from './safetensors.js';
@@ -39,8 +39,12 @@ export function tensorsToStateDict(f: StFile, prefix = ''): Map<string, TensorDa
   return out;
 }
 
-/** Load a PyTorch state_dict (safetensors) into a module, checking every name and shape. */
-export function importStateDict(m: Module, path: string, strict = true): void {
+/**
+ * Load a PyTorch state_dict (safetensors) into a module, checking every name, shape and value
+ * (finite unless allowNonFinite; options as Module.loadStateDict, a boolean: strict). The
+ * parameters keep their buffers: repeated imports into one model leave memory where it was.
+ */
+export function importStateDict(m: Module, path: string, options: boolean | LoadStateDictOptions = true): void {
   const dict = tensorsToStateDict(readSafetensorsFile(path));
-  try { m.loadStateDict(dict, strict); } catch (e) { throw new ModelFileError(`${path}: ${(e as Error).message}`); }
+  try { m.loadStateDict(dict, options); } catch (e) { throw new ModelFileError(`${path}: ${(e as Error).message}`); }
 }
