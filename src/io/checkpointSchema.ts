@@ -70,7 +70,7 @@ export function checkTrainingCheckpoint(ck: CheckpointData, t: ResumeTarget): Sa
     if (!Array.isArray(o) || o.length !== n || !o.every((i) => Number.isInteger(i) && i >= 0 && i < n && !seen[i] && (seen[i] = 1))) {
       bad('loop.order', `a permutation of 0..${n - 1} (the data's epoch order)`, Array.isArray(o) ? `${o.length} entries` : o);
     }
-    loop.order = o as number[];
+    loop.order = [...(o as number[])];
   } else if (loop.batch !== 0) bad('loop.order', 'the epoch order (the checkpoint is mid-epoch)', null);
   if (!Array.isArray(l.history) || l.history.length > loop.epoch) bad('loop.history', `an array of at most loop.epoch (${loop.epoch}) epoch logs`, l.history);
   (l.history as unknown[]).forEach((h, i) => {
@@ -83,7 +83,7 @@ export function checkTrainingCheckpoint(ck: CheckpointData, t: ResumeTarget): Sa
       for (const [k, x] of Object.entries(obj(v.metrics, `loop.history[${i}].val.metrics`))) num(x, `loop.history[${i}].val.metrics.${k}`, -Infinity);
     }
   });
-  loop.history = l.history as unknown[];
+  loop.history = [...(l.history as unknown[])]; // fit appends to it: the caller's checkpoint stays as loaded
 
   const os = obj(m.optimizer, 'optimizer'), want = t.optimizer;
   if (os.kind !== want.kind) bad('optimizer.kind', `'${want.kind}' (the optimizer of this run)`, os.kind);

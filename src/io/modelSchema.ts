@@ -36,7 +36,9 @@ export function checkModelMeta(raw: unknown, file: string): ModelMeta {
   const strings = (k: string, n: number | null) => {
     const v = s[k];
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'string') || (n !== null && v.length !== n) || (n === null && v.length === 0)) {
-      bad(f(k), n === null ? 'a non-empty array of strings' : `an array of ${n} strings`, Array.isArray(v) ? `${v.length} entries: ${describe(v)}` : v);
+      const expected = n === null ? 'a non-empty array of strings' : `an array of ${n} strings`;
+      if (!Array.isArray(v)) bad(f(k), expected, v);
+      throw new ModelFileError(`${file}: ${f(k)}: expected ${expected}, got ${(v as unknown[]).length} entries ${describe(v)}`, file, f(k));
     }
     if (new Set(v as string[]).size !== (v as string[]).length) bad(f(k), 'distinct entries', v);
     return v as string[];
