@@ -62,8 +62,9 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
 const HELP = `Usage: carousel train --task forecast|classify|charlm --data FILE --out DIR [options]
 
-Trains a recurrent model and writes a model directory (weights.safetensors with PyTorch parameter
-names, model.json with the architecture, normalization and vocabulary), a loss curve (loss.svg),
+Trains a recurrent model and writes a model directory (weights-<hash>.safetensors with PyTorch
+parameter names; model.json, written last, naming that file and holding the architecture,
+normalization and vocabulary), a loss curve (loss.svg),
 for forecasting a predictions-vs-truth plot (forecast.svg), and checkpoint.safetensors.
 
 Data:
