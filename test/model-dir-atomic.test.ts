@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
 import { loadModel, saveModel, weightsPath } from '../src/io/modelDir.js';
 import { stateDictToSafetensors } from '../src/io/pytorch.js';
-import { childMeta, childModel } from './util/saveChild.js';
+import { childMeta, childModel } from './util/childModel.js';
 
 const CHILD = new URL('./util/saveChild.js', import.meta.url).pathname;
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `carousel-${p}-`));

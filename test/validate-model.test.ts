@@ -263,3 +263,9 @@ test('checkArchitecture refuses a cell that is not registered; a cell registered
   assert.equal(parameterShapes(arch({ cell: 'no-such-cell' })), null);
   assert.throws(() => new SequenceModel(arch({ cell: 'tcn' })), /architecture\.cell: unknown cell 'tcn': expected one of lstm, gru/);
 });
+
+test('checkpoint: carried state only for a task that carries state, numbered from 0', async () => {
+  const { ck, resume } = await checkpointed();
+  await assert.rejects(resume({ ...ck, groups: { ...ck.groups, carry: new Map([['0', { shape: [1, 1, 3], data: [0, 0, 0] }]]) } }),
+    /ck\.safetensors: "carry\." tensors, but this task carries no state between batches/);
+});

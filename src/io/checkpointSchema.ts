@@ -15,6 +15,8 @@ export interface ResumeTarget {
   /** Length of an epoch's batch order, and batches per epoch. */
   orderLength: number;
   numBatches: number;
+  /** Whether the task carries state from batch to batch (only then may a checkpoint hold "carry." tensors). */
+  stateful: boolean;
 }
 
 /** fit()'s loop counters, as saved. */
@@ -123,6 +125,12 @@ export function checkTrainingCheckpoint(ck: CheckpointData, t: ResumeTarget): Sa
   };
 
   checkGroup(ck.groups.model, 'model', t.params, file, true);
+  if (ck.groups.carry) {
+    if (!t.stateful) throw new ModelFileError(`${file}: "carry." tensors, but this task carries no state between batches`, file, 'carry');
+    [...ck.groups.carry.keys()].sort((a, b) => Number(a) - Number(b)).forEach((k, i) => {
+      if (k !== String(i)) throw ModelFileError.field(file, `carry.${k}`, `the carried state tensors numbered 0, 1, ... (next: ${i})`, k);
+    });
+  }
   if (ck.groups.best) checkGroup(ck.groups.best, 'best', t.params, file, true);
   return { loop, optimizer: { kind: want.kind, lr, hyper: hyper as OptimizerState['hyper'], steps: steps as number[] }, schedule, rng: rng(m.rng, 'rng'), defaultRng: rng(m.defaultRng, 'defaultRng') };
 }

@@ -107,7 +107,7 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
     const ck = o.resume, { buffers: _none, ...fresh } = await opt.readState();
     const saved = checkTrainingCheckpoint(ck, {
       version: VERSION, params: model.namedParameters().map(([n, p]) => [n, p.shape]), optimizer: fresh,
-      scheduleKind: o.schedule?.kind ?? null, orderLength: task.epochOrder(new Rng(0)).length, numBatches: nb,
+      scheduleKind: o.schedule?.kind ?? null, orderLength: task.epochOrder(new Rng(0)).length, numBatches: nb, stateful: task.stateful,
     });
     model.loadStateDict(ck.groups.model, true);
     const buffers: OptimizerState['buffers'] = {};

@@ -6,14 +6,7 @@ import '../../src/backends.js';
 import { saveCheckpoint } from '../../src/io/checkpoint.js';
 import { faultPointsPassed } from '../../src/io/faults.js';
 import { saveModel } from '../../src/io/modelDir.js';
-import { SequenceModel } from '../../src/models/sequenceModel.js';
-import { Rng } from '../../src/tensor/random.js';
-
-export function childModel(seed: number, hidden: number): SequenceModel {
-  return new SequenceModel({ task: 'classify', cell: 'gru', inputSize: 2, hiddenSize: hidden, numLayers: 1, bidirectional: false, dropout: 0, outputSize: 3 },
-    { rng: new Rng(seed) });
-}
-export const childMeta = { classify: { labels: ['a', 'b', 'c'], features: 2 } };
+import { childMeta, childModel } from './childModel.js';
 
 const [mode, path, seed, hidden] = process.argv.slice(2);
 if (mode === 'model') {
@@ -23,4 +16,6 @@ if (mode === 'model') {
   const w = Float32Array.from({ length: 64 }, (_, i) => i * Number(seed));
   saveCheckpoint(path, { meta: { seed: Number(seed) }, groups: { model: new Map([['w', { shape: [64], data: w }]]) } });
   console.log(faultPointsPassed());
+} else {
+  throw new Error(`saveChild: expected mode 'model' or 'checkpoint', got '${mode}'`);
 }
