@@ -63,5 +63,6 @@ export { Progress, silentProgress, type ProgressSink } from './train/progress.js
 // In-memory safetensors (no file system): both entries.
 export { parseSafetensors, serializeSafetensors, SafetensorsError, type StFile, type StTensor } from './io/safetensors.js';
 export { ModelFileError } from './io/errors.js';
+export { LIMITS } from './io/limits.js';
 export { lineChart, lossCurveSvg, forecastSvg, type Series, type ChartOptions } from './plot/svg.js';
 export { GRUStream, LSTMStream, type RecurrentStream } from './nn/lstmStream.js';
