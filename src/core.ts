@@ -20,12 +20,12 @@ export { Tensor, Parameter } from './tensor/tensor.js';
 export { tensor, zeros, ones, full, parameter, type TensorOptions } from './tensor/create.js';
 export { Rng, defaultRng, manualSeed } from './tensor/random.js';
 
-export { backward, noGrad, isGradEnabled } from './autograd/tape.js';
+export { backward, noGrad, isGradEnabled, type BackwardOptions } from './autograd/tape.js';
 export { tidy, keep } from './tensor/tidy.js';
 
 export * as ops from './ops/index.js';
 
-export { Module, type ModuleOptions, type TensorData } from './nn/module.js';
+export { Module, type ModuleOptions, type TensorData, type LoadStateDictOptions } from './nn/module.js';
 export { LSTM, type LSTMConfig, type LSTMForwardOptions, type LSTMOutput } from './nn/lstm.js';
 export { GRU, type GRUConfig, type GRUForwardOptions, type GRUOutput } from './nn/gru.js';
 export { Linear, type LinearConfig } from './nn/linear.js';
@@ -53,7 +53,7 @@ export { Optimizer, SGD, Adam, AdamW, RMSprop, clipGradNorm, clipGradValue, Step
 export * as data from './data/index.js';
 export { SequenceModel, checkArchitecture, detach, type Architecture, type TaskKind } from './models/sequenceModel.js';
 export { cellFactories, registerCell, makeCell, type RecurrentBlock, type RecurrentSpec, type CellFactory } from './models/cells.js';
-export { StreamingModel } from './models/stream.js';
+export { StreamingModel, type StepInput } from './models/stream.js';
 export { generateText, sample as sampleLogits, type GenerateOptions } from './models/generate.js';
 export type { Task, BatchResult, EvalResult } from './train/task.js';
 export { ForecastTask } from './train/forecastTask.js';
@@ -63,5 +63,6 @@ export { Progress, silentProgress, type ProgressSink } from './train/progress.js
 // In-memory safetensors (no file system): both entries.
 export { parseSafetensors, serializeSafetensors, SafetensorsError, type StFile, type StTensor } from './io/safetensors.js';
 export { ModelFileError } from './io/errors.js';
+export { LIMITS } from './io/limits.js';
 export { lineChart, lossCurveSvg, forecastSvg, type Series, type ChartOptions } from './plot/svg.js';
 export { GRUStream, LSTMStream, type RecurrentStream } from './nn/lstmStream.js';

@@ -5,6 +5,7 @@ import * as ops from '../src/ops/index.js';
 import { parameter, tensor } from '../src/tensor/create.js';
 import { LSTM } from '../src/nn/lstm.js';
 import { GRU } from '../src/nn/gru.js';
+import { Linear } from '../src/nn/linear.js';
 import { forEachBackend } from './backends.js';
 
 forEachBackend('autograd tape', (backend) => {
@@ -57,11 +58,41 @@ forEachBackend('autograd tape', (backend) => {
     assert.deepEqual(b.y.toArray(), a.y.toArray());
     assert.deepEqual(b.hN.toArray(), a.hN.toArray());
   });
-  it('a second backward through the same recurrent graph is an error, not garbage', () => {
+  // PyTorch's semantics: backward spends the graph; a second pass through it is an error (never
+  // a doubled gradient), unless the first kept it with retainGraph.
+  it('a second backward through the same Linear graph is an error, and leaves the gradient of the first', () => {
+    const m = new Linear({ inFeatures: 3, outFeatures: 2 }, o);
+    const loss = ops.sum(m.forward(tensor([1, 2, 3, -1, 0.5, 2], [2, 3], o)));
+    backward(loss);
+    const g = m.weight.grad!.toArray();
+    assert.throws(() => backward(loss), /backward\(\): backward through the graph a second time \(through '.+'/);
+    assert.deepEqual(m.weight.grad!.toArray(), g);
+    assert.deepEqual(g, [0, 2.5, 5, 0, 2.5, 5]); // dL/dW[o, i] = sum_n x[n, i]
+  });
+  it('a second backward through the same LSTM graph is an error, not garbage', () => {
     const m = new LSTM({ inputSize: 2, hiddenSize: 3 }, o);
     const loss = ops.sum(m.forward(tensor(new Float32Array(8).fill(0.5), [2, 2, 2], o)).y);
     backward(loss);
-    assert.throws(() => backward(loss), /backward through the same graph a second time/);
+    const g = m.parameter('weight_hh_l0').grad!.toArray();
+    assert.throws(() => backward(loss), /backward through the graph a second time/);
+    assert.deepEqual(m.parameter('weight_hh_l0').grad!.toArray(), g);
+  });
+  it('a second loss over a spent graph is an error too; retainGraph keeps it for a second pass', () => {
+    const p = parameter([1, 2, 3], [3], o);
+    const y = ops.mul(p, p);
+    backward(ops.sum(y));
+    assert.throws(() => backward(ops.sum(ops.scale(y, 2))), /backward through the graph a second time \(through 'mul'/);
+    p.zeroGrad();
+    const z = ops.mul(p, p);
+    backward(ops.sum(z), undefined, { retainGraph: true });
+    backward(ops.sum(z));
+    assert.deepEqual(p.grad!.toArray(), [4, 8, 12]);
+    const m = new LSTM({ inputSize: 2, hiddenSize: 3 }, o);
+    const loss = ops.sum(m.forward(tensor(new Float32Array(8).fill(0.5), [2, 2, 2], o)).y);
+    backward(loss, undefined, { retainGraph: true });
+    const once = m.parameter('weight_ih_l0').grad!.toArray();
+    backward(loss);
+    m.parameter('weight_ih_l0').grad!.toArray().forEach((v, i) => assert.ok(Math.abs(v - 2 * once[i]) <= 1e-6 * Math.max(1, Math.abs(v))));
   });
   it('an LSTM output left unused contributes nothing', () => {
     const m = new LSTM({ inputSize: 2, hiddenSize: 3 }, o);

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { weightsPath } from '../src/io/modelDir.js';
 
 const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
 const tmp = () => mkdtempSync(join(tmpdir(), 'carousel-cli-'));
@@ -51,7 +52,8 @@ test('cli: forecast train -> info, predict, evaluate on a CSV made here', () => 
     '--window', '8', '--horizon', '3', '--hidden', '6', '--epochs', '2', '--batch-size', '16', '--cell', 'gru', '--bptt', '4', '--schedule', 'cosine']);
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /epoch 2\/2 {2}loss [\d.]+ {2}val_loss/);
-  for (const f of ['model.json', 'weights.safetensors', 'checkpoint.safetensors', 'loss.svg', 'forecast.svg']) assert.ok(existsSync(join(out, f)), f);
+  for (const f of ['model.json', 'checkpoint.safetensors', 'loss.svg', 'forecast.svg']) assert.ok(existsSync(join(out, f)), f);
+  assert.ok(existsSync(weightsPath(out)), 'the weights file model.json names');
   assert.match(readFileSync(join(out, 'forecast.svg'), 'utf8'), /^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
   const info = carousel(['info', out]);
   assert.equal(info.code, 0, info.err);
@@ -67,7 +69,7 @@ test('cli: forecast train -> info, predict, evaluate on a CSV made here', () => 
   const e = carousel(['evaluate', '--model', out, '--data', csv]);
   assert.equal(e.code, 0, e.err);
   assert.match(e.out, /^windows 80\nmse_normalized [\d.]+\nmae [\d.e-]+\nrmse [\d.e-]+\npersistence_mae [\d.e-]+\n$/);
-  assert.equal(carousel(['info', join(out, 'weights.safetensors')]).code, 0);
+  assert.equal(carousel(['info', weightsPath(out)]).code, 0);
 });
 
 test('cli: classify (JSON Lines, variable lengths) and charlm (train, generate, evaluate, predict)', () => {
@@ -123,14 +125,14 @@ test('cli: bad data and bad model files give one clear line and exit 2', () => {
   const okOut = join(d, 'ok');
   writeFileSync(join(d, 'g.csv'), seriesCsv(40));
   assert.equal(carousel(['train', '--task', 'forecast', '--data', join(d, 'g.csv'), '--out', okOut, '--window', '4', '--epochs', '1', '--hidden', '3', '--column', 'value']).code, 0);
-  const w = readFileSync(join(okOut, 'weights.safetensors'));
-  writeFileSync(join(okOut, 'weights.safetensors'), w.subarray(0, w.length - 7));
-  userError(carousel(['predict', '--model', okOut, '--data', join(d, 'g.csv')]), /weights\.safetensors: truncated: tensor '[\w.]+' ends at byte \d+ of the data section, which has only \d+ bytes/);
-  userError(carousel(['info', join(okOut, 'weights.safetensors')]), /truncated/);
+  const wp = weightsPath(okOut), w = readFileSync(wp);
+  writeFileSync(wp, w.subarray(0, w.length - 7));
+  userError(carousel(['predict', '--model', okOut, '--data', join(d, 'g.csv')]), /weights-[0-9a-f]{16}\.safetensors: \d+ bytes, model\.json records \d+/);
+  userError(carousel(['info', wp]), /truncated/);
   userError(carousel(['info', join(d, 'nothing')]), /no such file or directory/);
   userError(carousel(['predict', '--model', d, '--data', join(d, 'g.csv')]), /no model\.json \(not a Carousel model directory\?\)/);
   writeFileSync(join(d, 'short.csv'), 't,value,other\n1,2,3\n');
-  writeFileSync(join(okOut, 'weights.safetensors'), w);
+  writeFileSync(wp, w);
   userError(carousel(['predict', '--model', okOut, '--data', join(d, 'short.csv')]), /the series has 1 rows, shorter than the model's window of 4/);
   userError(carousel(['evaluate', '--model', okOut, '--data', join(d, 'a.csv')]), /a\.csv line 3: expected 2 fields/);
   userError(carousel(['predict', '--model', okOut, '--data', join(d, 'g.csv'), '--output', join(d, 'no', 'such', 'x.csv')]), /cannot write .*x\.csv: ENOENT \(no such folder\)/);
@@ -158,7 +160,7 @@ test('cli: kill -9 during training, then --resume: same final weights as an unin
   const ref = join(d, 'ref');
   const first = carousel(args(ref));
   assert.equal(first.code, 0, first.err);
-  const expected = readFileSync(join(ref, 'weights.safetensors'));
+  const expected = readFileSync(weightsPath(ref));
 
   const killed = join(d, 'killed');
   const run = startTraining(args(killed), join(killed, 'checkpoint.safetensors'));
@@ -169,7 +171,7 @@ test('cli: kill -9 during training, then --resume: same final weights as an unin
   const r = carousel(['train', '--out', killed, '--resume']);
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /^resuming forecast LSTM/m);
-  assert.ok(readFileSync(join(killed, 'weights.safetensors')).equals(expected), 'bit-identical weights after kill -9 + resume');
+  assert.ok(readFileSync(weightsPath(killed)).equals(expected), 'bit-identical weights after kill -9 + resume');
 
   const inter = join(d, 'interrupted');
   const run2 = startTraining(args(inter), join(inter, 'checkpoint.safetensors'));
@@ -179,7 +181,7 @@ test('cli: kill -9 during training, then --resume: same final weights as an unin
   assert.match(run2.stderr(), /interrupted: checkpoint saved to .*checkpoint\.safetensors; continue with: carousel train --out .* --resume/);
   const r2 = carousel(['train', '--out', inter, '--resume']);
   assert.equal(r2.code, 0, r2.err);
-  assert.ok(readFileSync(join(inter, 'weights.safetensors')).equals(expected), 'bit-identical weights after Ctrl-C + resume');
+  assert.ok(readFileSync(weightsPath(inter)).equals(expected), 'bit-identical weights after Ctrl-C + resume');
   userError(carousel(['train', '--out', join(d, 'none'), '--resume']), /--resume: no checkpoint in .*none/);
 });
 

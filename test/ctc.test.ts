@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
 import type { Backend } from '../src/backend/backend.js';
 import { backward } from '../src/autograd/tape.js';
@@ -7,13 +10,40 @@ import { logSoftmax } from '../src/ops/softmax.js';
 import { reshape } from '../src/ops/shape.js';
 import { tensor } from '../src/tensor/create.js';
 import { Rng } from '../src/tensor/random.js';
+import { runConformance } from '../src/conformance/runner.js';
 import { forEachBackend, sized } from './backends.js';
+
+const emptyFixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'ctc-empty');
 
 function randomLogits(backend: Backend, rng: Rng, T: number, N: number, C: number, dtype: 'f32' | 'f64') {
   return tensor(Array.from({ length: T * N * C }, () => rng.normal() * 2), [T, N, C], { dtype, backend, requiresGrad: true });
 }
 
 forEachBackend('CTC loss', (backend, name) => {
+  // PyTorch (>= 2.4, test/fixtures/ctc-empty/generate.py): input length 0 gives loss 0 with an empty
+  // target and Infinity (0 with zeroInfinity) with a non-empty one; the gradient is 0 there.
+  for (const dtype of ['f32', 'f64'] as const) {
+    it(`empty inputs follow PyTorch: the ctc-empty fixtures pass (${dtype})`, async () => {
+      const s = await runConformance([emptyFixtures], backend, dtype);
+      assert.deepEqual(s.results.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
+      assert.equal(s.passed, readdirSync(emptyFixtures).filter((f) => f.endsWith('.json')).length);
+      assert.equal(s.passed, 4);
+    });
+  }
+  it('input length 0: loss 0 and zero gradient with an empty target, Infinity without, 0 with zeroInfinity', () => {
+    for (const dtype of ['f32', 'f64'] as const) {
+      const x = randomLogits(backend, new Rng(9), 3, 2, 4, dtype);
+      const lp = logSoftmax(x);
+      const none = ctcLoss(lp, [2], [0, 0], [0, 1], { reduction: 'none' }).toArray();
+      assert.deepEqual(none, [0, Infinity], `${dtype} none`);
+      const zi = ctcLoss(lp, [2], [0, 0], [0, 1], { reduction: 'none', zeroInfinity: true }).toArray();
+      assert.deepEqual(zi, [0, 0], `${dtype} zeroInfinity`);
+      const loss = ctcLoss(lp, [], [0, 0], [0, 0], { reduction: 'mean' });
+      assert.equal(loss.item(), 0);
+      backward(loss);
+      assert.ok(x.grad!.toArray().every((v) => v === 0), `${dtype} gradient ${x.grad!.toArray()}`);
+    }
+  });
   it('stays finite and exact over thousands of steps in float32 (vs float64)', () => {
     const rng = new Rng(4);
     // The composed backend (CTC as a chain of core kernels) runs the same test on 1500 steps.

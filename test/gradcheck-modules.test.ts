@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { backward } from '../src/autograd/tape.js';
 import type { Backend } from '../src/backend/backend.js';
@@ -10,6 +11,7 @@ import { GRU } from '../src/nn/gru.js';
 import { Linear } from '../src/nn/linear.js';
 import { LSTM } from '../src/nn/lstm.js';
 import { add, mul } from '../src/ops/elementwise.js';
+import * as ops from '../src/ops/index.js';
 import { sum } from '../src/ops/reduce.js';
 import { logSoftmax } from '../src/ops/softmax.js';
 import { Rng } from '../src/tensor/random.js';
@@ -62,10 +64,44 @@ forEachBackend('finite-difference gradient checks of every module (f64)', (backe
     const x = randLeaf(rng, [4, 5]);
     gradcheck(() => new Dropout(0.3, { ...F64, rng: new Rng(5) }).forward(x), [x]);
   });
-  it('MSE and cross-entropy losses, all reductions', () => {
-    const p = randLeaf(rng, [3, 4]), t = randLeaf(rng, [3, 4], 1, false), logits = randLeaf(rng, [3, 5]);
+  it('MSE and cross-entropy losses, all reductions, ignoreIndex with mean', () => {
+    const p = randLeaf(rng, [3, 4]), t = randLeaf(rng, [3, 4], 1, false), logits = randLeaf(rng, [3, 5]), l4 = randLeaf(rng, [4, 5]);
+    const t4 = new Tensor(backend.upload('i32', [2, 0, 2, 4]), [4]);
     gradcheck(() => [mseLoss(p, t), mseLoss(p, t, 'sum'), mseLoss(p, t, 'none'), crossEntropy(logits, [1, 4, 0]),
-      crossEntropy(logits, [1, -100, 2], 'sum'), crossEntropy(logits, [3, 3, 0], 'none')], [p, logits]);
+      crossEntropy(logits, [1, -100, 2], 'sum'), crossEntropy(logits, [3, 3, 0], 'none'),
+      crossEntropy(logits, [1, -100, 2]), crossEntropy(l4, [2, 0, 2, 4], 'mean', 2), crossEntropy(l4, t4, 'mean', 2)], [p, logits, l4]);
+  });
+  it('inter-layer dropout of LSTM and GRU stacks (fixed mask: the rng reseeded before each forward)', () => {
+    for (const Cell of [LSTM, GRU]) {
+      const r = new Rng(11);
+      const m = new Cell({ inputSize: 3, hiddenSize: 4, numLayers: 3, dropout: 0.4, bidirectional: Cell === GRU }, { ...F64, rng: r });
+      const x = randLeaf(rng, [4, 2, 3]);
+      const run = () => { r.seed(99); return m.forward(x).y; };
+      // The mask is in effect (else this would check a plain stack): training differs from eval.
+      const train = run().toArray(), ev = m.eval().forward(x).y.toArray();
+      m.train();
+      assert.ok(train.some((v, i) => Math.abs(v - ev[i]) > 1e-3), `${Cell.name}: dropout changed nothing`);
+      gradcheck(run, [x, ...m.parameters()]);
+    }
+  });
+  // The same checks in f32 on each backend's own kernels (wasm's SIMD cells, GEMMs and softmax;
+  // composed's chains of core kernels): f64 on wasm runs the reference kernels. Finite differences
+  // in f32 need a larger step and tolerance; a wrong gradient is still off by far more.
+  const f32Check = (fn: () => Tensor | Tensor[], leaves: Tensor[]) => gradcheck(fn, leaves, { eps: 1e-2, tol: 2e-3 });
+  const leaf32 = (shape: number[], scale = 1) => randOn(rng, shape, scale, true, backend, 'f32');
+  it('f32: LSTM (2 layers, bidirectional, lengths, inter-layer dropout) and GRU on this backend\'s kernels', () => {
+    const r = new Rng(12);
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, dropout: 0.3 }, { backend, rng: r });
+    const x = leaf32([4, 3, 3]), h0 = leaf32([4, 3, 4]), c0 = leaf32([4, 3, 4]);
+    f32Check(() => { r.seed(5); const o = lstm.forward(x, { h0, c0, lengths: [4, 2, 3] }); return [o.y, o.hN, o.cN]; }, [x, h0, c0, ...lstm.parameters()]);
+    const gru = new GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2 }, { backend, rng: new Rng(13) });
+    const xg = leaf32([4, 2, 3]);
+    f32Check(() => { const o = gru.forward(xg, { lengths: [4, 3] }); return [o.y, o.hN]; }, [xg, ...gru.parameters()]);
+  });
+  it('f32: softmax on every axis, cross-entropy (mean with ignoreIndex) and CTC on this backend\'s kernels', () => {
+    const x = leaf32([2, 3, 4], 2), logits = leaf32([4, 5], 2), seq = leaf32([6, 2, 4]);
+    f32Check(() => [ops.softmax(x, 0), ops.logSoftmax(x, 1), ops.softmax(x), crossEntropy(logits, [2, 0, 2, 4], 'mean', 2),
+      ctcLoss(logSoftmax(seq), [1, 1, 2, 3], [6, 5], [3, 1])], [x, logits, seq]);
   });
   it('CTC loss through log-softmax, all reductions, repeats and variable lengths', () => {
     const x = randLeaf(rng, [6, 2, 4]);

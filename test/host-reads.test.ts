@@ -17,7 +17,7 @@ import { Rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/create.js';
 import { makeWindows } from '../src/data/series.js';
 import { silentProgress } from '../src/train/progress.js';
-import { saveModel } from '../src/io/modelDir.js';
+import { saveModel, weightsPath } from '../src/io/modelDir.js';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,8 +91,8 @@ for (const name of listBackends()) {
       });
       assert.equal(res.history.length, 2);
       assert.ok(existsSync(join(dir, 'ck.safetensors')));
-      await saveModel(join(dir, 'm'), model, {});
-      assert.ok(existsSync(join(dir, 'm', 'weights.safetensors')));
+      await saveModel(join(dir, 'm'), model, { forecast: { features: ['x'], targets: ['x'], window: 8, horizon: 1, normalization: { mean: [0], std: [1] } } });
+      assert.ok(existsSync(weightsPath(join(dir, 'm'))));
     });
 
     it('noGrad inference of a stacked bidirectional LSTM reads nothing until the output is read', async () => {

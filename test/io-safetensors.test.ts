@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
-import { loadModel, saveModel } from '../src/io/modelDir.js';
+import { loadModel, saveModel, weightsPath } from '../src/io/modelDir.js';
 import { parseSafetensors, serializeSafetensors, SafetensorsError } from '../src/io/safetensors.js';
 import { SequenceModel } from '../src/models/sequenceModel.js';
 import { Rng } from '../src/tensor/random.js';
@@ -79,10 +79,11 @@ test('model directory: save/load round trip, and bad files are refused with the 
   const { model, meta } = loadModel(dir);
   assert.deepEqual(meta.classify, { labels: ['a', 'b'], features: 2 });
   for (const [n, p] of m.namedParameters()) assert.deepEqual(Array.from(model.parameter(n).dataSync()), Array.from(p.dataSync()));
-  // Truncated weights.
-  const w = readFileSync(join(dir, 'weights.safetensors'));
-  writeFileSync(join(dir, 'weights.safetensors'), w.subarray(0, w.length - 10));
-  assert.throws(() => loadModel(dir), /weights\.safetensors: truncated/);
+  // Truncated weights: model.json records the weights file's size.
+  const wp = weightsPath(dir);
+  const w = readFileSync(wp);
+  writeFileSync(wp, w.subarray(0, w.length - 10));
+  assert.throws(() => loadModel(dir), /weights-[0-9a-f]{16}\.safetensors: \d+ bytes, model\.json records \d+/);
   // Weights of another shape.
   const other = new SequenceModel({ ...m.arch, hiddenSize: 4 });
   await saveModel(dir, other, { classify: { labels: ['a', 'b'], features: 2 } });

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { noGrad } from '../src/autograd/tape.js';
+import { backward, noGrad } from '../src/autograd/tape.js';
+import * as ops from '../src/ops/index.js';
+import { arr } from '../src/backend/reference/index.js';
+import { testBackends } from './backends.js';
 import { makeWindows } from '../src/data/series.js';
 import { padBatch, type SeqSample } from '../src/data/sequences.js';
 import { loadCheckpoint } from '../src/io/checkpoint.js';
@@ -128,6 +131,47 @@ test('truncated BPTT: chunked forward with the state carried equals one pass; gr
   a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-6));
 });
 
+for (const { name, backend } of testBackends()) test(`truncated BPTT: the gradient is that of the last chunk from a fixed starting state (finite differences, f64, ${name})`, { skip: backend ? false : `${name} unavailable` }, () => {
+  // forwardLast(x, null, bptt) differentiates L(θ) = sum(w * head(rnn(x[start:], s0; θ))) with the
+  // state s0 = rnn(x[:start]) held fixed: checked element by element against central differences
+  // of exactly that function (s0 computed once, in one pass instead of the model's chunks), and
+  // shown to differ from the full-BPTT gradient (so the check would see a gradient leaking past s0).
+  const opt = { backend: backend!, dtype: 'f64' as const, rng: new Rng(21) };
+  const m = new SequenceModel({ task: 'forecast', cell: 'lstm', inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: false, dropout: 0, outputSize: 2 }, opt);
+  const T = 9, B = 2, bptt = 4, start = T - bptt, rng = new Rng(22);
+  const xv = Array.from({ length: T * B * 2 }, () => rng.normal());
+  const x = m.input(xv, [T, B, 2]);
+  x.requiresGrad = true;
+  const w = m.input(Array.from({ length: B * 2 }, () => rng.normal()), [B, 2]);
+  const params = m.parameters();
+  backward(ops.sum(ops.mul(m.forwardLast(x, null, bptt), w)));
+  const truncated = params.map((p) => Array.from(p.grad!.dataSync()));
+  const gx = Array.from(x.grad!.dataSync());
+  const s0 = noGrad(() => m.rnn.forward(ops.slice(x, 0, 0, start), null).state);
+  const xLast = ops.slice(x, 0, start, T);
+  const objective = () => noGrad(() => ops.sum(ops.mul(m.head.forward(m.summarize(m.rnn.forward(xLast, s0), null)), w)).item());
+  const eps = 1e-6;
+  params.forEach((p, k) => {
+    const a = arr(p.storage); // the parameter's own memory (reference backend), perturbed in place
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i];
+      a[i] = v + eps; const up = objective();
+      a[i] = v - eps; const dn = objective();
+      a[i] = v;
+      const num = (up - dn) / (2 * eps);
+      assert.ok(Math.abs(num - truncated[k][i]) <= 1e-6 * Math.max(1, Math.abs(num)), `parameter ${k} [${p.shape}] element ${i}: tape ${truncated[k][i]} vs finite differences ${num}`);
+    }
+  });
+  // Inputs before the chunk get no gradient at all.
+  gx.slice(0, start * B * 2).forEach((v, i) => assert.equal(v, 0, `dL/dx[${i}] before the chunk`));
+  assert.ok(gx.slice(start * B * 2).some((v) => Math.abs(v) > 1e-3), 'the chunk itself has input gradients');
+  // Full BPTT differs: the truncation is real.
+  m.zeroGrad();
+  backward(ops.sum(ops.mul(m.forwardLast(x), w)));
+  const worst = Math.max(...params.flatMap((p, k) => Array.from(p.grad!.dataSync(), (v, i) => Math.abs(v - truncated[k][i]))));
+  assert.ok(worst > 1e-4, `full and truncated gradients agree to ${worst}: the test could not tell them apart`);
+});
+
 test('variable lengths: a padded batch gives each sequence the result it gets alone', async () => {
   const rng = new Rng(5), data = signSequences(5, rng);
   const m = new SequenceModel({ task: 'classify', cell: 'lstm', inputSize: 1, hiddenSize: 4, numLayers: 2, bidirectional: true, dropout: 0, outputSize: 3 }, { rng });
@@ -169,4 +213,31 @@ test('sampling: temperature 0 is argmax, top-k restricts, generation is reproduc
   assert.equal(g1, g2);
   assert.equal(Array.from(g1).length, 30);
   await assert.rejects(generateText(model, v, { seed: 'xyz', length: 3, rng }), /seed text: character "x"/);
+});
+
+test('generation: a model whose weights make the next character (current + 1) gives exactly that text', async () => {
+  // Vocabulary 'abcde'. Embedding = identity; the LSTM forgets (f ~ 0), writes the current
+  // character to its cell (g = tanh(10 onehot - 5): ~+1 there, ~-1 elsewhere) and outputs it
+  // (i, o ~ 1); the head maps unit j to character j + 1 (mod 5), scaled: logits differ by ~15.
+  const v = new CharVocab([...'abcde']), V = 5;
+  const model = new SequenceModel({ task: 'charlm', cell: 'lstm', inputSize: V, hiddenSize: V, numLayers: 1, bidirectional: false, dropout: 0, outputSize: V, vocabSize: V }, { rng: new Rng(1) });
+  const eye = (scale: number, shift = 0) => Array.from({ length: V * V }, (_, i) => (Math.floor(i / V) === (i % V + shift) % V ? scale : 0));
+  const blocks = (i: number[], f: number[], g: number[], o: number[]) => [...i, ...f, ...g, ...o];
+  const zeros = (n: number) => new Array(n).fill(0), fill = (n: number, x: number) => new Array(n).fill(x);
+  model.loadStateDict({
+    'embed.weight': { shape: [V, V], data: eye(1) },
+    'rnn.weight_ih_l0': { shape: [4 * V, V], data: blocks(zeros(V * V), zeros(V * V), eye(10), zeros(V * V)) },
+    'rnn.weight_hh_l0': { shape: [4 * V, V], data: zeros(4 * V * V) },
+    'rnn.bias_ih_l0': { shape: [4 * V], data: blocks(fill(V, 10), fill(V, -10), fill(V, -5), fill(V, 10)) },
+    'rnn.bias_hh_l0': { shape: [4 * V], data: zeros(4 * V) },
+    'head.weight': { shape: [V, V], data: eye(10, 1) }, // row (j + 1) % V has its 10 at column j
+    'head.bias': { shape: [V], data: zeros(V) },
+  });
+  // The expectation, independently: each character follows the previous one in the alphabet.
+  const expected = (last: string, n: number) => Array.from({ length: n }, (_, k) => 'abcde'[('abcde'.indexOf(last) + 1 + k) % V]).join('');
+  assert.equal(expected('c', 7), 'deabcde');
+  for (const [seed, temperature] of [['ca', 0], ['eed', 0], ['b', 0.5]] as const) {
+    const got = await generateText(model, v, { seed, length: 12, temperature, rng: new Rng(3) });
+    assert.equal(got, expected(seed[seed.length - 1], 12), `seed '${seed}', temperature ${temperature}`);
+  }
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +17,22 @@ const root = join(here, '..', '..');
 const fixtures = join(root, '..', 'shared', 'fixtures');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 
+/** Every fixture folder this test runs, with the number of fixtures each holds: none may vanish. */
+const FOLDERS: [string, number][] = [
+  [join(fixtures, 'core'), 12], [join(fixtures, 'ext'), 24],
+  [join(root, 'test', 'fixtures', 'core-extra'), 8], [join(root, 'test', 'fixtures', 'ctc-empty'), 4],
+];
+const listed = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.json')).length;
+
 describe('conformance on the wasm backend', () => {
-  const dirs = [join(fixtures, 'core'), join(fixtures, 'ext'), join(root, 'test', 'fixtures', 'core-extra')].filter(existsSync);
+  const dirs = FOLDERS.map(([d]) => d);
+  const total = FOLDERS.reduce((s, [, n]) => s + n, 0);
+  it(`every fixture folder is there, with the number of fixtures expected (${total} in all)`, () => {
+    for (const [dir, n] of FOLDERS) {
+      assert.ok(existsSync(dir), `fixture folder ${dir} is missing`);
+      assert.equal(listed(dir), n, `fixtures in ${dir}`);
+    }
+  });
   for (const threads of [1, 2]) {
     it(`every fixture passes in f32 with ${threads} thread(s)`, async () => {
       const b = new WasmBackend({ threads });
@@ -27,7 +41,8 @@ describe('conformance on the wasm backend', () => {
       try {
         const s = await runConformance(dirs, b, 'f32');
         assert.deepEqual(s.results.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
-        assert.ok(s.passed >= 12, `only ${s.passed} fixtures ran`);
+        assert.equal(s.results.length, total, 'fixtures run');
+        assert.equal(s.passed, total, 'fixtures passed');
       } finally { b.terminate(); }
     });
   }

@@ -444,8 +444,12 @@ describe('wasm backend: memory', () => {
     const w = backends[0].w;
     const a = w.upload('f32', [1, 2, 3]);
     assert.ok(a instanceof WasmStorage);
-    assert.equal((a as WasmStorage).array.buffer, w.memory.buffer.byteLength >= 0 ? (a as WasmStorage).array.buffer : null);
+    // The storage's values are the linear memory's bytes at its ptr, and its array is a view of them (not a copy).
     const ptr = (a as WasmStorage).ptr;
+    const atPtr = new Float32Array(w.memory.buffer, ptr, 3);
+    assert.deepEqual([...atPtr], [1, 2, 3], 'the storage lives in linear memory at its ptr');
+    (a as WasmStorage).array[1] = 7;
+    assert.equal(atPtr[1], 7, 'its array is a view of the linear memory');
     w.dispose(a);
     const b = w.alloc('f32', 3) as WasmStorage;
     assert.equal(b.ptr, ptr, 'a freed block of the same size is reused');

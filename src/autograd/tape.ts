@@ -39,10 +39,23 @@ function accumulate(into: Storage | null, g: Storage, n: number): Storage {
 }
 
 /**
+ * Nodes a backward pass has gone through (without retainGraph). As in PyTorch, the graph is
+ * spent once backward has passed it: ops may free what they saved, so a second pass through any
+ * of its nodes is an error, never a silently doubled (or garbage) gradient.
+ */
+const spent = new WeakSet<Node>();
+
+export interface BackwardOptions {
+  /** Keep the graph for another backward through it (PyTorch's retain_graph): nothing is freed. */
+  retainGraph?: boolean;
+}
+
+/**
  * Backpropagate from a scalar: walks the tape once in reverse topological order and
  * accumulates dL/dleaf into every leaf's `.grad`. `grad` seeds dL/droot (default 1).
  */
-export function backward(root: Tensor, grad?: Tensor): void {
+export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}): void {
+  const retain = opts.retainGraph ?? false;
   if (!root.requiresGrad) throw new Error('backward(): the tensor does not require grad (no parameter or input with requiresGrad reached it)');
   if (!grad && root.size !== 1) {
     throw new Error(`backward(): expected a scalar (one element) or an explicit gradient, got shape ${fmt(root.shape)}`);
@@ -73,8 +86,11 @@ export function backward(root: Tensor, grad?: Tensor): void {
     const gOut = pending.get(node);
     pending.delete(node);
     if (!gOut || gOut.every((g) => g === null)) continue;
+    if (spent.has(node)) {
+      throw new Error(`backward(): backward through the graph a second time (through '${node.name}', whose saved values were freed after the first); run the forward pass again, or pass { retainGraph: true } to the first backward`);
+    }
     const gIn = node.backward(gOut);
-    node.release?.();
+    if (!retain) { spent.add(node); node.release?.(); }
     node.inputs.forEach((t, i) => {
       const g = gIn[i];
       if (!g || !t.requiresGrad) return;

@@ -19,6 +19,9 @@ export function trackStorage(s: Storage): void {
 /** Exempt a storage from every scope, now and later: its owner frees it (or the GC does). */
 export function keepStorage(s: Storage): void { kept.add(s); }
 
+/** Whether keepStorage(s) was called: its owner (or the user who kept it) frees it, not a scope or a stream. */
+export function isKept(s: Storage): boolean { return kept.has(s); }
+
 export function openScope(): void { scopes.push([]); }
 
 /**

@@ -46,14 +46,58 @@ function decodeTensors(obj: unknown, where: string): Record<string, FixtureTenso
   return out;
 }
 
+/** The keys of a fixture file: any other (a misspelled "output", "grad", "tolerence") is refused. */
+const KEYS = ['name', 'kind', 'description', 'source', 'config', 'params', 'inputs', 'outputs', 'lossWeights', 'grads', 'tolerance'];
+
+/** The tolerance when a file gives none (the format's default). */
+export const DEFAULT_TOLERANCE = { atol: 1e-4, rtol: 1e-3 };
+/**
+ * The loosest tolerance a file may set: ten times the default. A file cannot make itself pass by
+ * widening its own tolerance (float32 against PyTorch's float64 needs the default; the loosest
+ * shipped fixture uses it).
+ */
+export const TOLERANCE_CAP = { atol: 1e-3, rtol: 1e-2 };
+
+function decodeTolerance(v: unknown, file: string): { atol: number; rtol: number } {
+  if (v === undefined) return { ...DEFAULT_TOLERANCE };
+  const t = v as Record<string, unknown>;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(t).some((k) => k !== 'atol' && k !== 'rtol')) {
+    throw new Error(`${file}: "tolerance" must be {"atol": number, "rtol": number}, got ${JSON.stringify(v)}`);
+  }
+  const out = { ...DEFAULT_TOLERANCE };
+  for (const k of ['atol', 'rtol'] as const) {
+    if (t[k] === undefined) continue;
+    const x = t[k];
+    if (typeof x !== 'number' || !(x >= 0)) throw new Error(`${file}: tolerance.${k} must be a number >= 0, got ${JSON.stringify(x)}`);
+    if (x > TOLERANCE_CAP[k]) throw new Error(`${file}: tolerance.${k} = ${x} is looser than the cap ${TOLERANCE_CAP[k]} (atol <= ${TOLERANCE_CAP.atol}, rtol <= ${TOLERANCE_CAP.rtol})`);
+    out[k] = x;
+  }
+  return out;
+}
+
 export function loadFixture(file: string): Fixture {
   let raw: unknown;
   try { raw = JSON.parse(readFileSync(file, 'utf8')); } catch (e) {
     throw new Error(`${file}: not a readable JSON fixture (${(e as Error).message})`);
   }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file}: expected a JSON object, got ${JSON.stringify(raw)?.slice(0, 40)}`);
   const o = raw as Record<string, unknown>;
   if (typeof o.kind !== 'string') throw new Error(`${file}: missing "kind"`);
-  const tol = (o.tolerance ?? { atol: 1e-4, rtol: 1e-3 }) as { atol: number; rtol: number };
+  const unknown = Object.keys(o).filter((k) => !KEYS.includes(k));
+  if (unknown.length) throw new Error(`${file}: unknown key(s) ${unknown.map((k) => `"${k}"`).join(', ')}; expected some of ${KEYS.join(', ')}`);
+  // What the case checks must be there: a file without expected outputs would pass by comparing nothing.
+  const outputs = decodeTensors(o.outputs, 'outputs');
+  if (Object.keys(outputs).length === 0) throw new Error(`${file}: expected "outputs" with at least one tensor, got ${JSON.stringify(o.outputs)}`);
+  if (o.grads === undefined) throw new Error(`${file}: missing "grads" (an empty object only where an output is infinite)`);
+  const grads = decodeTensors(o.grads, 'grads');
+  const lossWeights = decodeTensors(o.lossWeights, 'lossWeights');
+  if (Object.keys(grads).length > 0) {
+    const want = Object.keys(outputs).sort().join(', '), got = Object.keys(lossWeights).sort().join(', ');
+    if (want !== got) throw new Error(`${file}: expected "lossWeights" for exactly the outputs (${want}), got (${got})`);
+  } else if (Object.values(outputs).every((t) => t.data.every(Number.isFinite))) {
+    throw new Error(`${file}: "grads" is empty but every output is finite (only a case with an infinite output checks the forward value alone)`);
+  }
+  const tol = decodeTolerance(o.tolerance, file);
   return {
     file,
     name: typeof o.name === 'string' ? o.name : file,
@@ -62,9 +106,9 @@ export function loadFixture(file: string): Fixture {
     config: (o.config ?? {}) as Record<string, unknown>,
     params: decodeTensors(o.params, 'params'),
     inputs: decodeTensors(o.inputs, 'inputs'),
-    outputs: decodeTensors(o.outputs, 'outputs'),
-    lossWeights: decodeTensors(o.lossWeights, 'lossWeights'),
-    grads: decodeTensors(o.grads, 'grads'),
-    tolerance: { atol: Number(tol.atol), rtol: Number(tol.rtol) },
+    outputs,
+    lossWeights,
+    grads,
+    tolerance: tol,
   };
 }

@@ -79,7 +79,9 @@ export async function runFixture(fx: Fixture, backend: Backend, dtype: DType): P
       for (const [name, want] of Object.entries(fx.grads)) {
         const leaf = leaves[name];
         if (!leaf) throw new Error(`no parameter or input named '${name}' to take a gradient of`);
-        const g = leaf.grad ? await leaf.grad.data() : new Float64Array(leaf.size);
+        // No gradient at all is a failure, never zeros: the fixture expects one, whatever its values.
+        if (!leaf.grad) throw new Error(`grad ${name}: the backward pass gave no gradient for '${name}' (the fixture lists one)`);
+        const g = await leaf.grad.data();
         compare(`grad ${name}`, g, leaf.shape, want, fx.tolerance, acc);
       }
     }

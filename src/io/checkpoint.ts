@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { TensorData } from '../nn/module.js';
 import { writeFileAtomic } from './atomic.js';
 import { ModelFileError } from './errors.js';
+import { LIMITS } from './limits.js';
+import { readRegularFile } from './regularFile.js';
 import { parseSafetensors, serializeSafetensors, type StInput } from './safetensors.js';
 
 /**
@@ -16,6 +17,8 @@ export interface CheckpointData {
   meta: Record<string, unknown>;
   /** Named groups of tensors: groups.model, groups.optim, ... */
   groups: Record<string, Map<string, TensorData>>;
+  /** The file it was read from (set by loadCheckpoint), for error messages. */
+  path?: string;
 }
 
 export function saveCheckpoint(path: string, ck: CheckpointData): void {
@@ -31,22 +34,21 @@ export function saveCheckpoint(path: string, ck: CheckpointData): void {
 }
 
 export function loadCheckpoint(path: string): CheckpointData {
-  let buf: Buffer;
-  try { buf = readFileSync(path); } catch (e) {
-    throw new ModelFileError((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${path}: no such checkpoint` : `${path}: cannot read (${(e as Error).message})`);
-  }
+  const buf = readRegularFile(path, LIMITS.checkpointBytes, 'checkpoint');
   let f;
   try { f = parseSafetensors(buf, path); } catch (e) { throw new ModelFileError((e as Error).message); }
   const raw = f.metadata.carousel;
   if (raw === undefined) throw new ModelFileError(`${path}: not a Carousel checkpoint (no "carousel" metadata)`);
   let meta: Record<string, unknown>;
   try { meta = JSON.parse(raw); } catch (e) { throw new ModelFileError(`${path}: checkpoint metadata is not valid JSON (${(e as Error).message})`); }
-  const groups: Record<string, Map<string, TensorData>> = {};
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw ModelFileError.field(path, 'metadata "carousel"', 'a JSON object', meta);
+  // No prototype: a group named "__proto__" or "constructor" is just a name.
+  const groups: Record<string, Map<string, TensorData>> = Object.create(null);
   for (const [name, t] of f.tensors) {
     const dot = name.indexOf('.');
     if (dot < 0) throw new ModelFileError(`${path}: tensor '${name}' has no group prefix`);
     const g = name.slice(0, dot);
     (groups[g] ??= new Map()).set(name.slice(dot + 1), { shape: t.shape, data: t.data });
   }
-  return { meta, groups };
+  return { meta, groups, path };
 }

@@ -1,4 +1,16 @@
 /** A model or checkpoint file that cannot be used (missing, unreadable, truncated, mis-shaped). */
 export class ModelFileError extends Error {
-  constructor(message: string) { super(message); this.name = 'ModelFileError'; }
+  constructor(message: string, readonly file?: string, readonly field?: string) { super(message); this.name = 'ModelFileError'; }
+
+  /** `file: field: expected E, got F` — one line naming what was expected and what was found. */
+  static field(file: string, field: string, expected: string, found: unknown): ModelFileError {
+    return new ModelFileError(`${file}: ${field}: expected ${expected}, got ${describe(found)}`, file, field);
+  }
+}
+
+/** A found value for an error line: JSON, cut short. */
+export function describe(v: unknown): string {
+  let s: string;
+  try { s = v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v); } catch { s = String(v); }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

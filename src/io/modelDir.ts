@@ -1,10 +1,16 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModuleOptions } from '../nn/module.js';
-import { checkArchitecture, SequenceModel, type Architecture } from '../models/sequenceModel.js';
-import { writeFileAtomic } from './atomic.js';
+import type { ModuleOptions, TensorData } from '../nn/module.js';
+import { SequenceModel, type Architecture } from '../models/sequenceModel.js';
+import { parameterShapes } from '../models/parameterShapes.js';
+import { removeStaleTemps, syncDir, writeFileAtomic } from './atomic.js';
 import { ModelFileError } from './errors.js';
-import { readSafetensorsFile, stateDictToSafetensors, tensorsToStateDict } from './pytorch.js';
+import { faultPoint } from './faults.js';
+import { LIMITS } from './limits.js';
+import { checkModelMeta } from './modelSchema.js';
+import { parseSafetensorsFile, stateDictToSafetensors, tensorsToStateDict } from './pytorch.js';
+import { readRegularFile } from './regularFile.js';
 
 /** Task-specific data description saved next to the weights, so predict/evaluate/generate can prepare inputs. */
 export interface ForecastInfo {
@@ -19,10 +25,15 @@ export interface ForecastInfo {
 export interface ClassifyInfo { labels: string[]; features: number }
 export interface CharLMInfo { vocabulary: string[] }
 
+/** The one weights file of a model version: its name in the directory, size and SHA-256 (hex). */
+export interface WeightsRef { file: string; bytes: number; sha256: string }
+
 export interface ModelMeta {
   format: 'carousel-model';
-  version: 1;
+  /** 2: "weights" names the weights file; 1 (older directories): the weights are weights.safetensors. */
+  version: 1 | 2;
   architecture: Architecture;
+  weights?: WeightsRef;
   forecast?: ForecastInfo;
   classify?: ClassifyInfo;
   charlm?: CharLMInfo;
@@ -30,42 +41,105 @@ export interface ModelMeta {
   training?: Record<string, unknown>;
 }
 
-export const WEIGHTS_FILE = 'weights.safetensors';
 export const META_FILE = 'model.json';
+/** The weights of a version 1 directory (model.json without a "weights" field). */
+export const LEGACY_WEIGHTS_FILE = 'weights.safetensors';
+/** Weights files saveModel writes: named by the first 16 hex digits of their SHA-256. */
+const VERSIONED_WEIGHTS = /^weights-[0-9a-f]{16}\.safetensors$/;
 
-/** Write a model directory: weights.safetensors (PyTorch names) and model.json, each atomically. */
-export async function saveModel(dir: string, model: SequenceModel, meta: Omit<ModelMeta, 'format' | 'version' | 'architecture'>): Promise<void> {
-  const weights = await stateDictToSafetensors(model, { format: 'pt' });
+/**
+ * Write a model directory so that it changes as a whole: model.json is the manifest and is
+ * written last. The weights go first to a file of their own, `weights-<sha256 prefix>.safetensors`;
+ * then model.json, naming that file with its size and SHA-256, replaces the old one in one atomic
+ * rename. A crash before that rename leaves the old model.json naming the old weights (still
+ * there); after it, the new model. Only then are the previous version's weights and the
+ * temporary files of killed writers removed. One writer per directory at a time.
+ */
+export async function saveModel(dir: string, model: SequenceModel, meta: Omit<ModelMeta, 'format' | 'version' | 'architecture' | 'weights'>): Promise<void> {
+  const bytes = await stateDictToSafetensors(model, { format: 'pt' });
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const file = `weights-${sha256.slice(0, 16)}.safetensors`;
+  const full: ModelMeta = { format: 'carousel-model', version: 2, architecture: model.arch, ...meta, weights: { file, bytes: bytes.length, sha256 } };
+  checkModelMeta(JSON.parse(JSON.stringify(full)), join(dir, META_FILE)); // never publish a model.json that would not load
   mkdirSync(dir, { recursive: true });
-  writeFileAtomic(join(dir, WEIGHTS_FILE), weights);
-  const full: ModelMeta = { format: 'carousel-model', version: 1, architecture: model.arch, ...meta };
+  writeFileAtomic(join(dir, file), bytes);
   writeFileAtomic(join(dir, META_FILE), JSON.stringify(full, null, 2) + '\n');
+  removeOldVersions(dir, file);
 }
 
+/** After a version is published: every other weights file of ours, and any temporary file of a dead writer. */
+function removeOldVersions(dir: string, keep: string): void {
+  for (const f of readdirSync(dir)) {
+    if (f === keep || !(VERSIONED_WEIGHTS.test(f) || f === LEGACY_WEIGHTS_FILE)) continue;
+    rmSync(join(dir, f), { force: true });
+    faultPoint();
+  }
+  removeStaleTemps(dir);
+  syncDir(dir);
+}
+
+/** model.json of a model directory, read (a regular file within LIMITS.metaBytes) and checked against its schema. */
 export function readModelMeta(dir: string): ModelMeta {
-  if (!existsSync(dir)) throw new ModelFileError(`${dir}: no such model directory`);
-  if (!statSync(dir).isDirectory()) throw new ModelFileError(`${dir}: expected a model directory (with ${META_FILE} and ${WEIGHTS_FILE}), got a file`);
+  let st;
+  try { st = statSync(dir); } catch { throw new ModelFileError(`${dir}: no such model directory`, dir); }
+  if (!st.isDirectory()) throw new ModelFileError(`${dir}: expected a model directory (with ${META_FILE} and its weights file), got a file`, dir);
   const p = join(dir, META_FILE);
   let text: string;
-  try { text = readFileSync(p, 'utf8'); } catch { throw new ModelFileError(`${dir}: no ${META_FILE} (not a Carousel model directory?)`); }
-  let meta: ModelMeta;
-  try { meta = JSON.parse(text); } catch (e) { throw new ModelFileError(`${p}: not valid JSON (${(e as Error).message})`); }
-  if (meta?.format !== 'carousel-model') throw new ModelFileError(`${p}: expected "format": "carousel-model", got ${JSON.stringify(meta?.format)}`);
-  if (meta.version !== 1) throw new ModelFileError(`${p}: unsupported version ${JSON.stringify(meta.version)} (this Carousel reads version 1)`);
-  try { checkArchitecture(meta.architecture, `${p} architecture`); } catch (e) { throw new ModelFileError((e as Error).message); }
-  const task = meta.architecture.task;
-  if (!meta[task]) throw new ModelFileError(`${p}: a ${task} model needs a "${task}" section`);
-  return meta;
+  try {
+    text = readRegularFile(p, LIMITS.metaBytes, META_FILE).toString('utf8');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') throw new ModelFileError(`${dir}: no ${META_FILE} (not a Carousel model directory?)`, p);
+    throw e;
+  }
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch (e) { throw new ModelFileError(`${p}: not valid JSON (${(e as Error).message})`, p); }
+  return checkModelMeta(raw, p);
 }
 
-/** Rebuild a model from its directory, checking that the weights match the architecture. */
+/** The path of the weights file a model directory's model.json names. */
+export function weightsPath(dir: string, meta: ModelMeta = readModelMeta(dir)): string {
+  return join(dir, meta.weights?.file ?? LEGACY_WEIGHTS_FILE);
+}
+
+/**
+ * Rebuild a model from its directory. Everything is checked before the model is built: model.json
+ * against its schema and LIMITS, the weights file's size and SHA-256 against model.json, and every
+ * tensor's name and shape against the architecture; so a mismatched or hostile directory costs
+ * no more than reading its files.
+ */
 export function loadModel(dir: string, opts: ModuleOptions = {}): { model: SequenceModel; meta: ModelMeta } {
   const meta = readModelMeta(dir);
+  const wp = weightsPath(dir, meta);
+  const buf = readRegularFile(wp, meta.weights?.bytes ?? LIMITS.weightsBytes, 'weights file');
+  if (meta.weights) {
+    const w = meta.weights;
+    const why = `(changed after the model was saved? a file from elsewhere must be named in ${META_FILE} with its size and SHA-256)`;
+    if (buf.length !== w.bytes) throw new ModelFileError(`${wp}: ${buf.length} bytes, ${META_FILE} records ${w.bytes} ${why}`, wp);
+    const sha = createHash('sha256').update(buf).digest('hex');
+    if (sha !== w.sha256) throw new ModelFileError(`${wp}: SHA-256 ${sha}, ${META_FILE} records ${w.sha256} ${why}`, wp);
+  }
+  const dict = tensorsToStateDict(parseSafetensorsFile(buf, wp));
+  const misfit = (msg: string) => new ModelFileError(`${wp} does not fit the architecture in ${META_FILE}: ${msg}`, wp);
+  const expected = parameterShapes(meta.architecture);
+  if (expected) {
+    const problems = shapeProblems(expected, dict);
+    if (problems.length) throw misfit(problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; and ${problems.length - 3} more` : ''));
+  }
   let model: SequenceModel;
-  try { model = new SequenceModel(meta.architecture, opts); } catch (e) { throw new ModelFileError(`${join(dir, META_FILE)}: ${(e as Error).message}`); }
-  const wp = join(dir, WEIGHTS_FILE);
-  const dict = tensorsToStateDict(readSafetensorsFile(wp));
-  try { model.loadStateDict(dict, true); } catch (e) { throw new ModelFileError(`${wp} does not fit the architecture in ${META_FILE}: ${(e as Error).message}`); }
+  try { model = new SequenceModel(meta.architecture, opts); } catch (e) { throw new ModelFileError(`${join(dir, META_FILE)}: ${(e as Error).message}`, join(dir, META_FILE)); }
+  try { model.loadStateDict(dict, true); } catch (e) { throw misfit((e as Error).message); }
   model.eval();
   return { model, meta };
+}
+
+function shapeProblems(expected: Map<string, number[]>, dict: Map<string, TensorData>): string[] {
+  const out: string[] = [];
+  const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+  for (const [n, s] of expected) {
+    const t = dict.get(n);
+    if (!t) out.push(`missing parameter '${n}'`);
+    else if (fmt(t.shape) !== fmt(s)) out.push(`'${n}': expected shape ${fmt(s)}, got ${fmt(t.shape)}`);
+  }
+  for (const n of dict.keys()) if (!expected.has(n)) out.push(`unexpected parameter '${n}'`);
+  return out;
 }

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
-import type { Module, TensorData } from '../nn/module.js';
+import type { LoadStateDictOptions, Module, TensorData } from '../nn/module.js';
 import { writeFileAtomic } from './atomic.js';
 import { ModelFileError } from './errors.js';
+import { LIMITS } from './limits.js';
+import { readRegularFile } from './regularFile.js';
 import { parseSafetensors, serializeSafetensors, type StFile, type StInput } from './safetensors.js';
 
 /**
@@ -19,13 +20,13 @@ export async function exportStateDict(m: Module, path: string, metadata?: Record
   writeFileAtomic(path, await stateDictToSafetensors(m, metadata));
 }
 
+/** A safetensors file (a regular file of at most LIMITS.weightsBytes), parsed and checked. */
 export function readSafetensorsFile(path: string): StFile {
-  let buf: Buffer;
-  try { buf = readFileSync(path); } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ModelFileError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${(e as Error).message})`);
-  }
-  try { return parseSafetensors(buf, path); } catch (e) { throw new ModelFileError((e as Error).message); }
+  return parseSafetensorsFile(readRegularFile(path, LIMITS.weightsBytes, 'safetensors file'), path);
+}
+
+export function parseSafetensorsFile(buf: Uint8Array, path: string): StFile {
+  try { return parseSafetensors(buf, path); } catch (e) { throw new ModelFileError((e as Error).message, path); }
 }
 
 /** Tensors of a safetensors file whose names start with `prefix` (prefix removed), as a state dict. */
@@ -39,8 +40,12 @@ export function tensorsToStateDict(f: StFile, prefix = ''): Map<string, TensorDa
   return out;
 }
 
-/** Load a PyTorch state_dict (safetensors) into a module, checking every name and shape. */
-export function importStateDict(m: Module, path: string, strict = true): void {
+/**
+ * Load a PyTorch state_dict (safetensors) into a module, checking every name, shape and value
+ * (finite unless allowNonFinite; options as Module.loadStateDict, a boolean: strict). The
+ * parameters keep their buffers: repeated imports into one model leave memory where it was.
+ */
+export function importStateDict(m: Module, path: string, options: boolean | LoadStateDictOptions = true): void {
   const dict = tensorsToStateDict(readSafetensorsFile(path));
-  try { m.loadStateDict(dict, strict); } catch (e) { throw new ModelFileError(`${path}: ${(e as Error).message}`); }
+  try { m.loadStateDict(dict, options); } catch (e) { throw new ModelFileError(`${path}: ${(e as Error).message}`); }
 }

@@ -9,7 +9,9 @@
 
 export type StDType = 'F32' | 'F64' | 'I32' | 'F16' | 'BF16' | 'I64' | 'I8' | 'U8' | 'I16' | 'BOOL';
 
-const BYTES: Record<StDType, number> = { F64: 8, F32: 4, I64: 8, I32: 4, I16: 2, F16: 2, BF16: 2, I8: 1, U8: 1, BOOL: 1 };
+// A Map, not an object: a dtype named "constructor" or "__proto__" must be unknown, not inherited.
+const BYTES = new Map<string, number>([['F64', 8], ['F32', 4], ['I64', 8], ['I32', 4], ['I16', 2], ['F16', 2], ['BF16', 2], ['I8', 1], ['U8', 1], ['BOOL', 1]]);
+const bytesOf = (d: StDType): number => BYTES.get(d)!;
 
 export interface StTensor {
   dtype: StDType;
@@ -53,13 +55,14 @@ export function parseSafetensors(buf: Uint8Array, source = 'safetensors file'): 
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`__metadata__.${k} must be a string, got ${typeof v}`);
-        metadata[k] = v as string;
+        // Defined, not assigned: a key "__proto__" stays a key instead of replacing the prototype.
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== 'object' || e === null) fail(`tensor '${name}': entry is not an object`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in BYTES)) fail(`tensor '${name}': unknown dtype ${JSON.stringify(e.dtype)} (expected one of ${Object.keys(BYTES).join(', ')})`);
+    if (typeof e.dtype !== 'string' || !BYTES.has(e.dtype)) fail(`tensor '${name}': unknown dtype ${JSON.stringify(e.dtype)} (expected one of ${[...BYTES.keys()].join(', ')})`);
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(e.shape)}`);
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[0] > off[1]) {
@@ -68,7 +71,7 @@ export function parseSafetensors(buf: Uint8Array, source = 'safetensors file'): 
     const [b, en] = off as number[];
     const shape = e.shape as number[];
     const dtype = e.dtype as StDType;
-    const want = shape.reduce((p, d) => p * d, 1) * BYTES[dtype];
+    const want = shape.reduce((p, d) => p * d, 1) * bytesOf(dtype);
     if (en - b !== want) fail(`tensor '${name}': shape [${shape.join(', ')}] of ${dtype} needs ${want} bytes, data_offsets span ${en - b}`);
     if (en > dataLen) fail(`truncated: tensor '${name}' ends at byte ${en} of the data section, which has only ${dataLen} bytes`);
     entries.push([name, dtype, shape, b, en]);
@@ -95,7 +98,7 @@ function decode(dtype: StDType, bytes: Uint8Array, name: string, fail: (m: strin
   copy.set(bytes);
   const b = copy.buffer;
   const le = new DataView(b);
-  const n = bytes.length / BYTES[dtype];
+  const n = bytes.length / bytesOf(dtype);
   const bigEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
   if (bigEndianHost) fail('big-endian hosts are not supported');
   switch (dtype) {
@@ -135,7 +138,7 @@ export interface StInput {
 /** Serialize tensors (in the given order) and string metadata to safetensors bytes. */
 export function serializeSafetensors(tensors: Map<string, StInput> | [string, StInput][], metadata?: Record<string, string>): Uint8Array {
   const list = tensors instanceof Map ? [...tensors] : tensors;
-  const header: Record<string, unknown> = {};
+  const header: Record<string, unknown> = Object.create(null);
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let pos = 0;
   for (const [name, t] of list) {
@@ -143,7 +146,7 @@ export function serializeSafetensors(tensors: Map<string, StInput> | [string, St
     if (name in header) throw new Error(`safetensors: duplicate tensor name '${name}'`);
     const count = t.shape.reduce((p, d) => p * d, 1);
     if (count !== t.data.length) throw new Error(`safetensors: tensor '${name}' has shape [${t.shape.join(', ')}] (${count} values) but ${t.data.length} values were given`);
-    const nbytes = count * BYTES[t.dtype];
+    const nbytes = count * bytesOf(t.dtype);
     header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [pos, pos + nbytes] };
     pos += nbytes;
   }

@@ -1,7 +1,5 @@
 import type { CharVocab } from '../data/text.js';
 import type { Rng } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { tidy } from '../tensor/tidy.js';
 import type { SequenceModel } from './sequenceModel.js';
 import { StreamingModel } from './stream.js';
 
@@ -25,22 +23,20 @@ export async function generateText(model: SequenceModel, vocab: CharVocab, o: Ge
   const seedIds = vocab.encode(o.seed.length ? o.seed : vocab.chars.includes('\n') ? '\n' : vocab.chars[0], 'seed text');
   const stream = new StreamingModel(model);
   try {
-    // Each step's buffers are freed when its tidy() ends (the stream keeps its state); only the
-    // logits that a draw needs are read, and freed once read.
-    const push = (id: number) => tidy(() => stream.push(model.input([id], [1], 'i32')));
-    const readLogits = async (t: Tensor) => { const v = (await t.data()) as Float32Array; t.dispose(); return v; };
-    for (let i = 0; i < seedIds.length - 1; i++) push(seedIds[i]).dispose();
-    let logits = await readLogits(push(seedIds[seedIds.length - 1]));
+    // push() frees what it allocates (each output at the next push, the last one with the
+    // stream): the loop stays flat without tidy(). Only the logits that a draw needs are read.
+    for (let i = 0; i < seedIds.length - 1; i++) stream.push(seedIds[i]);
+    let logits = (await stream.push(seedIds[seedIds.length - 1]).data()) as Float32Array;
     const V = vocab.size, out: number[] = [];
     const p = new Float64Array(V);
     for (let n = 0; n < o.length; n++) {
       const next = sample(logits, temp, topK, o.rng, p);
       out.push(next);
-      if (n + 1 < o.length) logits = await readLogits(push(next));
+      if (n + 1 < o.length) logits = (await stream.push(next).data()) as Float32Array;
     }
     return vocab.decode(out);
   } finally {
-    stream.resetState();
+    stream.dispose();
   }
 }
 

@@ -4,6 +4,7 @@ import { checkOptions, checkPositiveInt } from '../tensor/check.js';
 import { checkFinite } from '../ops/checks.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkLayers, checkParameterCount } from '../io/limits.js';
 import { Module, type ModuleOptions } from './module.js';
 
 export interface ConvLSTM2dConfig {
@@ -68,6 +69,9 @@ export class ConvLSTM2d extends Module {
     }
     this.returnSequences = cfg.returnSequences ?? true;
     const bias = cfg.bias ?? true, peep = cfg.peepholes ?? true;
+    checkLayers('ConvLSTM2d.numLayers', this.numLayers);
+    const perLayer = (Cin: number) => 4 * C * (Cin + C) * k * k + 4 * C + (peep ? 3 * C * this.height * this.width : 0);
+    checkParameterCount('ConvLSTM2d', perLayer(this.inputChannels) + (this.numLayers - 1) * perLayer(C));
     for (let l = 0; l < this.numLayers; l++) {
       const Cin = l === 0 ? this.inputChannels : C;
       const s = this.numLayers === 1 ? '' : `_l${l}`;

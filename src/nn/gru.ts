@@ -31,6 +31,7 @@ export class GRU extends RecurrentBase {
     super('GRU', config, [], opts);
     const H = this.hiddenSize, D = this.numDirections;
     const bound = 1 / Math.sqrt(H);
+    this.checkSize((I) => 3 * H * (I + H + 2), H * D);
     for (let l = 0; l < this.numLayers; l++) {
       const I = l === 0 ? this.inputSize : H * D;
       const dirs: GruWeights[] = [];

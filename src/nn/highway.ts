@@ -2,6 +2,7 @@ import { add, mul, relu, sigmoid, sub, tanh } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import { fmt } from '../tensor/shape.js';
 import type { Parameter, Tensor } from '../tensor/tensor.js';
+import { checkLayers, checkParameterCount } from '../io/limits.js';
 import { Module, type ModuleOptions } from './module.js';
 
 export type HighwayActivation = 'tanh' | 'relu';
@@ -40,6 +41,8 @@ export class Highway extends Module {
     if (!Number.isInteger(numLayers) || numLayers < 1) throw new Error(`Highway: expected numLayers to be a positive integer, got ${numLayers}`);
     if (activation !== 'tanh' && activation !== 'relu') throw new Error(`Highway: expected activation 'tanh' or 'relu', got '${String(activation)}'`);
     if (!Number.isFinite(transformBias)) throw new Error(`Highway: expected transformBias to be a finite number, got ${transformBias}`);
+    checkLayers('Highway.numLayers', numLayers);
+    checkParameterCount('Highway', numLayers * 2 * size * (size + 1));
     this.size = size; this.numLayers = numLayers; this.activation = activation;
     const bound = 1 / Math.sqrt(size); // nn.Linear's default
     for (let l = 0; l < numLayers; l++) {

@@ -1,6 +1,7 @@
 import { linear } from '../ops/matmul.js';
 import { checkOptions, checkPositiveInt } from '../tensor/check.js';
 import type { Parameter, Tensor } from '../tensor/tensor.js';
+import { checkParameterCount } from '../io/limits.js';
 import { Module, type ModuleOptions } from './module.js';
 
 export interface LinearConfig { inFeatures: number; outFeatures: number; bias?: boolean }
@@ -14,6 +15,7 @@ export class Linear extends Module {
     checkOptions('Linear', config, ['inFeatures', 'outFeatures', 'bias']);
     const I = checkPositiveInt('Linear.inFeatures', config.inFeatures);
     const O = checkPositiveInt('Linear.outFeatures', config.outFeatures);
+    checkParameterCount('Linear', O * I + O);
     const bound = 1 / Math.sqrt(I);
     this.weight = this.addParameter('weight', [O, I], bound);
     this.bias = config.bias === false ? null : this.addParameter('bias', [O], bound);

@@ -59,6 +59,7 @@ export class LSTM extends RecurrentBase {
     const NG = gateOrder(cell).length, peeps = peepholeNames(cell); // gate blocks; peephole vectors
     const H = this.hiddenSize, Hout = P || H, D = this.numDirections;
     const bound = 1 / Math.sqrt(H);
+    this.checkSize((I) => NG * H * (I + Hout + 2) + P * H + peeps.length * H + (cell?.gateRecurrence ? 9 * H * H : 0), Hout * D);
     for (let l = 0; l < this.numLayers; l++) {
       const I = l === 0 ? this.inputSize : Hout * D;
       const dirs: LstmWeights[] = [];

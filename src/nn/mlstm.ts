@@ -5,6 +5,7 @@ import { checkForgetGate, type ForgetGate } from '../ops/slstm.js';
 import { checkOptions } from '../tensor/check.js';
 import { fmt } from '../tensor/shape.js';
 import type { Parameter, Tensor } from '../tensor/tensor.js';
+import { checkLayers, checkParameterCount } from '../io/limits.js';
 import { Module, type ModuleOptions } from './module.js';
 import { linspace, positiveInt, setValues } from './slstm.js';
 
@@ -65,6 +66,7 @@ export class MLSTM extends Module {
     this.chunkSize = cfg.chunkSize ?? 64;
     const H = this.hiddenSize, NH = this.numHeads, I = this.inputSize;
     if (H % NH !== 0) throw new Error(`MLSTM: hiddenSize ${H} must be divisible by numHeads ${NH}`);
+    checkParameterCount('MLSTM', (4 * H + 2 * NH) * (I + 1));
     const bound = 1 / Math.sqrt(I);
     this.weight_q = this.addParameter('weight_q', [H, I], bound);
     this.bias_q = this.addParameter('bias_q', [H], bound);

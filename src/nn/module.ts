@@ -3,6 +3,7 @@ import { getBackend } from '../backend/registry.js';
 import type { DType } from '../backend/dtype.js';
 import { defaultRng, type Rng } from '../tensor/random.js';
 import { fmt, sizeOf, type Shape } from '../tensor/shape.js';
+import { checkOptions } from '../tensor/check.js';
 import { Parameter, Tensor } from '../tensor/tensor.js';
 
 export interface ModuleOptions {
@@ -101,9 +102,13 @@ export abstract class Module {
 
   /**
    * Overwrite parameters in place by name. strict: every parameter must be given and nothing
-   * else. Shapes must match exactly; nothing is changed unless everything checks.
+   * else. Shapes must match exactly, and values must be finite unless allowNonFinite; nothing is
+   * changed unless everything checks. The parameters keep their buffers (optimizers and streams
+   * hold them): each value is uploaded, copied in and the upload freed, so repeated loads leave
+   * memory where it was.
    */
-  loadStateDict(dict: Map<string, TensorData> | Record<string, TensorData>, strict = true): void {
+  loadStateDict(dict: Map<string, TensorData> | Record<string, TensorData>, options: boolean | LoadStateDictOptions = true): void {
+    const { strict = true, allowNonFinite = false } = loadOptions(options);
     const entries = dict instanceof Map ? dict : new Map(Object.entries(dict));
     const own = new Map(this.namedParameters());
     const problems: string[] = [];
@@ -112,16 +117,52 @@ export abstract class Module {
       if (!p) { if (strict) problems.push(`unexpected parameter '${n}'`); continue; }
       if (fmt(v.shape) !== fmt(p.shape)) problems.push(`'${n}': expected shape ${fmt(p.shape)}, got ${fmt(v.shape)}`);
       else if (v.data.length !== p.size) problems.push(`'${n}': expected ${p.size} values, got ${v.data.length}`);
+      else if (!allowNonFinite) {
+        const i = firstNonFinite(v.data);
+        if (i >= 0) problems.push(`'${n}': expected finite values, got ${show(v.data[i])} at index ${i}${p.rank > 1 ? ` (${fmt(unravel(i, p.shape))} of ${fmt(p.shape)})` : ''}`);
+      }
     }
     if (strict) for (const n of own.keys()) if (!entries.has(n)) problems.push(`missing parameter '${n}'`);
     if (problems.length) throw new Error(`loadStateDict: ${problems.join('; ')}`);
     for (const [n, v] of entries) {
       const p = own.get(n);
       if (!p) continue;
-      const fresh = this.backend.upload(this.dtype, v.data);
-      this.backend.copyStrided([p.size], fresh, 0, [1], p.storage, 0, [1], false);
+      const upload = p.backend.upload(p.dtype, v.data); // [p.size] on the device, copied into p's own buffer
+      try { p.backend.copyStrided([p.size], upload, 0, [1], p.storage, 0, [1], false); } finally { p.backend.dispose(upload); }
     }
   }
+}
+
+/** loadStateDict's options (a boolean: `strict` alone). */
+export interface LoadStateDictOptions {
+  /** Every parameter must be given and nothing else (default true). */
+  strict?: boolean;
+  /** Load NaN and infinite values too (default false: refused, naming the parameter and the first bad value). */
+  allowNonFinite?: boolean;
+}
+
+function loadOptions(o: boolean | LoadStateDictOptions): LoadStateDictOptions {
+  if (typeof o === 'boolean') return { strict: o };
+  if (typeof o !== 'object' || o === null) throw new Error(`loadStateDict: expected options { strict, allowNonFinite } or a boolean (strict), got ${o === null ? 'null' : typeof o}`);
+  checkOptions('loadStateDict', o, ['strict', 'allowNonFinite']);
+  for (const k of ['strict', 'allowNonFinite'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new Error(`loadStateDict ${k}: expected true or false, got ${JSON.stringify(o[k])}`);
+  }
+  return o;
+}
+
+function firstNonFinite(a: ArrayLike<number>): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
+}
+
+function show(v: unknown): string { return typeof v === 'number' ? String(v) : JSON.stringify(v); }
+
+/** The multi-index of row-major flat index i in `shape`. */
+function unravel(i: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) { idx[d] = i % shape[d]; i = Math.floor(i / shape[d]); }
+  return idx;
 }
 
 /** Wrap fixed values as a leaf tensor on a module's backend. */

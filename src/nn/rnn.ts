@@ -5,6 +5,7 @@ import { checkOptions, checkPositiveInt } from '../tensor/check.js';
 import { checkFinite } from '../ops/checks.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkLayers, checkParameterCount, checkWidth } from '../io/limits.js';
 import { Module, type ModuleOptions } from './module.js';
 
 /** Options shared by the recurrent modules (torch.nn.LSTM / nn.GRU names, camelCase). */
@@ -38,9 +39,9 @@ export abstract class RecurrentBase extends Module {
     super(opts);
     if (typeof config !== 'object' || config === null) throw new Error(`${kind}: expected a config object`);
     checkOptions(kind, config, [...recurrentKeys, ...extraKeys]);
-    this.inputSize = checkPositiveInt(`${kind}.inputSize`, config.inputSize);
-    this.hiddenSize = checkPositiveInt(`${kind}.hiddenSize`, config.hiddenSize);
-    this.numLayers = checkPositiveInt(`${kind}.numLayers`, config.numLayers ?? 1);
+    this.inputSize = checkWidth(`${kind}.inputSize`, checkPositiveInt(`${kind}.inputSize`, config.inputSize));
+    this.hiddenSize = checkWidth(`${kind}.hiddenSize`, checkPositiveInt(`${kind}.hiddenSize`, config.hiddenSize));
+    this.numLayers = checkLayers(`${kind}.numLayers`, checkPositiveInt(`${kind}.numLayers`, config.numLayers ?? 1));
     for (const k of ['bias', 'batchFirst', 'bidirectional'] as const) {
       if (config[k] !== undefined && typeof config[k] !== 'boolean') throw new Error(`${kind}.${k}: expected true or false, got ${JSON.stringify(config[k])}`);
     }
@@ -51,6 +52,12 @@ export abstract class RecurrentBase extends Module {
     if (typeof this.dropoutP !== 'number' || !(this.dropoutP >= 0 && this.dropoutP < 1)) {
       throw new Error(`${kind}.dropout: expected a probability in [0, 1), got ${JSON.stringify(config.dropout)}`);
     }
+  }
+
+  /** Refuse a stack whose parameters (perLayer(input width of layer l) values per direction) exceed LIMITS. */
+  protected checkSize(perLayer: (inputWidth: number) => number, upperInput: number): void {
+    const D = this.numDirections;
+    checkParameterCount(this.kind, D * (perLayer(this.inputSize) + (this.numLayers - 1) * perLayer(upperInput)));
   }
 
   /** PyTorch's suffix for layer l, direction d: `_l0`, `_l0_reverse`. */

@@ -2,6 +2,7 @@ import { slstm, checkForgetGate, type ForgetGate, type SlstmResult, type SlstmSt
 import { checkOptions } from '../tensor/check.js';
 import { fmt } from '../tensor/shape.js';
 import type { Parameter, Tensor } from '../tensor/tensor.js';
+import { checkLayers, checkParameterCount } from '../io/limits.js';
 import { Module, type ModuleOptions } from './module.js';
 
 export interface SLSTMConfig {
@@ -58,6 +59,7 @@ export class SLSTM extends Module {
     this.forgetGate = checkForgetGate('SLSTM', cfg.forgetGate ?? 'exp');
     const H = this.hiddenSize, NH = this.numHeads;
     if (H % NH !== 0) throw new Error(`SLSTM: hiddenSize ${H} must be divisible by numHeads ${NH}`);
+    checkParameterCount('SLSTM', 4 * H * (this.inputSize + H / NH + 1));
     const DH = H / NH;
     this.weight_ih = this.addParameter('weight_ih', [4 * H, this.inputSize], 1 / Math.sqrt(this.inputSize));
     this.weight_hh = this.addParameter('weight_hh', [4, NH, DH, DH], 1 / Math.sqrt(DH));

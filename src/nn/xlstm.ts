@@ -10,6 +10,7 @@ import { Tensor, type Parameter } from '../tensor/tensor.js';
 import { CausalConv1d } from './conv1d.js';
 import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
+import { checkLayers, checkParameterCount, checkWidth } from '../io/limits.js';
 import { Module, type ModuleOptions } from './module.js';
 import { GroupNorm, LayerNorm } from './norm.js';
 import { linspace, setValues } from './slstm.js';
@@ -292,7 +293,8 @@ export class XLSTMStack extends Module {
     super(opts);
     checkOptions('XLSTMStack', config, ['vocabSize', 'inputSize', 'embeddingDim', 'numBlocks', 'slstmAt', 'numHeads', 'mlstm', 'slstm']);
     const D = this.embeddingDim = checkPositiveInt('XLSTMStack.embeddingDim', config.embeddingDim);
-    const N = checkPositiveInt('XLSTMStack.numBlocks', config.numBlocks);
+    const N = checkLayers('XLSTMStack.numBlocks', checkPositiveInt('XLSTMStack.numBlocks', config.numBlocks));
+    checkWidth('XLSTMStack.embeddingDim', D);
     const at = config.slstmAt ?? [];
     if (!Array.isArray(at)) throw new Error(`XLSTMStack: slstmAt must be an array of block indices, got ${JSON.stringify(at)}`);
     for (const i of at) {
@@ -300,6 +302,9 @@ export class XLSTMStack extends Module {
     }
     if (new Set(at).size !== at.length) throw new Error(`XLSTMStack: slstmAt has repeated indices: ${JSON.stringify(at)}`);
     this.slstmAt = [...at].sort((a, b) => a - b);
+    // A lower bound of the stack's size (the big matrices of each block), checked before any is made.
+    const pf = typeof config.mlstm?.projFactor === 'number' ? config.mlstm.projFactor : 2;
+    checkParameterCount('XLSTMStack', ((N - at.length) * (2 * pf + 3 * pf * pf) + at.length * 4) * D * D);
     const o = { dtype: this.dtype, backend: this.backend, rng: this.rng };
     this.vocabSize = config.vocabSize === undefined ? null : checkPositiveInt('XLSTMStack.vocabSize', config.vocabSize);
     this.embedding = this.vocabSize ? this.addModule('embedding', new Embedding({ numEmbeddings: this.vocabSize, embeddingDim: D }, o)) : null;

@@ -36,7 +36,10 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/** Exempt t's buffer from every tidy() scope (its owner, or the garbage collector, frees it). */
+/**
+ * Exempt t's buffer from every tidy() scope (its owner, or the garbage collector, frees it). Also
+ * what keeps a StreamingModel.push() output past the next push: kept, it is yours to dispose().
+ */
 export function keep<T extends Tensor>(t: T): T {
   keepStorage(t.storage);
   return t;

@@ -1,12 +1,14 @@
 import { backward } from '../autograd/tape.js';
 import { tidy } from '../tensor/tidy.js';
 import { saveCheckpoint, type CheckpointData } from '../io/checkpoint.js';
+import { checkTrainingCheckpoint } from '../io/checkpointSchema.js';
+import { ModelFileError } from '../io/errors.js';
 import { detach } from '../models/sequenceModel.js';
 import type { TensorData } from '../nn/module.js';
 import { clipGradNorm, clipGradValue } from '../optim/clip.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
-import type { LRSchedule, ScheduleState } from '../optim/schedule.js';
-import { defaultRng, type Rng } from '../tensor/random.js';
+import type { LRSchedule } from '../optim/schedule.js';
+import { defaultRng, Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { keepStorage } from '../backend/scope.js';
 import { silentProgress, type ProgressSink } from './progress.js';
@@ -101,17 +103,20 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
   let st: LoopState = { epoch: 0, batch: 0, step: 0, order: null, lossSum: 0, items: 0, seconds: 0, history: [], best: null, bestEpoch: -1, bad: 0 };
 
   if (o.resume) {
-    const ck = o.resume, m = ck.meta as Record<string, unknown>;
-    if (m.version !== VERSION) throw new Error(`checkpoint: unsupported version ${JSON.stringify(m.version)}`);
-    model.loadStateDict(ck.groups.model ?? new Map(), true);
-    const os = m.optimizer as Omit<OptimizerState, 'buffers'>;
+    // Everything is checked against this run before anything is restored.
+    const ck = o.resume, { buffers: _none, ...fresh } = await opt.readState();
+    const saved = checkTrainingCheckpoint(ck, {
+      version: VERSION, params: model.namedParameters().map(([n, p]) => [n, p.shape]), optimizer: fresh,
+      scheduleKind: o.schedule?.kind ?? null, orderLength: task.epochOrder(new Rng(0)).length, numBatches: nb, stateful: task.stateful,
+    });
+    model.loadStateDict(ck.groups.model, true);
     const buffers: OptimizerState['buffers'] = {};
     for (const [k, t] of ck.groups.optim ?? new Map()) buffers[k] = t.data as Float32Array;
-    opt.loadState({ ...os, buffers });
-    if (o.schedule && m.schedule) o.schedule.loadState(m.schedule as ScheduleState);
-    o.rng.setState((m.rng as (number | null)[]).map((v) => (v === null ? NaN : v)));
-    defaultRng.setState((m.defaultRng as (number | null)[]).map((v) => (v === null ? NaN : v)));
-    st = m.loop as LoopState;
+    try { opt.loadState({ ...saved.optimizer, buffers }); } catch (e) { throw new ModelFileError(`${ck.path ?? 'checkpoint'}: ${(e as Error).message}`, ck.path, 'optim'); }
+    if (o.schedule && saved.schedule) o.schedule.loadState(saved.schedule);
+    o.rng.setState(saved.rng);
+    defaultRng.setState(saved.defaultRng);
+    st = saved.loop as LoopState;
     if (ck.groups.carry) {
       carry = [...ck.groups.carry.entries()].sort(([a], [b]) => Number(a) - Number(b))
         .map(([, t]) => new Tensor(model.backend.upload(model.dtype, t.data), t.shape));

@@ -20,9 +20,22 @@ export interface BrowserReport {
   parallelMinMacs?: number;
   gemmMaxErr?: number;
   peakOnWorker?: boolean;
+  peakResult?: number;
   lstmMaxDiff?: number;
   fallbackLstmOk?: boolean;
   ms: number;
+}
+
+/**
+ * What simd_peak(iters, buf) returns for a buffer of ones (kernels/gemm.c): twelve f32x4
+ * accumulators each adding fround(0.999999) per step, summed pairwise as the kernel does, lane 0.
+ */
+function expectedPeak(iters: number): number {
+  const f = Math.fround, m = f(0.999999);
+  let s = 0;
+  for (let i = 0; i < iters; i++) s = f(s + m);
+  const two = f(s + s), four = f(two + two), eight = f(four + four);
+  return f(eight + four);
 }
 
 export async function runChecks(where: string): Promise<BrowserReport> {
@@ -57,7 +70,14 @@ export async function runChecks(where: string): Promise<BrowserReport> {
       }
     }
     // A job posted to the worker's slot: returns only once the worker has run it (pool.ts protocol).
+    // The worker writes its probe's result into its slot (Job.Peak, pool.ts): a sentinel there
+    // first, then the exact float32 value the probe computes, or the worker never ran it.
+    const pool = (b as unknown as { pool: { slot(i: number): number; f32: Float32Array } }).pool;
+    const resultAt = pool.slot(0) + 4;
+    pool.f32[resultAt] = NaN;
     b.simdPeak(20000, 2);
+    const peakResult = pool.f32[resultAt];
+    const peakOnWorker = peakResult === expectedPeak(20000);
     // The same LSTM (same seed) on wasm and on the reference backend.
     const cfg = { inputSize: 16, hiddenSize: 64, numLayers: 2, bidirectional: true };
     const T = 12, N = 8, x = Float32Array.from({ length: T * N * 16 }, () => rng.uniform(-1, 1));
@@ -72,7 +92,7 @@ export async function runChecks(where: string): Promise<BrowserReport> {
     }
     const report: BrowserReport = {
       ...base, threads: b.threads, workersRunning: b.workersRunning, gemmMacs: m * n * k, parallelMinMacs: b.parallelMinMacs,
-      gemmMaxErr, peakOnWorker: true, lstmMaxDiff, ms: performance.now() - t0,
+      gemmMaxErr, peakOnWorker, peakResult, lstmMaxDiff, ms: performance.now() - t0,
     };
     b.terminate();
     return report;

@@ -23,7 +23,8 @@ export function ctcRef(lp: TypedArray, T: number, N: number, C: number, targets:
     const at = (t: number, c: number) => lp[(t * N + n) * C + c];
     const alpha = new Float64Array(Tn * L).fill(-Infinity); // [Tn, L]
     const beta = new Float64Array(Tn * L).fill(-Infinity);  // [Tn, L]
-    let nll = Infinity;
+    // An empty input aligns only with an empty target (probability 1: loss 0), as PyTorch >= 2.4.
+    let nll = S === 0 ? 0 : Infinity;
     if (Tn > 0) {
       alpha[0] = at(0, blank);
       if (L > 1) alpha[1] = at(0, lab(1));

@@ -392,6 +392,9 @@ export class WasmBackend extends ReferenceBackend {
   /**
    * GEMM on raw byte pointers; splits N (or M) over threads when the call is large. `packed`: B is
    * op(B) prepacked by gemm_pack_b (A then untransposed), or 0.
+   * The split depends on how many workers are running, but no result does: every element is
+   * summed in the same order whichever block (and thread) computes it (kernels/gemm.c gemm_rows),
+   * so results are bit-identical at any thread count. The other chunked jobs keep that rule too.
    */
   gemmPtr(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, threads = this.threadCount,

@@ -18,6 +18,9 @@ export interface KernelExports {
   gemm_work_floats(): number;
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
     b: number, ldb: number, beta: number, c: number, ldc: number, work: number): void;
+  /** Rows [i0, i1) of the m-row product, each element exactly as gemm computes it for the whole. */
+  gemm_rows(transA: number, transB: number, m: number, i0: number, i1: number, n: number, k: number, alpha: number,
+    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, work: number): void;
   gemm_pack_b(transB: number, k: number, n: number, b: number, ldb: number, pb: number): void;
   gemm_packed(m: number, n: number, n0: number, n1: number, k: number, alpha: number, a: number, lda: number, pb: number,
     beta: number, c: number, ldc: number, work: number): void;

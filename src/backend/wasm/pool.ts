@@ -48,7 +48,7 @@ export const JOB_ARGS = GEMM_ARGS + 18;
 /** The calling thread's own slot: its block of a row job runs through runJob like the workers' blocks. */
 export const CALLER_SLOT = DONE + 48;
 
-export const enum Job { Gemm = 1, Ctc = 2, Peak = 3, LstmFwd = 5, LstmBwd = 6, Softmax = 7, SoftmaxBwd = 8, GruFwd = 9, GruBwd = 10, Scan = 11 }
+export const enum Job { Ctc = 2, Peak = 3, LstmFwd = 5, LstmBwd = 6, Softmax = 7, SoftmaxBwd = 8, GruFwd = 9, GruBwd = 10, Scan = 11 }
 
 /** What a chunked job computes (GEMM_ARGS[17]); each chunk is a range [lo, hi) of its split dimension. */
 export const enum ChunkJob { Gemm = 0, GemmPacked = 1, Linear2 = 2, LstmStep = 3, LstmStepBackward = 4 }
@@ -113,11 +113,16 @@ function runChunk(k: KernelExports, i32: Int32Array, f32: Float32Array, lo: numb
         i32[G + 11], i32[G + 12], work);
       return;
     default: {
-      const transA = i32[G], transB = i32[G + 1], lda = i32[G + 7], ldb = i32[G + 9], ldc = i32[G + 12];
-      let a = i32[G + 6], b = i32[G + 8], c = i32[G + 11], m = i32[G + 2], n = i32[G + 3];
-      if (i32[G + 13]) { b += 4 * (transB ? lo * ldb : lo); c += 4 * lo; n = hi - lo; }
-      else { a += 4 * (transA ? lo : lo * lda); c += 4 * lo * ldc; m = hi - lo; }
-      k.gemm(transA, transB, m, n, i32[G + 4], f32[G + 5], a, lda, b, ldb, f32[G + 10], c, ldc, work);
+      // A block of columns is a narrower product; a block of rows keeps the whole m, which picks
+      // the kernel (kernels/gemm.c gemm_rows), so every element is summed as in the whole product.
+      const transA = i32[G], transB = i32[G + 1], m = i32[G + 2], n = i32[G + 3], kk = i32[G + 4];
+      const a = i32[G + 6], lda = i32[G + 7], b = i32[G + 8], ldb = i32[G + 9], c = i32[G + 11], ldc = i32[G + 12];
+      if (i32[G + 13]) {
+        k.gemm_rows(transA, transB, m, 0, m, hi - lo, kk, f32[G + 5], a, lda, b + 4 * (transB ? lo * ldb : lo), ldb, f32[G + 10],
+          c + 4 * lo, ldc, work);
+      } else {
+        k.gemm_rows(transA, transB, m, lo, hi, n, kk, f32[G + 5], a, lda, b, ldb, f32[G + 10], c, ldc, work);
+      }
     }
   }
 }
@@ -125,10 +130,6 @@ function runChunk(k: KernelExports, i32: Int32Array, f32: Float32Array, lo: numb
 /** Runs job `kind` with the args in slot `s` (shared by the workers and the calling thread). */
 export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: number): number {
   switch (i32[s + 1] as Job) {
-    case Job.Gemm: // transA transB m n k alpha a lda b ldb beta c ldc work
-      k.gemm(i32[s + 2], i32[s + 3], i32[s + 4], i32[s + 5], i32[s + 6], f32[s + 7], i32[s + 8], i32[s + 9],
-        i32[s + 10], i32[s + 11], f32[s + 12], i32[s + 13], i32[s + 14], i32[s + 15]);
-      return 0;
     case Job.Ctc: { // lp T N C targets inLens tgLens blank loss grad work n0 n1 tOff -> status
       const st = k.ctc(i32[s + 2], i32[s + 3], i32[s + 4], i32[s + 5], i32[s + 6], i32[s + 7], i32[s + 8], i32[s + 9],
         i32[s + 10], i32[s + 11], i32[s + 12], i32[s + 13], i32[s + 14], i32[s + 15]);

@@ -7,7 +7,6 @@ import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { classifyInputs, forecastInputs, vocabOf } from './modelData.js';
 import { readText, requireFlag, userErrors } from './shared.js';
-import { tidy } from '../../tensor/tidy.js';
 import { noGrad } from '../../autograd/tape.js';
 
 const HELP = `Usage: carousel predict --model DIR --data FILE [--output FILE]
@@ -64,11 +63,14 @@ export const predict: Command = {
         const ids = vocab.encode(text, path);
         if (ids.length === 0) throw new UserError(`${path}: empty text`);
         const s = new StreamingModel(model);
-        // Each step in its own tidy() (the stream keeps its state); only the last logits are read.
-        for (let i = 0; i < ids.length - 1; i++) tidy(() => { s.push(model.input([ids[i]], [1], 'i32')); });
-        const last = tidy(() => s.push(model.input([ids[ids.length - 1]], [1], 'i32')));
-        const logits = await last.data();
-        last.dispose();
+        // push() frees what it allocates (each output at the next push): only the last logits are read.
+        let logits: ArrayLike<number>;
+        try {
+          for (let i = 0; i < ids.length - 1; i++) s.push(ids[i]);
+          logits = await s.push(ids[ids.length - 1]).data();
+        } finally {
+          s.dispose();
+        }
         const mx = Math.max(...Array.from(logits));
         const p = Array.from(logits, (l) => Math.exp(l - mx));
         const z = p.reduce((a, b) => a + b, 0);

@@ -23,6 +23,7 @@ import { prepareClassify, prepareForecast, prepareText } from '../../train/recip
 import type { Task } from '../../train/task.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
+import { checkResumeConfig } from './resumeConfig.js';
 import { choiceFlag, intFlag, numFlag, readText, requireFlag, userErrors } from './shared.js';
 
 /** Everything a training run depends on; saved in the checkpoint so --resume repeats it exactly. */
@@ -61,8 +62,9 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
 const HELP = `Usage: carousel train --task forecast|classify|charlm --data FILE --out DIR [options]
 
-Trains a recurrent model and writes a model directory (weights.safetensors with PyTorch parameter
-names, model.json with the architecture, normalization and vocabulary), a loss curve (loss.svg),
+Trains a recurrent model and writes a model directory (weights-<hash>.safetensors with PyTorch
+parameter names; model.json, written last, naming that file and holding the architecture,
+normalization and vocabulary), a loss curve (loss.svg),
 for forecasting a predictions-vs-truth plot (forecast.svg), and checkpoint.safetensors.
 
 Data:
@@ -132,8 +134,7 @@ export const train: Command = {
         const path = join(out, CHECKPOINT_FILE);
         if (!existsSync(path)) throw new UserError(`--resume: no checkpoint in ${out} (expected ${CHECKPOINT_FILE})`);
         resume = loadCheckpoint(path);
-        const saved = resume.meta.config as TrainConfig | null;
-        if (!saved || typeof saved !== 'object' || !saved.task) throw new UserError(`${path}: the checkpoint holds no training settings`);
+        const saved = checkResumeConfig(resume.meta.config, path);
         config = { ...saved, out, epochs: intFlag('epochs', v.epochs, saved.epochs) };
         if (v.data && resolve(v.data) !== saved.data) throw new UserError(`--resume: the checkpoint was trained on ${saved.data}, not ${resolve(v.data)}`);
       } else {

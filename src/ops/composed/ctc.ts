@@ -42,7 +42,14 @@ import { constant, free, inF64, scratch } from './util.js';
 export function ctc(k: Kernels, logProbs: Storage, T: number, N: number, C: number, targets: Storage,
   inputLengths: Storage, targetLengths: Storage, blank: number, loss: Storage, grad: Storage): void {
   if (N <= 0) return;
-  if (T <= 0) { k.fill(loss, 0, N, Infinity); return; }
+  if (T <= 0) {
+    // Every input is empty: loss 0 where the target is empty too, Infinity elsewhere (no gradient rows).
+    const table = k.upload(loss.dtype, [0, Infinity]), zero = constant(k, 'i32', 0), nonEmpty = scratch(k, 'i32', N);
+    k.binary('gt', [N], targetLengths, 0, [1], zero, 0, [0], nonEmpty, 0);
+    k.gatherRows(table, 0, nonEmpty, N, 1, loss, 0);
+    free(k, table, zero, nonEmpty);
+    return;
+  }
   // f32 on a backend that computes in f64: run in f64 (as the reference accumulates) and round
   // the results once; the i32 inputs pass through as they are.
   inF64(k, [logProbs, loss, grad], [1, 2], ([lp, l, g]) =>
@@ -248,6 +255,18 @@ function ctcIn(k: Kernels, logProbs: Storage, T: number, N: number, C: number, t
       k.gatherRows(gRows, 0, selT, N, C, grad, t * NC);
       const sw = bPrev; bPrev = bCur; bCur = sw;
     }
+
+    // An empty input with an empty target aligns with probability 1: loss 0 (its gradient rows are
+    // already zero, t >= T_n). Picked by index, loss[n] = src[ee_n ? N : n] with src = [loss, 0]:
+    // no product that an Infinity elsewhere could turn into NaN.
+    const ee = tmp('i32', N), pick = tmp('i32', N), src = tmp(D, N + 1);
+    bin1('eq', N, Tin, 0, zeroI, 0, ee, 0, 0);
+    bin1('eq', N, S, 0, zeroI, 0, pick, 0, 0);
+    bin1('mul', N, ee, 0, pick, 0, ee);
+    bin1('mul', N, ee, 0, nMinusN, 0, pick);                    // ee (n - N)
+    bin1('sub', N, up('i32', (n) => n, N), 0, pick, 0, pick);  // ee ? N : n
+    k.copyStrided([N], loss, 0, [1], src, 0, [1], false);
+    k.gatherRows(src, 0, pick, N, 1, loss, 0);
   } finally {
     free(k, ...owned);
   }

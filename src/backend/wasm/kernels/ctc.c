@@ -27,7 +27,7 @@ static int ctc_one(const float *lp, int T, int N, int C, int n, int Tn, const in
     float *g = grad + ((int64_t)t * N + n) * C;
     for (int c = 0; c < C; c++) g[c] = 0.0f;
   }
-  if (Tn <= 0) { loss[n] = __builtin_inff(); return 0; }
+  if (Tn <= 0) { loss[n] = S == 0 ? 0.0f : __builtin_inff(); return 0; } /* empty input: only an empty target aligns */
   for (int s = 0; s < L; s++) {
     lab[s] = (s & 1) ? tg[s >> 1] : blank;
     skip[s] = (s > 1 && lab[s] != blank && lab[s] != lab[s - 2]) ? 1.0 : 0.0;

@@ -10,6 +10,12 @@
  * m <= DOT_MAX_M (a recurrent step h W^T over a batch): blocked dot products along k.
  * Beta is applied to C first (beta == 0 writes zeros, never reading C, as BLAS does); every
  * kernel after that accumulates.
+ * Determinism: threads split a product into blocks of rows or columns, and each element of C must
+ * come out bit-identical whichever block holds it (so results do not depend on the thread count).
+ * Within one kernel that holds: every element is the same sequence of multiply-adds in the same
+ * k order, for full and edge tiles alike (edge tiles sum zero-padded lanes), and k is blocked from
+ * 0 in fixed steps. The kernels differ from each other in that order, so the kernel is chosen from
+ * the whole product's shape (gemm_rows takes the whole m), never from a thread's block.
  * `work` is the calling thread's scratch (WORK_FLOATS floats); the kernels never use the stack.
  */
 #include "vmath.h"
@@ -212,10 +218,13 @@ static inline __attribute__((always_inline)) f4x2 dots8(int k1, const float *x1,
   return r;
 }
 
-/* One row: dot(x, w[:k]). */
-static inline float dot1(int k, const float *x, const float *w) {
+/* One row: dot(x1, w1[:k1]) + dot(x2, w2[:k2]) with dots8's arithmetic for one of its rows (both
+ * pairs in one accumulator, one reduction), so a column's value does not depend on whether it
+ * falls in a group of 8 or in the tail. */
+static inline float dot1(int k1, const float *x1, const float *w1, int k2, const float *x2, const float *w2) {
   v128_t s = wasm_f32x4_splat(0);
-  for (int p = 0; p < k; p += 4) { int r = k - p; s = wasm_f32x4_add(s, wasm_f32x4_mul(ldz(x + p, r), ldz(w + p, r))); }
+  for (int p = 0; p < k1; p += 4) { int r = k1 - p; s = wasm_f32x4_add(s, wasm_f32x4_mul(ldz(x1 + p, r), ldz(w1 + p, r))); }
+  for (int p = 0; p < k2; p += 4) { int r = k2 - p; s = wasm_f32x4_add(s, wasm_f32x4_mul(ldz(x2 + p, r), ldz(w2 + p, r))); }
   return (wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1)) + (wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3));
 }
 
@@ -240,8 +249,7 @@ void linear2(int m, int n0, int n1, int k1, const float *x1, int ldx1, const flo
       wasm_v128_store(o + j, d.lo); wasm_v128_store(o + j + 4, d.hi);
     }
     for (; j < n1; j++) {
-      float v = dot1(k1, a1, W1 + (int64_t)j * ldw1);
-      if (k2 > 0) v += dot1(k2, a2, W2 + (int64_t)j * ldw2);
+      float v = dot1(k1, a1, W1 + (int64_t)j * ldw1, k2, a2, W2 + (int64_t)j * ldw2);
       if (b1) v += b1[j];
       if (b2) v += b2[j];
       o[j] = v;
@@ -258,7 +266,7 @@ static void gemv_row(int transB, int n, int k, float alpha, const float *a, cons
       wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_mul(d.lo, wasm_f32x4_splat(alpha))));
       wasm_v128_store(c + j + 4, wasm_f32x4_add(wasm_v128_load(c + j + 4), wasm_f32x4_mul(d.hi, wasm_f32x4_splat(alpha))));
     }
-    for (; j < n; j++) c[j] += alpha * dot1(k, a, B + (int64_t)j * ldb);
+    for (; j < n; j++) c[j] += alpha * dot1(k, a, B + (int64_t)j * ldb, 0, 0, 0);
   } else {
     /* c[:] += alpha * sum_p a[p] B[p, :]. Four rows of B at a time, each streamed contiguously
      * (one pass over B in memory order; c stays in L1 across the k/4 passes). */
@@ -353,13 +361,35 @@ static void gemm_dot(int m, int n, int k, float alpha, const float *A, int lda, 
   }
 }
 
-EXPORT(gemm)
-void gemm(int transA, int transB, int m, int n, int k, float alpha, const float *A, int lda,
-          const float *B, int ldb, float beta, float *C, int ldc, float *work) {
+/* The kernels, in the order gemm_kernel picks them. */
+enum { GEMV, DOT, BLOCKED };
+
+/* The kernel for a product with m rows of op(A) in all. */
+static int gemm_kernel(int transA, int transB, int m) {
+  if (m < MR) return GEMV;
+  if (transB && !transA && m <= DOT_MAX_M) return DOT;
+  return BLOCKED;
+}
+
+/*
+ * Rows [i0, i1) of C[m, n] = alpha op(A) op(B) + beta C: a thread's block of a product split by
+ * rows. Its elements are exactly those of the whole product (gemm), since the kernel is the one
+ * the whole m picks (a block of a few rows would otherwise run a matrix-vector or dot kernel,
+ * which sums in another order).
+ */
+EXPORT(gemm_rows)
+void gemm_rows(int transA, int transB, int m, int i0, int i1, int n, int k, float alpha, const float *A, int lda,
+               const float *B, int ldb, float beta, float *C, int ldc, float *work) {
+  int kernel = gemm_kernel(transA, transB, m);
+  if (i0 < 0) i0 = 0;
+  if (i1 > m) i1 = m;
+  m = i1 - i0;
   if (m <= 0 || n <= 0) return;
+  A += transA ? (int64_t)i0 : (int64_t)i0 * lda;
+  C += (int64_t)i0 * ldc;
   scale_c(m, n, beta, C, ldc);
   if (k <= 0 || alpha == 0.0f) return;
-  if (m < MR) {
+  if (kernel == GEMV) {
     /* Matrix-vector path: each row of op(A), made contiguous in `work` when A is transposed. */
     const int chunk = MC * KC;
     for (int i = 0; i < m; i++) {
@@ -377,7 +407,7 @@ void gemm(int transA, int transB, int m, int n, int k, float alpha, const float 
     }
     return;
   }
-  if (transB && !transA && m <= DOT_MAX_M) { gemm_dot(m, n, k, alpha, A, lda, B, ldb, C, ldc); return; }
+  if (kernel == DOT) { gemm_dot(m, n, k, alpha, A, lda, B, ldb, C, ldc); return; }
   float *pa = work, *pb = work + MC * KC, *tile = pb + KC * NC;
   for (int jc = 0; jc < n; jc += NC) {
     int nc = n - jc < NC ? n - jc : NC;
@@ -398,6 +428,12 @@ void gemm(int transA, int transB, int m, int n, int k, float alpha, const float 
       }
     }
   }
+}
+
+EXPORT(gemm)
+void gemm(int transA, int transB, int m, int n, int k, float alpha, const float *A, int lda,
+          const float *B, int ldb, float beta, float *C, int ldc, float *work) {
+  gemm_rows(transA, transB, m, 0, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, work);
 }
 
 /*

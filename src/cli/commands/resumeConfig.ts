@@ -1,0 +1,36 @@
+import { ModelFileError } from '../../io/errors.js';
+import { LIMITS } from '../../io/limits.js';
+import { cellFactories } from '../../models/cells.js';
+import type { TrainConfig } from './train.js';
+
+/**
+ * The training settings saved in a checkpoint (meta.config), checked field by field with the
+ * ranges the flags accept, so `train --resume` on a damaged or hand-edited checkpoint stops with
+ * the file and field named instead of training with a negative learning rate or crashing later.
+ */
+export function checkResumeConfig(raw: unknown, file: string): TrainConfig {
+  const bad = (field: string, expected: string, found: unknown): never => { throw ModelFileError.field(file, `config.${field}`, expected, found); };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ModelFileError(`${file}: the checkpoint holds no training settings (config: expected an object)`, file, 'config');
+  const c = raw as Record<string, unknown>;
+  const choice = (k: string, options: readonly string[]) => { if (!options.includes(c[k] as string)) bad(k, `one of ${options.join(', ')}`, c[k]); };
+  const int = (k: string, lo: number, hi = Number.MAX_SAFE_INTEGER) => { if (!Number.isInteger(c[k]) || (c[k] as number) < lo || (c[k] as number) > hi) bad(k, `an integer in [${lo}, ${hi}]`, c[k]); };
+  const num = (k: string, lo: number, hi = Infinity) => { if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || (c[k] as number) < lo || (c[k] as number) > hi) bad(k, `a finite number in [${lo}, ${hi}]`, c[k]); };
+  const str = (k: string) => { if (typeof c[k] !== 'string') bad(k, 'a string', c[k]); };
+  const strings = (k: string) => { if (!Array.isArray(c[k]) || !(c[k] as unknown[]).every((x) => typeof x === 'string')) bad(k, 'an array of strings', c[k]); };
+  const bool = (k: string) => { if (typeof c[k] !== 'boolean') bad(k, 'true or false', c[k]); };
+  const checks: Record<keyof TrainConfig, () => void> = {
+    task: () => choice('task', ['forecast', 'classify', 'charlm']), data: () => str('data'),
+    dataHash: () => { if (typeof c.dataHash !== 'string' || !/^[0-9a-f]{64}$/.test(c.dataHash)) bad('dataHash', 'a SHA-256 (64 hex digits)', c.dataHash); },
+    out: () => str('out'), columns: () => strings('columns'), targets: () => strings('targets'),
+    window: () => int('window', 1), horizon: () => int('horizon', 1, LIMITS.width), cell: () => choice('cell', [...cellFactories.keys()]),
+    hidden: () => int('hidden', 1, LIMITS.width), layers: () => int('layers', 1, LIMITS.layers), bidirectional: () => bool('bidirectional'),
+    dropout: () => num('dropout', 0, 0.99), embedding: () => int('embedding', 1, LIMITS.width), epochs: () => int('epochs', 1),
+    batchSize: () => int('batchSize', 1), lr: () => num('lr', 0), optimizer: () => choice('optimizer', ['adam', 'adamw', 'sgd', 'rmsprop']),
+    weightDecay: () => num('weightDecay', 0), momentum: () => num('momentum', 0, 1), clip: () => num('clip', 0), bptt: () => int('bptt', 0),
+    schedule: () => choice('schedule', ['none', 'step', 'cosine', 'plateau']), valSplit: () => num('valSplit', 0, 0.9),
+    patience: () => int('patience', 0), seed: () => int('seed', 0), checkpointEvery: () => int('checkpointEvery', 0),
+  };
+  for (const k of Object.keys(c)) if (!Object.prototype.hasOwnProperty.call(checks, k)) bad(k, `only the fields ${Object.keys(checks).join(', ')}`, k);
+  for (const check of Object.values(checks)) check();
+  return c as unknown as TrainConfig;
+}
