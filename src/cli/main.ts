@@ -44,6 +44,8 @@ function fail(e: unknown): void {
   process.exitCode = code;
 }
 
+// A reader that stops early (carousel info ... | head) closes the pipe: not a failure.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else fail(e); });
 // An error outside the command's promise (a stream, a worker) ends the run the same way.
 process.on('uncaughtException', (e) => { fail(e); process.exit(); });
 main(argv).then((code) => { process.exitCode = code; }, fail);
