@@ -106,7 +106,8 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
   if (!Number.isInteger(readEvery) || readEvery < 1) throw new Error(`fit readEvery: expected a positive integer, got ${o.readEvery}`);
   let carry: Tensor[] | null = null;
   // The weights of the best epoch so far: restored by early stopping, and kept as the model
-  // when training diverges.
+  // when training diverges. Read when reads are free (CPU backends), or taken from the
+  // checkpoint's read of the model; on a device without either, only for restoreBest.
   let bestWeights: Map<string, TensorData> | null = null;
   // A loss far above what a model that knows nothing scores means divergence (divergence.ts).
   const trivial = task.trivialLoss?.() ?? null;
@@ -131,9 +132,11 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
     if (ck.groups.best) bestWeights = ck.groups.best;
   }
 
-  const writeCheckpoint = async () => {
+  /** bestIsCurrent: this epoch is the best so far, and the model read here is its best weights. */
+  const writeCheckpoint = async (bestIsCurrent = false) => {
     if (!o.checkpoint) return;
     const groups: CheckpointData['groups'] = { model: await model.readStateDict() };
+    if (bestIsCurrent) bestWeights = groups.model;
     const os = await opt.readState();
     groups.optim = new Map(Object.entries(os.buffers).map(([k, v]) => [k, { shape: [v.length], data: v }]));
     if (carry) {
@@ -235,11 +238,13 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
       progress.epochEnd(formatEpoch(log, o.epochs));
       const exploded = explosion(monitored, st.best, trivial);
       if (exploded) throw new TrainingDiverged(`training diverged: ${val ? 'validation ' : ''}${exploded} at epoch ${st.epoch + 1}`);
-      let stop: FitResult['stopped'] | null = null;
+      let stop: FitResult['stopped'] | null = null, bestFromCheckpoint = false;
       const es = o.earlyStopping;
       if (st.best === null || monitored < st.best - (es?.minDelta ?? 0)) {
         st.best = monitored; st.bestEpoch = st.epoch + 1; st.bad = 0;
-        bestWeights = await model.readStateDict();
+        if (es?.restoreBest || be.readSync) bestWeights = await model.readStateDict();
+        else if (o.checkpoint) bestFromCheckpoint = true; // the checkpoint below reads the model anyway
+        else bestWeights = null; // a device, no checkpoint: no read just for this (an older epoch is not the best)
       } else if (es) {
         st.bad++;
         if (st.bad >= es.patience) stop = 'early';
@@ -249,7 +254,7 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
       if (stop || st.epoch + 1 === o.epochs) {
         if (es?.restoreBest && bestWeights) model.loadStateDict(bestWeights);
       }
-      st.epoch++; await writeCheckpoint(); st.epoch--;
+      st.epoch++; await writeCheckpoint(bestFromCheckpoint); st.epoch--;
       if (stop) { st.epoch++; return done(stop); }
       if (interrupted) { st.epoch++; return done('interrupted'); }
     }
@@ -261,7 +266,9 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
     if (liveAcc) be.dispose(liveAcc);
     for (const t of carry ?? []) t.dispose();
     carry = null;
-    if (!bestWeights) throw new TrainingDiverged(`${e.message}; there is no earlier epoch to keep`);
+    if (!bestWeights) {
+      throw new TrainingDiverged(`${e.message}; there is no earlier epoch to keep${st.bestEpoch > 0 ? ' (on a device backend fit keeps one only with a checkpoint or earlyStopping.restoreBest)' : ''}`);
+    }
     model.loadStateDict(bestWeights);
     progress.message(`${e.message}; keeping the model of epoch ${st.bestEpoch}`);
     return { ...done('diverged'), divergence: { reason: e.message } };
