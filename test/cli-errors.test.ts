@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveModel, type ModelMeta } from '../src/io/modelDir.js';
-import { serializeSafetensors } from '../src/io/safetensors.js';
+import { parseSafetensors, serializeSafetensors } from '../src/io/safetensors.js';
 import { SequenceModel, type Architecture } from '../src/models/sequenceModel.js';
 
 const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
@@ -174,5 +174,22 @@ test('a diverging run: one line, exit 1; the best earlier model is kept (and loa
     assert.ok(Number.isFinite(Number(p.out.trim().split('\n')[1].split(',')[1])), p.out);
   } else {
     assert.match(last, /no model was saved/);
+  }
+});
+
+test('a checkpoint whose metadata is damaged: --resume fails with one line naming it, exit 2', () => {
+  const d = tmp(), csv = join(d, 's.csv'), out = join(d, 'o');
+  writeFileSync(csv, seriesCsv(40));
+  assert.equal(carousel(['train', '--task', 'forecast', '--data', csv, '--out', out, '--window', '4', '--epochs', '1', '--hidden', '3']).code, 0);
+  const ck = join(out, 'checkpoint.safetensors');
+  const f = parseSafetensors(readFileSync(ck), ck);
+  for (const damage of [(m: Record<string, any>) => { m.rng = 'x'; }, (m: Record<string, any>) => { m.loop.history = -1; }]) {
+    const meta = JSON.parse(f.metadata.carousel);
+    damage(meta);
+    writeFileSync(ck, serializeSafetensors([...f.tensors].map(([k, t]) => [k, { dtype: t.dtype as 'F32', shape: t.shape, data: t.data }]), { carousel: JSON.stringify(meta) }));
+    const r = carousel(['train', '--out', out, '--resume', '--epochs', '2']);
+    assert.equal(r.code, 2, r.err);
+    assert.doesNotMatch(r.err, /\n\s+at /);
+    assert.match(r.err.trimEnd().split('\n').pop()!, /^carousel: .*checkpoint\.safetensors: /);
   }
 });

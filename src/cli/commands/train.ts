@@ -22,8 +22,11 @@ import { Progress, type ProgressSink } from '../../train/progress.js';
 import { prepareClassify, prepareForecast, prepareText } from '../../train/recipes.js';
 import type { Task } from '../../train/task.js';
 import type { Command } from '../command.js';
+import { DataError } from '../../data/errors.js';
+import { ModelFileError } from '../../io/errors.js';
 import { TrainingDiverged } from '../../train/divergence.js';
 import { RunError, UserError } from '../errors.js';
+import { isFsError } from '../fsErrors.js';
 import { choiceFlag, intFlag, numFlag, readText, requireFlag, userErrors } from './shared.js';
 
 /** Everything a training run depends on; saved in the checkpoint so --resume repeats it exactly. */
@@ -150,6 +153,11 @@ export const train: Command = {
         r = await runTraining(config, text, { resume, progress: new Progress(process.stderr) });
       } catch (e) {
         if (e instanceof TrainingDiverged) throw new RunError(`${e.message}, so no model was saved (${hint})`);
+        // A resumed run rebuilds everything from the checkpoint: a failure that no check named
+        // comes from a checkpoint that does not hold what it should (--debug shows where).
+        if (resume && !(e instanceof UserError || e instanceof RunError || e instanceof DataError || e instanceof ModelFileError || isFsError(e))) {
+          throw new UserError(`${join(out, CHECKPOINT_FILE)}: cannot resume from this checkpoint (${(e as Error)?.message ?? e})`);
+        }
         throw e;
       }
       if (r.result.stopped === 'diverged') {
