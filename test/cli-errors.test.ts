@@ -111,6 +111,10 @@ test('bad data: hexadecimal, 1e300 and a 2-million-digit cell are one short line
   assert.ok(line.length < 300, `${line.length} characters`);
   oneLine(train('esc.csv', 'v\n1\n\x1b]0;owned\x07\n'), 2, /got '\\x1b\]0;owned\\x07'/);
   assert.ok(!existsSync(join(d, 'o', 'model.json')));
+  // A size no machine can allocate is the flags' doing.
+  writeFileSync(join(d, 'ok.csv'), seriesCsv(20));
+  oneLine(carousel(['train', '--task', 'forecast', '--data', join(d, 'ok.csv'), '--out', join(d, 'o'), '--window', '4', '--hidden', '100000000']), 2,
+    /the model is too large to allocate here \(--hidden 100000000, --layers 1, input size 1\)/);
 });
 
 test('--debug (or CAROUSEL_DEBUG=1) adds the stack trace; without it there is none', () => {

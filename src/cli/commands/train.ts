@@ -235,7 +235,11 @@ export interface TrainOutcome {
 
 /** The model of an architecture made from flags: a combination the cell refuses is the user's error. */
 function buildModel(arch: Architecture, rng: Rng): SequenceModel {
-  try { return new SequenceModel(arch, { rng }); } catch (e) { throw new UserError((e as Error).message); }
+  try { return new SequenceModel(arch, { rng }); } catch (e) {
+    // An allocation that fails is a size asked for by the flags, not a bug.
+    if (e instanceof RangeError) throw new UserError(`the model is too large to allocate here (--hidden ${arch.hiddenSize}, --layers ${arch.numLayers}, input size ${arch.inputSize}): ${e.message}`);
+    throw new UserError((e as Error).message);
+  }
 }
 
 /** Build data, model and optimizer from a config; fit; write the model directory and plots. */
