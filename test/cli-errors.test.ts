@@ -111,8 +111,10 @@ test('bad data: hexadecimal, 1e300 and a 2-million-digit cell are one short line
   assert.ok(line.length < 300, `${line.length} characters`);
   oneLine(train('esc.csv', 'v\n1\n\x1b]0;owned\x07\n'), 2, /got '\\x1b\]0;owned\\x07'/);
   assert.ok(!existsSync(join(d, 'o', 'model.json')));
-  // A size no machine can allocate is the flags' doing.
   writeFileSync(join(d, 'ok.csv'), seriesCsv(20));
+  oneLine(carousel(['train', '--task', 'forecast', '--data', join(d, 'ok.csv'), '--out', join(d, 'o'), '--hidden', '0x10']), 2, /--hidden: expected an integer >= 1, got '0x10'/);
+  oneLine(carousel(['train', '--task', 'forecast', '--data', join(d, 'ok.csv'), '--out', join(d, 'o'), '--lr', '\x1b[2J'.repeat(100)]), 2, /--lr: expected a number >= 0, got '(\\x1b\[2J)+\.\.\. \(400 characters\)'/);
+  // A size no machine can allocate is the flags' doing.
   oneLine(carousel(['train', '--task', 'forecast', '--data', join(d, 'ok.csv'), '--out', join(d, 'o'), '--window', '4', '--hidden', '100000000']), 2,
     /the model is too large to allocate here \(--hidden 100000000, --layers 1, input size 1\)/);
 });

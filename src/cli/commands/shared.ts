@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DataError } from '../../data/errors.js';
 import { ModelFileError } from '../../io/errors.js';
 import { SafetensorsError } from '../../io/safetensors.js';
+import { isDecimal } from '../../data/number.js';
 import { printable } from '../../data/printable.js';
 import { TrainingDiverged } from '../../train/divergence.js';
 import { RunError, UserError } from '../errors.js';
@@ -27,14 +28,14 @@ const q = (v: string) => `'${printable(v, 60)}'`;
 
 export function intFlag(name: string, v: string | undefined, def: number, min = 1): number {
   if (v === undefined) return def;
-  const n = Number(v);
+  const n = isDecimal(v.trim()) ? Number(v) : NaN; // the data files' grammar: '0x10' is not 16
   if (!Number.isInteger(n) || n < min) throw new UserError(`--${name}: expected an integer >= ${min}, got ${q(v)}`);
   return n;
 }
 
 export function numFlag(name: string, v: string | undefined, def: number, lo = -Infinity, hi = Infinity): number {
   if (v === undefined) return def;
-  const n = Number(v);
+  const n = isDecimal(v.trim()) ? Number(v) : NaN; // the data files' grammar: '0x10' is not 16
   if (v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) {
     throw new UserError(`--${name}: expected a number${lo > -Infinity ? ` >= ${lo}` : ''}${hi < Infinity ? ` and <= ${hi}` : ''}, got ${q(v)}`);
   }
