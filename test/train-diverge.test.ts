@@ -3,9 +3,11 @@
 // diverged epoch is written); with no earlier epoch it throws TrainingDiverged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Backend, Storage } from '../src/backend/backend.js';
+import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { makeWindows } from '../src/data/series.js';
 import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { SequenceModel } from '../src/models/sequenceModel.js';
@@ -15,10 +17,10 @@ import { TrainingDiverged } from '../src/train/divergence.js';
 import { fit } from '../src/train/fit.js';
 import { ForecastTask } from '../src/train/forecastTask.js';
 
-function forecastTask() {
+function forecastTask(backend?: Backend) {
   const rng = new Rng(5);
   const z = [Array.from({ length: 80 }, (_, i) => Math.sin(i / 4))];
-  const model = new SequenceModel({ task: 'forecast', cell: 'lstm', inputSize: 1, hiddenSize: 6, numLayers: 1, bidirectional: false, dropout: 0, outputSize: 3 }, { rng });
+  const model = new SequenceModel({ task: 'forecast', cell: 'lstm', inputSize: 1, hiddenSize: 6, numLayers: 1, bidirectional: false, dropout: 0, outputSize: 3 }, { rng, backend });
   const task = new ForecastTask(model, makeWindows(z, [0], 12, 3, 0, 60), makeWindows(z, [0], 12, 3, 45, 80), 8, [1]);
   return { model, rng, task, opt: new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }) };
 }
@@ -82,4 +84,30 @@ test('an exploding validation loss stops the run and keeps the best earlier epoc
   const best = rc.history[0].val!.loss <= rc.history[1].val!.loss ? 1 : 2;
   assert.equal(rc.bestEpoch, best);
   assert.deepEqual(weights(c.model), snapC.byEpoch.get(best));
+});
+
+test('on a device (reads only asynchronously) the best epoch is taken from the checkpoint\'s read, and kept', async () => {
+  // A reference backend made device-like, as in host-reads.test.ts: no readSync, reads counted.
+  const b = new ReferenceBackend();
+  const readSync = (b.readSync as (s: Storage) => ReturnType<NonNullable<Backend['readSync']>>).bind(b);
+  let reads = 0;
+  Object.defineProperty(b, 'readSync', { value: undefined, configurable: true });
+  Object.defineProperty(b, 'read', { value: async (st: Storage) => { reads++; return readSync(st); }, configurable: true });
+  const { model, rng, task, opt } = forecastTask(b);
+  const byEpoch = new Map<number, Map<string, { data: ArrayLike<number> }>>();
+  const path = join(mkdtempSync(join(tmpdir(), 'carousel-div-')), 'ck.safetensors');
+  const r = await fit(task, {
+    epochs: 6, optimizer: opt, rng, checkpoint: { path },
+    callbacks: [{ onEpochEnd: (l) => { if (l.epoch === 2) opt.lr = 1e30; } }, { onEpochEnd: (l) => { if (existsSync(path)) byEpoch.set(l.epoch - 1, loadCheckpoint(path).groups.model!); } }],
+  });
+  assert.ok(reads > 0);
+  assert.equal(r.stopped, 'diverged');
+  const best = r.history[0].val!.loss <= r.history[1].val!.loss ? 1 : 2;
+  assert.equal(r.bestEpoch, best);
+  // The checkpoint written at the end of epoch e, read by the callback of epoch e + 1 (the last
+  // one, of epoch 2, is still the file: no checkpoint of the diverged epoch is written).
+  const kept = byEpoch.get(best) ?? loadCheckpoint(path).groups.model!;
+  assert.equal((loadCheckpoint(path).meta.loop as { epoch: number }).epoch, 2);
+  const now = await model.readStateDict();
+  for (const [k, t] of now) assert.deepEqual(Array.from(t.data), Array.from(kept.get(k)!.data), k);
 });
