@@ -93,7 +93,7 @@ test('model directory: save/load round trip, and bad files are refused with the 
   writeFileSync(join(dir, 'model.json'), '{"format": "carousel-model", "version": 1, ');
   assert.throws(() => loadModel(dir), /model\.json: not valid JSON/);
   writeFileSync(join(dir, 'model.json'), metaText.replace('"cell": "gru"', '"cell": "tcn"'));
-  assert.throws(() => loadModel(dir), /unknown cell 'tcn': expected one of lstm, gru/);
+  assert.throws(() => loadModel(dir), /unknown cell "tcn": expected one of lstm, gru/);
   assert.throws(() => loadModel(join(dir, 'nope')), /no such model directory/);
 });
 
