@@ -8,6 +8,7 @@ export * from './core.js';
 
 export { gemmGflops, simdPeakGflops } from './backend/wasm/bench.js';
 export { fit, formatEpoch, type FitOptions, type FitResult, type EpochLog, type FitCallbacks } from './train/fit.js';
+export { TrainingDiverged } from './train/divergence.js';
 export { saveModel, loadModel, readModelMeta, weightsPath, type ModelMeta } from './io/modelDir.js';
 export { saveCheckpoint, loadCheckpoint, type CheckpointData } from './io/checkpoint.js';
 export { exportStateDict, importStateDict, stateDictToSafetensors, readSafetensorsFile } from './io/pytorch.js';

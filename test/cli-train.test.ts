@@ -135,8 +135,8 @@ test('cli: bad data and bad model files give one clear line and exit 2', () => {
   writeFileSync(wp, w);
   userError(carousel(['predict', '--model', okOut, '--data', join(d, 'short.csv')]), /the series has 1 rows, shorter than the model's window of 4/);
   userError(carousel(['evaluate', '--model', okOut, '--data', join(d, 'a.csv')]), /a\.csv line 3: expected 2 fields/);
-  userError(carousel(['predict', '--model', okOut, '--data', join(d, 'g.csv'), '--output', join(d, 'no', 'such', 'x.csv')]), /cannot write .*x\.csv: ENOENT \(no such folder\)/);
-  userError(carousel(['train', '--task', 'forecast', '--data', join(d, 'g.csv'), '--column', 'value', '--out', join(d, 'g.csv', 'sub')]), /cannot mkdir .*: ENOTDIR/);
+  userError(carousel(['predict', '--model', okOut, '--data', join(d, 'g.csv'), '--output', join(d, 'no', 'such', 'x.csv')]), /cannot write .*x\.csv: no such folder \(ENOENT\)/);
+  userError(carousel(['train', '--task', 'forecast', '--data', join(d, 'g.csv'), '--column', 'value', '--out', join(d, 'g.csv', 'sub')]), /cannot create the folder .*: a part of the path is a file, not a folder \(ENOTDIR\)/);
 });
 
 /** Start a training run in the background; resolves when `file` exists. */

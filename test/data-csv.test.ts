@@ -102,7 +102,7 @@ test('sequences: CSV and JSON Lines, labels, multivariate steps, errors, padding
   assert.deepEqual(j.labels, ['0', '1']);
   assert.throws(() => parseSequences('{"sequence": [1, "x"], "label": 1}\n', 'c.jsonl'), /c\.jsonl line 1: sequence step 2: expected a finite number, got "x"/);
   assert.throws(() => parseSequences('{"sequence": [1, 2]\n', 'd.jsonl'), /d\.jsonl line 1: not valid JSON/);
-  assert.throws(() => parseSequences('label,sequence\na,1 x\n', 'e.csv'), /e\.csv line 2, column 2 \('sequence'\): expected a finite number, got 'x'/);
+  assert.throws(() => parseSequences('label,sequence\na,1 x\n', 'e.csv'), /e\.csv line 2, column 2 \('sequence'\): expected a number, got 'x'/);
   assert.throws(() => parseSequences('label,sequence\na,1\nb,2\n', 'f.csv', ['a']), /f\.csv line 3: label 'b' is not one of the model's classes \(a\)/);
   assert.throws(() => parseSequences('seq\n1\n', 'g.csv'), /no column 'label'/);
   const p = padBatch(csv.samples, [1, 2], 1);

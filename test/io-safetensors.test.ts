@@ -93,7 +93,7 @@ test('model directory: save/load round trip, and bad files are refused with the 
   writeFileSync(join(dir, 'model.json'), '{"format": "carousel-model", "version": 1, ');
   assert.throws(() => loadModel(dir), /model\.json: not valid JSON/);
   writeFileSync(join(dir, 'model.json'), metaText.replace('"cell": "gru"', '"cell": "tcn"'));
-  assert.throws(() => loadModel(dir), /unknown cell 'tcn': expected one of lstm, gru/);
+  assert.throws(() => loadModel(dir), /unknown cell "tcn": expected one of lstm, gru/);
   assert.throws(() => loadModel(join(dir, 'nope')), /no such model directory/);
 });
 
@@ -108,6 +108,31 @@ test('checkpoint: groups and metadata round trip exactly', () => {
   assert.equal(c.groups.optim.get('0.exp_avg')!.data[0], Math.E);
   writeFileSync(p, serializeSafetensors([['w', { dtype: 'F32', shape: [1], data: [1] }]]));
   assert.throws(() => loadCheckpoint(p), /not a Carousel checkpoint/);
+});
+
+test('checkpoint: a changed byte anywhere (tensor data, state, header padding, the checksum itself) is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carousel-ck-'));
+  const p = join(dir, 'c.safetensors');
+  saveCheckpoint(p, { meta: { step: 3, lr: 0.5 }, groups: { model: new Map([['w', { shape: [3], data: Float32Array.from([1, 2, 3]) }]]) } });
+  const good = readFileSync(p);
+  const text = good.toString('latin1');
+  const at = (needle: string) => { const i = text.indexOf(needle); assert.ok(i > 0, needle); return i; };
+  const cases: [string, number][] = [
+    ['the last tensor byte', good.length - 1],
+    ['the state JSON (lr)', at('0.5')],
+    ['the checksum digits', at('"carousel-sha256":"') + 20],
+    ['the checksum key', at('carousel-sha256') + 2],
+    ['the first header byte after the length', 8],
+  ];
+  for (const [what, i] of cases) {
+    const bad = Buffer.from(good);
+    bad[i] ^= 1;
+    writeFileSync(p, bad);
+    assert.throws(() => loadCheckpoint(p), /changed after it was written|metadata|not valid|JSON|expected/, what);
+  }
+  // A checkpoint of an earlier version (no checksum) still loads.
+  writeFileSync(p, serializeSafetensors([['model.w', { dtype: 'F32', shape: [1], data: [1] }]], { carousel: '{"step":1}' }));
+  assert.deepEqual(loadCheckpoint(p).meta, { step: 1 });
 });
 
 test('atomic write: a writer killed mid-write never leaves a half-written file in place', async () => {

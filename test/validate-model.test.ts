@@ -269,7 +269,7 @@ test('cli: train --resume refuses a checkpoint whose saved settings are out of r
 
 test('checkArchitecture refuses a cell that is not registered; a cell registered from outside has no computed shapes (loadStateDict checks its weights)', () => {
   assert.equal(parameterShapes(arch({ cell: 'no-such-cell' })), null);
-  assert.throws(() => new SequenceModel(arch({ cell: 'tcn' })), /architecture\.cell: unknown cell 'tcn': expected one of lstm, gru/);
+  assert.throws(() => new SequenceModel(arch({ cell: 'tcn' })), /architecture\.cell: unknown cell "tcn": expected one of lstm, gru/);
 });
 
 test('checkpoint: carried state only for a task that carries state, numbered from 0', async () => {

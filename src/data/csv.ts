@@ -1,4 +1,6 @@
 import { DataError } from './errors.js';
+import { isDecimal, parseNumber } from './number.js';
+import { printable } from './printable.js';
 
 /** A parsed CSV file: the header and the data rows, with each row's line number for messages. */
 export interface CsvTable {
@@ -52,7 +54,7 @@ export function parseCsv(text: string, source = 'CSV'): CsvTable {
       atFieldStart = false;
       const e = text[i];
       if (i < n && e !== ',' && e !== '\n' && e !== '\r') {
-        throw new DataError(`${source} line ${line}, column ${fields.length + 1}: unexpected character '${e}' after a closing quote (expected ',' or end of line)`);
+        throw new DataError(`${source} line ${line}, column ${fields.length + 1}: unexpected character '${printable(e)}' after a closing quote (expected ',' or end of line)`);
       }
       continue;
     }
@@ -73,7 +75,7 @@ export function parseCsv(text: string, source = 'CSV'): CsvTable {
   header.forEach((h, k) => {
     if (h === '') throw new DataError(`${source} line ${records[0].line}, column ${k + 1}: empty column name in the header`);
     const first = header.indexOf(h);
-    if (first !== k) throw new DataError(`${source} line ${records[0].line}: column name '${h}' appears twice (columns ${first + 1} and ${k + 1})`);
+    if (first !== k) throw new DataError(`${source} line ${records[0].line}: column name '${printable(h, 40)}' appears twice (columns ${first + 1} and ${k + 1})`);
   });
   const rows: string[][] = [], lines: number[] = [];
   for (const r of records.slice(1)) {
@@ -88,22 +90,13 @@ export function parseCsv(text: string, source = 'CSV'): CsvTable {
 /** Index of a column by name, or a message listing the columns there are. */
 export function columnIndex(t: CsvTable, name: string): number {
   const k = t.header.indexOf(name);
-  if (k < 0) throw new DataError(`${t.source}: no column '${name}' (the columns are: ${t.header.join(', ')})`);
+  if (k < 0) throw new DataError(`${t.source}: no column '${printable(name, 40)}' (the columns are: ${printable(t.header.join(', '), 200)})`);
   return k;
 }
 
 /** Parse one field as a finite number, naming the place and the text when it is not one. */
 export function numberAt(t: CsvTable, row: number, col: number): number {
-  const s = t.rows[row][col].trim();
-  const where = `${t.source} line ${t.lines[row]}, column ${col + 1} ('${t.header[col]}')`;
-  if (s === '') throw new DataError(`${where}: missing value (expected a number, got an empty field)`);
-  const v = Number(s);
-  if (Number.isNaN(v)) {
-    if (/^[+-]?nan$/i.test(s)) throw new DataError(`${where}: value is NaN (expected a finite number; fill or drop missing values first)`);
-    throw new DataError(`${where}: expected a number, got '${s.length > 40 ? s.slice(0, 40) + '...' : s}'`);
-  }
-  if (!Number.isFinite(v)) throw new DataError(`${where}: expected a finite number, got '${s}'`);
-  return v;
+  return parseNumber(t.rows[row][col], `${t.source} line ${t.lines[row]}, column ${col + 1} ('${printable(t.header[col], 40)}')`);
 }
 
 /** The named columns as numbers: values[c][row]. */
@@ -121,7 +114,7 @@ export function firstNumericColumn(t: CsvTable): string {
   if (t.rows.length === 0) throw new DataError(`${t.source}: no data rows after the header`);
   for (let k = 0; k < t.header.length; k++) {
     const s = t.rows[0][k].trim();
-    if (s !== '' && Number.isFinite(Number(s))) return t.header[k];
+    if (isDecimal(s)) return t.header[k];
   }
   throw new DataError(`${t.source}: no numeric column (first data row, line ${t.lines[0]}, has no number); name one with --column`);
 }

@@ -1,5 +1,7 @@
 import { parseCsv, columnIndex } from './csv.js';
 import { DataError } from './errors.js';
+import { checkRange, parseNumber } from './number.js';
+import { printable } from './printable.js';
 
 /** One labelled sequence: values [length, features] row-major. */
 export interface SeqSample { data: Float32Array; length: number; label: number }
@@ -33,11 +35,11 @@ export function parseSequences(text: string, source: string, labels?: readonly s
   const classes = labels ? [...labels] : [...new Set(raw.map((r) => r.label))].sort();
   if (!requireLabels && !labels) throw new Error('parseSequences: unlabelled data needs the model\'s class list');
   const index = new Map(classes.map((c, i) => [c, i]));
-  if (!labels && classes.length < 2) throw new DataError(`${source}: classification needs at least 2 distinct labels, found ${classes.length} (${classes.join(', ')})`);
+  if (!labels && classes.length < 2) throw new DataError(`${source}: classification needs at least 2 distinct labels, found ${classes.length} (${printable(classes.join(', '), 200)})`);
   const samples = raw.map((r) => {
     // Unlabelled data (prediction): label -1.
     const label = !requireLabels && r.label === '' ? -1 : index.get(r.label);
-    if (label === undefined) throw new DataError(`${r.where}: label '${r.label}' is not one of the model's classes (${classes.join(', ')})`);
+    if (label === undefined) throw new DataError(`${r.where}: label '${printable(r.label, 40)}' is not one of the model's classes (${printable(classes.join(', '), 200)})`);
     const data = new Float32Array(r.steps.length * F);
     r.steps.forEach((s, t) => data.set(s, t * F));
     return { data, length: r.steps.length, label };
@@ -47,11 +49,7 @@ export function parseSequences(text: string, source: string, labels?: readonly s
 
 interface RawSeq { steps: number[][]; label: string; where: string }
 
-function num(s: string, where: string): number {
-  const v = Number(s);
-  if (s.trim() === '' || !Number.isFinite(v)) throw new DataError(`${where}: expected a finite number, got '${s}'`);
-  return v;
-}
+const num = (s: string, where: string): number => parseNumber(s, where);
 
 function parseSeqCsv(text: string, source: string, requireLabels: boolean): RawSeq[] {
   const t = parseCsv(text, source);
@@ -73,23 +71,42 @@ function parseSeqCsv(text: string, source: string, requireLabels: boolean): RawS
   });
 }
 
+/**
+ * JSON Lines. Labels may be strings, numbers or booleans; a model keeps its class names as text,
+ * so two labels of different JSON types with the same text (1 and "1") could not be told apart
+ * in model.json or in predictions: such a file is refused, naming both lines.
+ */
 function parseJsonl(text: string, source: string, requireLabels: boolean): RawSeq[] {
   const out: RawSeq[] = [];
+  const seen = new Map<string, { type: string; line: number }>();
   text.split(/\r?\n/).forEach((line, k) => {
     if (line.trim() === '') return;
     const where = `${source} line ${k + 1}`;
     let o: { sequence?: unknown; label?: unknown };
-    try { o = JSON.parse(line); } catch (e) { throw new DataError(`${where}: not valid JSON (${(e as Error).message})`); }
+    try { o = JSON.parse(line); } catch (e) { throw new DataError(`${where}: not valid JSON (${printable((e as Error).message, 80)})`); }
     if (typeof o !== 'object' || o === null || !Array.isArray(o.sequence)) throw new DataError(`${where}: expected {"sequence": [...], "label": ...}`);
     if ((o.label === undefined || o.label === null) && requireLabels) throw new DataError(`${where}: missing "label"`);
     const steps = (o.sequence as unknown[]).map((s, t) => {
       const vals = Array.isArray(s) ? s : [s];
       return vals.map((v) => {
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new DataError(`${where}: sequence step ${t + 1}: expected a finite number, got ${JSON.stringify(v)}`);
-        return v;
+        if (typeof v !== 'number') throw new DataError(`${where}: sequence step ${t + 1}: expected a finite number, got ${printable(JSON.stringify(v) ?? String(v), 40)}`);
+        return checkRange(v, String(v), `${where}: sequence step ${t + 1}`);
       });
     });
-    out.push({ steps, label: o.label === undefined || o.label === null ? '' : String(o.label), where });
+    let label = '';
+    if (o.label !== undefined && o.label !== null) {
+      const type = typeof o.label;
+      if (type !== 'string' && type !== 'number' && type !== 'boolean') {
+        throw new DataError(`${where}: "label": expected a string, number or boolean, got ${Array.isArray(o.label) ? 'an array' : 'an object'}`);
+      }
+      label = String(o.label);
+      const first = seen.get(label);
+      if (!first) seen.set(label, { type, line: k + 1 });
+      else if (first.type !== type) {
+        throw new DataError(`${where}: label ${printable(JSON.stringify(o.label), 40)} (a ${type}) has the same text as the ${first.type} label on line ${first.line}; class names are text, so use one type for both`);
+      }
+    }
+    out.push({ steps, label, where });
   });
   return out;
 }

@@ -32,9 +32,9 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch (e) {
     if (fd >= 0) closeSync(fd);
     rmSync(tmp, { force: true });
-    // Name the file the caller asked for, not the temporary one.
+    // Name the file the caller asked for, not the temporary one (writeSync/fsync errors carry no path).
     const err = e as NodeJS.ErrnoException;
-    if (err && err.path === tmp) { err.path = path; err.syscall = 'write'; err.message = err.message.split(tmp).join(path); }
+    if (err && (err.path === tmp || err.path === undefined)) { err.path = path; err.syscall = 'write'; err.message = err.message.split(tmp).join(path); }
     throw e;
   }
   faultPoint();

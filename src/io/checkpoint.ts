@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TensorData } from '../nn/module.js';
 import { writeFileAtomic } from './atomic.js';
 import { ModelFileError } from './errors.js';
@@ -11,6 +12,8 @@ import { parseSafetensors, serializeSafetensors, type StInput } from './safetens
  * (counters, RNG state, data order, optimizer hyperparameters, history) as JSON in the
  * metadata entry "carousel". Float values are stored bit-exactly (F32/F64), and JSON numbers
  * round-trip doubles exactly, so a resumed run continues exactly as an uninterrupted one.
+ * The metadata entry "carousel-sha256" is the SHA-256 of the whole file with those 64 hex digits
+ * read as zeros, so any changed byte (header, state or tensors) is refused at load, never resumed.
  */
 export interface CheckpointData {
   /** JSON-serializable training state. */
@@ -30,7 +33,27 @@ export function saveCheckpoint(path: string, ck: CheckpointData): void {
       entries.push([`${g}.${n}`, { dtype, shape: t.shape, data: t.data }]);
     }
   }
-  writeFileAtomic(path, serializeSafetensors(entries, { carousel: JSON.stringify(ck.meta) }));
+  const bytes = serializeSafetensors(entries, { carousel: JSON.stringify(ck.meta), [SUM_KEY]: ZEROS });
+  const at = digestOffset(bytes);
+  bytes.set(new TextEncoder().encode(fileDigest(bytes, at)), at);
+  writeFileAtomic(path, bytes);
+}
+
+const SUM_KEY = 'carousel-sha256';
+const ZEROS = '0'.repeat(64);
+const METADATA_KEYS = new Set(['carousel', SUM_KEY]);
+
+/** Where the 64 digits of "carousel-sha256" start in the header, or -1. */
+function digestOffset(bytes: Uint8Array): number {
+  const n = bytes.length >= 8 ? Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)) : 0;
+  const key = Buffer.from(`"${SUM_KEY}":"`);
+  const i = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 8 + n)).indexOf(key);
+  return i < 0 ? -1 : i + key.length;
+}
+
+/** SHA-256 of the file with the 64 digits at `at` read as zeros. */
+function fileDigest(bytes: Uint8Array, at: number): string {
+  return createHash('sha256').update(bytes.subarray(0, at)).update(ZEROS).update(bytes.subarray(at + 64)).digest('hex');
 }
 
 export function loadCheckpoint(path: string): CheckpointData {
@@ -39,6 +62,16 @@ export function loadCheckpoint(path: string): CheckpointData {
   try { f = parseSafetensors(buf, path); } catch (e) { throw new ModelFileError((e as Error).message); }
   const raw = f.metadata.carousel;
   if (raw === undefined) throw new ModelFileError(`${path}: not a Carousel checkpoint (no "carousel" metadata)`);
+  const unknown = Object.keys(f.metadata).filter((k) => !METADATA_KEYS.has(k));
+  if (unknown.length) throw ModelFileError.field(path, 'metadata', `only "carousel" and "${SUM_KEY}"`, unknown);
+  // Checkpoints written before the checksum have none; any written since must match it.
+  const sum = f.metadata[SUM_KEY];
+  if (sum !== undefined) {
+    const at = digestOffset(buf);
+    if (!/^[0-9a-f]{64}$/.test(sum) || at < 0) throw ModelFileError.field(path, `metadata "${SUM_KEY}"`, '64 hex digits', sum);
+    const actual = fileDigest(buf, at);
+    if (actual !== sum) throw new ModelFileError(`${path}: the checkpoint was changed after it was written (SHA-256 ${actual}, the file records ${sum}); it cannot be resumed`, path);
+  }
   let meta: Record<string, unknown>;
   try { meta = JSON.parse(raw); } catch (e) { throw new ModelFileError(`${path}: checkpoint metadata is not valid JSON (${(e as Error).message})`); }
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw ModelFileError.field(path, 'metadata "carousel"', 'a JSON object', meta);

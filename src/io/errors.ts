@@ -1,6 +1,12 @@
-/** A model or checkpoint file that cannot be used (missing, unreadable, truncated, mis-shaped). */
+import { printable } from '../data/printable.js';
+
+/**
+ * A model or checkpoint file that cannot be used (missing, unreadable, truncated, mis-shaped).
+ * The message is one line: whatever it quotes from the file is shown with control characters
+ * and line breaks escaped (printable), so it can reach a terminal as it is.
+ */
 export class ModelFileError extends Error {
-  constructor(message: string, readonly file?: string, readonly field?: string) { super(message); this.name = 'ModelFileError'; }
+  constructor(message: string, readonly file?: string, readonly field?: string) { super(printable(message, Infinity)); this.name = 'ModelFileError'; }
 
   /** `file: field: expected E, got F` — one line naming what was expected and what was found. */
   static field(file: string, field: string, expected: string, found: unknown): ModelFileError {

@@ -1,3 +1,5 @@
+import { printable } from '../data/printable.js';
+
 /**
  * The safetensors format (https://github.com/huggingface/safetensors), written from its spec:
  *   [u64 little-endian N][N bytes of JSON header][raw little-endian tensor data]
@@ -27,7 +29,8 @@ export interface StFile {
 
 /** Error in a safetensors file (bad header, truncated data, inconsistent shapes). */
 export class SafetensorsError extends Error {
-  constructor(message: string) { super(message); this.name = 'SafetensorsError'; }
+  // One line: names and values quoted from the file have their control characters escaped.
+  constructor(message: string) { super(printable(message, Infinity)); this.name = 'SafetensorsError'; }
 }
 
 /** Largest header we accept (the reference implementation's limit is 100 MB). */

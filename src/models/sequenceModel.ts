@@ -5,6 +5,7 @@ import { Module, type ModuleOptions } from '../nn/module.js';
 import { indexSelect, permute, reshape, slice } from '../ops/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkLayers, checkParameterCount, checkWidth } from '../io/limits.js';
+import { describe } from '../io/errors.js';
 import { cellFactories, makeCell, type RecurrentBlock } from './cells.js';
 import { countParameters, parameterShapes } from './parameterShapes.js';
 
@@ -38,7 +39,7 @@ export function checkArchitecture(a: unknown, where = 'architecture'): Architect
   if (extra.length) throw new Error(`${where}: unknown field(s) ${extra.join(', ')}`);
   if (!['forecast', 'classify', 'charlm'].includes(o.task as string)) throw new Error(`${where}.task: expected forecast, classify or charlm, got ${JSON.stringify(o.task)}`);
   if (typeof o.cell !== 'string') throw new Error(`${where}.cell: expected a string, got ${JSON.stringify(o.cell)}`);
-  if (!cellFactories.has(o.cell)) throw new Error(`${where}.cell: unknown cell '${o.cell}': expected one of ${[...cellFactories.keys()].join(', ')}`);
+  if (!cellFactories.has(o.cell)) throw new Error(`${where}.cell: unknown cell ${describe(o.cell)}: expected one of ${[...cellFactories.keys()].join(', ')}`);
   for (const k of ['inputSize', 'hiddenSize', 'numLayers', 'outputSize'] as const) {
     if (!Number.isInteger(o[k]) || (o[k] as number) < 1) throw new Error(`${where}.${k}: expected a positive integer, got ${JSON.stringify(o[k])}`);
     if (k === 'numLayers') checkLayers(`${where}.${k}`, o[k] as number); else checkWidth(`${where}.${k}`, o[k] as number);

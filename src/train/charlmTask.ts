@@ -74,4 +74,7 @@ export class CharLMTask implements Task {
   }
 
   async validate(): Promise<EvalResult | null> { return this.val && this.val.length > 2 ? this.evaluateIds(this.val) : null; }
+
+  /** Cross-entropy of the uniform distribution over the vocabulary. */
+  trivialLoss(): number { return Math.log(this.model.arch.outputSize); }
 }

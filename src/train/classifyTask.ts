@@ -69,4 +69,7 @@ export class ClassifyTask implements Task {
   }
 
   async validate(): Promise<EvalResult | null> { return this.val && this.val.length ? this.evaluate(this.val) : null; }
+
+  /** Cross-entropy of the uniform distribution over the classes. */
+  trivialLoss(): number { return Math.log(this.model.arch.outputSize); }
 }

@@ -11,6 +11,7 @@ import type { LRSchedule } from '../optim/schedule.js';
 import { defaultRng, Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { keepStorage } from '../backend/scope.js';
+import { explosion, TrainingDiverged } from './divergence.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import type { EvalResult, Task } from './task.js';
 
@@ -63,9 +64,16 @@ export interface FitOptions {
 
 export interface FitResult {
   history: EpochLog[];
-  stopped: 'completed' | 'early' | 'interrupted' | 'callback';
+  /**
+   * 'diverged': the loss became non-finite or exploded (see divergence.ts); the model holds the
+   * weights of the best earlier epoch (bestEpoch). With no earlier epoch to keep, fit throws
+   * TrainingDiverged instead.
+   */
+  stopped: 'completed' | 'early' | 'interrupted' | 'callback' | 'diverged';
   steps: number;
   bestEpoch: number;
+  /** Set when stopped is 'diverged': what happened, where. */
+  divergence?: { reason: string };
 }
 
 interface LoopState {
@@ -99,7 +107,12 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
   const readEvery = o.readEvery ?? (be.readSync ? 1 : 25);
   if (!Number.isInteger(readEvery) || readEvery < 1) throw new Error(`fit readEvery: expected a positive integer, got ${o.readEvery}`);
   let carry: Tensor[] | null = null;
+  // The weights of the best epoch so far: restored by early stopping, and kept as the model
+  // when training diverges. Read when reads are free (CPU backends), or taken from the
+  // checkpoint's read of the model; on a device without either, only for restoreBest.
   let bestWeights: Map<string, TensorData> | null = null;
+  // A loss far above what a model that knows nothing scores means divergence (divergence.ts).
+  const trivial = task.trivialLoss?.() ?? null;
   let st: LoopState = { epoch: 0, batch: 0, step: 0, order: null, lossSum: 0, items: 0, seconds: 0, history: [], best: null, bestEpoch: -1, bad: 0 };
 
   if (o.resume) {
@@ -124,9 +137,11 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
     if (ck.groups.best) bestWeights = ck.groups.best;
   }
 
-  const writeCheckpoint = async () => {
+  /** bestIsCurrent: this epoch is the best so far, and the model read here is its best weights. */
+  const writeCheckpoint = async (bestIsCurrent = false) => {
     if (!o.checkpoint) return;
     const groups: CheckpointData['groups'] = { model: await model.readStateDict() };
+    if (bestIsCurrent) bestWeights = groups.model;
     const os = await opt.readState();
     groups.optim = new Map(Object.entries(os.buffers).map(([k, v]) => [k, { shape: [v.length], data: v }]));
     if (carry) {
@@ -145,6 +160,7 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
     });
   };
 
+  let liveAcc: ReturnType<typeof be.alloc> | null = null; // the open epoch's loss sum, freed on divergence
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) process.exit(130); // a second Ctrl-C: leave now
@@ -166,6 +182,7 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
       // The epoch's summed loss (times items) since the last read, on the device: [1].
       const lossAcc = be.alloc(model.dtype, 1);
       keepStorage(lossAcc);
+      liveAcc = lossAcc;
       let unread = 0;
       const readLoss = async (): Promise<number | null> => {
         if (unread === 0) return null;
@@ -175,7 +192,7 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
         unread = 0;
         if (!Number.isFinite(sum)) {
           const where = from === to ? `batch ${to}` : `batches ${from}-${to}`;
-          throw new Error(`training diverged: loss is ${sum} at epoch ${st.epoch + 1}, ${where} (try a smaller --lr or --clip)`);
+          throw new TrainingDiverged(`training diverged: loss is ${sum} at epoch ${st.epoch + 1}, ${where}`);
         }
         st.lossSum += sum;
         return sum;
@@ -215,7 +232,7 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
         if (interrupted) { await readLoss(); st.batch++; await writeCheckpoint(); be.dispose(lossAcc); return done('interrupted'); }
         if (checkpointNow) { st.batch++; await writeCheckpoint(); st.batch--; }
       }
-      be.dispose(lossAcc);
+      be.dispose(lossAcc); liveAcc = null;
       // End of epoch: validation, schedule, early stopping, callbacks, checkpoint.
       const val = await task.validate(); // each batch in its own tidy() inside
       const trainLoss = st.lossSum / Math.max(st.items, 1);
@@ -224,11 +241,15 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
       const log: EpochLog = { epoch: st.epoch + 1, loss: trainLoss, val, lr: opt.lr, throughput: st.items / Math.max(st.seconds, 1e-9) };
       st.history.push(log);
       progress.epochEnd(formatEpoch(log, o.epochs));
-      let stop: FitResult['stopped'] | null = null;
+      const exploded = explosion(monitored, st.best, trivial);
+      if (exploded) throw new TrainingDiverged(`training diverged: ${val ? 'validation ' : ''}${exploded} at epoch ${st.epoch + 1}`);
+      let stop: FitResult['stopped'] | null = null, bestFromCheckpoint = false;
       const es = o.earlyStopping;
       if (st.best === null || monitored < st.best - (es?.minDelta ?? 0)) {
         st.best = monitored; st.bestEpoch = st.epoch + 1; st.bad = 0;
-        if (es?.restoreBest) bestWeights = await model.readStateDict();
+        if (es?.restoreBest || be.readSync) bestWeights = await model.readStateDict();
+        else if (o.checkpoint) bestFromCheckpoint = true; // the checkpoint below reads the model anyway
+        else bestWeights = null; // a device, no checkpoint: no read just for this (an older epoch is not the best)
       } else if (es) {
         st.bad++;
         if (st.bad >= es.patience) stop = 'early';
@@ -238,11 +259,24 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
       if (stop || st.epoch + 1 === o.epochs) {
         if (es?.restoreBest && bestWeights) model.loadStateDict(bestWeights);
       }
-      st.epoch++; await writeCheckpoint(); st.epoch--;
+      st.epoch++; await writeCheckpoint(bestFromCheckpoint); st.epoch--;
       if (stop) { st.epoch++; return done(stop); }
       if (interrupted) { st.epoch++; return done('interrupted'); }
     }
     return done('completed');
+  } catch (e) {
+    if (!(e instanceof TrainingDiverged)) throw e;
+    // Nothing of the diverged epoch is kept, and no checkpoint of it is written: the model goes
+    // back to the best earlier epoch, or, with none, the run has nothing to give.
+    if (liveAcc) be.dispose(liveAcc);
+    for (const t of carry ?? []) t.dispose();
+    carry = null;
+    if (!bestWeights) {
+      throw new TrainingDiverged(`${e.message}; there is no earlier epoch to keep${st.bestEpoch > 0 ? ' (on a device backend fit keeps one only with a checkpoint or earlyStopping.restoreBest)' : ''}`);
+    }
+    model.loadStateDict(bestWeights);
+    progress.message(`${e.message}; keeping the model of epoch ${st.bestEpoch}`);
+    return { ...done('diverged'), divergence: { reason: e.message } };
   } finally {
     if (sigint) process.off('SIGINT', onSigint);
   }

@@ -63,4 +63,12 @@ export class ForecastTask implements Task {
   }
 
   async validate(): Promise<EvalResult | null> { return this.val ? this.evaluate(this.val) : null; }
+
+  /** MSE of predicting the training mean (0 in normalized units) for every target: the targets' mean square level. */
+  trivialLoss(): number {
+    const w = this.val ?? this.train, K = w.targets, Y = w.horizon * K;
+    let s = 0;
+    for (let i = 0; i < w.n; i++) for (let j = 0; j < Y; j++) s += (w.anchor[i * K + (j % K)] + w.y[i * Y + j]) ** 2;
+    return s / Math.max(w.n * Y, 1);
+  }
 }

@@ -32,4 +32,9 @@ export interface Task {
   trainBatch(order: readonly number[], k: number, state: Tensor[] | null): BatchResult;
   /** Loss and metrics on the validation data, or null when there is none (read with await data()). */
   validate(): Promise<EvalResult | null>;
+  /**
+   * The loss of a model that knows nothing (the mean level, the uniform distribution) on the data
+   * fit() monitors (validation, else training): a reference to tell a diverged run (divergence.ts).
+   */
+  trivialLoss?(): number;
 }

@@ -1,3 +1,4 @@
+import { printable } from '../../data/printable.js';
 import { parseArgs } from 'node:util';
 import { getBackend, listBackends, setBackend } from '../../backend/registry.js';
 import { runConformance } from '../../conformance/runner.js';
@@ -27,14 +28,14 @@ Options:
     if (values.help) { console.log(this.help); return 0; }
     if (positionals.length === 0) throw new UserError('conformance: expected at least one fixture file or folder');
     if (values.backend && !listBackends().includes(values.backend)) {
-      throw new UserError(`--backend: expected one of ${listBackends().join(', ')}, got '${values.backend}'`);
+      throw new UserError(`--backend: expected one of ${listBackends().join(', ')}, got '${printable(values.backend, 40)}'`);
     }
     const dtype = values.dtype as DType;
-    if (dtype !== 'f32' && dtype !== 'f64') throw new UserError(`--dtype: expected f32 or f64, got '${values.dtype}'`);
+    if (dtype !== 'f32' && dtype !== 'f64') throw new UserError(`--dtype: expected f32 or f64, got '${printable(String(values.dtype), 40)}'`);
     const backend = values.backend ? await setBackend(values.backend) : getBackend();
     let summary;
     try {
-      summary = await runConformance(positionals, backend, dtype, (line) => console.log(line));
+      summary = await runConformance(positionals, backend, dtype, (line) => console.log(printable(line, 1000))); // fixture names come from files
     } catch (e) { throw new UserError((e as Error).message); }
     console.log(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
     return summary.failed > 0 ? 1 : 0;

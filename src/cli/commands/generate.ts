@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { loadModel } from '../../io/modelDir.js';
 import { generateText } from '../../models/generate.js';
 import { Rng } from '../../tensor/random.js';
 import type { Command } from '../command.js';
+import { printableText } from '../../data/printable.js';
 import { UserError } from '../errors.js';
-import { vocabOf } from './modelData.js';
+import { vocabOf, openModel } from './modelData.js';
 import { intFlag, numFlag, requireFlag, userErrors } from './shared.js';
 
 const HELP = `Usage: carousel generate --model DIR [--seed-text TEXT] [--length N] [--temperature T] [--top-k K] [--seed N]
@@ -32,14 +32,15 @@ export const generate: Command = {
     });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
-      const { model, meta } = loadModel(requireFlag('model', v.model));
+      const { model, meta } = openModel(requireFlag('model', v.model));
       if (meta.architecture.task !== 'charlm') throw new UserError(`generate: ${v.model} is a ${meta.architecture.task} model; generate needs a charlm model`);
       const seed = v['seed-text'] ?? '';
       const text = await generateText(model, vocabOf(meta), {
         seed, length: intFlag('length', v.length, 300, 0), temperature: numFlag('temperature', v.temperature, 0.8, 0),
         topK: intFlag('top-k', v['top-k'], 0, 0), rng: new Rng(intFlag('seed', v.seed, 1, 0)),
       });
-      process.stdout.write(seed + text + '\n');
+      // Text from the model's vocabulary: line breaks and tabs as they are, other control characters escaped.
+      process.stdout.write(printableText(seed + text) + '\n');
       return 0;
     });
   },

@@ -1,10 +1,11 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ModelFileError } from '../../io/errors.js';
-import { loadModel } from '../../io/modelDir.js';
 import { readSafetensorsFile } from '../../io/pytorch.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
+import { printable } from '../../data/printable.js';
+import { openModel } from './modelData.js';
 import { userErrors } from './shared.js';
 import { backendUnavailable, listBackends, loadBackend } from '../../backend/registry.js';
 import { CORE_METHODS, kernelListing } from '../../ops/kernels.js';
@@ -14,7 +15,8 @@ const HELP = `Usage: carousel info PATH
 
 Describes a model directory (architecture, parameters with their PyTorch names and shapes, data
 settings, training summary), or lists the tensors of a .safetensors file (weights, checkpoint,
-or a PyTorch state_dict). Fails with a clear message on a missing, truncated or mis-shaped file.
+or a PyTorch state_dict). Fails with a clear message on a missing, truncated or mis-shaped file. Names and text from the
+file are shown escaped (a control character as \x1b) and long ones cut.
 
 With --backends: lists the registered backends and, for each, which optional kernels run natively
 (and which class defines them) and which run as their composed fallback (src/ops/composed/).
@@ -39,28 +41,29 @@ export const info: Command = {
     const path = positionals[0];
     return userErrors(() => {
       let isDir = false;
+      const p = printable(path);
       try { isDir = statSync(path).isDirectory(); } catch { throw new ModelFileError(`${path}: no such file or directory`); }
       if (!isDir) {
         const f = readSafetensorsFile(path);
-        console.log(`${path}: safetensors, ${f.tensors.size} tensors`);
-        for (const [n, t] of f.tensors) console.log(`  ${n}  ${t.dtype} [${t.shape.join(', ')}]`);
+        console.log(`${p}: safetensors, ${f.tensors.size} tensors`);
+        for (const [n, t] of f.tensors) console.log(`  ${printable(n, 120)}  ${printable(t.dtype, 10)} [${t.shape.join(', ')}]`);
         const keys = Object.keys(f.metadata);
-        if (keys.length) console.log(`metadata: ${keys.join(', ')}`);
+        if (keys.length) console.log(`metadata: ${printable(keys.join(', '), 400)}`);
         return 0;
       }
-      const { model, meta } = loadModel(path);
+      const { model, meta } = openModel(path);
       const a = meta.architecture;
-      console.log(`${path}: ${a.task} model, ${a.cell.toUpperCase()} ${a.numLayers} layer(s) x ${a.hiddenSize} hidden${a.bidirectional ? ', bidirectional' : ''}${a.dropout ? `, dropout ${a.dropout}` : ''}`);
+      console.log(`${p}: ${a.task} model, ${printable(a.cell.toUpperCase(), 40)} ${a.numLayers} layer(s) x ${a.hiddenSize} hidden${a.bidirectional ? ', bidirectional' : ''}${a.dropout ? `, dropout ${a.dropout}` : ''}`);
       console.log(`input size ${a.inputSize}, output size ${a.outputSize}, ${model.numParameters()} parameters`);
       for (const [n, p] of model.namedParameters()) console.log(`  ${n}  [${p.shape.join(', ')}]`);
       if (meta.forecast) {
         const f = meta.forecast;
-        console.log(`forecast: columns ${f.features.join(', ')} -> ${f.targets.join(', ')}, window ${f.window}, horizon ${f.horizon}`);
+        console.log(`forecast: columns ${printable(f.features.join(', '), 200)} -> ${printable(f.targets.join(', '), 200)}, window ${f.window}, horizon ${f.horizon}`);
         console.log(`normalization: mean ${f.normalization.mean.map((x) => x.toPrecision(6)).join(', ')}; std ${f.normalization.std.map((x) => x.toPrecision(6)).join(', ')}`);
       }
-      if (meta.classify) console.log(`classes (${meta.classify.labels.length}): ${meta.classify.labels.join(', ')}`);
-      if (meta.charlm) console.log(`vocabulary: ${meta.charlm.vocabulary.length} characters ${JSON.stringify(meta.charlm.vocabulary.join('')).slice(0, 80)}`);
-      if (meta.training) console.log(`training: ${JSON.stringify(meta.training)}`);
+      if (meta.classify) console.log(`classes (${meta.classify.labels.length}): ${printable(meta.classify.labels.join(', '), 400)}`);
+      if (meta.charlm) console.log(`vocabulary: ${meta.charlm.vocabulary.length} characters "${printable(meta.charlm.vocabulary.join(''), 80)}"`);
+      if (meta.training) console.log(`training: ${printable(JSON.stringify(meta.training), 400)}`);
       return 0;
     });
   },

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { loadModel } from '../../io/modelDir.js';
 import { StreamingModel } from '../../models/stream.js';
 import { ClassifyTask } from '../../train/classifyTask.js';
 import type { Command } from '../command.js';
+import { printable } from '../../data/printable.js';
 import { UserError } from '../errors.js';
-import { classifyInputs, forecastInputs, vocabOf } from './modelData.js';
+import { classifyInputs, forecastInputs, vocabOf, openModel } from './modelData.js';
 import { readText, requireFlag, userErrors } from './shared.js';
 import { noGrad } from '../../autograd/tape.js';
 
@@ -30,7 +30,7 @@ export const predict: Command = {
     const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, output: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
-      const { model, meta } = loadModel(requireFlag('model', v.model));
+      const { model, meta } = openModel(requireFlag('model', v.model));
       const path = requireFlag('data', v.data);
       const text = readText(path);
       const lines: string[] = [];
@@ -85,4 +85,8 @@ export const predict: Command = {
   },
 };
 
-function csvField(s: string): string { return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s; }
+/** A label or character as a CSV field: control characters escaped (the output may go to a terminal), quoted when needed. */
+function csvField(text: string): string {
+  const s = printable(text);
+  return /[",]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}

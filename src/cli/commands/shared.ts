@@ -2,33 +2,42 @@ import { readFileSync } from 'node:fs';
 import { DataError } from '../../data/errors.js';
 import { ModelFileError } from '../../io/errors.js';
 import { SafetensorsError } from '../../io/safetensors.js';
-import { UserError } from '../errors.js';
+import { isDecimal } from '../../data/number.js';
+import { printable } from '../../data/printable.js';
+import { TrainingDiverged } from '../../train/divergence.js';
+import { RunError, UserError } from '../errors.js';
+import { fsError, isFsError } from '../fsErrors.js';
 
-/** Run a command body, turning errors caused by the user's files into one-line UserErrors. */
+/**
+ * Run a command body, turning failures into one-line errors: bad files and paths into UserErrors
+ * (exit 2), a diverged run or a full disk into RunErrors (exit 1).
+ */
 export async function userErrors<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     if (e instanceof DataError || e instanceof ModelFileError || e instanceof SafetensorsError) throw new UserError(e.message);
-    // A file-system refusal (no such folder, permission denied, disk full) is about the user's paths.
-    const sys = e as NodeJS.ErrnoException;
-    if (typeof sys?.code === 'string' && typeof sys.syscall === 'string') throw new UserError(`cannot ${sys.syscall} ${sys.path ?? ''}: ${sys.code}${sys.code === 'ENOSPC' ? ' (disk full)' : sys.code === 'EACCES' ? ' (permission denied)' : sys.code === 'ENOTDIR' ? ' (a path component is a file)' : sys.code === 'ENOENT' ? ' (no such folder)' : ''}`.replace('  ', ' '));
+    if (e instanceof TrainingDiverged) throw new RunError(e.message);
+    if (isFsError(e)) throw fsError(e);
     throw e;
   }
 }
 
+/** A flag's value quoted for a message: escaped and cut. */
+const q = (v: string) => `'${printable(v, 60)}'`;
+
 export function intFlag(name: string, v: string | undefined, def: number, min = 1): number {
   if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`--${name}: expected an integer >= ${min}, got '${v}'`);
+  const n = isDecimal(v.trim()) ? Number(v) : NaN; // the data files' grammar: '0x10' is not 16
+  if (!Number.isInteger(n) || n < min) throw new UserError(`--${name}: expected an integer >= ${min}, got ${q(v)}`);
   return n;
 }
 
 export function numFlag(name: string, v: string | undefined, def: number, lo = -Infinity, hi = Infinity): number {
   if (v === undefined) return def;
-  const n = Number(v);
+  const n = isDecimal(v.trim()) ? Number(v) : NaN; // the data files' grammar: '0x10' is not 16
   if (v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) {
-    throw new UserError(`--${name}: expected a number${lo > -Infinity ? ` >= ${lo}` : ''}${hi < Infinity ? ` and <= ${hi}` : ''}, got '${v}'`);
+    throw new UserError(`--${name}: expected a number${lo > -Infinity ? ` >= ${lo}` : ''}${hi < Infinity ? ` and <= ${hi}` : ''}, got ${q(v)}`);
   }
   return n;
 }
@@ -38,7 +47,7 @@ export function choiceFlag<T extends string>(name: string, v: string | undefined
     if (def === undefined) throw new UserError(`--${name} is required: one of ${choices.join(', ')}`);
     return def;
   }
-  if (!choices.includes(v as T)) throw new UserError(`--${name}: expected one of ${choices.join(', ')}, got '${v}'`);
+  if (!choices.includes(v as T)) throw new UserError(`--${name}: expected one of ${choices.join(', ')}, got ${q(v)}`);
   return v as T;
 }
 
@@ -50,6 +59,9 @@ export function requireFlag(name: string, v: string | undefined): string {
 export function readText(path: string, what = 'data file'): string {
   try { return readFileSync(path, 'utf8'); } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${what} ${path}: no such file` : code === 'EISDIR' ? `${what} ${path}: is a folder, expected a file` : `${what} ${path}: cannot read (${(e as Error).message})`);
+    const p = printable(path, 200);
+    if (code === 'ENOENT') throw new UserError(`${what} ${p}: no such file`);
+    if (code === 'EISDIR') throw new UserError(`${what} ${p}: is a folder, expected a file`);
+    throw isFsError(e) ? fsError(e) : e;
   }
 }

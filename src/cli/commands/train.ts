@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCheckpoint, type CheckpointData } from '../../io/checkpoint.js';
@@ -22,7 +22,11 @@ import { Progress, type ProgressSink } from '../../train/progress.js';
 import { prepareClassify, prepareForecast, prepareText } from '../../train/recipes.js';
 import type { Task } from '../../train/task.js';
 import type { Command } from '../command.js';
-import { UserError } from '../errors.js';
+import { DataError } from '../../data/errors.js';
+import { ModelFileError } from '../../io/errors.js';
+import { TrainingDiverged } from '../../train/divergence.js';
+import { RunError, UserError } from '../errors.js';
+import { isFsError } from '../fsErrors.js';
 import { checkResumeConfig } from './resumeConfig.js';
 import { choiceFlag, intFlag, numFlag, readText, requireFlag, userErrors } from './shared.js';
 
@@ -144,7 +148,24 @@ export const train: Command = {
       const hash = createHash('sha256').update(text).digest('hex');
       if (resume && hash !== config.dataHash) throw new UserError(`--resume: ${config.data} changed since the checkpoint was written; resuming would not repeat the run`);
       config.dataHash = hash;
-      const r = await runTraining(config, text, { resume, progress: new Progress(process.stderr) });
+      const hint = `try a smaller --lr than ${config.lr}${config.clip ? '' : ', or --clip 1'}`;
+      let r: TrainOutcome;
+      try {
+        r = await runTraining(config, text, { resume, progress: new Progress(process.stderr) });
+      } catch (e) {
+        if (e instanceof TrainingDiverged) throw new RunError(`${e.message}, so no model was saved (${hint})`);
+        // A resumed run rebuilds everything from the checkpoint: a failure that no check named
+        // comes from a checkpoint that does not hold what it should (--debug shows where).
+        if (resume && !(e instanceof UserError || e instanceof RunError || e instanceof DataError || e instanceof ModelFileError || isFsError(e))) {
+          throw new UserError(`${join(out, CHECKPOINT_FILE)}: cannot resume from this checkpoint (${(e as Error)?.message ?? e})`);
+        }
+        throw e;
+      }
+      if (r.result.stopped === 'diverged') {
+        const kept = r.result.history.find((h) => h.epoch === r.result.bestEpoch);
+        const score = kept?.val ? `val_loss ${kept.val.loss.toPrecision(4)}` : kept ? `loss ${kept.loss.toPrecision(4)}` : '';
+        throw new RunError(`${r.result.divergence!.reason}; saved the model of epoch ${r.result.bestEpoch}${score ? ` (${score})` : ''} to ${out} instead (${hint})`);
+      }
       if (r.result.stopped === 'interrupted') {
         console.error(`interrupted: checkpoint saved to ${join(out, CHECKPOINT_FILE)}; continue with: carousel train --out ${out} --resume`);
         return 130;
@@ -215,7 +236,11 @@ export interface TrainOutcome {
 
 /** The model of an architecture made from flags: a combination the cell refuses is the user's error. */
 function buildModel(arch: Architecture, rng: Rng): SequenceModel {
-  try { return new SequenceModel(arch, { rng }); } catch (e) { throw new UserError((e as Error).message); }
+  try { return new SequenceModel(arch, { rng }); } catch (e) {
+    // An allocation that fails is a size asked for by the flags, not a bug.
+    if (e instanceof RangeError) throw new UserError(`the model is too large to allocate here (--hidden ${arch.hiddenSize}, --layers ${arch.numLayers}, input size ${arch.inputSize}): ${e.message}`);
+    throw new UserError((e as Error).message);
+  }
 }
 
 /** Build data, model and optimizer from a config; fit; write the model directory and plots. */
@@ -251,6 +276,7 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
   const opt = makeOptimizer(c, model);
   const schedule = makeSchedule(c, opt);
   mkdirSync(c.out, { recursive: true });
+  accessSync(c.out, constants.W_OK); // a read-only output folder fails now, not after the first epoch
   progress.message(`${o.resume ? 'resuming' : 'training'} ${c.task} ${c.cell.toUpperCase()} (${model.numParameters()} parameters) on ${items}`);
   const result = await fit(task, {
     epochs: c.epochs, optimizer: opt, schedule, clipNorm: c.clip, rng, progress,
@@ -259,13 +285,19 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
     resume: o.resume ?? null,
   });
   if (result.stopped === 'interrupted') return { model, task, result, meta, summary: '' };
-  const last = result.history[result.history.length - 1];
+  // A diverged run keeps the best earlier epoch's model: record that epoch's numbers.
+  const last = result.stopped === 'diverged' ? result.history.find((h) => h.epoch === result.bestEpoch) : result.history[result.history.length - 1];
   meta.training = {
     epochs: result.history.length, steps: result.steps, stopped: result.stopped, seed: c.seed, optimizer: c.optimizer, lr: c.lr,
     loss: last?.loss, val: last?.val ?? null, bestEpoch: result.bestEpoch, data: c.data,
   };
   await saveModel(c.out, model, meta);
   writeFileAtomic(join(c.out, 'loss.svg'), lossCurveSvg(result.history, `${c.task}: ${c.cell.toUpperCase()} training loss`));
+  // Worse than a model that knows nothing (mean level, uniform distribution): it has not learned.
+  const trivial = task.trivialLoss?.();
+  if (last?.val && trivial !== undefined && last.val.loss > trivial) {
+    progress.message(`warning: validation loss ${last.val.loss.toPrecision(4)} is higher than that of a model that knows nothing (${trivial.toPrecision(4)}): the model has not learned; try a smaller --lr than ${c.lr}, more epochs or more data`);
+  }
   const lines = [`saved model to ${c.out} (${result.stopped === 'early' ? `early stop, best epoch ${result.bestEpoch}` : `${result.history.length} epochs`})`];
   if (last?.val) lines.push(`validation: loss ${last.val.loss.toFixed(4)}${Object.entries(last.val.metrics).map(([k, x]) => `, ${k} ${x.toFixed(4)}`).join('')}`);
   if (task instanceof ForecastTask && meta.forecast) {
