@@ -127,7 +127,7 @@ export function mayAccept(orig: Record<string, any>, mut: unknown): boolean {
       if (!Array.isArray(n.targets) || n.targets.length !== o.targets.length || !n.targets.every(isStr) || !distinct(n.targets)) return false;
       if (!n.targets.every((t: string) => n.features.includes(t))) return false;
       if (n.horizon !== o.horizon) return false;
-      if (!Number.isInteger(n.window) || n.window < 1 || n.window > 100000) return false;
+      if (!Number.isInteger(n.window) || n.window < 1 || n.window > 2 ** 31 - 1) return false;
       const nm = n.normalization;
       if (!nm || typeof nm !== 'object' || Object.keys(nm).sort().join() !== 'mean,std') return false;
       if (!Array.isArray(nm.mean) || nm.mean.length !== o.features.length || !nm.mean.every((v: unknown) => typeof v === 'number' && Number.isFinite(v))) return false;
