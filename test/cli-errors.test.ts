@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveModel, type ModelMeta } from '../src/io/modelDir.js';
+import { saveModel, weightsPath, type ModelMeta } from '../src/io/modelDir.js';
 import { parseSafetensors, serializeSafetensors } from '../src/io/safetensors.js';
 import { SequenceModel, type Architecture } from '../src/models/sequenceModel.js';
 
@@ -75,14 +75,14 @@ test('a damaged model.json: one line naming the file and the field, exit 2 (info
   const forecast = { features: ['v'], targets: ['v'], window: 4, horizon: 1, normalization: { mean: [0], std: [1] } };
   const cases: [Architecture['task'], (m: Record<string, any>) => void, RegExp][] = [
     ['forecast', (m) => { m.forecast.normalization = {}; }, /forecast\.normalization|normalization: expected/],
-    ['forecast', (m) => { m.forecast.normalization.std = [0]; }, /std of feature 0 must be positive/],
-    ['forecast', (m) => { m.forecast.features = 'v'; }, /forecast\.features: expected 1 column name/],
-    ['forecast', (m) => { m.forecast.window = -1; }, /forecast\.window: expected a positive integer, got -1/],
-    ['forecast', (m) => { m.forecast = [1, 'a']; }, /"forecast": expected an object/],
-    ['classify', (m) => { m.classify.labels = 5; }, /classify\.labels: expected 2 distinct class names/],
+    ['forecast', (m) => { m.forecast.normalization.std = [0]; }, /forecast\.normalization\.std: expected 1 positive finite numbers, got \[0\]/],
+    ['forecast', (m) => { m.forecast.features = 'v'; }, /forecast\.features: expected an array of 1 strings, got "v"/],
+    ['forecast', (m) => { m.forecast.window = -1; }, /forecast\.window: expected an integer in \[1, \d+\], got -1/],
+    ['forecast', (m) => { m.forecast = [1, 'a']; }, /forecast: expected an object, got \[1,"a"\]/],
+    ['classify', (m) => { m.classify.labels = 5; }, /classify\.labels: expected an array of 2 strings, got 5/],
     ['classify', (m) => { m.classify.labels = ['a', 'a']; }, /classify\.labels/],
-    ['charlm', (m) => { m.charlm.vocabulary = 'ab'; }, /charlm\.vocabulary: expected 2 distinct single characters/],
-    ['charlm', (m) => { m.charlm = 'x'; }, /"charlm": expected an object/],
+    ['charlm', (m) => { m.charlm.vocabulary = 'ab'; }, /charlm\.vocabulary: expected an array of 2 strings, got "ab"/],
+    ['charlm', (m) => { m.charlm = 'x'; }, /charlm: expected an object, got "x"/],
     ['charlm', (m) => { m.charlm.vocabulary = []; }, /charlm\.vocabulary/],
   ];
   for (const [task, f, pattern] of cases) {
@@ -148,7 +148,7 @@ test('file-system refusals name the path and the real cause', (t) => {
   const r = inNs(`mount -t tmpfs -o size=8k tmpfs ${full}`, join(full, 'm'));
   assert.equal(r.code, 1, r.err);
   const last = r.err.trimEnd().split('\n').pop()!;
-  assert.match(last, new RegExp(`^carousel: cannot write ${full}/m/[\\w.]+: no space left on the device \\(ENOSPC\\)$`));
+  assert.match(last, new RegExp(`^carousel: cannot write ${full}/m/[\\w.-]+: no space left on the device \\(ENOSPC\\)$`));
   assert.doesNotMatch(r.err, /\n\s+at /);
 });
 
@@ -158,12 +158,12 @@ test('a diverging run: one line, exit 1; the best earlier model is kept (and loa
   const train = (extra: string[]) => carousel(['train', '--task', 'forecast', '--data', csv, '--out', out, '--window', '4', '--hidden', '8', '--batch-size', '8', ...extra]);
   // A good model first: a diverged run must not replace it when it has nothing better.
   assert.equal(train(['--epochs', '1']).code, 0);
-  const good = readFileSync(join(out, 'weights.safetensors'));
+  const good = readFileSync(weightsPath(out));
   const bad = train(['--epochs', '3', '--lr', '1e6', '--clip', '0']);
   assert.equal(bad.code, 1, bad.err);
   assert.doesNotMatch(bad.err, /\n\s+at /);
   assert.match(bad.err.trimEnd().split('\n').pop()!, /^carousel: training diverged: .* at epoch 1.*; there is no earlier epoch to keep, so no model was saved \(try a smaller --lr than 1000000, or --clip 1\)$/);
-  assert.deepEqual(readFileSync(join(out, 'weights.safetensors')), good);
+  assert.deepEqual(readFileSync(weightsPath(out)), good);
   // SGD at a learning rate on the edge: here it diverges in epoch 2 on all three backends (the
   // model of epoch 1 is kept); should the numbers change, it may diverge in the first epoch
   // instead (nothing is saved): either way the message must say which.

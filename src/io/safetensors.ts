@@ -1,4 +1,5 @@
 import { printable } from '../data/printable.js';
+import { describe } from './errors.js';
 
 /**
  * The safetensors format (https://github.com/huggingface/safetensors), written from its spec:
@@ -29,8 +30,8 @@ export interface StFile {
 
 /** Error in a safetensors file (bad header, truncated data, inconsistent shapes). */
 export class SafetensorsError extends Error {
-  // One line: names and values quoted from the file have their control characters escaped.
-  constructor(message: string) { super(printable(message, Infinity)); this.name = 'SafetensorsError'; }
+  // One line: what it quotes from the file is escaped, and an overlong message cut (as ModelFileError).
+  constructor(message: string) { super(printable(message, 500)); this.name = 'SafetensorsError'; }
 }
 
 /** Largest header we accept (the reference implementation's limit is 100 MB). */
@@ -64,26 +65,26 @@ export function parseSafetensors(buf: Uint8Array, source = 'safetensors file'): 
       continue;
     }
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e !== 'object' || e === null) fail(`tensor '${name}': entry is not an object`);
-    if (typeof e.dtype !== 'string' || !BYTES.has(e.dtype)) fail(`tensor '${name}': unknown dtype ${JSON.stringify(e.dtype)} (expected one of ${[...BYTES.keys()].join(', ')})`);
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(e.shape)}`);
+    if (typeof e !== 'object' || e === null) fail(`tensor '${printable(name, 100)}': entry is not an object`);
+    if (typeof e.dtype !== 'string' || !BYTES.has(e.dtype)) fail(`tensor '${printable(name, 100)}': unknown dtype ${describe(e.dtype)} (expected one of ${[...BYTES.keys()].join(', ')})`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${printable(name, 100)}': shape must be an array of non-negative integers, got ${describe(e.shape)}`);
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[0] > off[1]) {
-      fail(`tensor '${name}': data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(off)}`);
+      fail(`tensor '${printable(name, 100)}': data_offsets must be [begin, end] with 0 <= begin <= end, got ${describe(off)}`);
     }
     const [b, en] = off as number[];
     const shape = e.shape as number[];
     const dtype = e.dtype as StDType;
     const want = shape.reduce((p, d) => p * d, 1) * bytesOf(dtype);
-    if (en - b !== want) fail(`tensor '${name}': shape [${shape.join(', ')}] of ${dtype} needs ${want} bytes, data_offsets span ${en - b}`);
-    if (en > dataLen) fail(`truncated: tensor '${name}' ends at byte ${en} of the data section, which has only ${dataLen} bytes`);
+    if (en - b !== want) fail(`tensor '${printable(name, 100)}': shape [${shape.join(', ')}] of ${dtype} needs ${want} bytes, data_offsets span ${en - b}`);
+    if (en > dataLen) fail(`truncated: tensor '${printable(name, 100)}' ends at byte ${en} of the data section, which has only ${dataLen} bytes`);
     entries.push([name, dtype, shape, b, en]);
   }
   // The spec forbids holes and overlaps: sorted by offset, the tensors tile the data section.
   const sorted = [...entries].sort((x, y) => x[3] - y[3]);
   let pos = 0;
   for (const [name, , , b, en] of sorted) {
-    if (b !== pos) fail(`tensor '${name}' starts at byte ${b}, expected ${pos} (tensors must tile the data without gaps or overlaps)`);
+    if (b !== pos) fail(`tensor '${printable(name, 100)}' starts at byte ${b}, expected ${pos} (tensors must tile the data without gaps or overlaps)`);
     pos = en;
   }
   if (pos !== dataLen) fail(`${dataLen - pos} bytes of data after the last tensor (file is corrupted or has trailing garbage)`);
@@ -117,7 +118,7 @@ function decode(dtype: StDType, bytes: Uint8Array, name: string, fail: (m: strin
       const o = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const v = le.getBigInt64(8 * i, true);
-        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) fail(`tensor '${name}': I64 value ${v} does not fit a double exactly`);
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) fail(`tensor '${printable(name, 100)}': I64 value ${v} does not fit a double exactly`);
         o[i] = Number(v);
       }
       return o;
@@ -148,7 +149,7 @@ export function serializeSafetensors(tensors: Map<string, StInput> | [string, St
     if (name === '__metadata__') throw new Error("safetensors: '__metadata__' is reserved and cannot name a tensor");
     if (name in header) throw new Error(`safetensors: duplicate tensor name '${name}'`);
     const count = t.shape.reduce((p, d) => p * d, 1);
-    if (count !== t.data.length) throw new Error(`safetensors: tensor '${name}' has shape [${t.shape.join(', ')}] (${count} values) but ${t.data.length} values were given`);
+    if (count !== t.data.length) throw new Error(`safetensors: tensor '${printable(name, 100)}' has shape [${t.shape.join(', ')}] (${count} values) but ${t.data.length} values were given`);
     const nbytes = count * bytesOf(t.dtype);
     header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [pos, pos + nbytes] };
     pos += nbytes;

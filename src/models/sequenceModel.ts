@@ -37,19 +37,19 @@ export function checkArchitecture(a: unknown, where = 'architecture'): Architect
   const o = a as Record<string, unknown>;
   const extra = Object.keys(o).filter((k) => !KEYS.includes(k));
   if (extra.length) throw new Error(`${where}: unknown field(s) ${extra.join(', ')}`);
-  if (!['forecast', 'classify', 'charlm'].includes(o.task as string)) throw new Error(`${where}.task: expected forecast, classify or charlm, got ${JSON.stringify(o.task)}`);
-  if (typeof o.cell !== 'string') throw new Error(`${where}.cell: expected a string, got ${JSON.stringify(o.cell)}`);
+  if (!['forecast', 'classify', 'charlm'].includes(o.task as string)) throw new Error(`${where}.task: expected forecast, classify or charlm, got ${describe(o.task)}`);
+  if (typeof o.cell !== 'string') throw new Error(`${where}.cell: expected a string, got ${describe(o.cell)}`);
   if (!cellFactories.has(o.cell)) throw new Error(`${where}.cell: unknown cell ${describe(o.cell)}: expected one of ${[...cellFactories.keys()].join(', ')}`);
   for (const k of ['inputSize', 'hiddenSize', 'numLayers', 'outputSize'] as const) {
-    if (!Number.isInteger(o[k]) || (o[k] as number) < 1) throw new Error(`${where}.${k}: expected a positive integer, got ${JSON.stringify(o[k])}`);
+    if (!Number.isInteger(o[k]) || (o[k] as number) < 1) throw new Error(`${where}.${k}: expected a positive integer, got ${describe(o[k])}`);
     if (k === 'numLayers') checkLayers(`${where}.${k}`, o[k] as number); else checkWidth(`${where}.${k}`, o[k] as number);
   }
-  if (typeof o.bidirectional !== 'boolean') throw new Error(`${where}.bidirectional: expected true or false, got ${JSON.stringify(o.bidirectional)}`);
-  if (typeof o.dropout !== 'number' || !(o.dropout >= 0 && o.dropout < 1)) throw new Error(`${where}.dropout: expected a number in [0, 1), got ${JSON.stringify(o.dropout)}`);
+  if (typeof o.bidirectional !== 'boolean') throw new Error(`${where}.bidirectional: expected true or false, got ${describe(o.bidirectional)}`);
+  if (typeof o.dropout !== 'number' || !(o.dropout >= 0 && o.dropout < 1)) throw new Error(`${where}.dropout: expected a number in [0, 1), got ${describe(o.dropout)}`);
   if (o.task === 'charlm') {
     if (o.bidirectional) throw new Error(`${where}: a character language model predicts the next character and cannot be bidirectional`);
-    if (!Number.isInteger(o.vocabSize) || o.vocabSize !== o.outputSize) throw new Error(`${where}.vocabSize: expected an integer equal to outputSize (${o.outputSize}), got ${JSON.stringify(o.vocabSize)}`);
-  } else if (o.vocabSize !== undefined) throw new Error(`${where}.vocabSize: only a charlm model has a vocabulary, got ${JSON.stringify(o.vocabSize)}`);
+    if (!Number.isInteger(o.vocabSize) || o.vocabSize !== o.outputSize) throw new Error(`${where}.vocabSize: expected an integer equal to outputSize (${o.outputSize}), got ${describe(o.vocabSize)}`);
+  } else if (o.vocabSize !== undefined) throw new Error(`${where}.vocabSize: only a charlm model has a vocabulary, got ${describe(o.vocabSize)}`);
   // The size of what the constructor would allocate, before it allocates it.
   const shapes = parameterShapes(o as unknown as Architecture);
   if (shapes) checkParameterCount(`${where}`, countParameters(shapes));

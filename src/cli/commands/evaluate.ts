@@ -4,7 +4,8 @@ import { ClassifyTask } from '../../train/classifyTask.js';
 import { ForecastTask } from '../../train/forecastTask.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
-import { classifyInputs, forecastWindows, vocabOf, openModel } from './modelData.js';
+import { classifyInputs, forecastWindows, vocabOf } from './modelData.js';
+import { loadModel } from '../../io/modelDir.js';
 import { readText, requireFlag, userErrors } from './shared.js';
 
 const HELP = `Usage: carousel evaluate --model DIR --data FILE
@@ -28,7 +29,7 @@ export const evaluate: Command = {
     const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
-      const { model, meta } = openModel(requireFlag('model', v.model));
+      const { model, meta } = loadModel(requireFlag('model', v.model));
       const path = requireFlag('data', v.data);
       const text = readText(path);
       const task = meta.architecture.task;

@@ -4,7 +4,8 @@ import { Rng } from '../../tensor/random.js';
 import type { Command } from '../command.js';
 import { printableText } from '../../data/printable.js';
 import { UserError } from '../errors.js';
-import { vocabOf, openModel } from './modelData.js';
+import { vocabOf } from './modelData.js';
+import { loadModel } from '../../io/modelDir.js';
 import { intFlag, numFlag, requireFlag, userErrors } from './shared.js';
 
 const HELP = `Usage: carousel generate --model DIR [--seed-text TEXT] [--length N] [--temperature T] [--top-k K] [--seed N]
@@ -32,7 +33,7 @@ export const generate: Command = {
     });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
-      const { model, meta } = openModel(requireFlag('model', v.model));
+      const { model, meta } = loadModel(requireFlag('model', v.model));
       if (meta.architecture.task !== 'charlm') throw new UserError(`generate: ${v.model} is a ${meta.architecture.task} model; generate needs a charlm model`);
       const seed = v['seed-text'] ?? '';
       const text = await generateText(model, vocabOf(meta), {

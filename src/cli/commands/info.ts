@@ -5,7 +5,7 @@ import { readSafetensorsFile } from '../../io/pytorch.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { printable } from '../../data/printable.js';
-import { openModel } from './modelData.js';
+import { loadModel } from '../../io/modelDir.js';
 import { userErrors } from './shared.js';
 import { backendUnavailable, listBackends, loadBackend } from '../../backend/registry.js';
 import { CORE_METHODS, kernelListing } from '../../ops/kernels.js';
@@ -51,7 +51,7 @@ export const info: Command = {
         if (keys.length) console.log(`metadata: ${printable(keys.join(', '), 400)}`);
         return 0;
       }
-      const { model, meta } = openModel(path);
+      const { model, meta } = loadModel(path);
       const a = meta.architecture;
       console.log(`${p}: ${a.task} model, ${printable(a.cell.toUpperCase(), 40)} ${a.numLayers} layer(s) x ${a.hiddenSize} hidden${a.bidirectional ? ', bidirectional' : ''}${a.dropout ? `, dropout ${a.dropout}` : ''}`);
       console.log(`input size ${a.inputSize}, output size ${a.outputSize}, ${model.numParameters()} parameters`);

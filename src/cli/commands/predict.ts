@@ -5,7 +5,8 @@ import { ClassifyTask } from '../../train/classifyTask.js';
 import type { Command } from '../command.js';
 import { printable } from '../../data/printable.js';
 import { UserError } from '../errors.js';
-import { classifyInputs, forecastInputs, vocabOf, openModel } from './modelData.js';
+import { classifyInputs, forecastInputs, vocabOf } from './modelData.js';
+import { loadModel } from '../../io/modelDir.js';
 import { readText, requireFlag, userErrors } from './shared.js';
 import { noGrad } from '../../autograd/tape.js';
 
@@ -30,7 +31,7 @@ export const predict: Command = {
     const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, output: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
-      const { model, meta } = openModel(requireFlag('model', v.model));
+      const { model, meta } = loadModel(requireFlag('model', v.model));
       const path = requireFlag('data', v.data);
       const text = readText(path);
       const lines: string[] = [];
