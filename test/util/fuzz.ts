@@ -24,7 +24,7 @@ export function truncations(bytes: Uint8Array, count: number, r: () => number, h
   const lengths = new Set<number>();
   for (let n = 0; n < Math.min(head, bytes.length); n++) lengths.add(n);
   while (lengths.size < Math.min(count, bytes.length)) lengths.add(int(r, 0, bytes.length - 1));
-  for (const n of lengths) out.push({ name: `truncated to ${n} of ${bytes.length} bytes`, bytes: bytes.slice(0, n) });
+  for (const n of lengths) out.push({ name: `truncated to ${n} of ${bytes.length} bytes`, bytes: Uint8Array.prototype.slice.call(bytes, 0, n) });
   return out;
 }
 
@@ -35,7 +35,7 @@ export function truncations(bytes: Uint8Array, count: number, r: () => number, h
 export function byteFlips(bytes: Uint8Array, count: number, r: () => number, headerEnd: number, headerShare = 0.5): ByteCase[] {
   const out: ByteCase[] = [];
   while (out.length < count) {
-    const b = bytes.slice();
+    const b = Uint8Array.from(bytes); // a copy (a Buffer's slice() would share the bytes)
     const k = int(r, 1, 4);
     const where: number[] = [];
     for (let i = 0; i < k; i++) {
