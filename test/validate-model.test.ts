@@ -122,6 +122,7 @@ test('model.json: task sections must agree with the architecture; each problem i
     [{ forecast: { ...f, features: ['a'] } }, /forecast\.features: expected an array of 2 strings, got 1 entries/],
     [{ forecast: { ...f, normalization: { mean: [0, 1], std: [1, 0] } } }, /forecast\.normalization\.std: expected 2 positive finite numbers/],
     [{ forecast: { ...f, window: 'x' } }, /forecast\.window: expected an integer/],
+    [{ forecast: { ...f, features: ['a', ''], targets: ['a'] } }, /forecast\.features\[1\]: expected a non-empty name, got ""/],
     [{ forecast: undefined }, /a forecast model needs a "forecast" section/],
     [{ classify: { labels: ['x'], features: 2 } }, /classify: expected no "classify" section in a forecast model/],
     [{ extra: 1 }, /extra: expected only the fields/],

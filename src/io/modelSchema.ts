@@ -41,6 +41,9 @@ export function checkModelMeta(raw: unknown, file: string): ModelMeta {
       throw new ModelFileError(`${file}: ${f(k)}: expected ${expected}, got ${(v as unknown[]).length} entries ${describe(v)}`, file, f(k));
     }
     if (new Set(v as string[]).size !== (v as string[]).length) bad(f(k), 'distinct entries', v);
+    // A column or class name is never empty (an empty label marks an unlabelled row in data).
+    const empty = (v as string[]).indexOf('');
+    if (empty >= 0) bad(`${f(k)}[${empty}]`, 'a non-empty name', '');
     return v as string[];
   };
   const int = (k: string, lo: number, hi: number) => {
