@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { byteFlips, int, jsonPaths, mayAccept, pick, rng, setPath, truncations, type Fixture } from './util/fuzz.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
+import { byteFlips, DELETE, HOSTILE_VALUES, int, jsonPaths, mayAccept, pick, rng, setPath, truncations, type Fixture } from './util/fuzz.js';
 
 const SEED = Number(process.env.CAROUSEL_FUZZ_SEED ?? 20261130);
 const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
@@ -142,6 +143,32 @@ describe('fuzz: the CLI on damaged model directories and checkpoints', () => {
       resume(ck.subarray(0, int(r, 8, ck.length - 1)), 'checkpoint truncated');
     }
     assert.ok(cases >= 30, `${cases} cases`);
+  });
+
+  it('--resume from checkpoints holding hostile training state (re-signed): a one-line refusal or a run, never a crash', () => {
+    const r = rng(SEED + 5);
+    let cases = 0, refused = 0;
+    for (const fx of fixtures) {
+      const ckPath = join(root, `ck-${fx.task}.safetensors`);
+      writeFileSync(ckPath, fx.files['checkpoint.safetensors']);
+      const ck = loadCheckpoint(ckPath);
+      const paths = jsonPaths(ck.meta).filter((p) => p.length <= 3);
+      for (let i = 0; i < 10; i++) {
+        const p = pick(r, paths), v = pick(r, [DELETE, ...HOSTILE_VALUES.filter((x) => typeof x !== 'string' || x.length < 1000)]);
+        const d = variant(fx, {});
+        // Saved through saveCheckpoint, so its checksum is right and only the schema stands guard.
+        saveCheckpoint(join(d, 'checkpoint.safetensors'), { meta: setPath(ck.meta, p, v) as Record<string, unknown>, groups: ck.groups });
+        const what = `seed ${SEED + 5}, ${fx.task} --resume with checkpoint ${JSON.stringify(p)} = ${v === DELETE ? '(deleted)' : JSON.stringify(v)?.slice(0, 40)}`;
+        const res = carousel(['train', '--resume', '--out', d, '--data', fx.data], 60000);
+        if (res.code === 2) { assertRefused(res, what); refused++; } else {
+          assert.equal(res.signal, null, `${what}: killed by ${res.signal}`);
+          assert.ok(res.code === 0 || res.code === 1, `${what}: exit ${res.code}; stderr:\n${res.err.slice(0, 2000)}`);
+          assert.doesNotMatch(res.err, /\n\s+at /, `${what}: stack trace`);
+        }
+        cases++;
+      }
+    }
+    assert.ok(refused >= cases / 2, `only ${refused} of ${cases} hostile checkpoints refused`);
   });
 
   it('special files instead of the weights: a FIFO, /dev/zero, a folder, a huge sparse file', () => {
