@@ -58,6 +58,11 @@ export interface FitOptions {
   /** A loaded checkpoint to continue from (see loadCheckpoint). */
   resume?: CheckpointData | null;
   progress?: ProgressSink;
+  /**
+   * A line for progress once the run is set up: after the checkpoint to resume from has been
+   * checked and restored, so a checkpoint that is refused gets its one-line error alone.
+   */
+  announce?: string;
   /** Ctrl-C saves a checkpoint and returns with stopped = 'interrupted' (default true with a checkpoint path). */
   handleSigint?: boolean;
 }
@@ -136,6 +141,7 @@ export async function fit(task: Task, o: FitOptions): Promise<FitResult> {
     }
     if (ck.groups.best) bestWeights = ck.groups.best;
   }
+  if (o.announce) progress.message(o.announce);
 
   /** bestIsCurrent: this epoch is the best so far, and the model read here is its best weights. */
   const writeCheckpoint = async (bestIsCurrent = false) => {

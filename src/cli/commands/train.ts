@@ -277,9 +277,9 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
   const schedule = makeSchedule(c, opt);
   mkdirSync(c.out, { recursive: true });
   accessSync(c.out, constants.W_OK); // a read-only output folder fails now, not after the first epoch
-  progress.message(`${o.resume ? 'resuming' : 'training'} ${c.task} ${c.cell.toUpperCase()} (${model.numParameters()} parameters) on ${items}`);
   const result = await fit(task, {
     epochs: c.epochs, optimizer: opt, schedule, clipNorm: c.clip, rng, progress,
+    announce: `${o.resume ? 'resuming' : 'training'} ${c.task} ${c.cell.toUpperCase()} (${model.numParameters()} parameters) on ${items}`,
     earlyStopping: c.patience > 0 ? { patience: c.patience, restoreBest: true } : null,
     checkpoint: { path: join(c.out, CHECKPOINT_FILE), everySteps: c.checkpointEvery, config: c },
     resume: o.resume ?? null,
