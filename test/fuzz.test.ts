@@ -90,20 +90,24 @@ function librarySuite(suite: string, seed: number, caseMs = 20000): Promise<Reco
 }
 
 describe('fuzz: model directories and checkpoints through the library', () => {
-  it('weights file: every truncation and byte change is refused with a one-line error', async () => {
+  it('weights file: every truncation and byte change is refused with a one-line error', async (t) => {
     const { cases } = await librarySuite('weights', SEED);
+    t.diagnostic(`${cases} cases`);
     assert.ok(cases >= 1200, `${cases} cases`);
   });
-  it('model.json: hostile values at every field are refused unless the schema allows them', async () => {
-    const { cases } = await librarySuite('metaFields', SEED + 1);
+  it('model.json: hostile values at every field are refused unless the schema allows them', async (t) => {
+    const { cases, accepted } = await librarySuite('metaFields', SEED + 1);
+    t.diagnostic(`${cases} cases, ${accepted} accepted as valid edits`);
     assert.ok(cases >= 600, `${cases} cases`);
   });
-  it('model.json: truncations and byte changes are refused or are a valid model.json', async () => {
+  it('model.json: truncations and byte changes are refused or are a valid model.json', async (t) => {
     const { cases } = await librarySuite('metaBytes', SEED + 2);
+    t.diagnostic(`${cases} cases`);
     assert.ok(cases >= 700, `${cases} cases`);
   });
-  it('checkpoints: every truncation and byte change is refused with a one-line error', async () => {
+  it('checkpoints: every truncation and byte change is refused with a one-line error', async (t) => {
     const { cases } = await librarySuite('checkpoint', SEED + 3);
+    t.diagnostic(`${cases} cases`);
     assert.ok(cases >= 700, `${cases} cases`);
   });
 });
