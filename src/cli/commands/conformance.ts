@@ -1,10 +1,10 @@
 import { printable } from '../../data/printable.js';
-import { parseArgs } from 'node:util';
 import { getBackend, listBackends, setBackend } from '../../backend/registry.js';
 import { runConformance } from '../../conformance/runner.js';
 import type { DType } from '../../backend/dtype.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
+import { parseFlags } from './shared.js';
 
 export const conformance: Command = {
   name: 'conformance',
@@ -21,10 +21,8 @@ Options:
   --dtype TYPE     f32 (default) or f64 (reference backend only)
   -h, --help       this help`,
   async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
-      options: { backend: { type: 'string' }, dtype: { type: 'string', default: 'f32' }, help: { type: 'boolean', short: 'h' } },
-    });
+    const { values, positionals } = parseFlags('conformance', argv,
+      { backend: { type: 'string' }, dtype: { type: 'string', default: 'f32' }, help: { type: 'boolean', short: 'h' } }, true);
     if (values.help) { console.log(this.help); return 0; }
     if (positionals.length === 0) throw new UserError('conformance: expected at least one fixture file or folder');
     if (values.backend && !listBackends().includes(values.backend)) {

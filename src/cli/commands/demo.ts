@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { noGrad } from '../../autograd/tape.js';
 import { getBackend } from '../../backend/registry.js';
 import { columnIndex, numberAt, parseCsv } from '../../data/csv.js';
@@ -16,7 +15,7 @@ import { CharLMTask } from '../../train/charlmTask.js';
 import { Progress } from '../../train/progress.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
-import { userErrors } from './shared.js';
+import { parseFlags, userErrors } from './shared.js';
 import { runTraining, type TrainConfig } from './train.js';
 
 const HELP = `Usage: carousel demo [--out DIR] [--quick]
@@ -75,7 +74,7 @@ export const demo: Command = {
   summary: 'train on real data: CO2 forecasting vs a seasonal baseline, and a character language model',
   help: HELP,
   async run(argv) {
-    const { values: v } = parseArgs({ args: argv, strict: true, options: { out: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    const { values: v } = parseFlags('demo', argv, { out: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
       const out = resolve(v.out ?? 'carousel-demo');

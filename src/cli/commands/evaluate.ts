@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { CharLMTask } from '../../train/charlmTask.js';
 import { ClassifyTask } from '../../train/classifyTask.js';
 import { ForecastTask } from '../../train/forecastTask.js';
@@ -6,7 +5,7 @@ import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { classifyInputs, forecastWindows, vocabOf } from './modelData.js';
 import { loadModel } from '../../io/modelDir.js';
-import { readText, requireFlag, userErrors } from './shared.js';
+import { parseFlags, readText, requireFlag, userErrors } from './shared.js';
 
 const HELP = `Usage: carousel evaluate --model DIR --data FILE
 
@@ -26,7 +25,7 @@ export const evaluate: Command = {
   summary: 'measure a trained model on labelled data (MAE, accuracy, bits per character)',
   help: HELP,
   async run(argv) {
-    const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    const { values: v } = parseFlags('evaluate', argv, { model: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
       const { model, meta } = loadModel(requireFlag('model', v.model));

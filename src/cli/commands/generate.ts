@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { generateText } from '../../models/generate.js';
 import { Rng } from '../../tensor/random.js';
 import type { Command } from '../command.js';
@@ -6,7 +5,7 @@ import { printableText } from '../../data/printable.js';
 import { UserError } from '../errors.js';
 import { vocabOf } from './modelData.js';
 import { loadModel } from '../../io/modelDir.js';
-import { intFlag, numFlag, requireFlag, userErrors } from './shared.js';
+import { intFlag, numFlag, parseFlags, requireFlag, userErrors } from './shared.js';
 
 const HELP = `Usage: carousel generate --model DIR [--seed-text TEXT] [--length N] [--temperature T] [--top-k K] [--seed N]
 
@@ -27,10 +26,8 @@ export const generate: Command = {
   summary: 'sample text from a character language model',
   help: HELP,
   async run(argv) {
-    const { values: v } = parseArgs({
-      args: argv, strict: true,
-      options: { model: { type: 'string' }, 'seed-text': { type: 'string' }, length: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
+    const { values: v } = parseFlags('generate', argv,
+      { model: { type: 'string' }, 'seed-text': { type: 'string' }, length: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
       const { model, meta } = loadModel(requireFlag('model', v.model));

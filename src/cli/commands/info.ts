@@ -1,12 +1,11 @@
 import { statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ModelFileError } from '../../io/errors.js';
 import { readSafetensorsFile } from '../../io/pytorch.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { printable } from '../../data/printable.js';
 import { loadModel } from '../../io/modelDir.js';
-import { userErrors } from './shared.js';
+import { parseFlags, userErrors } from './shared.js';
 import { backendUnavailable, listBackends, loadBackend } from '../../backend/registry.js';
 import { CORE_METHODS, kernelListing } from '../../ops/kernels.js';
 
@@ -30,7 +29,7 @@ export const info: Command = {
   summary: 'describe a model directory or a safetensors file',
   help: HELP,
   async run(argv) {
-    const { values: v, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' }, backends: { type: 'boolean' } } });
+    const { values: v, positionals } = parseFlags('info', argv, { help: { type: 'boolean', short: 'h' }, backends: { type: 'boolean' } }, true);
     if (v.help) { console.log(HELP); return 0; }
     if (v.backends) {
       if (positionals.length) throw new UserError(`info --backends: expected no path, got ${positionals.length}`);

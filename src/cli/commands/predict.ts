@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { StreamingModel } from '../../models/stream.js';
 import { ClassifyTask } from '../../train/classifyTask.js';
@@ -7,7 +6,7 @@ import { printable } from '../../data/printable.js';
 import { UserError } from '../errors.js';
 import { classifyInputs, forecastInputs, vocabOf } from './modelData.js';
 import { loadModel } from '../../io/modelDir.js';
-import { readText, requireFlag, userErrors } from './shared.js';
+import { parseFlags, readText, requireFlag, userErrors } from './shared.js';
 import { noGrad } from '../../autograd/tape.js';
 
 const HELP = `Usage: carousel predict --model DIR --data FILE [--output FILE]
@@ -28,7 +27,7 @@ export const predict: Command = {
   summary: 'run a trained model on new data (forecast, labels, next characters)',
   help: HELP,
   async run(argv) {
-    const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, output: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    const { values: v } = parseFlags('predict', argv, { model: { type: 'string' }, data: { type: 'string' }, output: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
       const { model, meta } = loadModel(requireFlag('model', v.model));
