@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadCheckpoint, type CheckpointData } from '../../io/checkpoint.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveModel, type ModelMeta } from '../../io/modelDir.js';
@@ -28,7 +27,7 @@ import { TrainingDiverged } from '../../train/divergence.js';
 import { RunError, UserError } from '../errors.js';
 import { isFsError } from '../fsErrors.js';
 import { checkResumeConfig } from './resumeConfig.js';
-import { choiceFlag, intFlag, numFlag, readText, requireFlag, userErrors } from './shared.js';
+import { choiceFlag, intFlag, numFlag, parseFlags, readText, requireFlag, userErrors } from './shared.js';
 
 /** Everything a training run depends on; saved in the checkpoint so --resume repeats it exactly. */
 export interface TrainConfig {
@@ -106,30 +105,36 @@ Options:
   --seed N              random seed: same seed, same model (default 1)
   --checkpoint-every N  also checkpoint every N optimizer steps (default 0: each epoch)
   --resume              continue from DIR/checkpoint.safetensors with the saved settings
-                        (--epochs may be raised); ends with the same weights as an
-                        uninterrupted run
+                        (--epochs may be raised; other settings are refused); ends
+                        with the same weights as an uninterrupted run
   -h, --help            this help
 
 Ctrl-C saves a checkpoint and exits (code 130); resume with --resume.`;
+
+/** The flags train --resume takes; any other would be silently overridden by the checkpoint's. */
+const RESUME_FLAGS = ['resume', 'out', 'data', 'epochs', 'help'];
 
 export const train: Command = {
   name: 'train',
   summary: 'train a forecaster, sequence classifier or character language model',
   help: HELP,
   async run(argv) {
-    const { values: v } = parseArgs({
-      args: argv, strict: true, allowPositionals: false,
-      options: {
-        task: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, column: { type: 'string' }, target: { type: 'string' },
-        window: { type: 'string' }, horizon: { type: 'string' }, cell: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' },
-        bidirectional: { type: 'boolean' }, dropout: { type: 'string' }, embedding: { type: 'string' }, epochs: { type: 'string' },
-        'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' },
-        momentum: { type: 'string' }, clip: { type: 'string' }, bptt: { type: 'string' }, schedule: { type: 'string' },
-        'val-split': { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' }, 'checkpoint-every': { type: 'string' },
-        resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
+    const { values: v } = parseFlags('train', argv, {
+      task: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, column: { type: 'string' }, target: { type: 'string' },
+      window: { type: 'string' }, horizon: { type: 'string' }, cell: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' },
+      bidirectional: { type: 'boolean' }, dropout: { type: 'string' }, embedding: { type: 'string' }, epochs: { type: 'string' },
+      'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' },
+      momentum: { type: 'string' }, clip: { type: 'string' }, bptt: { type: 'string' }, schedule: { type: 'string' },
+      'val-split': { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' }, 'checkpoint-every': { type: 'string' },
+      resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(HELP); return 0; }
+    if (v.resume) {
+      // The checkpoint's settings are what makes the resumed run repeat the uninterrupted one:
+      // only --epochs changes it, and --data must name the file it was trained on.
+      const refused = Object.keys(v).filter((k) => !RESUME_FLAGS.includes(k));
+      if (refused.length) throw new UserError(`--resume continues with the checkpoint's settings and cannot change ${refused.map((k) => `--${k}`).join(', ')} (only --epochs may be given)`);
+    }
     return userErrors(async () => {
       const out = resolve(requireFlag('out', v.out));
       let config: TrainConfig;
