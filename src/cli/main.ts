@@ -1,10 +1,14 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import '../backends.js'; // the built-in backends (reference, composed, wasm)
 import { printable } from '../data/printable.js';
+import type { Command } from './command.js';
 import { commands } from './commands/index.js';
 import { RunError, UserError } from './errors.js';
+import { closest } from './suggest.js';
 
-const usage = () => `Usage: carousel [--debug] COMMAND [options]   (carousel COMMAND --help for details)
+const usage = () => `Usage: carousel [--debug] COMMAND [options]   (carousel help COMMAND, or COMMAND --help, for details)
+       carousel --version
 
 Commands:
 ${commands.map((c) => `  ${c.name.padEnd(13)} ${c.summary}`).join('\n')}
@@ -13,12 +17,30 @@ Exit codes: 0 success, 1 a failed run (e.g. training diverged, disk full), 2 bad
 data or model files, paths), 70 an internal error. Errors are one line; --debug (or
 CAROUSEL_DEBUG=1) also prints the stack trace.`;
 
+/** The version in the package's package.json (dist/src/cli/main.js -> up three). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** The command called NAME, or a one-line error naming the nearest one. */
+function command(name: string): Command {
+  const cmd = commands.find((c) => c.name === name);
+  if (cmd) return cmd;
+  if (name.startsWith('-')) {
+    const hint = closest(name, ['--help', '-h', '--version', '-v', '--debug']);
+    throw new UserError(`unknown option '${printable(name, 40)}'${hint ? `; did you mean ${hint}?` : ' (carousel --help lists the options)'}`);
+  }
+  const hint = closest(name, [...commands.map((c) => c.name), 'help']);
+  throw new UserError(`unknown command '${printable(name, 40)}'${hint ? `; did you mean ${hint}?` : ' (carousel --help lists the commands)'}`);
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') { console.log(version()); return 0; }
+  // 'help COMMAND' prints what 'COMMAND --help' does.
+  if (name === 'help' && rest.length) { console.log(command(rest[0]).help); return 0; }
   if (!name || name === '--help' || name === '-h' || name === 'help') { console.log(usage()); return name ? 0 : 1; }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) { console.error(`carousel: unknown command '${printable(name, 40)}'\n\n${usage()}`); return 2; }
-  return cmd.run(rest);
+  return command(name).run(rest);
 }
 
 // --debug may stand anywhere before a '--'; it is taken out before the command parses its flags.
