@@ -1,6 +1,8 @@
 /**
  * Training progress. On a terminal: one line redrawn in place with a bar, loss, throughput and
- * ETA. Otherwise (logs, pipes, CI): nothing per batch, one plain line per epoch.
+ * ETA. Otherwise (logs, pipes, CI, and a terminal with TERM=dumb, which cannot erase a line):
+ * nothing per batch, one plain line per epoch, no carriage returns or escape codes. There are no
+ * colors, so NO_COLOR has nothing to turn off.
  */
 export interface ProgressSink {
   epochStart(epoch: number, epochs: number, batches: number): void;
@@ -11,8 +13,11 @@ export interface ProgressSink {
 
 export class Progress implements ProgressSink {
   private epoch = 0; private epochs = 0; private batches = 0; private start = 0; private lastDraw = 0;
+  private readonly tty: boolean;
   constructor(private readonly out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean } = process.stderr,
-    private readonly tty = Boolean((out as { isTTY?: boolean }).isTTY)) {}
+    env: NodeJS.ProcessEnv = process.env) {
+    this.tty = Boolean((out as { isTTY?: boolean }).isTTY) && env.TERM !== 'dumb';
+  }
 
   epochStart(epoch: number, epochs: number, batches: number): void {
     this.epoch = epoch; this.epochs = epochs; this.batches = batches; this.start = Date.now(); this.lastDraw = 0;
