@@ -21,6 +21,8 @@ export interface ForecastInfo {
   window: number;
   horizon: number;
   normalization: { mean: number[]; std: number[] };
+  /** Seasonal periods of the seasonal-naive baseline (detected at training and given with --season), each <= window. */
+  seasons?: number[];
 }
 export interface ClassifyInfo { labels: string[]; features: number }
 export interface CharLMInfo { vocabulary: string[] }
