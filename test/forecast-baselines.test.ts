@@ -8,7 +8,11 @@ import { detectPeriod } from '../src/data/season.js';
 import { makeWindows } from '../src/data/series.js';
 import { checkModelMeta } from '../src/io/modelSchema.js';
 import { Rng } from '../src/tensor/random.js';
-import { forecastErrors } from '../src/train/baselines.js';
+import { forecastErrors, seasonalNaiveOutputs } from '../src/train/baselines.js';
+import { ForecastTask } from '../src/train/forecastTask.js';
+import { SequenceModel } from '../src/models/sequenceModel.js';
+import { loadModel } from '../src/io/modelDir.js';
+import { noGrad } from '../src/autograd/tape.js';
 
 const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
 const tmp = () => mkdtempSync(join(tmpdir(), 'carousel-baselines-'));
@@ -140,4 +144,53 @@ test('cli: --season is checked, one line each', () => {
     assert.throws(() => checkModelMeta({ ...meta, forecast: { ...meta.forecast, seasons: bad } }, 'model.json'), msg);
   }
   checkModelMeta({ ...meta, forecast: { ...meta.forecast, seasons: undefined } }, 'model.json');
+});
+
+test('residual seasonal: the network learns y minus the seasonal-naive forecast, which predictAll adds back', async () => {
+  const y = seasonal(80, 5, 0.2), other = y.map((_, t) => Math.sin(t / 3));
+  const w = makeWindows([other, y], [1], 10, 7);
+  const model = new SequenceModel({ task: 'forecast', cell: 'lstm', inputSize: 2, hiddenSize: 5, numLayers: 1, bidirectional: false, dropout: 0, outputSize: 7 }, { rng: new Rng(2) });
+  const plain = new ForecastTask(model, w, null, 16, [1]);
+  const res = new ForecastTask(model, w, null, 16, [1], 0, { period: 5, targetCols: [1] });
+  const p = await plain.predictAll(w), q = await res.predictAll(w), base = seasonalNaiveOutputs(w, [1], 5);
+  // The seasonal-naive outputs are those of the baseline table.
+  const sn = forecastErrors(w, ['y'], [1], [1], [5], base);
+  assert.ok(Math.abs(sn[0].mae - sn[2].mae) < 1e-6 && sn[2].method === 'seasonal_naive_5');
+  for (let j = 0; j < p.length; j++) assert.ok(Math.abs(q[j] - (p[j] + base[j])) < 1e-5, `output ${j}`);
+  // Training loss: MSE of the network's output against y minus the seasonal-naive forecast.
+  const order = Array.from({ length: w.n }, (_, i) => i);
+  const loss = noGrad(() => res.trainBatch(order, 0).loss.item());
+  let se = 0;
+  for (let i = 0; i < 16; i++) for (let j = 0; j < 7; j++) se += (p[i * 7 + j] - (w.y[i * 7 + j] - base[i * 7 + j])) ** 2;
+  assert.ok(Math.abs(loss - se / (16 * 7)) < 1e-5 * (se / (16 * 7)), `${loss} vs ${se / (16 * 7)}`);
+});
+
+test('cli: --residual seasonal is saved, evaluated and predicted on top of the seasonal-naive forecast', async () => {
+  const d = tmp(), csv = join(d, 's.csv'), out = join(d, 'm');
+  const y = seasonal(200, 12, 0.05).map((v) => Number(v.toFixed(5)));
+  writeFileSync(csv, `t,value\n${y.map((v, t) => `${t},${v}`).join('\n')}\n`);
+  const r = carousel(['train', '--task', 'forecast', '--data', csv, '--out', out, '--column', 'value', '--window', '24', '--horizon', '15',
+    '--hidden', '4', '--epochs', '1', '--residual', 'seasonal']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /the model learns the residual over seasonal-naive 12/);
+  assert.equal(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).forecast.residualSeason, 12);
+  // predict: the network's output added to the value 12 rows back (the last period repeating), in the data's units.
+  const pr = carousel(['predict', '--model', out, '--data', csv]);
+  assert.equal(pr.code, 0, pr.err);
+  const { model, meta } = loadModel(out);
+  const { mean: [mu], std: [sd] } = meta.forecast!.normalization;
+  const x = new Float32Array(y.slice(-24).map((v) => (v - mu) / sd));
+  const o = await noGrad(() => model.forwardLast(model.input(x, [24, 1, 1]))).data();
+  const got = pr.out.trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+  assert.equal(got.length, 15);
+  got.forEach((v, h) => { const e = (o[h] + (y[200 - 12 + (h % 12)] - mu) / sd) * sd + mu; assert.ok(Math.abs(v - e) < 1e-4, `step ${h + 1}: ${v} vs ${e}`); });
+  const e = carousel(['evaluate', '--model', out, '--data', csv]);
+  assert.equal(e.code, 0, e.err);
+  assert.match(e.out, /^value\s+seasonal_naive_12\s/m);
+  // Without a period to build on, the flag is refused in one line.
+  const rng = new Rng(4);
+  let walk = 0;
+  writeFileSync(csv, `value\n${Array.from({ length: 200 }, () => (walk += rng.normal()).toFixed(4)).join('\n')}\n`);
+  userError(carousel(['train', '--task', 'forecast', '--data', csv, '--out', out, '--window', '24', '--epochs', '1', '--residual', 'seasonal']), /--residual seasonal: no seasonal period was detected on the training part of .*; give one with --season P/);
+  userError(carousel(['train', '--task', 'forecast', '--data', csv, '--out', out, '--residual', 'trend']), /--residual: expected one of none, seasonal, got 'trend'/);
 });

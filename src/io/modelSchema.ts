@@ -52,7 +52,7 @@ export function checkModelMeta(raw: unknown, file: string): ModelMeta {
     return v as number;
   };
   if (a.task === 'forecast') {
-    onlyKeys(s, ['features', 'targets', 'window', 'horizon', 'normalization', 'seasons'], file, 'forecast');
+    onlyKeys(s, ['features', 'targets', 'window', 'horizon', 'normalization', 'seasons', 'residualSeason'], file, 'forecast');
     const features = strings('features', a.inputSize);
     const targets = strings('targets', null);
     for (const t of targets) if (!features.includes(t)) bad(f('targets'), `columns among the features (${features.join(', ')})`, t);
@@ -73,6 +73,7 @@ export function checkModelMeta(raw: unknown, file: string): ModelMeta {
       (seasons as unknown[]).forEach((p, i) => { if (!Number.isInteger(p) || (p as number) < 1 || (p as number) > window) bad(`${f('seasons')}[${i}]`, `an integer in [1, ${window}] (the window)`, p); });
       if (new Set(seasons as number[]).size !== (seasons as number[]).length) bad(f('seasons'), 'distinct periods', seasons);
     }
+    if (s.residualSeason !== undefined) int('residualSeason', 1, window);
   } else if (a.task === 'classify') {
     onlyKeys(s, ['labels', 'features'], file, 'classify');
     strings('labels', a.outputSize);

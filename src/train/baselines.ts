@@ -75,3 +75,21 @@ export function mergeSeasons(...lists: readonly (readonly (number | null)[])[]):
   for (const l of lists) for (const p of l) if (p !== null && !out.includes(p)) out.push(p);
   return out;
 }
+
+/**
+ * The seasonal-naive forecast of every window as the model's outputs are laid out: [n, horizon *
+ * targets] (h-major), normalized and relative to the anchor. A model trained with a seasonal
+ * residual learns y minus this, and this is added back to its outputs.
+ */
+export function seasonalNaiveOutputs(w: WindowSet, targetCols: readonly number[], period: number): Float32Array {
+  const K = w.targets, H = w.horizon, W = w.window, F = w.features, Y = H * K;
+  if (!Number.isInteger(period) || period < 1 || period > W) throw new Error(`seasonalNaiveOutputs: period ${period} must be an integer in [1, window ${W}]`);
+  if (targetCols.length !== K) throw new Error(`seasonalNaiveOutputs: ${targetCols.length} target columns for ${K} targets`);
+  const out = new Float32Array(w.n * Y);
+  for (let i = 0; i < w.n; i++) {
+    for (let h = 0; h < H; h++) {
+      for (let k = 0; k < K; k++) out[i * Y + h * K + k] = w.x[(i * W + W - period + (h % period)) * F + targetCols[k]] - w.anchor[i * K + k];
+    }
+  }
+  return out;
+}

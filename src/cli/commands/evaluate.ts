@@ -43,7 +43,7 @@ export const evaluate: Command = {
       if (task === 'forecast') {
         const { w, norm, targetIdx } = forecastWindows(meta, text, path);
         const std = targetIdx.map((k) => norm.std[k]);
-        const t = new ForecastTask(model, w, null, 64, std);
+        const t = new ForecastTask(model, w, null, 64, std, 0, meta.forecast!.residualSeason ? { period: meta.forecast!.residualSeason, targetCols: targetIdx } : null);
         const p = await t.predictAll(w);
         let se = 0, ae = 0, sq = 0, base = 0;
         for (let i = 0; i < p.length; i++) {

@@ -28,6 +28,7 @@ export function checkResumeConfig(raw: unknown, file: string): TrainConfig {
     dropout: () => num('dropout', 0, 0.99), embedding: () => int('embedding', 1, LIMITS.width), epochs: () => int('epochs', 1),
     batchSize: () => int('batchSize', 1), lr: () => num('lr', 0), optimizer: () => choice('optimizer', ['adam', 'adamw', 'sgd', 'rmsprop']),
     weightDecay: () => num('weightDecay', 0), momentum: () => num('momentum', 0, 1), clip: () => num('clip', 0), bptt: () => int('bptt', 0),
+    residual: () => { if (c.residual !== undefined) choice('residual', ['none', 'seasonal']); },
     schedule: () => choice('schedule', ['none', 'step', 'cosine', 'plateau']), valSplit: () => num('valSplit', 0, 0.9),
     patience: () => int('patience', 0), seed: () => int('seed', 0), checkpointEvery: () => int('checkpointEvery', 0),
   };
