@@ -21,6 +21,10 @@ export interface ForecastInfo {
   window: number;
   horizon: number;
   normalization: { mean: number[]; std: number[] };
+  /** Seasonal periods of the seasonal-naive baseline (detected at training and given with --season), each <= window. */
+  seasons?: number[];
+  /** The model learned the residual on top of the seasonal-naive forecast of this period (add it back to its outputs). */
+  residualSeason?: number;
 }
 export interface ClassifyInfo { labels: string[]; features: number }
 export interface CharLMInfo { vocabulary: string[] }

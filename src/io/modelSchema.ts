@@ -52,11 +52,11 @@ export function checkModelMeta(raw: unknown, file: string): ModelMeta {
     return v as number;
   };
   if (a.task === 'forecast') {
-    onlyKeys(s, ['features', 'targets', 'window', 'horizon', 'normalization'], file, 'forecast');
+    onlyKeys(s, ['features', 'targets', 'window', 'horizon', 'normalization', 'seasons', 'residualSeason'], file, 'forecast');
     const features = strings('features', a.inputSize);
     const targets = strings('targets', null);
     for (const t of targets) if (!features.includes(t)) bad(f('targets'), `columns among the features (${features.join(', ')})`, t);
-    int('window', 1, 2 ** 31 - 1);
+    const window = int('window', 1, 2 ** 31 - 1);
     const horizon = int('horizon', 1, a.outputSize);
     if (targets.length * horizon !== a.outputSize) {
       bad(f('horizon'), `targets x horizon = architecture.outputSize (${a.outputSize} outputs / ${targets.length} target(s))`, horizon);
@@ -66,6 +66,14 @@ export function checkModelMeta(raw: unknown, file: string): ModelMeta {
     const { mean, std } = n as Record<string, unknown>;
     if (!Array.isArray(mean) || mean.length !== features.length || !mean.every(Number.isFinite)) bad(f('normalization.mean'), `${features.length} finite numbers`, mean);
     if (!Array.isArray(std) || std.length !== features.length || !std.every((x) => Number.isFinite(x) && x > 0)) bad(f('normalization.std'), `${features.length} positive finite numbers`, std);
+    // Optional: the seasonal-naive baseline's periods, read one period back inside the window.
+    const seasons = s.seasons;
+    if (seasons !== undefined) {
+      if (!Array.isArray(seasons) || seasons.length > window) bad(f('seasons'), `an array of at most ${window} periods`, seasons);
+      (seasons as unknown[]).forEach((p, i) => { if (!Number.isInteger(p) || (p as number) < 1 || (p as number) > window) bad(`${f('seasons')}[${i}]`, `an integer in [1, ${window}] (the window)`, p); });
+      if (new Set(seasons as number[]).size !== (seasons as number[]).length) bad(f('seasons'), 'distinct periods', seasons);
+    }
+    if (s.residualSeason !== undefined) int('residualSeason', 1, window);
   } else if (a.task === 'classify') {
     onlyKeys(s, ['labels', 'features'], file, 'classify');
     strings('labels', a.outputSize);

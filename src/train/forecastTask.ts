@@ -1,6 +1,7 @@
 import { noGrad } from '../autograd/tape.js';
 import { tidy } from '../tensor/tidy.js';
 import { gatherWindows, type WindowSet } from '../data/series.js';
+import { seasonalNaiveOutputs } from './baselines.js';
 import { mseLoss } from '../loss/mse.js';
 import type { SequenceModel } from '../models/sequenceModel.js';
 import type { Rng } from '../tensor/random.js';
@@ -10,15 +11,26 @@ import type { BatchResult, EvalResult, Task } from './task.js';
  * Direct multi-step forecasting: a window [W, B, F] -> the next `horizon` values of each target
  * (relative to the last observed value), MSE in normalized units. Validation also reports MAE in
  * the data's own units (`std` of each target undoes the normalization).
+ *
+ * With `residual` (a seasonal period and the targets' feature columns), the network learns the
+ * residual on top of the seasonal-naive forecast: its training targets are y minus that forecast,
+ * and predictAll adds the forecast back, so predictions, losses and metrics mean the same as
+ * without it.
  */
+export interface SeasonalResidual { period: number; targetCols: readonly number[] }
+
 export class ForecastTask implements Task {
   readonly stateful = false;
   constructor(readonly model: SequenceModel, readonly train: WindowSet, readonly val: WindowSet | null,
-    readonly batchSize: number, readonly targetStd: readonly number[], readonly bptt = 0) {
+    readonly batchSize: number, readonly targetStd: readonly number[], readonly bptt = 0, readonly residual: SeasonalResidual | null = null) {
     if (model.arch.outputSize !== train.horizon * train.targets) {
       throw new Error(`ForecastTask: model outputs ${model.arch.outputSize} values, data has horizon ${train.horizon} x ${train.targets} targets`);
     }
+    if (residual) this.trainBase = seasonalNaiveOutputs(train, residual.targetCols, residual.period);
   }
+
+  /** The seasonal-naive outputs of the training windows [n, horizon*targets] (residual training only). */
+  private trainBase: Float32Array | null = null;
 
   numBatches(): number { return Math.ceil(this.train.n / this.batchSize); }
   epochOrder(rng: Rng): number[] { return rng.shuffle(Array.from({ length: this.train.n }, (_, i) => i)); }
@@ -26,12 +38,13 @@ export class ForecastTask implements Task {
   trainBatch(order: readonly number[], k: number): BatchResult {
     const idx = order.slice(k * this.batchSize, (k + 1) * this.batchSize);
     const { x, y } = gatherWindows(this.train, idx);
-    const m = this.model, B = idx.length;
+    const m = this.model, B = idx.length, Y = m.arch.outputSize;
+    if (this.trainBase) idx.forEach((i, b) => { for (let j = 0; j < Y; j++) y[b * Y + j] -= this.trainBase![i * Y + j]; });
     const pred = m.forwardLast(m.input(x, [this.train.window, B, this.train.features]), null, this.bptt);
     return { loss: mseLoss(pred, m.input(y, [B, m.arch.outputSize])), items: B, state: null };
   }
 
-  /** Predictions [n, horizon*targets] (relative to the anchor, normalized units) for every window. */
+  /** Predictions [n, horizon*targets] (relative to the anchor, normalized units) for every window (residual models: with the seasonal-naive forecast added back). */
   async predictAll(w: WindowSet): Promise<Float32Array> {
     const m = this.model, Y = m.arch.outputSize, out = new Float32Array(w.n * Y);
     const wasTraining = m.training;
@@ -47,6 +60,10 @@ export class ForecastTask implements Task {
       }
     } finally {
       m.train(wasTraining);
+    }
+    if (this.residual) {
+      const base = seasonalNaiveOutputs(w, this.residual.targetCols, this.residual.period);
+      for (let j = 0; j < out.length; j++) out[j] += base[j];
     }
     return out;
   }

@@ -45,7 +45,9 @@ export const predict: Command = {
         const out = await noGrad(() => model.forwardLast(model.input(x, [W, 1, F]))).data();
         lines.push(['step', ...f.targets].join(','));
         for (let h = 0; h < f.horizon; h++) {
-          lines.push([h + 1, ...targetIdx.map((ti, k) => +norm.inverse(out[h * K + k] + z[ti][T - 1], ti).toPrecision(7))].join(','));
+          // A residual model's output is on top of the seasonal-naive forecast (P rows back, the last period repeating).
+          const P = f.residualSeason, base = (ti: number) => (P ? z[ti][T - P + (h % P)] : z[ti][T - 1]);
+          lines.push([h + 1, ...targetIdx.map((ti, k) => +norm.inverse(out[h * K + k] + base(ti), ti).toPrecision(7))].join(','));
         }
       } else if (task === 'classify') {
         const ds = classifyInputs(meta, text, path, false);

@@ -17,6 +17,7 @@ import { CharLMTask } from '../../train/charlmTask.js';
 import { ClassifyTask } from '../../train/classifyTask.js';
 import { fit, type FitResult } from '../../train/fit.js';
 import { ForecastTask } from '../../train/forecastTask.js';
+import { detectTargetPeriods, forecastErrors, formatErrors, mergeSeasons } from '../../train/baselines.js';
 import { Progress, type ProgressSink } from '../../train/progress.js';
 import { prepareClassify, prepareForecast, prepareText } from '../../train/recipes.js';
 import type { Task } from '../../train/task.js';
@@ -27,6 +28,7 @@ import { TrainingDiverged } from '../../train/divergence.js';
 import { RunError, UserError } from '../errors.js';
 import { isFsError } from '../fsErrors.js';
 import { checkResumeConfig } from './resumeConfig.js';
+import { seasonFlag } from './seasonFlag.js';
 import { choiceFlag, intFlag, numFlag, parseFlags, readText, requireFlag, userErrors } from './shared.js';
 
 /** Everything a training run depends on; saved in the checkpoint so --resume repeats it exactly. */
@@ -40,6 +42,10 @@ export interface TrainConfig {
   targets: string[];
   window: number;
   horizon: number;
+  /** forecast: seasonal periods of the seasonal-naive baseline given with --season (absent in older checkpoints). */
+  seasons?: number[];
+  /** forecast: 'seasonal' learns the residual on top of the seasonal-naive forecast (absent in older checkpoints). */
+  residual?: 'none' | 'seasonal';
   cell: string;
   hidden: number;
   layers: number;
@@ -84,6 +90,11 @@ Options:
   --target A            forecast: column(s) to predict, among the inputs (default: the first input)
   --window N            forecast: input window length (default 32)
   --horizon N           forecast: steps ahead to predict (default 1)
+  --season P,Q          forecast: seasonal periods (each <= window) for the seasonal-naive
+                        baseline, besides the one detected on the training part
+  --residual R          forecast: none, or seasonal: learn the residual on top of the
+                        seasonal-naive forecast (the first --season, else the detected
+                        period) (default none)
   --cell C              recurrent cell: ${[...cellFactories.keys()].join(', ')} (default lstm)
   --hidden N            hidden units (default 64)
   --layers N            stacked layers (default 1)
@@ -126,7 +137,7 @@ export const train: Command = {
       'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' },
       momentum: { type: 'string' }, clip: { type: 'string' }, bptt: { type: 'string' }, schedule: { type: 'string' },
       'val-split': { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' }, 'checkpoint-every': { type: 'string' },
-      resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      season: { type: 'string' }, residual: { type: 'string' }, resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(HELP); return 0; }
     if (v.resume) {
@@ -190,7 +201,7 @@ function configFromFlags(v: Flags, out: string): TrainConfig {
   const cell = choiceFlag('cell', s('cell'), [...cellFactories.keys()], 'lstm');
   const optimizer = choiceFlag('optimizer', s('optimizer'), ['adam', 'adamw', 'sgd', 'rmsprop'] as const, 'adam');
   const list = (x: string | undefined) => (x ? x.split(',').map((c) => c.trim()).filter(Boolean) : []);
-  if (task !== 'forecast') for (const k of ['column', 'target', 'window', 'horizon']) if (v[k] !== undefined) throw new UserError(`--${k} applies to --task forecast only`);
+  if (task !== 'forecast') for (const k of ['column', 'target', 'window', 'horizon', 'season', 'residual']) if (v[k] !== undefined) throw new UserError(`--${k} applies to --task forecast only`);
   if (task !== 'charlm' && v.embedding !== undefined) throw new UserError('--embedding applies to --task charlm only');
   if (task === 'charlm' && v.bidirectional) throw new UserError('--bidirectional: a character language model predicts the next character and cannot look ahead');
   if (task === 'classify' && v.bptt !== undefined) throw new UserError('--bptt applies to forecast (fixed windows) and charlm; classification uses full BPTT over variable lengths');
@@ -198,6 +209,8 @@ function configFromFlags(v: Flags, out: string): TrainConfig {
     task, data, dataHash: '', out,
     columns: list(s('column')), targets: list(s('target')),
     window: intFlag('window', s('window'), 32), horizon: intFlag('horizon', s('horizon'), 1),
+    seasons: seasonFlag(s('season'), intFlag('window', s('window'), 32)),
+    residual: choiceFlag('residual', s('residual'), ['none', 'seasonal'] as const, 'none'),
     cell, hidden: intFlag('hidden', s('hidden'), 64), layers: intFlag('layers', s('layers'), 1),
     bidirectional: Boolean(v.bidirectional), dropout: numFlag('dropout', s('dropout'), 0, 0, 0.99),
     embedding: intFlag('embedding', s('embedding'), 32),
@@ -255,13 +268,21 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
   const base = { cell: c.cell, hiddenSize: c.hidden, numLayers: c.layers, bidirectional: c.bidirectional, dropout: c.dropout };
   let model: SequenceModel, task: Task, meta: TrainOutcome['meta'];
   let items = '';
+  let seasonNote = '';
   if (c.task === 'forecast') {
     const d = prepareForecast(text, c.data, { columns: c.columns, targets: c.targets, window: c.window, horizon: c.horizon, valFraction: c.valSplit });
     const arch: Architecture = { task: 'forecast', ...base, inputSize: d.features.length, outputSize: c.horizon * d.targets.length };
     model = buildModel(arch, rng);
     if (c.bptt >= c.window) throw new UserError(`--bptt ${c.bptt} must be shorter than --window ${c.window} (0 for full BPTT)`);
-    task = new ForecastTask(model, d.train, d.val, c.batchSize, d.targetIdx.map((k) => d.norm.std[k]), c.bptt);
-    meta = { forecast: { features: d.features, targets: d.targets, window: c.window, horizon: c.horizon, normalization: d.norm.toJSON() } };
+    // The seasonal-naive baseline's periods: detected on the training rows only, then --season's.
+    const detected = detectTargetPeriods(d.raw, d.targetIdx, d.trainRows, c.window);
+    const seasons = mergeSeasons(detected, c.seasons ?? []);
+    const residualSeason = c.residual === 'seasonal' ? (c.seasons?.[0] ?? mergeSeasons(detected)[0]) : undefined;
+    if (c.residual === 'seasonal' && residualSeason === undefined) throw new UserError(`--residual seasonal: no seasonal period was detected on the training part of ${c.data}; give one with --season P`);
+    task = new ForecastTask(model, d.train, d.val, c.batchSize, d.targetIdx.map((k) => d.norm.std[k]), c.bptt,
+      residualSeason ? { period: residualSeason, targetCols: d.targetIdx } : null);
+    seasonNote = `seasonal period (autocorrelation of the differenced training part, lags 2..${c.window}): ${detected.map((p, k) => `${d.targets[k]} ${p ?? 'none found'}`).join(', ')}${c.seasons?.length ? `; --season ${c.seasons.join(',')}` : ''}${residualSeason ? `; the model learns the residual over seasonal-naive ${residualSeason}` : ''}`;
+    meta = { forecast: { features: d.features, targets: d.targets, window: c.window, horizon: c.horizon, normalization: d.norm.toJSON(), ...(seasons.length ? { seasons } : {}), ...(residualSeason ? { residualSeason } : {}) } };
     items = `${d.train.n} training windows, ${d.val?.n ?? 0} validation windows`;
   } else if (c.task === 'classify') {
     const d = prepareClassify(text, c.data, c.valSplit, new Rng(c.seed ^ 0x5bd1e995));
@@ -309,7 +330,8 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
     const f = meta.forecast;
     const w = task.val && task.val.n > 0 ? task.val : task.train;
     const i = w.n - 1; // the latest window
-    const pred = (await task.predictAll(w)).subarray(i * c.horizon * f.targets.length, (i + 1) * c.horizon * f.targets.length);
+    const all = await task.predictAll(w);
+    const pred = all.subarray(i * c.horizon * f.targets.length, (i + 1) * c.horizon * f.targets.length);
     const k0 = f.features.indexOf(f.targets[0]), K = f.targets.length;
     const inv = (zv: number) => zv * f.normalization.std[k0] + f.normalization.mean[k0];
     const anchor = w.anchor[i * K];
@@ -321,6 +343,9 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
     }
     truth.unshift(hist[hist.length - 1]); fc.unshift(hist[hist.length - 1]);
     writeFileAtomic(join(c.out, 'forecast.svg'), forecastSvg({ title: `${f.targets[0]}: forecast of the latest ${w === task.val ? 'validation' : 'training'} window`, history: hist, truth, forecast: fc, yLabel: f.targets[0], xLabel: 'steps from the forecast origin' }));
+    lines.push(seasonNote);
+    const rows = forecastErrors(w, f.targets, f.targets.map((t) => f.features.indexOf(t)), f.targets.map((t) => f.normalization.std[f.features.indexOf(t)]), f.seasons ?? [], all);
+    lines.push(`model and baselines on the ${w.n} ${w === task.val ? 'validation' : 'training'} windows (MAE, RMSE in the data's units):`, formatErrors(rows));
     lines.push(`plots: ${join(c.out, 'loss.svg')}, ${join(c.out, 'forecast.svg')}`);
   } else {
     lines.push(`plot: ${join(c.out, 'loss.svg')}`);
