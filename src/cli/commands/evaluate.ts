@@ -4,21 +4,24 @@ import { ClassifyTask } from '../../train/classifyTask.js';
 import { ForecastTask } from '../../train/forecastTask.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
-import { classifyInputs, forecastWindows, vocabOf } from './modelData.js';
+import { classifyInputs, encodeForModel, forecastWindows, vocabOf } from './modelData.js';
 import { loadModel } from '../../io/modelDir.js';
 import { readText, requireFlag, userErrors } from './shared.js';
 
-const HELP = `Usage: carousel evaluate --model DIR --data FILE
+const HELP = `Usage: carousel evaluate --model DIR --data FILE [--strict-vocab]
 
 Measures a trained model on labelled data and prints one line per metric:
   forecast   every window of FILE: MSE (normalized), MAE and RMSE in the data's units, and the
              MAE of the persistence baseline (repeat the last value) for comparison
   classify   cross-entropy loss and accuracy
-  charlm     loss (nats per character) and bits per character
+  charlm     characters, unknown_characters (those outside the model's vocabulary, read as
+             its unknown-character entry, or in a model trained before it had one as a space),
+             loss (nats per character) and bits per character
 
 Options:
   --model DIR   model directory (required)
   --data FILE   data with targets / labels (required)
+  --strict-vocab  charlm: refuse text with characters outside the vocabulary
   -h, --help    this help`;
 
 export const evaluate: Command = {
@@ -26,7 +29,7 @@ export const evaluate: Command = {
   summary: 'measure a trained model on labelled data (MAE, accuracy, bits per character)',
   help: HELP,
   async run(argv) {
-    const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, 'strict-vocab': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
       const { model, meta } = loadModel(requireFlag('model', v.model));
@@ -56,10 +59,11 @@ export const evaluate: Command = {
         console.log(`loss ${r.loss.toFixed(6)}`);
         console.log(`accuracy ${r.metrics.accuracy.toFixed(4)}`);
       } else {
-        const ids = vocabOf(meta).encode(text, path);
+        const { ids, unknown } = encodeForModel(vocabOf(meta), text, path, v['strict-vocab'] ?? false);
         if (ids.length < 3) throw new UserError(`${path}: need at least 3 characters to evaluate, got ${ids.length}`);
         const r = await new CharLMTask(model, ids, null, 1, 1).evaluateIds(ids);
         console.log(`characters ${ids.length}`);
+        console.log(`unknown_characters ${unknown}`);
         console.log(`loss ${r.loss.toFixed(6)}`);
         console.log(`bpc ${r.metrics.bpc.toFixed(4)}`);
       }
