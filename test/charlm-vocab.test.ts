@@ -139,6 +139,12 @@ test('cli: a model directory from before the unknown entry reads unseen characte
   ok(carousel(['predict', '--model', dir, '--data', f]));
   assert.match(ok(carousel(['generate', '--model', dir, '--seed-text', 'x', '--length', '5'])).out, /^x[ abc]{5}\n$/);
   userError(carousel(['evaluate', '--model', dir, '--data', f, '--strict-vocab']), /character "_" at position 3/);
+  // A bad flag is the one line on stderr, without the note before it.
+  userError(carousel(['generate', '--model', dir, '--seed-text', 'x_', '--length', 'x']), /--length: expected an integer >= 0, got 'x'/);
+  const cdir = tmp();
+  const cls = new SequenceModel({ task: 'classify', cell: 'lstm', inputSize: 2, hiddenSize: 3, numLayers: 1, bidirectional: false, dropout: 0, outputSize: 2 }, { rng: new Rng(1) });
+  await saveModel(cdir, cls, { classify: { labels: ['x', 'y'], features: 2 } });
+  userError(carousel(['predict', '--model', cdir, '--data', f, '--strict-vocab']), /--strict-vocab applies to charlm models only; .* is a classify model/);
 });
 
 test('cli: predict writes plain CSV: quoted only for a comma or a quote, control characters escaped', () => {

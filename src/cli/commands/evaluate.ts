@@ -3,6 +3,7 @@ import { CharLMTask } from '../../train/charlmTask.js';
 import { ClassifyTask } from '../../train/classifyTask.js';
 import { ForecastTask } from '../../train/forecastTask.js';
 import type { Command } from '../command.js';
+import { printable } from '../../data/printable.js';
 import { UserError } from '../errors.js';
 import { classifyInputs, encodeForModel, forecastWindows, vocabOf } from './modelData.js';
 import { loadModel } from '../../io/modelDir.js';
@@ -36,6 +37,7 @@ export const evaluate: Command = {
       const path = requireFlag('data', v.data);
       const text = readText(path);
       const task = meta.architecture.task;
+      if (v['strict-vocab'] && task !== 'charlm') throw new UserError(`--strict-vocab applies to charlm models only; ${printable(v.model!)} is a ${task} model`);
       if (task === 'forecast') {
         const { w, norm, targetIdx } = forecastWindows(meta, text, path);
         const std = targetIdx.map((k) => norm.std[k]);

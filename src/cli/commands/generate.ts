@@ -50,13 +50,14 @@ export const generate: Command = {
       const seed = v['seed-text'] ?? '', vocab = vocabOf(meta), strictVocab = v['strict-vocab'] ?? false;
       const topP = numFlag('top-p', v['top-p'], 1);
       if (!(topP > 0 && topP <= 1)) throw new UserError(`--top-p: expected a number > 0 and <= 1, got '${printable(v['top-p']!, 60)}'`);
-      encodeForModel(vocab, seed, 'seed text', strictVocab); // the note, or the --strict-vocab error
-      const text = await generateText(model, vocab, {
+      const o = {
         seed, length: intFlag('length', v.length, 300, 0), temperature: numFlag('temperature', v.temperature, 0.8, 0),
         topK: intFlag('top-k', v['top-k'], 0, 0), topP, strictVocab,
         repetitionPenalty: numFlag('repetition-penalty', v['repetition-penalty'], 1, 1),
         repetitionWindow: intFlag('repetition-window', v['repetition-window'], 32, 0), rng: new Rng(intFlag('seed', v.seed, 1, 0)),
-      });
+      };
+      encodeForModel(vocab, seed, 'seed text', strictVocab); // after the flags: the note, or the --strict-vocab error
+      const text = await generateText(model, vocab, o);
       // Text from the model's vocabulary: line breaks and tabs as they are, other control characters escaped.
       process.stdout.write(printableText(seed + text) + '\n');
       return 0;

@@ -39,6 +39,7 @@ export const predict: Command = {
       const text = readText(path);
       const lines: string[] = [];
       const task = meta.architecture.task;
+      if (v['strict-vocab'] && task !== 'charlm') throw new UserError(`--strict-vocab applies to charlm models only; ${printable(v.model!)} is a ${task} model`);
       if (task === 'forecast') {
         const f = meta.forecast!;
         const { z, norm, targetIdx } = forecastInputs(meta, text, path);
