@@ -102,9 +102,9 @@ test('cli: classify (JSON Lines, variable lengths) and charlm (train, generate, 
   assert.equal(g1.code, 0, g1.err);
   assert.equal(g2.code, 0, g2.err);
   assert.equal(g2.out, g1.out);
-  userError(carousel(['generate', '--model', join(d, 'lm'), '--seed-text', 'xyz']), /seed text: character "x" at position 0 is not in the model's vocabulary/);
+  userError(carousel(['generate', '--model', join(d, 'lm'), '--seed-text', 'xyz', '--strict-vocab']), /seed text: character "x" at position 0 is not in the model's vocabulary/);
   userError(carousel(['generate', '--model', join(d, 'cls')]), /is a classify model; generate needs a charlm model/);
-  assert.match(carousel(['evaluate', '--model', join(d, 'lm'), '--data', join(d, 't.txt')]).out, /^characters \d+\nloss [\d.]+\nbpc [\d.]+\n$/);
+  assert.match(carousel(['evaluate', '--model', join(d, 'lm'), '--data', join(d, 't.txt')]).out, /^characters \d+\nunknown_characters 0\nloss [\d.]+\nbpc [\d.]+\n$/);
   assert.match(carousel(['predict', '--model', join(d, 'lm'), '--data', join(d, 't.txt')]).out, /^char,probability\n/);
 });
 

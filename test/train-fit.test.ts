@@ -212,7 +212,8 @@ test('sampling: temperature 0 is argmax, top-k restricts, generation is reproduc
   const g2 = await generateText(model, v, { seed: 'the ', length: 30, temperature: 0.8, rng: new Rng(5) });
   assert.equal(g1, g2);
   assert.equal(Array.from(g1).length, 30);
-  await assert.rejects(generateText(model, v, { seed: 'xyz', length: 3, rng }), /seed text: character "x"/);
+  await assert.rejects(generateText(model, v, { seed: 'xyz', length: 3, rng, strictVocab: true }), /seed text: character "x"/);
+  assert.equal(Array.from(await generateText(model, v, { seed: 'xyz', length: 3, rng })).length, 3, 'unseen seed characters read as the fallback');
 });
 
 test('generation: a model whose weights make the next character (current + 1) gives exactly that text', async () => {

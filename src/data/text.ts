@@ -1,23 +1,48 @@
 import { DataError } from './errors.js';
+import type { Rng } from '../tensor/random.js';
 
-/** A character vocabulary: the sorted distinct characters (code points) of a training text. */
+/**
+ * The unknown-character entry of a vocabulary: U+FFFD, the character Unicode reserves for "a
+ * character that could not be represented" (also what a file's invalid UTF-8 reads as).
+ */
+export const UNKNOWN_CHAR = '\uFFFD';
+
+/**
+ * A character vocabulary: the sorted distinct characters (code points) of a training text and,
+ * in models trained since it exists, an unknown-character entry (`unknown`, its index) that every
+ * character outside the vocabulary reads as. A vocabulary without one (older models) reads such
+ * characters as its fallback: space, or its first character when it has no space.
+ */
 export class CharVocab {
   readonly chars: string[];
+  readonly unknown: number | null;
   private readonly index: Map<string, number>;
 
-  constructor(chars: readonly string[]) {
+  constructor(chars: readonly string[], unknown: number | null = null) {
     this.chars = [...chars];
     this.index = new Map(this.chars.map((c, i) => [c, i]));
     if (this.index.size !== this.chars.length) throw new Error('CharVocab: characters must be distinct');
+    if (unknown !== null && !(Number.isInteger(unknown) && unknown >= 0 && unknown < this.chars.length)) {
+      throw new Error(`CharVocab: expected unknown an index in [0, ${this.chars.length - 1}], got ${unknown}`);
+    }
+    this.unknown = unknown;
   }
 
-  static fromText(text: string): CharVocab {
+  /** The text's distinct characters, sorted; with `unknown`, plus the unknown entry U+FFFD (last unless the text has it). */
+  static fromText(text: string, o: { unknown?: boolean } = {}): CharVocab {
     if (text.length === 0) throw new DataError('text: the file is empty (expected some text to learn from)');
-    return new CharVocab([...new Set(Array.from(text))].sort());
+    const chars = [...new Set(Array.from(text))].sort();
+    if (!o.unknown) return new CharVocab(chars);
+    if (!chars.includes(UNKNOWN_CHAR)) chars.push(UNKNOWN_CHAR);
+    return new CharVocab(chars, chars.indexOf(UNKNOWN_CHAR));
   }
 
   get size(): number { return this.chars.length; }
 
+  /** The id a character outside the vocabulary reads as: the unknown entry, else space, else the first character. */
+  get fallback(): number { return this.unknown ?? this.index.get(' ') ?? 0; }
+
+  /** Text -> ids; a character outside the vocabulary is an error naming it. */
   encode(text: string, what = 'text'): Int32Array {
     const cps = Array.from(text);
     const out = new Int32Array(cps.length);
@@ -29,6 +54,19 @@ export class CharVocab {
     return out;
   }
 
+  /** Text -> ids, never refusing: characters outside the vocabulary read as `fallback` and are counted. */
+  encodeLenient(text: string): { ids: Int32Array; unknown: number } {
+    const cps = Array.from(text);
+    const ids = new Int32Array(cps.length);
+    let unknown = 0;
+    cps.forEach((c, i) => {
+      const k = this.index.get(c);
+      if (k === undefined) unknown++;
+      ids[i] = k ?? this.fallback;
+    });
+    return { ids, unknown };
+  }
+
   decode(ids: ArrayLike<number>): string {
     let s = '';
     for (let i = 0; i < ids.length; i++) s += this.chars[ids[i]];
@@ -36,6 +74,17 @@ export class CharVocab {
   }
 
   toJSON(): string[] { return [...this.chars]; }
+}
+
+/**
+ * Replace a small share of a token stream (in place) by the unknown entry, at random positions,
+ * at least one: the model then learns an embedding for "some character I do not know" and a
+ * probability for meeting one, instead of an untrained row that only unseen text would reach.
+ */
+export function sprinkleUnknown(ids: Int32Array, unknown: number, share: number, rng: Rng): number {
+  const n = Math.max(1, Math.round(ids.length * share));
+  for (let k = 0; k < n; k++) ids[rng.int(ids.length)] = unknown;
+  return n;
 }
 
 /**

@@ -27,7 +27,8 @@ export interface ForecastInfo {
   residualSeason?: number;
 }
 export interface ClassifyInfo { labels: string[]; features: number }
-export interface CharLMInfo { vocabulary: string[] }
+/** `unknown`: the index of the unknown-character entry (models trained before it have none). */
+export interface CharLMInfo { vocabulary: string[]; unknown?: number }
 
 /** The one weights file of a model version: its name in the directory, size and SHA-256 (hex). */
 export interface WeightsRef { file: string; bytes: number; sha256: string }

@@ -1,3 +1,4 @@
+import { UNKNOWN_CHAR } from '../data/text.js';
 import { checkArchitecture } from '../models/sequenceModel.js';
 import { describe, ModelFileError } from './errors.js';
 import { LIMITS } from './limits.js';
@@ -6,7 +7,7 @@ import type { ModelMeta, WeightsRef } from './modelDir.js';
 /**
  * model.json's schema: every field's type and range, and the task section's consistency with
  * the architecture (forecast: features = inputs, targets x horizon = outputs; classify: one label
- * per output; charlm: one character per vocabulary entry), so a hand-edited or hostile file is
+ * per output; charlm: one character per vocabulary entry, `unknown` the index of U+FFFD), so a hand-edited or hostile file is
  * refused with the field named instead of printing NaN, predicting garbage or allocating
  * gigabytes. Version 1 directories hold weights.safetensors; version 2 model.json names its
  * weights file with its size and SHA-256 (see modelDir.ts).
@@ -79,10 +80,15 @@ export function checkModelMeta(raw: unknown, file: string): ModelMeta {
     strings('labels', a.outputSize);
     if (s.features !== a.inputSize) bad(f('features'), `architecture.inputSize (${a.inputSize})`, s.features);
   } else {
-    onlyKeys(s, ['vocabulary'], file, 'charlm');
+    onlyKeys(s, ['vocabulary', 'unknown'], file, 'charlm');
     const v = strings('vocabulary', a.vocabSize!);
     const multi = v.findIndex((c) => Array.from(c).length !== 1);
     if (multi >= 0) bad(f(`vocabulary[${multi}]`), 'one character', v[multi]);
+    // The unknown-character entry, where there is one: the index of U+FFFD in the vocabulary.
+    if (s.unknown !== undefined) {
+      const k = int('unknown', 0, v.length - 1);
+      if (v[k] !== UNKNOWN_CHAR) bad(f('unknown'), `the index of the unknown-character entry "\\ufffd" (vocabulary[${k}] is ${JSON.stringify(v[k])})`, k);
+    }
   }
   return m as unknown as ModelMeta;
 }

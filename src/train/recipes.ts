@@ -3,7 +3,7 @@ import { DataError } from '../data/errors.js';
 import { Normalizer } from '../data/normalize.js';
 import { parseSequences, type SeqDataset, type SeqSample } from '../data/sequences.js';
 import { makeWindows, type WindowSet } from '../data/series.js';
-import { CharVocab } from '../data/text.js';
+import { CharVocab, sprinkleUnknown } from '../data/text.js';
 import type { Rng } from '../tensor/random.js';
 
 /**
@@ -77,10 +77,19 @@ export function prepareClassify(text: string, source: string, valFraction: numbe
   return { ds, train: order.slice(nVal).map((i) => ds.samples[i]), val: order.slice(0, nVal).map((i) => ds.samples[i]) };
 }
 
-/** Character vocabulary and the text split into training (first part) and validation (last part). */
-export function prepareText(text: string, valFraction: number): { vocab: CharVocab; train: Int32Array; val: Int32Array } {
-  const vocab = CharVocab.fromText(text);
+/** Share of the training characters replaced by the unknown-character entry (see sprinkleUnknown). */
+export const UNKNOWN_SHARE = 0.002;
+
+/**
+ * Character vocabulary with an unknown-character entry, and the text split into training (first
+ * part, with UNKNOWN_SHARE of its characters replaced by the unknown entry) and validation (last
+ * part, as it is).
+ */
+export function prepareText(text: string, valFraction: number, rng: Rng): { vocab: CharVocab; train: Int32Array; val: Int32Array } {
+  const vocab = CharVocab.fromText(text, { unknown: true });
   const ids = vocab.encode(text);
   const cut = Math.max(2, Math.floor(ids.length * (1 - valFraction)));
-  return { vocab, train: ids.subarray(0, cut), val: ids.subarray(cut) };
+  const train = ids.slice(0, cut);
+  sprinkleUnknown(train, vocab.unknown!, UNKNOWN_SHARE, rng);
+  return { vocab, train, val: ids.subarray(cut) };
 }

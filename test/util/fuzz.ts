@@ -121,7 +121,9 @@ export function mayAccept(orig: Record<string, any>, mut: unknown): boolean {
     }
     const o = orig[k], n = m[k];
     if (!n || typeof n !== 'object' || Array.isArray(n)) return false;
-    if (Object.keys(n).sort().join() !== Object.keys(o).sort().join()) return false;
+    // charlm.unknown is optional: directories from before the unknown-character entry have none.
+    const fields = (x: object) => Object.keys(x).filter((f) => !(k === 'charlm' && f === 'unknown')).sort().join();
+    if (fields(n) !== fields(o)) return false;
     if (k === 'forecast') {
       if (!Array.isArray(n.features) || n.features.length !== o.features.length || !n.features.every(isStr) || !distinct(n.features)) return false;
       if (!Array.isArray(n.targets) || n.targets.length !== o.targets.length || !n.targets.every(isStr) || !distinct(n.targets)) return false;
@@ -143,6 +145,7 @@ export function mayAccept(orig: Record<string, any>, mut: unknown): boolean {
       const v = n.vocabulary;
       if (!Array.isArray(v) || v.length !== o.vocabulary.length || !distinct(v)) return false;
       if (!v.every((c: unknown) => typeof c === 'string' && Array.from(c).length === 1)) return false;
+      if (n.unknown !== undefined && !(Number.isInteger(n.unknown) && v[n.unknown] === '\uFFFD')) return false; // the index of U+FFFD
       continue;
     }
     return false; // format, version, the weights' manifest, or a field this schema does not know

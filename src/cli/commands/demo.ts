@@ -137,7 +137,7 @@ export const demo: Command = {
       const text = readFileSync(textPath, 'utf8');
       const l = await runTraining(lc, text, { progress });
       console.log(l.summary);
-      const vocab = new CharVocab(l.meta.charlm!.vocabulary);
+      const vocab = new CharVocab(l.meta.charlm!.vocabulary, l.meta.charlm!.unknown ?? null);
       const bpc = (await (l.task as CharLMTask).validate())!.metrics.bpc;
       console.log(`held-out text: ${bpc.toFixed(3)} bits per character (uniform over ${vocab.size} characters would be ${Math.log2(vocab.size).toFixed(3)})`);
       const seed = 'Shall I compare thee';

@@ -4,12 +4,13 @@ import { ForecastTask } from '../../train/forecastTask.js';
 import { forecastErrors, formatErrors, mergeSeasons } from '../../train/baselines.js';
 import { seasonFlag } from './seasonFlag.js';
 import type { Command } from '../command.js';
+import { printable } from '../../data/printable.js';
 import { UserError } from '../errors.js';
-import { classifyInputs, forecastWindows, vocabOf } from './modelData.js';
+import { classifyInputs, encodeForModel, forecastWindows, vocabOf } from './modelData.js';
 import { loadModel } from '../../io/modelDir.js';
 import { parseFlags, readText, requireFlag, userErrors } from './shared.js';
 
-const HELP = `Usage: carousel evaluate --model DIR --data FILE [--season P,Q]
+const HELP = `Usage: carousel evaluate --model DIR --data FILE [--season P,Q] [--strict-vocab]
 
 Measures a trained model on labelled data and prints one line per metric:
   forecast   every window of FILE: MSE (normalized), MAE and RMSE in the data's units, then a
@@ -18,12 +19,15 @@ Measures a trained model on labelled data and prints one line per metric:
              model.json (detected on the training part, or given to train with --season) and of
              --season (step h repeats y[t+h-P]), and the mean of the input window
   classify   cross-entropy loss and accuracy
-  charlm     loss (nats per character) and bits per character
+  charlm     characters, unknown_characters (those outside the model's vocabulary, read as
+             its unknown-character entry, or in a model trained before it had one as a space),
+             loss (nats per character) and bits per character
 
 Options:
   --model DIR   model directory (required)
   --data FILE   data with targets / labels (required)
   --season P,Q  forecast: more seasonal periods (each <= the model's window) for the baseline
+  --strict-vocab  charlm: refuse text with characters outside the vocabulary
   -h, --help    this help`;
 
 export const evaluate: Command = {
@@ -31,7 +35,7 @@ export const evaluate: Command = {
   summary: 'measure a trained model on labelled data (MAE, accuracy, bits per character)',
   help: HELP,
   async run(argv) {
-    const { values: v } = parseFlags('evaluate', argv, { model: { type: 'string' }, data: { type: 'string' }, season: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    const { values: v } = parseFlags('evaluate', argv, { model: { type: 'string' }, data: { type: 'string' }, season: { type: 'string' }, 'strict-vocab': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
       const { model, meta } = loadModel(requireFlag('model', v.model));
@@ -39,6 +43,7 @@ export const evaluate: Command = {
       const text = readText(path);
       const task = meta.architecture.task;
       if (task !== 'forecast' && v.season !== undefined) throw new UserError(`--season applies to forecast models only (this is a ${task} model)`);
+      if (v['strict-vocab'] && task !== 'charlm') throw new UserError(`--strict-vocab applies to charlm models only; ${printable(v.model!)} is a ${task} model`);
       if (task === 'forecast') {
         const { w, norm, targetIdx } = forecastWindows(meta, text, path);
         const std = targetIdx.map((k) => norm.std[k]);
@@ -66,10 +71,11 @@ export const evaluate: Command = {
         console.log(`loss ${r.loss.toFixed(6)}`);
         console.log(`accuracy ${r.metrics.accuracy.toFixed(4)}`);
       } else {
-        const ids = vocabOf(meta).encode(text, path);
+        const { ids, unknown } = encodeForModel(vocabOf(meta), text, path, v['strict-vocab'] ?? false);
         if (ids.length < 3) throw new UserError(`${path}: need at least 3 characters to evaluate, got ${ids.length}`);
         const r = await new CharLMTask(model, ids, null, 1, 1).evaluateIds(ids);
         console.log(`characters ${ids.length}`);
+        console.log(`unknown_characters ${unknown}`);
         console.log(`loss ${r.loss.toFixed(6)}`);
         console.log(`bpc ${r.metrics.bpc.toFixed(4)}`);
       }

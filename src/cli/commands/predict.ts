@@ -4,22 +4,25 @@ import { ClassifyTask } from '../../train/classifyTask.js';
 import type { Command } from '../command.js';
 import { printable } from '../../data/printable.js';
 import { UserError } from '../errors.js';
-import { classifyInputs, forecastInputs, vocabOf } from './modelData.js';
+import { classifyInputs, encodeForModel, forecastInputs, vocabOf } from './modelData.js';
 import { loadModel } from '../../io/modelDir.js';
 import { parseFlags, readText, requireFlag, userErrors } from './shared.js';
 import { noGrad } from '../../autograd/tape.js';
 
-const HELP = `Usage: carousel predict --model DIR --data FILE [--output FILE]
+const HELP = `Usage: carousel predict --model DIR --data FILE [--output FILE] [--strict-vocab]
 
 Runs a trained model on new data and prints CSV:
   forecast   the next 'horizon' values after the last row of FILE (columns as at training)
   classify   the predicted label and its probability for each sequence in FILE (labels optional)
-  charlm     the five most likely next characters after the text in FILE
+  charlm     the five most likely next characters after the text in FILE (control characters
+             as \\xHH; <unknown>: the unknown-character entry). Characters of FILE outside the
+             model's vocabulary read as that entry (a model trained before it had one: as a space)
 
 Options:
   --model DIR      model directory written by 'carousel train' (required)
   --data FILE      input data (required)
   --output FILE    write the CSV there instead of standard output
+  --strict-vocab   charlm: refuse text with characters outside the vocabulary
   -h, --help       this help`;
 
 export const predict: Command = {
@@ -27,7 +30,7 @@ export const predict: Command = {
   summary: 'run a trained model on new data (forecast, labels, next characters)',
   help: HELP,
   async run(argv) {
-    const { values: v } = parseFlags('predict', argv, { model: { type: 'string' }, data: { type: 'string' }, output: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    const { values: v } = parseFlags('predict', argv, { model: { type: 'string' }, data: { type: 'string' }, output: { type: 'string' }, 'strict-vocab': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
       const { model, meta } = loadModel(requireFlag('model', v.model));
@@ -35,6 +38,7 @@ export const predict: Command = {
       const text = readText(path);
       const lines: string[] = [];
       const task = meta.architecture.task;
+      if (v['strict-vocab'] && task !== 'charlm') throw new UserError(`--strict-vocab applies to charlm models only; ${printable(v.model!)} is a ${task} model`);
       if (task === 'forecast') {
         const f = meta.forecast!;
         const { z, norm, targetIdx } = forecastInputs(meta, text, path);
@@ -62,7 +66,7 @@ export const predict: Command = {
         });
       } else {
         const vocab = vocabOf(meta);
-        const ids = vocab.encode(text, path);
+        const { ids } = encodeForModel(vocab, text, path, v['strict-vocab'] ?? false);
         if (ids.length === 0) throw new UserError(`${path}: empty text`);
         const s = new StreamingModel(model);
         // push() frees what it allocates (each output at the next push): only the last logits are read.
@@ -78,7 +82,7 @@ export const predict: Command = {
         const z = p.reduce((a, b) => a + b, 0);
         lines.push('char,probability');
         p.map((q, i) => [i, q / z] as const).sort((a, b) => b[1] - a[1]).slice(0, 5)
-          .forEach(([i, q]) => lines.push(`${csvField(JSON.stringify(vocab.chars[i]))},${q.toFixed(4)}`));
+          .forEach(([i, q]) => lines.push(`${i === vocab.unknown ? '<unknown>' : csvField(vocab.chars[i])},${q.toFixed(4)}`));
       }
       const csv = lines.join('\n') + '\n';
       if (v.output) writeFileAtomic(v.output, csv); else process.stdout.write(csv);
@@ -87,8 +91,11 @@ export const predict: Command = {
   },
 };
 
-/** A label or character as a CSV field: control characters escaped (the output may go to a terminal), quoted when needed. */
-function csvField(text: string): string {
+/**
+ * A label or character as a CSV field: control characters escaped (the output may go to a
+ * terminal), quoted (RFC 4180) only when it holds a comma, a quote or a line break.
+ */
+export function csvField(text: string): string {
   const s = printable(text);
-  return /[",]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

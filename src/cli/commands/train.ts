@@ -292,11 +292,11 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
     meta = { classify: { labels: d.ds.labels, features: d.ds.features } };
     items = `${d.train.length} training sequences, ${d.val.length} validation, ${d.ds.labels.length} classes`;
   } else {
-    const d = prepareText(text, c.valSplit);
+    const d = prepareText(text, c.valSplit, new Rng(c.seed ^ 0x2545f491));
     const arch: Architecture = { task: 'charlm', ...base, inputSize: c.embedding, outputSize: d.vocab.size, vocabSize: d.vocab.size };
     model = buildModel(arch, rng);
     task = new CharLMTask(model, d.train, d.val, c.batchSize, c.bptt);
-    meta = { charlm: { vocabulary: d.vocab.toJSON() } };
+    meta = { charlm: { vocabulary: d.vocab.toJSON(), unknown: d.vocab.unknown! } };
     items = `${d.train.length} training characters, ${d.val.length} validation, vocabulary ${d.vocab.size}`;
   }
   const opt = makeOptimizer(c, model);
