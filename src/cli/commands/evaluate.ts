@@ -1,4 +1,5 @@
 import { CharLMTask } from '../../train/charlmTask.js';
+import { DATA_FORMATS } from '../../data/formats.js';
 import { ClassifyTask } from '../../train/classifyTask.js';
 import { ForecastTask } from '../../train/forecastTask.js';
 import { forecastErrors, formatErrors, mergeSeasons } from '../../train/baselines.js';
@@ -28,7 +29,9 @@ Options:
   --data FILE   data with targets / labels (required)
   --season P,Q  forecast: more seasonal periods (each <= the model's window) for the baseline
   --strict-vocab  charlm: refuse text with characters outside the vocabulary
-  -h, --help    this help`;
+  -h, --help    this help
+
+${DATA_FORMATS}`;
 
 export const evaluate: Command = {
   name: 'evaluate',

@@ -1,4 +1,5 @@
 import { writeFileAtomic } from '../../io/atomic.js';
+import { DATA_FORMATS } from '../../data/formats.js';
 import { StreamingModel } from '../../models/stream.js';
 import { ClassifyTask } from '../../train/classifyTask.js';
 import type { Command } from '../command.js';
@@ -23,7 +24,9 @@ Options:
   --data FILE      input data (required)
   --output FILE    write the CSV there instead of standard output
   --strict-vocab   charlm: refuse text with characters outside the vocabulary
-  -h, --help       this help`;
+  -h, --help       this help
+
+${DATA_FORMATS}`;
 
 export const predict: Command = {
   name: 'predict',
@@ -47,7 +50,7 @@ export const predict: Command = {
         const x = new Float32Array(W * F);
         for (let t = 0; t < W; t++) for (let k = 0; k < F; k++) x[t * F + k] = z[k][T - W + t];
         const out = await noGrad(() => model.forwardLast(model.input(x, [W, 1, F]))).data();
-        lines.push(['step', ...f.targets].join(','));
+        lines.push(['step', ...f.targets.map(csvField)].join(','));
         for (let h = 0; h < f.horizon; h++) {
           // A residual model's output is on top of the seasonal-naive forecast (P rows back, the last period repeating).
           const P = f.residualSeason, base = (ti: number) => (P ? z[ti][T - P + (h % P)] : z[ti][T - 1]);

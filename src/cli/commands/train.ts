@@ -28,6 +28,7 @@ import { TrainingDiverged } from '../../train/divergence.js';
 import { RunError, UserError } from '../errors.js';
 import { isFsError } from '../fsErrors.js';
 import { checkResumeConfig } from './resumeConfig.js';
+import { DATA_FORMATS } from '../../data/formats.js';
 import { seasonFlag } from './seasonFlag.js';
 import { choiceFlag, intFlag, numFlag, parseFlags, readText, requireFlag, userErrors } from './shared.js';
 
@@ -76,11 +77,7 @@ parameter names; model.json, written last, naming that file and holding the arch
 normalization and vocabulary), a loss curve (loss.svg),
 for forecasting a predictions-vs-truth plot (forecast.svg), and checkpoint.safetensors.
 
-Data:
-  forecast   CSV with a header; numeric columns; one row per time step
-  classify   CSV with 'label' and 'sequence' columns (values separated by spaces; steps with
-             several features separated by ';'), or JSON Lines {"sequence": [...], "label": ...}
-  charlm     any UTF-8 text file
+${DATA_FORMATS}
 
 Options:
   --task T              forecast, classify or charlm (required)
