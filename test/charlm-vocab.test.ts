@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,26 +8,17 @@ import { loadModel, saveModel } from '../src/io/modelDir.js';
 import { penalizeRepeats, sample } from '../src/models/generate.js';
 import { SequenceModel } from '../src/models/sequenceModel.js';
 import { Rng } from '../src/tensor/random.js';
+import { carousel, userError } from './util/cli.js';
 
 // Issue 17, item 3: a character model never refuses text (unknown-character entry, or a fallback
 // in older models), --strict-vocab restores the error; predict writes plain CSV; generation has
 // top-p and a repetition penalty.
 
-const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
 const tmp = () => mkdtempSync(join(tmpdir(), 'carousel-vocab-'));
 
-function carousel(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
 function ok(r: { code: number; out: string; err: string }): { out: string; err: string } {
   assert.equal(r.code, 0, r.err);
   return r;
-}
-function userError(r: { code: number; err: string }, pattern: RegExp): void {
-  assert.equal(r.code, 2, `exit code (stderr: ${r.err})`);
-  assert.equal(r.err.trim().split('\n').length, 1, `one line, got:\n${r.err}`);
-  assert.match(r.err, pattern);
 }
 
 /** A charlm model trained here on `text` (tiny, one epoch: seconds). */

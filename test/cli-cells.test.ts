@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,13 +8,9 @@ import { StreamingModel } from '../src/models/stream.js';
 import { noGrad } from '../src/autograd/tape.js';
 import { tensor } from '../src/tensor/create.js';
 import { Rng } from '../src/tensor/random.js';
+import { carousel } from './util/cli.js';
 
-const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
 
-function carousel(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
 
 test('cli --cell: the LSTM family and xLSTM train, save, load and predict', () => {
   const d = mkdtempSync(join(tmpdir(), 'carousel-cells-'));

@@ -1,32 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags } from '../src/cli/commands/shared.js';
 import { closest } from '../src/cli/suggest.js';
 import { Progress } from '../src/train/progress.js';
+import { carousel, userError } from './util/cli.js';
 
 // The CLI as a user meets it: a child process, stdout and stderr piped (not a terminal).
-const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
 const PACKAGE = new URL('../../package.json', import.meta.url);
 const COMMANDS = ['conformance', 'demo', 'train', 'predict', 'evaluate', 'generate', 'info'];
 
-function carousel(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr + (r.signal ? `\n[killed by ${r.signal}]` : '') };
-}
 
-/** A user error: exit 2, one line on stderr matching the pattern. */
-function userError(r: { code: number; err: string }, pattern: RegExp): string {
-  assert.equal(r.code, 2, `exit code (stderr: ${r.err})`);
-  const lines = r.err.trim().split('\n');
-  assert.equal(lines.length, 1, `one line, got:\n${r.err}`);
-  assert.match(lines[0], /^carousel: /);
-  assert.match(lines[0], pattern);
-  return lines[0];
-}
 
 test('cli: --version and -v print the version from package.json', () => {
   const { version } = JSON.parse(readFileSync(PACKAGE, 'utf8')) as { version: string };

@@ -1,28 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { weightsPath } from '../src/io/modelDir.js';
+import { carousel, userError } from './util/cli.js';
 
 const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
 const tmp = () => mkdtempSync(join(tmpdir(), 'carousel-cli-'));
 
-function carousel(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr + (r.signal ? `\n[killed by ${r.signal}]` : '') + (r.error ? `\n[${r.error.message}]` : '') };
-}
 
-/** A user error: non-zero exit, one line on stderr, no stack trace. */
-function userError(r: { code: number; err: string }, pattern: RegExp): void {
-  assert.equal(r.code, 2, `exit code (stderr: ${r.err})`);
-  const lines = r.err.trim().split('\n');
-  assert.equal(lines.length, 1, `one line, got:\n${r.err}`);
-  assert.match(lines[0], /^carousel: /);
-  assert.doesNotMatch(r.err, /\n\s+at /);
-  assert.match(lines[0], pattern);
-}
 
 // Data made here (not the repository's): a noisy seasonal series with two columns.
 function seriesCsv(n = 90): string {

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,22 +12,11 @@ import { ForecastTask } from '../src/train/forecastTask.js';
 import { SequenceModel } from '../src/models/sequenceModel.js';
 import { loadModel } from '../src/io/modelDir.js';
 import { noGrad } from '../src/autograd/tape.js';
+import { carousel, userError } from './util/cli.js';
 
-const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
 const tmp = () => mkdtempSync(join(tmpdir(), 'carousel-baselines-'));
 
-function carousel(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
 
-function userError(r: { code: number; err: string }, pattern: RegExp): void {
-  assert.equal(r.code, 2, `exit code (stderr: ${r.err})`);
-  const lines = r.err.trim().split('\n');
-  assert.equal(lines.length, 1, `one line, got:\n${r.err}`);
-  assert.match(lines[0], /^carousel: /);
-  assert.match(lines[0], pattern);
-}
 
 /** A period-`p` shape (two harmonics), a trend and Gaussian noise of the given size. */
 function seasonal(n: number, p: number, noise: number, seed = 3): number[] {
