@@ -14,6 +14,7 @@ import { Adam } from '../src/optim/adam.js';
 import { Rng } from '../src/tensor/random.js';
 import { CharLMTask } from '../src/train/charlmTask.js';
 import { fit, type FitOptions } from '../src/train/fit.js';
+import { randArray as randArrayOf, rng } from './util/random.js';
 
 /**
  * Issue 18: the wasm backend's results are bit-identical at any thread count, whichever thread
@@ -26,16 +27,8 @@ import { fit, type FitOptions } from '../src/train/fit.js';
  * each twice, ends with the same weight hash, and so does a run resumed on another thread count.
  */
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
 const rand = rng(20261130);
-function randArray(n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
-  return a;
-}
+const randArray = (n: number, scale = 1) => randArrayOf(rand, n, scale);
 
 /** Equal bit for bit (NaNs included); the message names the first element that differs. */
 function sameBits(got: Float32Array, want: Float32Array, what: string): void {

@@ -5,22 +5,15 @@ import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { setWasmThreads, WasmBackend, WasmStorage } from '../src/backend/wasm/index.js';
 import type { DType } from '../src/backend/dtype.js';
 import { kernels } from '../src/ops/kernels.js';
+import { randArray as randArrayOf, rng } from './util/random.js';
 
 /**
  * Every kernel the wasm backend overrides, against the reference backend (the oracle) on random
  * shapes: odd sizes, all transposes, offsets, leading dimensions larger than the row, beta
  * 0 / 1 / other, on 1 and 2 threads (with the parallel thresholds at 0 so small calls split too).
  */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
 const rand = rng(12345);
-function randArray(n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
-  return a;
-}
+const randArray = (n: number, scale = 1) => randArrayOf(rand, n, scale);
 const ref = kernels(new ReferenceBackend()); // the oracle, with the composed fused steps it does not define
 
 /** Same data on both backends. */
