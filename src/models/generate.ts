@@ -83,7 +83,7 @@ export function sample(logits: ArrayLike<number>, temperature: number, topK: num
   for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
   if (temperature === 0) return best;
   let cutoff = -Infinity;
-  if (topK > 0 && topK < V) cutoff = [...Array.from(logits)].sort((a, b) => b - a)[topK - 1];
+  if (topK > 0 && topK < V) cutoff = Array.from(logits).sort((a, b) => b - a)[topK - 1];
   let z = 0;
   for (let i = 0; i < V; i++) { p[i] = logits[i] >= cutoff ? Math.exp((logits[i] - logits[best]) / temperature) : 0; z += p[i]; }
   if (topP < 1) {
