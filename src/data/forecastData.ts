@@ -294,7 +294,7 @@ export function lastWindows(f: SavedForecast, text: string, source: string): { n
   const start = firstRow(plan), W = plan.window, K = plan.targetIdx.length, C = series[0]?.cols.length ?? 0;
   return series.map((sr) => {
     const T = sr.raw[0].length;
-    if (T - start < W) throw new DataError(`${source}${sr.name ? ` series '${printable(sr.name, 40)}'` : ''}: the series has ${T} rows, fewer than the model's window of ${W}${start ? ` plus the longest lag's ${start}` : ''}`);
+    if (T - start < W) throw new DataError(`${source}${sr.name ? ` series '${printable(sr.name, 40)}'` : ''}: the series has ${T} rows, shorter than the model's window of ${W}${start ? ` plus the longest lag's ${start} rows` : ''}`);
     const x = new Float32Array(W * C);
     for (let t = 0; t < W; t++) for (let c = 0; c < C; c++) x[t * C + c] = sr.cols[c][T - W + t];
     const anchor = Float32Array.from(plan.targetIdx, (fi) => sr.cols[fi][T - 1]);

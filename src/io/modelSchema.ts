@@ -56,16 +56,16 @@ export function checkModelMeta(raw: unknown, file: string): ModelMeta {
   };
   if (a.task === 'forecast') {
     onlyKeys(s, ['features', 'targets', 'window', 'horizon', 'normalization', 'seasons', 'residualSeason', 'lags', 'lagScale', 'time', 'series', 'quantiles', 'outputScale'], file, 'forecast');
-    const features = strings('features', null);
-    const targets = strings('targets', null);
-    for (const t of targets) if (!features.includes(t)) bad(f('targets'), `columns among the features (${features.join(', ')})`, t);
-    const window = int('window', 1, 2 ** 31 - 1);
     // Optional sections of later versions (absent in older model.json: none of them).
     const lags = checkLags(s.lags, file);
     const time = checkTime(s.time, file);
     const quantiles = checkQuantiles(s.quantiles, file);
-    const inputs = channelCount({ features, lags, cycles: time?.cycles ?? [] }, targets.length);
-    if (inputs !== a.inputSize) bad(f('features'), `features + lags x targets + 2 x calendar cycles = architecture.inputSize (${a.inputSize})`, `${features.length} features, ${lags.length} lags, ${time?.cycles.length ?? 0} cycles`);
+    // The inputs beyond the features: two per lag and target, two per calendar cycle.
+    const more = channelCount({ features: [], lags, cycles: time?.cycles ?? [] }, Array.isArray(s.targets) ? s.targets.length : 1);
+    const features = strings('features', a.inputSize - more);
+    const targets = strings('targets', null);
+    for (const t of targets) if (!features.includes(t)) bad(f('targets'), `columns among the features (${features.join(', ')})`, t);
+    const window = int('window', 1, 2 ** 31 - 1);
     const Q = Math.max(1, quantiles.length);
     const horizon = int('horizon', 1, a.outputSize);
     if (Q * targets.length * horizon !== a.outputSize) {

@@ -317,17 +317,18 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
     if (c.residual === 'seasonal' && residualSeason === undefined) throw new UserError(`--residual seasonal: no seasonal period was detected on the training part of ${c.data}; give one with --season P`);
     if (residualSeason !== undefined && residualSeason > c.window && !d.plan.lags.includes(residualSeason)) throw new UserError(`--residual seasonal: period ${residualSeason} is longer than --window ${c.window}; give --lags to read it from the lag inputs`);
     const residual = residualSeason ? { period: residualSeason, targetCols: d.targetIdx } : null;
-    const outputScale = fitOutputScale(d.train, residual);
+    // A residual is small next to the series: the network learns it at unit size (plain models as before, in normalized units).
+    const outputScale = residual ? fitOutputScale(d.train, residual) : undefined;
     // A residual model starts as seasonal-naive exactly (a zero head), and learns only what improves on it.
     if (residual && !o.resume) model.loadStateDict(new Map([model.head.weight, model.head.bias!].map((p, j) => [j ? 'head.bias' : 'head.weight', { shape: [...p.shape], data: new Float32Array(p.size) }])), false);
-    task = new ForecastTask(model, d.train, d.val, c.batchSize, d.targetIdx.map((k) => d.series[0].norm.std[k]), c.bptt, residual, { outputScale, ...(Q ? { quantiles: c.quantiles } : {}) });
+    task = new ForecastTask(model, d.train, d.val, c.batchSize, d.targetIdx.map((k) => d.series[0].norm.std[k]), c.bptt, residual, { ...(outputScale ? { outputScale } : {}), ...(Q ? { quantiles: c.quantiles } : {}) });
     seasonNote = `seasonal period (autocorrelation of the differenced training part, lags 2..${c.window}): ${detected.map((p, k) => `${d.targets[k]} ${p ?? 'none found'}`).join(', ')}${c.seasons?.length ? `; --season ${c.seasons.join(',')}` : ''}${residualSeason ? `; the model learns the residual over seasonal-naive ${residualSeason}` : ''}`;
     const inputs = [d.plan.lags.length ? `lag inputs at ${d.plan.lags.join(', ')}` : '', d.time?.cycles.length ? `calendar inputs (${d.time.cycles.join(', ')})` : ''].filter(Boolean);
     if (inputs.length) seasonNote += `; ${inputs.join(', ')}`;
     meta = {
       forecast: {
         features: d.features, targets: d.targets, window: c.window, horizon: c.horizon, normalization: d.series[0].norm.toJSON(),
-        ...(seasons.length ? { seasons } : {}), ...(residualSeason ? { residualSeason } : {}), outputScale,
+        ...(seasons.length ? { seasons } : {}), ...(residualSeason ? { residualSeason } : {}), ...(outputScale ? { outputScale } : {}),
         ...(d.plan.lags.length ? { lags: d.plan.lags, lagScale: d.plan.lagScale } : {}), ...(d.time ? { time: d.time } : {}),
         ...(c.seriesColumn !== undefined || c.seriesColumns ? { series: { ...(c.seriesColumn !== undefined ? { column: c.seriesColumn } : { columns: c.seriesColumns }), names: d.series.map((x) => x.name), normalization: d.series.map((x) => x.norm.toJSON()) } } : {}),
         ...(Q ? { quantiles: c.quantiles } : {}),
