@@ -30,7 +30,7 @@ try {
     const t0 = Date.now();
     const out = execFileSync(process.execPath, ['dist/src/cli/main.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const windows = /on the (\d+) validation windows/.exec(out)?.[1] ?? '?';
-    const label = r.rows ?? /^(\S+)\s+model\s/m.exec(out)[1];
+    const label = r.rows ?? /^(\S+)\s+model\s+\d/m.exec(out)[1];
     const rows = out.split('\n').map((l) => l.split(/\s{2,}/)).filter((c) => c[0] === label && c.length >= 4);
     const mae = (m) => rows.find((c) => c[1] === m)?.[2];
     const naive = rows.filter((c) => c[1].startsWith('seasonal_naive_')).map((c) => `${(+c[2]).toPrecision(3)} (P=${c[1].slice(15)})`).join(', ') || 'none';

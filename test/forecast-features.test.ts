@@ -110,6 +110,10 @@ test('several series: windows never span two series, each normalized on its own 
   assert.deepEqual(wide.features, ['value']);
   assert.deepEqual(wide.series.map((s) => [s.name, Array.from(s.raw[0])]), [['x', [1, 2, 3]], ['y', [10, 20, 30]]]);
   assert.throws(() => readForecastSeries(csv, 'm.csv', { features: ['id'], layout: { column: 'id' } }), /the series column 'id' cannot also be an input column/);
+  // The example of the format description (src/data/formats.ts) reads as it says.
+  const ex = readForecastSeries('site,time,temperature\nnorth,2024-01-01T00:00,4.1\nsouth,2024-01-01T00:00,9\nnorth,2024-01-01T01:00,4.3\n', 'x.csv', { timeColumn: 'time', layout: { column: 'site' } });
+  assert.deepEqual(ex.features, ['temperature']);
+  assert.deepEqual(ex.series.map((s) => [s.name, Array.from(s.raw[0]), s.times]), [['north', [4.1, 4.3], [utc('2024-01-01T00:00:00'), utc('2024-01-01T01:00:00')]], ['south', [9], [utc('2024-01-01T00:00:00')]]]);
 });
 
 test('quantile (pinball) loss: values by hand, gradient by finite differences, calibration counted', () => {

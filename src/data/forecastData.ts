@@ -31,6 +31,7 @@ export interface SeriesRows {
   raw: Float64Array[];
   /** Row times (ms since 1970, UTC) when there is a time column. */
   times: number[] | null;
+  /** The spacing of those times (null: no time column, or a single row). */
   spacing: Spacing | null;
 }
 
@@ -47,7 +48,7 @@ export function readForecastSeries(text: string, source: string, o: { features?:
   const timeCol = o.timeColumn !== undefined ? columnIndex(t, o.timeColumn) : -1;
   const readTimes = (rows: number[]) => (timeCol < 0 ? null : parseTimeColumn(rows.map((r) => t.rows[r][timeCol]), (i) => `${where(rows[i])}, column ${timeCol + 1} ('${printable(o.timeColumn!, 40)}')`));
   const spacingOf = (times: number[] | null, rows: number[], name: string) =>
-    times ? detectSpacing(times, (i) => `${where(rows[i])}${layout.column ? ` (series '${printable(name, 40)}')` : ''}`) : null;
+    times && times.length >= 2 ? detectSpacing(times, (i) => `${where(rows[i])}${layout.column ? ` (series '${printable(name, 40)}')` : ''}`) : null;
   const numbers = (k: number, rows: number[]) => Float64Array.from(rows, (r) => numberAt(t, r, k));
   const all = t.rows.map((_, r) => r);
   if (layout.columns) {

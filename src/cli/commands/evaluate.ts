@@ -80,7 +80,11 @@ export const evaluate: Command = {
           });
           console.log(`coverage_${f.quantiles[0]}_${f.quantiles[Q - 1]} ${intervalCoverage(w, all, f.quantiles).toFixed(4)}`);
         }
-        const seasons = mergeSeasons(f.seasons ?? [], seasonFlag(v.season, f.window));
+        // A period beyond the window is read from the model's lag inputs, where it has them.
+        const given = seasonFlag(v.season, f.lags?.length ? Infinity : f.window);
+        const far = given.find((P) => P > f.window && !f.lags!.includes(P));
+        if (far !== undefined) throw new UserError(`--season: ${far} is longer than the model's window (${f.window}) and not one of its lag periods (${f.lags!.join(', ')})`);
+        const seasons = mergeSeasons(f.seasons ?? [], given);
         if (seasons.length === 0) console.log('seasonal_naive none: no period detected at training and none given (--season P)');
         console.log(formatErrors(forecastErrors(w, f.targets, targetIdx, std, seasons, p, names)));
       } else if (task === 'classify') {
