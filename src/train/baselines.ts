@@ -6,7 +6,8 @@ import type { WindowSet } from '../data/series.js';
  * the data's units, per target:
  * - persistence: every step repeats the last input value;
  * - seasonal_naive_P: step h (1-based) repeats the value one period P before, y[t+h-P], the last
- *   period repeating when h > P (P <= window, so it is always inside the input window);
+ *   period repeating when h > P (P <= window, so it is always inside the input window; a longer
+ *   period is read from the windows' lag inputs of that period, which hold y[t+h-P] for P >= horizon);
  * - window_mean: every step is the mean of the target over the input window.
  */
 export interface ErrorRow { target: string; method: string; mae: number; rmse: number }

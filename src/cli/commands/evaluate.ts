@@ -30,7 +30,8 @@ Measures a trained model on labelled data and prints one line per metric:
 Options:
   --model DIR   model directory (required)
   --data FILE   data with targets / labels (required)
-  --season P,Q  forecast: more seasonal periods (each <= the model's window) for the baseline
+  --season P,Q  forecast: more seasonal periods (each <= the model's window, or one of its
+                lag periods) for the baseline
   --strict-vocab  charlm: refuse text with characters outside the vocabulary
   -h, --help    this help
 
