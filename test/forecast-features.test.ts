@@ -12,7 +12,8 @@ import { pinballLoss, pinballValue } from '../src/loss/pinball.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { seasonalNaiveOutputs } from '../src/train/baselines.js';
-import { fitOutputScale, intervalCoverage } from '../src/train/forecastTask.js';
+import { ForecastTask, fitOutputScale, intervalCoverage, zeroHead } from '../src/train/forecastTask.js';
+import { SequenceModel } from '../src/models/sequenceModel.js';
 import { gradcheck, randLeaf, ref64 } from './util/gradcheck.js';
 import { carousel, userError } from './util/cli.js';
 
@@ -139,6 +140,17 @@ test('quantile (pinball) loss: values by hand, gradient by finite differences, c
   // Windows of 2 over [0 0 1 3 0 4], horizon 2: targets relative to the last input [1 3], [2 -1], [-3 1].
   const s = makeWindows([[0, 0, 1, 3, 0, 4]], [0], 2, 2);
   close(fitOutputScale(s, null)[0], Math.sqrt((1 + 9 + 4 + 1 + 9 + 1) / 6), 1e-6);
+});
+
+test('a residual model with a zeroed head is seasonal-naive, through lag inputs, scale and quantiles', async () => {
+  const z = [Array.from({ length: 60 }, (_, t) => Math.sin((2 * Math.PI * t) / 12) + 0.03 * t)];
+  const plan: ChannelPlan = { features: ['y'], targetIdx: [0], lags: [12], lagScale: [0.4], cycles: [], window: 8, horizon: 4 };
+  const w = { ...makeWindows(seriesChannels(z, null, plan), [0], 8, 4, 12, 60), lags: [{ period: 12, cols: [1] }] };
+  const model = new SequenceModel({ task: 'forecast', cell: 'lstm', inputSize: 3, hiddenSize: 5, numLayers: 1, bidirectional: false, dropout: 0, outputSize: 3 * 4 }, { rng: new Rng(2) });
+  zeroHead(model);
+  const task = new ForecastTask(model, w, null, 8, [1], 0, { period: 12, targetCols: [0] }, { outputScale: [0.7], quantiles: [0.1, 0.5, 0.9] });
+  const all = await task.predictQuantiles(w), base = seasonalNaiveOutputs(w, [0], 12);
+  for (let i = 0; i < w.n; i++) for (let q = 0; q < 3; q++) for (let h = 0; h < 4; h++) close(all[(i * 3 + q) * 4 + h], base[i * 4 + h], 1e-6);
 });
 
 const FORECAST = {

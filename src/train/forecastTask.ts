@@ -197,3 +197,12 @@ export function fitOutputScale(w: WindowSet, residual: SeasonalResidual | null):
   for (let i = 0; i < w.n * Y; i++) ss[i % K] += (w.y[i] - (base ? base[i] : 0)) ** 2;
   return Array.from(ss, (s) => { const r = Math.sqrt(s / Math.max(w.n * w.horizon, 1)); return r > 1e-6 && Number.isFinite(r) ? r : 1; });
 }
+
+/**
+ * Zero the output layer: the network then outputs 0 for every window, so a residual model
+ * predicts exactly seasonal-naive before training and learns only what improves on it.
+ */
+export function zeroHead(model: SequenceModel): void {
+  const zero = (p: { shape: readonly number[]; size: number }) => ({ shape: [...p.shape], data: new Float32Array(p.size) });
+  model.loadStateDict(new Map([['head.weight', zero(model.head.weight)], ...(model.head.bias ? [['head.bias', zero(model.head.bias)] as const] : [])]), false);
+}

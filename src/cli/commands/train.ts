@@ -21,7 +21,7 @@ import { forecastErrors, formatErrors, mergeSeasons } from '../../train/baseline
 import { Progress, type ProgressSink } from '../../train/progress.js';
 import { prepareClassify, prepareText } from '../../train/recipes.js';
 import { channelCount, prepareForecastData, type PreparedForecast } from '../../data/forecastData.js';
-import { fitOutputScale } from '../../train/forecastTask.js';
+import { fitOutputScale, zeroHead } from '../../train/forecastTask.js';
 import { forecastFlags } from './forecastFlags.js';
 import type { Task } from '../../train/task.js';
 import type { Command } from '../command.js';
@@ -320,7 +320,7 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
     // A residual is small next to the series: the network learns it at unit size (plain models as before, in normalized units).
     const outputScale = residual ? fitOutputScale(d.train, residual) : undefined;
     // A residual model starts as seasonal-naive exactly (a zero head), and learns only what improves on it.
-    if (residual && !o.resume) model.loadStateDict(new Map([model.head.weight, model.head.bias!].map((p, j) => [j ? 'head.bias' : 'head.weight', { shape: [...p.shape], data: new Float32Array(p.size) }])), false);
+    if (residual && !o.resume) zeroHead(model);
     task = new ForecastTask(model, d.train, d.val, c.batchSize, d.targetIdx.map((k) => d.series[0].norm.std[k]), c.bptt, residual, { ...(outputScale ? { outputScale } : {}), ...(Q ? { quantiles: c.quantiles } : {}) });
     seasonNote = `seasonal period (autocorrelation of the differenced training part, lags 2..${c.window}): ${detected.map((p, k) => `${d.targets[k]} ${p ?? 'none found'}`).join(', ')}${c.seasons?.length ? `; --season ${c.seasons.join(',')}` : ''}${residualSeason ? `; the model learns the residual over seasonal-naive ${residualSeason}` : ''}`;
     const inputs = [d.plan.lags.length ? `lag inputs at ${d.plan.lags.join(', ')}` : '', d.time?.cycles.length ? `calendar inputs (${d.time.cycles.join(', ')})` : ''].filter(Boolean);
