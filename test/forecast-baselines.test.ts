@@ -162,7 +162,7 @@ test('cli: --residual seasonal is saved, evaluated and predicted on top of the s
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /the model learns the residual over seasonal-naive 12/);
   assert.equal(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).forecast.residualSeason, 12);
-  // predict: the network's output added to the value 12 rows back (the last period repeating), in the data's units.
+  // predict: the network's output (times outputScale) added to the value 12 rows back (the last period repeating), in the data's units.
   const pr = carousel(['predict', '--model', out, '--data', csv]);
   assert.equal(pr.code, 0, pr.err);
   const { model, meta } = loadModel(out);
@@ -171,7 +171,8 @@ test('cli: --residual seasonal is saved, evaluated and predicted on top of the s
   const o = await noGrad(() => model.forwardLast(model.input(x, [24, 1, 1]))).data();
   const got = pr.out.trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
   assert.equal(got.length, 15);
-  got.forEach((v, h) => { const e = (o[h] + (y[200 - 12 + (h % 12)] - mu) / sd) * sd + mu; assert.ok(Math.abs(v - e) < 1e-4, `step ${h + 1}: ${v} vs ${e}`); });
+  const [scale] = meta.forecast!.outputScale!; // the network's outputs are in units of the residual's training RMS
+  got.forEach((v, h) => { const e = (o[h] * scale + (y[200 - 12 + (h % 12)] - mu) / sd) * sd + mu; assert.ok(Math.abs(v - e) < 1e-4, `step ${h + 1}: ${v} vs ${e}`); });
   const e = carousel(['evaluate', '--model', out, '--data', csv]);
   assert.equal(e.code, 0, e.err);
   assert.match(e.out, /^value\s+seasonal_naive_12\s/m);

@@ -11,6 +11,13 @@ export const DATA_FORMATS = `Data formats (the same for train, evaluate and pred
              the 32-bit float range are refused, naming the line and column.
                time,temperature,humidity
                2024-01-01T00:00,4.1,0.81
+             --time-column names a column of dates, increasing: 2024-01-31, 2024-01-31T13:00:00
+             (a Z or +01:00 suffix is applied; otherwise read as UTC), 2024/01/31 13:00, Jan 31
+             2024, or a year. Several series in one file: --series-column ID groups the rows by
+             their ID (each series oldest first; a series may start and end anywhere), or
+             --series-columns A,B makes each named column a series (sharing the time column).
+               site,time,temperature
+               north,2024-01-01T00:00,4.1
   classify   CSV with a 'label' column and a 'sequence' column: steps separated by ';', the
              features of a step by spaces ("0.1 2; 0.3 1" is 2 steps of 2 features); with one
              feature per step, values separated by spaces ("0.1 0.3 0.2" is 3 steps). Without a

@@ -19,6 +19,36 @@ export interface WindowSet {
   y: Float32Array;
   /** [n, targets]: last observed value of each target feature (add back to predictions) */
   anchor: Float32Array;
+  /** [n, targets]: the data's units of one normalized unit of each window's targets, where series differ (absent: one scale for all windows, given separately) */
+  targetStd?: Float32Array;
+  /** [n]: the series each window comes from (several series in one set) */
+  series?: Int32Array;
+  /** Lag inputs: for each period, the channel of x holding each target's value one period before row t + horizon */
+  lags?: { period: number; cols: number[] }[];
+}
+
+/** The windows of several series as one set (windows never span two series: each is made within one). */
+export function concatWindows(sets: readonly WindowSet[]): WindowSet {
+  if (sets.length === 0) throw new DataError('no series to make windows of');
+  const a = sets[0];
+  for (const s of sets) {
+    if (s.window !== a.window || s.horizon !== a.horizon || s.features !== a.features || s.targets !== a.targets) {
+      throw new Error(`concatWindows: window sets differ in shape (${s.window}x${s.horizon}x${s.features}x${s.targets} vs ${a.window}x${a.horizon}x${a.features}x${a.targets})`);
+    }
+  }
+  if (sets.length === 1) return a;
+  const n = sets.reduce((t, s) => t + s.n, 0);
+  const cat = (pick: (s: WindowSet) => Float32Array) => {
+    const out = new Float32Array(sets.reduce((t, s) => t + pick(s).length, 0));
+    let o = 0;
+    for (const s of sets) { out.set(pick(s), o); o += pick(s).length; }
+    return out;
+  };
+  const std = sets.every((s) => s.targetStd) ? cat((s) => s.targetStd!) : undefined;
+  const series = new Int32Array(n);
+  let o = 0;
+  sets.forEach((s, j) => { series.fill(j, o, o + s.n); if (s.series) series.set(s.series, o); o += s.n; });
+  return { ...a, n, x: cat((s) => s.x), y: cat((s) => s.y), anchor: cat((s) => s.anchor), ...(std ? { targetStd: std } : {}), series };
 }
 
 /** Windows whose inputs start at rows [from, to - window - horizon]. cols[f][row]; targetFeatures index cols. */

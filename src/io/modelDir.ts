@@ -11,6 +11,7 @@ import { LIMITS } from './limits.js';
 import { checkModelMeta } from './modelSchema.js';
 import { parseSafetensorsFile, stateDictToSafetensors, tensorsToStateDict } from './pytorch.js';
 import { readRegularFile } from './regularFile.js';
+import type { Cycle, Spacing } from '../data/calendar.js';
 
 /** Task-specific data description saved next to the weights, so predict/evaluate/generate can prepare inputs. */
 export interface ForecastInfo {
@@ -25,6 +26,18 @@ export interface ForecastInfo {
   seasons?: number[];
   /** The model learned the residual on top of the seasonal-naive forecast of this period (add it back to its outputs). */
   residualSeason?: number;
+  /** Periods whose lag inputs the model reads: the value one period before each forecast step (see forecastData.ts). */
+  lags?: number[];
+  /** [lags x targets]: the scale of each seasonal-difference input (see forecastData.ts). */
+  lagScale?: number[];
+  /** The column of timestamps, its spacing and the calendar cycles fed as sin/cos inputs. */
+  time?: { column: string; spacing: Spacing; cycles: Cycle[] };
+  /** Several series, one model: an id column or one column per series; each series' own normalization. */
+  series?: { column?: string; columns?: string[]; names: string[]; normalization: { mean: number[]; std: number[] }[] };
+  /** Quantiles the model outputs (pinball loss); the point forecast is the 0.5 one. */
+  quantiles?: number[];
+  /** Per target: the network's outputs are in these units of the normalized target (absent: 1). */
+  outputScale?: number[];
 }
 export interface ClassifyInfo { labels: string[]; features: number }
 /** `unknown`: the index of the unknown-character entry (models trained before it have none). */

@@ -59,6 +59,9 @@ export const info: Command = {
         const f = meta.forecast;
         console.log(`forecast: columns ${printable(f.features.join(', '), 200)} -> ${printable(f.targets.join(', '), 200)}, window ${f.window}, horizon ${f.horizon}`);
         console.log(`normalization: mean ${f.normalization.mean.map((x) => x.toPrecision(6)).join(', ')}; std ${f.normalization.std.map((x) => x.toPrecision(6)).join(', ')}`);
+        const more = [f.lags ? `lag inputs at ${f.lags.join(', ')}` : '', f.time ? `time column ${printable(f.time.column, 40)} (calendar: ${f.time.cycles.join(', ') || 'none'})` : '',
+          f.series ? `${f.series.names.length} series` : '', f.residualSeason ? `residual over seasonal-naive ${f.residualSeason}` : '', f.quantiles ? `quantiles ${f.quantiles.join(', ')}` : ''].filter(Boolean);
+        if (more.length) console.log(`forecast inputs and outputs: ${more.join('; ')}`);
       }
       if (meta.classify) console.log(`classes (${meta.classify.labels.length}): ${printable(meta.classify.labels.join(', '), 400)}`);
       if (meta.charlm) console.log(`vocabulary: ${meta.charlm.vocabulary.length} characters "${printable(meta.charlm.vocabulary.join(''), 80)}"`);

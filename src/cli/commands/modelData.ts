@@ -1,27 +1,8 @@
 import { DataError } from '../../data/errors.js';
-import { Normalizer } from '../../data/normalize.js';
 import { parseSequences, type SeqDataset } from '../../data/sequences.js';
-import { makeWindows, type WindowSet } from '../../data/series.js';
 import { printable } from '../../data/printable.js';
 import { CharVocab } from '../../data/text.js';
 import type { ModelMeta } from '../../io/modelDir.js';
-import { readSeries } from '../../train/recipes.js';
-
-/** Inputs for a saved model, prepared exactly as at training time (columns, normalization, vocabulary). */
-export function forecastInputs(meta: ModelMeta, text: string, source: string): { z: number[][]; raw: Float64Array[]; norm: Normalizer; targetIdx: number[] } {
-  const f = meta.forecast!;
-  const { raw } = readSeries(text, source, f.features);
-  const norm = Normalizer.fromJSON(f.normalization);
-  if (norm.features !== f.features.length) throw new DataError(`model.json: normalization has ${norm.features} features, the model reads ${f.features.length}`);
-  const z = raw.map((col, k) => Array.from(col, (v) => norm.forward(v, k)));
-  return { z, raw, norm, targetIdx: f.targets.map((t) => f.features.indexOf(t)) };
-}
-
-export function forecastWindows(meta: ModelMeta, text: string, source: string): { w: WindowSet; norm: Normalizer; targetIdx: number[] } {
-  const f = meta.forecast!;
-  const { z, norm, targetIdx } = forecastInputs(meta, text, source);
-  return { w: makeWindows(z, targetIdx, f.window, f.horizon), norm, targetIdx };
-}
 
 export function classifyInputs(meta: ModelMeta, text: string, source: string, requireLabels: boolean): SeqDataset {
   const c = meta.classify!;

@@ -5,15 +5,20 @@ import { ClassifyTask } from '../../train/classifyTask.js';
 import type { Command } from '../command.js';
 import { printable } from '../../data/printable.js';
 import { UserError } from '../errors.js';
-import { classifyInputs, encodeForModel, forecastInputs, vocabOf } from './modelData.js';
+import { classifyInputs, encodeForModel, vocabOf } from './modelData.js';
+import { lastWindows } from '../../data/forecastData.js';
+import { formatTime, stepTime } from '../../data/calendar.js';
+import { ForecastTask } from '../../train/forecastTask.js';
 import { loadModel } from '../../io/modelDir.js';
 import { parseFlags, readText, requireFlag, userErrors } from './shared.js';
-import { noGrad } from '../../autograd/tape.js';
 
 const HELP = `Usage: carousel predict --model DIR --data FILE [--output FILE] [--strict-vocab]
 
 Runs a trained model on new data and prints CSV:
-  forecast   the next 'horizon' values after the last row of FILE (columns as at training)
+  forecast   the next 'horizon' values after the last row of FILE (columns as at training):
+             step, the time of each step (a model with a time column: the last row's time plus
+             the series' spacing), each target, and a quantile model's other quantiles as
+             TARGET_qQ; a model of several series writes each series' rows, named first
   classify   the predicted label and its probability for each sequence in FILE (labels optional)
   charlm     the five most likely next characters after the text in FILE (control characters
              as \\xHH; <unknown>: the unknown-character entry). Characters of FILE outside the
@@ -44,17 +49,22 @@ export const predict: Command = {
       if (v['strict-vocab'] && task !== 'charlm') throw new UserError(`--strict-vocab applies to charlm models only; ${printable(v.model!)} is a ${task} model`);
       if (task === 'forecast') {
         const f = meta.forecast!;
-        const { z, norm, targetIdx } = forecastInputs(meta, text, path);
-        const T = z[0].length, W = f.window, F = z.length, K = f.targets.length;
-        if (T < W) throw new UserError(`${path}: the series has ${T} rows, shorter than the model's window of ${W}`);
-        const x = new Float32Array(W * F);
-        for (let t = 0; t < W; t++) for (let k = 0; k < F; k++) x[t * F + k] = z[k][T - W + t];
-        const out = await noGrad(() => model.forwardLast(model.input(x, [W, 1, F]))).data();
-        lines.push(['step', ...f.targets.map(csvField)].join(','));
-        for (let h = 0; h < f.horizon; h++) {
-          // A residual model's output is on top of the seasonal-naive forecast (P rows back, the last period repeating).
-          const P = f.residualSeason, base = (ti: number) => (P ? z[ti][T - P + (h % P)] : z[ti][T - 1]);
-          lines.push([h + 1, ...targetIdx.map((ti, k) => +norm.inverse(out[h * K + k] + base(ti), ti).toPrecision(7))].join(','));
+        const targetIdx = f.targets.map((t) => f.features.indexOf(t));
+        const qs = f.quantiles ?? [], K = f.targets.length, Y = f.horizon * K;
+        const extra = qs.filter((q) => q !== 0.5);
+        lines.push([...(f.series ? [csvField(f.series.column ?? 'series')] : []), 'step', ...(f.time ? [csvField(f.time.column)] : []),
+          ...f.targets.map(csvField), ...f.targets.flatMap((t) => extra.map((q) => csvField(`${t}_q${q}`)))].join(','));
+        for (const last of lastWindows(f, text, path)) {
+          const t = new ForecastTask(model, last.w, null, 1, targetIdx.map((k) => last.norm.std[k]), 0, f.residualSeason ? { period: f.residualSeason, targetCols: targetIdx } : null,
+            { ...(f.outputScale ? { outputScale: f.outputScale } : {}), ...(qs.length ? { quantiles: qs } : {}) });
+          const all = await t.predictQuantiles(last.w); // [1, Q, Y], relative to the last value
+          const value = (q: number, h: number, k: number) => +last.norm.inverse(all[q * Y + h * K + k] + last.w.anchor[k], targetIdx[k]).toPrecision(7);
+          for (let h = 0; h < f.horizon; h++) {
+            // The forecast steps' times continue the series' own spacing from its last row.
+            const time = f.time && last.lastTime !== null ? [csvField(formatTime(stepTime(last.lastTime, last.spacing ?? f.time.spacing, h + 1), last.spacing ?? f.time.spacing))] : [];
+            lines.push([...(f.series ? [csvField(last.name)] : []), h + 1, ...time, ...targetIdx.map((_, k) => value(qs.length ? qs.indexOf(0.5) : 0, h, k)),
+              ...targetIdx.flatMap((_, k) => extra.map((q) => value(qs.indexOf(q), h, k)))].join(','));
+          }
         }
       } else if (task === 'classify') {
         const ds = classifyInputs(meta, text, path, false);

@@ -17,9 +17,12 @@ import { CharLMTask } from '../../train/charlmTask.js';
 import { ClassifyTask } from '../../train/classifyTask.js';
 import { fit, type FitResult } from '../../train/fit.js';
 import { ForecastTask } from '../../train/forecastTask.js';
-import { detectTargetPeriods, forecastErrors, formatErrors, mergeSeasons } from '../../train/baselines.js';
+import { forecastErrors, formatErrors, mergeSeasons } from '../../train/baselines.js';
 import { Progress, type ProgressSink } from '../../train/progress.js';
-import { prepareClassify, prepareForecast, prepareText } from '../../train/recipes.js';
+import { prepareClassify, prepareText } from '../../train/recipes.js';
+import { channelCount, prepareForecastData, type PreparedForecast } from '../../data/forecastData.js';
+import { fitOutputScale, zeroHead } from '../../train/forecastTask.js';
+import { forecastFlags } from './forecastFlags.js';
 import type { Task } from '../../train/task.js';
 import type { Command } from '../command.js';
 import { DataError } from '../../data/errors.js';
@@ -47,6 +50,15 @@ export interface TrainConfig {
   seasons?: number[];
   /** forecast: 'seasonal' learns the residual on top of the seasonal-naive forecast (absent in older checkpoints). */
   residual?: 'none' | 'seasonal';
+  /** forecast: lag inputs of every detected and given period >= horizon (absent in older checkpoints: off). */
+  lags?: boolean;
+  /** forecast: the column of timestamps (calendar features, predict's timestamps). */
+  timeColumn?: string;
+  /** forecast: several series, by an id column or one column each. */
+  seriesColumn?: string;
+  seriesColumns?: string[];
+  /** forecast: quantiles predicted with the pinball loss (one of them 0.5). */
+  quantiles?: number[];
   cell: string;
   hidden: number;
   layers: number;
@@ -83,12 +95,25 @@ Options:
   --task T              forecast, classify or charlm (required)
   --data FILE           training data (required)
   --out DIR             output model directory (required)
-  --column A,B          forecast: input columns (default: the first numeric column)
+  --column A,B          forecast: input columns: targets and covariates (default: the first
+                        numeric column); --columns is the same
   --target A            forecast: column(s) to predict, among the inputs (default: the first input)
+  --time-column T       forecast: a column of dates (2024-01-31, 2024-01-31T13:00, 2024/01/31
+                        13:00, Jan 31 2024, a year): calendar inputs (sin/cos of the hour of the
+                        day, day of the week, day of the year, as the spacing allows) and
+                        predict's timestamps
+  --series-column ID    forecast: rows belong to the series named in column ID (one model for
+                        all; windows never span two series; each normalized on its own)
+  --series-columns A,B  forecast: each column is one series of the same quantity (as above)
+  --lags                forecast: also input the value one period before each forecast step,
+                        for every detected and --season period >= horizon (a period may then
+                        exceed the window: --season 365 with --window 30)
+  --quantiles Q,R       forecast: predict these quantiles (pinball loss; must include 0.5, the
+                        point forecast); predict writes them, evaluate reports coverage
   --window N            forecast: input window length (default 32)
   --horizon N           forecast: steps ahead to predict (default 1)
-  --season P,Q          forecast: seasonal periods (each <= window) for the seasonal-naive
-                        baseline, besides the one detected on the training part
+  --season P,Q          forecast: seasonal periods (each <= window, any with --lags) for the
+                        seasonal-naive baseline, besides the one detected on the training part
   --residual R          forecast: none, or seasonal: learn the residual on top of the
                         seasonal-naive forecast (the first --season, else the detected
                         period) (default none)
@@ -134,7 +159,8 @@ export const train: Command = {
       'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' },
       momentum: { type: 'string' }, clip: { type: 'string' }, bptt: { type: 'string' }, schedule: { type: 'string' },
       'val-split': { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' }, 'checkpoint-every': { type: 'string' },
-      season: { type: 'string' }, residual: { type: 'string' }, resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      season: { type: 'string' }, residual: { type: 'string' }, columns: { type: 'string' }, 'time-column': { type: 'string' },
+      'series-column': { type: 'string' }, 'series-columns': { type: 'string' }, lags: { type: 'boolean' }, quantiles: { type: 'string' }, resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(HELP); return 0; }
     if (v.resume) {
@@ -191,6 +217,8 @@ export const train: Command = {
 
 type Flags = Record<string, string | boolean | undefined>;
 
+const FORECAST_FLAGS = ['column', 'columns', 'target', 'window', 'horizon', 'season', 'residual', 'time-column', 'series-column', 'series-columns', 'lags', 'quantiles'];
+
 function configFromFlags(v: Flags, out: string): TrainConfig {
   const s = (k: string) => v[k] as string | undefined;
   const task = choiceFlag('task', s('task'), ['forecast', 'classify', 'charlm'] as const);
@@ -198,16 +226,19 @@ function configFromFlags(v: Flags, out: string): TrainConfig {
   const cell = choiceFlag('cell', s('cell'), [...cellFactories.keys()], 'lstm');
   const optimizer = choiceFlag('optimizer', s('optimizer'), ['adam', 'adamw', 'sgd', 'rmsprop'] as const, 'adam');
   const list = (x: string | undefined) => (x ? x.split(',').map((c) => c.trim()).filter(Boolean) : []);
-  if (task !== 'forecast') for (const k of ['column', 'target', 'window', 'horizon', 'season', 'residual']) if (v[k] !== undefined) throw new UserError(`--${k} applies to --task forecast only`);
+  if (task !== 'forecast') for (const k of FORECAST_FLAGS) if (v[k] !== undefined) throw new UserError(`--${k} applies to --task forecast only`);
   if (task !== 'charlm' && v.embedding !== undefined) throw new UserError('--embedding applies to --task charlm only');
   if (task === 'charlm' && v.bidirectional) throw new UserError('--bidirectional: a character language model predicts the next character and cannot look ahead');
   if (task === 'classify' && v.bptt !== undefined) throw new UserError('--bptt applies to forecast (fixed windows) and charlm; classification uses full BPTT over variable lengths');
+  if (v.column !== undefined && v.columns !== undefined) throw new UserError('--column and --columns are the same option: give one');
+  const window = intFlag('window', s('window'), 32);
   return {
     task, data, dataHash: '', out,
-    columns: list(s('column')), targets: list(s('target')),
-    window: intFlag('window', s('window'), 32), horizon: intFlag('horizon', s('horizon'), 1),
-    seasons: seasonFlag(s('season'), intFlag('window', s('window'), 32)),
+    columns: list(s('column') ?? s('columns')), targets: list(s('target')),
+    window, horizon: intFlag('horizon', s('horizon'), 1),
+    seasons: seasonFlag(s('season'), v.lags ? Infinity : window),
     residual: choiceFlag('residual', s('residual'), ['none', 'seasonal'] as const, 'none'),
+    ...forecastFlags(v),
     cell, hidden: intFlag('hidden', s('hidden'), 64), layers: intFlag('layers', s('layers'), 1),
     bidirectional: Boolean(v.bidirectional), dropout: numFlag('dropout', s('dropout'), 0, 0, 0.99),
     embedding: intFlag('embedding', s('embedding'), 32),
@@ -266,21 +297,44 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
   let model: SequenceModel, task: Task, meta: TrainOutcome['meta'];
   let items = '';
   let seasonNote = '';
+  let forecastData: PreparedForecast | null = null;
   if (c.task === 'forecast') {
-    const d = prepareForecast(text, c.data, { columns: c.columns, targets: c.targets, window: c.window, horizon: c.horizon, valFraction: c.valSplit });
-    const arch: Architecture = { task: 'forecast', ...base, inputSize: d.features.length, outputSize: c.horizon * d.targets.length };
-    model = buildModel(arch, rng);
+    const d = prepareForecastData(text, c.data, {
+      columns: c.columns, targets: c.targets, window: c.window, horizon: c.horizon, valFraction: c.valSplit, timeColumn: c.timeColumn,
+      layout: c.seriesColumn !== undefined ? { column: c.seriesColumn } : c.seriesColumns ? { columns: c.seriesColumns } : undefined,
+      seasons: c.seasons ?? [], lags: c.lags ?? false,
+    });
+    forecastData = d;
     if (c.bptt >= c.window) throw new UserError(`--bptt ${c.bptt} must be shorter than --window ${c.window} (0 for full BPTT)`);
-    // The seasonal-naive baseline's periods: detected on the training rows only, then --season's.
-    const detected = detectTargetPeriods(d.raw, d.targetIdx, d.trainRows, c.window);
-    const seasons = mergeSeasons(detected, c.seasons ?? []);
+    const K = d.targets.length, Q = c.quantiles?.length ?? 0;
+    const arch: Architecture = { task: 'forecast', ...base, inputSize: channelCount(d.plan, K), outputSize: Math.max(1, Q) * c.horizon * K };
+    model = buildModel(arch, rng);
+    // The seasonal-naive baseline's periods: detected on the training rows only, then --season's
+    // (a period beyond the window only where a lag input carries it).
+    const detected = d.detected;
+    const seasons = mergeSeasons(detected, c.seasons ?? []).filter((P) => P <= c.window || d.plan.lags.includes(P));
     const residualSeason = c.residual === 'seasonal' ? (c.seasons?.[0] ?? mergeSeasons(detected)[0]) : undefined;
     if (c.residual === 'seasonal' && residualSeason === undefined) throw new UserError(`--residual seasonal: no seasonal period was detected on the training part of ${c.data}; give one with --season P`);
-    task = new ForecastTask(model, d.train, d.val, c.batchSize, d.targetIdx.map((k) => d.norm.std[k]), c.bptt,
-      residualSeason ? { period: residualSeason, targetCols: d.targetIdx } : null);
+    if (residualSeason !== undefined && residualSeason > c.window && !d.plan.lags.includes(residualSeason)) throw new UserError(`--residual seasonal: period ${residualSeason} is longer than --window ${c.window}; give --lags to read it from the lag inputs`);
+    const residual = residualSeason ? { period: residualSeason, targetCols: d.targetIdx } : null;
+    // A residual is small next to the series: the network learns it at unit size (plain models as before, in normalized units).
+    const outputScale = residual ? fitOutputScale(d.train, residual) : undefined;
+    // A residual model starts as seasonal-naive exactly (a zero head), and learns only what improves on it.
+    if (residual && !o.resume) zeroHead(model);
+    task = new ForecastTask(model, d.train, d.val, c.batchSize, d.targetIdx.map((k) => d.series[0].norm.std[k]), c.bptt, residual, { ...(outputScale ? { outputScale } : {}), ...(Q ? { quantiles: c.quantiles } : {}) });
     seasonNote = `seasonal period (autocorrelation of the differenced training part, lags 2..${c.window}): ${detected.map((p, k) => `${d.targets[k]} ${p ?? 'none found'}`).join(', ')}${c.seasons?.length ? `; --season ${c.seasons.join(',')}` : ''}${residualSeason ? `; the model learns the residual over seasonal-naive ${residualSeason}` : ''}`;
-    meta = { forecast: { features: d.features, targets: d.targets, window: c.window, horizon: c.horizon, normalization: d.norm.toJSON(), ...(seasons.length ? { seasons } : {}), ...(residualSeason ? { residualSeason } : {}) } };
-    items = `${d.train.n} training windows, ${d.val?.n ?? 0} validation windows`;
+    const inputs = [d.plan.lags.length ? `lag inputs at ${d.plan.lags.join(', ')}` : '', d.time?.cycles.length ? `calendar inputs (${d.time.cycles.join(', ')})` : ''].filter(Boolean);
+    if (inputs.length) seasonNote += `; ${inputs.join(', ')}`;
+    meta = {
+      forecast: {
+        features: d.features, targets: d.targets, window: c.window, horizon: c.horizon, normalization: d.series[0].norm.toJSON(),
+        ...(seasons.length ? { seasons } : {}), ...(residualSeason ? { residualSeason } : {}), ...(outputScale ? { outputScale } : {}),
+        ...(d.plan.lags.length ? { lags: d.plan.lags, lagScale: d.plan.lagScale } : {}), ...(d.time ? { time: d.time } : {}),
+        ...(c.seriesColumn !== undefined || c.seriesColumns ? { series: { ...(c.seriesColumn !== undefined ? { column: c.seriesColumn } : { columns: c.seriesColumns }), names: d.series.map((x) => x.name), normalization: d.series.map((x) => x.norm.toJSON()) } } : {}),
+        ...(Q ? { quantiles: c.quantiles } : {}),
+      },
+    };
+    items = `${d.train.n} training windows, ${d.val?.n ?? 0} validation windows${d.series.length > 1 ? ` of ${d.series.length} series` : ''}`;
   } else if (c.task === 'classify') {
     const d = prepareClassify(text, c.data, c.valSplit, new Rng(c.seed ^ 0x5bd1e995));
     const arch: Architecture = { task: 'classify', ...base, inputSize: d.ds.features, outputSize: d.ds.labels.length };
@@ -330,7 +384,8 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
     const all = await task.predictAll(w);
     const pred = all.subarray(i * c.horizon * f.targets.length, (i + 1) * c.horizon * f.targets.length);
     const k0 = f.features.indexOf(f.targets[0]), K = f.targets.length;
-    const inv = (zv: number) => zv * f.normalization.std[k0] + f.normalization.mean[k0];
+    const norm = forecastData!.series[w.series?.[i] ?? 0].norm; // the latest window's series
+    const inv = (zv: number) => norm.inverse(zv, k0);
     const anchor = w.anchor[i * K];
     const hist: [number, number][] = [], truth: [number, number][] = [], fc: [number, number][] = [];
     for (let t = 0; t < c.window; t++) hist.push([t - c.window + 1, inv(w.x[(i * c.window + t) * w.features + k0])]);
@@ -341,7 +396,7 @@ export async function runTraining(c: TrainConfig, text: string, o: { resume?: Ch
     truth.unshift(hist[hist.length - 1]); fc.unshift(hist[hist.length - 1]);
     writeFileAtomic(join(c.out, 'forecast.svg'), forecastSvg({ title: `${f.targets[0]}: forecast of the latest ${w === task.val ? 'validation' : 'training'} window`, history: hist, truth, forecast: fc, yLabel: f.targets[0], xLabel: 'steps from the forecast origin' }));
     lines.push(seasonNote);
-    const rows = forecastErrors(w, f.targets, f.targets.map((t) => f.features.indexOf(t)), f.targets.map((t) => f.normalization.std[f.features.indexOf(t)]), f.seasons ?? [], all);
+    const rows = forecastErrors(w, f.targets, f.targets.map((t) => f.features.indexOf(t)), f.targets.map((t) => f.normalization.std[f.features.indexOf(t)]), f.seasons ?? [], all, forecastData!.series.map((x) => x.name));
     lines.push(`model and baselines on the ${w.n} ${w === task.val ? 'validation' : 'training'} windows (MAE, RMSE in the data's units):`, formatErrors(rows));
     lines.push(`plots: ${join(c.out, 'loss.svg')}, ${join(c.out, 'forecast.svg')}`);
   } else {
