@@ -6,6 +6,7 @@ import { type Block, WasmHeap } from './heap.js';
 import { instantiate, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
 import { platform } from './platform.js';
 import { trackStorage } from '../scope.js';
+import { qgemm16Wasm, qgemmInt8Wasm } from './quant.js';
 import { CALLER_SLOT, ChunkJob, claimChunks, COMPLETED, CTRL_BYTES, GEMM_ARGS, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
 
 export { wasmSimdSupported, wasmUnavailableReason } from './module.js';
@@ -503,6 +504,10 @@ export class WasmBackend extends ReferenceBackend {
     }
     this.kernels.linear2(m, 0, n, k1, X1, ldx1, sw1.ptr, k1, K2, X2, ldx2, W2, K2, B1, B2, O, ldo);
   }
+
+  // The quant kernel set (kernels/quant.c), in ./quant.ts.
+  qgemmInt8(...a: Parameters<typeof qgemmInt8Wasm> extends [WasmBackend, ...infer R] ? R : never): void { qgemmInt8Wasm(this, ...a); }
+  qgemm16(...a: Parameters<typeof qgemm16Wasm> extends [WasmBackend, ...infer R] ? R : never): void { qgemm16Wasm(this, ...a); }
 
   override softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void {
     const a = f32(x, this), o = f32(out, this);
