@@ -54,49 +54,87 @@ static inline void put(float *o, float y, const float *bias, int j, int acc) {
   *o = acc ? *o + y : y;
 }
 
+/* [sum(a0), sum(a1), sum(a2), sum(a3)]: four accumulators reduced at once (integer: any order is exact). */
+static inline v128_t hsum4(v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
+  v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+  v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+  return wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+}
+
+/* Four outputs j..j+3 of one row from their int32 sums: f32(acc) * f32(sx * sw_j) (+ bias) (+ old). */
+static inline void put4(float *o, v128_t acc, float sx, const float *sw, const float *bias, int accumulate) {
+  f4 y = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc), wasm_f32x4_mul(SPLAT(sx), wasm_v128_load(sw)));
+  if (bias) y = wasm_f32x4_add(y, wasm_v128_load(bias));
+  if (accumulate) y = wasm_f32x4_add(wasm_v128_load(o), y);
+  wasm_v128_store(o, y);
+}
+
+#define DOT(acc, wv, qp) acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(qp)))
+
 EXPORT(qgemm_i8)
 void qgemm_i8(int m, int n, int k, const float *x, int ldx, const int8_t *w, const float *scales, const float *bias,
               float *out, int ldo, int accumulate, void *work) {
-  const int k8 = (k + 7) & ~7, kv = k & ~7;
+  const int k8 = (k + 7) & ~7, kv = k & ~7, n4 = n & ~3;
   int16_t *q = (int16_t *)work;
   float *sx = (float *)(q + QP * k8);
   for (int p0 = 0; p0 < m; p0 += QP) {
     const int P = m - p0 < QP ? m - p0 : QP;
     for (int r = 0; r < P; r++) sx[r] = quant_row(x + (p0 + r) * ldx, k, q + r * k8);
-    for (int j = 0; j < n; j++) {
-      const int8_t *wj = w + (long)j * k;
-      const float sw = scales[j];
+    /* Tiles of 2 rows x 4 weight rows: each widened weight vector feeds two rows, each row vector four columns. */
+    for (int j = 0; j < n4; j += 4) {
+      const int8_t *w0 = w + (long)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+      const float *bj = bias ? bias + j : 0;
       int r = 0;
-      for (; r + 4 <= P; r += 4) {
-        const int16_t *q0 = q + r * k8, *q1 = q0 + k8, *q2 = q1 + k8, *q3 = q2 + k8;
+      for (; r + 2 <= P; r += 2) {
+        const int16_t *q0 = q + r * k8, *q1 = q0 + k8;
+        v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        for (int t = 0; t < kv; t += 8) {
+          v128_t v0 = wasm_i16x8_load8x8(w0 + t), v1 = wasm_i16x8_load8x8(w1 + t);
+          v128_t v2 = wasm_i16x8_load8x8(w2 + t), v3 = wasm_i16x8_load8x8(w3 + t);
+          DOT(a00, v0, q0 + t); DOT(a01, v1, q0 + t); DOT(a02, v2, q0 + t); DOT(a03, v3, q0 + t);
+          DOT(a10, v0, q1 + t); DOT(a11, v1, q1 + t); DOT(a12, v2, q1 + t); DOT(a13, v3, q1 + t);
+        }
+        v128_t s0 = hsum4(a00, a01, a02, a03), s1 = hsum4(a10, a11, a12, a13);
+        if (kv < k) {
+          int t0[4] = {0, 0, 0, 0}, t1[4] = {0, 0, 0, 0};
+          for (int t = kv; t < k; t++) {
+            t0[0] += q0[t] * w0[t]; t0[1] += q0[t] * w1[t]; t0[2] += q0[t] * w2[t]; t0[3] += q0[t] * w3[t];
+            t1[0] += q1[t] * w0[t]; t1[1] += q1[t] * w1[t]; t1[2] += q1[t] * w2[t]; t1[3] += q1[t] * w3[t];
+          }
+          s0 = wasm_i32x4_add(s0, wasm_i32x4_make(t0[0], t0[1], t0[2], t0[3]));
+          s1 = wasm_i32x4_add(s1, wasm_i32x4_make(t1[0], t1[1], t1[2], t1[3]));
+        }
+        put4(out + (p0 + r) * ldo + j, s0, sx[r], scales + j, bj, accumulate);
+        put4(out + (p0 + r + 1) * ldo + j, s1, sx[r + 1], scales + j, bj, accumulate);
+      }
+      if (r < P) { /* the last row of an odd panel (and batch-1 streaming): 1 row x 4 weight rows */
+        const int16_t *q0 = q + r * k8;
         v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
         for (int t = 0; t < kv; t += 8) {
-          v128_t wv = wasm_i16x8_load8x8(wj + t);
-          a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(q0 + t)));
-          a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(q1 + t)));
-          a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(q2 + t)));
-          a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(q3 + t)));
+          v128_t qv = wasm_v128_load(q0 + t);
+          a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w0 + t), qv));
+          a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w1 + t), qv));
+          a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w2 + t), qv));
+          a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w3 + t), qv));
         }
-        int s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-        for (int t = kv; t < k; t++) { int wt = wj[t]; s0 += q0[t] * wt; s1 += q1[t] * wt; s2 += q2[t] * wt; s3 += q3[t] * wt; }
-        float *o = out + (p0 + r) * ldo + j;
-        put(o, (float)s0 * (sx[r] * sw), bias, j, accumulate);
-        put(o + ldo, (float)s1 * (sx[r + 1] * sw), bias, j, accumulate);
-        put(o + 2 * ldo, (float)s2 * (sx[r + 2] * sw), bias, j, accumulate);
-        put(o + 3 * ldo, (float)s3 * (sx[r + 3] * sw), bias, j, accumulate);
+        v128_t s0 = hsum4(a0, a1, a2, a3);
+        if (kv < k) {
+          int t0[4] = {0, 0, 0, 0};
+          for (int t = kv; t < k; t++) { t0[0] += q0[t] * w0[t]; t0[1] += q0[t] * w1[t]; t0[2] += q0[t] * w2[t]; t0[3] += q0[t] * w3[t]; }
+          s0 = wasm_i32x4_add(s0, wasm_i32x4_make(t0[0], t0[1], t0[2], t0[3]));
+        }
+        put4(out + (p0 + r) * ldo + j, s0, sx[r], scales + j, bj, accumulate);
       }
-      for (; r < P; r++) {
+    }
+    for (int j = n4; j < n; j++) { /* the last n % 4 weight rows, one at a time */
+      const int8_t *wj = w + (long)j * k;
+      for (int r = 0; r < P; r++) {
         const int16_t *q0 = q + r * k8;
-        v128_t a0 = wasm_i32x4_splat(0), a1 = a0;
-        int t = 0;
-        for (; t + 16 <= kv; t += 16) {
-          a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(wj + t), wasm_v128_load(q0 + t)));
-          a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(wj + t + 8), wasm_v128_load(q0 + t + 8)));
-        }
-        for (; t < kv; t += 8) a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(wj + t), wasm_v128_load(q0 + t)));
-        int s0 = hsum(wasm_i32x4_add(a0, a1));
-        for (t = kv; t < k; t++) s0 += q0[t] * wj[t];
-        put(out + (p0 + r) * ldo + j, (float)s0 * (sx[r] * sw), bias, j, accumulate);
+        v128_t a0 = wasm_i32x4_splat(0);
+        for (int t = 0; t < kv; t += 8) a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(wj + t), wasm_v128_load(q0 + t)));
+        int s0 = hsum(a0);
+        for (int t = kv; t < k; t++) s0 += q0[t] * wj[t];
+        put(out + (p0 + r) * ldo + j, (float)s0 * (sx[r] * scales[j]), bias, j, accumulate);
       }
     }
   }
