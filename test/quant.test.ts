@@ -204,6 +204,21 @@ describe('quantized layers: LSTM with a projection, LSTMVariant naming, Linear',
   }));
 });
 
+describe('quantized streaming allocates nothing per step', () => {
+  it('wasm: 200 pushes of an int8 charlm take no fresh linear memory after the first', () => {
+    const m = new SequenceModel(arch('charlm', 'lstm'), { backend: wasm, rng: new Rng(12) }), q = quantize(m, { weights: 'int8' });
+    const s = new StreamingModel(q), w = wasm as unknown as { freshAllocations: number; heap: { inUse: number } };
+    noGrad(() => {
+      for (let i = 0; i < 5; i++) s.push(i % 11);
+      const fresh = w.freshAllocations, inUse = w.heap.inUse;
+      for (let i = 0; i < 200; i++) s.push((i * 7) % 11);
+      assert.equal(w.freshAllocations, fresh, 'fresh blocks');
+      assert.equal(w.heap.inUse, inUse, 'bytes in use');
+    });
+    s.dispose();
+  });
+});
+
 describe('a quantized model refuses what it cannot do', () => {
   const m = new SequenceModel(arch('forecast', 'lstm'), { rng: new Rng(8) });
   const q = quantize(m, { weights: 'int8' });

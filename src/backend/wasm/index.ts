@@ -506,8 +506,14 @@ export class WasmBackend extends ReferenceBackend {
   }
 
   // The quant kernel set (kernels/quant.c), in ./quant.ts.
-  qgemmInt8(...a: Parameters<typeof qgemmInt8Wasm> extends [WasmBackend, ...infer R] ? R : never): void { qgemmInt8Wasm(this, ...a); }
-  qgemm16(...a: Parameters<typeof qgemm16Wasm> extends [WasmBackend, ...infer R] ? R : never): void { qgemm16Wasm(this, ...a); }
+  qgemmInt8(m: number, n: number, k: number, x: Storage, xOff: number, ldx: number, w: Storage, scales: Storage,
+    bias: Storage | null, out: Storage, outOff: number, ldo: number, accumulate: boolean): void {
+    qgemmInt8Wasm(this, m, n, k, x, xOff, ldx, w, scales, bias, out, outOff, ldo, accumulate);
+  }
+  qgemm16(format: 'bf16' | 'f16', m: number, n: number, k: number, x: Storage, xOff: number, ldx: number, w: Storage,
+    bias: Storage | null, out: Storage, outOff: number, ldo: number, accumulate: boolean): void {
+    qgemm16Wasm(this, format, m, n, k, x, xOff, ldx, w, bias, out, outOff, ldo, accumulate);
+  }
 
   override softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void {
     const a = f32(x, this), o = f32(out, this);

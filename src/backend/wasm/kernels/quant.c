@@ -163,42 +163,83 @@ static inline float fsum(f4 a) {
   return (wasm_f32x4_extract_lane(a, 0) + wasm_f32x4_extract_lane(a, 1)) + (wasm_f32x4_extract_lane(a, 2) + wasm_f32x4_extract_lane(a, 3));
 }
 
+/* [sum(a0), sum(a1), sum(a2), sum(a3)] of four f32 accumulators. */
+static inline f4 fsum4(f4 a0, f4 a1, f4 a2, f4 a3) {
+  f4 s01 = wasm_f32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+  f4 s23 = wasm_f32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+  return wasm_f32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+}
+
+static inline void put4f(float *o, f4 y, const float *bias, int accumulate) {
+  if (bias) y = wasm_f32x4_add(y, wasm_v128_load(bias));
+  if (accumulate) y = wasm_f32x4_add(wasm_v128_load(o), y);
+  wasm_v128_store(o, y);
+}
+
+/* Scalar sums of x[kv, k) against the tails of four weight rows, as a vector. */
+static inline f4 tail4(const float *x, const uint16_t *w0, const uint16_t *w1, const uint16_t *w2, const uint16_t *w3, int kv, int k, int f16) {
+  float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+  for (int t = kv; t < k; t++) {
+    t0 += x[t] * widen1(w0[t], f16); t1 += x[t] * widen1(w1[t], f16); t2 += x[t] * widen1(w2[t], f16); t3 += x[t] * widen1(w3[t], f16);
+  }
+  return wasm_f32x4_make(t0, t1, t2, t3);
+}
+
+/* acc += lo * x[0..4) + hi * x[4..8) */
+#define FMA8(acc, lo, hi, xl, xh) acc = wasm_f32x4_add(acc, wasm_f32x4_add(wasm_f32x4_mul(lo, xl), wasm_f32x4_mul(hi, xh)))
+
 EXPORT(qgemm_16)
 void qgemm_16(int f16, int m, int n, int k, const float *x, int ldx, const uint16_t *w, const float *bias,
               float *out, int ldo, int accumulate) {
-  const int kv = k & ~7;
-  for (int j = 0; j < n; j++) {
-    const uint16_t *wj = w + (long)j * k;
+  const int kv = k & ~7, n4 = n & ~3;
+  /* Tiles of 2 rows x 4 weight rows: each widened weight vector feeds two rows, each row vector four weight rows. */
+  for (int j = 0; j < n4; j += 4) {
+    const uint16_t *w0 = w + (long)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+    const float *bj = bias ? bias + j : 0;
     int r = 0;
-    for (; r + 4 <= m; r += 4) {
-      const float *x0 = x + r * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
+    for (; r + 2 <= m; r += 2) {
+      const float *x0 = x + r * ldx, *x1 = x0 + ldx;
+      f4 a00 = SPLAT(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+      for (int t = 0; t < kv; t += 8) {
+        const f4 x0l = wasm_v128_load(x0 + t), x0h = wasm_v128_load(x0 + t + 4), x1l = wasm_v128_load(x1 + t), x1h = wasm_v128_load(x1 + t + 4);
+        f4 lo, hi;
+        widen8(w0 + t, f16, &lo, &hi); FMA8(a00, lo, hi, x0l, x0h); FMA8(a10, lo, hi, x1l, x1h);
+        widen8(w1 + t, f16, &lo, &hi); FMA8(a01, lo, hi, x0l, x0h); FMA8(a11, lo, hi, x1l, x1h);
+        widen8(w2 + t, f16, &lo, &hi); FMA8(a02, lo, hi, x0l, x0h); FMA8(a12, lo, hi, x1l, x1h);
+        widen8(w3 + t, f16, &lo, &hi); FMA8(a03, lo, hi, x0l, x0h); FMA8(a13, lo, hi, x1l, x1h);
+      }
+      f4 s0 = fsum4(a00, a01, a02, a03), s1 = fsum4(a10, a11, a12, a13);
+      if (kv < k) { s0 = wasm_f32x4_add(s0, tail4(x0, w0, w1, w2, w3, kv, k, f16)); s1 = wasm_f32x4_add(s1, tail4(x1, w0, w1, w2, w3, kv, k, f16)); }
+      put4f(out + r * ldo + j, s0, bj, accumulate);
+      put4f(out + (r + 1) * ldo + j, s1, bj, accumulate);
+    }
+    if (r < m) { /* the last row of an odd m (and batch-1 streaming): 1 row x 4 weight rows */
+      const float *x0 = x + r * ldx;
       f4 a0 = SPLAT(0.0f), a1 = a0, a2 = a0, a3 = a0;
       for (int t = 0; t < kv; t += 8) {
+        const f4 xl = wasm_v128_load(x0 + t), xh = wasm_v128_load(x0 + t + 4);
         f4 lo, hi;
-        widen8(wj + t, f16, &lo, &hi);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_add(wasm_f32x4_mul(lo, wasm_v128_load(x0 + t)), wasm_f32x4_mul(hi, wasm_v128_load(x0 + t + 4))));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_add(wasm_f32x4_mul(lo, wasm_v128_load(x1 + t)), wasm_f32x4_mul(hi, wasm_v128_load(x1 + t + 4))));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_add(wasm_f32x4_mul(lo, wasm_v128_load(x2 + t)), wasm_f32x4_mul(hi, wasm_v128_load(x2 + t + 4))));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_add(wasm_f32x4_mul(lo, wasm_v128_load(x3 + t)), wasm_f32x4_mul(hi, wasm_v128_load(x3 + t + 4))));
+        widen8(w0 + t, f16, &lo, &hi); FMA8(a0, lo, hi, xl, xh);
+        widen8(w1 + t, f16, &lo, &hi); FMA8(a1, lo, hi, xl, xh);
+        widen8(w2 + t, f16, &lo, &hi); FMA8(a2, lo, hi, xl, xh);
+        widen8(w3 + t, f16, &lo, &hi); FMA8(a3, lo, hi, xl, xh);
       }
-      float s0 = fsum(a0), s1 = fsum(a1), s2 = fsum(a2), s3 = fsum(a3);
-      for (int t = kv; t < k; t++) { float wt = widen1(wj[t], f16); s0 += x0[t] * wt; s1 += x1[t] * wt; s2 += x2[t] * wt; s3 += x3[t] * wt; }
-      float *o = out + r * ldo + j;
-      put(o, s0, bias, j, accumulate);
-      put(o + ldo, s1, bias, j, accumulate);
-      put(o + 2 * ldo, s2, bias, j, accumulate);
-      put(o + 3 * ldo, s3, bias, j, accumulate);
+      f4 s0 = fsum4(a0, a1, a2, a3);
+      if (kv < k) s0 = wasm_f32x4_add(s0, tail4(x0, w0, w1, w2, w3, kv, k, f16));
+      put4f(out + r * ldo + j, s0, bj, accumulate);
     }
-    for (; r < m; r++) {
+  }
+  for (int j = n4; j < n; j++) { /* the last n % 4 weight rows, one at a time */
+    const uint16_t *wj = w + (long)j * k;
+    for (int r = 0; r < m; r++) {
       const float *x0 = x + r * ldx;
-      f4 a0 = SPLAT(0.0f), a1 = a0;
+      f4 a0 = SPLAT(0.0f);
       for (int t = 0; t < kv; t += 8) {
         f4 lo, hi;
         widen8(wj + t, f16, &lo, &hi);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(lo, wasm_v128_load(x0 + t)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(hi, wasm_v128_load(x0 + t + 4)));
+        FMA8(a0, lo, hi, wasm_v128_load(x0 + t), wasm_v128_load(x0 + t + 4));
       }
-      float s0 = fsum(wasm_f32x4_add(a0, a1));
+      float s0 = fsum(a0);
       for (int t = kv; t < k; t++) s0 += x0[t] * widen1(wj[t], f16);
       put(out + r * ldo + j, s0, bias, j, accumulate);
     }
