@@ -13,3 +13,4 @@ export { saveModel, loadModel, readModelMeta, weightsPath, type ModelMeta } from
 export { saveCheckpoint, loadCheckpoint, type CheckpointData } from './io/checkpoint.js';
 export { exportStateDict, importStateDict, stateDictToSafetensors, readSafetensorsFile } from './io/pytorch.js';
 export { writeFileAtomic } from './io/atomic.js';
+export { quantize, quantizeLayer, QuantizedModel, type QuantizeOptions } from './quant/model.js';

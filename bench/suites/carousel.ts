@@ -19,6 +19,7 @@ import { tensor } from '../../src/tensor/create.js';
 import { Rng } from '../../src/tensor/random.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { measure, skipRow, timeRows, valueRow, type Origin } from '../measure.js';
+import { quantRows } from './quant.js';
 import type { BenchName, CtcSize, GemmSize, InferSize, Result, StreamSize, SuiteSpec, TrainSize } from '../types.js';
 
 /** Random values in [-1, 1), seeded so every run feeds the same numbers. */
@@ -214,6 +215,7 @@ export async function runCarousel(spec: SuiteSpec): Promise<Result[]> {
     const t0 = performance.now();
     try {
       out.push(...await runOne(o, be, bench, spec));
+      out.push(...await quantRows(o, be, bench, spec)); // B2-1024-int8/bf16, B3-int8 (bench/suites/quant.ts)
     } catch (e) {
       out.push(skipRow(o, bench, `failed: ${(e as Error).message.split('\n')[0]}`));
     }

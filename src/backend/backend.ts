@@ -329,6 +329,19 @@ export interface OptionalKernels {
   /** Backward of causalConv1dForward; overwrites dx, dw, db (null: not wanted). */
   causalConv1dBackward(T: number, B: number, C: number, K: number, x: Storage, w: Storage, dy: Storage,
     dx: Storage | null, dw: Storage | null, db: Storage | null): void;
+
+  /**
+   * Quantized inference (src/quant/scheme.ts defines every operation): out[i, :] (+)= x_i Wq^T
+   * (+ bias) for rows i < m of x [m, k] (row stride ldx), out [m, n] (row stride ldo), with int8
+   * weights Wq [n, k] (four to an element of the i32 storage w, row-major, from element 0) and
+   * their per-row f32 scales [n]. x is quantized per row to int8 and the products summed in int32:
+   * every backend gives the same bits.
+   */
+  qgemmInt8(m: number, n: number, k: number, x: Storage, xOff: number, ldx: number, w: Storage, scales: Storage,
+    bias: Storage | null, out: Storage, outOff: number, ldo: number, accumulate: boolean): void;
+  /** As qgemmInt8 with 16-bit float weights (bf16 or f16 bits, two to an i32 element) widened to f32; x stays f32. */
+  qgemm16(format: 'bf16' | 'f16', m: number, n: number, k: number, x: Storage, xOff: number, ldx: number, w: Storage,
+    bias: Storage | null, out: Storage, outOff: number, ldo: number, accumulate: boolean): void;
 }
 
 /**
@@ -347,6 +360,7 @@ export const KERNEL_SETS = {
   ctc: ['ctc'],
   optim: ['adamStep', 'flushSubnormal'],
   check: ['anyNonFinite'],
+  quant: ['qgemmInt8', 'qgemm16'],
 } as const satisfies Record<string, readonly (keyof OptionalKernels)[]>;
 
 export type KernelSet = keyof typeof KERNEL_SETS;

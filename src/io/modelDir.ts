@@ -12,6 +12,9 @@ import { checkModelMeta } from './modelSchema.js';
 import { parseSafetensorsFile, stateDictToSafetensors, tensorsToStateDict } from './pytorch.js';
 import { readRegularFile } from './regularFile.js';
 import type { Cycle, Spacing } from '../data/calendar.js';
+import { QuantizedModel } from '../quant/model.js';
+import { quantizedFromSafetensors, quantizedToSafetensors } from '../quant/io.js';
+import type { WeightScheme } from '../quant/scheme.js';
 
 /** Task-specific data description saved next to the weights, so predict/evaluate/generate can prepare inputs. */
 export interface ForecastInfo {
@@ -57,6 +60,8 @@ export interface ModelMeta {
   charlm?: CharLMInfo;
   /** Free-form training summary (epochs, losses, seed, flags). */
   training?: Record<string, unknown>;
+  /** A quantized model (src/quant): how its weight matrices are stored. Absent: f32. */
+  quantization?: { weights: WeightScheme };
 }
 
 export const META_FILE = 'model.json';
@@ -73,11 +78,14 @@ const VERSIONED_WEIGHTS = /^weights-[0-9a-f]{16}\.safetensors$/;
  * there); after it, the new model. Only then are the previous version's weights and the
  * temporary files of killed writers removed. One writer per directory at a time.
  */
-export async function saveModel(dir: string, model: SequenceModel, meta: Omit<ModelMeta, 'format' | 'version' | 'architecture' | 'weights'>): Promise<void> {
-  const bytes = await stateDictToSafetensors(model, { format: 'pt' });
+export async function saveModel(dir: string, model: SequenceModel, meta: Omit<ModelMeta, 'format' | 'version' | 'architecture' | 'weights' | 'quantization'>): Promise<void> {
+  const q = model instanceof QuantizedModel ? model : null;
+  const bytes = q ? quantizedToSafetensors(q) : await stateDictToSafetensors(model, { format: 'pt' });
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const file = `weights-${sha256.slice(0, 16)}.safetensors`;
-  const full: ModelMeta = { format: 'carousel-model', version: 2, architecture: model.arch, ...meta, weights: { file, bytes: bytes.length, sha256 } };
+  const { quantization: _stale, ...rest } = meta as typeof meta & Pick<ModelMeta, 'quantization'>; // the model says whether it is quantized, not the meta
+  const full: ModelMeta = { format: 'carousel-model', version: 2, architecture: model.arch, ...rest, weights: { file, bytes: bytes.length, sha256 },
+    ...(q ? { quantization: { weights: q.scheme } } : {}) };
   checkModelMeta(JSON.parse(JSON.stringify(full)), join(dir, META_FILE)); // never publish a model.json that would not load
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, file), bytes);
@@ -136,6 +144,7 @@ export function loadModel(dir: string, opts: ModuleOptions = {}): { model: Seque
     const sha = createHash('sha256').update(buf).digest('hex');
     if (sha !== w.sha256) throw new ModelFileError(`${wp}: SHA-256 ${sha}, ${META_FILE} records ${w.sha256} ${why}`, wp);
   }
+  if (meta.quantization) return { model: quantizedFromSafetensors(meta.architecture, meta.quantization.weights, parseSafetensorsFile(buf, wp), wp, opts), meta };
   const dict = tensorsToStateDict(parseSafetensorsFile(buf, wp));
   const misfit = (msg: string) => new ModelFileError(`${wp} does not fit the architecture in ${META_FILE}: ${msg}`, wp);
   const expected = parameterShapes(meta.architecture);

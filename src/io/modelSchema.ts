@@ -5,6 +5,8 @@ import { checkArchitecture } from '../models/sequenceModel.js';
 import { describe, ModelFileError } from './errors.js';
 import { LIMITS } from './limits.js';
 import type { ModelMeta, WeightsRef } from './modelDir.js';
+import { WEIGHT_SCHEMES, type WeightScheme } from '../quant/scheme.js';
+import { QUANTIZABLE_CELLS } from '../quant/cells.js';
 
 /**
  * model.json's schema: every field's type and range, and the task section's consistency with
@@ -20,7 +22,7 @@ export function checkModelMeta(raw: unknown, file: string): ModelMeta {
   const m = raw as Record<string, unknown>;
   if (m.format !== 'carousel-model') throw new ModelFileError(`${file}: expected "format": "carousel-model", got ${describe(m.format)}`, file, 'format');
   if (m.version !== 1 && m.version !== 2) throw new ModelFileError(`${file}: unsupported version ${describe(m.version)} (this Carousel reads versions 1 and 2)`, file, 'version');
-  const known = ['format', 'version', 'architecture', 'weights', 'forecast', 'classify', 'charlm', 'training'];
+  const known = ['format', 'version', 'architecture', 'weights', 'forecast', 'classify', 'charlm', 'training', 'quantization'];
   const extra = Object.keys(m).filter((k) => !known.includes(k));
   if (extra.length) bad(extra[0], `only the fields ${known.join(', ')}`, extra[0]);
   try { checkArchitecture(m.architecture, `${file} architecture`); } catch (e) { throw new ModelFileError((e as Error).message, file, 'architecture'); }
@@ -32,6 +34,7 @@ export function checkModelMeta(raw: unknown, file: string): ModelMeta {
     if (t !== a.task && m[t] !== undefined) bad(t, `no "${t}" section in a ${a.task} model`, Object.keys(m[t] as object));
   }
   if (m.training !== undefined && !isObject(m.training)) bad('training', 'an object', m.training);
+  if (m.quantization !== undefined) checkQuantization(m.quantization, m.version as number, a.cell, file);
   const sec = m[a.task];
   if (!isObject(sec)) bad(a.task, 'an object', sec);
   const s = sec as Record<string, unknown>;
@@ -106,6 +109,20 @@ export function checkModelMeta(raw: unknown, file: string): ModelMeta {
     }
   }
   return m as unknown as ModelMeta;
+}
+
+/**
+ * "quantization": { "weights": "int8" | "bf16" | "f16" } (src/quant): the weights file holds the
+ * recurrent and head weight matrices in that form. Absent: an f32 model (every older model).
+ */
+function checkQuantization(q: unknown, version: number, cell: string, file: string): void {
+  const bad = (field: string, expected: string, found: unknown): never => { throw ModelFileError.field(file, field, expected, found); };
+  if (!isObject(q)) bad('quantization', '{ "weights": "int8" | "bf16" | "f16" }', q);
+  onlyKeys(q as Record<string, unknown>, ['weights'], file, 'quantization');
+  const w = (q as Record<string, unknown>).weights;
+  if (!WEIGHT_SCHEMES.includes(w as WeightScheme)) bad('quantization.weights', WEIGHT_SCHEMES.map((s) => `"${s}"`).join(', '), w);
+  if (version !== 2) bad('version', '2 in a quantized model (its model.json names the weights file)', version);
+  if (!QUANTIZABLE_CELLS.includes(cell)) bad('architecture.cell', `a cell with a quantized form (${QUANTIZABLE_CELLS.join(', ')}) in a quantized model`, cell);
 }
 
 /** Version 2's "weights": { file, bytes, sha256 }, the file a plain name in the model directory. */

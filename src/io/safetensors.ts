@@ -133,8 +133,13 @@ function halfToFloat(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
+/**
+ * A tensor to write. F32 / F64 / I32 / I8: the values (I8: integers in [-128, 127]); F16 / BF16:
+ * the 16-bit patterns (integers in [0, 65535]: src/quant/scheme.ts rounds floats to them), so
+ * nothing is rounded here.
+ */
 export interface StInput {
-  dtype: 'F32' | 'F64' | 'I32';
+  dtype: 'F32' | 'F64' | 'I32' | 'I8' | 'F16' | 'BF16';
   shape: readonly number[];
   data: ArrayLike<number>;
 }
@@ -148,6 +153,7 @@ export function serializeSafetensors(tensors: Map<string, StInput> | [string, St
   for (const [name, t] of list) {
     if (name === '__metadata__') throw new Error("safetensors: '__metadata__' is reserved and cannot name a tensor");
     if (name in header) throw new Error(`safetensors: duplicate tensor name '${name}'`);
+    if (!WRITABLE.has(t.dtype)) throw new Error(`safetensors: tensor '${printable(name, 100)}': cannot write dtype ${describe(t.dtype)} (expected one of ${[...WRITABLE.keys()].join(', ')})`);
     const count = t.shape.reduce((p, d) => p * d, 1);
     if (count !== t.data.length) throw new Error(`safetensors: tensor '${printable(name, 100)}' has shape [${t.shape.join(', ')}] (${count} values) but ${t.data.length} values were given`);
     const nbytes = count * bytesOf(t.dtype);
@@ -164,10 +170,32 @@ export function serializeSafetensors(tensors: Map<string, StInput> | [string, St
   view.setBigUint64(0, BigInt(hbytes.length), true);
   out.set(hbytes, 8);
   let off = 8 + hbytes.length;
-  for (const [, t] of list) {
-    const typed = t.dtype === 'F32' ? Float32Array.from(t.data) : t.dtype === 'F64' ? Float64Array.from(t.data) : Int32Array.from(t.data);
+  for (const [name, t] of list) {
+    const typed = typedFor(name, t);
     out.set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength), off);
     off += typed.byteLength;
   }
   return out;
+}
+
+/** The dtypes serializeSafetensors writes, with the integer range of those given as integers. */
+const WRITABLE = new Map<string, [number, number] | null>([['F32', null], ['F64', null], ['I32', null], ['I8', [-128, 127]], ['F16', [0, 65535]], ['BF16', [0, 65535]]]);
+
+function typedFor(name: string, t: StInput): Float32Array | Float64Array | Int32Array | Int8Array | Uint16Array {
+  const range = WRITABLE.get(t.dtype);
+  if (range) {
+    for (let i = 0; i < t.data.length; i++) {
+      const v = t.data[i];
+      if (!Number.isInteger(v) || v < range[0] || v > range[1]) {
+        throw new Error(`safetensors: tensor '${printable(name, 100)}': ${t.dtype} takes ${t.dtype === 'I8' ? 'integers' : '16-bit patterns'} in [${range[0]}, ${range[1]}], got ${v} at index ${i}`);
+      }
+    }
+  }
+  switch (t.dtype) {
+    case 'F32': return Float32Array.from(t.data);
+    case 'F64': return Float64Array.from(t.data);
+    case 'I32': return Int32Array.from(t.data);
+    case 'I8': return Int8Array.from(t.data);
+    case 'F16': case 'BF16': return Uint16Array.from(t.data);
+  }
 }

@@ -56,21 +56,25 @@ export function checkArchitecture(a: unknown, where = 'architecture'): Architect
   return o as unknown as Architecture;
 }
 
+/** A model's recurrent core and head, built by a derived model instead of the float ones (src/quant). */
+export interface ModelParts { rnn: RecurrentBlock; head: Module & { forward(x: Tensor): Tensor } }
+
 export class SequenceModel extends Module {
   readonly arch: Architecture;
   readonly embed: Embedding | null;
   readonly rnn: RecurrentBlock;
-  readonly head: Linear;
+  readonly head: Module & { forward(x: Tensor): Tensor };
 
-  constructor(arch: Architecture, opts: ModuleOptions = {}) {
+  constructor(arch: Architecture, opts: ModuleOptions = {}, parts?: (arch: Architecture, opts: ModuleOptions) => ModelParts) {
     super(opts);
     this.arch = checkArchitecture(arch);
     const a = this.arch;
     this.embed = a.task === 'charlm' ? this.addModule('embed', new Embedding({ numEmbeddings: a.vocabSize!, embeddingDim: a.inputSize }, opts)) : null;
-    this.rnn = makeCell(a.cell, { inputSize: a.inputSize, hiddenSize: a.hiddenSize, numLayers: a.numLayers, bidirectional: a.bidirectional, dropout: a.dropout }, opts);
+    const p = parts?.(a, opts);
+    this.rnn = p?.rnn ?? makeCell(a.cell, { inputSize: a.inputSize, hiddenSize: a.hiddenSize, numLayers: a.numLayers, bidirectional: a.bidirectional, dropout: a.dropout }, opts);
     this.addModule('rnn', this.rnn.module);
     const feat = this.rnn.outputSize * (a.task === 'charlm' ? 1 : this.rnn.numDirections);
-    this.head = this.addModule('head', new Linear({ inFeatures: feat, outFeatures: a.outputSize }, opts));
+    this.head = this.addModule('head', p?.head ?? new Linear({ inFeatures: feat, outFeatures: a.outputSize }, opts));
   }
 
   /** Tensor on this model's backend. */

@@ -6,6 +6,7 @@ import { type Block, WasmHeap } from './heap.js';
 import { instantiate, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
 import { platform } from './platform.js';
 import { trackStorage } from '../scope.js';
+import { qgemm16Wasm, qgemmInt8Wasm } from './quant.js';
 import { CALLER_SLOT, ChunkJob, claimChunks, COMPLETED, CTRL_BYTES, GEMM_ARGS, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
 
 export { wasmSimdSupported, wasmUnavailableReason } from './module.js';
@@ -502,6 +503,16 @@ export class WasmBackend extends ReferenceBackend {
       return;
     }
     this.kernels.linear2(m, 0, n, k1, X1, ldx1, sw1.ptr, k1, K2, X2, ldx2, W2, K2, B1, B2, O, ldo);
+  }
+
+  // The quant kernel set (kernels/quant.c), in ./quant.ts.
+  qgemmInt8(m: number, n: number, k: number, x: Storage, xOff: number, ldx: number, w: Storage, scales: Storage,
+    bias: Storage | null, out: Storage, outOff: number, ldo: number, accumulate: boolean): void {
+    qgemmInt8Wasm(this, m, n, k, x, xOff, ldx, w, scales, bias, out, outOff, ldo, accumulate);
+  }
+  qgemm16(format: 'bf16' | 'f16', m: number, n: number, k: number, x: Storage, xOff: number, ldx: number, w: Storage,
+    bias: Storage | null, out: Storage, outOff: number, ldo: number, accumulate: boolean): void {
+    qgemm16Wasm(this, format, m, n, k, x, xOff, ldx, w, bias, out, outOff, ldo, accumulate);
   }
 
   override softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void {

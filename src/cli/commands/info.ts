@@ -8,6 +8,8 @@ import { loadModel } from '../../io/modelDir.js';
 import { parseFlags, userErrors } from './shared.js';
 import { backendUnavailable, listBackends, loadBackend } from '../../backend/registry.js';
 import { CORE_METHODS, kernelListing } from '../../ops/kernels.js';
+import { printQuantized } from '../../quant/describe.js';
+import { QuantizedModel } from '../../quant/model.js';
 
 const HELP = `Usage: carousel info PATH
        carousel info --backends
@@ -55,6 +57,7 @@ export const info: Command = {
       console.log(`${p}: ${a.task} model, ${printable(a.cell.toUpperCase(), 40)} ${a.numLayers} layer(s) x ${a.hiddenSize} hidden${a.bidirectional ? ', bidirectional' : ''}${a.dropout ? `, dropout ${a.dropout}` : ''}`);
       console.log(`input size ${a.inputSize}, output size ${a.outputSize}, ${model.numParameters()} parameters`);
       for (const [n, p] of model.namedParameters()) console.log(`  ${n}  [${p.shape.join(', ')}]`);
+      if (model instanceof QuantizedModel) printQuantized(model);
       if (meta.forecast) {
         const f = meta.forecast;
         console.log(`forecast: columns ${printable(f.features.join(', '), 200)} -> ${printable(f.targets.join(', '), 200)}, window ${f.window}, horizon ${f.horizon}`);

@@ -10,6 +10,7 @@ import { col2im, im2col } from './conv.js';
 import { ctc } from './ctc.js';
 import { adamStep, flushSubnormal } from './optim.js';
 import { anyNonFinite } from './check.js';
+import { qgemm16, qgemmInt8 } from './quant.js';
 
 /**
  * A composed fallback: the optional kernel's arguments after `k`, the backend with every kernel
@@ -32,4 +33,5 @@ export const composed: Composed = {
   ctc,
   adamStep, flushSubnormal,
   anyNonFinite,
+  qgemmInt8, qgemm16,
 };

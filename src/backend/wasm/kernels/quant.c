@@ -1,0 +1,247 @@
+/*
+ * Quantized GEMMs for inference (the `quant` kernel set; the numbers are defined in
+ * src/quant/scheme.ts and the TypeScript reference is src/ops/composed/quant.ts):
+ *   qgemm_i8:  out[i, j] (+)= f32(acc) * (sx_i * sw_j) (+ bias[j]), acc = sum_k qx[i, k] w[j, k] in int32.
+ *              Rows of x are quantized per row to int16 lanes holding int8 values, a panel of QP
+ *              rows at a time into `work`; weights are int8 widened to int16 on load
+ *              (v128.load8x8_s), and i32x4.dot_i16x8_s does two multiply-adds per lane.
+ *              Integer sums are exact, so every order gives the reference's bits.
+ *   qgemm_16:  bf16 / f16 weights widened to f32 on load (bf16: a shift; f16: a shift and one
+ *              multiply by 2^112, exact for normal and subnormal values), f32 multiply-adds.
+ * Weight rows are read in place ([n, k], row-major, from `w`); each weight row is read once per
+ * panel of rows of x, and four rows of x share each load of it.
+ */
+#include "vmath.h"
+
+#define QP 64 /* rows of x quantized at a time */
+
+EXPORT(qgemm_work_bytes) int qgemm_work_bytes(int k) { return QP * ((k + 7) & ~7) * 2 + QP * 4; }
+
+/* Quantize row x[0, k) into q[0, k8) (zero padded past k); returns the row's scale (scheme.ts). */
+static float quant_row(const float *x, int k, int16_t *q) {
+  f4 vm = SPLAT(0.0f);
+  int i = 0;
+  for (; i + 4 <= k; i += 4) vm = wasm_f32x4_max(vm, wasm_f32x4_abs(wasm_v128_load(x + i)));
+  float amax = wasm_f32x4_extract_lane(vm, 0);
+  for (int l = 1; l < 4; l++) {
+    float v = l == 1 ? wasm_f32x4_extract_lane(vm, 1) : l == 2 ? wasm_f32x4_extract_lane(vm, 2) : wasm_f32x4_extract_lane(vm, 3);
+    if (v > amax) amax = v;
+  }
+  for (; i < k; i++) { float a = __builtin_fabsf(x[i]); if (a > amax) amax = a; }
+  float inv = 127.0f / (amax > 0x1p-100f ? amax : 0x1p-100f);
+  const f4 vinv = SPLAT(inv), lo = SPLAT(-127.0f), hi = SPLAT(127.0f);
+  for (i = 0; i + 8 <= k; i += 8) {
+    f4 a = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x + i), vinv));
+    f4 b = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x + i + 4), vinv));
+    a = wasm_f32x4_min(wasm_f32x4_max(a, lo), hi);
+    b = wasm_f32x4_min(wasm_f32x4_max(b, lo), hi);
+    wasm_v128_store(q + i, wasm_i16x8_narrow_i32x4(wasm_i32x4_trunc_sat_f32x4(a), wasm_i32x4_trunc_sat_f32x4(b)));
+  }
+  for (; i < k; i++) {
+    float r = __builtin_rintf(x[i] * inv);
+    q[i] = (int16_t)(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
+  }
+  for (; i & 7; i++) q[i] = 0;
+  return amax / 127.0f;
+}
+
+static inline int hsum(v128_t a) {
+  return wasm_i32x4_extract_lane(a, 0) + wasm_i32x4_extract_lane(a, 1) + wasm_i32x4_extract_lane(a, 2) + wasm_i32x4_extract_lane(a, 3);
+}
+
+static inline void put(float *o, float y, const float *bias, int j, int acc) {
+  if (bias) y += bias[j];
+  *o = acc ? *o + y : y;
+}
+
+/* [sum(a0), sum(a1), sum(a2), sum(a3)]: four accumulators reduced at once (integer: any order is exact). */
+static inline v128_t hsum4(v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
+  v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+  v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+  return wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+}
+
+/* Four outputs j..j+3 of one row from their int32 sums: f32(acc) * f32(sx * sw_j) (+ bias) (+ old). */
+static inline void put4(float *o, v128_t acc, float sx, const float *sw, const float *bias, int accumulate) {
+  f4 y = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc), wasm_f32x4_mul(SPLAT(sx), wasm_v128_load(sw)));
+  if (bias) y = wasm_f32x4_add(y, wasm_v128_load(bias));
+  if (accumulate) y = wasm_f32x4_add(wasm_v128_load(o), y);
+  wasm_v128_store(o, y);
+}
+
+#define DOT(acc, wv, qp) acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(qp)))
+
+EXPORT(qgemm_i8)
+void qgemm_i8(int m, int n, int k, const float *x, int ldx, const int8_t *w, const float *scales, const float *bias,
+              float *out, int ldo, int accumulate, void *work) {
+  const int k8 = (k + 7) & ~7, kv = k & ~7, n4 = n & ~3;
+  int16_t *q = (int16_t *)work;
+  float *sx = (float *)(q + QP * k8);
+  for (int p0 = 0; p0 < m; p0 += QP) {
+    const int P = m - p0 < QP ? m - p0 : QP;
+    for (int r = 0; r < P; r++) sx[r] = quant_row(x + (p0 + r) * ldx, k, q + r * k8);
+    /* Tiles of 2 rows x 4 weight rows: each widened weight vector feeds two rows, each row vector four columns. */
+    for (int j = 0; j < n4; j += 4) {
+      const int8_t *w0 = w + (long)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+      const float *bj = bias ? bias + j : 0;
+      int r = 0;
+      for (; r + 2 <= P; r += 2) {
+        const int16_t *q0 = q + r * k8, *q1 = q0 + k8;
+        v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        for (int t = 0; t < kv; t += 8) {
+          v128_t v0 = wasm_i16x8_load8x8(w0 + t), v1 = wasm_i16x8_load8x8(w1 + t);
+          v128_t v2 = wasm_i16x8_load8x8(w2 + t), v3 = wasm_i16x8_load8x8(w3 + t);
+          DOT(a00, v0, q0 + t); DOT(a01, v1, q0 + t); DOT(a02, v2, q0 + t); DOT(a03, v3, q0 + t);
+          DOT(a10, v0, q1 + t); DOT(a11, v1, q1 + t); DOT(a12, v2, q1 + t); DOT(a13, v3, q1 + t);
+        }
+        v128_t s0 = hsum4(a00, a01, a02, a03), s1 = hsum4(a10, a11, a12, a13);
+        if (kv < k) {
+          int t0[4] = {0, 0, 0, 0}, t1[4] = {0, 0, 0, 0};
+          for (int t = kv; t < k; t++) {
+            t0[0] += q0[t] * w0[t]; t0[1] += q0[t] * w1[t]; t0[2] += q0[t] * w2[t]; t0[3] += q0[t] * w3[t];
+            t1[0] += q1[t] * w0[t]; t1[1] += q1[t] * w1[t]; t1[2] += q1[t] * w2[t]; t1[3] += q1[t] * w3[t];
+          }
+          s0 = wasm_i32x4_add(s0, wasm_i32x4_make(t0[0], t0[1], t0[2], t0[3]));
+          s1 = wasm_i32x4_add(s1, wasm_i32x4_make(t1[0], t1[1], t1[2], t1[3]));
+        }
+        put4(out + (p0 + r) * ldo + j, s0, sx[r], scales + j, bj, accumulate);
+        put4(out + (p0 + r + 1) * ldo + j, s1, sx[r + 1], scales + j, bj, accumulate);
+      }
+      if (r < P) { /* the last row of an odd panel (and batch-1 streaming): 1 row x 4 weight rows */
+        const int16_t *q0 = q + r * k8;
+        v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < kv; t += 8) {
+          v128_t qv = wasm_v128_load(q0 + t);
+          a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w0 + t), qv));
+          a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w1 + t), qv));
+          a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w2 + t), qv));
+          a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w3 + t), qv));
+        }
+        v128_t s0 = hsum4(a0, a1, a2, a3);
+        if (kv < k) {
+          int t0[4] = {0, 0, 0, 0};
+          for (int t = kv; t < k; t++) { t0[0] += q0[t] * w0[t]; t0[1] += q0[t] * w1[t]; t0[2] += q0[t] * w2[t]; t0[3] += q0[t] * w3[t]; }
+          s0 = wasm_i32x4_add(s0, wasm_i32x4_make(t0[0], t0[1], t0[2], t0[3]));
+        }
+        put4(out + (p0 + r) * ldo + j, s0, sx[r], scales + j, bj, accumulate);
+      }
+    }
+    for (int j = n4; j < n; j++) { /* the last n % 4 weight rows, one at a time */
+      const int8_t *wj = w + (long)j * k;
+      for (int r = 0; r < P; r++) {
+        const int16_t *q0 = q + r * k8;
+        v128_t a0 = wasm_i32x4_splat(0);
+        for (int t = 0; t < kv; t += 8) a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(wj + t), wasm_v128_load(q0 + t)));
+        int s0 = hsum(a0);
+        for (int t = kv; t < k; t++) s0 += q0[t] * wj[t];
+        put(out + (p0 + r) * ldo + j, (float)s0 * (sx[r] * scales[j]), bias, j, accumulate);
+      }
+    }
+  }
+}
+
+/* Eight 16-bit weights widened to two f32x4. */
+static inline void widen8(const uint16_t *w, int f16, f4 *lo, f4 *hi) {
+  v128_t h = wasm_v128_load(w);
+  v128_t a = wasm_u32x4_extend_low_u16x8(h), b = wasm_u32x4_extend_high_u16x8(h);
+  if (!f16) { *lo = wasm_i32x4_shl(a, 16); *hi = wasm_i32x4_shl(b, 16); return; }
+  const v128_t sm = wasm_i32x4_splat(0x8000), em = wasm_i32x4_splat(0x7fff);
+  const f4 scale = SPLAT(0x1p112f);
+  *lo = wasm_v128_or(wasm_f32x4_mul(wasm_i32x4_shl(wasm_v128_and(a, em), 13), scale), wasm_i32x4_shl(wasm_v128_and(a, sm), 16));
+  *hi = wasm_v128_or(wasm_f32x4_mul(wasm_i32x4_shl(wasm_v128_and(b, em), 13), scale), wasm_i32x4_shl(wasm_v128_and(b, sm), 16));
+}
+
+static inline float widen1(uint16_t h, int f16) {
+  union { uint32_t u; float f; } v;
+  if (!f16) { v.u = (uint32_t)h << 16; return v.f; }
+  v.u = (uint32_t)(h & 0x7fff) << 13;
+  float y = v.f * 0x1p112f;
+  return h & 0x8000 ? -y : y;
+}
+
+static inline float fsum(f4 a) {
+  return (wasm_f32x4_extract_lane(a, 0) + wasm_f32x4_extract_lane(a, 1)) + (wasm_f32x4_extract_lane(a, 2) + wasm_f32x4_extract_lane(a, 3));
+}
+
+/* [sum(a0), sum(a1), sum(a2), sum(a3)] of four f32 accumulators. */
+static inline f4 fsum4(f4 a0, f4 a1, f4 a2, f4 a3) {
+  f4 s01 = wasm_f32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+  f4 s23 = wasm_f32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+  return wasm_f32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+}
+
+static inline void put4f(float *o, f4 y, const float *bias, int accumulate) {
+  if (bias) y = wasm_f32x4_add(y, wasm_v128_load(bias));
+  if (accumulate) y = wasm_f32x4_add(wasm_v128_load(o), y);
+  wasm_v128_store(o, y);
+}
+
+/* Scalar sums of x[kv, k) against the tails of four weight rows, as a vector. */
+static inline f4 tail4(const float *x, const uint16_t *w0, const uint16_t *w1, const uint16_t *w2, const uint16_t *w3, int kv, int k, int f16) {
+  float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+  for (int t = kv; t < k; t++) {
+    t0 += x[t] * widen1(w0[t], f16); t1 += x[t] * widen1(w1[t], f16); t2 += x[t] * widen1(w2[t], f16); t3 += x[t] * widen1(w3[t], f16);
+  }
+  return wasm_f32x4_make(t0, t1, t2, t3);
+}
+
+/* acc += lo * x[0..4) + hi * x[4..8) */
+#define FMA8(acc, lo, hi, xl, xh) acc = wasm_f32x4_add(acc, wasm_f32x4_add(wasm_f32x4_mul(lo, xl), wasm_f32x4_mul(hi, xh)))
+
+EXPORT(qgemm_16)
+void qgemm_16(int f16, int m, int n, int k, const float *x, int ldx, const uint16_t *w, const float *bias,
+              float *out, int ldo, int accumulate) {
+  const int kv = k & ~7, n4 = n & ~3;
+  /* Tiles of 2 rows x 4 weight rows: each widened weight vector feeds two rows, each row vector four weight rows. */
+  for (int j = 0; j < n4; j += 4) {
+    const uint16_t *w0 = w + (long)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+    const float *bj = bias ? bias + j : 0;
+    int r = 0;
+    for (; r + 2 <= m; r += 2) {
+      const float *x0 = x + r * ldx, *x1 = x0 + ldx;
+      f4 a00 = SPLAT(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+      for (int t = 0; t < kv; t += 8) {
+        const f4 x0l = wasm_v128_load(x0 + t), x0h = wasm_v128_load(x0 + t + 4), x1l = wasm_v128_load(x1 + t), x1h = wasm_v128_load(x1 + t + 4);
+        f4 lo, hi;
+        widen8(w0 + t, f16, &lo, &hi); FMA8(a00, lo, hi, x0l, x0h); FMA8(a10, lo, hi, x1l, x1h);
+        widen8(w1 + t, f16, &lo, &hi); FMA8(a01, lo, hi, x0l, x0h); FMA8(a11, lo, hi, x1l, x1h);
+        widen8(w2 + t, f16, &lo, &hi); FMA8(a02, lo, hi, x0l, x0h); FMA8(a12, lo, hi, x1l, x1h);
+        widen8(w3 + t, f16, &lo, &hi); FMA8(a03, lo, hi, x0l, x0h); FMA8(a13, lo, hi, x1l, x1h);
+      }
+      f4 s0 = fsum4(a00, a01, a02, a03), s1 = fsum4(a10, a11, a12, a13);
+      if (kv < k) { s0 = wasm_f32x4_add(s0, tail4(x0, w0, w1, w2, w3, kv, k, f16)); s1 = wasm_f32x4_add(s1, tail4(x1, w0, w1, w2, w3, kv, k, f16)); }
+      put4f(out + r * ldo + j, s0, bj, accumulate);
+      put4f(out + (r + 1) * ldo + j, s1, bj, accumulate);
+    }
+    if (r < m) { /* the last row of an odd m (and batch-1 streaming): 1 row x 4 weight rows */
+      const float *x0 = x + r * ldx;
+      f4 a0 = SPLAT(0.0f), a1 = a0, a2 = a0, a3 = a0;
+      for (int t = 0; t < kv; t += 8) {
+        const f4 xl = wasm_v128_load(x0 + t), xh = wasm_v128_load(x0 + t + 4);
+        f4 lo, hi;
+        widen8(w0 + t, f16, &lo, &hi); FMA8(a0, lo, hi, xl, xh);
+        widen8(w1 + t, f16, &lo, &hi); FMA8(a1, lo, hi, xl, xh);
+        widen8(w2 + t, f16, &lo, &hi); FMA8(a2, lo, hi, xl, xh);
+        widen8(w3 + t, f16, &lo, &hi); FMA8(a3, lo, hi, xl, xh);
+      }
+      f4 s0 = fsum4(a0, a1, a2, a3);
+      if (kv < k) s0 = wasm_f32x4_add(s0, tail4(x0, w0, w1, w2, w3, kv, k, f16));
+      put4f(out + r * ldo + j, s0, bj, accumulate);
+    }
+  }
+  for (int j = n4; j < n; j++) { /* the last n % 4 weight rows, one at a time */
+    const uint16_t *wj = w + (long)j * k;
+    for (int r = 0; r < m; r++) {
+      const float *x0 = x + r * ldx;
+      f4 a0 = SPLAT(0.0f);
+      for (int t = 0; t < kv; t += 8) {
+        f4 lo, hi;
+        widen8(wj + t, f16, &lo, &hi);
+        FMA8(a0, lo, hi, wasm_v128_load(x0 + t), wasm_v128_load(x0 + t + 4));
+      }
+      float s0 = fsum(a0);
+      for (int t = kv; t < k; t++) s0 += x0[t] * widen1(wj[t], f16);
+      put(out + r * ldo + j, s0, bias, j, accumulate);
+    }
+  }
+}
