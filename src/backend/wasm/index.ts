@@ -3,12 +3,12 @@ import type { BinaryOp, LstmCellOptions, PreparedB, Storage, UnaryOp } from '../
 import { isStandardLstmCell } from '../lstm-cell.js';
 import { CpuStorage, ReferenceBackend } from '../reference/index.js';
 import { type Block, WasmHeap } from './heap.js';
-import { instantiate, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
+import { instantiate, kernelBuild, type KernelBuildChoice, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
 import { platform } from './platform.js';
 import { trackStorage } from '../scope.js';
 import { CALLER_SLOT, ChunkJob, claimChunks, COMPLETED, CTRL_BYTES, GEMM_ARGS, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
 
-export { wasmSimdSupported, wasmUnavailableReason } from './module.js';
+export { kernelBuild, type KernelBuild, type KernelBuildChoice, wasmSimdSupported, wasmUnavailableReason } from './module.js';
 
 /**
  * A storage of the wasm backend: a typed-array view into the shared linear memory at byte
@@ -96,6 +96,8 @@ export class WasmBackend extends ReferenceBackend {
   override readonly dtypes: readonly DType[] = ['f32', 'f64'];
   readonly memory: WebAssembly.Memory;
   readonly kernels: KernelExports;
+  /** The kernel build running (module.ts kernelBuild): relaxed SIMD or SIMD128, and why. */
+  readonly build: KernelBuildChoice;
   readonly heap: WasmHeap;
   private readonly pool: WorkerPool;
   private threadCount: number;
@@ -141,6 +143,10 @@ export class WasmBackend extends ReferenceBackend {
     this.memory = newSharedMemory(maxMiB * 16);
     this.kernels = instantiate(module, this.memory);
     const k = this.kernels;
+    this.build = kernelBuild();
+    if (k.kernel_build() !== (this.build.build === 'relaxed' ? 1 : 0)) {
+      throw new Error(`backend wasm: the kernel module loaded is not the ${this.build.build} build (run \`npm run build\`)`);
+    }
     this.heap = new WasmHeap(this.memory, k.__heap_base.value as number, (ptr, bytes) => k.fill(ptr, bytes >> 2, 0), maxMiB * 16);
     this.gemmWorkBytes = k.gemm_work_floats() * 4;
     this.pool = new WorkerPool(module, this.memory, this.need(CTRL_BYTES));

@@ -26,7 +26,7 @@ void lstm_fwd_units(int rows, int H, int j0, int j1, float *gates, const float *
       f4 g = vtanh(ldp(g0 + 2 * H + j, r));
       f4 o = vsigmoid(ldp(g0 + 3 * H + j, r));
       stp(g0 + j, i, r); stp(g0 + H + j, f, r); stp(g0 + 2 * H + j, g, r); stp(g0 + 3 * H + j, o, r);
-      f4 c = ADD(MUL(f, ldp(cp + j, r)), MUL(i, g));
+      f4 c = MADD(f, ldp(cp + j, r), MUL(i, g));
       stp(co + j, c, r);
       stp(ho + j, MUL(o, vtanh(c)), r);
     }
@@ -110,7 +110,7 @@ void gru_fwd(int rows, int H, float *gx, float *gh, const float *bhh, const floa
       f4 z = vsigmoid(ADD(ldp(x0 + H + j, r), hz));
       f4 n = vtanh(ADD(ldp(x0 + 2 * H + j, r), MUL(rr, hn)));
       stp(x0 + j, rr, r); stp(x0 + H + j, z, r); stp(x0 + 2 * H + j, n, r);
-      stp(ho + j, ADD(MUL(SUB(ONE, z), n), MUL(z, ldp(hp + j, r))), r);
+      stp(ho + j, MADD(z, ldp(hp + j, r), MUL(SUB(ONE, z), n)), r);
     }
   }
 }
