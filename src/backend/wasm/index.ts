@@ -584,7 +584,9 @@ export class WasmBackend extends ReferenceBackend {
   /**
    * Fused on the threads (kernels/rnn.c lstm_bwd_step_rows) when W_hh is packed: rows are claimed
    * in chunks of at least 4 (one per thread); each thread runs the cell backward on its rows and
-   * their dh GEMM, so a step is one synchronisation. Otherwise the two calls.
+   * their dh GEMM, so a step is one synchronisation. Otherwise the two calls, each split over the
+   * threads: also when there are fewer chunks of 4 rows than threads (batch 32 on more than 8
+   * threads), where the dh GEMM split by columns keeps every thread busy for a second synchronisation.
    */
   lstmStepBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number, c: Storage, cOff: number,
     dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number, dGates: Storage, dgOff: number, wHh: PreparedB): void {
@@ -592,7 +594,7 @@ export class WasmBackend extends ReferenceBackend {
     const sdc = f32(dc, this), dg = f32(dGates, this);
     const T = w.packed && g && cp && cc && d && sdc && dg && rows >= 8 && !w.transB && w.k === 4 * H && w.n === H &&
       this.threadCount > 1 && rows * 4 * H * H >= this.parallelMinMacs ? this.usable() : 1;
-    if (T <= 1 || !g || !cp || !cc || !d || !sdc || !dg) {
+    if (T <= 1 || Math.ceil(rows / 4) < T || !g || !cp || !cc || !d || !sdc || !dg) {
       this.lstmCellBackward(rows, H, gates, gOff, cPrev, cpOff, c, cOff, dh, dhOff, ldh, dc, dcOff, dGates, dgOff);
       this.gemmPrepared(rows, 1, dGates, dgOff, 4 * H, wHh, 0, dh, dhOff, ldh);
       return;

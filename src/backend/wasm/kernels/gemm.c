@@ -452,12 +452,16 @@ void gemm_pack_b(int transB, int k, int n, const float *B, int ldb, float *pb) {
   }
 }
 
-/* C[0:m, n0:n1] = alpha A[m, k] op(B)[k, n0:n1] + beta C, op(B) prepacked by gemm_pack_b. */
-EXPORT(gemm_packed)
-void gemm_packed(int m, int n, int n0, int n1, int k, float alpha, const float *A, int lda, const float *pb,
-                 float beta, float *C, int ldc, float *work) {
+/*
+ * C[0:m, cols] = alpha A[m, k] op(B)[k, cols] + beta C, op(B) prepacked by gemm_pack_b, for the
+ * column ranges [n0 + g gs, n1 + g gs), g < groups (a recurrent step's four gate blocks of a
+ * thread's hidden units): each KC block of A is packed once for all of them. Every element is the
+ * same sum in the same k order whatever the ranges, so the groups change no result.
+ */
+void gemm_packed_groups(int m, int n, int n0, int n1, int groups, int gs, int k, float alpha, const float *A, int lda,
+                        const float *pb, float beta, float *C, int ldc, float *work) {
   if (m <= 0 || n1 <= n0) return;
-  scale_c(m, n1 - n0, beta, C + n0, ldc);
+  for (int g = 0; g < groups; g++) scale_c(m, n1 - n0, beta, C + n0 + g * gs, ldc);
   if (k <= 0 || alpha == 0.0f) return;
   int npad = (n + NR - 1) / NR * NR;
   float *pa = work, *tile = work + MC * KC + KC * NC;
@@ -467,15 +471,25 @@ void gemm_packed(int m, int n, int n0, int n1, int k, float alpha, const float *
     for (int ic = 0; ic < m; ic += MC) {
       int mc = m - ic < MC ? m - ic : MC;
       pack_a(0, mc, kc, alpha, A + (int64_t)ic * lda + pc, lda, pa);
-      for (int jr = n0; jr < n1; jr += NR) {
-        int nr = n1 - jr < NR ? n1 - jr : NR;
-        for (int ir = 0; ir < mc; ir += MR) {
-          int mr = mc - ir < MR ? mc - ir : MR;
-          micro_4x8(kc, pa + (int64_t)ir * kc, pbk + (int64_t)jr * kc, C + (int64_t)(ic + ir) * ldc + jr, ldc, mr, nr, tile);
+      for (int g = 0; g < groups; g++) {
+        int c0 = n0 + g * gs, c1 = n1 + g * gs;
+        for (int jr = c0; jr < c1; jr += NR) {
+          int nr = c1 - jr < NR ? c1 - jr : NR;
+          for (int ir = 0; ir < mc; ir += MR) {
+            int mr = mc - ir < MR ? mc - ir : MR;
+            micro_4x8(kc, pa + (int64_t)ir * kc, pbk + (int64_t)jr * kc, C + (int64_t)(ic + ir) * ldc + jr, ldc, mr, nr, tile);
+          }
         }
       }
     }
   }
+}
+
+/* C[0:m, n0:n1] = alpha A[m, k] op(B)[k, n0:n1] + beta C, op(B) prepacked by gemm_pack_b. */
+EXPORT(gemm_packed)
+void gemm_packed(int m, int n, int n0, int n1, int k, float alpha, const float *A, int lda, const float *pb,
+                 float beta, float *C, int ldc, float *work) {
+  gemm_packed_groups(m, n, n0, n1, 1, 0, k, alpha, A, lda, pb, beta, C, ldc, work);
 }
 
 /* Peak probe: `iters` rounds of 12 accumulators s_j += x_j * m over f32x4 through MADD, as the
