@@ -53,7 +53,9 @@ function plan(o: Options, backends: string[], relaxedRuns: boolean): Job[] {
   // Order = priority, since a run that spends its budget skips what is left: Carousel's fast
   // backend, then the peers with the target numbers, memory, and last the oracle backend
   // and the classic JS libraries (the slowest to run).
-  const fast = backends.filter((b) => b !== 'reference');
+  // 'composed' (the reference core with every optional kernel composed) is the core's executable
+  // spec, not a configuration anyone would run for speed: timed only when --backends names it.
+  const fast = backends.filter((b) => b !== 'reference' && (b !== 'composed' || o.backends !== null));
   if (want('carousel')) for (const be of fast) for (const t of o.threads) node('carousel', be, t, timed);
   const torchWhy = want('pytorch') ? torchUnavailable() : null;
   const torch = (label: string, env: NodeJS.ProcessEnv | undefined, threads: number, benches: BenchName[]): void => {

@@ -31,7 +31,11 @@ const threadsOf = (k: string) => Number(k.split('|')[2]);
 export function notEquivalent(k: string): string | null {
   const [lib, be] = k.split('|');
   if (lib in CLASSIC_NOTES) return 'another configuration (see the notes)';
-  if (lib === 'pytorch' && /:(prescott|generic|\?)$/i.test(be)) return 'OpenBLAS\'s generic kernel';
+  if (lib === 'pytorch') {
+    const kernel = /^cpu\/[^:]+:(.+)$/.exec(be)?.[1]; // 'cpu/openblas:Haswell'; 'cpu/blas?' when threadpoolctl found no BLAS
+    if (kernel === undefined) return 'no optimised BLAS found';
+    if (/^(prescott|generic|\?)$/i.test(kernel)) return 'OpenBLAS\'s generic kernel';
+  }
   return null;
 }
 

@@ -22,6 +22,7 @@ describe('bench report: ratios', () => {
     row('carousel', 'wasm-relaxed', 1, 10), row('carousel', 'wasm-relaxed', 2, 6),
     row('pytorch', 'cpu/openblas:Haswell', 1, 4), row('pytorch', 'cpu/openblas:Haswell', 2, 3),
     row('pytorch', 'cpu/openblas:Prescott', 2, 2), row('neataptic', 'js', 1, 100), row('tfjs', 'cpu', 1, 50),
+    row('pytorch', 'cpu/blas?', 1, 900),
   ];
   const text = report(rows, [], { targets: true });
   const ratios = text.split('\n').filter((l) => l.startsWith('| B3 |'))[1].split('|').map((c) => c.trim());
@@ -36,7 +37,7 @@ describe('bench report: ratios', () => {
   });
   it('leave the classic libraries and PyTorch on OpenBLAS\'s generic kernel out of the ratios, saying so', () => {
     assert.ok(!header.some((h) => /Prescott|neataptic/.test(h)), header.join(' | '));
-    assert.match(text, /^Not in the ratios \(times above only\): pytorch cpu\/openblas:Prescott t2 \(OpenBLAS's generic kernel\); neataptic js t1 \(another configuration \(see the notes\)\)\.$/m);
+    assert.match(text, /^Not in the ratios \(times above only\): pytorch cpu\/openblas:Prescott t2 \(OpenBLAS's generic kernel\); neataptic js t1 \(another configuration \(see the notes\)\); pytorch cpu\/blas\? t1 \(no optimised BLAS found\)\.$/m);
     assert.match(text, /^\| bench \| unit \| .*pytorch cpu\/openblas:Prescott t2.*neataptic js t1/m); // still in the times table
   });
   it('report how each configuration scales with threads', () => {
