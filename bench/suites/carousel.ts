@@ -249,7 +249,7 @@ async function runOne(o: Origin, be: Backend, bench: BenchName, spec: SuiteSpec)
         valueRow(o, bench, 'gflops_max', flop / (st.min * 1e6), 'GFLOP/s'),
         valueRow(o, bench, 'reps', st.reps, 'count'),
       ];
-      if (o.backend === 'wasm') {
+      if (spec.backend === 'wasm') {
         // Hardware floors of the two benches bound by it: B3's multiply-adds at the SIMD peak (of the build running),
         // and B2-1024's per-step read of its weights (W_ih and W_hh, [4H, I + H] f32) at the
         // bandwidth measured for a buffer of that size.
