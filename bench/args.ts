@@ -21,8 +21,9 @@ export const ALL_LIBS = ['carousel', 'pytorch', 'onnxruntime', 'tfjs', 'neatapti
 export const USAGE = `usage: npm run bench -- [--json FILE] [--quick] [--only ${BENCHES.join(',')}] [--libs ${ALL_LIBS.join(',')}]
        [--backends reference,wasm (default: all registered)] [--threads 1,2] [--peer-threads 1,2] [--budget SECONDS] [--tiny] [--quiet]
   --only B2 selects B2-256 and B2-1024; 'memory' is B1-memory.
-  --threads: Carousel's wasm thread counts. --peer-threads: PyTorch (OPENBLAS_CORETYPE as set) and ONNX
-  Runtime run at each; PyTorch with OPENBLAS_CORETYPE unset and tfjs-wasm run at the largest only.`;
+  --threads: Carousel's wasm thread counts (e.g. 1,2,4,8,16), and the peers' too unless --peer-threads
+  is given. --peer-threads: PyTorch (OPENBLAS_CORETYPE as set) and ONNX Runtime run at each; PyTorch with
+  OPENBLAS_CORETYPE unset and tfjs-wasm run at the largest only.`;
 
 /** '--only' names: exact bench names, 'B2' for both B2 sizes, 'memory' for B1-memory. */
 export function selectBenches(spec: string): BenchName[] {
@@ -46,6 +47,7 @@ function ints(flag: string, v: string): number[] {
 export function parseArgs(argv: readonly string[]): Options {
   const o: Options = { json: null, quick: false, tiny: false, quiet: false, only: [...BENCHES], libs: null,
     backends: null, threads: [1, 2], peerThreads: [1, 2], budgetS: NaN, help: false };
+  let peerThreadsSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -66,7 +68,7 @@ export function parseArgs(argv: readonly string[]): Options {
       }
       case '--backends': o.backends = val().split(','); break;
       case '--threads': o.threads = ints(a, val()); break;
-      case '--peer-threads': o.peerThreads = ints(a, val()); break;
+      case '--peer-threads': o.peerThreads = ints(a, val()); peerThreadsSet = true; break;
       case '--budget': {
         const v = Number(val());
         if (!(v > 0)) throw new Error(`--budget: expected a positive number of seconds, got '${argv[i]}'`);
@@ -77,5 +79,6 @@ export function parseArgs(argv: readonly string[]): Options {
     }
   }
   if (Number.isNaN(o.budgetS)) o.budgetS = o.quick || o.tiny ? 180 : 480;
+  if (!peerThreadsSet) o.peerThreads = [...o.threads]; // ratios match tN with tN
   return o;
 }

@@ -2,7 +2,7 @@
  * `npm run bench`: Carousel and its peers side by side, in one run on this machine.
  *
  *   npm run bench -- [--json FILE] [--quick] [--only B1,B2,...] [--libs carousel,pytorch,...]
- *                    [--backends reference,wasm] [--threads 1,2] [--peer-threads 2]
+ *                    [--backends reference,wasm] [--threads 1,2,4,8,16] [--peer-threads 2]
  *                    [--budget SECONDS] [--tiny] [--quiet]
  *
  * Each suite (a library on one backend with one thread count) runs in its own child process,
@@ -36,23 +36,26 @@ interface Job {
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 
-function plan(o: Options, backends: string[]): Job[] {
+function plan(o: Options, backends: string[], relaxedRuns: boolean): Job[] {
   const sizes = o.tiny ? TINY_SIZES : o.quick ? QUICK_SIZES : FULL_SIZES;
   const timing = o.quick || o.tiny ? QUICK_TIMING : FULL_TIMING;
   const want = (lib: string) => !o.libs || o.libs.includes(lib);
   const timed = o.only.filter((b) => b !== 'B1-memory');
   const memory = o.only.includes('B1-memory');
   const jobs: Job[] = [];
-  const node = (suite: string, backend: string, threads: number, benches: BenchName[]): void => {
+  const node = (suite: string, backend: string, threads: number, benches: BenchName[], env?: NodeJS.ProcessEnv): void => {
     if (!benches.length) return;
     const spec: SuiteSpec = { suite, backend, threads, benches, sizes, timing };
-    jobs.push({ name: `${suite}/${backend}/t${threads}${benches.length === 1 ? ` ${benches[0]}` : ''}`, spec, cmd: process.execPath,
-      args: ['--expose-gc', CHILD, JSON.stringify(spec)] });
+    const build = env?.CAROUSEL_WASM_BUILD ? ` (${env.CAROUSEL_WASM_BUILD})` : '';
+    jobs.push({ name: `${suite}/${backend}${build}/t${threads}${benches.length === 1 ? ` ${benches[0]}` : ''}`, spec, cmd: process.execPath,
+      args: ['--expose-gc', CHILD, JSON.stringify(spec)], env: env && { ...process.env, ...env } });
   };
   // Order = priority, since a run that spends its budget skips what is left: Carousel's fast
   // backend, then the peers with the issue's target numbers, memory, and last the oracle backend
   // and the classic JS libraries (the slowest to run).
-  const fast = backends.filter((b) => b !== 'reference');
+  // 'composed' (the reference core with every optional kernel composed) is the core's executable
+  // spec, not a configuration anyone would run for speed: timed only when --backends names it.
+  const fast = backends.filter((b) => b !== 'reference' && (b !== 'composed' || o.backends !== null));
   if (want('carousel')) for (const be of fast) for (const t of o.threads) node('carousel', be, t, timed);
   const torchWhy = want('pytorch') ? torchUnavailable() : null;
   const torch = (label: string, env: NodeJS.ProcessEnv | undefined, threads: number, benches: BenchName[]): void => {
@@ -76,6 +79,11 @@ function plan(o: Options, backends: string[]): Job[] {
     if (want('carousel') && backends.includes('reference')) node('carousel', 'reference', 1, ['B1-memory']);
   }
   const peerMax = Math.max(...o.peerThreads);
+  // The SIMD128 build beside the relaxed-SIMD one (which runs above wherever the engine has it), on
+  // the benches whose multiply-adds it changes, at the most threads: what the fused multiply-add buys.
+  if (want('carousel') && fast.includes('wasm') && relaxedRuns) {
+    node('carousel', 'wasm', Math.max(...o.threads), timed.filter((b) => ['B1', 'B2-1024', 'B3', 'GEMM'].includes(b)), { CAROUSEL_WASM_BUILD: 'simd128' });
+  }
   if (want('pytorch')) torch(unset.label, unset.env, peerMax, timed);
   if (want('carousel') && backends.includes('reference')) node('carousel', 'reference', 1, timed);
   for (const lib of ['neataptic', 'brain.js', 'synaptic']) if (want(lib)) node(lib, 'js', 1, timed);
@@ -130,7 +138,15 @@ async function main(): Promise<void> {
       backends = lib.listBackends();
     } catch { backends = ['reference', 'wasm']; }
   }
-  const jobs = plan(o, backends);
+  // Whether the suites' wasm backend runs the relaxed-SIMD build (then the SIMD128 one runs too).
+  let relaxedRuns = false;
+  if (backends.includes('wasm') && process.env.CAROUSEL_WASM_BUILD !== 'simd128') {
+    try {
+      const path = '../src/backend/wasm/module.js';
+      relaxedRuns = (await import(path) as { kernelBuild(): { build: string } }).kernelBuild().build === 'relaxed';
+    } catch { relaxedRuns = false; }
+  }
+  const jobs = plan(o, backends, relaxedRuns);
   const rows: Result[] = [];
   const cpu = os.cpus();
   rows.push({ bench: 'info', lib: 'machine', backend: 'node', threads: cpu.length, metric: 'cpu', value: cpu.length, unit: `${cpu[0]?.model ?? '?'}, ${cpu.length} cores, node ${process.version}` });
@@ -160,7 +176,8 @@ async function main(): Promise<void> {
     `Load average (1 min) at start ${load0.toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)} (includes this run).${load0 > cpu.length * 0.75
       ? ` **WARNING: other processes were competing for the ${cpu.length} cores; multithreaded runs (OpenMP spin-waits in PyTorch, worker pools) suffer most, and every number is slower and noisier than this machine's best.**` : ''}`,
     `Peers: @tensorflow/tfjs ${versionOf('@tensorflow/tfjs')}, @tensorflow/tfjs-backend-wasm ${versionOf('@tensorflow/tfjs-backend-wasm')}, onnxruntime-node ${versionOf('onnxruntime-node')}, neataptic ${versionOf('neataptic')}, synaptic ${versionOf('synaptic')}, brain.js ${versionOf('brain.js')}.`,
-    'Columns are `library backend tThreads` (threads as each library reports using). Every suite ran alone in its own process.',
+    'Columns are `library backend tThreads` (threads as each library reports using; Carousel\'s wasm backend names its kernel build). Every suite ran alone in its own process.',
+    ...(Math.max(...o.threads, ...o.peerThreads) > cpu.length ? [`Thread counts above this machine's ${cpu.length} cores oversubscribe it: those rows measure contention, not scaling.`] : []),
   ];
   process.stdout.write(report(rows, meta, { targets: !o.tiny }) + '\n');
   if (o.json) {

@@ -132,8 +132,9 @@ function makeGemm(be: Backend, s: GemmSize): () => void {
 }
 
 /**
- * The wasm backend's own microbenchmarks (src/backend/wasm/bench.ts): its SIMD128 peak on this
- * machine for `threads` threads (independent f32x4 mul+add chains), and its GEMM measured on raw
+ * The wasm backend's own microbenchmarks (src/backend/wasm/bench.ts): its SIMD peak on this
+ * machine for `threads` threads (independent f32x4 multiply-add chains, fused in the relaxed-SIMD
+ * build), and its GEMM measured on raw
  * pointers. Loaded by a computed path so the bench still compiles and runs without the backend.
  */
 async function wasmMicro(threads: number, s: GemmSize, readBytes: number):
@@ -146,7 +147,7 @@ async function wasmMicro(threads: number, s: GemmSize, readBytes: number):
       readGBps(bytes: number, t: number): Promise<number>;
       closeBench(): void;
     };
-    // The machine's SIMD128 capacity for `threads` cores: the better of one core's peak times the
+    // The machine's SIMD capacity for `threads` cores: the better of one core's peak times the
     // thread count and all threads measured at once (the latter drops when other processes
     // compete for the cores, which would make the GEMM look better than it is).
     const one = (await m.simdPeakGflops(1)).perThread;
@@ -209,8 +210,10 @@ export async function runCarousel(spec: SuiteSpec): Promise<Result[]> {
   const asked: Origin = { lib: 'carousel', backend: spec.backend, threads: spec.threads };
   const be = await carouselBackend(spec.backend, spec.threads);
   if (typeof be === 'string') return spec.benches.map((b) => skipRow(asked, b, be));
-  const o: Origin = { ...asked, threads: reportedThreads(be, spec.threads) };
-  const out: Result[] = [];
+  // The wasm backend's label names its kernel build (relaxed or simd128: CAROUSEL_WASM_BUILD, or the engine's choice).
+  const build = (be as Backend & { build?: { build: string; reason: string } }).build;
+  const o: Origin = { ...asked, backend: build ? `${spec.backend}-${build.build}` : spec.backend, threads: reportedThreads(be, spec.threads) };
+  const out: Result[] = build ? [{ bench: 'info', ...o, metric: 'kernel_build', value: null, unit: `${build.build} (${build.reason})` }] : [];
   for (const bench of spec.benches) {
     const t0 = performance.now();
     try {
@@ -248,22 +251,22 @@ async function runOne(o: Origin, be: Backend, bench: BenchName, spec: SuiteSpec)
         valueRow(o, bench, 'gflops_max', flop / (st.min * 1e6), 'GFLOP/s'),
         valueRow(o, bench, 'reps', st.reps, 'count'),
       ];
-      if (o.backend === 'wasm') {
-        // Hardware floors of the two benches bound by it: B3's multiply-adds at the SIMD128 peak,
+      if (spec.backend === 'wasm') {
+        // Hardware floors of the two benches bound by it: B3's multiply-adds at the SIMD peak (of the build running),
         // and B2-1024's per-step read of its weights (W_ih and W_hh, [4H, I + H] f32) at the
         // bandwidth measured for a buffer of that size.
         const b3 = spec.sizes.B3, b2 = spec.sizes['B2-1024'];
         const b3Flop = 2 * b3.length * b3.batch * 4 * b3.hidden * (b3.input + b3.hidden);
         const b2Bytes = 4 * 4 * b2.hidden * (b2.input + b2.hidden);
         const p = await wasmMicro(o.threads, s, b2Bytes);
-        if (typeof p === 'string') rows.push(valueRow(o, bench, 'simd128_peak', NaN, `unavailable: ${p}`));
+        if (typeof p === 'string') rows.push(valueRow(o, bench, 'simd_peak', NaN, `unavailable: ${p}`));
         else {
           p.close();
-          rows.push(valueRow(o, bench, 'simd128_peak', p.peak, 'GFLOP/s'));
+          rows.push(valueRow(o, bench, 'simd_peak', p.peak, 'GFLOP/s'));
           rows.push(valueRow(o, bench, 'gflops_microbench', p.gemm, 'GFLOP/s'));
           rows.push(valueRow(o, bench, 'fraction_of_peak', 100 * flop / (st.median * 1e6) / p.peak, '%'));
           rows.push(valueRow(o, bench, 'read_gbps', p.read, 'GB/s'));
-          rows.push(valueRow(o, 'B3', 'floor_simd128_peak', b3Flop / (p.peak * 1e6), 'ms'));
+          rows.push(valueRow(o, 'B3', 'floor_simd_peak', b3Flop / (p.peak * 1e6), 'ms'));
           rows.push(valueRow(o, 'B2-1024', 'floor_weight_read', b2Bytes / (p.read * 1e3), 'us'));
         }
       }

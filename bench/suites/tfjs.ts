@@ -1,20 +1,63 @@
 /**
  * TensorFlow.js, on its pure-JS 'cpu' backend or on @tensorflow/tfjs-backend-wasm. Training and
  * batched inference use the Layers API (tf.layers.lstm + dense, model.trainOnBatch / predict),
- * as a user would; streaming uses tf.basicLSTMCell, TF's own single-step LSTM op, with the
- * state kept as tensors between calls.
+ * as a user would, with recurrentActivation 'sigmoid' (the Layers default is hard sigmoid, another
+ * function than PyTorch's, ONNX's and Carousel's LSTM); streaming uses tf.basicLSTMCell, TF's own
+ * single-step LSTM op (sigmoid gates), with the state kept as tensors between calls.
  */
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { measure, skipRow, timeRows, valueRow, fitUnits, type Origin } from '../measure.js';
 import { loadOptional, resolveOptional } from '../optional.js';
-import type { BenchName, Result, SuiteSpec } from '../types.js';
+import type { BenchName, InferSize, Result, SuiteSpec } from '../types.js';
+import type { Backend } from '../../src/backend/backend.js';
+import { noGrad } from '../../src/autograd/tape.js';
+import { LSTM } from '../../src/nn/lstm.js';
+import { tensor } from '../../src/tensor/create.js';
+import { checkBackend, checked, maxDiff } from '../check.js';
 import { Rng } from '../../src/tensor/random.js';
 
 function randn(rng: Rng, n: number): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
   return a;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/** B3's model: one LSTM layer returning the whole sequence, sigmoid gates (the function Carousel computes). */
+export function b3Model(tf: any, s: InferSize): any {
+  const model = tf.sequential();
+  model.add(tf.layers.lstm({ units: s.hidden, inputShape: [s.length, s.input], returnSequences: true, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' }));
+  return model;
+}
+
+/**
+ * Give the model's LSTM layer the weights of a Carousel LSTM on `be` (Keras: kernel [I, 4H] =
+ * W_ih^T, recurrent kernel [H, 4H] = W_hh^T, one bias b_ih + b_hh; gates i, f, c, o as PyTorch's
+ * i, f, g, o) and return max |tfjs - Carousel| on the input x [B, T, I].
+ */
+export function b3Diff(tf: any, model: any, s: InferSize, be: Backend, x: Float32Array): number {
+  const { input: I, hidden: H, length: T, batch: B } = s;
+  const lstm = new LSTM({ inputSize: I, hiddenSize: H }, { backend: be, rng: new Rng(3) });
+  lstm.eval();
+  const p = new Map(lstm.namedParameters().map(([n, t]) => [n, t.dataSync()]));
+  const wIh = p.get('weight_ih_l0')!, wHh = p.get('weight_hh_l0')!, bIh = p.get('bias_ih_l0')!, bHh = p.get('bias_hh_l0')!;
+  const kernel = new Float32Array(I * 4 * H), rec = new Float32Array(H * 4 * H), bias = new Float32Array(4 * H);
+  for (let j = 0; j < 4 * H; j++) {
+    for (let i = 0; i < I; i++) kernel[i * 4 * H + j] = wIh[j * I + i];
+    for (let h = 0; h < H; h++) rec[h * 4 * H + j] = wHh[j * H + h];
+    bias[j] = bIh[j] + bHh[j];
+  }
+  model.layers[0].setWeights([tf.tensor2d(kernel, [I, 4 * H]), tf.tensor2d(rec, [H, 4 * H]), tf.tensor1d(bias)]);
+  const y = model.predict(tf.tensor3d(x, [B, T, I]));
+  const theirs = y.dataSync() as Float32Array; // [B, T, H]
+  y.dispose();
+  const xt = new Float32Array(T * B * I); // [T, B, I]
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) xt.set(x.subarray((b * T + t) * I, (b * T + t + 1) * I), (t * B + b) * I);
+  const ours = noGrad(() => lstm.forward(tensor(xt, [T, B, I], { backend: be })).y.dataSync()); // [T, B, H]
+  const mine = new Float32Array(B * T * H);
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) mine.set(ours.subarray((t * B + b) * H, (t * B + b + 1) * H), (b * T + t) * H);
+  return maxDiff(mine, theirs);
 }
 
 export async function runTfjs(spec: SuiteSpec): Promise<Result[]> {
@@ -49,7 +92,6 @@ export async function runTfjs(spec: SuiteSpec): Promise<Result[]> {
   return out;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 async function runOne(tf: any, o: Origin, bench: BenchName, spec: SuiteSpec): Promise<Result[]> {
   const t = spec.timing;
   const rng = new Rng(11);
@@ -59,7 +101,7 @@ async function runOne(tf: any, o: Origin, bench: BenchName, spec: SuiteSpec): Pr
       const model = tf.sequential();
       // Glorot instead of the default orthogonal recurrent init: the same step cost, without a QR
       // decomposition of a [H, 4H] matrix in JavaScript before the bench starts.
-      model.add(tf.layers.lstm({ units: s.hidden, inputShape: [s.length, s.input], recurrentInitializer: 'glorotUniform' }));
+      model.add(tf.layers.lstm({ units: s.hidden, inputShape: [s.length, s.input], recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' }));
       model.add(tf.layers.dense({ units: 1 }));
       model.compile({ optimizer: tf.train.adam(1e-3), loss: 'meanSquaredError' });
       const x = tf.tensor3d(randn(rng, s.batch * s.length * s.input), [s.batch, s.length, s.input]); // [B, T, I]
@@ -91,12 +133,15 @@ async function runOne(tf: any, o: Origin, bench: BenchName, spec: SuiteSpec): Pr
       return rows;
     }
     case 'B3': {
+      // The timed model with a Carousel LSTM's weights, checked on the timed input (dropped if it differs).
       const s = spec.sizes.B3;
-      const model = tf.sequential();
-      model.add(tf.layers.lstm({ units: s.hidden, inputShape: [s.length, s.input], returnSequences: true, recurrentInitializer: 'glorotUniform' }));
-      const x = tf.tensor3d(randn(rng, s.batch * s.length * s.input), [s.batch, s.length, s.input]);
-      const st = await measure(() => { const y = model.predict(x); y.dataSync(); y.dispose(); }, t);
-      return timeRows(o, bench, st, 'ms', 1);
+      const model = b3Model(tf, s);
+      const xData = randn(rng, s.batch * s.length * s.input);
+      const { be, name } = await checkBackend(o.threads);
+      const diff = b3Diff(tf, model, s, be, xData);
+      const x = tf.tensor3d(xData, [s.batch, s.length, s.input]);
+      return checked(o, bench, diff, name, async () =>
+        timeRows(o, bench, await measure(() => { const y = model.predict(x); y.dataSync(); y.dispose(); }, t), 'ms', 1));
     }
     case 'B4':
       return [skipRow(o, bench, 'skipped: TensorFlow.js has no CTC loss')];

@@ -3,13 +3,13 @@ import type { BinaryOp, LstmCellOptions, PreparedB, Storage, UnaryOp } from '../
 import { isStandardLstmCell } from '../lstm-cell.js';
 import { CpuStorage, ReferenceBackend } from '../reference/index.js';
 import { type Block, WasmHeap } from './heap.js';
-import { instantiate, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
+import { instantiate, kernelBuild, type KernelBuildChoice, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
 import { platform } from './platform.js';
 import { trackStorage } from '../scope.js';
 import { qgemm16Wasm, qgemmInt8Wasm } from './quant.js';
 import { CALLER_SLOT, ChunkJob, claimChunks, COMPLETED, CTRL_BYTES, GEMM_ARGS, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
 
-export { wasmSimdSupported, wasmUnavailableReason } from './module.js';
+export { kernelBuild, type KernelBuild, type KernelBuildChoice, wasmSimdSupported, wasmUnavailableReason } from './module.js';
 
 /**
  * A storage of the wasm backend: a typed-array view into the shared linear memory at byte
@@ -97,6 +97,8 @@ export class WasmBackend extends ReferenceBackend {
   override readonly dtypes: readonly DType[] = ['f32', 'f64'];
   readonly memory: WebAssembly.Memory;
   readonly kernels: KernelExports;
+  /** The kernel build running (module.ts kernelBuild): relaxed SIMD or SIMD128, and why. */
+  readonly build: KernelBuildChoice;
   readonly heap: WasmHeap;
   private readonly pool: WorkerPool;
   private threadCount: number;
@@ -142,6 +144,10 @@ export class WasmBackend extends ReferenceBackend {
     this.memory = newSharedMemory(maxMiB * 16);
     this.kernels = instantiate(module, this.memory);
     const k = this.kernels;
+    this.build = kernelBuild();
+    if (k.kernel_build() !== (this.build.build === 'relaxed' ? 1 : 0)) {
+      throw new Error(`backend wasm: the kernel module loaded is not the ${this.build.build} build (run \`npm run build\`)`);
+    }
     this.heap = new WasmHeap(this.memory, k.__heap_base.value as number, (ptr, bytes) => k.fill(ptr, bytes >> 2, 0), maxMiB * 16);
     this.gemmWorkBytes = k.gemm_work_floats() * 4;
     this.pool = new WorkerPool(module, this.memory, this.need(CTRL_BYTES));
@@ -589,7 +595,9 @@ export class WasmBackend extends ReferenceBackend {
   /**
    * Fused on the threads (kernels/rnn.c lstm_bwd_step_rows) when W_hh is packed: rows are claimed
    * in chunks of at least 4 (one per thread); each thread runs the cell backward on its rows and
-   * their dh GEMM, so a step is one synchronisation. Otherwise the two calls.
+   * their dh GEMM, so a step is one synchronisation. Otherwise the two calls, each split over the
+   * threads: also when there are fewer chunks of 4 rows than threads (batch 32 on more than 8
+   * threads), where the dh GEMM split by columns keeps every thread busy for a second synchronisation.
    */
   lstmStepBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number, c: Storage, cOff: number,
     dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number, dGates: Storage, dgOff: number, wHh: PreparedB): void {
@@ -597,7 +605,7 @@ export class WasmBackend extends ReferenceBackend {
     const sdc = f32(dc, this), dg = f32(dGates, this);
     const T = w.packed && g && cp && cc && d && sdc && dg && rows >= 8 && !w.transB && w.k === 4 * H && w.n === H &&
       this.threadCount > 1 && rows * 4 * H * H >= this.parallelMinMacs ? this.usable() : 1;
-    if (T <= 1 || !g || !cp || !cc || !d || !sdc || !dg) {
+    if (T <= 1 || Math.ceil(rows / 4) < T || !g || !cp || !cc || !d || !sdc || !dg) {
       this.lstmCellBackward(rows, H, gates, gOff, cPrev, cpOff, c, cOff, dh, dhOff, ldh, dc, dcOff, dGates, dgOff);
       this.gemmPrepared(rows, 1, dGates, dgOff, 4 * H, wHh, 0, dh, dhOff, ldh);
       return;

@@ -1,8 +1,10 @@
 import { platform } from './platform.js';
 
 /**
- * The compiled kernel module (dist/src/backend/wasm/kernels.wasm, built from kernels/*.c by
- * scripts/build-wasm.mjs) and the shared linear memory every instance runs over.
+ * The compiled kernel module (built from kernels/*.c by scripts/build-wasm.mjs in two builds:
+ * dist/src/backend/wasm/kernels.wasm, SIMD128, and kernels-relaxed.wasm, relaxed SIMD with fused
+ * multiply-adds; kernelBuild() picks one per process) and the shared linear memory every instance
+ * runs over. Workers receive the compiled module itself, so they run the same build.
  *
  * Memory choice: one *shared* WebAssembly.Memory (SharedArrayBuffer-backed) so worker threads run
  * kernels on the same tensors without copies. Its maximum is reserved up front (4 GiB of address
@@ -26,6 +28,8 @@ export interface KernelExports {
     beta: number, c: number, ldc: number, work: number): void;
   linear2(m: number, n0: number, n1: number, k1: number, x1: number, ldx1: number, w1: number, ldw1: number,
     k2: number, x2: number, ldx2: number, w2: number, ldw2: number, b1: number, b2: number, out: number, ldo: number): void;
+  /** 0: the SIMD128 build, 1: the relaxed-SIMD build. */
+  kernel_build(): number;
   simd_peak(iters: number, buf: number): number;
   simd_peak_tile(iters: number, buf: number): number;
   unary(op: number, x: number, out: number, n: number): void;
@@ -88,6 +92,63 @@ export function wasmUnavailableReason(): string | null {
     : 'backend wasm: this JavaScript engine lacks WebAssembly SIMD128 or shared memory; use the reference backend';
 }
 
+/**
+ * A minimal module using f32x4.relaxed_madd (0xfd 0x85 0x02) and shared memory: validating it is
+ * the feature test for the relaxed-SIMD build.
+ */
+const SPLAT0 = [0x43, 0x00, 0x00, 0x00, 0x00, 0xfd, 0x13];   // f32.const 0; f32x4.splat
+const RELAXED_BODY = [0x00, ...SPLAT0, ...SPLAT0, ...SPLAT0, 0xfd, 0x85, 0x02, 0x0b];
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,                   // type: () -> v128
+  0x03, 0x02, 0x01, 0x00,                                     // one function
+  0x05, 0x04, 0x01, 0x03, 0x01, 0x01,                         // memory: shared, min 1, max 1
+  0x0a, RELAXED_BODY.length + 2, 0x01, RELAXED_BODY.length, ...RELAXED_BODY,
+]);
+
+export type KernelBuild = 'simd128' | 'relaxed';
+export const KERNEL_BUILDS: readonly KernelBuild[] = ['simd128', 'relaxed'];
+/** The kernel build this process runs, and why (for `carousel info --backends`). */
+export interface KernelBuildChoice { build: KernelBuild; reason: string }
+
+function relaxedValidates(): boolean {
+  try { return WebAssembly.validate(RELAXED_PROBE); } catch { return false; }
+}
+
+/**
+ * Whether the engine runs relaxed SIMD, enabling it first where it is behind a flag (Node 20:
+ * --experimental-wasm-relaxed-simd, set before any relaxed module is compiled). A phrase saying how.
+ */
+function relaxedSupport(): { ok: boolean; how: string } {
+  if (relaxedValidates()) return { ok: true, how: 'the engine validates relaxed SIMD' };
+  const flag = platform.enableRelaxedSimd();
+  if (flag && relaxedValidates()) return { ok: true, how: `the engine validates relaxed SIMD after ${flag}` };
+  return { ok: false, how: 'the engine does not validate relaxed SIMD' };
+}
+
+let choice: KernelBuildChoice | null = null;
+/**
+ * The kernel build to run, decided once per process: relaxed SIMD where the engine validates it,
+ * else SIMD128; the environment variable CAROUSEL_WASM_BUILD=simd128|relaxed forces one (an error
+ * if the forced one cannot run here).
+ */
+export function kernelBuild(): KernelBuildChoice {
+  if (choice) return choice;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.CAROUSEL_WASM_BUILD;
+  if (env !== undefined && env !== '') {
+    if (!(KERNEL_BUILDS as readonly string[]).includes(env)) {
+      throw new Error(`CAROUSEL_WASM_BUILD: expected ${KERNEL_BUILDS.join(' or ')}, got '${env}'`);
+    }
+    if (env === 'relaxed') {
+      const r = relaxedSupport();
+      if (!r.ok) throw new Error(`CAROUSEL_WASM_BUILD=relaxed: ${r.how}; set CAROUSEL_WASM_BUILD=simd128 or leave it unset`);
+    }
+    return (choice = { build: env as KernelBuild, reason: 'forced by CAROUSEL_WASM_BUILD' });
+  }
+  const r = relaxedSupport();
+  return (choice = r.ok ? { build: 'relaxed', reason: r.how } : { build: 'simd128', reason: `${r.how}, so SIMD128` });
+}
+
 let compiled: WebAssembly.Module | null = null;
 let compiling: Promise<WebAssembly.Module> | null = null;
 
@@ -96,8 +157,10 @@ export function wasmReadySync(): boolean {
   return wasmUnavailableReason() === null && (compiled !== null || platform.readSync !== null);
 }
 
-/** Where the kernels are (a literal relative URL, so that bundlers copy the file as an asset). */
-function kernelsUrl(): URL { return new URL('./kernels.wasm', import.meta.url); }
+/** Where the chosen build's kernels are (literal relative URLs, so that bundlers copy both files as assets). */
+function kernelsUrl(): URL {
+  return kernelBuild().build === 'relaxed' ? new URL('./kernels-relaxed.wasm', import.meta.url) : new URL('./kernels.wasm', import.meta.url);
+}
 function where(url: URL): string { return url.protocol === 'file:' ? url.pathname : url.href; }
 
 /** The compiled module (compiled once per process; workers receive it by message). */
@@ -125,7 +188,8 @@ export function loadKernelModule(): Promise<WebAssembly.Module> {
   if (!compiling) {
     const reason = wasmUnavailableReason();
     if (reason) return Promise.reject(new Error(reason));
-    const url = kernelsUrl();
+    let url: URL;
+    try { url = kernelsUrl(); } catch (e) { return Promise.reject(e); }
     compiling = platform.compile(url).then((m) => (compiled = m), (e: unknown) => {
       compiling = null; // a later call may try again (the server may come back)
       throw new Error(`backend wasm: cannot load ${where(url)} (built by \`npm run build\`): ${(e as Error).message}`);

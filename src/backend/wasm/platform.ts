@@ -37,6 +37,8 @@ export interface WasmPlatform {
   spawnWorker(start: WorkerStart, onError: (message: string) => void): KernelWorker;
   /** Inside a kernel worker: the start data its creator handed it. */
   workerStart(): Promise<WorkerStart>;
+  /** Turn on the engine's relaxed-SIMD flag where there is one: the flag set, or null. */
+  enableRelaxedSimd(): string | null;
 }
 
 type GetBuiltin = NodeJS.Process['getBuiltinModule'];
@@ -75,6 +77,12 @@ function nodePlatform(get: GetBuiltin): WasmPlatform {
       return worker;
     },
     workerStart: async () => get('node:worker_threads').workerData as WorkerStart,
+    enableRelaxedSimd() {
+      // Node 20's V8 has relaxed SIMD behind a flag (on by default from Node 22); flags set at run
+      // time apply to modules compiled afterwards, in every thread of the process.
+      const flag = '--experimental-wasm-relaxed-simd';
+      try { get('node:v8').setFlagsFromString(flag); return flag; } catch { return null; }
+    },
   };
 }
 
@@ -116,6 +124,7 @@ function browserPlatform(): WasmPlatform {
         globalThis.addEventListener('message', (e) => resolve((e as MessageEvent<WorkerStart>).data), { once: true });
       });
     },
+    enableRelaxedSimd: () => null, // a page cannot set engine flags (current Chromium has relaxed SIMD on)
   };
 }
 
@@ -124,7 +133,7 @@ function unsupportedPlatform(reason: string): WasmPlatform {
   const fail = (): never => { throw new Error(`backend wasm: ${reason}`); };
   return {
     name: 'unsupported', unavailableReason: () => reason, readSync: null, compile: async () => fail(),
-    cores: () => 1, gc: () => null, spawnWorker: fail, workerStart: async () => fail(),
+    cores: () => 1, gc: () => null, spawnWorker: fail, workerStart: async () => fail(), enableRelaxedSimd: () => null,
   };
 }
 

@@ -10,6 +10,7 @@ import { backendUnavailable, listBackends, loadBackend } from '../../backend/reg
 import { CORE_METHODS, kernelListing } from '../../ops/kernels.js';
 import { printQuantized } from '../../quant/describe.js';
 import { QuantizedModel } from '../../quant/model.js';
+import { WasmBackend } from '../../backend/wasm/index.js';
 
 const HELP = `Usage: carousel info PATH
        carousel info --backends
@@ -20,7 +21,8 @@ or a PyTorch state_dict). Fails with a clear message on a missing, truncated or 
 file are shown escaped (a control character as \x1b) and long ones cut.
 
 With --backends: lists the registered backends and, for each, which optional kernels run natively
-(and which class defines them) and which run as their composed fallback (src/ops/composed/).
+(and which class defines them) and which run as their composed fallback (src/ops/composed/); for
+wasm, which kernel build runs (relaxed SIMD or SIMD128; CAROUSEL_WASM_BUILD forces one) and why.
 
 Options:
   --backends   list the backends and their kernels
@@ -83,6 +85,7 @@ async function printBackends(): Promise<void> {
     const rows = kernelListing(b);
     const native = rows.filter((r) => r.runs === 'native').length;
     console.log(`${name}: ${CORE_METHODS.length} core kernels; ${native} of ${rows.length} optional kernels native, ${rows.length - native} composed`);
+    if (b instanceof WasmBackend) console.log(`  build    ${b.build.build} (${b.build.reason})`);
     const sets = [...new Set(rows.map((r) => r.set))];
     for (const set of sets) {
       const mine = rows.filter((r) => r.set === set);

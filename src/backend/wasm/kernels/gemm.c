@@ -29,6 +29,8 @@
 #define DOT_MAX_M 64 /* op(B) = B^T with at most this many rows of A: unpacked dot products */
 
 EXPORT(gemm_work_floats) int gemm_work_floats(void) { return WORK_FLOATS; }
+/* Which build this is: 0 SIMD128, 1 relaxed SIMD (vmath.h). */
+EXPORT(kernel_build) int kernel_build(void) { return KERNEL_BUILD; }
 
 static void scale_c(int m, int n, float beta, float *C, int ldc) {
   if (beta == 1.0f) return;
@@ -146,13 +148,13 @@ static void pack_b(int transB, int kc, int nc, const float *B, int ldb, float *p
 #define MICRO_4x8_STEP(pa, pb) do { \
     v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load((pb) + 4); \
     v128_t a = wasm_v128_load32_splat(pa); \
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1)); \
+    c00 = MADD(a, b0, c00); c01 = MADD(a, b1, c01); \
     a = wasm_v128_load32_splat((pa) + 1); \
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1)); \
+    c10 = MADD(a, b0, c10); c11 = MADD(a, b1, c11); \
     a = wasm_v128_load32_splat((pa) + 2); \
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1)); \
+    c20 = MADD(a, b0, c20); c21 = MADD(a, b1, c21); \
     a = wasm_v128_load32_splat((pa) + 3); \
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1)); \
+    c30 = MADD(a, b0, c30); c31 = MADD(a, b1, c31); \
   } while (0)
 
 /* C[0:MR, 0:NR] += pa (kc x MR) * pb (kc x NR). Twelve live vectors: 8 accumulators, 2 of B, 1 of A. */
@@ -193,10 +195,10 @@ typedef struct { v128_t lo, hi; } f4x2;
 #define LDZ_R(q) ldz(q, r_)
 #define DOT8_STEP(X, LD, p) \
     v128_t x = LD((X) + p); \
-    s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, LD(w0 + p))); s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, LD(w1 + p))); \
-    s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, LD(w2 + p))); s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, LD(w3 + p))); \
-    s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(x, LD(w4 + p))); s5 = wasm_f32x4_add(s5, wasm_f32x4_mul(x, LD(w5 + p))); \
-    s6 = wasm_f32x4_add(s6, wasm_f32x4_mul(x, LD(w6 + p))); s7 = wasm_f32x4_add(s7, wasm_f32x4_mul(x, LD(w7 + p)))
+    s0 = MADD(x, LD(w0 + p), s0); s1 = MADD(x, LD(w1 + p), s1); \
+    s2 = MADD(x, LD(w2 + p), s2); s3 = MADD(x, LD(w3 + p), s3); \
+    s4 = MADD(x, LD(w4 + p), s4); s5 = MADD(x, LD(w5 + p), s5); \
+    s6 = MADD(x, LD(w6 + p), s6); s7 = MADD(x, LD(w7 + p), s7)
 
 static inline v128_t ldz(const float *p, int r) { /* r >= 4: a full vector; else r values and zeros */
   if (r >= 4) return wasm_v128_load(p);
@@ -223,8 +225,8 @@ static inline __attribute__((always_inline)) f4x2 dots8(int k1, const float *x1,
  * falls in a group of 8 or in the tail. */
 static inline float dot1(int k1, const float *x1, const float *w1, int k2, const float *x2, const float *w2) {
   v128_t s = wasm_f32x4_splat(0);
-  for (int p = 0; p < k1; p += 4) { int r = k1 - p; s = wasm_f32x4_add(s, wasm_f32x4_mul(ldz(x1 + p, r), ldz(w1 + p, r))); }
-  for (int p = 0; p < k2; p += 4) { int r = k2 - p; s = wasm_f32x4_add(s, wasm_f32x4_mul(ldz(x2 + p, r), ldz(w2 + p, r))); }
+  for (int p = 0; p < k1; p += 4) { int r = k1 - p; s = MADD(ldz(x1 + p, r), ldz(w1 + p, r), s); }
+  for (int p = 0; p < k2; p += 4) { int r = k2 - p; s = MADD(ldz(x2 + p, r), ldz(w2 + p, r), s); }
   return (wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1)) + (wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3));
 }
 
@@ -277,28 +279,26 @@ static void gemv_row(int transB, int n, int k, float alpha, const float *a, cons
       v128_t x2 = wasm_f32x4_splat(alpha * a[p + 2]), x3 = wasm_f32x4_splat(alpha * a[p + 3]);
       int j = 0;
       for (; j + 8 <= n; j += 8) {
-        v128_t s0 = wasm_f32x4_add(wasm_f32x4_mul(x0, wasm_v128_load(b0 + j)), wasm_f32x4_mul(x1, wasm_v128_load(b1 + j)));
-        v128_t s1 = wasm_f32x4_add(wasm_f32x4_mul(x2, wasm_v128_load(b2 + j)), wasm_f32x4_mul(x3, wasm_v128_load(b3 + j)));
-        v128_t t0 = wasm_f32x4_add(wasm_f32x4_mul(x0, wasm_v128_load(b0 + j + 4)), wasm_f32x4_mul(x1, wasm_v128_load(b1 + j + 4)));
-        v128_t t1 = wasm_f32x4_add(wasm_f32x4_mul(x2, wasm_v128_load(b2 + j + 4)), wasm_f32x4_mul(x3, wasm_v128_load(b3 + j + 4)));
+        v128_t s0 = MADD(x1, wasm_v128_load(b1 + j), wasm_f32x4_mul(x0, wasm_v128_load(b0 + j)));
+        v128_t s1 = MADD(x3, wasm_v128_load(b3 + j), wasm_f32x4_mul(x2, wasm_v128_load(b2 + j)));
+        v128_t t0 = MADD(x1, wasm_v128_load(b1 + j + 4), wasm_f32x4_mul(x0, wasm_v128_load(b0 + j + 4)));
+        v128_t t1 = MADD(x3, wasm_v128_load(b3 + j + 4), wasm_f32x4_mul(x2, wasm_v128_load(b2 + j + 4)));
         wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_add(s0, s1)));
         wasm_v128_store(c + j + 4, wasm_f32x4_add(wasm_v128_load(c + j + 4), wasm_f32x4_add(t0, t1)));
       }
-      for (; j + 4 <= n; j += 4) {
-        v128_t s0 = wasm_f32x4_add(wasm_f32x4_mul(x0, wasm_v128_load(b0 + j)), wasm_f32x4_mul(x1, wasm_v128_load(b1 + j)));
-        v128_t s1 = wasm_f32x4_add(wasm_f32x4_mul(x2, wasm_v128_load(b2 + j)), wasm_f32x4_mul(x3, wasm_v128_load(b3 + j)));
-        wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_add(s0, s1)));
+      /* The last n % 8 columns: the same vector arithmetic on (partial) vectors, so a column's value
+       * does not depend on where a block of columns starts (MADD may be fused, a scalar a*b+c is not). */
+      for (; j < n; j += 4) {
+        int r = n - j;
+        v128_t s0 = MADD(x1, ldz(b1 + j, r), wasm_f32x4_mul(x0, ldz(b0 + j, r)));
+        v128_t s1 = MADD(x3, ldz(b3 + j, r), wasm_f32x4_mul(x2, ldz(b2 + j, r)));
+        stp(c + j, wasm_f32x4_add(ldz(c + j, r), wasm_f32x4_add(s0, s1)), r);
       }
-      float y0 = alpha * a[p], y1 = alpha * a[p + 1], y2 = alpha * a[p + 2], y3 = alpha * a[p + 3];
-      for (; j < n; j++) c[j] += (y0 * b0[j] + y1 * b1[j]) + (y2 * b2[j] + y3 * b3[j]);
     }
     for (; p < k; p++) {
       const float *b0 = B + (int64_t)p * ldb;
-      float y0 = alpha * a[p];
-      v128_t x0 = wasm_f32x4_splat(y0);
-      int j = 0;
-      for (; j + 4 <= n; j += 4) wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_mul(x0, wasm_v128_load(b0 + j))));
-      for (; j < n; j++) c[j] += y0 * b0[j];
+      v128_t x0 = wasm_f32x4_splat(alpha * a[p]);
+      for (int j = 0; j < n; j += 4) { int r = n - j; stp(c + j, MADD(x0, ldz(b0 + j, r), ldz(c + j, r)), r); }
     }
   }
 }
@@ -322,10 +322,10 @@ static void gemm_dot(int m, int n, int k, float alpha, const float *A, int lda, 
       v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
 #define DOT2x4(LD) do { \
         v128_t x0 = LD(a0 + p), x1 = LD(a1 + p), y; \
-        y = LD(b0 + p); s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, y)); s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, y)); \
-        y = LD(b1 + p); s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, y)); s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, y)); \
-        y = LD(b2 + p); s02 = wasm_f32x4_add(s02, wasm_f32x4_mul(x0, y)); s12 = wasm_f32x4_add(s12, wasm_f32x4_mul(x1, y)); \
-        y = LD(b3 + p); s03 = wasm_f32x4_add(s03, wasm_f32x4_mul(x0, y)); s13 = wasm_f32x4_add(s13, wasm_f32x4_mul(x1, y)); } while (0)
+        y = LD(b0 + p); s00 = MADD(x0, y, s00); s10 = MADD(x1, y, s10); \
+        y = LD(b1 + p); s01 = MADD(x0, y, s01); s11 = MADD(x1, y, s11); \
+        y = LD(b2 + p); s02 = MADD(x0, y, s02); s12 = MADD(x1, y, s12); \
+        y = LD(b3 + p); s03 = MADD(x0, y, s03); s13 = MADD(x1, y, s13); } while (0)
 #define LDV(q) wasm_v128_load(q)
 #define LDT(q) ldz(q, k - p)
       int p = 0;
@@ -340,8 +340,8 @@ static void gemm_dot(int m, int n, int k, float alpha, const float *A, int lda, 
       v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s02 = s00, s03 = s00;
 #define DOT1x4(LD) do { \
         v128_t x0 = LD(a0 + p); \
-        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, LD(b0 + p))); s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, LD(b1 + p))); \
-        s02 = wasm_f32x4_add(s02, wasm_f32x4_mul(x0, LD(b2 + p))); s03 = wasm_f32x4_add(s03, wasm_f32x4_mul(x0, LD(b3 + p))); } while (0)
+        s00 = MADD(x0, LD(b0 + p), s00); s01 = MADD(x0, LD(b1 + p), s01); \
+        s02 = MADD(x0, LD(b2 + p), s02); s03 = MADD(x0, LD(b3 + p), s03); } while (0)
       int p = 0;
       for (; p + 4 <= k; p += 4) DOT1x4(LDV);
       if (p < k) DOT1x4(LDT);
@@ -354,7 +354,7 @@ static void gemm_dot(int m, int n, int k, float alpha, const float *A, int lda, 
     for (int i = 0; i < m; i++) {
       const float *a0 = A + (int64_t)i * lda;
       v128_t s = wasm_f32x4_splat(0);
-      for (int p = 0; p < k; p += 4) { int r = k - p; s = wasm_f32x4_add(s, wasm_f32x4_mul(ldz(a0 + p, r), ldz(b0 + p, r))); }
+      for (int p = 0; p < k; p += 4) { int r = k - p; s = MADD(ldz(a0 + p, r), ldz(b0 + p, r), s); }
       float t = (wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1)) + (wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3));
       C[(int64_t)i * ldc + j] += alpha * t;
     }
@@ -452,12 +452,16 @@ void gemm_pack_b(int transB, int k, int n, const float *B, int ldb, float *pb) {
   }
 }
 
-/* C[0:m, n0:n1] = alpha A[m, k] op(B)[k, n0:n1] + beta C, op(B) prepacked by gemm_pack_b. */
-EXPORT(gemm_packed)
-void gemm_packed(int m, int n, int n0, int n1, int k, float alpha, const float *A, int lda, const float *pb,
-                 float beta, float *C, int ldc, float *work) {
+/*
+ * C[0:m, cols] = alpha A[m, k] op(B)[k, cols] + beta C, op(B) prepacked by gemm_pack_b, for the
+ * column ranges [n0 + g gs, n1 + g gs), g < groups (a recurrent step's four gate blocks of a
+ * thread's hidden units): each KC block of A is packed once for all of them. Every element is the
+ * same sum in the same k order whatever the ranges, so the groups change no result.
+ */
+void gemm_packed_groups(int m, int n, int n0, int n1, int groups, int gs, int k, float alpha, const float *A, int lda,
+                        const float *pb, float beta, float *C, int ldc, float *work) {
   if (m <= 0 || n1 <= n0) return;
-  scale_c(m, n1 - n0, beta, C + n0, ldc);
+  for (int g = 0; g < groups; g++) scale_c(m, n1 - n0, beta, C + n0 + g * gs, ldc);
   if (k <= 0 || alpha == 0.0f) return;
   int npad = (n + NR - 1) / NR * NR;
   float *pa = work, *tile = work + MC * KC + KC * NC;
@@ -467,22 +471,32 @@ void gemm_packed(int m, int n, int n0, int n1, int k, float alpha, const float *
     for (int ic = 0; ic < m; ic += MC) {
       int mc = m - ic < MC ? m - ic : MC;
       pack_a(0, mc, kc, alpha, A + (int64_t)ic * lda + pc, lda, pa);
-      for (int jr = n0; jr < n1; jr += NR) {
-        int nr = n1 - jr < NR ? n1 - jr : NR;
-        for (int ir = 0; ir < mc; ir += MR) {
-          int mr = mc - ir < MR ? mc - ir : MR;
-          micro_4x8(kc, pa + (int64_t)ir * kc, pbk + (int64_t)jr * kc, C + (int64_t)(ic + ir) * ldc + jr, ldc, mr, nr, tile);
+      for (int g = 0; g < groups; g++) {
+        int c0 = n0 + g * gs, c1 = n1 + g * gs;
+        for (int jr = c0; jr < c1; jr += NR) {
+          int nr = c1 - jr < NR ? c1 - jr : NR;
+          for (int ir = 0; ir < mc; ir += MR) {
+            int mr = mc - ir < MR ? mc - ir : MR;
+            micro_4x8(kc, pa + (int64_t)ir * kc, pbk + (int64_t)jr * kc, C + (int64_t)(ic + ir) * ldc + jr, ldc, mr, nr, tile);
+          }
         }
       }
     }
   }
 }
 
-/* SIMD128 peak probe: `iters` rounds of 12 accumulators s_j += x_j * m over f32x4 (FMA-free, as
- * the kernels are; the multiplies are independent and the adds chain, the GEMM micro-kernel's
- * pattern, with enough chains to hide the add latency). x_j are re-read from two alternating
+/* C[0:m, n0:n1] = alpha A[m, k] op(B)[k, n0:n1] + beta C, op(B) prepacked by gemm_pack_b. */
+EXPORT(gemm_packed)
+void gemm_packed(int m, int n, int n0, int n1, int k, float alpha, const float *A, int lda, const float *pb,
+                 float beta, float *C, int ldc, float *work) {
+  gemm_packed_groups(m, n, n0, n1, 1, 0, k, alpha, A, lda, pb, beta, C, ldc, work);
+}
+
+/* Peak probe: `iters` rounds of 12 accumulators s_j += x_j * m over f32x4 through MADD, as the
+ * kernels are built (mul + add in the SIMD128 build, where the multiplies are independent and the
+ * adds chain; one relaxed_madd in the relaxed build), with enough chains to hide the latency. x_j are re-read from two alternating
  * 192-byte rows (L1) so nothing is loop-invariant. 96 flops per round. `buf` needs 96 floats. */
-#define PEAK_ACC(j) s##j = wasm_f32x4_add(s##j, wasm_f32x4_mul(wasm_v128_load(x + 4 * j), m))
+#define PEAK_ACC(j) s##j = MADD(wasm_v128_load(x + 4 * j), m, s##j)
 EXPORT(simd_peak)
 float simd_peak(int iters, float *buf) {
   v128_t m = wasm_f32x4_splat(0.999999f);

@@ -26,7 +26,7 @@ void lstm_fwd_units(int rows, int H, int j0, int j1, float *gates, const float *
       f4 g = vtanh(ldp(g0 + 2 * H + j, r));
       f4 o = vsigmoid(ldp(g0 + 3 * H + j, r));
       stp(g0 + j, i, r); stp(g0 + H + j, f, r); stp(g0 + 2 * H + j, g, r); stp(g0 + 3 * H + j, o, r);
-      f4 c = ADD(MUL(f, ldp(cp + j, r)), MUL(i, g));
+      f4 c = MADD(f, ldp(cp + j, r), MUL(i, g));
       stp(co + j, c, r);
       stp(ho + j, MUL(o, vtanh(c)), r);
     }
@@ -40,6 +40,8 @@ void lstm_fwd(int rows, int H, float *gates, const float *cPrev, float *cOut, fl
 
 void gemm_packed(int m, int n, int n0, int n1, int k, float alpha, const float *A, int lda, const float *pb,
                  float beta, float *C, int ldc, float *work); /* gemm.c */
+void gemm_packed_groups(int m, int n, int n0, int n1, int groups, int gs, int k, float alpha, const float *A, int lda,
+                        const float *pb, float beta, float *C, int ldc, float *work); /* gemm.c */
 
 /*
  * One LSTM time step for hidden units [u0, u1) of all rows: the four gate column blocks of
@@ -50,7 +52,9 @@ void gemm_packed(int m, int n, int n0, int n1, int k, float alpha, const float *
 EXPORT(lstm_step_units)
 void lstm_step_units(int rows, int H, int u0, int u1, int K, const float *h, int ldhIn, const float *pb, float *gates,
                      const float *cPrev, float *cOut, float *hOut, int ldh, float *work) {
-  for (int g = 0; g < 4; g++) gemm_packed(rows, 4 * H, g * H + u0, g * H + u1, K, 1.0f, h, ldhIn, pb, 1.0f, gates, 4 * H, work);
+  /* h packed once for the four gate blocks (it was once per block: 4x the packing, which grows
+   * against the product as more threads share the units) */
+  gemm_packed_groups(rows, 4 * H, u0, u1, 4, H, K, 1.0f, h, ldhIn, pb, 1.0f, gates, 4 * H, work);
   lstm_fwd_units(rows, H, u0, u1, gates, cPrev, cOut, hOut, ldh);
 }
 
@@ -110,7 +114,7 @@ void gru_fwd(int rows, int H, float *gx, float *gh, const float *bhh, const floa
       f4 z = vsigmoid(ADD(ldp(x0 + H + j, r), hz));
       f4 n = vtanh(ADD(ldp(x0 + 2 * H + j, r), MUL(rr, hn)));
       stp(x0 + j, rr, r); stp(x0 + H + j, z, r); stp(x0 + 2 * H + j, n, r);
-      stp(ho + j, ADD(MUL(SUB(ONE, z), n), MUL(z, ldp(hp + j, r))), r);
+      stp(ho + j, MADD(z, ldp(hp + j, r), MUL(SUB(ONE, z), n)), r);
     }
   }
 }

@@ -26,6 +26,18 @@ static inline void stp(float *p, f4 v, int r) {
 
 #define SPLAT(x) wasm_f32x4_splat(x)
 
+/* a * b + c. The relaxed-SIMD build (scripts/build-wasm.mjs: -mrelaxed-simd -DCAROUSEL_RELAXED)
+ * emits f32x4.relaxed_madd, one fused multiply-add where the CPU has FMA (a single rounding);
+ * the SIMD128 build a multiply and an add. Either way an engine runs one choice for every call,
+ * so a kernel's elements stay bit-identical whichever thread computes them. */
+#ifdef CAROUSEL_RELAXED
+#define MADD(a, b, c) wasm_f32x4_relaxed_madd(a, b, c)
+#define KERNEL_BUILD 1
+#else
+#define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
+#define KERNEL_BUILD 0
+#endif
+
 /* e^x, f32x4. n = round(x log2 e); r = x - n ln2 (two-constant Cody-Waite); e^r by a degree-6
  * polynomial; 2^n by building the exponent bits (clamped to [-126, 128]: underflow -> ~0, overflow -> inf).
  * Written for V8's SIMD lowering: pmin/pmax are single instructions (min/max with NaN propagation
@@ -42,11 +54,11 @@ static inline f4 vexp(f4 x) {
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(fn, SPLAT(-2.12194440e-4f)));
   f4 z = wasm_f32x4_mul(r, r);
   f4 p = SPLAT(1.9875691500E-4f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), SPLAT(1.3981999507E-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), SPLAT(8.3334519073E-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), SPLAT(4.1665795894E-2f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), SPLAT(1.6666665459E-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), SPLAT(5.0000001201E-1f));
+  p = MADD(p, r, SPLAT(1.3981999507E-3f));
+  p = MADD(p, r, SPLAT(8.3334519073E-3f));
+  p = MADD(p, r, SPLAT(4.1665795894E-2f));
+  p = MADD(p, r, SPLAT(1.6666665459E-1f));
+  p = MADD(p, r, SPLAT(5.0000001201E-1f));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, z), r), SPLAT(1.0f));
   /* 2^n split in two factors so n in [-150, 128] never overflows the exponent field. */
   v128_t n1 = wasm_i32x4_shr(n, 1), n2 = wasm_i32x4_sub(n, n1);
@@ -75,14 +87,14 @@ static inline f4 vlog(f4 x) {
   f4 f = wasm_f32x4_sub(m, SPLAT(1.0f));
   f4 z = wasm_f32x4_mul(f, f);
   f4 p = SPLAT(7.0376836292E-2f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(-1.1514610310E-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(1.1676998740E-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(-1.2420140846E-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(1.4249322787E-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(-1.6668057665E-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(2.0000714765E-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(-2.4999993993E-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(3.3333331174E-1f));
+  p = MADD(p, f, SPLAT(-1.1514610310E-1f));
+  p = MADD(p, f, SPLAT(1.1676998740E-1f));
+  p = MADD(p, f, SPLAT(-1.2420140846E-1f));
+  p = MADD(p, f, SPLAT(1.4249322787E-1f));
+  p = MADD(p, f, SPLAT(-1.6668057665E-1f));
+  p = MADD(p, f, SPLAT(2.0000714765E-1f));
+  p = MADD(p, f, SPLAT(-2.4999993993E-1f));
+  p = MADD(p, f, SPLAT(3.3333331174E-1f));
   f4 y = wasm_f32x4_mul(wasm_f32x4_mul(p, f), z);
   y = wasm_f32x4_add(y, wasm_f32x4_mul(fe, SPLAT(-2.12194440e-4f)));
   y = wasm_f32x4_sub(y, wasm_f32x4_mul(z, SPLAT(0.5f)));
@@ -117,10 +129,10 @@ static inline f4 vtanh(f4 x) {
   f4 ax = wasm_f32x4_abs(x);
   f4 z = wasm_f32x4_mul(x, x);
   f4 p = SPLAT(-5.70498872745E-3f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), SPLAT(2.06390887954E-2f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), SPLAT(-5.37397155531E-2f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), SPLAT(1.33314422036E-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), SPLAT(-3.33332819422E-1f));
+  p = MADD(p, z, SPLAT(2.06390887954E-2f));
+  p = MADD(p, z, SPLAT(-5.37397155531E-2f));
+  p = MADD(p, z, SPLAT(1.33314422036E-1f));
+  p = MADD(p, z, SPLAT(-3.33332819422E-1f));
   f4 small = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, z), x), x);
   f4 e = vexp(wasm_f32x4_add(ax, ax));
   f4 large = wasm_f32x4_sub(SPLAT(1.0f), wasm_f32x4_div(SPLAT(2.0f), wasm_f32x4_add(e, SPLAT(1.0f))));
