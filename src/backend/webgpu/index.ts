@@ -175,7 +175,10 @@ export class WebGpuBackend implements Backend {
 
   protected pb(s: Storage): PooledBuffer {
     if (!(s instanceof WebGpuStorage) || s.backend !== this) throw new Error(`webgpu: expected a storage of this webgpu backend, got one of '${s.backend.name}'`);
-    if (!s.pb) throw new Error('webgpu: storage used after dispose');
+    if (!s.pb) {
+      throw new Error(`backend webgpu: a tensor's buffer (${s.dtype}, ${s.length} elements) was used after it was freed ` +
+        '(by dispose(), zeroGrad() on a gradient, or tidy(): return or keep() what must outlive the scope)');
+    }
     return s.pb;
   }
 
@@ -229,9 +232,11 @@ export class WebGpuBackend implements Backend {
     this.throwIfFailed();
     return out;
   }
+  /** Idempotent (tidy() may dispose what the caller already did), as on wasm. */
   dispose(s: Storage): void {
-    const pb = this.pb(s);
-    (s as WebGpuStorage).pb = null;
+    if (!(s instanceof WebGpuStorage) || s.backend !== this || !s.pb) return;
+    const pb = s.pb;
+    s.pb = null;
     this.pool.give(pb);
   }
 
