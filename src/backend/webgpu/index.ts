@@ -1,350 +1,151 @@
-import type { Backend, BinaryOp, ReduceOp, Storage, UnaryOp } from '../backend.js';
-import type { DType, TypedArray } from '../dtype.js';
-import { trackStorage } from '../scope.js';
-import { openDevice, type AdapterSummary, type GpuContext } from './device.js';
-import { BufferUsage, MapMode, type GpuBindGroup, type GpuBuffer, type GpuCommandEncoder, type GpuComputePass,
-  type GpuComputePipeline, type GpuDevice } from './gpu.js';
-import { BufferPool, STAGING_USAGE, STORAGE_USAGE, type PooledBuffer } from './pool.js';
-import { coalesce, contiguous, splitLeading, type Dims } from './strides.js';
-import { BINARY, GEMM, MAP, ROWS, STRIDED } from './wgsl-core.js';
+import type { LstmCellOptions, OptionalKernels, PreparedB, Storage } from '../backend.js';
+import { lstmCellLayout } from '../lstm-cell.js';
+import { WebGpuCore, WebGpuStorage, type Words } from './core.js';
+import { openDevice, type GpuContext } from './device.js';
+import { GRU, LSTM, OPTIM, SOFTMAX } from './wgsl-sets.js';
 
-/** A tensor's memory on the GPU: a pooled buffer (null once disposed) holding `length` 32-bit values. */
-export class WebGpuStorage implements Storage {
-  constructor(readonly backend: WebGpuBackend, readonly dtype: DType, readonly length: number, public pb: PooledBuffer | null) {}
-}
+export { WebGpuCore, WebGpuStorage };
 
-const UNARY: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, square: 5, sigmoid: 6, tanh: 7, relu: 8, softplus: 9, logsigmoid: 10 };
-const BINARY_OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, eq: 6, ne: 7, lt: 8, le: 9, gt: 10, ge: 11 };
-const REDUCE: Record<ReduceOp, number> = { sum: 2, max: 3, min: 4 };
-
-/** Bytes of one dispatch's uniform slot (the offset alignment of uniform bindings). */
-const SLOT = 256;
-/** Dispatches per submission at most: a long step is cut into several submissions. */
-const MAX_SLOTS = 2048;
-/** Ranks the strided shaders take at once (higher ranks loop over the leading dims on the host). */
-const STRIDED_RANK = 6, BINARY_RANK = 8;
-
-/** Uniform words for one dispatch: integers as i32, floats by their bits. */
-export class Words {
-  readonly i = new Int32Array(SLOT / 4);
-  readonly f = new Float32Array(this.i.buffer);
-  reset(): this { this.i.fill(0); return this; }
-}
+type Native = Pick<OptionalKernels, 'copy2d' | 'adamStep' | 'flushSubnormal' | 'anyNonFinite' | 'softmax' | 'softmaxBackward'
+  | 'lstmCellForward' | 'lstmCellBackward' | 'lstmStep' | 'lstmStepBackward' | 'gruCellForward' | 'gruCellBackward'
+  | 'prepareB' | 'gemmPrepared' | 'releasePrepared' | 'linear2'>;
 
 /**
- * The WebGPU backend (tinygrad's ops_webgpu.py as the model): storages are GPU buffers from a
- * pool, uploads go through queue.writeBuffer, and kernels are recorded as dispatches into one
- * command encoder and one compute pass, submitted when a value is read (or when the batch grows
- * long). `read` copies into a staging buffer and maps it asynchronously; there is no readSync,
- * so nothing in a step waits on the GPU. f32 only (i32 for indices).
+ * The webgpu backend: the core plus the kernel sets it runs natively in WGSL (copy, optim, check,
+ * softmax, lstm, gru, packing); the others (xLSTM, norm, conv, CTC) run as their composed
+ * fallbacks over the core. Built by `create()` (asynchronous: adapter and device).
  */
-export class WebGpuBackend implements Backend {
-  readonly name: string = 'webgpu';
-  readonly dtypes: readonly DType[] = ['f32'];
-  readonly adapter: AdapterSummary;
-  protected readonly device: GpuDevice;
-  private readonly ctx: GpuContext;
-  private readonly pool: BufferPool;
-  private readonly staging: BufferPool;
-  private readonly pipelines = new Map<string, GpuComputePipeline>();
-  private readonly sources = new Map<string, string>();
-  private readonly uniformBuffer: GpuBuffer;
-  /** Bound where a kernel's arguments are fewer distinct buffers than its bindings (each once). */
-  private readonly dummies: GpuBuffer[] = [];
-  private readonly uniformHost = new Int32Array(MAX_SLOTS * SLOT / 4);
-  private readonly words = new Words();
-  private encoder: GpuCommandEncoder | null = null;
-  private pass: GpuComputePass | null = null;
-  private slots = 0;
-  private batch = 0;
-  private error: string | null = null;
-  private lost: string | null = null;
-
+export class WebGpuBackend extends WebGpuCore implements Native {
   static async create(): Promise<WebGpuBackend> {
-    return new this(await openDevice());
+    return new WebGpuBackend(await openDevice());
   }
 
-  protected constructor(ctx: GpuContext) {
-    this.ctx = ctx;
-    this.device = ctx.device;
-    this.adapter = ctx.summary;
-    this.pool = new BufferPool(this.device, STORAGE_USAGE, 512 * 2 ** 20);
-    this.staging = new BufferPool(this.device, STAGING_USAGE, 64 * 2 ** 20);
-    this.uniformBuffer = this.device.createBuffer({ size: MAX_SLOTS * SLOT, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
-    // Validation errors surface at the next read, as an exception: never a silently wrong value.
-    this.device.onuncapturederror = (e) => { this.error ??= e.error.message; };
-    void this.device.lost.then((info) => { this.lost = `${info.reason}: ${info.message}`; });
-    for (const [name, code] of [['map', MAP], ['strided', STRIDED], ['binary', BINARY], ['gemm', GEMM], ['rows', ROWS]] as const) {
-      this.sources.set(name, code);
-    }
+  constructor(ctx: GpuContext) {
+    super(ctx);
+    this.addShader('optim', OPTIM);
+    this.addShader('softmax', SOFTMAX);
+    this.addShader('lstm', LSTM);
+    this.addShader('gru', GRU);
   }
 
-  /** Register a shader for `dispatch` by name (compiled on first use). Kernel sets add theirs. */
-  protected addShader(name: string, code: string): void { this.sources.set(name, code); }
-
-  private pipeline(name: string): GpuComputePipeline {
-    let p = this.pipelines.get(name);
-    if (!p) {
-      const code = this.sources.get(name);
-      if (!code) throw new Error(`webgpu: no shader named '${name}'`);
-      const module = this.device.createShaderModule({ code, label: name });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: name });
-      this.pipelines.set(name, p);
-    }
-    return p;
+  // ---- copy ----
+  copy2d(rows: number, cols: number, src: Storage, sOff: number, ldSrc: number,
+    dst: Storage, dOff: number, ldDst: number, accumulate: boolean): void {
+    this.strided(accumulate ? 1 : 0, [rows, cols], src, sOff, [ldSrc, 1], dst, dOff, [ldDst, 1]);
   }
 
-  /** The uniform words of the next dispatch (zeroed). */
-  protected w(): Words { return this.words.reset(); }
-
-  /**
-   * Record one dispatch of shader `name` over `groups` workgroups with the words just filled by
-   * w() and the storages at bindings 1, 2, ... (the same storage may appear more than once).
-   */
-  protected dispatch(name: string, bufs: readonly Storage[], gx: number, gy = 1): void {
-    if (gx === 0 || gy === 0) return;
-    this.live();
-    const pipeline = this.pipeline(name);
-    if (!this.pass) {
-      this.encoder = this.device.createCommandEncoder();
-      this.pass = this.encoder.beginComputePass();
-    }
-    const slot = this.slots++;
-    this.uniformHost.set(this.words.i, slot * (SLOT / 4));
-    const entries: { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } }[] =
-      [{ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * SLOT, size: SLOT } }];
-    // Each distinct buffer is bound once; word 48 + L says which binding logical buffer L is.
-    const physical: GpuBuffer[] = [];
-    bufs.forEach((s, i) => {
-      const pb = this.pb(s);
-      pb.batch = this.batch;
-      let p = physical.indexOf(pb.buffer);
-      if (p < 0) p = physical.push(pb.buffer) - 1;
-      this.uniformHost[slot * (SLOT / 4) + 49 + i] = p + 1;
-    });
-    for (let d = 0; physical.length < bufs.length; d++) {
-      if (d === this.dummies.length) this.dummies.push(this.device.createBuffer({ size: 256, usage: STORAGE_USAGE }));
-      physical.push(this.dummies[d]);
-    }
-    physical.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    const group: GpuBindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, group);
-    this.pass.dispatchWorkgroups(gx, gy);
-    if (this.slots === MAX_SLOTS) this.submit();
-  }
-
-  /** A 1-D dispatch of n threads in workgroups of 64 (x up to 65535 groups, then y). */
-  protected dispatch1d(name: string, bufs: readonly Storage[], n: number): void {
-    const groups = Math.ceil(n / 64);
-    const gx = Math.min(groups, 65535);
-    this.dispatch(name, bufs, gx, Math.ceil(groups / gx));
-  }
-
-  /** End the pass, let `more` record copies, submit everything recorded. */
-  private submit(more?: (enc: GpuCommandEncoder) => void): void {
-    if (!this.encoder && !more) return;
-    const enc = this.encoder ?? this.device.createCommandEncoder();
-    this.pass?.end();
-    more?.(enc);
-    if (this.slots > 0) this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformHost, 0, this.slots * (SLOT / 4));
-    this.device.queue.submit([enc.finish()]);
-    this.encoder = null; this.pass = null; this.slots = 0; this.batch++;
-    this.pool.destroyDoomed();
-  }
-
-  /** Submit what is recorded and wait until the GPU has run it (benchmarks time with this). */
-  async sync(): Promise<void> {
-    this.submit();
-    await this.device.queue.onSubmittedWorkDone();
-    this.throwIfFailed();
-  }
-
-  private live(): void {
-    if (this.lost) throw new Error(`webgpu: the device was lost (${this.lost})`);
-  }
-
-  private throwIfFailed(): void {
-    this.live();
-    if (this.error) {
-      const e = this.error;
-      this.error = null;
-      throw new Error(`webgpu: a GPU command failed: ${e}`);
-    }
-  }
-
-  protected pb(s: Storage): PooledBuffer {
-    if (!(s instanceof WebGpuStorage) || s.backend !== this) throw new Error(`webgpu: expected a storage of this webgpu backend, got one of '${s.backend.name}'`);
-    if (!s.pb) {
-      throw new Error(`backend webgpu: a tensor's buffer (${s.dtype}, ${s.length} elements) was used after it was freed ` +
-        '(by dispose(), zeroGrad() on a gradient, or tidy(): return or keep() what must outlive the scope)');
-    }
-    return s.pb;
-  }
-
-  private checkDtype(what: string, dtype: DType): void {
-    if (dtype !== 'f32' && dtype !== 'i32') throw new Error(`webgpu ${what}: expected dtype f32 (or i32 for indices), got ${dtype}`);
-  }
-
-  private make(what: string, dtype: DType, length: number): { s: WebGpuStorage; fresh: boolean } {
-    if (!Number.isInteger(length) || length < 0) throw new Error(`${what}: expected a non-negative integer length, got ${length}`);
-    this.checkDtype(what, dtype);
-    const bytes = Math.max(4, length * 4);
-    const max = this.adapter.limits.maxStorageBufferBindingSize;
-    if (bytes > max) throw new Error(`webgpu ${what}: ${length} values need ${bytes} bytes, more than this adapter binds at once (${max})`);
-    const { pb, fresh } = this.pool.take(bytes);
-    const s = new WebGpuStorage(this, dtype, length, pb);
-    trackStorage(s);
-    return { s, fresh };
-  }
-
-  // ---- storage ----
-  alloc(dtype: DType, length: number): Storage {
-    const { s, fresh } = this.make('alloc', dtype, length);
-    if (!fresh) this.fill(s, 0, length, 0);
-    return s;
-  }
-  upload(dtype: DType, data: ArrayLike<number>): Storage {
-    const { s } = this.make('upload', dtype, data.length);
-    if (data.length === 0) return s;
-    const pb = s.pb!;
-    // writeBuffer runs before the recorded batch: submit the batch first if it touches this buffer.
-    if (pb.batch === this.batch && this.encoder) this.submit();
-    const host = dtype === 'i32' ? Int32Array.from(data) : Float32Array.from(data);
-    this.device.queue.writeBuffer(pb.buffer, 0, host, 0, data.length);
-    return s;
-  }
-  async read(s: Storage): Promise<TypedArray> {
-    const pb = this.pb(s);
-    const n = s.length, bytes = n * 4;
-    const out = s.dtype === 'i32' ? new Int32Array(n) : new Float32Array(n);
-    const { pb: st } = this.staging.take(Math.max(bytes, 4));
-    this.submit((enc) => { if (bytes > 0) enc.copyBufferToBuffer(pb.buffer, 0, st.buffer, 0, bytes); });
-    try {
-      await st.buffer.mapAsync(MapMode.READ, 0, Math.max(bytes, 4));
-      if (bytes > 0) new Uint8Array(out.buffer).set(new Uint8Array(st.buffer.getMappedRange(0, bytes)));
-      st.buffer.unmap();
-    } catch (e) {
-      this.throwIfFailed();
-      throw new Error(`webgpu read: mapping the result failed (${(e as Error).message})`);
-    }
-    this.staging.give(st);
-    this.throwIfFailed();
-    return out;
-  }
-  /** Idempotent (tidy() may dispose what the caller already did), as on wasm. */
-  dispose(s: Storage): void {
-    if (!(s instanceof WebGpuStorage) || s.backend !== this || !s.pb) return;
-    const pb = s.pb;
-    s.pb = null;
-    this.pool.give(pb);
-  }
-
-  // ---- copies and views ----
-  fill(s: Storage, offset: number, length: number, value: number): void {
-    if (length <= 0) return;
-    const w = this.w();
-    w.i[0] = 3; w.i[2] = length; w.i[4] = offset; w.i[6] = s.dtype === 'i32' ? 1 : 0;
-    w.f[8] = value; w.i[10] = Math.trunc(value);
-    this.dispatch1d('map', [s, s, s, s], length);
-  }
-  copyStrided(shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
-    dst: Storage, dOff: number, dStr: readonly number[], accumulate: boolean): void {
-    this.strided(accumulate ? 1 : 0, shape, src, sOff, sStr, dst, dOff, dStr);
-  }
-  reduce(op: ReduceOp, shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
-    dst: Storage, dOff: number, dStr: readonly number[]): void {
-    this.strided(REDUCE[op], shape, src, sOff, sStr, dst, dOff, dStr);
-  }
-
-  /** copyStrided / reduce: threads over the dst dims, each walking the dims dst does not move along. */
-  private strided(op: number, shape: readonly number[], src: Storage, sOff: number, sStr: readonly number[],
-    dst: Storage, dOff: number, dStr: readonly number[]): void {
-    if (shape.some((d) => d === 0)) return;
-    const dims = coalesce(shape, [sStr, dStr]);
-    const outer: number[] = [], inner: number[] = [];
-    dims.shape.forEach((_, d) => (dims.strides[1][d] !== 0 ? outer : inner).push(d));
-    if (inner.length > STRIDED_RANK) throw new Error(`webgpu: a reduction over ${inner.length} separate axes (at most ${STRIDED_RANK})`);
-    if (outer.length > STRIDED_RANK) {
-      // Loop on the host over leading dst dims (not interleaved with reduced ones: order is kept per dst element).
-      const lead = outer.length - STRIDED_RANK;
-      if (outer[lead - 1] !== lead - 1) throw new Error('webgpu: a strided walk of too high a rank for the shader');
-      splitLeading(dims, lead, [sOff, dOff], ([so, dO], rest) =>
-        this.strided(op, rest.shape, src, so, rest.strides[0], dst, dO, rest.strides[1]));
-      return;
-    }
-    const w = this.w();
-    let nOut = 1, nIn = 1;
-    w.i[0] = op; w.i[3] = outer.length; w.i[4] = inner.length; w.i[5] = sOff; w.i[6] = dOff;
-    w.i[7] = src.dtype === 'i32' ? 1 : 0; w.i[8] = dst.dtype === 'i32' ? 1 : 0;
-    outer.forEach((d, k) => { w.i[12 + k] = dims.shape[d]; w.i[18 + k] = dims.strides[0][d]; w.i[24 + k] = dims.strides[1][d]; nOut *= dims.shape[d]; });
-    inner.forEach((d, k) => { w.i[30 + k] = dims.shape[d]; w.i[36 + k] = dims.strides[0][d]; nIn *= dims.shape[d]; });
-    w.i[1] = nOut; w.i[2] = nIn;
-    this.dispatch1d('strided', [src, dst], nOut);
-  }
-
-  // ---- elementwise ----
-  unary(op: UnaryOp, x: Storage, xOff: number, out: Storage, outOff: number, n: number): void {
+  // ---- optim, check ----
+  adamStep(p: Storage, g: Storage, m: Storage, v: Storage, vmax: Storage | null, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number): void {
     if (n <= 0) return;
     const w = this.w();
-    w.i[0] = 0; w.i[1] = UNARY[op]; w.i[2] = n; w.i[3] = xOff; w.i[4] = outOff;
-    w.i[6] = out.dtype === 'i32' ? 1 : 0; w.i[7] = x.dtype === 'i32' ? 1 : 0;
-    this.dispatch1d('map', [x, x, x, out], n);
+    w.i[0] = 0; w.i[1] = n; w.i[2] = vmax ? 1 : 0; w.i[3] = decoupled ? 1 : 0;
+    w.f[8] = lr; w.f[9] = beta1; w.f[10] = beta2; w.f[11] = eps; w.f[12] = weightDecay;
+    w.f[13] = -lr / (1 - beta1 ** step); w.f[14] = 1 / Math.sqrt(1 - beta2 ** step);
+    this.dispatch1d('optim', [p, g, m, v, vmax ?? p], n);
   }
-  unaryBackward(op: UnaryOp, x: Storage, y: Storage, dy: Storage, dx: Storage, n: number, accumulate: boolean): void {
+  flushSubnormal(s: Storage, n: number): void {
     if (n <= 0) return;
     const w = this.w();
-    w.i[0] = 1; w.i[1] = UNARY[op]; w.i[2] = n; w.i[5] = accumulate ? 1 : 0;
-    this.dispatch1d('map', [x, y, dy, dx], n);
+    w.i[0] = 1; w.i[1] = n;
+    this.dispatch1d('optim', [s, s, s, s, s], n);
   }
-  affine(x: Storage, xOff: number, out: Storage, outOff: number, n: number, alpha: number, beta: number, accumulate: boolean): void {
-    if (n <= 0) return;
+  anyNonFinite(x: Storage, xOff: number, n: number, out: Storage, outOff: number): void {
     const w = this.w();
-    w.i[0] = 2; w.i[2] = n; w.i[3] = xOff; w.i[4] = outOff; w.i[5] = accumulate ? 1 : 0;
-    w.i[6] = out.dtype === 'i32' ? 1 : 0; w.i[7] = x.dtype === 'i32' ? 1 : 0; w.f[8] = alpha; w.f[9] = beta;
-    this.dispatch1d('map', [x, x, x, out], n);
-  }
-  binary(op: BinaryOp, shape: readonly number[], a: Storage, aOff: number, aStr: readonly number[],
-    b: Storage, bOff: number, bStr: readonly number[], out: Storage, outOff: number): void {
-    if (shape.some((d) => d === 0)) return;
-    const dims = coalesce(shape, [aStr, bStr, contiguous(shape)]);
-    if (dims.shape.length > BINARY_RANK) {
-      splitLeading(dims, dims.shape.length - BINARY_RANK, [aOff, bOff, outOff], ([ao, bo, oo], rest) =>
-        this.binary(op, rest.shape, a, ao, rest.strides[0], b, bo, rest.strides[1], out, oo));
-      return;
-    }
-    const w = this.w();
-    const n = dims.shape.reduce((p, d) => p * d, 1);
-    w.i[0] = BINARY_OPS[op]; w.i[1] = n; w.i[2] = dims.shape.length; w.i[3] = aOff; w.i[4] = bOff; w.i[5] = outOff;
-    w.i[6] = a.dtype === 'i32' ? 1 : 0; w.i[7] = b.dtype === 'i32' ? 1 : 0; w.i[8] = out.dtype === 'i32' ? 1 : 0;
-    dims.shape.forEach((d, k) => { w.i[12 + k] = d; w.i[20 + k] = dims.strides[0][k]; w.i[28 + k] = dims.strides[1][k]; });
-    this.dispatch1d('binary', [a, b, out], n);
+    w.i[0] = 2; w.i[1] = n; w.i[4] = xOff; w.i[5] = outOff; w.i[6] = out.dtype === 'i32' ? 1 : 0;
+    this.dispatch('optim', [x, x, x, x, out], 1);
   }
 
-  // ---- matrix product ----
-  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: Storage, aOff: number, lda: number, b: Storage, bOff: number, ldb: number,
+  // ---- softmax ----
+  softmax(x: Storage, out: Storage, rows: number, cols: number, log: boolean): void {
+    this.softmaxCall(0, x, out, out, rows, cols, log, false);
+  }
+  softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number, log: boolean, accumulate: boolean): void {
+    this.softmaxCall(1, y, dy, dx, rows, cols, log, accumulate);
+  }
+  private softmaxCall(mode: number, a: Storage, b: Storage, c: Storage, rows: number, cols: number, log: boolean, acc: boolean): void {
+    if (rows <= 0 || cols <= 0) return;
+    const w = this.w();
+    w.i[0] = mode; w.i[1] = rows; w.i[2] = cols; w.i[3] = log ? 1 : 0; w.i[4] = acc ? 1 : 0;
+    const gx = Math.min(rows, 65535);
+    this.dispatch('softmax', [a, b, c], gx, Math.ceil(rows / gx));
+  }
+
+  // ---- lstm ----
+  /** Words 8-18: the cell's layout and options (the standard cell without options). */
+  private cellWords(w: Words, cell: LstmCellOptions | undefined): void {
+    const L = lstmCellLayout(cell);
+    w.i[8] = L.i; w.i[9] = L.f; w.i[10] = L.g; w.i[11] = L.o; w.i[12] = L.G;
+    w.i[13] = cell?.forgetGate === 'coupled' ? 1 : 0;
+    w.i[14] = cell && !cell.inputActivation ? 0 : 1;
+    w.i[15] = cell && !cell.outputActivation ? 0 : 1;
+    w.i[16] = cell?.peepholes ? 1 : 0; w.i[17] = cell?.peepOff ?? 0;
+    w.i[18] = cell?.gateRecurrence ? 1 : 0;
+  }
+  lstmCellForward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
+    cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number, cell?: LstmCellOptions): void {
+    if (rows * H <= 0) return;
+    const w = this.w();
+    this.cellWords(w, cell);
+    w.i[0] = 0; w.i[1] = rows; w.i[2] = H; w.i[3] = gOff; w.i[4] = cpOff; w.i[5] = cOff; w.i[6] = hOff; w.i[7] = ldh;
+    this.dispatch1d('lstm', [gates, cPrev, cOut, hOut, cell?.peepholes ?? gates, gates, gates], rows * H);
+  }
+  lstmCellBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number,
+    c: Storage, cOff: number, dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number,
+    dGates: Storage, dgOff: number, cell?: LstmCellOptions): void {
+    if (rows * H <= 0) return;
+    const w = this.w();
+    this.cellWords(w, cell);
+    w.i[0] = 1; w.i[1] = rows; w.i[2] = H; w.i[3] = gOff; w.i[4] = cpOff; w.i[5] = cOff; w.i[6] = dhOff; w.i[7] = ldh;
+    w.i[19] = dcOff; w.i[20] = dgOff;
+    this.dispatch1d('lstm', [gates, cPrev, c, dh, cell?.peepholes ?? gates, dc, dGates], rows * H);
+  }
+  lstmStep(rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, wHh: PreparedB, gates: Storage, gOff: number,
+    cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): void {
+    this.gemmPrepared(rows, 1, hIn, hInOff, ldhIn, wHh, 1, gates, gOff, 4 * H);
+    this.lstmCellForward(rows, H, gates, gOff, cPrev, cpOff, cOut, cOff, hOut, hOff, ldh);
+  }
+  lstmStepBackward(rows: number, H: number, gates: Storage, gOff: number, cPrev: Storage, cpOff: number, c: Storage, cOff: number,
+    dh: Storage, dhOff: number, ldh: number, dc: Storage, dcOff: number, dGates: Storage, dgOff: number, wHh: PreparedB): void {
+    this.lstmCellBackward(rows, H, gates, gOff, cPrev, cpOff, c, cOff, dh, dhOff, ldh, dc, dcOff, dGates, dgOff);
+    this.gemmPrepared(rows, 1, dGates, dgOff, 4 * H, wHh, 0, dh, dhOff, ldh);
+  }
+
+  // ---- gru ----
+  gruCellForward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
+    bhh: Storage | null, hPrev: Storage, hpOff: number, ldhp: number, hOut: Storage, hOff: number, ldh: number): void {
+    if (rows * H <= 0) return;
+    const w = this.w();
+    w.i[0] = 0; w.i[1] = rows; w.i[2] = H; w.i[3] = gxOff; w.i[4] = ghOff; w.i[5] = hpOff; w.i[6] = ldhp; w.i[7] = hOff; w.i[8] = ldh;
+    w.i[9] = bhh ? 1 : 0;
+    this.dispatch1d('gru', [gx, gh, hPrev, hOut, bhh ?? gx, gx, gx], rows * H);
+  }
+  gruCellBackward(rows: number, H: number, gx: Storage, gxOff: number, gh: Storage, ghOff: number,
+    hPrev: Storage, hpOff: number, ldhp: number, dh: Storage, dhOff: number, ldh: number,
+    dGx: Storage, dgxOff: number, dGh: Storage, dghOff: number, dhPrev: Storage, dhpOff: number): void {
+    if (rows * H <= 0) return;
+    const w = this.w();
+    w.i[0] = 1; w.i[1] = rows; w.i[2] = H; w.i[3] = gxOff; w.i[4] = ghOff; w.i[5] = hpOff; w.i[6] = ldhp; w.i[7] = dhOff; w.i[8] = ldh;
+    w.i[10] = dgxOff; w.i[11] = dghOff; w.i[12] = dhpOff;
+    this.dispatch1d('gru', [gx, gh, hPrev, dh, dGx, dGh, dhPrev], rows * H);
+  }
+
+  // ---- packing: nothing to pack on a GPU; the descriptor, and GEMMs on it ----
+  prepareB(transB: boolean, k: number, n: number, b: Storage, bOff: number, ldb: number): PreparedB {
+    return { transB, k, n, b, bOff, ldb };
+  }
+  gemmPrepared(m: number, alpha: number, a: Storage, aOff: number, lda: number, p: PreparedB,
     beta: number, c: Storage, cOff: number, ldc: number): void {
-    if (m === 0 || n === 0) return;
-    const w = this.w();
-    w.i[0] = transA ? 1 : 0; w.i[1] = transB ? 1 : 0; w.i[2] = m; w.i[3] = n; w.i[4] = k;
-    w.i[5] = aOff; w.i[6] = lda; w.i[7] = bOff; w.i[8] = ldb; w.i[9] = cOff; w.i[10] = ldc;
-    w.f[11] = k === 0 ? 0 : alpha; w.f[12] = beta;
-    this.dispatch('gemm', [a, b, c], Math.ceil(n / 16), Math.ceil(m / 16));
+    this.gemm(false, p.transB, m, p.n, p.k, alpha, a, aOff, lda, p.b, p.bOff, p.ldb, beta, c, cOff, ldc);
   }
-
-  // ---- indexing ----
-  gatherRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void {
-    if (n === 0 || rowLen === 0) return;
-    const w = this.w();
-    w.i[0] = 0; w.i[1] = n; w.i[2] = rowLen; w.i[3] = sOff; w.i[4] = dOff;
-    w.i[6] = Math.floor((src.length - sOff) / rowLen);
-    this.dispatch1d('rows', [src, idx, dst], n * rowLen);
-  }
-  scatterAddRows(src: Storage, sOff: number, idx: Storage, n: number, rowLen: number, dst: Storage, dOff: number): void {
-    if (n === 0 || rowLen === 0) return;
-    const w = this.w();
-    w.i[0] = 1; w.i[1] = n; w.i[2] = rowLen; w.i[3] = sOff; w.i[4] = dOff; w.i[5] = dst.dtype === 'i32' ? 1 : 0;
-    this.dispatch1d('rows', [src, idx, dst], rowLen);
+  releasePrepared(_p: PreparedB): void { /* nothing was made */ }
+  linear2(m: number, n: number, k1: number, x1: Storage, x1Off: number, ldx1: number, w1: Storage,
+    k2: number, x2: Storage | null, x2Off: number, ldx2: number, w2: Storage | null,
+    b1: Storage | null, b2: Storage | null, out: Storage, outOff: number, ldo: number): void {
+    // Bias rows broadcast into out, then the products accumulate onto them.
+    if (b1) this.strided(0, [m, n], b1, 0, [0, 1], out, outOff, [ldo, 1]);
+    if (b2) this.strided(b1 ? 1 : 0, [m, n], b2, 0, [0, 1], out, outOff, [ldo, 1]);
+    this.gemm(false, true, m, n, k1, 1, x1, x1Off, ldx1, w1, 0, k1, b1 || b2 ? 1 : 0, out, outOff, ldo);
+    if (k2 > 0 && x2 && w2) this.gemm(false, true, m, n, k2, 1, x2, x2Off, ldx2, w2, 0, k2, 1, out, outOff, ldo);
   }
 }

@@ -31,33 +31,37 @@ fn log1p_(z: f32) -> f32 { let v = 1.0 + z; if (v == 1.0) { return z; } return l
 fn softplus(x: f32) -> f32 { if (x > 0.0) { return x + log1p_(exp_(-x)); } return log1p_(exp_(x)); }
 `;
 
+/** Where a shader's storage bindings go: replaced by `bindings(pattern)` when a pipeline is made. */
+export const BINDINGS = '/*BINDINGS*/';
+
 /**
- * Storage bindings: logical buffers 1..n (the kernel's arguments, some maybe the same buffer)
- * reach n physical bindings p1..pn, each bound once (WebGPU rejects a buffer bound twice for
- * writing in one dispatch): word 48 + L names the physical binding of logical buffer L, and
- * unused physical bindings hold a dummy. Logical buffer L is read and written through
- * ld/st (f32 or i32 by dtype code, converted), f/w (f32) and r/s (raw words).
+ * Storage bindings for one aliasing pattern: a kernel's arguments are logical buffers 1..n, some
+ * maybe the same buffer, and WebGPU rejects a buffer bound twice for writing in one dispatch. So
+ * each distinct buffer is bound once, as p1, p2, ..., and pattern[L - 1] names the binding that
+ * logical buffer L is; the backend compiles (once) a pipeline per pattern met, a handful per
+ * kernel. Logical buffer L is read and written through ldL/stL (f32 or i32 by dtype code,
+ * converted), fL/wL (f32) and rL/sL (raw words).
  */
-export function bindings(n: number): string {
+export function bindings(pattern: readonly number[]): string {
   let s = '';
-  for (let i = 1; i <= n; i++) s += `@group(0) @binding(${i}) var<storage, read_write> p${i}: array<u32>;\n`;
-  const cases = (body: (p: number) => string) => Array.from({ length: n }, (_, k) => `case ${k + 1}u: { ${body(k + 1)} }`).join(' ');
-  for (let L = 1; L <= n; L++) {
-    s += `fn r${L}(i: i32) -> u32 { switch uw(${48 + L}) { ${cases((p) => `return p${p}[i];`).replace(/case 1u:/, 'default:')} } }
-fn s${L}(i: i32, v: u32) { switch uw(${48 + L}) { ${cases((p) => `p${p}[i] = v;`).replace(/case 1u:/, 'default:')} } }
+  for (let i = 1; i <= Math.max(...pattern); i++) s += `@group(0) @binding(${i}) var<storage, read_write> p${i}: array<u32>;\n`;
+  pattern.forEach((p, k) => {
+    const L = k + 1;
+    s += `fn r${L}(i: i32) -> u32 { return p${p}[i]; }
+fn s${L}(i: i32, v: u32) { p${p}[i] = v; }
 fn ld${L}(i: i32, dt: i32) -> f32 { let v = r${L}(i); if (dt == 1) { return f32(bitcast<i32>(v)); } return bitcast<f32>(v); }
 fn st${L}(i: i32, x: f32, dt: i32) { if (dt == 1) { s${L}(i, bitcast<u32>(i32(x))); } else { s${L}(i, bitcast<u32>(x)); } }
 fn f${L}(i: i32) -> f32 { return bitcast<f32>(r${L}(i)); }
 fn w${L}(i: i32, x: f32) { s${L}(i, bitcast<u32>(x)); }
 `;
-  }
+  });
   return s;
 }
 
 /** Elementwise maps. Words: 0 mode (0 unary, 1 unaryBackward, 2 affine, 3 fill), 1 op, 2 n, 3 xOff,
  * 4 outOff, 5 accumulate, 6 out dtype, 7 x dtype, 8 alpha / fill value, 9 beta, 10 fill value as i32.
  * Bindings: x, y, dy, out. */
-export const MAP = PRELUDE + bindings(4) + /* wgsl */ `
+export const MAP = PRELUDE + BINDINGS + /* wgsl */ `
 fn unary(op: i32, x: f32) -> f32 {
   switch op {
     case 0: { return -x; }
@@ -113,7 +117,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw
  * outer dims (dst stride nonzero): shape 12+k, src stride 18+k, dst stride 24+k; inner dims (dst
  * stride 0, walked by each thread in row-major order): shape 30+k, src stride 36+k. k < 6.
  * Bindings: src, dst. */
-export const STRIDED = PRELUDE + bindings(2) + /* wgsl */ `
+export const STRIDED = PRELUDE + BINDINGS + /* wgsl */ `
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let t = lin(g, nw);
@@ -165,7 +169,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw
 
 /** binary. Words: 0 op, 1 n, 2 rank, 3 aOff, 4 bOff, 5 outOff, 6 a dtype, 7 b dtype, 8 out dtype;
  * shape 12+k, a stride 20+k, b stride 28+k (k < 8); out contiguous. Bindings: a, b, out. */
-export const BINARY = PRELUDE + bindings(3) + /* wgsl */ `
+export const BINARY = PRELUDE + BINDINGS + /* wgsl */ `
 fn fop(op: i32, a: f32, b: f32) -> f32 {
   if (op >= 4 && (isnan_(a) || isnan_(b))) {
     if (op == 4 || op == 5) { return b; }   // (a >= b ? a : b) with a NaN operand gives b
@@ -224,7 +228,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw
 
 /** gemm, 16x16 tiles through workgroup memory. Words: 0 transA, 1 transB, 2 m, 3 n, 4 k, 5 aOff,
  * 6 lda, 7 bOff, 8 ldb, 9 cOff, 10 ldc, 11 alpha, 12 beta. Bindings: a, b, c. */
-export const GEMM = PRELUDE + bindings(3) + /* wgsl */ `
+export const GEMM = PRELUDE + BINDINGS + /* wgsl */ `
 var<workgroup> ta: array<array<f32, 16>, 16>;
 var<workgroup> tb: array<array<f32, 16>, 16>;
 @compute @workgroup_size(16, 16)
@@ -261,7 +265,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
 /** gatherRows (mode 0, a thread per element) and scatterAddRows (mode 1, a thread per column,
  * rows in order). Words: 0 mode, 1 n, 2 rowLen, 3 sOff, 4 dOff, 5 dtype, 6 source rows (gather
  * bound). Bindings: src, idx, dst. */
-export const ROWS = PRELUDE + bindings(3) + /* wgsl */ `
+export const ROWS = PRELUDE + BINDINGS + /* wgsl */ `
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let t = lin(g, nw);
