@@ -75,6 +75,19 @@ export function testBackends(): TestBackend[] {
   return built;
 }
 
+/**
+ * The webgpu backend for its own suites (test/webgpu*.test.ts), or why they skip: no adapter, or
+ * a pass of the suite on another backend (CAROUSEL_BACKEND=reference|composed in CI), which
+ * would only repeat them.
+ */
+export function webgpuForSuite(): { backend: Backend | null; skip: string | false } {
+  const tb = built.find((b) => b.name === 'webgpu');
+  const env = process.env.CAROUSEL_BACKEND;
+  if (env && env !== 'webgpu') return { backend: null, skip: `run in the default pass, not again with CAROUSEL_BACKEND=${env}` };
+  if (!tb?.backend) return { backend: null, skip: tb?.skip ?? 'webgpu is not registered' };
+  return { backend: tb.backend, skip: false };
+}
+
 /** The reference backend, the oracle. */
 export const reference: Backend = built.find((b) => b.name === 'reference')!.backend!;
 

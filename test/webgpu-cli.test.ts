@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { testBackends } from './backends.js';
+import { webgpuForSuite } from './backends.js';
 import { carousel } from './util/cli.js';
 
 /**
@@ -11,10 +11,10 @@ import { carousel } from './util/cli.js';
  * trains, predicts and runs fixtures, and without an adapter the run fails in one line that
  * says why. The children inherit the SwiftShader environment test/backends.ts set up, if any.
  */
-const gpu = testBackends().find((b) => b.name === 'webgpu')!;
+const gpu = webgpuForSuite();
 const FIXTURES = new URL('../../test/fixtures/', import.meta.url).pathname;
 
-describe('webgpu on the command line', { skip: gpu.skip ?? false }, () => {
+describe('webgpu on the command line', { skip: gpu.skip }, () => {
   it('info --backends shows the adapter: vendor, architecture, features, limits; and the native kernel sets', () => {
     const r = carousel(['info', '--backends']);
     assert.equal(r.code, 0, r.err);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Backend, BinaryOp, ReduceOp, Storage, UnaryOp } from '../src/backend/backend.js';
 import type { DType } from '../src/backend/dtype.js';
-import { testBackends, reference } from './backends.js';
+import { reference, webgpuForSuite } from './backends.js';
 import { randArray as randArrayOf, rng } from './util/random.js';
 
 /**
@@ -11,7 +11,7 @@ import { randArray as randArrayOf, rng } from './util/random.js';
  * infinities, ranks above the shaders' limits, and the batching (uploads and reuse of pooled
  * buffers while dispatches are still recorded, batches longer than one submission).
  */
-const gpu = testBackends().find((b) => b.name === 'webgpu')!;
+const gpu = webgpuForSuite();
 const rand = rng(2024);
 const randArray = (n: number, scale = 1) => randArrayOf(rand, n, scale);
 
@@ -31,7 +31,7 @@ async function same(g: Backend, what: string, fn: (b: Backend) => Storage[], rto
   for (let k = 0; k < got.length; k++) close(await g.read(got[k]), await reference.read(want[k]), `${what} #${k}`, rtol, atol);
 }
 
-describe('webgpu core kernels against the reference', { skip: gpu.skip ?? false }, () => {
+describe('webgpu core kernels against the reference', { skip: gpu.skip }, () => {
   const g = gpu.backend!;
 
   it('alloc is zero-filled, also when it reuses a freed buffer; upload and read round-trip f32 and i32', async () => {

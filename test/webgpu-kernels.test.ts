@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Kernels, LstmCellOptions, Storage } from '../src/backend/backend.js';
 import { lstmCellLayout } from '../src/backend/lstm-cell.js';
 import { kernelListing, kernels } from '../src/ops/kernels.js';
-import { reference, testBackends } from './backends.js';
+import { reference, webgpuForSuite } from './backends.js';
 import { randArray as randArrayOf, rng } from './util/random.js';
 
 /**
@@ -11,7 +11,7 @@ import { randArray as randArrayOf, rng } from './util/random.js';
  * oracle): every LstmCellOptions variant forward and backward, the fused LSTM steps, GRU,
  * softmax / logSoftmax, Adam / AdamW / AMSGrad, flushSubnormal, anyNonFinite, copy2d, linear2.
  */
-const gpu = testBackends().find((b) => b.name === 'webgpu')!;
+const gpu = webgpuForSuite();
 const rand = rng(77);
 const randArray = (n: number, scale = 1) => randArrayOf(rand, n, scale);
 const ref: Kernels = kernels(reference);
@@ -46,7 +46,7 @@ const VARIANTS: [string, Omit<LstmCellOptions, 'peepholes'> & { peep: boolean }]
   ['FGR + peepholes + CIFG', { ...std, forgetGate: 'coupled', gateRecurrence: true, peep: true }],
 ];
 
-describe('webgpu native kernel sets against the reference', { skip: gpu.skip ?? false }, () => {
+describe('webgpu native kernel sets against the reference', { skip: gpu.skip }, () => {
   const g = gpu.backend!;
   const k = kernels(g);
 
