@@ -107,6 +107,16 @@ function unfit(b: Backend, needs: SuiteNeeds): string | null {
 }
 
 /**
+ * Why the named backend cannot run a suite written for CPU backends (f64, dataSync) that walks
+ * the backends itself rather than through forEachBackend, or null when it can.
+ */
+export function cpuSuiteSkip(name: string): string | null {
+  const tb = built.find((b) => b.name === name);
+  if (!tb) return `no backend named ${name}`;
+  return tb.skip ?? unfit(tb.backend!, {});
+}
+
+/**
  * Declare `describe(`${title} [${name}]`)` once per registered backend, `fn` declaring its tests
  * for that backend; a backend that cannot run here, or cannot run this suite, is a skipped suite
  * with its reason.
