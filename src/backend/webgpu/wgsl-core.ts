@@ -1,10 +1,10 @@
 /**
  * WGSL of the core kernels. Few pipelines, each generic over shapes: offsets, strides, sizes and
  * op codes arrive as uniform values (a 256-byte slot per dispatch: 64 words, read by `ui`/`uf`),
- * never as binding offsets, so one compiled pipeline serves every call (SwiftShader compiles
- * slowly; a pipeline per shape would dominate). Every storage buffer is bound as raw 32-bit
- * words (array<u32>, read_write, so a kernel may alias them) and read as f32 or i32 by dtype
- * code (0 f32, 1 i32). NaN and infinity are tested on the bits: WGSL lets compilers assume
+ * never as binding offsets, so one compiled pipeline (per aliasing pattern, see `bindings`)
+ * serves every call (SwiftShader compiles slowly; a pipeline per shape would dominate). Every
+ * storage buffer is bound as raw 32-bit words (array<u32>, read_write) and read as f32 or i32 by
+ * dtype code (0 f32, 1 i32). NaN and infinity are tested on the bits: WGSL lets compilers assume
  * finite values in comparisons.
  */
 
