@@ -7,6 +7,8 @@ import { ReferenceBackend } from './backend/reference/index.js';
 import { ComposedBackend } from './backend/composed.js';
 import { WasmBackend } from './backend/wasm/index.js';
 import { wasmReadySync, wasmUnavailableReason } from './backend/wasm/module.js';
+import { WebGpuBackend } from './backend/webgpu/index.js';
+import { webgpuUnavailableReason } from './backend/webgpu/device.js';
 
 registerBackend('reference', { create: () => new ReferenceBackend(), createSync: () => new ReferenceBackend(), priority: 0 });
 registerBackend('composed', { create: () => new ComposedBackend(), createSync: () => new ComposedBackend(), priority: -1 });
@@ -17,4 +19,10 @@ registerBackend('wasm', {
   syncReady: wasmReadySync,
   unavailable: wasmUnavailableReason,
   priority: 10,
+});
+// WebGPU (navigator.gpu in browsers, the optional `webgpu` package's Dawn in Node): asynchronous
+// only, so never the default; without an adapter, create() fails saying why.
+registerBackend('webgpu', {
+  create: () => WebGpuBackend.create(),
+  unavailable: webgpuUnavailableReason,
 });

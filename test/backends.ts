@@ -4,6 +4,8 @@
 // The expected values stay the test's own (finite differences in f64, fixtures, formulas); where a
 // test wants the oracle's numbers, `compareToReference` runs the same function on `reference`.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { describe } from 'node:test';
 import '../src/backends.js';
 import type { Backend } from '../src/backend/backend.js';
@@ -18,34 +20,116 @@ export interface TestBackend {
   skip: string | null;
 }
 
+/** SwiftShader, the software Vulkan driver in Debian's chromium (../shared/gpu/README.md). */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/**
+ * Give Dawn SwiftShader from inside this process, as ../shared/gpu/cpu-webgpu.sh does from a
+ * shell: VK_ICD_FILENAMES is read when Dawn starts Vulkan, so setting it here is enough, but the
+ * loader library (libvulkan.so.1, beside it) is found through LD_LIBRARY_PATH, read only when a
+ * process starts. So it is loaded now, globally and never unloaded (RTLD_NODELETE: process.dlopen
+ * rejects it as not a Node addon but leaves it loaded), and Dawn's dlopen by name finds it. Child
+ * processes (CLI tests) inherit both variables and need nothing more. False where it is missing.
+ */
+function useSwiftShader(): boolean {
+  if (process.platform !== 'linux' || !existsSync(SWIFTSHADER_ICD)) return false;
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  process.env.LD_LIBRARY_PATH = `/usr/lib/chromium${process.env.LD_LIBRARY_PATH ? `:${process.env.LD_LIBRARY_PATH}` : ''}`;
+  const RTLD_NODELETE = 0x1000; // glibc
+  try {
+    process.dlopen({ exports: {} }, '/usr/lib/chromium/libvulkan.so.1', constants.dlopen.RTLD_NOW | constants.dlopen.RTLD_GLOBAL | RTLD_NODELETE);
+  } catch { /* expected: "did not self-register"; the library stays loaded */ }
+  return true;
+}
+
+/** The backend, or why it cannot run here (webgpu: a GPU, else SwiftShader, else a skip with the reason). */
+async function build(name: string): Promise<TestBackend> {
+  const why = backendUnavailable(name);
+  if (why !== null) return { name, backend: null, skip: why };
+  if (name === 'wasm') setWasmThreads(2); // two worker threads: the split paths run, on any machine
+  if (name !== 'webgpu') return { name, backend: await loadBackend(name), skip: null };
+  // The suites' passes on another backend (CAROUSEL_BACKEND=reference|composed in CI) leave webgpu to the default pass.
+  const env = process.env.CAROUSEL_BACKEND;
+  if (env && env !== 'webgpu') return { name, backend: null, skip: `run in the default pass, not again with CAROUSEL_BACKEND=${env}` };
+  if (process.platform === 'linux' && !process.env.VK_ICD_FILENAMES && !vulkanLoaderFound()) useSwiftShader();
+  try {
+    return { name, backend: await loadBackend(name), skip: null };
+  } catch (e) {
+    return { name, backend: null, skip: (e as Error).message };
+  }
+}
+
+/** Whether the system has a Vulkan loader of its own (a GPU machine): then Dawn uses its driver. */
+function vulkanLoaderFound(): boolean {
+  try {
+    process.dlopen({ exports: {} }, 'libvulkan.so.1', constants.dlopen.RTLD_LAZY);
+  } catch (e) {
+    return !/cannot open shared object/.test((e as Error).message);
+  }
+  return true;
+}
+
 // Built once per test process, before any test is declared (describe bodies are synchronous).
 const built: TestBackend[] = [];
-for (const name of listBackends()) {
-  const why = backendUnavailable(name);
-  if (why !== null) { built.push({ name, backend: null, skip: why }); continue; }
-  if (name === 'wasm') setWasmThreads(2); // two worker threads: the split paths run, on any machine
-  built.push({ name, backend: await loadBackend(name), skip: null });
-}
+for (const name of listBackends()) built.push(await build(name));
 
 /** Every registered backend, the reference oracle first (registration order). */
 export function testBackends(): TestBackend[] {
   return built;
 }
 
+/**
+ * The webgpu backend for its own suites (test/webgpu*.test.ts), or why they skip: no adapter, or
+ * a pass of the suite on another backend (CAROUSEL_BACKEND=reference|composed in CI), which
+ * would only repeat them.
+ */
+export function webgpuForSuite(): { backend: Backend | null; skip: string | false } {
+  const tb = built.find((b) => b.name === 'webgpu');
+  if (!tb?.backend) return { backend: null, skip: tb?.skip ?? 'webgpu is not registered' };
+  return { backend: tb.backend, skip: false };
+}
+
 /** The reference backend, the oracle. */
 export const reference: Backend = built.find((b) => b.name === 'reference')!.backend!;
 
 /**
- * Declare `describe(`${title} [${name}]`)` once per registered backend, `fn` declaring its tests
- * for that backend; a backend that cannot run here is a skipped suite with its reason.
+ * What a suite asks of a backend beyond the core. Most suites were written for CPU backends: they
+ * compute in f64 (gradient checks) or read with dataSync(). A suite that runs on an f32-only,
+ * asynchronously read backend (webgpu) says so with `{ asyncF32: true }`; elsewhere such a
+ * backend is a skipped suite saying why (test/webgpu*.test.ts and the fixtures cover it).
  */
-export function forEachBackend(title: string, fn: (backend: Backend, name: string) => void): void {
+export interface SuiteNeeds { asyncF32?: boolean }
+
+/** Why `b` cannot run a suite with these needs, or null. */
+function unfit(b: Backend, needs: SuiteNeeds): string | null {
+  if (needs.asyncF32) return null;
+  const missing = [!b.dtypes.includes('f64') && 'f64', !b.readSync && 'synchronous reads (dataSync)'].filter((x) => x);
+  return missing.length ? `this suite needs ${missing.join(' and ')}, which ${b.name} lacks (it computes in f32 and reads asynchronously)` : null;
+}
+
+/**
+ * Why the named backend cannot run a suite written for CPU backends (f64, dataSync) that walks
+ * the backends itself rather than through forEachBackend, or null when it can.
+ */
+export function cpuSuiteSkip(name: string): string | null {
+  const tb = built.find((b) => b.name === name);
+  if (!tb) return `no backend named ${name}`;
+  return tb.skip ?? unfit(tb.backend!, {});
+}
+
+/**
+ * Declare `describe(`${title} [${name}]`)` once per registered backend, `fn` declaring its tests
+ * for that backend; a backend that cannot run here, or cannot run this suite, is a skipped suite
+ * with its reason.
+ */
+export function forEachBackend(title: string, fn: (backend: Backend, name: string) => void, needs: SuiteNeeds = {}): void {
   for (const tb of built) {
-    if (tb.backend) {
+    const skip = tb.skip ?? (tb.backend ? unfit(tb.backend, needs) : 'not built');
+    if (tb.backend && skip === null) {
       const b = tb.backend;
       describe(`${title} [${tb.name}]`, () => fn(b, tb.name));
     } else {
-      describe(`${title} [${tb.name}]`, { skip: tb.skip ?? true }, () => {});
+      describe(`${title} [${tb.name}]`, { skip: skip ?? true }, () => {});
     }
   }
 }
@@ -62,9 +146,10 @@ export function on(backend: Backend, dtype: DType = 'f32'): { backend: Backend; 
 
 /**
  * Backends whose kernels are slow enough that the largest tests shrink on them (same code paths,
- * smaller sizes): `composed` runs every optional kernel (CTC, cells) as a chain of core kernels.
+ * smaller sizes): `composed` runs every optional kernel (CTC, cells) as a chain of core kernels;
+ * `webgpu` runs on SwiftShader (Vulkan on the CPU) wherever there is no GPU.
  */
-export const SLOW_BACKENDS: readonly string[] = ['composed'];
+export const SLOW_BACKENDS: readonly string[] = ['composed', 'webgpu'];
 
 /** A size for this backend: `small` on the slow backends, `full` on the others (the reference included). */
 export function sized<T>(name: string, full: T, small: T): T {

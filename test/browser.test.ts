@@ -6,6 +6,7 @@ import { dirname, extname, join, normalize, relative, sep } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserReport } from './browser/harness.js';
+import type { WebGpuReport } from './browser/webgpu-harness.js';
 
 /**
  * The browser entry in a real browser: Chromium (Debian's /usr/bin/chromium, driven by
@@ -13,8 +14,10 @@ import type { BrowserReport } from './browser/harness.js';
  * test/browser/harness.ts run on a cross-origin isolated page's main thread and inside a module
  * Web Worker: the wasm backend with 2 threads (kernel workers as nested module Web Workers), a
  * GEMM split over them, an LSTM against the reference backend. A page without COOP/COEP must fall
- * back to the reference backend with the reason. Skips (with the reason) without Chromium or
- * playwright-core; .ci/run installs Chromium.
+ * back to the reference backend with the reason. And WebGPU in the page (navigator.gpu; on
+ * SwiftShader where there is no GPU): a few Adam steps of an LSTM regressor on `webgpu` match the
+ * reference backend's. Skips (with the reason) without Chromium or playwright-core; .ci/run
+ * installs Chromium.
  */
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -150,6 +153,38 @@ describe('the browser entry', () => {
       t.diagnostic(`worker ${iso.worker.ms.toFixed(0)} ms, main ${iso.main.ms.toFixed(0)} ms, not isolated ${plain.ms.toFixed(0)} ms; ` +
         `GEMM err ${iso.main.gemmMaxErr!.toExponential(1)}, LSTM diff ${iso.main.lstmMaxDiff!.toExponential(1)}`);
     } finally { // the browser and the server go, whatever failed
+      await browser?.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+  it('trains on WebGPU in Chromium (navigator.gpu, SwiftShader without a GPU) as on the reference backend', { timeout: 120000 }, async (t) => {
+    const chromium = await loadChromium(t);
+    if (!chromium) return;
+    const server = await serveDist();
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    let browser: Awaited<ReturnType<Chromium['launch']>> | null = null;
+    try {
+      // Chromium exposes WebGPU on SwiftShader (its software Vulkan) with these flags where there is no GPU.
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'], timeout: 30000 });
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${origin}/plain/`);
+      const r = await page.evaluate(async () => {
+        const harness = '/plain/test/browser/webgpu-harness.js'; // a URL on the test server, not a module tsc resolves
+        const h = await import(harness) as typeof import('./browser/webgpu-harness.js');
+        return h.runWebGpu(4);
+      }) as WebGpuReport;
+      const at = JSON.stringify(r);
+      assert.equal(r.error, null, at);
+      assert.equal(r.losses.length, 4, at);
+      r.losses.forEach((l, s) => assert.ok(Math.abs(l - r.refLosses[s]) <= 1e-4 * Math.abs(r.refLosses[s]), `loss at step ${s + 1} ${at}`));
+      assert.ok(r.losses[3] < r.losses[0], `the steps learn ${at}`);
+      assert.ok(r.maxParamRel <= 1e-4, `parameters differ from the reference by ${r.maxParamRel} of their scale ${at}`);
+      assert.deepEqual(errors, []);
+      t.diagnostic(`adapter ${r.adapter}, ${r.ms.toFixed(0)} ms, losses ${r.losses.map((l) => l.toPrecision(4)).join(' ')}`);
+    } finally {
       await browser?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

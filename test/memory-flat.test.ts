@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { sized, testBackends } from './backends.js';
+import { cpuSuiteSkip, sized, testBackends } from './backends.js';
 import type { ChildReport, Growth } from './util/memoryChild.js';
 
 /**
@@ -27,7 +27,7 @@ const child = join(here, 'util', 'memoryChild.js');
 const JS_BOUND = 2 ** 20;
 
 for (const tb of testBackends()) {
-  describe(`flat memory: plain streaming loops and repeated loads [${tb.name}]`, { skip: tb.skip ?? false }, () => {
+  describe(`flat memory: plain streaming loops and repeated loads [${tb.name}]`, { skip: cpuSuiteSkip(tb.name) ?? false }, () => {
     const steps = sized(tb.name, 100_000, 6000), loads = sized(tb.name, 2000, 300);
     let report: ChildReport | null = null;
     const run = (): ChildReport => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { backward, noGrad } from '../src/autograd/tape.js';
 import * as ops from '../src/ops/index.js';
 import { arr } from '../src/backend/reference/index.js';
-import { testBackends } from './backends.js';
+import { cpuSuiteSkip, testBackends } from './backends.js';
 import { makeWindows } from '../src/data/series.js';
 import { padBatch, type SeqSample } from '../src/data/sequences.js';
 import { loadCheckpoint } from '../src/io/checkpoint.js';
@@ -131,7 +131,7 @@ test('truncated BPTT: chunked forward with the state carried equals one pass; gr
   a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-6));
 });
 
-for (const { name, backend } of testBackends()) test(`truncated BPTT: the gradient is that of the last chunk from a fixed starting state (finite differences, f64, ${name})`, { skip: backend ? false : `${name} unavailable` }, () => {
+for (const { name, backend } of testBackends()) test(`truncated BPTT: the gradient is that of the last chunk from a fixed starting state (finite differences, f64, ${name})`, { skip: backend ? cpuSuiteSkip(name) ?? false : `${name} unavailable` }, () => {
   // forwardLast(x, null, bptt) differentiates L(θ) = sum(w * head(rnn(x[start:], s0; θ))) with the
   // state s0 = rnn(x[:start]) held fixed: checked element by element against central differences
   // of exactly that function (s0 computed once, in one pass instead of the model's chunks), and

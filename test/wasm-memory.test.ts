@@ -88,7 +88,7 @@ describe('wasm backend: memory', () => {
     assert.equal(runChild(code, { CAROUSEL_BACKEND: 'reference' }).split(' ')[0], 'reference');
     const bad = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, CAROUSEL_BACKEND: 'gpu' } });
     assert.notEqual(bad.status, 0);
-    assert.match(bad.stderr, /CAROUSEL_BACKEND: expected one of reference, composed, wasm, got .gpu./);
+    assert.match(bad.stderr, /CAROUSEL_BACKEND: expected one of reference, composed, wasm, webgpu, got .gpu./);
   });
 
   it('a process that used worker threads exits on its own', () => {

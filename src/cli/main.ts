@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import '../backends.js'; // the built-in backends (reference, composed, wasm)
+import '../backends.js'; // the built-in backends (reference, composed, wasm, webgpu)
 import { printable } from '../data/printable.js';
 import type { Command } from './command.js';
 import { commands } from './commands/index.js';
 import { RunError, UserError } from './errors.js';
 import { closest } from './suggest.js';
+import { listBackends, setBackend } from '../backend/registry.js';
 
-const usage = () => `Usage: carousel [--debug] COMMAND [options]   (carousel help COMMAND, or COMMAND --help, for details)
+const usage = () => `Usage: carousel [--debug] [--backend NAME] COMMAND [options]   (carousel help COMMAND, or COMMAND --help, for details)
        carousel --version
 
 Commands:
@@ -15,7 +16,8 @@ ${commands.map((c) => `  ${c.name.padEnd(13)} ${c.summary}`).join('\n')}
 
 Exit codes: 0 success, 1 a failed run (e.g. training diverged, disk full), 2 bad input (flags,
 data or model files, paths), 70 an internal error. Errors are one line; --debug (or
-CAROUSEL_DEBUG=1) also prints the stack trace.`;
+CAROUSEL_DEBUG=1) also prints the stack trace. --backend NAME (or CAROUSEL_BACKEND=NAME) runs any
+command on that backend (${listBackends().join(', ')}).`;
 
 /** The version in the package's package.json (dist/src/cli/main.js -> up three). */
 function version(): string {
@@ -40,14 +42,37 @@ async function main(argv: string[]): Promise<number> {
   // 'help COMMAND' prints what 'COMMAND --help' does.
   if (name === 'help' && rest.length) { console.log(command(rest[0]).help); return 0; }
   if (!name || name === '--help' || name === '-h' || name === 'help') { console.log(usage()); return name ? 0 : 1; }
-  return command(name).run(rest);
+  const cmd = command(name);
+  await startBackend();
+  return cmd.run(rest);
 }
 
 // --debug may stand anywhere before a '--'; it is taken out before the command parses its flags.
 const all = process.argv.slice(2);
 const end = all.includes('--') ? all.indexOf('--') : all.length;
 const debug = all.slice(0, end).includes('--debug') || process.env.CAROUSEL_DEBUG === '1';
-const argv = [...all.slice(0, end).filter((a) => a !== '--debug'), ...all.slice(end)];
+// --backend NAME (or --backend=NAME) likewise, for every command: devices such as webgpu start
+// asynchronously, so the backend is set up before the command runs.
+let backendFlag: string | undefined;
+const head: string[] = [];
+for (let i = 0; i < end; i++) {
+  const a = all[i];
+  if (a === '--debug') continue;
+  if (a === '--backend' && i + 1 < end) { backendFlag = all[++i]; continue; }
+  if (a.startsWith('--backend=')) { backendFlag = a.slice('--backend='.length); continue; }
+  head.push(a);
+}
+const argv = [...head, ...all.slice(end)];
+
+/** The backend named by --backend or CAROUSEL_BACKEND, started (a missing device is a failed run, exit 1). */
+async function startBackend(): Promise<void> {
+  const name = backendFlag ?? process.env.CAROUSEL_BACKEND;
+  if (name === undefined) return;
+  if (!listBackends().includes(name)) {
+    throw new UserError(`${backendFlag !== undefined ? '--backend' : 'CAROUSEL_BACKEND'}: expected one of ${listBackends().join(', ')}, got '${printable(name, 40)}'`);
+  }
+  try { await setBackend(name); } catch (e) { throw new RunError(`backend ${name}: ${(e as Error).message}`); }
+}
 
 /** One line on stderr (text from files escaped and cut), the stack only with --debug; the exit code. */
 function fail(e: unknown): void {

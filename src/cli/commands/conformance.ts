@@ -3,7 +3,8 @@ import { getBackend, listBackends, setBackend } from '../../backend/registry.js'
 import { runConformance } from '../../conformance/runner.js';
 import type { DType } from '../../backend/dtype.js';
 import type { Command } from '../command.js';
-import { UserError } from '../errors.js';
+import { RunError, UserError } from '../errors.js';
+import type { Backend } from '../../backend/backend.js';
 import { parseFlags } from './shared.js';
 
 export const conformance: Command = {
@@ -30,7 +31,12 @@ Options:
     }
     const dtype = values.dtype as DType;
     if (dtype !== 'f32' && dtype !== 'f64') throw new UserError(`--dtype: expected f32 or f64, got '${printable(String(values.dtype), 40)}'`);
-    const backend = values.backend ? await setBackend(values.backend) : getBackend();
+    let backend: Backend;
+    try {
+      backend = values.backend ? await setBackend(values.backend) : getBackend();
+    } catch (e) {
+      throw new RunError(`--backend ${values.backend ?? '(default)'}: ${(e as Error).message}`); // a device missing here (no WebGPU adapter)
+    }
     let summary;
     try {
       summary = await runConformance(positionals, backend, dtype, (line) => console.log(printable(line, 1000))); // fixture names come from files

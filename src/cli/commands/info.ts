@@ -11,6 +11,9 @@ import { CORE_METHODS, kernelListing } from '../../ops/kernels.js';
 import { printQuantized } from '../../quant/describe.js';
 import { QuantizedModel } from '../../quant/model.js';
 import { WasmBackend } from '../../backend/wasm/index.js';
+import type { Backend } from '../../backend/backend.js';
+import { WebGpuBackend } from '../../backend/webgpu/index.js';
+import type { AdapterSummary } from '../../backend/webgpu/device.js';
 
 const HELP = `Usage: carousel info PATH
        carousel info --backends
@@ -22,7 +25,8 @@ file are shown escaped (a control character as \x1b) and long ones cut.
 
 With --backends: lists the registered backends and, for each, which optional kernels run natively
 (and which class defines them) and which run as their composed fallback (src/ops/composed/); for
-wasm, which kernel build runs (relaxed SIMD or SIMD128; CAROUSEL_WASM_BUILD forces one) and why.
+wasm, which kernel build runs (relaxed SIMD or SIMD128; CAROUSEL_WASM_BUILD forces one) and why;
+for webgpu, the adapter (vendor, architecture, features, limits), or why there is none.
 
 Options:
   --backends   list the backends and their kernels
@@ -81,7 +85,8 @@ async function printBackends(): Promise<void> {
   for (const name of listBackends()) {
     const why = backendUnavailable(name);
     if (why) { console.log(`${name}: unavailable here (${why})`); continue; }
-    const b = await loadBackend(name);
+    let b: Backend;
+    try { b = await loadBackend(name); } catch (e) { console.log(`${name}: unavailable here (${(e as Error).message})`); continue; }
     const rows = kernelListing(b);
     const native = rows.filter((r) => r.runs === 'native').length;
     console.log(`${name}: ${CORE_METHODS.length} core kernels; ${native} of ${rows.length} optional kernels native, ${rows.length - native} composed`);
@@ -92,5 +97,14 @@ async function printBackends(): Promise<void> {
       const parts = mine.map((r) => (r.runs === 'native' ? `${r.kernel} (${r.from})` : `${r.kernel} (composed)`));
       console.log(`  ${set.padEnd(8)} ${parts.join(', ')}`);
     }
+    if (b instanceof WebGpuBackend) printAdapter(b.adapter);
   }
+}
+
+/** The GPU a webgpu backend runs on: what the adapter says of itself, its features and the limits in use. */
+function printAdapter(a: AdapterSummary): void {
+  const what = [a.description, a.device].filter((x) => x).join(', ');
+  console.log(`  adapter  vendor ${printable(a.vendor, 60)}, architecture ${printable(a.architecture, 60)}${what ? ` (${printable(what, 120)})` : ''}`);
+  console.log(`  features ${a.features.length ? printable(a.features.join(', '), 1000) : '(none)'}`);
+  console.log(`  limits   ${Object.entries(a.limits).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 }

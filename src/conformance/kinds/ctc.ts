@@ -1,5 +1,6 @@
 import { ctcLoss } from '../../loss/ctc.js';
 import { leaf } from '../../nn/module.js';
+import { ReferenceBackend } from '../../backend/reference/index.js';
 import { checkConfig, registerKind, type KindResult } from '../kinds.js';
 
 registerKind('ctc', (fx, ctx): KindResult => {
@@ -10,7 +11,10 @@ registerKind('ctc', (fx, ctx): KindResult => {
   const lp = fx.inputs.log_probs;
   const logProbs = leaf(ctx, lp.data, lp.shape, true);
   const t = fx.inputs.targets;
-  const targets = t.shape.length === 2 ? leaf({ backend: ctx.backend, dtype: 'i32' }, t.data, t.shape) : t.data;
+  // Padded targets as a [N, S] tensor. Labels are host metadata (ctcLoss reads them on the host),
+  // so a backend that reads only asynchronously (webgpu) gets them on the CPU, as a user would pass them.
+  const home = ctx.backend.readSync ? ctx.backend : new ReferenceBackend();
+  const targets = t.shape.length === 2 ? leaf({ backend: home, dtype: 'i32' }, t.data, t.shape) : t.data;
   const loss = ctcLoss(logProbs, targets, fx.inputs.input_lengths.data, fx.inputs.target_lengths.data, fx.config as never);
   return { outputs: { loss }, leaves: { log_probs: logProbs } };
 });
