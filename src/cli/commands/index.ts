@@ -5,8 +5,9 @@ import { evaluate } from './evaluate.js';
 import { generate } from './generate.js';
 import { info } from './info.js';
 import { predict } from './predict.js';
+import { reproduce } from './reproduce.js';
 import { train } from './train.js';
 
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
 export const commands: Command[] = [conformance];
-commands.push(demo, train, predict, evaluate, generate, info);
+commands.push(demo, train, predict, evaluate, generate, info, reproduce);
