@@ -47,6 +47,12 @@ export interface NetSpec {
   skip?: boolean;
   /** undefined: nn.LSTM (forget gate, no peepholes); else one of the family's variants. */
   variant?: LstmVariant;
+  /**
+   * Initial bias of the input gates (added to PyTorch's uniform init). The 1997 paper biased its
+   * input gates negative so that cells start closed and are not used up by unimportant inputs
+   * ("abuse", its section 4); 0: PyTorch's init alone.
+   */
+  inputGateBias?: number;
 }
 
 /** LSTM + a linear read-out at every step, sigmoid outputs. */
@@ -57,6 +63,11 @@ export class SeqNet {
     const opts = { rng, backend };
     this.lstm = new LSTM({ inputSize: task.inputSize, hiddenSize: spec.hidden, ...(spec.variant ? { variant: spec.variant } : {}) }, opts);
     this.skip = spec.skip ?? false;
+    if (spec.inputGateBias) {
+      // The input gate is the first block of bias_ih (gate rows i, [f,] g, o).
+      const b = this.lstm.parameter('bias_ih_l0');
+      this.backend.affine(b.storage, 0, b.storage, 0, spec.hidden, 1, spec.inputGateBias, false);
+    }
     this.head = new Linear({ inFeatures: spec.hidden + (this.skip ? task.inputSize : 0), outFeatures: task.outputSize }, opts);
   }
   readonly skip: boolean;
