@@ -59,3 +59,22 @@ export function maskTargets(mask: number, out: Float32Array, o: number): void {
 
 /** The index of the second-to-last position (whose successor is the remembered T/P). */
 export const outerIndex = (r: ReberString) => r.symbols.length - 3;
+
+/**
+ * Whether `s` (symbol letters) is an embedded Reber string: B, T|P, a Reber string accepted by
+ * the automaton, the same T|P, E. (The recognizer the generator is tested against.)
+ */
+export function isEmbeddedReber(s: string): boolean {
+  const ids = [...s].map((c) => REBER_SYMBOLS.indexOf(c as typeof REBER_SYMBOLS[number]));
+  if (ids.length < 9 || ids.includes(-1)) return false;
+  const n = ids.length;
+  if (ids[0] !== B || (ids[1] !== T && ids[1] !== P) || ids[n - 2] !== ids[1] || ids[n - 1] !== E || ids[2] !== B) return false;
+  let state = 0;
+  for (let i = 3; i < n - 2; i++) {
+    const edge = EDGES[state].find(([sym]) => sym === ids[i]);
+    if (!edge) return false;
+    if (edge[1] < 0) return i === n - 3; // the inner E must be the last inner symbol
+    state = edge[1];
+  }
+  return false;
+}
