@@ -40,6 +40,8 @@ export interface Experiment {
   /** Our architecture and training (said in the output where it differs from the paper's). */
   setup: string;
   seeds: Record<Mode, number>;
+  /** What SeedOutcome.score measures, for the progress lines. */
+  scoreName: string;
   run(seed: number, mode: Mode, backend?: Backend): Promise<SeedOutcome[]>;
   verdict(outcomes: SeedOutcome[][], mode: Mode): Verdict;
 }
@@ -68,7 +70,7 @@ function solvedInEveryTrial(e: {
   return {
     name: e.name, title: e.title, source: e.source,
     paper: `all trials solved, ${fmtInt(e.paperSequences)} sequences`,
-    criterion: e.criterion, setup: e.setup, seeds: e.seeds ?? { full: 3, quick: 1 },
+    criterion: e.criterion, setup: e.setup, seeds: e.seeds ?? { full: 3, quick: 1 }, scoreName: 'fraction of test sequences right',
     async run(seed, mode, backend) {
       task ??= e.task();
       const budget = mode === 'quick' ? (e.quickBudget ?? e.train.budget) : e.train.budget;
@@ -186,7 +188,7 @@ function greffMini(): Experiment {
     paper: 'NFG and NOAF significantly worse than vanilla; CIFG and NP not',
     criterion: 'errors in 20,000 continual Reber symbols, mean over seeds: NFG and NOAF above V; CIFG and NP at most V + 200',
     setup: 'each variant with peepholes as Greff (NP: none), 8 cells, the continual Reber training of continual-reber; quick: V, NFG, NOAF, NP, CIFG',
-    seeds: { full: 3, quick: 1 },
+    seeds: { full: 3, quick: 1 }, scoreName: 'test symbols wrong',
     async run(seed, mode, backend) {
       const out: SeedOutcome[] = [];
       for (const v of mode === 'quick' ? quickVariants : variants) {
@@ -218,7 +220,7 @@ function continualReber(): Experiment {
     paper: '1997 LSTM: 0% solved; with forget gates: 18% perfect + 29% good (62% with lr decay)',
     criterion: 'perfect: 100,000 further symbols of a training stream, never reset, all predicted (every output within 0.5)',
     setup: 'nn.LSTM (forget gate) and the 1997 LSTM, 8 cells each, 16 streams, truncated BPTT over 50 symbols, Adam lr 0.03, 400,000 symbols per stream',
-    seeds: { full: 3, quick: 1 },
+    seeds: { full: 3, quick: 1 }, scoreName: 'test symbols before the first error',
     async run(seed, mode, backend) {
       const out: SeedOutcome[] = [];
       for (const [label, variant] of [['forget gate', undefined], ['1997', 'LSTM1997']] as const) {
@@ -255,7 +257,7 @@ function parity(): Experiment {
     paper: 'sLSTM extrapolates parity (accuracy ~1); mLSTM alone does not (~0.5)',
     criterion: 'sequence accuracy on lengths 40-256 (256 strings): sLSTM above 0.9, mLSTM below 0.75',
     setup: 'two sLSTM blocks vs one mLSTM block, dim 16, 4 heads, Adam lr 3e-3, batches of 32, 2000 steps each (quick: mLSTM 600) (src/tasks/parity.ts)',
-    seeds: { full: 1, quick: 1 },
+    seeds: { full: 1, quick: 1 }, scoreName: 'test accuracy',
     async run(seed, mode, backend) {
       void backend; // parity builds its modules on the current backend, which the command has set
       const out: SeedOutcome[] = [];
