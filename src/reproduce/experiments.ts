@@ -61,7 +61,9 @@ function sequencesSummary(outs: SeedOutcome[]): string {
  * trainUntilSolved for each seed; the row is met when every seed solves it within the budget.
  */
 function solvedInEveryTrial(e: {
-  name: string; title: string; source: string; paperSequences: number; criterion: string; setup: string;
+  name: string; title: string; source: string; paperSequences: number; criterion: string;
+  /** Said after the training spec (how batches are made). */
+  detail?: string;
   task: () => SeqTask; train: TrainSpec; quickBudget?: number; seeds?: Record<Mode, number>;
 }): Experiment {
   // In full runs the modern LSTM (nn.LSTM: forget gate) trains beside the paper's cell, same settings.
@@ -70,7 +72,7 @@ function solvedInEveryTrial(e: {
   return {
     name: e.name, title: e.title, source: e.source,
     paper: `all trials solved, ${fmtInt(e.paperSequences)} sequences`,
-    criterion: e.criterion, setup: e.setup, seeds: e.seeds ?? { full: 3, quick: 1 }, scoreName: 'fraction of test sequences right',
+    criterion: e.criterion, setup: describeTraining(e.train, e.detail), seeds: e.seeds ?? { full: 3, quick: 1 }, scoreName: 'fraction of test sequences right',
     async run(seed, mode, backend) {
       task ??= e.task();
       const budget = mode === 'quick' ? (e.quickBudget ?? e.train.budget) : e.train.budget;
@@ -108,19 +110,28 @@ function solvedInEveryTrial(e: {
 
 const CELL1997 = 'the 1997 LSTM (no forget gate, no peepholes)';
 
+/** The setup line of a trained-until-solved experiment, from its training spec (so the two never disagree). */
+function describeTraining(t: TrainSpec, detail?: string): string {
+  return [
+    t.variant === 'LSTM1997' ? CELL1997 : t.variant ?? 'nn.LSTM', `${t.hidden} cells`,
+    ...(t.skip ? ['the read-out also sees the input'] : []),
+    ...(t.inputGateBias ? [`input gates biased ${t.inputGateBias} (the 1997 paper's closed start)`] : []),
+    `batches of ${t.batch}${detail ? ` (${detail})` : ''}`, `Adam lr ${t.lr}`,
+    `at most ${fmtInt(t.budget)} sequences`,
+  ].join(', ');
+}
+
 export const EXPERIMENTS: Experiment[] = [
   solvedInEveryTrial({
     name: 'embedded-reber', title: 'Embedded Reber grammar, next-symbol prediction',
     source: 'Hochreiter & Schmidhuber 1997, experiment 1, Table 1 (3 blocks of 2 cells, lr 0.5)', paperSequences: 8440,
     criterion: 'every output within 0.5 of the legal-successor target at every step of 256 fresh strings',
-    setup: `${CELL1997}, 6 cells, batches of 16 strings, Adam lr 0.03`,
     task: () => embeddedReberTask, train: { hidden: 6, variant: 'LSTM1997', batch: 16, lr: 0.03, budget: 200_000, checkEvery: 2000 },
   }),
   solvedInEveryTrial({
     name: 'long-lag-2a', title: 'Noise-free long time lag, p = 100, fixed middle (2a)',
     source: 'Hochreiter & Schmidhuber 1997, experiment 2a, Table 2', paperSequences: 5040,
     criterion: 'at the last step every output within 0.25 of the target, for each of 256 fresh sequences',
-    setup: `${CELL1997}, 16 cells, the read-out also sees the input, batches of 16, Adam lr 0.1`,
     task: () => longLagTask(100, false), train: { hidden: 16, variant: 'LSTM1997', skip: true, batch: 16, lr: 0.1, budget: 100_000, checkEvery: 2000 },
     quickBudget: 20_000,
   }),
@@ -128,7 +139,6 @@ export const EXPERIMENTS: Experiment[] = [
     name: 'long-lag-2b', title: 'Noise-free long time lag, p = 100, random middle (2b)',
     source: 'Hochreiter & Schmidhuber 1997, experiment 2b, Table 2', paperSequences: 5680,
     criterion: 'at the last step every output within 0.25 of the target, for each of 256 fresh sequences',
-    setup: `${CELL1997}, 8 cells, the read-out also sees the input, batches of 16, Adam lr 0.1`,
     task: () => longLagTask(100, true), train: { hidden: 8, variant: 'LSTM1997', skip: true, batch: 16, lr: 0.1, budget: 100_000, checkEvery: 2000 },
     quickBudget: 20_000,
   }),
@@ -136,7 +146,7 @@ export const EXPERIMENTS: Experiment[] = [
     name: 'adding-100', title: 'Adding problem, T = 100',
     source: 'Hochreiter & Schmidhuber 1997, experiment 4, Table 7 (2 blocks of 2 cells)', paperSequences: 74_000,
     criterion: 'absolute error below 0.04 on each of 2000 fresh sequences',
-    setup: `${CELL1997}, 8 cells, input gates biased -3 (the paper's closed start), one length per batch of 32, Adam lr 0.01`,
+    detail: 'one length per batch',
     task: () => addingTask(100), train: { hidden: 8, variant: 'LSTM1997', inputGateBias: -3, batch: 32, lr: 0.01, budget: 300_000, checkEvery: 8000 },
     quickBudget: 80_000,
   }),
@@ -144,7 +154,7 @@ export const EXPERIMENTS: Experiment[] = [
     name: 'adding-500', title: 'Adding problem, T = 500',
     source: 'Hochreiter & Schmidhuber 1997, experiment 4, Table 7 (2 blocks of 2 cells)', paperSequences: 209_000,
     criterion: 'absolute error below 0.04 on each of 2000 fresh sequences',
-    setup: `${CELL1997}, 8 cells, input gates biased -3, one length per batch of 32, Adam lr 0.01`,
+    detail: 'one length per batch',
     task: () => addingTask(500), train: { hidden: 8, variant: 'LSTM1997', inputGateBias: -3, batch: 32, lr: 0.01, budget: 400_000, checkEvery: 16_000 },
     quickBudget: 16_000, seeds: { full: 1, quick: 1 },
   }),
@@ -152,7 +162,7 @@ export const EXPERIMENTS: Experiment[] = [
     name: 'temporal-order-6a', title: 'Temporal order, two relevant symbols (6a)',
     source: 'Hochreiter & Schmidhuber 1997, experiment 6a, Table 9 (2 blocks of 2 cells)', paperSequences: 31_390,
     criterion: 'every output within 0.3 of the target at the end of each of 2000 fresh sequences',
-    setup: `${CELL1997}, 8 cells, one length per batch of 32, Adam lr 0.03`,
+    detail: 'one length per batch',
     task: () => temporalOrderTask('6a'), train: { hidden: 8, variant: 'LSTM1997', batch: 32, lr: 0.03, budget: 200_000, checkEvery: 4000 },
     quickBudget: 30_000,
   }),
@@ -160,7 +170,7 @@ export const EXPERIMENTS: Experiment[] = [
     name: 'temporal-order-6b', title: 'Temporal order, three relevant symbols (6b)',
     source: 'Hochreiter & Schmidhuber 1997, experiment 6b, Table 9 (3 blocks of 2 cells)', paperSequences: 571_100,
     criterion: 'every output within 0.3 of the target at the end of each of 2000 fresh sequences',
-    setup: `${CELL1997}, 12 cells, input gates biased -3, one length per batch of 32, Adam lr 0.03`,
+    detail: 'one length per batch',
     task: () => temporalOrderTask('6b'), train: { hidden: 12, variant: 'LSTM1997', inputGateBias: -3, batch: 32, lr: 0.03, budget: 600_000, checkEvery: 8000 },
     quickBudget: 30_000,
   }),
