@@ -27,7 +27,7 @@ export function longLagTask(p: number, randomMiddle: boolean): SeqTask {
         const o = (t * B + b) * n;
         x[o + seq[t]] = 1;
         target[o + seq[t + 1]] = 1;
-        weight[t * B + b] = (randomMiddle || process.env.LASTONLY) && t < T - 1 ? 0 : 1;
+        weight[t * B + b] = randomMiddle && t < T - 1 ? 0 : 1;
       }
     }
     return { T, B, x, target, weight };

@@ -121,7 +121,7 @@ export async function trainUntilSolved(task: SeqTask, spec: TrainSpec, seed: num
   let seen = 0, score = NaN, nextCheck = spec.checkEvery;
   while (seen < spec.budget) {
     const b = task.batch(dataRng, spec.batch);
-    trainStep(net, opt, b, spec.clip ?? +(process.env.CLIP ?? 1));
+    trainStep(net, opt, b, spec.clip ?? 1);
     seen += b.B;
     if (seen >= nextCheck || seen >= spec.budget) {
       nextCheck += spec.checkEvery;
