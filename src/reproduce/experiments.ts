@@ -267,7 +267,7 @@ function parity(): Experiment {
     paper: 'sLSTM extrapolates parity (accuracy ~1); mLSTM alone does not (~0.5)',
     criterion: 'sequence accuracy on lengths 40-256 (256 strings): sLSTM above 0.9, mLSTM below 0.75',
     setup: 'two sLSTM blocks vs one mLSTM block, dim 16, 4 heads, Adam lr 3e-3, batches of 32, 2000 steps each (quick: mLSTM 600) (src/tasks/parity.ts)',
-    seeds: { full: 1, quick: 1 }, scoreName: 'test accuracy',
+    seeds: { full: 3, quick: 1 }, scoreName: 'test accuracy',
     async run(seed, mode, backend) {
       void backend; // parity builds its modules on the current backend, which the command has set
       const out: SeedOutcome[] = [];
