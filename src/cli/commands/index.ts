@@ -6,9 +6,8 @@ import { generate } from './generate.js';
 import { info } from './info.js';
 import { predict } from './predict.js';
 import { quantize } from './quantize.js';
+import { reproduce } from './reproduce.js';
 import { train } from './train.js';
 
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
-export const commands: Command[] = [conformance];
-commands.push(demo, train, predict, evaluate, generate, info);
-commands.push(quantize);
+export const commands: Command[] = [demo, train, predict, evaluate, generate, info, quantize, reproduce, conformance];

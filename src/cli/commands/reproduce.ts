@@ -1,0 +1,65 @@
+import { getBackend, listBackends, setBackend } from '../../backend/registry.js';
+import { printable } from '../../data/printable.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { EXPERIMENTS, findExperiments, type Mode } from '../../reproduce/experiments.js';
+import { formatTable, runExperiment, type Row } from '../../reproduce/runner.js';
+import type { Command } from '../command.js';
+import { UserError } from '../errors.js';
+import { intFlag, parseFlags, userErrors } from './shared.js';
+
+const HELP = `Usage: carousel reproduce [NAME...] [--quick] [--seeds N] [--first-seed S] [--backend B] [--json FILE]
+       carousel reproduce --list
+
+Reruns classic LSTM experiments on data generated from the papers' descriptions, with the
+papers' success criteria, and prints one row per experiment: the paper's figure, ours (over
+seeds), and whether the criterion is met. The last line is "N of M reproduced".
+
+Options:
+  --list           what each experiment is, which paper table it comes from, and its criterion
+  --quick          fewer seeds and smaller budgets (every experiment, a few minutes in all; a row
+                   that needs more than the quick budget says so and is not met)
+  --seeds N        seeds per experiment (default: each experiment's own, 3 in full, 1 quick)
+  --first-seed S   first seed (default 1; seeds are S, S+1, ...)
+  --backend NAME   backend to train on (default: the default backend)
+  --json FILE      also write every row, with each seed's outcome, as JSON
+  -h, --help       this help`;
+
+export const reproduce: Command = {
+  name: 'reproduce',
+  summary: "rerun the LSTM papers' experiments and compare with their published figures",
+  help: HELP,
+  async run(argv) {
+    const { values: v, positionals } = parseFlags('reproduce', argv, {
+      list: { type: 'boolean' }, quick: { type: 'boolean' }, seeds: { type: 'string' }, 'first-seed': { type: 'string' },
+      backend: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    }, true);
+    if (v.help) { console.log(HELP); return 0; }
+    let experiments;
+    try { experiments = findExperiments(positionals); } catch (e) { throw new UserError((e as Error).message); }
+    if (v.list) {
+      for (const e of positionals.length ? experiments : EXPERIMENTS) {
+        console.log(`${e.name}: ${e.title}\n  source:    ${e.source}\n  paper:     ${e.paper}\n  criterion: ${e.criterion}\n  ours:      ${e.setup}\n`);
+      }
+      return 0;
+    }
+    if (v.backend && !listBackends().includes(v.backend)) {
+      throw new UserError(`--backend: expected one of ${listBackends().join(', ')}, got '${printable(v.backend, 40)}'`);
+    }
+    const backend = v.backend ? await setBackend(v.backend) : getBackend();
+    const mode: Mode = v.quick ? 'quick' : 'full';
+    const seeds = v.seeds === undefined ? undefined : intFlag('seeds', v.seeds, 1);
+    const firstSeed = intFlag('first-seed', v['first-seed'], 1, 0);
+    const rows: Row[] = [];
+    console.log(`reproduce (${mode}, backend ${backend.name}): ${experiments.map((e) => e.name).join(', ')}`);
+    for (const e of experiments) {
+      console.log(`${e.name}: ${e.setup}`);
+      rows.push(await runExperiment(e, { mode, seeds, firstSeed, backend, log: (l) => console.log(l) }));
+    }
+    console.log('\n' + formatTable(rows));
+    if (v.json) {
+      const path = v.json;
+      await userErrors(() => writeFileAtomic(path, JSON.stringify({ mode, backend: backend.name, rows }, null, 2) + '\n'));
+    }
+    return 0;
+  },
+};
