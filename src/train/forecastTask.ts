@@ -203,6 +203,5 @@ export function fitOutputScale(w: WindowSet, residual: SeasonalResidual | null):
  * predicts exactly seasonal-naive before training and learns only what improves on it.
  */
 export function zeroHead(model: SequenceModel): void {
-  const zero = (p: { shape: readonly number[]; size: number }) => ({ shape: [...p.shape], data: new Float32Array(p.size) });
-  model.loadStateDict(new Map([['head.weight', zero(model.head.weight)], ...(model.head.bias ? [['head.bias', zero(model.head.bias)] as const] : [])]), false);
+  model.loadStateDict(new Map(model.head.namedParameters('head.').map(([n, p]) => [n, { shape: [...p.shape], data: new Float32Array(p.size) }])), false);
 }
