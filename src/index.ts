@@ -13,3 +13,9 @@ export { saveModel, loadModel, readModelMeta, weightsPath, type ModelMeta } from
 export { saveCheckpoint, loadCheckpoint, type CheckpointData } from './io/checkpoint.js';
 export { exportStateDict, importStateDict, stateDictToSafetensors, readSafetensorsFile } from './io/pytorch.js';
 export { writeFileAtomic } from './io/atomic.js';
+// ONNX import and export (protobufjs: a bare module, so not in the browser entry's plain module graph).
+export { loadOnnx, exportOnnx } from './onnx/file.js';
+export { OnnxModel, loadOnnxBytes, type OnnxInput, type OnnxValueInfo } from './onnx/model.js';
+export { onnxBytes, type Exportable } from './onnx/export.js';
+export { recogniseTaskModel, type RecognisedModel } from './onnx/taskModel.js';
+export { GraphBuilder, type AttrValue, type ElemType } from './onnx/builder.js';

@@ -2,7 +2,9 @@ import type { Command } from '../command.js';
 import { conformance } from './conformance.js';
 import { demo } from './demo.js';
 import { evaluate } from './evaluate.js';
+import { exportCommand } from './export.js';
 import { generate } from './generate.js';
+import { importCommand } from './import.js';
 import { info } from './info.js';
 import { predict } from './predict.js';
 import { train } from './train.js';
@@ -10,3 +12,5 @@ import { train } from './train.js';
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
 export const commands: Command[] = [conformance];
 commands.push(demo, train, predict, evaluate, generate, info);
+commands.push(importCommand);
+commands.push(exportCommand);
