@@ -14,6 +14,7 @@ import { exportOnnx, loadOnnx } from '../src/onnx/file.js';
 import { loadOnnxBytes } from '../src/onnx/model.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { lstmModel, torchToOnnx } from '../bench/onnx.js';
 import { maxDiff, ortRun, type Feed } from './util/onnx.js';
 import { randArray, rng } from './util/random.js';
 
@@ -104,5 +105,25 @@ describe('exportOnnx: module stacks in ONNX Runtime', () => {
     const z = lin.forward(new Tensor(lin.backend.upload(lin.dtype, x.subarray(0, 6)), [2, 3]));
     await sameAsOrt(await onnxBytes(lin), { input: { data: x.subarray(0, 6), shape: [2, 3] } }, { output: { shape: z.shape, data: z.dataSync() } });
     assert.equal(loadOnnx(join(dir, 'gru.onnx')).numParameters(), 2 * 3 * 4 * (3 + 4 + 2));
+  });
+});
+
+describe("the benchmarks' ONNX models (bench/onnx.ts, on the same writer)", () => {
+  it('lstmModel runs in ONNX Runtime to the outputs of Carousel\'s LSTM, batched and streaming', async () => {
+    const I = 3, H = 4, T = 5, B = 2;
+    const lstm = new LSTM({ inputSize: I, hiddenSize: H }, { rng: new Rng(8) });
+    const p = lstm.stateDict();
+    const f = (n: string) => Float32Array.from(p.get(n)!.data);
+    const w = torchToOnnx(H, I, f('weight_ih_l0'), f('weight_hh_l0'), f('bias_ih_l0'), f('bias_hh_l0'));
+    const x = randArray(rand, T * B * I);
+    const h0 = randArray(rand, B * H), c0 = randArray(rand, B * H);
+    const t = (v: Float32Array, s: number[]) => new Tensor(lstm.backend.upload(lstm.dtype, v), s);
+    const all = lstm.forward(t(x, [T, B, I]));
+    const batched = await ortRun(lstmModel(T, B, I, H, w, false), { X: { data: x, shape: [T, B, I] } });
+    assert.ok(maxDiff(batched.Y.data, all.y.dataSync()) <= 1e-5);
+    const step = lstm.forward(t(x.subarray(0, B * I), [1, B, I]), { h0: t(h0, [1, B, H]), c0: t(c0, [1, B, H]) });
+    const streamed = await ortRun(lstmModel(1, B, I, H, w, true), { X: { data: x.subarray(0, B * I), shape: [1, B, I] }, h0: { data: h0, shape: [1, B, H] }, c0: { data: c0, shape: [1, B, H] } });
+    assert.ok(maxDiff(streamed.Y_h.data, step.hN.dataSync()) <= 1e-5);
+    assert.ok(maxDiff(streamed.Y_c.data, step.cN.dataSync()) <= 1e-5);
   });
 });
