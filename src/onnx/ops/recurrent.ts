@@ -50,9 +50,12 @@ function makeAct(name: string, alpha: number, beta: number): Act {
   }
 }
 
-/** x clipped to [-c, c]: c - relu(2c - relu(x + c)). */
+/**
+ * x clipped to [-c, c]: y = x + relu(-x - c), then y - relu(y - c). Where nothing is clipped the
+ * relus are exactly 0, so x passes unrounded (adding c to x first would round it to c's ulp).
+ */
 function clipTo(c: number): Act {
-  return (x) => affine(relu(affine(relu(addScalar(x, c)), -1, 2 * c)), -1, c);
+  return (x) => { const y = add(x, relu(affine(x, -1, -c))); return sub(y, relu(addScalar(y, -c))); };
 }
 
 interface Spec {
