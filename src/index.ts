@@ -19,3 +19,5 @@ export { OnnxModel, loadOnnxBytes, type OnnxInput, type OnnxValueInfo } from './
 export { onnxBytes, type Exportable } from './onnx/export.js';
 export { recogniseTaskModel, type RecognisedModel } from './onnx/taskModel.js';
 export { GraphBuilder, type AttrValue, type ElemType } from './onnx/builder.js';
+export { loadTfjsLayersModel } from './tfjs/file.js';
+export { tfjsLayersModel, TfjsLayersModel, type TfjsModelJson, type TfjsWeightSpec } from './tfjs/layersModel.js';

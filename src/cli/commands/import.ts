@@ -3,12 +3,13 @@ import { saveModel, type ModelMeta } from '../../io/modelDir.js';
 import type { TaskKind } from '../../models/sequenceModel.js';
 import { loadOnnx } from '../../onnx/file.js';
 import { recogniseTaskModel } from '../../onnx/taskModel.js';
+import { loadTfjsLayersModel } from '../../tfjs/file.js';
 import { printable } from '../../data/printable.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { choiceFlag, intFlag, parseFlags, requireFlag, userErrors } from './shared.js';
 
-const HELP = `Usage: carousel import MODEL.onnx --out DIR [--task forecast|classify|charlm]
+const HELP = `Usage: carousel import MODEL.onnx|model.json --out DIR [--task forecast|classify|charlm]
                        [--labels A,B,...] [--vocab CHARS] [--features A,B,...] [--targets A,...]
                        [--window N] [--mean M,...] [--std S,...]
 
@@ -18,7 +19,9 @@ task models and writes a Carousel model directory that predict, evaluate, genera
 no peepholes; GRU with linear_before_reset=1), forward or bidirectional, a Linear head (Gemm, or
 MatMul + Add) over the last layer's final hidden state (forecast, classify) or over each step
 after an Embedding of integer ids (charlm), optionally ending in Softmax / LogSoftmax (then the
-task is classify). The weights are checked by running the graph and the new model side by side
+task is classify). A TF.js Layers model.json (weight shards next to it) is read the same way; its
+recurrent layers must then use PyTorch's cell too (recurrent_activation sigmoid, GRU
+reset_after=true): TF.js's default hard_sigmoid is not a Carousel cell. The weights are checked by running the graph and the new model side by side
 on random sequences (time-major and batch-first); anything else is refused with what was expected.
 
 The data description an ONNX file does not hold comes from flags:
@@ -48,13 +51,15 @@ export const importCommand: Command = {
       targets: { type: 'string' }, window: { type: 'string' }, mean: { type: 'string' }, std: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     }, true);
     if (v.help) { console.log(HELP); return 0; }
-    if (positionals.length !== 1) throw new UserError(`import: expected one .onnx file, got ${positionals.length}`);
+    if (positionals.length !== 1) throw new UserError(`import: expected one .onnx file or TF.js model.json, got ${positionals.length}`);
     const file = positionals[0], out = requireFlag('out', v.out);
     const task = v.task === undefined ? undefined : choiceFlag<TaskKind>('task', v.task, ['forecast', 'classify', 'charlm']);
     return userErrors(async () => {
       let recognised;
       try {
-        recognised = recogniseTaskModel(loadOnnx(file), { task });
+        // A TF.js Layers model (model.json) is first translated into the same ONNX graph form.
+        const graph = /\.json$/i.test(file) ? loadTfjsLayersModel(file).graph : loadOnnx(file);
+        recognised = recogniseTaskModel(graph, { task });
       } catch (e) {
         const msg = (e as Error).message;
         throw new UserError(msg.startsWith(file) ? msg : `${printable(file, 200)}: ${msg}`);
