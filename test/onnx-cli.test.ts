@@ -17,7 +17,7 @@ import { randArray, rng } from './util/random.js';
 /** `carousel import` (ONNX task models into model directories) and `carousel export --format onnx`. */
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'onnx');
 type Ref = { inputs: Record<string, { shape: number[]; data: number[] }>; outputs: Record<string, { shape: number[]; data: number[] }> };
-const ref = (name: string): Ref => JSON.parse(readFileSync(join(fixtures, `${name}.json`), 'utf8')) as Ref;
+const ref = (name: string): Ref => JSON.parse(readFileSync(join(fixtures, `${name}.expected`), 'utf8')) as Ref;
 const tmp = () => mkdtempSync(join(tmpdir(), 'carousel-onnx-cli-'));
 
 describe('carousel import', () => {

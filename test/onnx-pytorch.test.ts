@@ -24,7 +24,7 @@ import { maxDiff } from './util/onnx.js';
  */
 const here = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'onnx');
 type Record_ = { inputs: Record<string, { shape: number[]; data: number[] }>; outputs: Record<string, { shape: number[]; data: number[] }> };
-const expected = (name: string): Record_ => JSON.parse(readFileSync(join(here, `${name}.json`), 'utf8')) as Record_;
+const expected = (name: string): Record_ => JSON.parse(readFileSync(join(here, `${name}.expected`), 'utf8')) as Record_;
 
 describe('PyTorch-exported ONNX files', () => {
   for (const [name, what] of [
