@@ -94,7 +94,11 @@ function emitRecurrent(g: GraphBuilder, m: LSTM | GRU, dict: Map<string, TensorD
 function taskModelGraph(model: SequenceModel, dict: Map<string, TensorData>): GraphBuilder {
   const a = model.arch;
   if (a.cell !== 'lstm' && a.cell !== 'gru') throw new Error(`exportOnnx: a model with cell '${a.cell}' has no ONNX operator: expected cell lstm or gru`);
-  const rnn = model.rnn.module as LSTM | GRU;
+  const rnn = model.rnn.module;
+  // A derived model (quantized weights, for one) has other modules in these places: refuse it rather than misread it.
+  if (!(rnn instanceof LSTM || rnn instanceof GRU) || !(model.head instanceof Linear)) {
+    throw new Error(`exportOnnx: expected a float model with an nn.LSTM / nn.GRU core and a Linear head, got ${rnn.constructor.name} and ${model.head.constructor.name}`);
+  }
   const sub = (prefix: string) => new Map([...dict].filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t]));
   const g = new GraphBuilder(`carousel ${a.task} ${a.cell}`);
   const H = a.hiddenSize, D = a.bidirectional ? 2 : 1, L = a.numLayers;
