@@ -14,3 +14,11 @@ export { saveCheckpoint, loadCheckpoint, type CheckpointData } from './io/checkp
 export { exportStateDict, importStateDict, stateDictToSafetensors, readSafetensorsFile } from './io/pytorch.js';
 export { writeFileAtomic } from './io/atomic.js';
 export { quantize, quantizeLayer, QuantizedModel, type QuantizeOptions } from './quant/model.js';
+// ONNX import and export (protobufjs: a bare module, so not in the browser entry's plain module graph).
+export { loadOnnx, exportOnnx } from './onnx/file.js';
+export { OnnxModel, loadOnnxBytes, type OnnxInput, type OnnxValueInfo } from './onnx/model.js';
+export { onnxBytes, type Exportable } from './onnx/export.js';
+export { recogniseTaskModel, type RecognisedModel } from './onnx/taskModel.js';
+export { GraphBuilder, type AttrValue, type ElemType } from './onnx/builder.js';
+export { loadTfjsLayersModel } from './tfjs/file.js';
+export { tfjsLayersModel, TfjsLayersModel, type TfjsModelJson, type TfjsWeightSpec } from './tfjs/layersModel.js';

@@ -1,4 +1,4 @@
-import type { SequenceModel } from '../models/sequenceModel.js';
+import type { Module } from '../nn/module.js';
 import type { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -23,7 +23,7 @@ export interface EvalResult {
  * steps) and CharLMTask (parallel text streams walked in --bptt chunks with the state carried).
  */
 export interface Task {
-  readonly model: SequenceModel;
+  readonly model: Module;
   /** true: the state at the end of batch k starts batch k+1 (truncated BPTT); reset each epoch. */
   readonly stateful: boolean;
   numBatches(): number;

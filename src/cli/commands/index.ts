@@ -2,7 +2,9 @@ import type { Command } from '../command.js';
 import { conformance } from './conformance.js';
 import { demo } from './demo.js';
 import { evaluate } from './evaluate.js';
+import { exportCommand } from './export.js';
 import { generate } from './generate.js';
+import { importCommand } from './import.js';
 import { info } from './info.js';
 import { predict } from './predict.js';
 import { quantize } from './quantize.js';
@@ -10,4 +12,4 @@ import { reproduce } from './reproduce.js';
 import { train } from './train.js';
 
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
-export const commands: Command[] = [demo, train, predict, evaluate, generate, info, quantize, reproduce, conformance];
+export const commands: Command[] = [conformance, demo, train, predict, evaluate, generate, info, quantize, importCommand, exportCommand, reproduce];
