@@ -64,6 +64,32 @@ async function loadChromium(t: TestContext): Promise<Chromium | null> {
   }
 }
 
+type Page = Awaited<ReturnType<Awaited<ReturnType<Chromium['launch']>>['newPage']>>;
+
+/**
+ * Serve dist/ (serveDist), launch Debian's Chromium with `args` beside --no-sandbox, and run `fn`
+ * on a new page with the server's origin and a list collecting the page's uncaught errors. The
+ * browser and the server go afterwards, whatever failed. Skips the test where Chromium is missing.
+ */
+async function inChromium(t: TestContext, args: string[], fn: (page: Page, origin: string, errors: string[]) => Promise<void>): Promise<void> {
+  const chromium = await loadChromium(t);
+  if (!chromium) return;
+  const server = await serveDist();
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let browser: Awaited<ReturnType<Chromium['launch']>> | null = null;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...args], timeout: 30000 });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await fn(page, origin, errors);
+  } finally {
+    await browser?.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 /** Relative import specifiers of a compiled module (static, re-export and literal dynamic imports). */
 function importsOf(file: string): string[] {
   const src = readFileSync(file, 'utf8');
@@ -94,16 +120,7 @@ describe('the browser entry', () => {
   });
 
   it('runs the wasm backend in Chromium (main thread and Web Worker) and falls back without isolation', { timeout: 90000 }, async (t) => {
-    const chromium = await loadChromium(t);
-    if (!chromium) return;
-    const server = await serveDist();
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    let browser: Awaited<ReturnType<Chromium['launch']>> | null = null;
-    try {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30000 });
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
+    await inChromium(t, [], async (page, origin, errors) => {
 
       // Cross-origin isolated: inside a module Web Worker, then on the main thread.
       await page.goto(`${origin}/iso/`);
@@ -152,24 +169,11 @@ describe('the browser entry', () => {
       assert.deepEqual(errors, []);
       t.diagnostic(`worker ${iso.worker.ms.toFixed(0)} ms, main ${iso.main.ms.toFixed(0)} ms, not isolated ${plain.ms.toFixed(0)} ms; ` +
         `GEMM err ${iso.main.gemmMaxErr!.toExponential(1)}, LSTM diff ${iso.main.lstmMaxDiff!.toExponential(1)}`);
-    } finally { // the browser and the server go, whatever failed
-      await browser?.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    });
   });
   it('trains on WebGPU in Chromium (navigator.gpu, SwiftShader without a GPU) as on the reference backend', { timeout: 120000 }, async (t) => {
-    const chromium = await loadChromium(t);
-    if (!chromium) return;
-    const server = await serveDist();
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    let browser: Awaited<ReturnType<Chromium['launch']>> | null = null;
-    try {
-      // Chromium exposes WebGPU on SwiftShader (its software Vulkan) with these flags where there is no GPU.
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'], timeout: 30000 });
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
+    // Chromium exposes WebGPU on SwiftShader (its software Vulkan) with these flags where there is no GPU.
+    await inChromium(t, ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'], async (page, origin, errors) => {
       await page.goto(`${origin}/plain/`);
       const r = await page.evaluate(async () => {
         const harness = '/plain/test/browser/webgpu-harness.js'; // a URL on the test server, not a module tsc resolves
@@ -184,10 +188,6 @@ describe('the browser entry', () => {
       assert.ok(r.maxParamRel <= 1e-4, `parameters differ from the reference by ${r.maxParamRel} of their scale ${at}`);
       assert.deepEqual(errors, []);
       t.diagnostic(`adapter ${r.adapter}, ${r.ms.toFixed(0)} ms, losses ${r.losses.map((l) => l.toPrecision(4)).join(' ')}`);
-    } finally {
-      await browser?.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    });
   });
 });
