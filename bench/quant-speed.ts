@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/quant-speed.js [--threads 2] [--rounds 5]`: B3 f32 against B3-int8 (and
+ * `node dist/bench/quant-speed.js [--threads 2] [--rounds 5] [--reps 5] [--only B3|B2]`: B3 f32 against B3-int8 (and
  * B2-1024 f32 / int8 / bf16), alternated round by round in one process on the wasm backend, with
  * wall time and the process's CPU time (process.cpuUsage: user + system over all threads) per
  * call. CPU time shows work a thread pool burns waiting (spinning) that wall time hides on an
@@ -63,6 +63,9 @@ async function main(): Promise<void> {
     ['B2-1024-int8', b2(be, 'int8'), 1000 / FULL_SIZES['B2-1024'].steps],
     ['B2-1024-bf16', b2(be, 'bf16'), 1000 / FULL_SIZES['B2-1024'].steps],
   ];
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+  if (only !== null && only !== 'B3' && only !== 'B2') throw new Error(`--only: expected B3 or B2, got '${only}'`);
+  if (only) cases.splice(0, cases.length, ...cases.filter(([name]) => name.startsWith(only)));
   const wall = new Map<string, number[]>(), cpu = new Map<string, number[]>();
   for (const [name, run] of cases) { run(); run(); wall.set(name, []); cpu.set(name, []); } // warm-up
   for (let r = 0; r < rounds; r++) {
