@@ -160,6 +160,8 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
     out.push('', '### Scaling: speed-up over the fewest threads measured (time at t1 / time at tN)', '', '| bench | configuration | speed-up |', '|---|---|---|', ...lines);
   }
 
+  out.push(...quantSection(rows, opts.targets));
+
   const mem = rows.filter((r) => r.bench === 'B1-memory' && r.metric !== 'skipped');
   if (mem.length) {
     const mcols = [...new Set(mem.map(key))];
@@ -194,13 +196,14 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
     out.push('', '### Not measured', '');
     for (const s of skips) out.push(`- ${s.bench}, ${label(key(s))}: ${s.unit}`);
   }
-  const notes = rows.filter((r) => r.metric === 'steps_per_rep' || r.metric === 'sequences_per_rep' || r.metric === 'max_abs_diff_vs_carousel' || r.metric === 'params');
+  const notes = rows.filter((r) => r.metric === 'steps_per_rep' || r.metric === 'sequences_per_rep' || r.metric === 'max_abs_diff_vs_carousel' || r.metric === 'max_abs_diff_vs_carousel_int8' || r.metric === 'params');
   const classic = [...new Set(rows.map((r) => r.lib).filter((l) => l in CLASSIC_NOTES))];
   if (notes.length || classic.length) {
     out.push('', '### Notes', '');
     for (const l of classic) out.push(`- ${l}: nearest configuration it can express: ${CLASSIC_NOTES[l]}.`);
     for (const n of notes) {
       const what = n.metric === 'max_abs_diff_vs_carousel' ? 'max |output - Carousel output| on a shared-weights check'
+        : n.metric === 'max_abs_diff_vs_carousel_int8' ? 'max |output - Carousel int8 output| on a shared-int8-weights check'
         : n.metric === 'params' ? 'trainable weights/connections' : n.metric.replace(/_/g, ' ');
       out.push(`- ${n.bench}, ${label(key(n))}: ${what} = ${fmt(n.value ?? NaN)}`);
     }
@@ -218,4 +221,55 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
     for (const i of info) out.push(`- ${label(key(i))}: ${i.metric} = ${i.unit}${i.metric === 'blas' ? ` (BLAS threads ${i.value})` : ''}`);
   }
   return out.join('\n');
+}
+
+/** The quantized rows (bench/suites/quant.ts, ort-quant.ts), the f32 bench each stands beside, and issue 11's targets. */
+export const QUANT_BENCHES: Record<string, { base: string; unit: string; target: string; maxFp32?: number; beatDynQuant?: boolean }> = {
+  'B2-1024-int8': { base: 'B2-1024', unit: 'us/step', target: '<= 0.5x ORT fp32, < 1x ORT DynamicQuantizeLSTM', maxFp32: 0.5, beatDynQuant: true },
+  'B2-1024-bf16': { base: 'B2-1024', unit: 'us/step', target: '–' },
+  'B3-int8': { base: 'B3', unit: 'ms/call', target: '<= 1.0x ORT fp32', maxFp32: 1 },
+};
+
+/**
+ * Quantized inference: each quantized row's times (Carousel's int8 / bf16, ONNX Runtime's
+ * DynamicQuantizeLSTM) beside ONNX Runtime fp32 on the f32 bench it quantizes, then per thread
+ * count Carousel's best quantized time over each ONNX Runtime time at that count, against the targets.
+ */
+function quantSection(rows: readonly Result[], targets: boolean): string[] {
+  const names = Object.keys(QUANT_BENCHES).filter((b) => rows.some((r) => r.bench === b));
+  if (!names.length) return [];
+  const isOrt = (c: string) => c.startsWith('onnxruntime|cpu|');
+  const isDq = (c: string) => c.startsWith('onnxruntime|cpu-DynamicQuantizeLSTM|');
+  const cols = [...new Set(rows.filter((r) => names.includes(r.bench) && r.bench !== 'info').map(key))];
+  const ortCols = [...new Set(rows.filter((r) => Object.values(QUANT_BENCHES).some((q) => q.base === r.bench)).map(key))].filter(isOrt);
+  const all = [...cols.filter((c) => c.startsWith('carousel|')), ...cols.filter(isDq), ...ortCols];
+  const colLabel = (c: string) => isOrt(c) ? `${label(c)} (fp32)` : label(c);
+  const out = ['', '### Quantized inference: median (min–max, repetitions); ONNX Runtime fp32 runs the f32 bench (same weights, unquantized)', '',
+    `| bench | unit | ${all.map(colLabel).join(' | ')} |`, `|---|---|${all.map(() => '---').join('|')}|`];
+  for (const b of names) {
+    const q = QUANT_BENCHES[b];
+    out.push(`| ${b} | ${q.unit} | ${all.map((c) => cell(rows, isOrt(c) ? q.base : b, c)).join(' | ')} |`);
+  }
+  const lines: string[] = [];
+  const threads = [...new Set(all.map(threadsOf))].sort((a, b) => a - b);
+  for (const b of names) {
+    const q = QUANT_BENCHES[b];
+    for (const t of threads) {
+      const mine = all.filter((c) => c.startsWith('carousel|') && threadsOf(c) === t)
+        .map((c) => ({ c, h: headline(rows, b, c) })).filter((x) => x.h && !x.h.extrap).sort((x, y) => x.h!.v - y.h!.v)[0];
+      if (!mine) continue;
+      const fp = ortCols.filter((c) => threadsOf(c) === t).map((c) => headline(rows, q.base, c)).find((h) => h && !h.extrap);
+      const dqCol = all.find((c) => isDq(c) && threadsOf(c) === t);
+      const dq = dqCol ? headline(rows, b, dqCol) : null;
+      const rFp = fp ? mine.h!.v / fp.v : null, rDq = dq && !dq.extrap ? mine.h!.v / dq.v : null;
+      const verdicts: string[] = [];
+      if (targets && q.maxFp32 !== undefined && rFp !== null) verdicts.push(`fp32: ${rFp <= q.maxFp32 ? 'yes' : 'no'}`);
+      if (targets && q.beatDynQuant && rDq !== null) verdicts.push(`DynamicQuantizeLSTM: ${rDq < 1 ? 'yes' : 'no'}`);
+      lines.push(`| ${b} | t${t} | ${fmt(mine.h!.v)} (${label(mine.c)}) | ${rFp !== null ? fmt(rFp) : '–'} | ${rDq !== null ? fmt(rDq) : '–'} | ${q.target} | ${!targets ? 'n/a (not the issue\'s sizes)' : verdicts.join('; ') || '–'} |`);
+    }
+  }
+  if (lines.length) {
+    out.push('', '| bench | threads | Carousel best | x ORT fp32 | x ORT DynamicQuantizeLSTM | target | meets target |', '|---|---|---|---|---|---|---|', ...lines);
+  }
+  return out;
 }

@@ -18,6 +18,7 @@ import { lstmModel, torchToOnnx, type OnnxLstmWeights } from '../onnx.js';
 import { loadOptional } from '../optional.js';
 import type { BenchName, Result, SuiteSpec } from '../types.js';
 import { checkBackend, checked, maxDiff } from '../check.js';
+import { ortQuantRows } from './ort-quant.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -50,6 +51,7 @@ export async function runOrt(spec: SuiteSpec): Promise<Result[]> {
     try { out.push(...await runOne(ort, opts, o, bench, spec)); } catch (e) {
       out.push(skipRow(o, bench, `failed: ${(e as Error).message.split('\n')[0]}`));
     }
+    out.push(...await ortQuantRows(ort, opts, o.threads, bench, spec)); // DynamicQuantizeLSTM: B2-1024-int8, B3-int8 (./ort-quant.ts)
     process.stderr.write(`  onnxruntime/t${o.threads} ${bench}: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   }
   return out;

@@ -1,8 +1,9 @@
 /**
  * Quantized inference rows beside Carousel's f32 ones, the same work on the same seeded weights
  * and inputs (bench/suites/carousel.ts makeStream / makeInfer), with the LSTM quantized
- * (src/quant): B2-1024-int8 and B2-1024-bf16 after B2-1024, B3-int8 after B3. The rows go to the
- * JSON (`--json`); the markdown table lists the f32 benches only.
+ * (src/quant): B2-1024-int8 and B2-1024-bf16 after B2-1024, B3-int8 after B3. The report's
+ * quantized section (bench/report.ts) puts them beside ONNX Runtime fp32 and its
+ * DynamicQuantizeLSTM (bench/suites/ort-quant.ts).
  */
 import type { Backend } from '../../src/backend/backend.js';
 import { noGrad } from '../../src/autograd/tape.js';

@@ -1,6 +1,6 @@
 import type { LstmCellOptions, Storage } from '../backend/backend.js';
 import { keepStorage } from '../backend/scope.js';
-import { lstmCellLayout } from '../backend/lstm-cell.js';
+import { isStandardLstmCell, lstmCellLayout } from '../backend/lstm-cell.js';
 import type { RecurrentStream } from '../nn/lstmStream.js';
 import type { ModuleOptions } from '../nn/module.js';
 import { BatchOrder, RecurrentBase } from '../nn/rnn.js';
@@ -15,6 +15,7 @@ import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { INFERENCE_ONLY, type HasQuantized, type WeightSource } from './source.js';
 import type { QuantizedWeight } from './weight.js';
+import { fusedStep, type FusedStep } from './step.js';
 
 /** One direction of a quantized LSTM layer. */
 interface QLstmWeights {
@@ -118,6 +119,8 @@ export class QuantLSTM extends RecurrentBase implements HasQuantized {
       const R = w.wHr ? be.alloc('f32', B * H) : null;        // [B, H] o * tanh(c) before the projection
       const peeps = this.cell?.peepholes ? packPeepholes(be, 'f32', H, w.wci, w.wcf, w.wco) : null;
       const cell = cellOptions(this.cell, peeps, false);
+      // The plain cell (no projection, peepholes, variant): the backend's fused step where it has one.
+      const fused = !R && !w.wGr && isStandardLstmCell(cell) ? fusedStep(this.backend) : null;
       w.wIh.apply(T * B, x.storage, 0, I, w.bias, G, 0, GH, false);
       if (w.wGr) for (let t = 0; t < T; t++) if (bs[t] < B) be.fill(G, (t * B + bs[t]) * GH, (B - bs[t]) * GH, 0);
       const h = hN.storage, c = cN.storage, hOff = d * B * Hout, cOff = d * B * H;
@@ -127,6 +130,10 @@ export class QuantLSTM extends RecurrentBase implements HasQuantized {
         const t = reverse ? T - 1 - step : step, n = bs[t];
         if (n === 0) continue;
         const g = t * B * GH, yo = t * B * DH + d * Hout;
+        if (fused && fused(n, H, h, hOff, Hout, w.wHh, G, g, c, cOff, c, cOff, y.storage, yo, DH)) {
+          copyRows(be, n, Hout, y.storage, yo, DH, h, hOff, Hout);
+          continue;
+        }
         w.wHh.apply(n, h, hOff, Hout, null, G, g, GH, true);
         if (w.wGr && step > 0) {
           const tp = reverse ? t + 1 : t - 1;
@@ -157,6 +164,8 @@ export class QuantLSTMStream implements RecurrentStream {
   readonly y: Tensor;          // [B, Hout]
   private readonly gates: Storage;           // [B, GH]
   private readonly r: Storage | null;        // [B, H] (LSTMP)
+  private readonly hNext: Storage | null;    // [B, Hout] the fused step's output (it may not write the h it reads)
+  private readonly fused: FusedStep | null;
   private readonly peeps: (Storage | null)[]; // per layer [3H]
   private readonly cells: (LstmCellOptions | undefined)[];
   private readonly GH: number;
@@ -174,6 +183,8 @@ export class QuantLSTMStream implements RecurrentStream {
     this.r = m.projSize ? be.alloc('f32', B * H) : null;
     this.peeps = m.weights.map(([w]) => (m.cell?.peepholes ? packPeepholes(be, 'f32', H, w.wci, w.wcf, w.wco) : null));
     this.cells = this.peeps.map((p) => cellOptions(m.cell, p, false));
+    this.fused = !m.projSize && !this.act && this.cells.every((c) => isStandardLstmCell(c)) ? fusedStep(m.backend) : null;
+    this.hNext = this.fused ? be.alloc('f32', B * Hout) : null;
     for (const s of this.storages()) keepStorage(s);
   }
 
@@ -196,6 +207,11 @@ export class QuantLSTMStream implements RecurrentStream {
     for (let l = 0; l < m.numLayers; l++) {
       const w = m.weights[l][0], hOff = l * B * Hout, cOff = l * B * H, cell = this.cells[l];
       w.wIh.apply(B, inp, inOff, I, w.bias, gates, 0, GH, false);   // x W_ih^T + b
+      if (this.fused && this.fused(B, H, h, hOff, Hout, w.wHh, gates, 0, c, cOff, c, cOff, this.hNext!, 0, Hout)) {
+        be.copy2d(B, Hout, this.hNext!, 0, Hout, h, hOff, Hout, false);
+        inp = h; inOff = hOff; I = Hout;
+        continue;
+      }
       w.wHh.apply(B, h, hOff, Hout, null, gates, 0, GH, true);      // + h_{t-1} W_hh^T
       if (this.act) gateRecurrenceForward(be, B, H, this.act.storage, l * B * GH, w.wGr!.storage, gates, 0);
       if (r) {
@@ -214,7 +230,7 @@ export class QuantLSTMStream implements RecurrentStream {
   dispose(): void { for (const s of this.storages()) this.m.backend.dispose(s); }
 
   private storages(): Storage[] {
-    return [this.h.storage, this.c.storage, this.act?.storage ?? null, this.y.storage, this.gates, this.r, ...this.peeps]
+    return [this.h.storage, this.c.storage, this.act?.storage ?? null, this.y.storage, this.gates, this.r, this.hNext, ...this.peeps]
       .filter((s): s is Storage => s !== null);
   }
 }

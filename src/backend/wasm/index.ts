@@ -6,7 +6,7 @@ import { type Block, WasmHeap } from './heap.js';
 import { instantiate, kernelBuild, type KernelBuildChoice, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
 import { platform } from './platform.js';
 import { trackStorage } from '../scope.js';
-import { qgemm16Wasm, qgemmInt8Wasm } from './quant.js';
+import { qgemm16Wasm, qgemmInt8Wasm, qlstmStepWasm, type QuantStepWeight } from './quant.js';
 import { CALLER_SLOT, ChunkJob, claimChunks, COMPLETED, CTRL_BYTES, GEMM_ARGS, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
 
 export { kernelBuild, type KernelBuild, type KernelBuildChoice, wasmSimdSupported, wasmUnavailableReason } from './module.js';
@@ -52,6 +52,11 @@ export const CTC_PARALLEL_MIN_CELLS = 20000;
  * for GEMMs: the step claims chunks, so it never waits on a worker that is not already running.
  */
 export const LINEAR2_PARALLEL_MIN_MACS = 1 << 16;
+/**
+ * Quantized products (and fused quantized LSTM steps) below this many multiply-adds run on the
+ * calling thread. As low as linear2's: their chunks are claimed, so a split never waits on a worker.
+ */
+export const QUANT_PARALLEL_MIN_MACS = 1 << 16;
 /** Row-wise kernels (LSTM cells, softmax) below this many values run on the calling thread (~25 us of work). */
 export const ROW_PARALLEL_MIN_ELEMENTS = 2048;
 
@@ -119,6 +124,8 @@ export class WasmBackend extends ReferenceBackend {
   get freshAllocations(): number { return this.heap.freshBlocks + this.jsFallbacks; }
   /** linear2 calls (streaming steps) with fewer multiply-adds run on the calling thread. */
   linear2ParallelMinMacs = LINEAR2_PARALLEL_MIN_MACS;
+  /** Quantized products with fewer multiply-adds run on the calling thread (tests set 0 to exercise the split). */
+  quantParallelMinMacs = QUANT_PARALLEL_MIN_MACS;
   /** Row-wise kernels (LSTM cells, softmax) over fewer values run on the calling thread. */
   rowParallelMinElements = ROW_PARALLEL_MIN_ELEMENTS;
 
@@ -512,6 +519,34 @@ export class WasmBackend extends ReferenceBackend {
   }
 
   // The quant kernel set (kernels/quant.c), in ./quant.ts.
+  /**
+   * Threads for a quantized product of `macs` multiply-adds split over `len` units (weight rows,
+   * or hidden units), whose kernel needs `workBytes` of scratch per thread (each thread's GEMM scratch).
+   */
+  quantThreads(macs: number, len: number, workBytes: number): number {
+    return this.threadCount > 1 && macs >= this.quantParallelMinMacs && len >= 8 && workBytes <= this.gemmWorkBytes ? this.usable() : 1;
+  }
+  /** The shared arguments area of chunked jobs (./quant.ts writes its jobs' arguments at JOB_ARGS). */
+  get chunkArgs(): Int32Array { return this.pool.i32; }
+  /**
+   * Run quantized chunked job `kind` (arguments at JOB_ARGS) over `len` units on T threads, about
+   * `perThread` chunks each, every chunk a multiple of 4 units (pool.ts runChunk).
+   */
+  runQuantChunks(kind: ChunkJob, len: number, T: number, perThread: number): void {
+    const want = Math.max(1, Math.min(perThread * T, Math.ceil(len / 4)));
+    const chunk = Math.ceil(len / want / 4) * 4, a = this.pool.i32;
+    a[GEMM_ARGS + 14] = chunk; a[GEMM_ARGS + 15] = len; a[GEMM_ARGS + 17] = kind;
+    this.runChunked(T, Math.ceil(len / chunk));
+  }
+  /**
+   * One quantized LSTM step fused over hidden units (kernels/quant.c qlstm_step_*): gates += hIn
+   * W_hh^T then the standard cell, one synchronisation; false (nothing done) where it does not
+   * apply (./quant.ts qlstmStepWasm).
+   */
+  qlstmStep(rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, w: QuantStepWeight, gates: Storage, gOff: number,
+    cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): boolean {
+    return qlstmStepWasm(this, rows, H, hIn, hInOff, ldhIn, w, gates, gOff, cPrev, cpOff, cOut, cOff, hOut, hOff, ldh);
+  }
   qgemmInt8(m: number, n: number, k: number, x: Storage, xOff: number, ldx: number, w: Storage, scales: Storage,
     bias: Storage | null, out: Storage, outOff: number, ldo: number, accumulate: boolean): void {
     qgemmInt8Wasm(this, m, n, k, x, xOff, ldx, w, scales, bias, out, outOff, ldo, accumulate);

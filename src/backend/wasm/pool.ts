@@ -1,4 +1,5 @@
 import type { KernelExports } from './module.js';
+import type { QuantExports } from './quant.js';
 import { type KernelWorker, platform, threadCanBlock } from './platform.js';
 
 /**
@@ -51,7 +52,10 @@ export const CALLER_SLOT = DONE + 48;
 export const enum Job { Ctc = 2, Peak = 3, LstmFwd = 5, LstmBwd = 6, Softmax = 7, SoftmaxBwd = 8, GruFwd = 9, GruBwd = 10, Scan = 11 }
 
 /** What a chunked job computes (GEMM_ARGS[17]); each chunk is a range [lo, hi) of its split dimension. */
-export const enum ChunkJob { Gemm = 0, GemmPacked = 1, Linear2 = 2, LstmStep = 3, LstmStepBackward = 4 }
+export const enum ChunkJob {
+  Gemm = 0, GemmPacked = 1, Linear2 = 2, LstmStep = 3, LstmStepBackward = 4,
+  QGemmI8 = 5, QGemm16 = 6, QLstmStepI8 = 7, QLstmStep16 = 8,
+}
 
 /**
  * Chunked jobs (work sharing): the split dimension is cut into chunks, and every thread, the
@@ -90,6 +94,12 @@ export function claimChunks(k: KernelExports, i32: Int32Array, f32: Float32Array
  *   Linear2:          columns; m k1 x1 ldx1 W1 k2 x2 ldx2 W2 b1 b2 out ldo
  *   LstmStep:         hidden units; rows H K h ldhIn packedW gates cPrev cOut hOut ldh
  *   LstmStepBackward: rows; H gates cPrev c dh ldh dc dGates packedW
+ *   QGemmI8:          weight rows (columns of out); m k x ldx W scales bias out ldo accumulate
+ *   QGemm16:          weight rows; f16 m k x ldx W bias out ldo accumulate
+ *   QLstmStepI8:      hidden units; rows H K h ldhIn W scales gates cPrev cOut hOut ldh
+ *   QLstmStep16:      hidden units; f16 rows H K h ldhIn W gates cPrev cOut hOut ldh
+ * The quantized GEMMs' chunks are whole multiples of 4 weight rows: each output column is then
+ * summed by the same code (4-row tile or n % 4 tail) whichever chunk holds it (kernels/quant.c).
  */
 function runChunk(k: KernelExports, i32: Int32Array, f32: Float32Array, lo: number, hi: number, work: number): void {
   const G = GEMM_ARGS, S = JOB_ARGS;
@@ -107,6 +117,26 @@ function runChunk(k: KernelExports, i32: Int32Array, f32: Float32Array, lo: numb
     case ChunkJob.LstmStepBackward:
       k.lstm_bwd_step_rows(lo, hi, i32[S], i32[S + 1], i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5], i32[S + 6],
         i32[S + 7], i32[S + 8], work);
+      return;
+    case ChunkJob.QGemmI8: { // int8 weights: 1 byte per element, per-row f32 scales
+      const q = k as unknown as QuantExports, kk = i32[S + 1], bias = i32[S + 6];
+      q.qgemm_i8(i32[S], hi - lo, kk, i32[S + 2], i32[S + 3], i32[S + 4] + lo * kk, i32[S + 5] + 4 * lo, bias && bias + 4 * lo,
+        i32[S + 7] + 4 * lo, i32[S + 8], i32[S + 9], work);
+      return;
+    }
+    case ChunkJob.QGemm16: { // 16-bit weights: 2 bytes per element
+      const q = k as unknown as QuantExports, kk = i32[S + 2], bias = i32[S + 6];
+      q.qgemm_16(i32[S], i32[S + 1], hi - lo, kk, i32[S + 3], i32[S + 4], i32[S + 5] + 2 * lo * kk, bias && bias + 4 * lo,
+        i32[S + 7] + 4 * lo, i32[S + 8], i32[S + 9]);
+      return;
+    }
+    case ChunkJob.QLstmStepI8:
+      (k as unknown as QuantExports).qlstm_step_i8(i32[S], i32[S + 1], lo, hi, i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5],
+        i32[S + 6], i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], i32[S + 11], work);
+      return;
+    case ChunkJob.QLstmStep16:
+      (k as unknown as QuantExports).qlstm_step_16(i32[S], i32[S + 1], i32[S + 2], lo, hi, i32[S + 3], i32[S + 4], i32[S + 5],
+        i32[S + 6], i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], i32[S + 11]);
       return;
     case ChunkJob.GemmPacked:
       k.gemm_packed(i32[G + 2], i32[G + 3], lo, hi, i32[G + 4], f32[G + 5], i32[G + 6], i32[G + 7], i32[G + 8], f32[G + 10],

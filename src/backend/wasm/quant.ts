@@ -2,19 +2,37 @@ import type { Storage } from '../backend.js';
 import { qgemm16 as qgemm16Ref, qgemmInt8 as qgemmInt8Ref } from '../../ops/composed/quant.js';
 import { kernels } from '../../ops/kernels.js';
 import { WasmStorage, type WasmBackend } from './index.js';
+import { ChunkJob, JOB_ARGS } from './pool.js';
 
 /**
  * The `quant` kernel set on the wasm backend (kernels/quant.c), called from WasmBackend's methods
  * of the same names. Storages outside the linear memory (JS-memory fallbacks) run the TypeScript
  * reference, which gives the same bits for int8.
+ * Large products split the weight rows over the threads as claimed chunks (pool.ts), in
+ * multiples of 4 rows: each thread quantizes the rows of x itself (int8), and every output is
+ * summed by the same code whatever chunk computes it, so results are bit-identical at any thread
+ * count. A quantized LSTM step can run fused (qlstmStepWasm): one synchronisation per step.
  */
 
-interface QuantExports {
+export interface QuantExports {
   qgemm_work_bytes(k: number): number;
   qgemm_i8(m: number, n: number, k: number, x: number, ldx: number, w: number, scales: number, bias: number,
     out: number, ldo: number, accumulate: number, work: number): void;
   qgemm_16(f16: number, m: number, n: number, k: number, x: number, ldx: number, w: number, bias: number,
     out: number, ldo: number, accumulate: number): void;
+  qlstm_step_i8(rows: number, H: number, u0: number, u1: number, K: number, h: number, ldhIn: number, w: number, scales: number,
+    gates: number, cPrev: number, cOut: number, hOut: number, ldh: number, work: number): void;
+  qlstm_step_16(f16: number, rows: number, H: number, u0: number, u1: number, K: number, h: number, ldhIn: number, w: number,
+    gates: number, cPrev: number, cOut: number, hOut: number, ldh: number): void;
+}
+
+/** What the fused step needs of a quantized weight (src/quant/weight.ts QuantizedWeight). */
+export interface QuantStepWeight {
+  readonly scheme: 'int8' | 'bf16' | 'f16';
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: Storage;
+  readonly scales: Storage | null;
 }
 
 /** Per backend: the scratch the int8 kernel quantizes rows of x into (grows, never shrinks). */
@@ -54,8 +72,17 @@ export function qgemmInt8Wasm(b: WasmBackend, m: number, n: number, k: number, x
   if (X < 0 || O < 0 || !W || !S || (bias && !B)) {
     return qgemmInt8Ref(kernels(b), m, n, k, x, xOff, ldx, w, scales, bias, out, outOff, ldo, accumulate);
   }
-  const e = b.kernels as unknown as QuantExports;
-  e.qgemm_i8(m, n, k, X, ldx, W.ptr, S.ptr, B ? B.ptr : 0, O, ldo, accumulate ? 1 : 0, scratch(b, e.qgemm_work_bytes(k)));
+  const e = b.kernels as unknown as QuantExports, wb = e.qgemm_work_bytes(k);
+  const T = b.quantThreads(m * n * k, n, wb);
+  if (T > 1) {
+    const a = b.chunkArgs, J = JOB_ARGS;
+    a[J] = m; a[J + 1] = k; a[J + 2] = X; a[J + 3] = ldx; a[J + 4] = W.ptr; a[J + 5] = S.ptr; a[J + 6] = B ? B.ptr : 0;
+    a[J + 7] = O; a[J + 8] = ldo; a[J + 9] = accumulate ? 1 : 0;
+    // A streaming step (few rows): one chunk per thread; a batch: three, so a late thread costs at most one.
+    b.runQuantChunks(ChunkJob.QGemmI8, n, T, m <= 4 ? 1 : 3);
+    return;
+  }
+  e.qgemm_i8(m, n, k, X, ldx, W.ptr, S.ptr, B ? B.ptr : 0, O, ldo, accumulate ? 1 : 0, scratch(b, wb));
 }
 
 export function qgemm16Wasm(b: WasmBackend, format: 'bf16' | 'f16', m: number, n: number, k: number, x: Storage, xOff: number, ldx: number,
@@ -66,5 +93,53 @@ export function qgemm16Wasm(b: WasmBackend, format: 'bf16' | 'f16', m: number, n
   if (X < 0 || O < 0 || !W || (bias && !B)) {
     return qgemm16Ref(kernels(b), format, m, n, k, x, xOff, ldx, w, bias, out, outOff, ldo, accumulate);
   }
-  (b.kernels as unknown as QuantExports).qgemm_16(format === 'f16' ? 1 : 0, m, n, k, X, ldx, W.ptr, B ? B.ptr : 0, O, ldo, accumulate ? 1 : 0);
+  const T = b.quantThreads(m * n * k, n, 0), f16 = format === 'f16' ? 1 : 0;
+  if (T > 1) {
+    const a = b.chunkArgs, J = JOB_ARGS;
+    a[J] = f16; a[J + 1] = m; a[J + 2] = k; a[J + 3] = X; a[J + 4] = ldx; a[J + 5] = W.ptr; a[J + 6] = B ? B.ptr : 0;
+    a[J + 7] = O; a[J + 8] = ldo; a[J + 9] = accumulate ? 1 : 0;
+    b.runQuantChunks(ChunkJob.QGemm16, n, T, m <= 4 ? 1 : 3);
+    return;
+  }
+  (b.kernels as unknown as QuantExports).qgemm_16(f16, m, n, k, X, ldx, W.ptr, B ? B.ptr : 0, O, ldo, accumulate ? 1 : 0);
+}
+
+/**
+ * gates [rows, 4H] += hIn W^T (W [4H, K] quantized), then the standard LSTM cell (i, f, g, o) into
+ * cOut and hOut, fused over hidden units: each thread claims units, computes their four gate
+ * blocks and their cell, so a step is one synchronisation (the unfused step is a product, then a
+ * cell split by rows that must wait for each worker it hands rows to). Runs the same kernel at
+ * any thread count. False, with nothing done, where it does not apply: storages outside the
+ * linear memory, H not a multiple of 4, or hOut overlapping hIn (every thread reads all of hIn
+ * while others write their units of hOut).
+ */
+export function qlstmStepWasm(b: WasmBackend, rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, w: QuantStepWeight,
+  gates: Storage, gOff: number, cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): boolean {
+  const K = w.cols;
+  if (rows <= 0 || H <= 0 || H % 4 !== 0 || w.rows !== 4 * H || K <= 0) return false;
+  const h = matrix(b, hIn, 'qlstmStep hIn', hInOff, rows, K, ldhIn), ho = matrix(b, hOut, 'qlstmStep hOut', hOff, rows, H, ldh);
+  const g = mem(b, gates, 'f32', 'qlstmStep gates', gOff + rows * 4 * H), cp = mem(b, cPrev, 'f32', 'qlstmStep cPrev', cpOff + rows * H);
+  const co = mem(b, cOut, 'f32', 'qlstmStep cOut', cOff + rows * H);
+  const W = mem(b, w.data, 'i32', 'qlstmStep W', Math.ceil((4 * H * K) / (w.scheme === 'int8' ? 4 : 2)));
+  const S = w.scales ? mem(b, w.scales, 'f32', 'qlstmStep scales', 4 * H) : null;
+  if (h < 0 || ho < 0 || !g || !cp || !co || !W || (w.scheme === 'int8' && !S)) return false;
+  if (ho < h + 4 * ((rows - 1) * ldhIn + K) && h < ho + 4 * ((rows - 1) * ldh + H)) return false; // overlapping
+  const e = b.kernels as unknown as QuantExports, int8 = w.scheme === 'int8', wb = int8 ? e.qgemm_work_bytes(K) : 0;
+  const G = g.ptr + 4 * gOff, CP = cp.ptr + 4 * cpOff, CO = co.ptr + 4 * cOff;
+  const T = b.quantThreads(rows * 4 * H * K, H, wb);
+  if (T > 1) {
+    const a = b.chunkArgs, J = JOB_ARGS;
+    if (int8) {
+      a[J] = rows; a[J + 1] = H; a[J + 2] = K; a[J + 3] = h; a[J + 4] = ldhIn; a[J + 5] = W.ptr; a[J + 6] = S!.ptr;
+    } else {
+      a[J] = w.scheme === 'f16' ? 1 : 0; a[J + 1] = rows; a[J + 2] = H; a[J + 3] = K; a[J + 4] = h; a[J + 5] = ldhIn; a[J + 6] = W.ptr;
+    }
+    a[J + 7] = G; a[J + 8] = CP; a[J + 9] = CO; a[J + 10] = ho; a[J + 11] = ldh;
+    b.runQuantChunks(int8 ? ChunkJob.QLstmStepI8 : ChunkJob.QLstmStep16, H, T, 1);
+  } else if (int8) {
+    e.qlstm_step_i8(rows, H, 0, H, K, h, ldhIn, W.ptr, S!.ptr, G, CP, CO, ho, ldh, scratch(b, wb));
+  } else {
+    e.qlstm_step_16(w.scheme === 'f16' ? 1 : 0, rows, H, 0, H, K, h, ldhIn, W.ptr, G, CP, CO, ho, ldh);
+  }
+  return true;
 }

@@ -71,73 +71,112 @@ static inline void put4(float *o, v128_t acc, float sx, const float *sw, const f
 
 #define DOT(acc, wv, qp) acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(qp)))
 
+/* Rows [0, P) of x quantized into q (rows k8 apart) with their scales in sx. */
+static void quant_panel(int P, int k, const float *x, int ldx, int16_t *q, float *sx) {
+  const int k8 = (k + 7) & ~7;
+  for (int r = 0; r < P; r++) sx[r] = quant_row(x + (long)r * ldx, k, q + r * k8);
+}
+
+/* out[r, j] (+)= for P quantized rows (q, sx) and weight rows j < n of w: the product proper. */
+static void qi8_cols(int P, int n, int k, const int16_t *q, const float *sx, const int8_t *w, const float *scales,
+                     const float *bias, float *out, int ldo, int accumulate) {
+  const int k8 = (k + 7) & ~7, kv = k & ~7, n4 = n & ~3;
+  /* Tiles of 2 rows x 4 weight rows: each widened weight vector feeds two rows, each row vector four columns. */
+  for (int j = 0; j < n4; j += 4) {
+    const int8_t *w0 = w + (long)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+    const float *bj = bias ? bias + j : 0;
+    int r = 0;
+    for (; r + 2 <= P; r += 2) {
+      const int16_t *q0 = q + r * k8, *q1 = q0 + k8;
+      v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+      for (int t = 0; t < kv; t += 8) {
+        v128_t v0 = wasm_i16x8_load8x8(w0 + t), v1 = wasm_i16x8_load8x8(w1 + t);
+        v128_t v2 = wasm_i16x8_load8x8(w2 + t), v3 = wasm_i16x8_load8x8(w3 + t);
+        DOT(a00, v0, q0 + t); DOT(a01, v1, q0 + t); DOT(a02, v2, q0 + t); DOT(a03, v3, q0 + t);
+        DOT(a10, v0, q1 + t); DOT(a11, v1, q1 + t); DOT(a12, v2, q1 + t); DOT(a13, v3, q1 + t);
+      }
+      v128_t s0 = hsum4(a00, a01, a02, a03), s1 = hsum4(a10, a11, a12, a13);
+      if (kv < k) {
+        int t0[4] = {0, 0, 0, 0}, t1[4] = {0, 0, 0, 0};
+        for (int t = kv; t < k; t++) {
+          t0[0] += q0[t] * w0[t]; t0[1] += q0[t] * w1[t]; t0[2] += q0[t] * w2[t]; t0[3] += q0[t] * w3[t];
+          t1[0] += q1[t] * w0[t]; t1[1] += q1[t] * w1[t]; t1[2] += q1[t] * w2[t]; t1[3] += q1[t] * w3[t];
+        }
+        s0 = wasm_i32x4_add(s0, wasm_i32x4_make(t0[0], t0[1], t0[2], t0[3]));
+        s1 = wasm_i32x4_add(s1, wasm_i32x4_make(t1[0], t1[1], t1[2], t1[3]));
+      }
+      put4(out + (long)r * ldo + j, s0, sx[r], scales + j, bj, accumulate);
+      put4(out + (long)(r + 1) * ldo + j, s1, sx[r + 1], scales + j, bj, accumulate);
+    }
+    if (r < P) { /* the last row of an odd panel (and batch-1 streaming): 1 row x 4 weight rows */
+      const int16_t *q0 = q + r * k8;
+      v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+      for (int t = 0; t < kv; t += 8) {
+        v128_t qv = wasm_v128_load(q0 + t);
+        a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w0 + t), qv));
+        a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w1 + t), qv));
+        a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w2 + t), qv));
+        a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w3 + t), qv));
+      }
+      v128_t s0 = hsum4(a0, a1, a2, a3);
+      if (kv < k) {
+        int t0[4] = {0, 0, 0, 0};
+        for (int t = kv; t < k; t++) { t0[0] += q0[t] * w0[t]; t0[1] += q0[t] * w1[t]; t0[2] += q0[t] * w2[t]; t0[3] += q0[t] * w3[t]; }
+        s0 = wasm_i32x4_add(s0, wasm_i32x4_make(t0[0], t0[1], t0[2], t0[3]));
+      }
+      put4(out + (long)r * ldo + j, s0, sx[r], scales + j, bj, accumulate);
+    }
+  }
+  for (int j = n4; j < n; j++) { /* the last n % 4 weight rows, one at a time */
+    const int8_t *wj = w + (long)j * k;
+    for (int r = 0; r < P; r++) {
+      const int16_t *q0 = q + r * k8;
+      v128_t a0 = wasm_i32x4_splat(0);
+      for (int t = 0; t < kv; t += 8) a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(wj + t), wasm_v128_load(q0 + t)));
+      int s0 = hsum(a0);
+      for (int t = kv; t < k; t++) s0 += q0[t] * wj[t];
+      put(out + (long)r * ldo + j, (float)s0 * (sx[r] * scales[j]), bias, j, accumulate);
+    }
+  }
+}
+
 EXPORT(qgemm_i8)
 void qgemm_i8(int m, int n, int k, const float *x, int ldx, const int8_t *w, const float *scales, const float *bias,
               float *out, int ldo, int accumulate, void *work) {
-  const int k8 = (k + 7) & ~7, kv = k & ~7, n4 = n & ~3;
+  const int k8 = (k + 7) & ~7;
   int16_t *q = (int16_t *)work;
   float *sx = (float *)(q + QP * k8);
   for (int p0 = 0; p0 < m; p0 += QP) {
     const int P = m - p0 < QP ? m - p0 : QP;
-    for (int r = 0; r < P; r++) sx[r] = quant_row(x + (p0 + r) * ldx, k, q + r * k8);
-    /* Tiles of 2 rows x 4 weight rows: each widened weight vector feeds two rows, each row vector four columns. */
-    for (int j = 0; j < n4; j += 4) {
-      const int8_t *w0 = w + (long)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
-      const float *bj = bias ? bias + j : 0;
-      int r = 0;
-      for (; r + 2 <= P; r += 2) {
-        const int16_t *q0 = q + r * k8, *q1 = q0 + k8;
-        v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        for (int t = 0; t < kv; t += 8) {
-          v128_t v0 = wasm_i16x8_load8x8(w0 + t), v1 = wasm_i16x8_load8x8(w1 + t);
-          v128_t v2 = wasm_i16x8_load8x8(w2 + t), v3 = wasm_i16x8_load8x8(w3 + t);
-          DOT(a00, v0, q0 + t); DOT(a01, v1, q0 + t); DOT(a02, v2, q0 + t); DOT(a03, v3, q0 + t);
-          DOT(a10, v0, q1 + t); DOT(a11, v1, q1 + t); DOT(a12, v2, q1 + t); DOT(a13, v3, q1 + t);
-        }
-        v128_t s0 = hsum4(a00, a01, a02, a03), s1 = hsum4(a10, a11, a12, a13);
-        if (kv < k) {
-          int t0[4] = {0, 0, 0, 0}, t1[4] = {0, 0, 0, 0};
-          for (int t = kv; t < k; t++) {
-            t0[0] += q0[t] * w0[t]; t0[1] += q0[t] * w1[t]; t0[2] += q0[t] * w2[t]; t0[3] += q0[t] * w3[t];
-            t1[0] += q1[t] * w0[t]; t1[1] += q1[t] * w1[t]; t1[2] += q1[t] * w2[t]; t1[3] += q1[t] * w3[t];
-          }
-          s0 = wasm_i32x4_add(s0, wasm_i32x4_make(t0[0], t0[1], t0[2], t0[3]));
-          s1 = wasm_i32x4_add(s1, wasm_i32x4_make(t1[0], t1[1], t1[2], t1[3]));
-        }
-        put4(out + (p0 + r) * ldo + j, s0, sx[r], scales + j, bj, accumulate);
-        put4(out + (p0 + r + 1) * ldo + j, s1, sx[r + 1], scales + j, bj, accumulate);
-      }
-      if (r < P) { /* the last row of an odd panel (and batch-1 streaming): 1 row x 4 weight rows */
-        const int16_t *q0 = q + r * k8;
-        v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-        for (int t = 0; t < kv; t += 8) {
-          v128_t qv = wasm_v128_load(q0 + t);
-          a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w0 + t), qv));
-          a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w1 + t), qv));
-          a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w2 + t), qv));
-          a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(w3 + t), qv));
-        }
-        v128_t s0 = hsum4(a0, a1, a2, a3);
-        if (kv < k) {
-          int t0[4] = {0, 0, 0, 0};
-          for (int t = kv; t < k; t++) { t0[0] += q0[t] * w0[t]; t0[1] += q0[t] * w1[t]; t0[2] += q0[t] * w2[t]; t0[3] += q0[t] * w3[t]; }
-          s0 = wasm_i32x4_add(s0, wasm_i32x4_make(t0[0], t0[1], t0[2], t0[3]));
-        }
-        put4(out + (p0 + r) * ldo + j, s0, sx[r], scales + j, bj, accumulate);
-      }
-    }
-    for (int j = n4; j < n; j++) { /* the last n % 4 weight rows, one at a time */
-      const int8_t *wj = w + (long)j * k;
-      for (int r = 0; r < P; r++) {
-        const int16_t *q0 = q + r * k8;
-        v128_t a0 = wasm_i32x4_splat(0);
-        for (int t = 0; t < kv; t += 8) a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(wj + t), wasm_v128_load(q0 + t)));
-        int s0 = hsum(a0);
-        for (int t = kv; t < k; t++) s0 += q0[t] * wj[t];
-        put(out + (p0 + r) * ldo + j, (float)s0 * (sx[r] * scales[j]), bias, j, accumulate);
-      }
+    quant_panel(P, k, x + (long)p0 * ldx, ldx, q, sx);
+    qi8_cols(P, n, k, q, sx, w, scales, bias, out + (long)p0 * ldo, ldo, accumulate);
+  }
+}
+
+void lstm_fwd_units(int rows, int H, int j0, int j1, float *gates, const float *cPrev, float *cOut, float *hOut, int ldh); /* rnn.c */
+
+/*
+ * One quantized LSTM time step for hidden units [u0, u1) of all rows (the float lstm_step_units'
+ * contract, kernels/rnn.c): the four gate column blocks of gates [rows, 4H] += h W_hh^T (W_hh
+ * [4H, K] int8 with per-row scales), h quantized once per panel for the four blocks, then the
+ * cell for those units. Threads take disjoint unit ranges: a step is one synchronisation, and
+ * h (read whole by every thread) must not be hOut.
+ */
+EXPORT(qlstm_step_i8)
+void qlstm_step_i8(int rows, int H, int u0, int u1, int K, const float *h, int ldhIn, const int8_t *w, const float *scales,
+                   float *gates, const float *cPrev, float *cOut, float *hOut, int ldh, void *work) {
+  const int k8 = (K + 7) & ~7;
+  int16_t *q = (int16_t *)work;
+  float *sx = (float *)(q + QP * k8);
+  for (int p0 = 0; p0 < rows; p0 += QP) {
+    const int P = rows - p0 < QP ? rows - p0 : QP;
+    quant_panel(P, K, h + (long)p0 * ldhIn, ldhIn, q, sx);
+    for (int g = 0; g < 4; g++) {
+      const int j = g * H + u0;
+      qi8_cols(P, u1 - u0, K, q, sx, w + (long)j * K, scales + j, 0, gates + (long)p0 * 4 * H + j, 4 * H, 1);
     }
   }
+  lstm_fwd_units(rows, H, u0, u1, gates, cPrev, cOut, hOut, ldh);
 }
 
 /* Eight 16-bit weights widened to two f32x4. */
@@ -244,4 +283,15 @@ void qgemm_16(int f16, int m, int n, int k, const float *x, int ldx, const uint1
       put(out + r * ldo + j, s0, bias, j, accumulate);
     }
   }
+}
+
+/* As qlstm_step_i8 with bf16 / f16 weights (qgemm_16 on the four gate column blocks of the units). */
+EXPORT(qlstm_step_16)
+void qlstm_step_16(int f16, int rows, int H, int u0, int u1, int K, const float *h, int ldhIn, const uint16_t *w,
+                   float *gates, const float *cPrev, float *cOut, float *hOut, int ldh) {
+  for (int g = 0; g < 4; g++) {
+    const int j = g * H + u0;
+    qgemm_16(f16, rows, u1 - u0, K, h, ldhIn, w + (long)j * K, 0, gates + j, 4 * H, 1);
+  }
+  lstm_fwd_units(rows, H, u0, u1, gates, cPrev, cOut, hOut, ldh);
 }
