@@ -13,7 +13,8 @@ import { rng } from './util/random.js';
  * The webgpu backend's CTC kernel (WGSL, src/backend/webgpu/wgsl-ctc.ts) against the reference's
  * (the oracle, PyTorch's ctc_loss with reduction none): loss and gradient with mixed lengths,
  * repeated labels, another blank index, empty inputs and targets, impossible alignments (infinite
- * loss, NaN gradient as the reference gives), more states than a workgroup has threads, and the
+ * loss, NaN gradient as the reference gives), more states than a workgroup has threads, a long
+ * input at tight tolerances (f32 accuracy over 1000 steps), and the
  * CTC fixtures (../shared/fixtures core, test/fixtures/ctc-empty) through the conformance runner.
  */
 const gpu = webgpuForSuite();
@@ -101,6 +102,10 @@ describe('webgpu ctc against the reference', { skip: gpu.skip }, () => {
 
   it('more states than a workgroup has threads (2S+1 = 201 over 64), long inputs', async () => {
     await check(k, 'long', { T: 260, C: 12, blank: 0, inputLengths: [260, 230], targets: [labels(100, 12, 0), labels(70, 12, 0)] }, 1e-3, 1e-4);
+  });
+
+  it('stays exact over a long input in f32 (each step shifted by its maximum): gradient within 2e-4 of the float64 reference (unshifted rows: about 1e-3 off)', async () => {
+    await check(k, 'very long', { T: 1000, C: 6, blank: 0, inputLengths: [1000], targets: [labels(150, 6, 0)] }, 0, 2e-4);
   });
 
   it('T = 0 and N = 0 write what the reference writes (losses 0 / +inf; nothing for N = 0)', async () => {

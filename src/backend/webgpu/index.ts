@@ -137,10 +137,11 @@ export class WebGpuBackend extends WebGpuCore implements Native {
     targetLengths: Storage, blank: number, loss: Storage, grad: Storage): void {
     if (N <= 0) return;
     // α and β of every item, side by side (the layout is in wgsl-ctc.ts): sum over n of T (2 S_n + 1) each.
+    // then each item's row totals Z [N, T].
     const half = T * (2 * targets.length + N);
-    const scratch = this.alloc('f32', 2 * half);
+    const scratch = this.alloc('f32', 2 * half + N * T);
     const w = this.w();
-    w.i[0] = T; w.i[1] = N; w.i[2] = C; w.i[3] = blank; w.i[4] = half;
+    w.i[0] = T; w.i[1] = N; w.i[2] = C; w.i[3] = blank; w.i[4] = half; w.i[5] = 2 * half;
     const gx = Math.min(N, 65535);
     this.dispatch('ctc', [logProbs, targets, inputLengths, targetLengths, loss, grad, scratch], gx, Math.ceil(N / gx));
     this.dispose(scratch); // back to the pool: later dispatches in this pass run after this one
