@@ -214,6 +214,12 @@ export async function runCarousel(spec: SuiteSpec): Promise<Result[]> {
   const build = (be as Backend & { build?: { build: string; reason: string } }).build;
   const o: Origin = { ...asked, backend: build ? `${spec.backend}-${build.build}` : spec.backend, threads: reportedThreads(be, spec.threads) };
   const out: Result[] = build ? [{ bench: 'info', ...o, metric: 'kernel_build', value: null, unit: `${build.build} (${build.reason})` }] : [];
+  // webgpu: the adapter and the GEMM kernel (subgroups where the device has them).
+  const gpu = be as Backend & { adapter?: { vendor: string; architecture: string; description: string }; gemmKernel?: string };
+  if (isGpuBackend(spec.backend) && gpu.adapter) {
+    out.push({ bench: 'info', ...o, metric: 'adapter', value: null, unit: `${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`.trim() });
+    if (gpu.gemmKernel) out.push({ bench: 'info', ...o, metric: 'gemm_kernel', value: null, unit: gpu.gemmKernel });
+  }
   for (const bench of spec.benches) {
     const t0 = performance.now();
     try {
