@@ -1,5 +1,5 @@
 /** Command-line options of `npm run bench`. */
-import { BENCHES, type BenchName } from './types.js';
+import { ALL_BENCHES, BENCHES, type BenchName } from './types.js';
 
 export interface Options {
   json: string | null;
@@ -19,8 +19,9 @@ export interface Options {
 export const ALL_LIBS = ['carousel', 'pytorch', 'onnxruntime', 'tfjs', 'neataptic', 'synaptic', 'brain.js'];
 
 export const USAGE = `usage: npm run bench -- [--json FILE] [--quick] [--only ${BENCHES.join(',')}] [--libs ${ALL_LIBS.join(',')}]
-       [--backends reference,wasm (default: all registered)] [--threads 1,2] [--peer-threads 1,2] [--budget SECONDS] [--tiny] [--quiet]
-  --only B2 selects B2-256 and B2-1024; 'memory' is B1-memory.
+       [--backends reference,wasm,webgpu (default: all registered but webgpu)] [--threads 1,2] [--peer-threads 1,2] [--budget SECONDS] [--tiny] [--quiet]
+  --only B2 selects B2-256 and B2-1024; 'memory' is B1-memory. B5-big and GEMM-4096 run on GPUs only
+  (--backends webgpu: Carousel on WebGPU, beside PyTorch on CUDA and TF.js on WebGPU where they are).
   --threads: Carousel's wasm thread counts (e.g. 1,2,4,8,16), and the peers' too unless --peer-threads
   is given. --peer-threads: PyTorch (OPENBLAS_CORETYPE as set) and ONNX Runtime run at each; PyTorch with
   OPENBLAS_CORETYPE unset and tfjs-wasm run at the largest only.`;
@@ -30,12 +31,12 @@ export function selectBenches(spec: string): BenchName[] {
   const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
   const out = new Set<BenchName>();
   for (const n of names) {
-    const hits = BENCHES.filter((b) => b.toLowerCase() === n.toLowerCase() || (n.toLowerCase() === 'memory' && b === 'B1-memory')
+    const hits = ALL_BENCHES.filter((b) => b.toLowerCase() === n.toLowerCase() || (n.toLowerCase() === 'memory' && b === 'B1-memory')
       || new RegExp(`^${n}-\\d+$`, 'i').test(b));
-    if (!hits.length) throw new Error(`--only: unknown bench '${n}': expected some of ${BENCHES.join(', ')} (or B2, memory)`);
+    if (!hits.length) throw new Error(`--only: unknown bench '${n}': expected some of ${ALL_BENCHES.join(', ')} (or B2, memory)`);
     hits.forEach((h) => out.add(h));
   }
-  return BENCHES.filter((b) => out.has(b));
+  return ALL_BENCHES.filter((b) => out.has(b));
 }
 
 function ints(flag: string, v: string): number[] {
@@ -45,7 +46,7 @@ function ints(flag: string, v: string): number[] {
 }
 
 export function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { json: null, quick: false, tiny: false, quiet: false, only: [...BENCHES], libs: null,
+  const o: Options = { json: null, quick: false, tiny: false, quiet: false, only: [...ALL_BENCHES], libs: null,
     backends: null, threads: [1, 2], peerThreads: [1, 2], budgetS: NaN, help: false };
   let peerThreadsSet = false;
   for (let i = 0; i < argv.length; i++) {

@@ -10,6 +10,8 @@ export const FULL_SIZES: Sizes = {
   'B4': { T: 200, batch: 16, classes: 30, targetLength: 40 },
   'GEMM': { m: 512, n: 512, k: 512 },
   'B1-memory': { input: 64, hidden: 256, length: 100, batch: 32 },
+  'B5-big': { input: 1024, hidden: 1024, length: 256, batch: 64 },
+  'GEMM-4096': { m: 4096, n: 4096, k: 4096 },
 };
 
 /** Tiny sizes for the smoke test: the same code paths, milliseconds of work. */
@@ -22,6 +24,8 @@ export const TINY_SIZES: Sizes = {
   'B4': { T: 12, batch: 2, classes: 5, targetLength: 3 },
   'GEMM': { m: 16, n: 16, k: 16 },
   'B1-memory': { input: 4, hidden: 8, length: 5, batch: 2 },
+  'B5-big': { input: 8, hidden: 8, length: 4, batch: 2 },
+  'GEMM-4096': { m: 32, n: 32, k: 32 },
 };
 
 /** --quick: the same configurations, but streams of 100 steps instead of 1000 (per-step cost is unchanged). */

@@ -18,9 +18,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { FULL_SIZES, FULL_TIMING, QUICK_SIZES, QUICK_TIMING, TINY_SIZES } from './configs.js';
 import { report } from './report.js';
-import { PYTHON, TORCH_SCRIPT, torchUnavailable, torchVariants } from './suites/torch.js';
+import { PYTHON, TORCH_SCRIPT, torchCudaUnavailable, torchUnavailable, torchVariants } from './suites/torch.js';
 import { parseArgs, USAGE, type Options } from './args.js';
-import { RESULT_MARK, type BenchName, type Result, type SuiteSpec } from './types.js';
+import { GPU_BENCHES, GPU_ONLY_BENCHES, isGpuBackend, RESULT_MARK, type BenchName, type Result, type SuiteSpec } from './types.js';
 import { versionOf } from './optional.js';
 
 /** A planned child process: a node suite, or a PyTorch run. */
@@ -40,7 +40,7 @@ function plan(o: Options, backends: string[], relaxedRuns: boolean): Job[] {
   const sizes = o.tiny ? TINY_SIZES : o.quick ? QUICK_SIZES : FULL_SIZES;
   const timing = o.quick || o.tiny ? QUICK_TIMING : FULL_TIMING;
   const want = (lib: string) => !o.libs || o.libs.includes(lib);
-  const timed = o.only.filter((b) => b !== 'B1-memory');
+  let timed = o.only.filter((b) => b !== 'B1-memory');
   const memory = o.only.includes('B1-memory');
   const jobs: Job[] = [];
   const node = (suite: string, backend: string, threads: number, benches: BenchName[], env?: NodeJS.ProcessEnv): void => {
@@ -55,6 +55,21 @@ function plan(o: Options, backends: string[], relaxedRuns: boolean): Job[] {
   // and the classic JS libraries (the slowest to run).
   // 'composed' (the reference core with every optional kernel composed) is the core's executable
   // spec, not a configuration anyone would run for speed: timed only when --backends names it.
+  // GPU backends run the GPU benches once (threads mean nothing there), beside the GPU peers;
+  // the CPU peers run when a CPU backend is benched. B5-big and GEMM-4096 never run on a CPU.
+  const gpuTimed = timed.filter((b) => (GPU_BENCHES as readonly string[]).includes(b));
+  const gpus = backends.filter(isGpuBackend);
+  if (gpus.length) {
+    if (want('carousel')) for (const be of gpus) node('carousel', be, 1, gpuTimed);
+    if (want('pytorch')) {
+      const spec: SuiteSpec = { suite: 'pytorch', backend: 'cuda', threads: 1, benches: gpuTimed, sizes, timing };
+      if (gpuTimed.length) jobs.push({ name: 'pytorch/cuda', spec, cmd: PYTHON, args: [TORCH_SCRIPT, JSON.stringify(spec)], unavailable: torchCudaUnavailable() ?? undefined });
+    }
+    if (want('tfjs')) node('tfjs', 'webgpu', 1, gpuTimed);
+  }
+  backends = backends.filter((b) => !isGpuBackend(b));
+  if (!backends.length) return jobs;
+  timed = timed.filter((b) => !(GPU_ONLY_BENCHES as readonly string[]).includes(b));
   const fast = backends.filter((b) => b !== 'reference' && (b !== 'composed' || o.backends !== null));
   if (want('carousel')) for (const be of fast) for (const t of o.threads) node('carousel', be, t, timed);
   const torchWhy = want('pytorch') ? torchUnavailable() : null;
@@ -129,13 +144,14 @@ async function main(): Promise<void> {
   const load0 = os.loadavg()[0];
   const t0 = performance.now();
   const budgetMs = o.budgetS * 1000;
-  // Carousel runs on every backend the package registers unless --backends names some.
+  // Carousel runs on every CPU backend the package registers unless --backends names some; the
+  // GPU bench (webgpu, beside PyTorch CUDA and TF.js WebGPU) runs when --backends names webgpu.
   let backends = o.backends;
   if (!backends) {
     try {
       const entry = '../src/index.js';
       const lib = await import(entry) as { listBackends(): string[] };
-      backends = lib.listBackends();
+      backends = lib.listBackends().filter((b) => !isGpuBackend(b));
     } catch { backends = ['reference', 'wasm']; }
   }
   // Whether the suites' wasm backend runs the relaxed-SIMD build (then the SIMD128 one runs too).

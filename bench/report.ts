@@ -5,6 +5,7 @@
  */
 import { BENCHES, type Result } from './types.js';
 import { CLASSIC_NOTES } from './suites/classic.js';
+import { gpuReport, isGpuRow } from './report-gpu.js';
 
 /** The issue's targets for Carousel (and the peers' numbers quoted there, for reference). */
 export const TARGETS: Record<string, { text: string; max?: number; unit?: string }> = {
@@ -76,12 +77,15 @@ function cell(rows: readonly Result[], bench: string, k: string): string {
   return `${h.extrap ? '~' : ''}${fmt(h.v)}${spread}`;
 }
 
-export function report(rows: readonly Result[], meta: string[], opts: { targets: boolean } = { targets: true }): string {
+export function report(all: readonly Result[], meta: string[], opts: { targets: boolean } = { targets: true }): string {
   const out: string[] = [...meta, ''];
+  // The CPU tables; the GPU suites (webgpu, PyTorch CUDA, TF.js WebGPU) have their own section (bench/report-gpu.ts).
+  const rows = all.filter((r) => !isGpuRow(r));
   const timed = BENCHES.filter((b) => b !== 'B1-memory' && rows.some((r) => r.bench === b));
   const cols = [...new Set(rows.filter((r) => timed.includes(r.bench as never)).map(key))];
   const units: Record<string, string> = { 'B1': 'ms/step', 'B1-small': 'ms/step', 'B2-256': 'us/step', 'B2-1024': 'us/step', 'B3': 'ms/call', 'B4': 'ms/call', 'GEMM': 'GFLOP/s' };
 
+  const cpuStart = out.length;
   out.push('### Times: median (min–max, repetitions); ~ = extrapolated from a measured fraction', '');
   out.push(`| bench | unit | ${cols.map(label).join(' | ')} |`);
   out.push(`|---|---|${cols.map(() => '---').join('|')}|`);
@@ -142,6 +146,7 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
   }
   const left = others.filter((c) => notEquivalent(c) !== null);
   if (left.length) out.push('', `Not in the ratios (times above only): ${left.map((c) => `${label(c)} (${notEquivalent(c)})`).join('; ')}.`);
+  if (!timed.length) out.length = cpuStart; // a GPU-only run: no CPU tables
 
   // Scaling: each Carousel configuration's time at its fewest threads over its time at each count.
   const lines: string[] = [];
@@ -191,12 +196,14 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
       + 'Peak RSS growth is the rise of the process\'s high-water mark over its level after setup, each library in a fresh process.');
   }
 
-  const skips = rows.filter((r) => r.metric === 'skipped');
+  out.push(...gpuReport(all, opts));
+
+  const skips = all.filter((r) => r.metric === 'skipped');
   if (skips.length) {
     out.push('', '### Not measured', '');
     for (const s of skips) out.push(`- ${s.bench}, ${label(key(s))}: ${s.unit}`);
   }
-  const notes = rows.filter((r) => r.metric === 'steps_per_rep' || r.metric === 'sequences_per_rep' || r.metric === 'max_abs_diff_vs_carousel' || r.metric === 'max_abs_diff_vs_carousel_int8' || r.metric === 'params');
+  const notes = all.filter((r) => r.metric === 'steps_per_rep' || r.metric === 'sequences_per_rep' || r.metric === 'max_abs_diff_vs_carousel' || r.metric === 'max_abs_diff_vs_carousel_int8' || r.metric === 'params');
   const classic = [...new Set(rows.map((r) => r.lib).filter((l) => l in CLASSIC_NOTES))];
   if (notes.length || classic.length) {
     out.push('', '### Notes', '');
@@ -209,7 +216,7 @@ export function report(rows: readonly Result[], meta: string[], opts: { targets:
     }
   }
   const seen = new Set<string>();
-  const info = rows.filter((r) => {
+  const info = all.filter((r) => {
     if (r.bench !== 'info') return false;
     const k = `${key(r)}|${r.metric}|${r.unit}`;
     if (seen.has(k)) return false;

@@ -5,7 +5,19 @@
 
 /** The benches of issue 4, in table order. B2 has one entry per hidden size. */
 export const BENCHES = ['B1', 'B1-small', 'B2-256', 'B2-1024', 'B3', 'B4', 'GEMM', 'B1-memory'] as const;
-export type BenchName = (typeof BENCHES)[number];
+/**
+ * Benches sized for a GPU (issue 10), run only by GPU suites (Carousel on webgpu, PyTorch on
+ * CUDA, TF.js on WebGPU), never by the CPU ones: B5-big, a training step as B1 at input 1024,
+ * hidden 1024, length 256, batch 64; GEMM-4096, the GEMM at 4096 x 4096 x 4096.
+ */
+export const GPU_ONLY_BENCHES = ['B5-big', 'GEMM-4096'] as const;
+/** What a GPU suite runs (of those selected): the issue's list, and B4 (CTC runs natively on webgpu). */
+export const GPU_BENCHES = ['B1', 'B2-1024', 'B3', 'B4', 'B5-big', 'GEMM-4096'] as const;
+/** Every bench name, in table order. */
+export const ALL_BENCHES = [...BENCHES, ...GPU_ONLY_BENCHES] as const;
+export type BenchName = (typeof ALL_BENCHES)[number];
+/** Whether a Carousel backend (or a peer's) computes on a GPU: it runs GPU_BENCHES once, threads 1. */
+export const isGpuBackend = (backend: string): boolean => backend === 'webgpu' || backend === 'cuda';
 
 /** One result row. `value` is null only for metric 'skipped' (the reason is in `unit`). */
 export interface Result {
@@ -38,6 +50,8 @@ export interface Sizes {
   'B4': CtcSize;
   'GEMM': GemmSize;
   'B1-memory': TrainSize;
+  'B5-big': TrainSize;
+  'GEMM-4096': GemmSize;
 }
 
 /** How long to measure: warm-up runs, repetitions, and a per-bench time cap. */

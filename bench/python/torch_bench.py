@@ -1,4 +1,7 @@
-"""PyTorch CPU side of Carousel's benchmark (bench/suites/torch.ts runs this as a child process).
+"""PyTorch side of Carousel's benchmark (bench/suites/torch.ts runs this as a child process): on the
+CPU, or on CUDA when the spec's backend is 'cuda' (the GPU bench beside Carousel's webgpu backend:
+true fp32, TF32 off in cuDNN and in matmuls; every timed unit ends in torch.cuda.synchronize(),
+so the time is the GPU's work, not its launch).
 
 Usage: python3 torch_bench.py '<SuiteSpec JSON>'. Prints one line 'RESULTS <json rows>' with
 the same row schema as the TypeScript suites: {bench, lib, backend, threads, metric, value, unit}.
@@ -72,6 +75,8 @@ def blas_info():
 
 def main():
     spec = json.loads(sys.argv[1])
+    if spec['backend'] == 'cuda':
+        return main_cuda(spec)
     threads = spec['threads']
     torch.set_num_threads(threads)
     # torch.set_num_threads does not reach OpenBLAS's own pool: limit it too (the parent also
@@ -194,6 +199,107 @@ def main():
         else:
             rows.append(dict(bench=bench, metric='skipped', value=None, unit='skipped: unknown bench', **origin))
         sys.stderr.write('  pytorch/%s/t%d %s: %.1f s\n' % (origin['backend'], origin['threads'], bench, time.perf_counter() - t0))
+        flush()
+
+
+def main_cuda(spec):
+    """The GPU benches on CUDA: B1, B2-1024, B3, B4, B5-big, GEMM-4096 (whichever the spec names)."""
+    dev = torch.device('cuda')
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.manual_seed(0)
+    origin = {'lib': 'pytorch', 'backend': 'cuda/' + torch.cuda.get_device_name(0), 'threads': 1}
+    sizes, timing = spec['sizes'], spec['timing']
+    rows = []
+
+    def row(bench, metric, value, unit):
+        rows.append(dict(bench=bench, metric=metric, value=value, unit=unit, **origin))
+
+    def flush():
+        sys.stdout.write('RESULTS ' + json.dumps(rows) + '\n')
+        sys.stdout.flush()
+        rows.clear()
+
+    def synced(f):
+        def go():
+            f()
+            torch.cuda.synchronize()
+        return go
+
+    def time_rows(bench, st, unit, scale):
+        row(bench, 'time', st['median'] * scale, unit)
+        row(bench, 'time_min', st['min'] * scale, unit)
+        row(bench, 'time_max', st['max'] * scale, unit)
+        row(bench, 'reps', st['reps'], 'count')
+
+    row('info', 'torch_version', 0, '%s, CUDA %s, cuDNN %s, TF32 off' % (torch.__version__, torch.version.cuda, torch.backends.cudnn.version()))
+
+    def train_step(s):
+        lstm = torch.nn.LSTM(s['input'], s['hidden']).to(dev)
+        head = torch.nn.Linear(s['hidden'], 1).to(dev)
+        opt = torch.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=1e-3)
+        x = torch.rand(s['length'], s['batch'], s['input'], device=dev) * 2 - 1
+        y = torch.rand(s['batch'], 1, device=dev) * 2 - 1
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            _, (h, _c) = lstm(x)
+            loss = F.mse_loss(head(h[0]), y)
+            loss.backward()
+            opt.step()
+        return step
+
+    for bench in spec['benches']:
+        t0 = time.perf_counter()
+        torch.cuda.synchronize()
+        if bench in ('B1', 'B5-big'):
+            time_rows(bench, measure(synced(train_step(sizes[bench])), timing), 'ms', 1)
+        elif bench == 'B2-1024':
+            s = sizes[bench]
+            lstm = torch.nn.LSTM(s['input'], s['hidden']).to(dev).eval()
+            xs = [torch.rand(1, 1, s['input'], device=dev) * 2 - 1 for _ in range(s['steps'])]
+            z = torch.zeros(1, 1, s['hidden'], device=dev)
+
+            def stream(n):
+                def go():
+                    with torch.no_grad():
+                        h, c = z, z
+                        for x in xs[:n]:
+                            _, (h, c) = lstm(x, (h, c))
+                return synced(go)
+            time_rows(bench, measure(stream(s['steps']), timing, stream(max(1, s['steps'] // 10))), 'us', 1000 / s['steps'])
+        elif bench == 'B3':
+            s = sizes[bench]
+            lstm = torch.nn.LSTM(s['input'], s['hidden']).to(dev).eval()
+            x = torch.rand(s['length'], s['batch'], s['input'], device=dev) * 2 - 1
+
+            def infer():
+                with torch.no_grad():
+                    lstm(x)
+            time_rows(bench, measure(synced(infer), timing), 'ms', 1)
+        elif bench == 'B4':
+            s = sizes[bench]
+            g = torch.Generator().manual_seed(4)
+            logits = (torch.rand(s['T'], s['batch'], s['classes'], generator=g) * 2 - 1).to(dev).requires_grad_()
+            targets = torch.randint(1, s['classes'], (s['batch'], s['targetLength']), generator=g).to(dev)
+            in_lens = torch.full((s['batch'],), s['T'], dtype=torch.long)
+            tg_lens = torch.full((s['batch'],), s['targetLength'], dtype=torch.long)
+
+            def ctc():
+                logits.grad = None
+                F.ctc_loss(logits.log_softmax(2), targets, in_lens, tg_lens).backward()
+            time_rows(bench, measure(synced(ctc), timing), 'ms', 1)
+        elif bench == 'GEMM-4096':
+            s = sizes[bench]
+            a = torch.rand(s['m'], s['k'], device=dev)
+            b = torch.rand(s['k'], s['n'], device=dev)
+            st = measure(synced(lambda: torch.mm(a, b)), timing)
+            flop = 2 * s['m'] * s['n'] * s['k']
+            row(bench, 'gflops', flop / (st['median'] * 1e6), 'GFLOP/s')
+            row(bench, 'reps', st['reps'], 'count')
+        else:
+            rows.append(dict(bench=bench, metric='skipped', value=None, unit='skipped: not a GPU bench', **origin))
+        sys.stderr.write('  pytorch/%s %s: %.1f s\n' % (origin['backend'], bench, time.perf_counter() - t0))
         flush()
 
 

@@ -20,7 +20,7 @@ import { Rng } from '../../src/tensor/random.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { measure, skipRow, timeRows, valueRow, type Origin } from '../measure.js';
 import { quantRows } from './quant.js';
-import type { BenchName, CtcSize, GemmSize, InferSize, Result, StreamSize, SuiteSpec, TrainSize } from '../types.js';
+import { isGpuBackend, type BenchName, type CtcSize, type GemmSize, type InferSize, type Result, type StreamSize, type SuiteSpec, type TrainSize } from '../types.js';
 
 /** Random values in [-1, 1), seeded so every run feeds the same numbers. */
 function randn(rng: Rng, n: number): Float32Array {
@@ -214,11 +214,18 @@ export async function runCarousel(spec: SuiteSpec): Promise<Result[]> {
   const build = (be as Backend & { build?: { build: string; reason: string } }).build;
   const o: Origin = { ...asked, backend: build ? `${spec.backend}-${build.build}` : spec.backend, threads: reportedThreads(be, spec.threads) };
   const out: Result[] = build ? [{ bench: 'info', ...o, metric: 'kernel_build', value: null, unit: `${build.build} (${build.reason})` }] : [];
+  // webgpu: the adapter and the GEMM kernel (subgroups where the device has them).
+  const gpu = be as Backend & { adapter?: { vendor: string; architecture: string; description: string }; gemmKernel?: string };
+  if (isGpuBackend(spec.backend) && gpu.adapter) {
+    out.push({ bench: 'info', ...o, metric: 'adapter', value: null, unit: `${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`.trim() });
+    if (gpu.gemmKernel) out.push({ bench: 'info', ...o, metric: 'gemm_kernel', value: null, unit: gpu.gemmKernel });
+  }
   for (const bench of spec.benches) {
     const t0 = performance.now();
     try {
       out.push(...await runOne(o, be, bench, spec));
-      out.push(...await quantRows(o, be, bench, spec)); // B2-1024-int8/bf16, B3-int8 (bench/suites/quant.ts)
+      // B2-1024-int8/bf16, B3-int8 (bench/suites/quant.ts): the CPU backends' quantized paths.
+      if (!isGpuBackend(spec.backend)) out.push(...await quantRows(o, be, bench, spec));
     } catch (e) {
       out.push(skipRow(o, bench, `failed: ${(e as Error).message.split('\n')[0]}`));
     }
@@ -227,23 +234,34 @@ export async function runCarousel(spec: SuiteSpec): Promise<Result[]> {
   return out;
 }
 
+/**
+ * A timed unit that ends when the backend's work has: on a GPU backend (webgpu records
+ * dispatches and returns at once) the unit submits and waits for the queue to drain.
+ */
+function synced(be: Backend, run: () => void): () => unknown {
+  const sync = (be as Backend & { sync?: () => Promise<void> }).sync;
+  if (typeof sync !== 'function') return run;
+  return async () => { run(); await sync.call(be); };
+}
+
 async function runOne(o: Origin, be: Backend, bench: BenchName, spec: SuiteSpec): Promise<Result[]> {
   const t = spec.timing;
+  const unit = (run: () => void) => (isGpuBackend(spec.backend) ? synced(be, run) : run);
   switch (bench) {
-    case 'B1': case 'B1-small':
-      return timeRows(o, bench, await measure(makeTrainStep(be, spec.sizes[bench]), t), 'ms', 1);
+    case 'B1': case 'B1-small': case 'B5-big':
+      return timeRows(o, bench, await measure(unit(makeTrainStep(be, spec.sizes[bench])), t), 'ms', 1);
     case 'B2-256': case 'B2-1024': {
       const s = spec.sizes[bench];
       // Warm up on the first tenth of the stream, time the whole stream.
-      return timeRows(o, bench, await measure(makeStream(be, s), t, makeStream(be, s, Math.max(1, s.steps / 10 | 0))), 'us', 1000 / s.steps);
+      return timeRows(o, bench, await measure(unit(makeStream(be, s)), t, unit(makeStream(be, s, Math.max(1, s.steps / 10 | 0)))), 'us', 1000 / s.steps);
     }
     case 'B3':
-      return timeRows(o, bench, await measure(makeInfer(be, spec.sizes.B3), t), 'ms', 1);
+      return timeRows(o, bench, await measure(unit(makeInfer(be, spec.sizes.B3)), t), 'ms', 1);
     case 'B4':
-      return timeRows(o, bench, await measure(makeCtc(be, spec.sizes.B4), t), 'ms', 1);
-    case 'GEMM': {
-      const s = spec.sizes.GEMM;
-      const st = await measure(makeGemm(be, s), t);
+      return timeRows(o, bench, await measure(unit(makeCtc(be, spec.sizes.B4)), t), 'ms', 1);
+    case 'GEMM': case 'GEMM-4096': {
+      const s = spec.sizes[bench];
+      const st = await measure(unit(makeGemm(be, s)), t);
       const flop = 2 * s.m * s.n * s.k;
       const rows = [
         valueRow(o, bench, 'gflops', flop / (st.median * 1e6), 'GFLOP/s'),

@@ -171,5 +171,7 @@ async function runOne(o: Origin, bench: BenchName, spec: SuiteSpec, net: (I: num
       return [skipRow(o, bench, `skipped: ${lib} has no matrix product API (per-connection objects)`)];
     case 'B1-memory':
       return [skipRow(o, bench, 'skipped: memory is compared between Carousel and PyTorch only')];
+     case 'B5-big': case 'GEMM-4096':
+      return [skipRow(o, bench, 'skipped: a GPU bench (run with --backends webgpu beside the GPU peers)')];
   }
 }

@@ -113,5 +113,7 @@ async function runOne(ort: any, opts: object, o: Origin, bench: BenchName, spec:
       return [skipRow(o, bench, 'skipped: ONNX has no CTC loss operator')];
     case 'GEMM':
       return [skipRow(o, bench, 'skipped: GEMM is measured for Carousel (and the other peers\' matmul) only')];
+     case 'B5-big': case 'GEMM-4096':
+      return [skipRow(o, bench, 'skipped: a GPU bench (run with --backends webgpu beside the GPU peers)')];
   }
 }

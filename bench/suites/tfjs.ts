@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { measure, skipRow, timeRows, valueRow, fitUnits, type Origin } from '../measure.js';
-import { loadOptional, resolveOptional } from '../optional.js';
+import { loadOptional, resolveOptional, versionOf } from '../optional.js';
 import type { BenchName, InferSize, Result, SuiteSpec } from '../types.js';
 import type { Backend } from '../../src/backend/backend.js';
 import { noGrad } from '../../src/autograd/tape.js';
@@ -60,6 +60,31 @@ export function b3Diff(tf: any, model: any, s: InferSize, be: Backend, x: Float3
   return maxDiff(mine, theirs);
 }
 
+/**
+ * TF.js's own WebGPU backend (@tensorflow/tfjs-backend-webgpu). In Node it registers only when
+ * navigator.gpu exists as it is imported, so navigator.gpu is set first from the `webgpu`
+ * package (Dawn, as Carousel's webgpu backend uses). Returns why it cannot run, or null.
+ */
+async function tfjsWebGpu(tf: any): Promise<string | null> {
+  const pkg = '@tensorflow/tfjs-backend-webgpu';
+  try { resolveOptional(pkg); } catch { return `skipped: ${pkg} is not installed (npm install ${pkg}@${versionOf('@tensorflow/tfjs')})`; }
+  const g = globalThis as { navigator?: { gpu?: unknown } };
+  if (!g.navigator?.gpu) {
+    const dawn = loadOptional('webgpu');
+    if (!dawn.ok) return `${dawn.reason} (TF.js WebGPU in Node needs navigator.gpu from it)`;
+    const gpu = dawn.mod.create([]);
+    if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  }
+  const w = loadOptional(pkg);
+  if (!w.ok) return w.reason;
+  try {
+    if (!(await tf.setBackend('webgpu'))) return 'skipped: the tfjs webgpu backend failed to initialise (no WebGPU adapter?)';
+    await tf.ready();
+  } catch (e) { return `skipped: the tfjs webgpu backend failed to initialise (${(e as Error).message.split('\n')[0]})`; }
+  return null;
+}
+
 export async function runTfjs(spec: SuiteSpec): Promise<Result[]> {
   let o: Origin = { lib: 'tfjs', backend: spec.backend, threads: spec.threads };
   const tfl = loadOptional('@tensorflow/tfjs');
@@ -76,6 +101,10 @@ export async function runTfjs(spec: SuiteSpec): Promise<Result[]> {
     // In Node, tfjs-backend-wasm finds no multithreading support and runs one thread whatever
     // was asked: report what it actually uses.
     o = { ...o, threads: w.mod.getThreadsCount() };
+  } else if (spec.backend === 'webgpu') {
+    const why = await tfjsWebGpu(tf);
+    if (why) return spec.benches.map((b) => skipRow(o, b, why));
+    o = { ...o, threads: 1 };
   } else {
     await tf.setBackend('cpu');
     await tf.ready();
@@ -96,7 +125,7 @@ async function runOne(tf: any, o: Origin, bench: BenchName, spec: SuiteSpec): Pr
   const t = spec.timing;
   const rng = new Rng(11);
   switch (bench) {
-    case 'B1': case 'B1-small': {
+    case 'B1': case 'B1-small': case 'B5-big': {
       const s = spec.sizes[bench];
       const model = tf.sequential();
       // Glorot instead of the default orthogonal recurrent init: the same step cost, without a QR
@@ -145,8 +174,8 @@ async function runOne(tf: any, o: Origin, bench: BenchName, spec: SuiteSpec): Pr
     }
     case 'B4':
       return [skipRow(o, bench, 'skipped: TensorFlow.js has no CTC loss')];
-    case 'GEMM': {
-      const s = spec.sizes.GEMM;
+    case 'GEMM': case 'GEMM-4096': {
+      const s = spec.sizes[bench];
       const a = tf.tensor2d(randn(rng, s.m * s.k), [s.m, s.k]);
       const b = tf.tensor2d(randn(rng, s.k * s.n), [s.k, s.n]);
       const st = await measure(() => { const c = tf.matMul(a, b); c.dataSync(); c.dispose(); }, t);

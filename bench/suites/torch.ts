@@ -37,3 +37,13 @@ export function torchVariants(): TorchVariant[] {
   delete unset.OPENBLAS_L2_SIZE;
   return [{ label, env: asSet }, { label: 'OPENBLAS_CORETYPE unset', env: unset }];
 }
+
+/** null when PyTorch sees a CUDA device here (the GPU bench's peer), else why not. */
+export function torchCudaUnavailable(): string | null {
+  const why = torchUnavailable();
+  if (why) return why;
+  const r = spawnSync(PYTHON, ['-c', 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 3)'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status === 3) return `skipped: PyTorch ${PYTHON} sees no CUDA device (torch.cuda.is_available() is False)`;
+  if (r.status !== 0) return `skipped: asking PyTorch for CUDA failed (${(r.stderr || `exit ${r.status}`).trim().split('\n').pop()})`;
+  return null;
+}

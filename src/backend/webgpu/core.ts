@@ -7,6 +7,7 @@ import { BufferUsage, MapMode, type GpuBindGroup, type GpuBuffer, type GpuComman
 import { BufferPool, STAGING_USAGE, STORAGE_USAGE, type PooledBuffer } from './pool.js';
 import { coalesce, contiguous, splitLeading, type Dims } from './strides.js';
 import { BINARY, BINDINGS, bindings, GEMM, MAP, ROWS, STRIDED } from './wgsl-core.js';
+import { GEMM_SUBGROUPS } from './wgsl-gemm-subgroups.js';
 
 /** A tensor's memory on the GPU: a pooled buffer (null once disposed) holding `length` 32-bit values. */
 export class WebGpuStorage implements Storage {
@@ -72,6 +73,23 @@ export class WebGpuCore implements Backend {
     for (const [name, code] of [['map', MAP], ['strided', STRIDED], ['binary', BINARY], ['gemm', GEMM], ['rows', ROWS]] as const) {
       this.sources.set(name, code);
     }
+    this.hasSubgroups = this.device.features?.has('subgroups') ?? false;
+    if (this.hasSubgroups) this.sources.set('gemm-subgroups', GEMM_SUBGROUPS);
+    this.gemmKernel = this.hasSubgroups ? 'subgroups' : 'tiled';
+  }
+
+  /** Whether the device has the `subgroups` feature (requested wherever the adapter has it). */
+  readonly hasSubgroups: boolean;
+  private kernel: 'tiled' | 'subgroups' = 'tiled';
+  /**
+   * The GEMM kernel: 'subgroups' (the default where the device has them) or 'tiled', the plain
+   * 16x16 workgroup-memory kernel that runs everywhere. Settable, to compare or test both.
+   */
+  get gemmKernel(): 'tiled' | 'subgroups' { return this.kernel; }
+  set gemmKernel(k: 'tiled' | 'subgroups') {
+    if (k !== 'tiled' && k !== 'subgroups') throw new Error(`webgpu gemmKernel: expected 'tiled' or 'subgroups', got ${String(k)}`);
+    if (k === 'subgroups' && !this.hasSubgroups) throw new Error("webgpu gemmKernel: expected a device with the 'subgroups' feature for 'subgroups', got one without it");
+    this.kernel = k;
   }
 
   /** Register a shader for `dispatch` by name (compiled on first use). Kernel sets add theirs. */
@@ -323,7 +341,8 @@ export class WebGpuCore implements Backend {
     w.i[0] = transA ? 1 : 0; w.i[1] = transB ? 1 : 0; w.i[2] = m; w.i[3] = n; w.i[4] = k;
     w.i[5] = aOff; w.i[6] = lda; w.i[7] = bOff; w.i[8] = ldb; w.i[9] = cOff; w.i[10] = ldc;
     w.f[11] = k === 0 ? 0 : alpha; w.f[12] = beta;
-    this.dispatch('gemm', [a, b, c], Math.ceil(n / 16), Math.ceil(m / 16));
+    if (this.kernel === 'subgroups') this.dispatch('gemm-subgroups', [a, b, c], Math.ceil(n / 64), Math.ceil(m / 16));
+    else this.dispatch('gemm', [a, b, c], Math.ceil(n / 16), Math.ceil(m / 16));
   }
 
   // ---- indexing ----

@@ -73,7 +73,9 @@ export async function openDevice(): Promise<GpuContext> {
   for (const k of LIMITS) if (typeof adapter.limits[k] === 'number') requiredLimits[k] = adapter.limits[k];
   let device: GpuDevice;
   try {
-    device = await adapter.requestDevice({ requiredLimits });
+    // Subgroups where the adapter has them: the GEMM uses them (wgsl-gemm-subgroups.ts).
+    const requiredFeatures = adapter.features.has('subgroups') ? ['subgroups'] : [];
+    device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   } catch (e) {
     throw new Error(`no WebGPU adapter: requestDevice() failed (${(e as Error).message})`);
   }

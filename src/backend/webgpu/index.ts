@@ -2,17 +2,18 @@ import type { LstmCellOptions, OptionalKernels, PreparedB, Storage } from '../ba
 import { lstmCellLayout } from '../lstm-cell.js';
 import { WebGpuCore, WebGpuStorage, type Words } from './core.js';
 import { openDevice, type GpuContext } from './device.js';
+import { CTC } from './wgsl-ctc.js';
 import { GRU, LSTM, OPTIM, SOFTMAX } from './wgsl-sets.js';
 
 export { WebGpuCore, WebGpuStorage };
 
 type Native = Pick<OptionalKernels, 'copy2d' | 'adamStep' | 'flushSubnormal' | 'anyNonFinite' | 'softmax' | 'softmaxBackward'
   | 'lstmCellForward' | 'lstmCellBackward' | 'lstmStep' | 'lstmStepBackward' | 'gruCellForward' | 'gruCellBackward'
-  | 'prepareB' | 'gemmPrepared' | 'releasePrepared' | 'linear2'>;
+  | 'prepareB' | 'gemmPrepared' | 'releasePrepared' | 'linear2' | 'ctc'>;
 
 /**
  * The webgpu backend: the core plus the kernel sets it runs natively in WGSL (copy, optim, check,
- * softmax, lstm, gru, packing); the others (xLSTM, norm, conv, CTC) run as their composed
+ * softmax, lstm, gru, packing, ctc); the others (xLSTM, norm, conv) run as their composed
  * fallbacks over the core. Built by `create()` (asynchronous: adapter and device).
  */
 export class WebGpuBackend extends WebGpuCore implements Native {
@@ -26,6 +27,7 @@ export class WebGpuBackend extends WebGpuCore implements Native {
     this.addShader('softmax', SOFTMAX);
     this.addShader('lstm', LSTM);
     this.addShader('gru', GRU);
+    this.addShader('ctc', CTC);
   }
 
   // ---- copy ----
@@ -128,6 +130,21 @@ export class WebGpuBackend extends WebGpuCore implements Native {
     w.i[0] = 1; w.i[1] = rows; w.i[2] = H; w.i[3] = gxOff; w.i[4] = ghOff; w.i[5] = hpOff; w.i[6] = ldhp; w.i[7] = dhOff; w.i[8] = ldh;
     w.i[10] = dgxOff; w.i[11] = dghOff; w.i[12] = dhpOff;
     this.dispatch1d('gru', [gx, gh, hPrev, dh, dGx, dGh, dhPrev], rows * H);
+  }
+
+  // ---- ctc ----
+  ctc(logProbs: Storage, T: number, N: number, C: number, targets: Storage, inputLengths: Storage,
+    targetLengths: Storage, blank: number, loss: Storage, grad: Storage): void {
+    if (N <= 0) return;
+    // α and β of every item, side by side (the layout is in wgsl-ctc.ts): sum over n of T (2 S_n + 1) each.
+    // then each item's row totals Z [N, T].
+    const half = T * (2 * targets.length + N);
+    const scratch = this.alloc('f32', 2 * half + N * T);
+    const w = this.w();
+    w.i[0] = T; w.i[1] = N; w.i[2] = C; w.i[3] = blank; w.i[4] = half; w.i[5] = 2 * half;
+    const gx = Math.min(N, 65535);
+    this.dispatch('ctc', [logProbs, targets, inputLengths, targetLengths, loss, grad, scratch], gx, Math.ceil(N / gx));
+    this.dispose(scratch); // back to the pool: later dispatches in this pass run after this one
   }
 
   // ---- packing: nothing to pack on a GPU; the descriptor, and GEMMs on it ----
