@@ -5,6 +5,7 @@ import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { setWasmThreads, WasmBackend, WasmStorage } from '../src/backend/wasm/index.js';
 import type { DType } from '../src/backend/dtype.js';
 import { kernels } from '../src/ops/kernels.js';
+import { assertMatches } from './util/assert.js';
 import { randArray as randArrayOf, rng } from './util/random.js';
 
 /**
@@ -20,15 +21,7 @@ const ref = kernels(new ReferenceBackend()); // the oracle, with the composed fu
 function pair(w: WasmBackend, data: ArrayLike<number>, dtype: DType = 'f32'): [Storage, Storage] {
   return [w.upload(dtype, data), ref.upload(dtype, data)];
 }
-function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string, rtol = 2e-6, atol = 1e-6): void {
-  assert.equal(got.length, want.length, `${what}: length`);
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i], e = want[i];
-    if (Number.isNaN(e)) { assert.ok(Number.isNaN(g), `${what}[${i}]: got ${g}, want NaN`); continue; }
-    if (!Number.isFinite(e)) { assert.equal(g, e, `${what}[${i}]`); continue; }
-    assert.ok(Math.abs(g - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${g}, want ${e} (diff ${Math.abs(g - e)})`);
-  }
-}
+const close = (got: ArrayLike<number>, want: ArrayLike<number>, what: string, rtol = 2e-6, atol = 1e-6) => assertMatches(got, want, what, rtol, atol);
 
 const backends: { name: string; w: WasmBackend }[] = [];
 before(async () => {

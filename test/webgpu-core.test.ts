@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Backend, BinaryOp, ReduceOp, Storage, UnaryOp } from '../src/backend/backend.js';
 import type { DType } from '../src/backend/dtype.js';
 import { reference, webgpuForSuite } from './backends.js';
+import { assertMatches } from './util/assert.js';
 import { randArray as randArrayOf, rng } from './util/random.js';
 
 /**
@@ -15,15 +16,7 @@ const gpu = webgpuForSuite();
 const rand = rng(2024);
 const randArray = (n: number, scale = 1) => randArrayOf(rand, n, scale);
 
-function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string, rtol = 2e-6, atol = 1e-6): void {
-  assert.equal(got.length, want.length, `${what}: length`);
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i], e = want[i];
-    if (Number.isNaN(e)) { assert.ok(Number.isNaN(g), `${what}[${i}]: got ${g}, want NaN`); continue; }
-    if (!Number.isFinite(e)) { assert.equal(g, e, `${what}[${i}]`); continue; }
-    assert.ok(Math.abs(g - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${g}, want ${e} (diff ${Math.abs(g - e)})`);
-  }
-}
+const close = (got: ArrayLike<number>, want: ArrayLike<number>, what: string, rtol = 2e-6, atol = 1e-6) => assertMatches(got, want, what, rtol, atol);
 
 /** Run `fn` on both backends (it uploads its own inputs) and compare the storages it returns. */
 async function same(g: Backend, what: string, fn: (b: Backend) => Storage[], rtol?: number, atol?: number): Promise<void> {

@@ -4,6 +4,7 @@ import type { Kernels, LstmCellOptions, Storage } from '../src/backend/backend.j
 import { lstmCellLayout } from '../src/backend/lstm-cell.js';
 import { kernelListing, kernels } from '../src/ops/kernels.js';
 import { reference, webgpuForSuite } from './backends.js';
+import { assertMatches } from './util/assert.js';
 import { randArray as randArrayOf, rng } from './util/random.js';
 
 /**
@@ -16,15 +17,7 @@ const rand = rng(77);
 const randArray = (n: number, scale = 1) => randArrayOf(rand, n, scale);
 const ref: Kernels = kernels(reference);
 
-function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string, rtol = 1e-5, atol = 1e-6): void {
-  assert.equal(got.length, want.length, `${what}: length`);
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i], e = want[i];
-    if (Number.isNaN(e)) { assert.ok(Number.isNaN(g), `${what}[${i}]: got ${g}, want NaN`); continue; }
-    if (!Number.isFinite(e)) { assert.equal(g, e, `${what}[${i}]`); continue; }
-    assert.ok(Math.abs(g - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${g}, want ${e} (diff ${Math.abs(g - e)})`);
-  }
-}
+const close = (got: ArrayLike<number>, want: ArrayLike<number>, what: string, rtol = 1e-5, atol = 1e-6) => assertMatches(got, want, what, rtol, atol);
 
 /** Run `fn` on both backends' kernels and compare the storages it returns. */
 async function same(k: Kernels, what: string, fn: (k: Kernels) => Storage[], rtol?: number, atol?: number): Promise<void> {
