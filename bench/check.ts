@@ -4,7 +4,10 @@
  * the backend Carousel is timed on, and a peer row whose output differs by more than MAX_DIFF is
  * dropped (reported with the difference, not timed).
  */
+import { noGrad } from '../src/autograd/tape.js';
 import type { Backend } from '../src/backend/backend.js';
+import { tensor } from '../src/tensor/create.js';
+import type { Tensor } from '../src/tensor/tensor.js';
 import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { skipRow, valueRow, type Origin } from './measure.js';
 import { carouselBackend } from './suites/carousel.js';
@@ -45,4 +48,39 @@ export async function checked(o: Origin, bench: BenchName, diff: number, against
     return [skipRow(o, bench, `dropped: its output differs from Carousel's (${against}) by ${Number.isFinite(diff) ? diff.toExponential(2) : diff} > ${MAX_DIFF} on the timed model and inputs`), row];
   }
   return [...await timed(), row];
+}
+
+/** A streaming model's step-by-step state, as Carousel's LSTM and quantized LSTM streams give it. */
+interface HcStream { step(x: Tensor): unknown; readonly h: Tensor; readonly c: Tensor; dispose(): void }
+
+/**
+ * The largest difference between Carousel's stream and an ONNX Runtime LSTM session (inputs X, h0,
+ * c0; outputs Y_h, Y_c) in h and c after every step of the same inputs (xData[i] [1, input], xs[i]
+ * its ORT tensor). Carousel's states are kept first, then ORT runs: one runtime at a time, as
+ * their thread pools would compete for the cores. The stream is disposed.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function ortStreamDiff(session: any, stream: HcStream, xData: Float32Array[], xs: unknown[], zero: unknown, input: number, be: Backend): Promise<number> {
+  const states: Float32Array[] = [];
+  for (let i = 0; i < xData.length; i++) {
+    noGrad(() => stream.step(tensor(xData[i], [1, input], { backend: be })));
+    states.push(Float32Array.from(stream.h.dataSync()), Float32Array.from(stream.c.dataSync()));
+  }
+  stream.dispose();
+  let diff = 0, h = zero, c = zero;
+  for (let i = 0; i < xData.length; i++) {
+    const r = await session.run({ X: xs[i], h0: h, c0: c });
+    h = r.Y_h; c = r.Y_c;
+    diff = Math.max(diff, maxDiff(states[2 * i], r.Y_h.data as Float32Array), maxDiff(states[2 * i + 1], r.Y_c.data as Float32Array));
+  }
+  return diff;
+}
+
+/** A timed unit: n steps of the ONNX Runtime stream from zero state. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function ortStreamRun(session: any, xs: unknown[], zero: unknown): (n: number) => () => Promise<void> {
+  return (n) => async () => {
+    let h = zero, c = zero;
+    for (let i = 0; i < n; i++) { const r = await session.run({ X: xs[i], h0: h, c0: c }); h = r.Y_h; c = r.Y_c; }
+  };
 }

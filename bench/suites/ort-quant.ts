@@ -14,7 +14,7 @@ import { LSTM } from '../../src/nn/lstm.js';
 import { quantizeLayer } from '../../src/quant/model.js';
 import { tensor } from '../../src/tensor/create.js';
 import { Rng } from '../../src/tensor/random.js';
-import { checkBackend, maxDiff } from '../check.js';
+import { checkBackend, maxDiff, ortStreamDiff, ortStreamRun } from '../check.js';
 import { measure, skipRow, timeRows, valueRow, type Origin } from '../measure.js';
 import { dynamicQuantLstmModel, type Int8LstmWeights } from '../onnx-quant.js';
 import type { BenchName, Result, SuiteSpec } from '../types.js';
@@ -70,22 +70,8 @@ export async function ortQuantRows(ort: any, opts: object, threads: number, benc
       const xData: Float32Array[] = [], xs: any[] = [];
       for (let i = 0; i < s.steps; i++) { xData.push(randn(rng, s.input)); xs.push(new ort.Tensor('float32', xData[i], [1, 1, s.input])); }
       const zero = new ort.Tensor('float32', new Float32Array(s.hidden), [1, 1, s.hidden]);
-      const stream = q.stream(1), states: Float32Array[] = [];
-      for (let i = 0; i < s.steps; i++) {
-        noGrad(() => stream.step(tensor(xData[i], [1, s.input], { backend: be })));
-        states.push(Float32Array.from(stream.h.dataSync()), Float32Array.from(stream.c.dataSync()));
-      }
-      stream.dispose();
-      let diff = 0, h = zero, c = zero;
-      for (let i = 0; i < s.steps; i++) {
-        const r = await session.run({ X: xs[i], h0: h, c0: c });
-        h = r.Y_h; c = r.Y_c;
-        diff = Math.max(diff, maxDiff(states[2 * i], h.data as Float32Array), maxDiff(states[2 * i + 1], c.data as Float32Array));
-      }
-      const run = (n: number) => async () => {
-        let h = zero, c = zero;
-        for (let i = 0; i < n; i++) { const r = await session.run({ X: xs[i], h0: h, c0: c }); h = r.Y_h; c = r.Y_c; }
-      };
+      const diff = await ortStreamDiff(session, q.stream(1), xData, xs, zero, s.input, be);
+      const run = ortStreamRun(session, xs, zero);
       return await checkedInt8(o, name, diff, against, async () =>
         timeRows(o, name, await measure(run(s.steps), t, run(Math.max(1, s.steps / 10 | 0))), 'us', 1000 / s.steps));
     } catch (e) { return [skipRow(o, name, `failed: onnxruntime-node did not run DynamicQuantizeLSTM: ${(e as Error).message.split('\n')[0]}`)]; }

@@ -17,7 +17,7 @@ import { measure, skipRow, timeRows, valueRow, type Origin } from '../measure.js
 import { lstmModel, torchToOnnx, type OnnxLstmWeights } from '../onnx.js';
 import { loadOptional } from '../optional.js';
 import type { BenchName, Result, SuiteSpec } from '../types.js';
-import { checkBackend, checked, maxDiff } from '../check.js';
+import { checkBackend, checked, maxDiff, ortStreamDiff, ortStreamRun } from '../check.js';
 import { ortQuantRows } from './ort-quant.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -70,28 +70,8 @@ async function runOne(ort: any, opts: object, o: Origin, bench: BenchName, spec:
       const xs: any[] = [];
       for (let i = 0; i < s.steps; i++) { xData.push(randn(rng, s.input)); xs.push(new ort.Tensor('float32', xData[i], [1, 1, s.input])); }
       const zero = new ort.Tensor('float32', new Float32Array(s.hidden), [1, 1, s.hidden]);
-      // The stream step by step: Carousel's streaming h and c after every step (kept), then ORT's
-      // against them (one runtime at a time: their thread pools would compete for the cores).
-      const stream = lstm.stream(1);
-      const states: Float32Array[] = [];
-      for (let i = 0; i < s.steps; i++) {
-        noGrad(() => stream.step(tensor(xData[i], [1, s.input], { backend: be })));
-        states.push(Float32Array.from(stream.h.dataSync()), Float32Array.from(stream.c.dataSync()));
-      }
-      stream.dispose();
-      let diff = 0, h = zero, c = zero;
-      for (let i = 0; i < s.steps; i++) {
-        const r = await session.run({ X: xs[i], h0: h, c0: c });
-        h = r.Y_h; c = r.Y_c;
-        diff = Math.max(diff, maxDiff(states[2 * i], h.data as Float32Array), maxDiff(states[2 * i + 1], c.data as Float32Array));
-      }
-      const run = (n: number) => async () => {
-        let h = zero, c = zero;
-        for (let i = 0; i < n; i++) {
-          const r = await session.run({ X: xs[i], h0: h, c0: c });
-          h = r.Y_h; c = r.Y_c;
-        }
-      };
+      const diff = await ortStreamDiff(session, lstm.stream(1), xData, xs, zero, s.input, be);
+      const run = ortStreamRun(session, xs, zero);
       // Warm up on the first tenth of the stream, time the whole stream.
       return checked(o, bench, diff, name, async () =>
         timeRows(o, bench, await measure(run(s.steps), t, run(Math.max(1, s.steps / 10 | 0))), 'us', 1000 / s.steps));
