@@ -81,15 +81,25 @@ const VERSIONED_WEIGHTS = /^weights-[0-9a-f]{16}\.safetensors$/;
 export async function saveModel(dir: string, model: SequenceModel, meta: Omit<ModelMeta, 'format' | 'version' | 'architecture' | 'weights' | 'quantization'>): Promise<void> {
   const q = model instanceof QuantizedModel ? model : null;
   const bytes = q ? quantizedToSafetensors(q) : await stateDictToSafetensors(model, { format: 'pt' });
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const file = `weights-${sha256.slice(0, 16)}.safetensors`;
+  const { file, sha256 } = weightsRef(bytes);
   const { quantization: _stale, ...rest } = meta as typeof meta & Pick<ModelMeta, 'quantization'>; // the model says whether it is quantized, not the meta
   const full: ModelMeta = { format: 'carousel-model', version: 2, architecture: model.arch, ...rest, weights: { file, bytes: bytes.length, sha256 },
     ...(q ? { quantization: { weights: q.scheme } } : {}) };
   checkModelMeta(JSON.parse(JSON.stringify(full)), join(dir, META_FILE)); // never publish a model.json that would not load
+  publishModelDir(dir, bytes, file, full);
+}
+
+/** The weights file name saveModel and saveAppModel give these bytes: `weights-<sha256 prefix>.safetensors`, with its reference. */
+export function weightsRef(bytes: Uint8Array): WeightsRef {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { file: `weights-${sha256.slice(0, 16)}.safetensors`, bytes: bytes.length, sha256 };
+}
+
+/** The write protocol of a model directory (see saveModel): weights first, then model.json in one rename, then the old versions go. */
+export function publishModelDir(dir: string, bytes: Uint8Array, file: string, meta: object): void {
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, file), bytes);
-  writeFileAtomic(join(dir, META_FILE), JSON.stringify(full, null, 2) + '\n');
+  writeFileAtomic(join(dir, META_FILE), JSON.stringify(meta, null, 2) + '\n');
   removeOldVersions(dir, file);
 }
 
@@ -106,6 +116,12 @@ function removeOldVersions(dir: string, keep: string): void {
 
 /** model.json of a model directory, read (a regular file within LIMITS.metaBytes) and checked against its schema. */
 export function readModelMeta(dir: string): ModelMeta {
+  const { raw, path } = readMetaJson(dir);
+  return checkModelMeta(raw, path);
+}
+
+/** model.json of a model directory as JSON, not yet checked against any schema (a sequence model's or an application's). */
+export function readMetaJson(dir: string): { raw: unknown; path: string } {
   let st;
   try { st = statSync(dir); } catch { throw new ModelFileError(`${dir}: no such model directory`, dir); }
   if (!st.isDirectory()) throw new ModelFileError(`${dir}: expected a model directory (with ${META_FILE} and its weights file), got a file`, dir);
@@ -119,7 +135,7 @@ export function readModelMeta(dir: string): ModelMeta {
   }
   let raw: unknown;
   try { raw = JSON.parse(text); } catch (e) { throw new ModelFileError(`${p}: not valid JSON (${(e as Error).message})`, p); }
-  return checkModelMeta(raw, p);
+  return { raw, path: p };
 }
 
 /** The path of the weights file a model directory's model.json names. */
@@ -136,14 +152,7 @@ export function weightsPath(dir: string, meta: ModelMeta = readModelMeta(dir)): 
 export function loadModel(dir: string, opts: ModuleOptions = {}): { model: SequenceModel; meta: ModelMeta } {
   const meta = readModelMeta(dir);
   const wp = weightsPath(dir, meta);
-  const buf = readRegularFile(wp, meta.weights?.bytes ?? LIMITS.weightsBytes, 'weights file');
-  if (meta.weights) {
-    const w = meta.weights;
-    const why = `(changed after the model was saved? a file from elsewhere must be named in ${META_FILE} with its size and SHA-256)`;
-    if (buf.length !== w.bytes) throw new ModelFileError(`${wp}: ${buf.length} bytes, ${META_FILE} records ${w.bytes} ${why}`, wp);
-    const sha = createHash('sha256').update(buf).digest('hex');
-    if (sha !== w.sha256) throw new ModelFileError(`${wp}: SHA-256 ${sha}, ${META_FILE} records ${w.sha256} ${why}`, wp);
-  }
+  const buf = readWeights(wp, meta.weights);
   if (meta.quantization) return { model: quantizedFromSafetensors(meta.architecture, meta.quantization.weights, parseSafetensorsFile(buf, wp), wp, opts), meta };
   const dict = tensorsToStateDict(parseSafetensorsFile(buf, wp));
   const misfit = (msg: string) => new ModelFileError(`${wp} does not fit the architecture in ${META_FILE}: ${msg}`, wp);
@@ -159,7 +168,19 @@ export function loadModel(dir: string, opts: ModuleOptions = {}): { model: Seque
   return { model, meta };
 }
 
-function shapeProblems(expected: Map<string, number[]>, dict: Map<string, TensorData>): string[] {
+/** A weights file, read and (where model.json records them) checked against its size and SHA-256. */
+export function readWeights(wp: string, w: WeightsRef | undefined): Uint8Array {
+  const buf = readRegularFile(wp, w?.bytes ?? LIMITS.weightsBytes, 'weights file');
+  if (w) {
+    const why = `(changed after the model was saved? a file from elsewhere must be named in ${META_FILE} with its size and SHA-256)`;
+    if (buf.length !== w.bytes) throw new ModelFileError(`${wp}: ${buf.length} bytes, ${META_FILE} records ${w.bytes} ${why}`, wp);
+    const sha = createHash('sha256').update(buf).digest('hex');
+    if (sha !== w.sha256) throw new ModelFileError(`${wp}: SHA-256 ${sha}, ${META_FILE} records ${w.sha256} ${why}`, wp);
+  }
+  return buf;
+}
+
+export function shapeProblems(expected: Map<string, number[]>, dict: Map<string, TensorData>): string[] {
   const out: string[] = [];
   const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
   for (const [n, s] of expected) {

@@ -15,10 +15,13 @@ import { CharLMTask } from '../../train/charlmTask.js';
 import { Progress } from '../../train/progress.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
+import { printable } from '../../data/printable.js';
+import { demos } from '../apps/index.js';
 import { parseFlags, userErrors } from './shared.js';
 import { runTraining, type TrainConfig } from './train.js';
 
-const HELP = `Usage: carousel demo [--out DIR] [--quick]
+const HELP = () => `Usage: carousel demo [--out DIR] [--quick]
+       carousel demo NAME [options]   (NAME: ${demos.map((d) => d.name).join(', ') || 'none installed'}; carousel demo NAME --help)
 
 The first thing to run (npm start). Trains two models on real data, on this machine's CPU:
  1. Mauna Loa CO2, monthly (NOAA, from the vega-datasets package): an LSTM forecasts the last
@@ -74,10 +77,15 @@ export function loadCo2(path: string): { dates: string[]; values: number[] } {
 export const demo: Command = {
   name: 'demo',
   summary: 'train on real data: CO2 forecasting vs a seasonal baseline, and a character language model',
-  help: HELP,
+  get help() { return HELP(); },
   async run(argv) {
+    if (argv.length && !argv[0].startsWith('-')) {
+      const d = demos.find((x) => x.name === argv[0]);
+      if (!d) throw new UserError(`carousel demo: no demo named '${printable(argv[0], 40)}'; expected one of ${demos.map((x) => x.name).join(', ') || '(none)'}, or no name for the CO2 + sonnets demo`);
+      return d.run(argv.slice(1));
+    }
     const { values: v } = parseFlags('demo', argv, { out: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-    if (v.help) { console.log(HELP); return 0; }
+    if (v.help) { console.log(HELP()); return 0; }
     return userErrors(async () => {
       const out = resolve(v.out ?? 'carousel-demo');
       const quick = Boolean(v.quick);

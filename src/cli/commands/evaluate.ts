@@ -10,6 +10,9 @@ import { printable } from '../../data/printable.js';
 import { UserError } from '../errors.js';
 import { classifyInputs, encodeForModel, vocabOf } from './modelData.js';
 import { loadModel } from '../../io/modelDir.js';
+import { appOf } from '../../io/appModel.js';
+import { apps } from '../apps/index.js';
+import { peekFlag } from '../apps/registry.js';
 import { parseFlags, readText, requireFlag, userErrors } from './shared.js';
 
 const HELP = `Usage: carousel evaluate --model DIR --data FILE [--season P,Q] [--strict-vocab]
@@ -42,6 +45,14 @@ export const evaluate: Command = {
   summary: 'measure a trained model on labelled data (MAE, accuracy, bits per character)',
   help: HELP,
   async run(argv) {
+    // An application's model (model.json names its app) is measured by the application itself.
+    const dir = peekFlag(argv, 'model');
+    const appName = dir && !argv.includes('--help') && !argv.includes('-h') ? await userErrors(() => appOf(dir)).catch(() => null) : null;
+    if (appName) {
+      const app = apps.find((a) => a.name === appName);
+      if (!app?.evaluate) throw new UserError(`${printable(dir!)}: a ${appName} model, which this Carousel cannot evaluate`);
+      return app.evaluate(argv);
+    }
     const { values: v } = parseFlags('evaluate', argv, { model: { type: 'string' }, data: { type: 'string' }, season: { type: 'string' }, 'strict-vocab': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {

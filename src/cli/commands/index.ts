@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { conformance } from './conformance.js';
+import { data } from './data.js';
 import { demo } from './demo.js';
 import { evaluate } from './evaluate.js';
 import { exportCommand } from './export.js';
@@ -12,4 +13,4 @@ import { reproduce } from './reproduce.js';
 import { train } from './train.js';
 
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
-export const commands: Command[] = [conformance, demo, train, predict, evaluate, generate, info, quantize, importCommand, exportCommand, reproduce];
+export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, generate, info, quantize, importCommand, exportCommand, reproduce];

@@ -33,6 +33,8 @@ import { isFsError } from '../fsErrors.js';
 import { checkResumeConfig } from './resumeConfig.js';
 import { DATA_FORMATS } from '../../data/formats.js';
 import { seasonFlag } from './seasonFlag.js';
+import { apps } from '../apps/index.js';
+import { peekFlag } from '../apps/registry.js';
 import { choiceFlag, intFlag, numFlag, parseFlags, readText, requireFlag, userErrors } from './shared.js';
 
 /** Everything a training run depends on; saved in the checkpoint so --resume repeats it exactly. */
@@ -82,7 +84,10 @@ export interface TrainConfig {
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
-const HELP = `Usage: carousel train --task forecast|classify|charlm --data FILE --out DIR [options]
+/** The applications' tasks, a line each, for the help. */
+const APP_TASKS = () => apps.map((a) => `                          ${a.name.padEnd(10)} ${a.summary}`).join('\n') || '                          (none installed)';
+
+const HELP = () => `Usage: carousel train --task forecast|classify|charlm --data FILE --out DIR [options]
 
 Trains a recurrent model and writes a model directory (weights-<hash>.safetensors with PyTorch
 parameter names; model.json, written last, naming that file and holding the architecture,
@@ -92,7 +97,9 @@ for forecasting a predictions-vs-truth plot (forecast.svg), and checkpoint.safet
 ${DATA_FORMATS}
 
 Options:
-  --task T              forecast, classify or charlm (required)
+  --task T              forecast, classify or charlm (required); the applications' tasks
+                        take their own options (carousel train --task T --help):
+\${APP_TASKS()}
   --data FILE           training data (required)
   --out DIR             output model directory (required)
   --column A,B          forecast: input columns: targets and covariates (default: the first
@@ -150,8 +157,10 @@ const RESUME_FLAGS = ['resume', 'out', 'data', 'epochs', 'help'];
 export const train: Command = {
   name: 'train',
   summary: 'train a forecaster, sequence classifier or character language model',
-  help: HELP,
+  get help() { return HELP(); },
   async run(argv) {
+    const app = apps.find((a) => a.name === peekFlag(argv, 'task'));
+    if (app) return app.train(argv);
     const { values: v } = parseFlags('train', argv, {
       task: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, column: { type: 'string' }, target: { type: 'string' },
       window: { type: 'string' }, horizon: { type: 'string' }, cell: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' },
@@ -162,7 +171,7 @@ export const train: Command = {
       season: { type: 'string' }, residual: { type: 'string' }, columns: { type: 'string' }, 'time-column': { type: 'string' },
       'series-column': { type: 'string' }, 'series-columns': { type: 'string' }, lags: { type: 'boolean' }, quantiles: { type: 'string' }, resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     });
-    if (v.help) { console.log(HELP); return 0; }
+    if (v.help) { console.log(HELP()); return 0; }
     if (v.resume) {
       // The checkpoint's settings are what makes the resumed run repeat the uninterrupted one:
       // only --epochs changes it, and --data must name the file it was trained on.

@@ -1,0 +1,10 @@
+import type { App, SubCommand } from './registry.js';
+
+/** `carousel train --task NAME` / `evaluate` of each application's models. */
+export const apps: App[] = [];
+
+/** `carousel demo NAME`: the applications' demos (plain `carousel demo` is the CO2 + sonnets one). */
+export const demos: SubCommand[] = [];
+
+/** `carousel data NAME`: the data sets Carousel renders or downloads-free builds. */
+export const dataKinds: SubCommand[] = [];
