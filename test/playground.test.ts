@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -127,6 +127,23 @@ describe('the playground', () => {
       assert.ok(last < first, status);
       assert.match(status, /last held-out window: MAE [\d.]+ over 24 steps/);
       assert.match((await page.innerHTML('#forecast'))!, /CO2: 24-step forecast/);
+      assert.equal(await page.textContent('#error'), '');
+
+      // A TF.js Layers forecaster (saved by @tensorflow/tfjs itself) loads and forecasts the same window.
+      const dir = mkdtempSync(join(tmpdir(), 'carousel-playground-tfjs-'));
+      const tf = await import('@tensorflow/tfjs');
+      const m = tf.sequential();
+      m.add(tf.layers.lstm({ units: 8, recurrentActivation: 'sigmoid', inputShape: [null, 1] }));
+      m.add(tf.layers.dense({ units: 24 }));
+      await m.save(tf.io.withSaveHandler(async (a) => {
+        writeFileSync(join(dir, 'group1-shard1of1.bin'), new Uint8Array(a.weightData as ArrayBuffer));
+        writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: a.modelTopology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: a.weightSpecs }] }));
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }));
+      await page.evaluate(() => { document.querySelector('#forecast')!.innerHTML = ''; });
+      await page.setInputFiles('#load', [join(dir, 'model.json'), join(dir, 'group1-shard1of1.bin')]);
+      await page.waitForSelector('#forecast svg', { timeout: 30000 });
+      assert.match((await page.textContent('#status'))!, /loaded TF\.js Layers model model\.json \(1 weight file\(s\)\): forecast LSTM 1x8/);
       assert.equal(await page.textContent('#error'), '');
       assert.deepEqual(errors, []);
     });

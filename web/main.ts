@@ -88,7 +88,7 @@ $<HTMLInputElement>('load').addEventListener('change', async (e) => {
   const picked = [...((e.target as HTMLInputElement).files ?? [])];
   const files = await Promise.all(picked.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
   $('error').textContent = '';
-  send({ type: 'load', files, data: data.value, column: $<HTMLInputElement>('column').value.trim() || undefined }, files.map((f) => f.bytes.buffer));
+  send({ type: 'load', files, data: data.value, column: $<HTMLInputElement>('column').value.trim() || undefined, window: num('window') }, files.map((f) => f.bytes.buffer));
 });
 
 worker.onmessage = (e: MessageEvent<FromWorker>) => {

@@ -26,7 +26,7 @@ export type ToWorker =
   | { type: 'stop' }
   | { type: 'generate'; seed: string; length: number; temperature: number }
   | { type: 'download' }
-  | { type: 'load'; files: { name: string; bytes: Uint8Array }[]; data: string; column?: string };
+  | { type: 'load'; files: { name: string; bytes: Uint8Array }[]; data: string; column?: string; window: number };
 
 export type FromWorker =
   | { type: 'ready'; backends: { name: string; available: boolean; why?: string }[]; isolated: boolean; cells: string[] }

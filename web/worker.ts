@@ -159,7 +159,7 @@ async function modelFiles(): Promise<{ name: string; bytes: Uint8Array }[]> {
  * LSTM/GRU layers and a Linear head, as `carousel import` takes), or a TF.js Layers model.json with
  * its weight shards. An imported model without a vocabulary takes the pasted text's, where sizes agree.
  */
-async function load(files: { name: string; bytes: Uint8Array }[], text: string, column?: string): Promise<string> {
+async function load(files: { name: string; bytes: Uint8Array }[], text: string, column: string | undefined, window: number): Promise<string> {
   const byName = (re: RegExp) => files.find((f) => re.test(f.name));
   const onnx = byName(/\.onnx$/i);
   const json = byName(/\.json$/i);
@@ -209,8 +209,10 @@ async function load(files: { name: string; bytes: Uint8Array }[], text: string, 
       vocab = v; meta = { charlm: { vocabulary: v.toJSON(), unknown: v.unknown! } };
     }
   } else if (a.task === 'forecast') {
+    // An imported forecaster (no forecast section) reads one column over the page's window; its outputs are the horizon.
     const f = meta.forecast;
-    const d = prepareForecastData(text, 'the CSV', { columns: f ? f.features : column ? [column] : undefined, targets: f?.targets, window: f?.window ?? 32, horizon: f?.horizon ?? 1, valFraction: 0.2, seasons: [], lags: false });
+    if (!f && a.inputSize !== 1) throw new Error(`the model reads ${a.inputSize} inputs per step; the page feeds an imported forecaster one column`);
+    const d = prepareForecastData(text, 'the CSV', { columns: f ? f.features : column ? [column] : undefined, targets: f?.targets, window: f?.window ?? window, horizon: f?.horizon ?? a.outputSize, valFraction: 0.2, seasons: [], lags: false });
     const task = new ForecastTask(model, d.train, d.val, 32, d.targetIdx.map((k) => d.series[0].norm.std[k]));
     forecast = { d, task, column: d.targets[0] };
     meta = meta.forecast ? meta : { forecast: { features: d.features, targets: d.targets, window: d.train.window, horizon: d.train.horizon, normalization: d.series[0].norm.toJSON() } };
@@ -233,7 +235,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       const files = await modelFiles();
       post({ type: 'files', files }, files.map((f) => f.bytes.buffer));
     } else if (m.type === 'load') {
-      post({ type: 'loaded', summary: await load(m.files, m.data, m.column) });
+      post({ type: 'loaded', summary: await load(m.files, m.data, m.column, m.window) });
     }
   } catch (err) {
     post({ type: 'error', message: (err as Error)?.message ?? String(err) });
