@@ -37,7 +37,7 @@ export function kindOfFile(path: string): 'audio' | 'strokes' {
 }
 
 export function featuresOf(input: { kind: 'audio' | 'strokes'; path: string }, opts: FeatureOptions): Features {
-  if (input.kind !== opts.kind) throw new DataError(`${input.path}: a ${input.kind} utterance given to a ${opts.kind} model`);
+  if (input.kind !== opts.kind) throw new DataError(`${input.path}: ${input.kind} input given to a ${opts.kind} model`);
   if (input.kind === 'audio') {
     const { samples } = loadAudio(input.path, 16000, opts.note);
     return logMel(samples, { sampleRate: 16000, melBins: featureDim(opts) });
