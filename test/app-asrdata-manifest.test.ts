@@ -43,6 +43,9 @@ test('manifest: each kind of bad line is refused naming file:line and what was f
   bad('{"audio": "a.wav", "text": 5}', /"text" should be a string, got 5/);
   bad('{"audio": "a.wav", "text": "  "}', /empty "text"/);
   bad('{"audio": 3, "text": "x"}', /"audio" should be a file path, got 3/);
+  // A byte-order mark (some editors write one) is not part of the first line.
+  writeFileSync(m, '\uFEFF{"audio": "a.wav", "text": "x"}\n');
+  assert.equal(readManifest(m)[0].text, 'x');
   writeFileSync(m, '\n\n');
   assert.throws(() => readManifest(m), /m\.jsonl: no utterances/);
   assert.throws(() => readManifest(join(dir, 'none.jsonl')), /manifest .*none\.jsonl: no such file/);

@@ -44,6 +44,9 @@ test('resample: a sine keeps its frequency and amplitude; what lies above the ne
     // Nothing at a neighbouring frequency (10 cycles away over the window, so orthogonal): the tone did not move.
     assert.ok(amplitude(y, 16000, f + 40) < 0.01, `${from}: energy off the tone`);
   }
+  // An odd rate whose polyphase table would be too large: the taps are computed on the fly, same filter.
+  const odd = resample(sine(192001, 3000, 0.1), 192001, 16000);
+  assert.ok(Math.abs(amplitude(odd, 16000, 3000) - 1) < 0.01 && amplitude(odd, 16000, 3040) < 0.01, `192001 Hz: ${amplitude(odd, 16000, 3000)}`);
   // 10 kHz at 44.1 kHz would alias to 6 kHz at 16 kHz: at least 60 dB down.
   const alias = resample(sine(44100, 10000, 0.5), 44100, 16000);
   let rms = 0;

@@ -29,6 +29,7 @@ export function readManifest(path: string): ManifestEntry[] {
     const err = e as NodeJS.ErrnoException;
     throw new DataError(`manifest ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a folder, expected a .jsonl file' : `cannot read it (${err.code ?? err.message})`}`);
   }
+  text = text.replace(/^\uFEFF/, ''); // a byte-order mark some editors write
   const dir = dirname(resolve(path));
   const out: ManifestEntry[] = [];
   const lines = text.split('\n');
