@@ -1,4 +1,6 @@
 import type { App, SubCommand } from './registry.js';
+import { dataHandwriting } from './data-handwriting.js';
+import { dataSpeech } from './data-speech.js';
 
 /** `carousel train --task NAME` / `evaluate` of each application's models. */
 export const apps: App[] = [];
@@ -7,4 +9,7 @@ export const apps: App[] = [];
 export const demos: SubCommand[] = [];
 
 /** `carousel data NAME`: the data sets Carousel renders or downloads-free builds. */
-export const dataKinds: SubCommand[] = [];
+export const dataKinds: SubCommand[] = [
+  dataSpeech,
+  dataHandwriting,
+];
