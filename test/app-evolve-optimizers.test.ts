@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CmaEs } from '../src/evolve/cmaes.js';
-import { symmetricEigen } from '../src/evolve/eigen.js';
+import { symmetricEigen, symmetricEigenQL } from '../src/evolve/eigen.js';
 import { MuLambdaEs } from '../src/evolve/es.js';
 import type { Optimizer } from '../src/evolve/optimizer.js';
 import { Rng } from '../src/tensor/random.js';
@@ -33,7 +33,7 @@ function minimise(opt: Optimizer, f: (x: Float64Array) => number, target: number
   return { evals, best };
 }
 
-describe('evolve: symmetric eigensolver (Jacobi)', () => {
+for (const [name, eig] of [['Jacobi', symmetricEigen], ['Householder + QL', symmetricEigenQL]] as const) describe(`evolve: symmetric eigensolver (${name})`, () => {
   it('finds the known spectrum of a rotated diagonal matrix and orthonormal eigenvectors', () => {
     const n = 7, rng = new Rng(5);
     // Q from Gram-Schmidt on random vectors; A = Q diag(lam) Q^T.
@@ -47,7 +47,7 @@ describe('evolve: symmetric eigensolver (Jacobi)', () => {
     const lam = [-3, 1e-9, 0.5, 2, 2, 7, 100];
     const A = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { let s = 0; for (let k = 0; k < n; k++) s += Q[i * n + k] * lam[k] * Q[j * n + k]; A[i * n + j] = s; }
-    const { values, vectors: V } = symmetricEigen(A, n);
+    const { values, vectors: V } = eig(A, n);
     lam.forEach((l, i) => assert.ok(Math.abs(values[i] - l) < 1e-12 * 100, `eigenvalue ${i}: ${values[i]} vs ${l}`));
     for (let a = 0; a < n; a++) {
       for (let b = 0; b < n; b++) {
@@ -59,11 +59,19 @@ describe('evolve: symmetric eigensolver (Jacobi)', () => {
     }
   });
 
-  it('the 2x2 case by formula, and a bad input is named', () => {
-    const { values } = symmetricEigen([2, 1, 1, 2], 2);
+  it('the 2x2 case by formula, a diagonal matrix, and a bad input is named', () => {
+    const { values } = eig([2, 1, 1, 2], 2);
     assert.deepEqual([...values].map((v) => Math.round(v * 1e12) / 1e12), [1, 3]);
-    assert.throws(() => symmetricEigen([1, 2, 3], 2), /expected 4 values for a 2x2 matrix, got 3/);
+    assert.deepEqual([...eig([3, 0, 0, 0, -1, 0, 0, 0, 2], 3).values], [-1, 2, 3]);
+    assert.throws(() => eig([1, 2, 3], 2), /expected 4 values for a 2x2 matrix, got 3/);
   });
+});
+
+it('evolve: Jacobi and QL agree on a random 40x40 covariance (eigenvalues to 1e-10 relative)', () => {
+  const n = 40, rng = new Rng(9), X = Array.from({ length: 60 * n }, () => rng.normal()), A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { let s = 0; for (let r = 0; r < 60; r++) s += X[r * n + i] * X[r * n + j]; A[i * n + j] = s; }
+  const a = symmetricEigen(A, n).values, b = symmetricEigenQL(A, n).values;
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-10 * Math.abs(a[n - 1]), `eigenvalue ${i}: ${a[i]} vs ${b[i]}`);
 });
 
 describe('evolve: CMA-ES', () => {

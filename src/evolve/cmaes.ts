@@ -7,7 +7,7 @@
  * per genome). Minimises.
  */
 import type { Rng } from '../tensor/random.js';
-import { symmetricEigen } from './eigen.js';
+import { symmetricEigenQL } from './eigen.js';
 import { checkCosts, rank, type Optimizer } from './optimizer.js';
 
 export interface CmaEsOptions {
@@ -140,7 +140,7 @@ export class CmaEs implements Optimizer {
   }
 
   private decompose(): void {
-    const { values, vectors } = symmetricEigen(this.C, this.dim);
+    const { values, vectors } = symmetricEigenQL(this.C, this.dim);
     // Rounding can leave a tiny negative eigenvalue; C is positive definite in exact arithmetic.
     const floor = Math.max(...values) * 1e-20;
     this.D = Float64Array.from(values, (v) => Math.sqrt(Math.max(v, floor)));

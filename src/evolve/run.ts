@@ -1,0 +1,70 @@
+/**
+ * The generation loop shared by `carousel evolve` and the reproductions: ask the optimizer, have
+ * the pool evaluate the population, keep the best genome seen, tell the costs, until a target
+ * cost, a budget of evaluations or a stop check says so.
+ */
+import type { Best, Optimizer } from './optimizer.js';
+import type { EvalPool } from './pool.js';
+
+export interface GenerationReport {
+  generation: number;
+  evaluations: number;
+  /** This generation's best and median cost. */
+  best: number;
+  median: number;
+  /** Best cost so far. */
+  bestSoFar: number;
+  sigma: number;
+}
+
+export interface EvolveOptions {
+  optimizer: Optimizer;
+  pool: EvalPool;
+  /** Stop when the best cost is <= target (default: never). */
+  target?: number;
+  /** Stop once this many genomes were evaluated. */
+  maxEvaluations: number;
+  /** Evaluation seed of genome i of generation g (default 0: a deterministic task). */
+  seed?: (generation: number, index: number) => number;
+  /** Called on each new best genome, before the generation is told; true stops the run (e.g. it passed a harder test). */
+  onBest?: (best: Best) => boolean | Promise<boolean>;
+  onGeneration?: (r: GenerationReport) => void;
+}
+
+export interface EvolveResult {
+  best: Best;
+  evaluations: number;
+  generations: number;
+  /** Why it stopped. */
+  stop: 'target' | 'accepted' | 'budget';
+  history: GenerationReport[];
+}
+
+export async function evolve(o: EvolveOptions): Promise<EvolveResult> {
+  const { optimizer: opt, pool } = o;
+  let best: Best = { genome: Float64Array.from(opt.mean), cost: Infinity, generation: 0 };
+  let evaluations = 0;
+  const history: GenerationReport[] = [];
+  for (;;) {
+    const genomes = opt.ask();
+    const g = opt.generation;
+    const costs = await pool.evaluate(genomes, genomes.map((_, i) => o.seed?.(g, i) ?? 0));
+    evaluations += genomes.length;
+    const sorted = [...costs].sort((a, b) => a - b);
+    // The first best of the generation (lowest index among ties), so runs never depend on sort order.
+    let k = 0;
+    for (let i = 1; i < costs.length; i++) if (costs[i] < costs[k]) k = i;
+    let stop: EvolveResult['stop'] | null = null;
+    if (costs[k] < best.cost) {
+      best = { genome: genomes[k], cost: costs[k], generation: g };
+      if (o.onBest && await o.onBest(best)) stop = 'accepted';
+    }
+    const report: GenerationReport = { generation: g, evaluations, best: sorted[0], median: sorted[sorted.length >> 1], bestSoFar: best.cost, sigma: opt.sigma };
+    history.push(report);
+    o.onGeneration?.(report);
+    if (!stop && o.target !== undefined && best.cost <= o.target) stop = 'target';
+    if (!stop && evaluations >= o.maxEvaluations) stop = 'budget';
+    if (stop) return { best, evaluations, generations: g + 1, stop, history };
+    opt.tell(costs);
+  }
+}
