@@ -26,8 +26,11 @@ export interface EvolveOptions {
   maxEvaluations: number;
   /** Evaluation seed of genome i of generation g (default 0: a deterministic task). */
   seed?: (generation: number, index: number) => number;
-  /** Called on each new best genome, before the generation is told; true stops the run (e.g. it passed a harder test). */
-  onBest?: (best: Best) => boolean | Promise<boolean>;
+  /**
+   * A harder test for promising genomes: each genome of a generation whose cost is <= threshold is
+   * passed to accept (in index order) until one is accepted, which ends the run ('accepted').
+   */
+  candidates?: { threshold: number; accept(genome: Float64Array): boolean | Promise<boolean> };
   onGeneration?: (r: GenerationReport) => void;
 }
 
@@ -37,13 +40,18 @@ export interface EvolveResult {
   generations: number;
   /** Why it stopped. */
   stop: 'target' | 'accepted' | 'budget';
+  /** The genome accepted by candidates.accept (stop 'accepted'). */
+  accepted?: Float64Array;
+  /** Genomes given to candidates.accept. */
+  tested: number;
   history: GenerationReport[];
 }
 
 export async function evolve(o: EvolveOptions): Promise<EvolveResult> {
   const { optimizer: opt, pool } = o;
   let best: Best = { genome: Float64Array.from(opt.mean), cost: Infinity, generation: 0 };
-  let evaluations = 0;
+  let evaluations = 0, tested = 0;
+  let accepted: Float64Array | undefined;
   const history: GenerationReport[] = [];
   for (;;) {
     const genomes = opt.ask();
@@ -55,16 +63,20 @@ export async function evolve(o: EvolveOptions): Promise<EvolveResult> {
     let k = 0;
     for (let i = 1; i < costs.length; i++) if (costs[i] < costs[k]) k = i;
     let stop: EvolveResult['stop'] | null = null;
-    if (costs[k] < best.cost) {
-      best = { genome: genomes[k], cost: costs[k], generation: g };
-      if (o.onBest && await o.onBest(best)) stop = 'accepted';
+    if (costs[k] < best.cost) best = { genome: genomes[k], cost: costs[k], generation: g };
+    if (o.candidates) {
+      for (let i = 0; i < genomes.length && !stop; i++) {
+        if (!(costs[i] <= o.candidates.threshold)) continue;
+        tested++;
+        if (await o.candidates.accept(genomes[i])) { stop = 'accepted'; accepted = genomes[i]; }
+      }
     }
     const report: GenerationReport = { generation: g, evaluations, best: sorted[0], median: sorted[sorted.length >> 1], bestSoFar: best.cost, sigma: opt.sigma };
     history.push(report);
     o.onGeneration?.(report);
     if (!stop && o.target !== undefined && best.cost <= o.target) stop = 'target';
     if (!stop && evaluations >= o.maxEvaluations) stop = 'budget';
-    if (stop) return { best, evaluations, generations: g + 1, stop, history };
+    if (stop) return { best, evaluations, generations: g + 1, stop, accepted, tested, history };
     opt.tell(costs);
   }
 }
