@@ -24,6 +24,8 @@ export interface EvolveOptions {
   target?: number;
   /** Stop once this many genomes were evaluated. */
   maxEvaluations: number;
+  /** Stop ('stalled') after this many generations without a better best cost (default: never). */
+  patience?: number;
   /** Evaluation seed of genome i of generation g (default 0: a deterministic task). */
   seed?: (generation: number, index: number) => number;
   /**
@@ -39,7 +41,7 @@ export interface EvolveResult {
   evaluations: number;
   generations: number;
   /** Why it stopped. */
-  stop: 'target' | 'accepted' | 'budget';
+  stop: 'target' | 'accepted' | 'budget' | 'stalled';
   /** The genome accepted by candidates.accept (stop 'accepted'). */
   accepted?: Float64Array;
   /** Genomes given to candidates.accept. */
@@ -64,8 +66,9 @@ export async function evolve(o: EvolveOptions): Promise<EvolveResult> {
     for (let i = 1; i < costs.length; i++) if (costs[i] < costs[k]) k = i;
     let stop: EvolveResult['stop'] | null = null;
     if (costs[k] < best.cost) best = { genome: genomes[k], cost: costs[k], generation: g };
+    else if (o.patience !== undefined && g - best.generation >= o.patience) stop = 'stalled';
     if (o.candidates) {
-      for (let i = 0; i < genomes.length && !stop; i++) {
+      for (let i = 0; i < genomes.length && !accepted; i++) { // an accepted genome ends the run even if it stalled
         if (!(costs[i] <= o.candidates.threshold)) continue;
         tested++;
         if (await o.candidates.accept(genomes[i])) { stop = 'accepted'; accepted = genomes[i]; }
