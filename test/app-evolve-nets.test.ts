@@ -157,10 +157,10 @@ describe('evolve: Evolino readout', () => {
     // Recompute the teacher-forced error of a perturbed readout from the same states.
     const net = new LstmNet(genome, evolinoLayout(4), { lstm: '' });
     const states: Float64Array[] = [];
-    for (let t = 0; t < task.train; t++) { const h = net.step([series[t]]); if (t >= task.washout) states.push(Float64Array.from([...h, 1])); }
+    for (let t = 0; t < task.train; t++) { const h = net.step([series[t]]); if (t >= task.washout) states.push(Float64Array.from([...h, series[t], 1])); }
     const mse = (w: Float64Array) => states.reduce((s, h, r) => s + (h.reduce((a, v, k) => a + v * w[k], 0) - series[task.washout + r + 1]) ** 2, 0) / states.length;
     assert.ok(Math.abs(mse(r.readout) - r.trainMse) < 1e-12);
-    for (let k = 0; k < 5; k++) for (const d of [1e-3, -1e-3]) { const w = r.readout.slice(); w[k] += d; assert.ok(mse(w) > r.trainMse); }
+    for (let k = 0; k < 6; k++) for (const d of [1e-3, -1e-3]) { const w = r.readout.slice(); w[k] += d; assert.ok(mse(w) > r.trainMse); }
   });
 });
 

@@ -36,6 +36,8 @@ export interface EvolinoTask {
   freeRun: number;
   /** Free-running steps after the training window, for the test error. */
   test: number;
+  /** Singular values below rcond times the largest are dropped from the readout's pseudo-inverse (default 1e-12). */
+  rcond?: number;
 }
 
 /** The series: inputs x[t], targets x[t + 1]; long enough for training and test. */
@@ -59,7 +61,7 @@ export function evolinoLayout(hidden: number): GenomeLayout {
 }
 
 export interface EvolinoResult {
-  /** The readout [H + 1] (weights on h, then the bias). */
+  /** The readout [H + 2]: weights on h, on the input, then the bias. */
   readout: Float64Array;
   /** Teacher-forced MSE on the training steps after the washout. */
   trainMse: number;
@@ -78,7 +80,8 @@ export interface EvolinoResult {
 
 /** The readout, errors and fitness of a genome (withTest false: skip the test run, as the fitness does). */
 export function evolinoEvaluate(task: EvolinoTask, series: Float64Array, genome: Float64Array, withTest = true): EvolinoResult {
-  const H = task.hidden, K = H + 1, { washout, train, freeRun, test } = task;
+  // Readout features [h (H), x (the input), 1]: the cells' outputs plus the input and a bias, as an ESN readout.
+  const H = task.hidden, K = H + 2, { washout, train, freeRun, test } = task;
   const net = new LstmNet(genome, evolinoLayout(H), { lstm: '' });
   const rows = train - washout;
   const states = new Float64Array(rows * K), targets = new Float64Array(rows);
@@ -88,15 +91,15 @@ export function evolinoEvaluate(task: EvolinoTask, series: Float64Array, genome:
     const h = net.step(x);
     if (t >= washout) {
       const r = t - washout;
-      states.set(h, r * K); states[r * K + H] = 1;
+      states.set(h, r * K); states[r * K + H] = x[0]; states[r * K + H + 1] = 1;
       targets[r] = series[t + 1];
     }
   }
   if (!states.every(Number.isFinite)) return failed(K, test);
-  const readout = leastSquares(states, rows, K, targets, 1);
-  const predict = (h: Float64Array) => { let s = readout[H]; for (let k = 0; k < H; k++) s += readout[k] * h[k]; return s; };
+  const readout = leastSquares(states, rows, K, targets, 1, task.rcond ?? 1e-12);
+  const predict = (h: Float64Array) => { let s = readout[H] * x[0] + readout[H + 1]; for (let k = 0; k < H; k++) s += readout[k] * h[k]; return s; };
   let trainSq = 0;
-  for (let r = 0; r < rows; r++) { let s = readout[H]; for (let k = 0; k < H; k++) s += readout[k] * states[r * K + k]; trainSq += (s - targets[r]) ** 2; }
+  for (let r = 0; r < rows; r++) { let s = 0; for (let k = 0; k < K; k++) s += readout[k] * states[r * K + k]; trainSq += (s - targets[r]) ** 2; }
   // Free runs: teacher-forced up to `from`, then fed back its own predictions for `steps`.
   const freeRunFrom = (from: number, steps: number, out?: Float64Array) => {
     net.reset();
