@@ -35,7 +35,7 @@ Options:
   --task NAME         ${TASKS.join(', ')}
   --waves N           evolino-sines: superimposed waves, 1-5 (default 2: sin(0.2t) + sin(0.311t))
   --hidden N          LSTM cells (default: 3 for --env, 10 for --task)
-  --algo NAME         cma-es (default) or es
+  --algo NAME         --env: cma-es (default) or es (--task always uses CMA-ES)
   --sigma X           initial step size (default 1 for --env, 0.3 for --task)
   --lambda N          population (default 4 + 3 ln n)
   --max-evals N       budget of fitness evaluations (default 50000 for --env, 3000 for --task)
