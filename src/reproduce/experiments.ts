@@ -11,6 +11,8 @@ import { embeddedReberTask } from './embeddedReber.js';
 import { longLagTask } from './longLag.js';
 import { temporalOrderTask } from './temporalOrder.js';
 import { trainUntilSolved, type SeqTask, type TrainSpec } from './trainer.js';
+import { doublePoleExperiment } from './doublePole.js';
+import { evolinoSinesExperiment } from './evolinoSines.js';
 
 export type Mode = 'full' | 'quick';
 
@@ -177,6 +179,8 @@ export const EXPERIMENTS: Experiment[] = [
   continualReber(),
   greffMini(),
   parity(),
+  doublePoleExperiment(),
+  evolinoSinesExperiment(),
 ];
 
 /**

@@ -3,6 +3,7 @@ import { conformance } from './conformance.js';
 import { data } from './data.js';
 import { demo } from './demo.js';
 import { evaluate } from './evaluate.js';
+import { evolve } from './evolve.js';
 import { exportCommand } from './export.js';
 import { generate } from './generate.js';
 import { importCommand } from './import.js';
@@ -13,4 +14,4 @@ import { reproduce } from './reproduce.js';
 import { train } from './train.js';
 
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
-export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, generate, info, quantize, importCommand, exportCommand, reproduce];
+export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, generate, info, quantize, importCommand, exportCommand, reproduce, evolve];
