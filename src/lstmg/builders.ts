@@ -118,7 +118,9 @@ export interface LstmNetworkConfig {
   rng: Rng;
   /** Initial weights uniform in [-init, init] (default 0.1). */
   init?: number;
-  /** Also connect every cell's gated output (cell × its output gate) to every input and forget gate, read at the next step. */
+  /** Added to the forget gates' initial bias weights, so cells start out remembering (default 0). */
+  forgetBias?: number;
+  /** Also connect every cell to the other cells' gates (peepholes across cells: input and forget gates read last step's states, output gates this step's). */
   recurrent?: boolean;
 }
 
@@ -147,7 +149,7 @@ export function lstmNetwork(c: LstmNetworkConfig): { net: Network; units: LstmUn
   const out = b.units(c.outputs, 'logistic', 'y');
   for (let m = 0; m < c.cells; m++) {
     for (const g of [ig[m], fg[m], og[m]]) {
-      b.connect(b.bias, g, r());
+      b.connect(b.bias, g, r() + (g === fg[m] ? c.forgetBias ?? 0 : 0));
       for (const x of ins) b.connect(x, g, r());
       b.connect(cell[m], g, r()); // peephole
     }
@@ -157,7 +159,7 @@ export function lstmNetwork(c: LstmNetworkConfig): { net: Network; units: LstmUn
     for (const y of out) b.connect(cell[m], y, r(), { gater: og[m] });
   }
   if (c.recurrent) {
-    for (let m = 0; m < c.cells; m++) for (let n = 0; n < c.cells; n++) for (const g of [ig[n], fg[n]]) b.connect(cell[m], g, r(), { gater: og[m] });
+    for (let m = 0; m < c.cells; m++) for (let n = 0; n < c.cells; n++) if (m !== n) for (const g of [ig[n], fg[n], og[n]]) b.connect(cell[m], g, r());
   }
   for (const y of out) b.connect(b.bias, y, r());
   b.setOutputs(out);

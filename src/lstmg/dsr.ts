@@ -46,6 +46,8 @@ export interface DsrConfig {
   cells?: number;
   /** Learning rate α (default 0.1). */
   rate?: number;
+  /** Initial forget-gate bias added (default 2: cells start out remembering). */
+  forgetBias?: number;
   /** Gated recurrence from every cell to every input and forget gate (default false). */
   recurrent?: boolean;
   /** Most training trials before giving up. */
@@ -55,6 +57,8 @@ export interface DsrConfig {
   /** Trials in each test (default 1000) and the fraction that must be correct (default 0.95). */
   testTrials?: number;
   criterion?: number;
+  /** Called after each test with the trials seen and the fraction right. */
+  onTest?: (trials: number, score: number) => void;
 }
 
 export interface DsrResult { solved: boolean; trials: number | null; score: number; seconds: number }
@@ -83,7 +87,7 @@ export function dsrScore(l: Learner, rng: Rng, trials: number): number {
 /** Train an LSTM-g network of the paper's architecture on DSR from seed until it passes or the budget is spent. */
 export async function trainDsrLstmg(c: DsrConfig, seed: number): Promise<DsrResult> {
   const t0 = Date.now();
-  const { net } = lstmNetwork({ inputs: DSR_SYMBOLS, cells: c.cells ?? 8, outputs: DSR_TARGETS, rng: new Rng(seed), recurrent: c.recurrent });
+  const { net } = lstmNetwork({ inputs: DSR_SYMBOLS, cells: c.cells ?? 8, outputs: DSR_TARGETS, rng: new Rng(seed), recurrent: c.recurrent, forgetBias: c.forgetBias ?? 2 });
   const l = new Learner(net);
   const data = new Rng(seed * 7919 + 17), test = new Rng(seed * 104729 + 3);
   const rate = c.rate ?? 0.1, n = c.testTrials ?? 1000, crit = c.criterion ?? 0.95;
@@ -91,6 +95,7 @@ export async function trainDsrLstmg(c: DsrConfig, seed: number): Promise<DsrResu
   for (let seen = 0; seen < c.budget;) {
     for (let i = 0; i < c.checkEvery && seen < c.budget; i++, seen++) runTrial(l, dsrTrial(data), rate);
     score = dsrScore(l, test, n);
+    c.onTest?.(seen, score);
     if (score >= crit) return { solved: true, trials: seen, score, seconds: (Date.now() - t0) / 1000 };
     await new Promise((r) => setImmediate(r));
   }
