@@ -40,10 +40,11 @@ describe('lstmg: graphs', () => {
       [() => b.connect(u, 9, 1), /expected to to be a unit index in 0\.\.3, got 9/],
       [() => b.connect(u, u, 1), /expected two different units.*use selfConnect/],
       [() => b.connect(b.input(0), u, NaN), /expected a finite weight, got NaN/],
-      [() => { b.connect(b.input(1), u, 1); b.connect(b.input(1), u, 2); }, /expected one connection unit 2 \(in1\) -> unit 3 \(u\), got a second/],
       [() => b.selfConnect(u, 0), /expected a finite non-zero weight, got 0/],
       [() => b.input(2), /expected an input index in 0\.\.1, got 2/],
       [() => b.build(), /expected output units \(setOutputs\), got none/],
+      [() => { const d = new GraphBuilder(2), [v] = d.units(1, 'tanh'); d.connect(d.input(1), v, 1); d.connect(d.input(1), v, 2); d.setOutputs([v]); d.build(); },
+        /expected one connection unit 2 \(in1\) -> unit 3 \(u\), got a second/],
       [() => b.setOutputs([b.bias]), /expected computed units, got unit 0 \(bias\)/],
     ];
     for (const [f, re] of cases) assert.throws(f, (e: Error) => re.test(e.message) && !e.message.includes('\n'), String(re));

@@ -155,7 +155,7 @@ describe('lstmg: the learning rule is the gradient of the truncated loss', () =>
   });
 
   it('the paper\'s LSTM architecture with gated recurrence: Σ dw (eligibility and extended traces) = -∂L/∂w', () => {
-    const { net } = lstmNetwork({ inputs: 3, cells: 2, outputs: 2, rng: new Rng(4), init: 0.8, recurrent: true });
+    const { net } = lstmNetwork({ inputs: 3, cells: 2, outputs: 2, rng: new Rng(4), init: 0.8, recurrent: 'gated' });
     const { xs, ts } = sequence(new Rng(8), 6, 3, 2);
     const { worst, scale } = checkAgainstFiniteDifferences(net, xs, ts);
     assert.ok(scale > 1e-2, `gradient scale ${scale}`);

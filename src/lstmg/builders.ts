@@ -31,7 +31,6 @@ export class GraphBuilder {
   private readonly gater: number[] = [];
   private readonly weight: number[] = [];
   private readonly trainable: number[] = [];
-  private readonly seen = new Set<string>();
   private outputUnits: number[] = [];
 
   constructor(readonly inputs: number) {
@@ -63,9 +62,6 @@ export class GraphBuilder {
     if (!Number.isFinite(weight)) throw new Error(`lstmg.connect: expected a finite weight, got ${weight}`);
     const g = opts.gater ?? -1;
     if (g !== -1) this.check('gater', g);
-    const key = `${from},${to},${g}`;
-    if (this.seen.has(key)) throw new Error(`lstmg.connect: expected one connection ${this.name(from)} -> ${this.name(to)}${g >= 0 ? ` gated by ${this.name(g)}` : ''}, got a second`);
-    this.seen.add(key);
     this.from.push(from); this.to.push(to); this.gater.push(g); this.weight.push(weight);
     this.trainable.push(opts.trainable === false ? 0 : 1);
   }
@@ -91,13 +87,32 @@ export class GraphBuilder {
 
   build(): Network {
     if (this.outputUnits.length === 0) throw new Error('lstmg.build: expected output units (setOutputs), got none');
-    return new Network({
+    const net = new Network({
       inputs: this.inputs,
       act: Uint8Array.from(this.act), selfWeight: Float64Array.from(this.selfW), selfGater: Int32Array.from(this.selfG),
       from: Int32Array.from(this.from), to: Int32Array.from(this.to), gater: Int32Array.from(this.gater),
       weight: Float64Array.from(this.weight), trainable: Uint8Array.from(this.trainable),
       outputs: Int32Array.from(this.outputUnits), labels: [...this.labels],
     });
+    this.checkRepeats(net);
+    return net;
+  }
+
+  /** One connection per (from, to, gater): checked per target on the sorted lists (no per-connection objects). */
+  private checkRepeats(net: Network): void {
+    const N1 = net.N + 1;
+    for (let j = 0; j < net.N; j++) {
+      const c0 = net.inStart[j], n = net.inStart[j + 1] - c0;
+      if (n < 2) continue;
+      const keys = new Float64Array(n);
+      for (let i = 0; i < n; i++) keys[i] = net.from[c0 + i] * N1 + net.gater[c0 + i] + 1;
+      keys.sort();
+      for (let i = 1; i < n; i++) {
+        if (keys[i] !== keys[i - 1]) continue;
+        const from = Math.floor(keys[i] / N1), g = keys[i] - from * N1 - 1;
+        throw new Error(`lstmg.connect: expected one connection ${this.name(from)} -> ${this.name(j)}${g >= 0 ? ` gated by ${this.name(g)}` : ''}, got a second`);
+      }
+    }
   }
 
   private push(act: number, label: string): number {
@@ -120,8 +135,13 @@ export interface LstmNetworkConfig {
   init?: number;
   /** Added to the forget gates' initial bias weights, so cells start out remembering (default 0). */
   forgetBias?: number;
-  /** Also connect every cell to the other cells' gates (peepholes across cells: input and forget gates read last step's states, output gates this step's). */
-  recurrent?: boolean;
+  /**
+   * Recurrence between cells: 'none' (default; each gate sees its own cell only), 'gated' (every
+   * cell's output, the cell gated by its output gate, feeds every input and forget gate at the
+   * next step) or 'cells' (every cell feeds every other cell's gates ungated, as peepholes across
+   * cells: input and forget gates read last step's states, output gates this step's).
+   */
+  recurrent?: 'none' | 'gated' | 'cells';
 }
 
 /** Unit indices of an LSTM layer built by lstmNetwork / torchLstmNetwork. */
@@ -158,8 +178,12 @@ export function lstmNetwork(c: LstmNetworkConfig): { net: Network; units: LstmUn
     b.selfConnect(cell[m], 1, fg[m]);
     for (const y of out) b.connect(cell[m], y, r(), { gater: og[m] });
   }
-  if (c.recurrent) {
+  if (c.recurrent === 'gated') {
+    for (let m = 0; m < c.cells; m++) for (let n = 0; n < c.cells; n++) for (const g of [ig[n], fg[n]]) b.connect(cell[m], g, r(), { gater: og[m] });
+  } else if (c.recurrent === 'cells') {
     for (let m = 0; m < c.cells; m++) for (let n = 0; n < c.cells; n++) if (m !== n) for (const g of [ig[n], fg[n], og[n]]) b.connect(cell[m], g, r());
+  } else if (c.recurrent !== undefined && c.recurrent !== 'none') {
+    throw new Error(`lstmg.lstmNetwork: expected recurrent to be 'none', 'gated' or 'cells', got ${JSON.stringify(c.recurrent)}`);
   }
   for (const y of out) b.connect(b.bias, y, r());
   b.setOutputs(out);

@@ -44,12 +44,12 @@ export function dsrStep(trial: DsrTrial, t: number, x: Float64Array | Float32Arr
 export interface DsrConfig {
   /** Memory cells (default 8). */
   cells?: number;
-  /** Learning rate α (default 0.1). */
+  /** Learning rate α (default 0.03). */
   rate?: number;
   /** Initial forget-gate bias added (default 2: cells start out remembering). */
   forgetBias?: number;
-  /** Gated recurrence from every cell to every input and forget gate (default false). */
-  recurrent?: boolean;
+  /** Recurrence between cells (lstmNetwork's option; default 'none'). */
+  recurrent?: 'none' | 'gated' | 'cells';
   /** Most training trials before giving up. */
   budget: number;
   /** Training trials between tests. */
@@ -90,7 +90,7 @@ export async function trainDsrLstmg(c: DsrConfig, seed: number): Promise<DsrResu
   const { net } = lstmNetwork({ inputs: DSR_SYMBOLS, cells: c.cells ?? 8, outputs: DSR_TARGETS, rng: new Rng(seed), recurrent: c.recurrent, forgetBias: c.forgetBias ?? 2 });
   const l = new Learner(net);
   const data = new Rng(seed * 7919 + 17), test = new Rng(seed * 104729 + 3);
-  const rate = c.rate ?? 0.1, n = c.testTrials ?? 1000, crit = c.criterion ?? 0.95;
+  const rate = c.rate ?? 0.03, n = c.testTrials ?? 1000, crit = c.criterion ?? 0.95;
   let score = NaN;
   for (let seen = 0; seen < c.budget;) {
     for (let i = 0; i < c.checkEvery && seen < c.budget; i++, seen++) runTrial(l, dsrTrial(data), rate);

@@ -40,13 +40,15 @@ export const dsrTask: SeqTask = {
 };
 
 const CELLS = 8;
+// LSTM-g: online updates every step (the paper's regime); α 0.03 (0.1 oscillates around 20-40%
+// right, 0.01 is slower; seed 1, 100,000 trials: 0.834 at α 0.03). Forget gates biased +2 at init.
 const LSTMG: Record<Mode, DsrConfig> = {
-  full: { cells: CELLS, rate: 0.1, budget: 100_000, checkEvery: 5000, testTrials: TEST_TRIALS, criterion: CRITERION },
-  quick: { cells: CELLS, rate: 0.1, budget: 30_000, checkEvery: 5000, testTrials: TEST_TRIALS, criterion: CRITERION },
+  full: { cells: CELLS, rate: 0.03, forgetBias: 2, budget: 200_000, checkEvery: 10_000, testTrials: TEST_TRIALS, criterion: CRITERION },
+  quick: { cells: CELLS, rate: 0.03, forgetBias: 2, budget: 20_000, checkEvery: 5000, testTrials: TEST_TRIALS, criterion: CRITERION },
 };
 const BPTT: Record<Mode, TrainSpec> = {
-  full: { hidden: CELLS, variant: 'V', batch: 16, lr: 0.01, budget: 100_000, checkEvery: 5000 },
-  quick: { hidden: CELLS, variant: 'V', batch: 16, lr: 0.01, budget: 30_000, checkEvery: 5000 },
+  full: { hidden: CELLS, variant: 'V', batch: 16, lr: 0.03, budget: 200_000, checkEvery: 10_000 },
+  quick: { hidden: CELLS, variant: 'V', batch: 16, lr: 0.03, budget: 20_000, checkEvery: 5000 },
 };
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -55,11 +57,11 @@ export function dsrExperiment(): Experiment {
   return {
     name: 'dsr', title: 'Distracted sequence recall: LSTM-g beside a BPTT LSTM of the same size',
     source: 'Monner & Reggia 2012 (LSTM-g), section 4.1, the standard LSTM architecture',
-    paper: 'LSTM-g trains the standard LSTM architecture to the task',
+    paper: 'LSTM-g learns the task on the standard LSTM architecture',
     criterion: `a seed is solved when at least ${CRITERION * 100}% of ${fmt(TEST_TRIALS)} fresh trials are right (every output within 0.5 at every one of the 24 steps); met when LSTM-g solves a majority of seeds`,
-    setup: `LSTM-g: ${CELLS} memory cells with input, forget and output gates and peepholes, online updates every step, α ${LSTMG.full.rate}, at most ${fmt(LSTMG.full.budget)} trials (quick ${fmt(LSTMG.quick.budget)}); `
-      + `beside it BPTT: peephole LSTM (V), ${CELLS} cells, batches of ${BPTT.full.batch}, Adam lr ${BPTT.full.lr}, same trial budget`,
-    seeds: { full: 5, quick: 2 }, scoreName: 'fraction of test trials right',
+    setup: `LSTM-g: ${CELLS} memory cells with input, forget (bias +${LSTMG.full.forgetBias} at init) and output gates and peepholes, online updates every step, α ${LSTMG.full.rate}, at most ${fmt(LSTMG.full.budget)} trials (quick ${fmt(LSTMG.quick.budget)}); `
+      + `beside it BPTT: peephole LSTM (V), ${CELLS} cells, batches of ${BPTT.full.batch}, Adam lr ${BPTT.full.lr}, the same number of trials`,
+    seeds: { full: 3, quick: 1 }, scoreName: 'fraction of test trials right',
     async run(seed, mode, backend) {
       const g = await trainDsrLstmg(LSTMG[mode], seed);
       const b = await trainUntilSolved(dsrTask, BPTT[mode], seed, backend);
