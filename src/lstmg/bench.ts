@@ -1,8 +1,8 @@
 /**
  * Step time of a large LSTM-g network: a Carousel/PyTorch-style LSTM layer of `cells` cells over
  * `inputs` inputs built as an LSTM-g graph (torchLstmNetwork), random weights, timed forward only
- * and forward with the learning rule (traces, δ, Δw applied every step).
- *   node -e "import('./dist/src/lstmg/bench.js').then(m => m.printStepTiming(1000, 100, 20))"
+ * and forward with the learning rule (traces, δ, Δw applied every step). The command that runs
+ * printStepTiming is in the README's LSTM-g section.
  */
 import { Rng } from '../tensor/random.js';
 import { torchLstmNetwork } from './builders.js';
