@@ -49,7 +49,12 @@ describe('lstmg: graphs', () => {
     ];
     for (const [f, re] of cases) assert.throws(f, (e: Error) => re.test(e.message) && !e.message.includes('\n'), String(re));
     b.setOutputs([u]);
-    assert.throws(() => b.build().step([1]), /expected an input of 2 values, got 1/);
+    const net = b.build(), l = new Learner(net);
+    assert.throws(() => net.step([1]), /expected an input of 2 values, got 1/);
+    assert.throws(() => net.step([1, NaN]), /expected finite inputs, got NaN at input 1/);
+    l.step([1, 2]);
+    assert.throws(() => l.learn([Infinity]), /expected finite targets, got Infinity at output 0/);
+    assert.throws(() => l.learn([1, 0]), /expected a target of 1 values, got 2/);
   });
 
   it('lstmNetwork wires the paper\'s architecture: gates, gated cell inputs and outputs, forget-gated self-connections', () => {

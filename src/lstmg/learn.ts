@@ -151,6 +151,7 @@ export class Learner {
   learn(target: ArrayLike<number>): void {
     const net = this.net, { N, to, gater, weight, inStart, y, yPrev, fp } = net, first = net.firstComputed;
     if (target.length !== net.outputs.length) throw new Error(`lstmg: expected a target of ${net.outputs.length} values, got ${target.length}`);
+    for (let k = 0; k < target.length; k++) if (!Number.isFinite(target[k])) throw new Error(`lstmg: expected finite targets, got ${target[k]} at output ${k}`);
     const { delta, deltaP, eps, xeps, dw } = this, trainable = net.trainable;
     for (let j = N - 1; j >= first; j--) {
       let dP: number, d: number;

@@ -109,7 +109,10 @@ export class Network {
     if (x.length !== this.inputs) throw new Error(`lstmg: expected an input of ${this.inputs} values, got ${x.length}`);
     const { y, yPrev, s, sPrev, fp, act, from, gater, weight, inStart, selfWeight, selfGater } = this;
     yPrev.set(y); sPrev.set(s);
-    for (let i = 0; i < this.inputs; i++) y[i + 1] = x[i];
+    for (let i = 0; i < this.inputs; i++) {
+      if (!Number.isFinite(x[i])) throw new Error(`lstmg: expected finite inputs, got ${x[i]} at input ${i}`);
+      y[i + 1] = x[i];
+    }
     for (let j = this.inputs + 1; j < this.N; j++) {
       // eq. 15: s_j = g_jj w_jj ŝ_j + Σ_i g_ji w_ji y_i
       const sg = selfGater[j];
