@@ -66,3 +66,4 @@ export { ModelFileError } from './io/errors.js';
 export { LIMITS } from './io/limits.js';
 export { lineChart, lossCurveSvg, forecastSvg, type Series, type ChartOptions } from './plot/svg.js';
 export { GRUStream, LSTMStream, type RecurrentStream } from './nn/lstmStream.js';
+export * as lstmg from './lstmg/index.js';

@@ -7,6 +7,7 @@ import type { Backend } from '../backend/backend.js';
 import { runParity } from '../tasks/parity.js';
 import { addingTask } from './adding.js';
 import { trainContinualReber } from './continualReber.js';
+import { dsrExperiment } from './dsr.js';
 import { embeddedReberTask } from './embeddedReber.js';
 import { longLagTask } from './longLag.js';
 import { temporalOrderTask } from './temporalOrder.js';
@@ -181,6 +182,7 @@ export const EXPERIMENTS: Experiment[] = [
   parity(),
   doublePoleExperiment(),
   evolinoSinesExperiment(),
+  dsrExperiment(),
 ];
 
 /**
