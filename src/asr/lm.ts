@@ -28,7 +28,15 @@ export class CharNgramLM {
   private readonly symbolIndex = new Map<string, number>();
   private readonly cache = new Map<string, Float64Array>();
 
-  private constructor(readonly order: number, readonly vocabulary: readonly string[], counts: Map<string, number>[], readonly discounts: readonly number[]) {
+  /**
+   * The LM weight and insertion bonus found best for some recognizer on held-out data (the demos
+   * tune them; carousel lm --weight --bonus sets them): decoders' defaults.
+   */
+  readonly tuned: { weight: number; bonus: number } | null;
+
+  private constructor(readonly order: number, readonly vocabulary: readonly string[], counts: Map<string, number>[], readonly discounts: readonly number[],
+    tuned: { weight: number; bonus: number } | null = null) {
+    this.tuned = tuned;
     this.counts = counts;
     this.symbols = [...vocabulary, EOS];
     this.symbols.forEach((s, i) => this.symbolIndex.set(s, i));
@@ -79,7 +87,13 @@ export class CharNgramLM {
     const all = new Set(this.vocabulary);
     for (const c of chars) all.add(c);
     if (all.size === this.vocabulary.length) return this;
-    return new CharNgramLM(this.order, [...all].sort(), this.counts, this.discounts);
+    return new CharNgramLM(this.order, [...all].sort(), this.counts, this.discounts, this.tuned);
+  }
+
+  /** The same model recommending this LM weight and insertion bonus to decoders. */
+  withTuning(weight: number, bonus: number): CharNgramLM {
+    if (!(weight >= 0) || !Number.isFinite(weight) || !Number.isFinite(bonus)) throw new Error(`CharNgramLM.withTuning: expected a weight >= 0 and a finite bonus, got ${weight}, ${bonus}`);
+    return new CharNgramLM(this.order, this.vocabulary, this.counts, this.discounts, { weight, bonus });
   }
 
   /** log P(symbol | history): history is the sentence so far (any length; its last order-1 symbols count). */
@@ -128,7 +142,7 @@ export class CharNgramLM {
   count(gram: string): number { return this.counts[[...gram].length - 1]?.get(gram) ?? 0; }
 
   toJSON(): LmJson {
-    return { format: FORMAT, version: 1, order: this.order, vocabulary: [...this.vocabulary], discounts: [...this.discounts], ngrams: this.counts.map((m) => Object.fromEntries(m)) };
+    return { format: FORMAT, version: 1, order: this.order, vocabulary: [...this.vocabulary], discounts: [...this.discounts], ...(this.tuned ? { tuned: this.tuned } : {}), ngrams: this.counts.map((m) => Object.fromEntries(m)) };
   }
 
   /** Rebuild from lm.json's content, every field checked (`file` names it in errors). */
@@ -159,7 +173,11 @@ export class CharNgramLM {
       return map;
     });
     if (!counts[0].size) throw bad('ngrams[0]', 'at least one unigram', o.ngrams[0]);
-    return new CharNgramLM(n, o.vocabulary as string[], counts, o.discounts as number[]);
+    const t = o.tuned as Record<string, unknown> | undefined;
+    if (t !== undefined && (typeof t !== 'object' || t === null || typeof t.weight !== 'number' || !(t.weight >= 0) || !Number.isFinite(t.weight) || typeof t.bonus !== 'number' || !Number.isFinite(t.bonus))) {
+      throw bad('tuned', '{ weight: a number >= 0, bonus: a number }', t);
+    }
+    return new CharNgramLM(n, o.vocabulary as string[], counts, o.discounts as number[], t ? { weight: t.weight as number, bonus: t.bonus as number } : null);
   }
 
   save(path: string): void { writeFileAtomic(path, JSON.stringify(this.toJSON())); }
@@ -182,6 +200,8 @@ export interface LmJson {
   order: number;
   vocabulary: string[];
   discounts: number[];
+  /** Decoders' default LM weight and insertion bonus. */
+  tuned?: { weight: number; bonus: number };
   /** ngrams[k]: grams of k + 1 symbols (BOS = \u0002, EOS = \u0003) -> count. */
   ngrams: Record<string, number>[];
 }

@@ -1,7 +1,8 @@
 import type { App, SubCommand } from './registry.js';
+import { ctcApp } from '../../asr/app.js';
 
 /** `carousel train --task NAME` / `evaluate` of each application's models. */
-export const apps: App[] = [];
+export const apps: App[] = [ctcApp];
 
 /** `carousel demo NAME`: the applications' demos (plain `carousel demo` is the CO2 + sonnets one). */
 export const demos: SubCommand[] = [];
