@@ -18,7 +18,8 @@ export interface ManifestEntry {
   line: number;
 }
 
-export type ManifestRow = ({ audio: string } | { strokes: string }) & { text: string };
+/** A manifest line: the file and its transcript, and any other facts (a voice, a writer) worth keeping. */
+export type ManifestRow = ({ audio: string } | { strokes: string }) & { text: string } & Record<string, unknown>;
 
 const cut = (s: string) => (s.length > 60 ? `${s.slice(0, 60)}...` : s);
 
