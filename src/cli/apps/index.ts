@@ -1,5 +1,7 @@
 import type { App, SubCommand } from './registry.js';
 import { ctcApp } from '../../asr/app.js';
+import { dataHandwriting } from './data-handwriting.js';
+import { dataSpeech } from './data-speech.js';
 
 /** `carousel train --task NAME` / `evaluate` of each application's models. */
 export const apps: App[] = [ctcApp];
@@ -8,4 +10,7 @@ export const apps: App[] = [ctcApp];
 export const demos: SubCommand[] = [];
 
 /** `carousel data NAME`: the data sets Carousel renders or downloads-free builds. */
-export const dataKinds: SubCommand[] = [];
+export const dataKinds: SubCommand[] = [
+  dataSpeech,
+  dataHandwriting,
+];

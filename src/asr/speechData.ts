@@ -1,0 +1,179 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { loadCmudict } from '../data/cmudict.js';
+import { resample } from '../audio/resample.js';
+import { encodeWav16, parseWav } from '../audio/wav.js';
+import { FEATURE_RATE } from '../audio/load.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { Rng } from '../tensor/random.js';
+import { SPLITS, splitSizes, type DataSummary, type Split } from './handwritingData.js';
+import { writeManifest, type ManifestRow } from './manifest.js';
+
+/**
+ * Rendered speech: Debian's espeak-ng speaking connected digit strings (as TIDIGITS: "three oh
+ * five nine", 1 to 7 digits, 0 said as "oh" or "zero") or single words of the CMU Pronouncing
+ * Dictionary, at random rates, pitches and word gaps, with white noise at a random SNR, written
+ * as 16 kHz 16-bit WAV. A voice is an accent (en-us, en-gb-scotland, ...: the espeak-ng English
+ * voices) with a variant (the voices/!v files: f1, m3, klatt, ...). The splits have variants of
+ * their own, every accent in each, so no voice of the test set was heard in training; for words,
+ * the splits also have words of their own.
+ */
+export interface SpeechDataOptions {
+  kind: 'digits' | 'words';
+  out: string;
+  /** Utterances over all splits (default 2000): 80% train, 10% validation, 10% test. */
+  count?: number;
+  seed?: number;
+  /** Signal-to-noise ratio range in dB of the added white noise (default 10 to 30). */
+  snr?: [number, number];
+  /** espeak-ng processes at a time (default 2). */
+  jobs?: number;
+  /** Words: let the splits share words (only the voices differ). Default false. */
+  seenWords?: boolean;
+  log?: (line: string) => void;
+}
+
+export const DIGIT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+
+const ESPEAK = process.env.CAROUSEL_ESPEAK ?? 'espeak-ng';
+
+const missing = () => new UserError(`speech data needs espeak-ng, which was not found (${ESPEAK}): install Debian's espeak-ng package (apt-get install espeak-ng)`);
+
+function espeakSync(args: string[]): string {
+  const r = spawnSync(ESPEAK, args, { encoding: 'utf8' });
+  if (r.error) throw (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? missing() : r.error;
+  if (r.status !== 0) throw new Error(`${ESPEAK} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr.trim().split('\n')[0]}`);
+  return r.stdout;
+}
+
+/** The espeak-ng English accents (its own voices, not the optional mbrola ones) and its variants. */
+export function espeakVoices(): { accents: string[]; variants: string[] } {
+  const version = espeakSync(['--version']);
+  const data = /Data at: (.+)$/m.exec(version)?.[1]?.trim();
+  if (!data) throw new Error(`${ESPEAK} --version: expected 'Data at: PATH', got '${version.trim()}'`);
+  const accents = new Set<string>();
+  for (const line of espeakSync(['--voices=en']).split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length >= 5 && cols[4].startsWith('gmw/')) accents.add(cols[1]);
+  }
+  let variants: string[];
+  try { variants = readdirSync(join(data, 'voices', '!v')).filter((v) => /^[A-Za-z0-9_]+$/.test(v)); } catch {
+    throw new Error(`espeak-ng's variants folder ${join(data, 'voices', '!v')} cannot be read`);
+  }
+  if (accents.size === 0 || variants.length < 10) throw new Error(`espeak-ng offers ${accents.size} English accents and ${variants.length} variants; expected at least 1 and 10`);
+  return { accents: [...accents].sort(), variants: variants.sort() };
+}
+
+/** A digit string as TIDIGITS words: 0 said as "oh" or "zero" at random. */
+function digitText(rng: Rng): string {
+  const n = 1 + rng.int(7);
+  return Array.from({ length: n }, () => { const d = rng.int(10); return d === 0 ? (rng.next() < 0.5 ? 'oh' : 'zero') : DIGIT_WORDS[d]; }).join(' ');
+}
+
+/** CMUdict's plain words (letters only, 2 to 12 of them), lowercase, in dictionary order. */
+export function plainWords(): string[] {
+  return [...loadCmudict().keys()].filter((w) => /^[A-Z]{2,12}$/.test(w)).map((w) => w.toLowerCase());
+}
+
+interface Job { split: Split; index: number; text: string; voice: string; rate: number; pitch: number; gap: number; snr: number; gain: number; noiseSeed: number }
+
+/** White noise at `snr` dB below the utterance's mean power, a gain, and clipping to [-1, 1]. */
+export function addNoise(x: Float32Array, snrDb: number, gain: number, rng: Rng): Float32Array {
+  let p = 0;
+  for (const v of x) p += v * v;
+  p /= Math.max(1, x.length);
+  const sd = Math.sqrt(p / 10 ** (snrDb / 10));
+  return Float32Array.from(x, (v) => Math.max(-1, Math.min(1, gain * (v + sd * rng.normal()))));
+}
+
+/** One utterance: espeak-ng writes a WAV at its own rate; it is resampled, noised and written. */
+function speak(job: Job, out: string, tmp: string): Promise<void> {
+  const raw = join(tmp, `${job.split}-${job.index}.wav`);
+  const args = ['-v', job.voice, '-s', String(job.rate), '-p', String(job.pitch), '-g', String(job.gap), '-w', raw, job.text];
+  return new Promise((resolve, reject) => {
+    const p = spawn(ESPEAK, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('error', (e) => reject((e as NodeJS.ErrnoException).code === 'ENOENT' ? missing() : e));
+    p.on('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(`${ESPEAK} ${args.join(' ')} failed (exit ${code}): ${err.trim().split('\n')[0]}`);
+        const wav = parseWav(readFileSync(raw), raw);
+        const x = resample(wav.samples, wav.sampleRate, FEATURE_RATE);
+        writeFileAtomic(join(out, relPath(job)), encodeWav16(addNoise(x, job.snr, job.gain, new Rng(job.noiseSeed)), FEATURE_RATE));
+        rmSync(raw, { force: true });
+        resolve();
+      } catch (e) { reject(e); }
+    });
+  });
+}
+
+const relPath = (j: Job) => `audio/${j.split}/${String(j.index + 1).padStart(5, '0')}.wav`;
+
+/** Run jobs `width` at a time; the first failure stops new ones and is thrown once the running ones end. */
+async function pool<T>(items: T[], width: number, run: (t: T) => Promise<void>, done?: (n: number) => void): Promise<void> {
+  let next = 0, finished = 0, failure: unknown = null;
+  const worker = async () => {
+    while (failure === null && next < items.length) {
+      const t = items[next++];
+      try { await run(t); } catch (e) { failure ??= e; }
+      done?.(++finished);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  if (failure !== null) throw failure;
+}
+
+export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary> {
+  const count = o.count ?? 2000, seed = o.seed ?? 1, [snrLo, snrHi] = o.snr ?? [10, 30], jobs = o.jobs ?? 2;
+  if (count < 3) throw new RangeError(`speech data: count must be at least 3 (one per split), got ${count}`);
+  const { accents, variants } = espeakVoices();
+  const rng = new Rng(seed);
+  // Variants dealt to the splits; every accent in each.
+  const shuffled = rng.shuffle(variants.slice());
+  const vs = splitSizes(shuffled.length);
+  const variantsOf: Record<Split, string[]> = { train: shuffled.slice(0, vs.train), val: shuffled.slice(vs.train, vs.train + vs.val), test: shuffled.slice(vs.train + vs.val) };
+  // Words dealt likewise (unless shared); digits are the same ten words everywhere.
+  let wordsOf: Record<Split, string[]> | null = null;
+  if (o.kind === 'words') {
+    const words = rng.shuffle(plainWords());
+    const ws = splitSizes(words.length);
+    wordsOf = o.seenWords ? { train: words, val: words, test: words }
+      : { train: words.slice(0, ws.train), val: words.slice(ws.train, ws.train + ws.val), test: words.slice(ws.train + ws.val) };
+  }
+  const counts = splitSizes(count);
+  const all: Job[] = [];
+  for (const split of SPLITS) {
+    for (let index = 0; index < counts[split]; index++) {
+      const text = wordsOf ? wordsOf[split][rng.int(wordsOf[split].length)] : digitText(rng);
+      const voice = `${accents[rng.int(accents.length)]}+${variantsOf[split][rng.int(variantsOf[split].length)]}`;
+      all.push({
+        split, index, text, voice, rate: 130 + rng.int(81), pitch: 25 + rng.int(51), gap: o.kind === 'digits' ? rng.int(8) : 0,
+        snr: Math.round(rng.uniform(snrLo, snrHi) * 10) / 10, gain: rng.uniform(0.5, 1), noiseSeed: rng.nextU32(),
+      });
+    }
+  }
+  mkdirSync(o.out, { recursive: true });
+  for (const split of SPLITS) mkdirSync(join(o.out, 'audio', split), { recursive: true });
+  const tmp = join(o.out, `.espeak-${process.pid}`);
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const step = Math.max(1, Math.round(all.length / 10));
+    await pool(all, jobs, (j) => speak(j, o.out, tmp), (n) => { if (n % step === 0 || n === all.length) o.log?.(`spoken ${n}/${all.length}`); });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  // Manifests last: one never names a file that is not there yet.
+  for (const split of SPLITS) {
+    const rows: ManifestRow[] = all.filter((j) => j.split === split).map((j) => ({ audio: relPath(j), text: j.text, voice: j.voice, rate: j.rate, pitch: j.pitch, snr: j.snr }));
+    writeManifest(join(o.out, `${split}.jsonl`), rows);
+    o.log?.(`${split}: ${rows.length} utterances by ${variantsOf[split].length} variants x ${accents.length} accents -> ${join(o.out, `${split}.jsonl`)}`);
+  }
+  // The language model's text: the training transcripts, or for words every training-split word.
+  const lm = wordsOf ? (o.seenWords ? all.filter((j) => j.split === 'train').map((j) => j.text) : wordsOf.train) : all.filter((j) => j.split === 'train').map((j) => j.text);
+  writeFileAtomic(join(o.out, 'lm-text.txt'), lm.join('\n') + '\n');
+  const voicesOf = (s: Split) => accents.flatMap((a) => variantsOf[s].map((v) => `${a}+${v}`));
+  return { out: o.out, counts, groups: { train: voicesOf('train'), val: voicesOf('val'), test: voicesOf('test') } };
+}
