@@ -126,7 +126,8 @@ export function beamDecode(p: Posteriors, alphabet: Alphabet, o: BeamOptions = {
         }
       }
     }
-    beams = [...next.values()].sort((a, b) => (logAdd(b.pb, b.pnb) + b.lm) - (logAdd(a.pb, a.pnb) + a.lm)).slice(0, W);
+    // Each prefix's score computed once, not in every comparison.
+    beams = [...next.values()].map((b) => ({ b, s: logAdd(b.pb, b.pnb) + b.lm })).sort((x, y) => y.s - x.s).slice(0, W).map((x) => x.b);
   }
   const final = beams.map((b) => {
     const ctc = logAdd(b.pb, b.pnb);
