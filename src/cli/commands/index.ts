@@ -12,6 +12,8 @@ import { predict } from './predict.js';
 import { quantize } from './quantize.js';
 import { reproduce } from './reproduce.js';
 import { train } from './train.js';
+import { transcribe } from './transcribe.js';
+import { lm } from './lm.js';
 
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
-export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, generate, info, quantize, importCommand, exportCommand, reproduce, evolve];
+export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, transcribe, lm, generate, info, quantize, importCommand, exportCommand, reproduce, evolve];

@@ -1,0 +1,327 @@
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadCheckpoint, type CheckpointData } from '../io/checkpoint.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { loadAppWeights, readAppModel, saveAppModel } from '../io/appModel.js';
+import { ModelFileError } from '../io/errors.js';
+import { Adam } from '../optim/adam.js';
+import { CosineAnnealingLR } from '../optim/schedule.js';
+import { lossCurveSvg } from '../plot/svg.js';
+import { Rng } from '../tensor/random.js';
+import { fit, type FitResult } from '../train/fit.js';
+import { Progress, silentProgress, type ProgressSink } from '../train/progress.js';
+import { TrainingDiverged } from '../train/divergence.js';
+import type { App } from '../cli/apps/registry.js';
+import { RunError, UserError } from '../cli/errors.js';
+import { choiceFlag, intFlag, numFlag, parseFlags, requireFlag, userErrors } from '../cli/commands/shared.js';
+import { Alphabet, normalizeText } from './alphabet.js';
+import { beamDecode, greedyDecode, Lexicon, type Posteriors } from './decode.js';
+import { featureDim } from './features.js';
+import { CharNgramLM } from './lm.js';
+import { errorRates, percent, type ErrorRates } from './metrics.js';
+import { checkCtcConfig, CtcModel, featureStats, type CtcConfig } from './model.js';
+import { alignable, CtcTask, DEFAULT_SPECAUGMENT, runModel, type TooShort, type Utterance } from './task.js';
+import { loadSet, toUtterances } from './utterances.js';
+
+export const APP = 'ctc';
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
+/** Everything a training run depends on; saved in the checkpoint so --resume repeats it exactly. */
+export interface CtcTrainConfig {
+  data: string;
+  val: string | null;
+  /** SHA-256 of the manifests' text, so a resume on changed data is refused. */
+  dataHash: string;
+  out: string;
+  melBins: number;
+  hidden: number;
+  layers: number;
+  proj: number;
+  subsample: number;
+  dropout: number;
+  specaugment: boolean;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  clip: number;
+  schedule: 'none' | 'cosine';
+  patience: number;
+  seed: number;
+  checkpointEvery: number;
+}
+
+const TRAIN_HELP = `Usage: carousel train --task ctc --data train.jsonl [--val val.jsonl] --out DIR [options]
+
+Trains a speech or handwriting recognizer: a bidirectional LSTM stack over log-mel frames (audio)
+or (dx, dy, pen-up) steps (strokes), a softmax over the transcripts' characters and the blank,
+and the CTC loss (Graves et al. 2006). The manifests are JSON Lines, one utterance a line:
+{"audio": "rel/path.wav", "text": "..."} or {"strokes": "rel/path.json", "text": "..."}, paths
+relative to the manifest (carousel data speech|handwriting makes them). Transcripts are
+lower-cased, white space collapsed; the alphabet is that of the training transcripts.
+Utterances too short for their transcript under CTC are reported and left out, with a count.
+Writes DIR/model.json, the weights, loss.svg and checkpoint.safetensors.
+
+Options:
+  --data FILE          training manifest (required)
+  --val FILE           validation manifest: loss and greedy CER/WER after each epoch
+  --out DIR            model directory (required)
+  --hidden N           LSTM units per direction (default 128)
+  --layers N           stacked BiLSTM layers (default 2)
+  --proj N             LSTMP projection of each direction's output (default 0: none)
+  --subsample K        stack K input frames per LSTM step (default 3 for audio, 1 for strokes)
+  --mel-bins N         audio: log-mel bands (default 40)
+  --dropout P          between LSTM layers (default 0)
+  --specaugment        mask 2 bands of features and 2 spans of frames in each training utterance
+  --epochs N           passes over the data (default 20)
+  --batch-size N       utterances per batch, of similar lengths (default 16)
+  --lr X               Adam learning rate (default 0.003)
+  --clip X             clip the gradient norm (default 5; 0: off)
+  --schedule S         none or cosine (default cosine)
+  --patience N         stop after N epochs without a better validation loss (default 0: off)
+  --seed N             random seed (default 1)
+  --checkpoint-every N also checkpoint every N steps (default 0: each epoch)
+  --resume             continue from DIR/checkpoint.safetensors (only --epochs may change)
+  -h, --help           this help`;
+
+const EVAL_HELP = `Usage: carousel evaluate --model DIR --data test.jsonl [--beam 16] [--lm lm.json] [options]
+
+Transcribes every utterance of the manifest and prints one line per decoder:
+  greedy: CER <x>% WER <y>%      best path
+  beam: CER <x>% WER <y>%        CTC prefix beam search
+  beam+lm: CER <x>% WER <y>%     the same with the character language model (--lm, or DIR/lm.json)
+CER and WER are edit distances over the reference's characters and words, over the whole set.
+
+Options:
+  --model DIR        a CTC model directory (required)
+  --data FILE        manifest of utterances with transcripts (required)
+  --beam N           beam width (default 16)
+  --lm FILE          character n-gram LM (carousel lm); default DIR/lm.json when it exists
+  --lm-weight X      LM weight alpha (default: lm.json's tuned value, else 0.5)
+  --bonus X          insertion bonus beta per character (default: lm.json's, else 1)
+  --lexicon FILE     only words of FILE (white-space separated) in beam+lm's output
+  --batch-size N     utterances per forward pass (default 32)
+  -h, --help         this help`;
+
+export const ctcApp: App = {
+  name: APP,
+  summary: 'speech / handwriting recognition: BiLSTM + CTC over characters (carousel train --task ctc --help)',
+  train: (argv) => trainCommand(argv),
+  evaluate: (argv) => evaluateCommand(argv),
+};
+
+const RESUME_FLAGS = ['task', 'resume', 'out', 'data', 'val', 'epochs', 'help'];
+
+async function trainCommand(argv: string[]): Promise<number> {
+  const { values: v } = parseFlags('train', argv, {
+    task: { type: 'string' }, data: { type: 'string' }, val: { type: 'string' }, out: { type: 'string' }, hidden: { type: 'string' },
+    layers: { type: 'string' }, proj: { type: 'string' }, subsample: { type: 'string' }, 'mel-bins': { type: 'string' }, dropout: { type: 'string' },
+    specaugment: { type: 'boolean' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, clip: { type: 'string' },
+    schedule: { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' }, 'checkpoint-every': { type: 'string' },
+    resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) { console.log(TRAIN_HELP); return 0; }
+  if (v.resume) {
+    const refused = Object.keys(v).filter((k) => !RESUME_FLAGS.includes(k));
+    if (refused.length) throw new UserError(`--resume continues with the checkpoint's settings and cannot change ${refused.map((k) => `--${k}`).join(', ')} (only --epochs may be given)`);
+  }
+  return userErrors(async () => {
+    const out = resolve(requireFlag('out', v.out));
+    let c: CtcTrainConfig, resume: CheckpointData | null = null;
+    if (v.resume) {
+      const path = join(out, CHECKPOINT_FILE);
+      if (!existsSync(path)) throw new UserError(`--resume: no checkpoint in ${out} (expected ${CHECKPOINT_FILE})`);
+      resume = loadCheckpoint(path);
+      const saved = checkTrainConfig(resume.meta.config, path);
+      c = { ...saved, out, epochs: intFlag('epochs', v.epochs, saved.epochs) };
+      if (v.data && resolve(v.data) !== saved.data) throw new UserError(`--resume: the checkpoint was trained on ${saved.data}, not ${resolve(v.data)}`);
+      if (v.val && resolve(v.val) !== saved.val) throw new UserError(`--resume: the checkpoint was validated on ${saved.val ?? 'nothing'}, not ${resolve(v.val)}`);
+    } else {
+      c = {
+        data: resolve(requireFlag('data', v.data)), val: v.val ? resolve(v.val) : null, dataHash: '', out,
+        melBins: intFlag('mel-bins', v['mel-bins'], 40, 8), hidden: intFlag('hidden', v.hidden, 128), layers: intFlag('layers', v.layers, 2),
+        proj: intFlag('proj', v.proj, 0, 0), subsample: intFlag('subsample', v.subsample, 0), dropout: numFlag('dropout', v.dropout, 0, 0, 0.99),
+        specaugment: Boolean(v.specaugment), epochs: intFlag('epochs', v.epochs, 20), batchSize: intFlag('batch-size', v['batch-size'], 16),
+        lr: numFlag('lr', v.lr, 0.003, 0), clip: numFlag('clip', v.clip, 5, 0), schedule: choiceFlag('schedule', v.schedule, ['none', 'cosine'] as const, 'cosine'),
+        patience: intFlag('patience', v.patience, 0, 0), seed: intFlag('seed', v.seed, 1, 0), checkpointEvery: intFlag('checkpoint-every', v['checkpoint-every'], 0, 0),
+      };
+      if (c.proj && c.proj >= c.hidden) throw new UserError(`--proj: expected a projection smaller than --hidden (${c.hidden}), got ${c.proj}`);
+    }
+    const hash = createHash('sha256');
+    for (const f of [c.data, c.val]) if (f) hash.update(readManifestText(f)).update('\0');
+    const dataHash = hash.digest('hex');
+    if (resume && dataHash !== c.dataHash) throw new UserError(`--resume: ${c.data}${c.val ? ` or ${c.val}` : ''} changed since the checkpoint was written; resuming would not repeat the run`);
+    c.dataHash = dataHash;
+    let r: TrainOutcome;
+    try {
+      r = await trainCtc(c, { resume, progress: new Progress(process.stderr) });
+    } catch (e) {
+      if (e instanceof TrainingDiverged) throw new RunError(`${e.message}, so no model was saved (try a smaller --lr than ${c.lr})`);
+      throw e;
+    }
+    if (r.result.stopped === 'interrupted') {
+      console.error(`interrupted: checkpoint saved to ${join(out, CHECKPOINT_FILE)}; continue with: carousel train --task ctc --out ${out} --resume`);
+      return 130;
+    }
+    console.log(r.summary);
+    return 0;
+  });
+}
+
+function readManifestText(path: string): string {
+  try { return readFileSync(path, 'utf8'); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`manifest ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, expected a .jsonl file' : `cannot read it (${code})`}`);
+  }
+}
+
+export interface TrainOutcome { model: CtcModel; config: CtcConfig; result: FitResult; summary: string; tooShort: TooShort[]; seconds: number }
+
+/** Train (or resume) a recognizer as configured; saves the model directory. The commands and the demos run this. */
+export async function trainCtc(c: CtcTrainConfig, o: { resume?: CheckpointData | null; progress?: ProgressSink } = {}): Promise<TrainOutcome> {
+  const progress = o.progress ?? silentProgress;
+  const t0 = Date.now();
+  const trainSet = loadSet(c.data, c.melBins);
+  const valSet = c.val ? loadSet(c.val, c.melBins, trainSet.kind) : null;
+  for (const s of [trainSet, valSet]) if (s?.notes.length) progress.message(`${s.manifest}: converted ${s.notes.join('; ')}`);
+  const kind = trainSet.kind, dim = featureDim({ kind, melBins: c.melBins });
+  const alphabet = Alphabet.fromTexts(trainSet.entries.map((e) => e.text));
+  const { mean, std } = featureStats(trainSet.features, dim);
+  const subsample = c.subsample || (kind === 'audio' ? 3 : 1);
+  const config: CtcConfig = {
+    kind, ...(kind === 'audio' ? { melBins: c.melBins } : {}), inputDim: dim, subsample, hidden: c.hidden, layers: c.layers, proj: c.proj,
+    dropout: c.dropout, alphabet: alphabet.toJSON(), mean, std,
+  };
+  const train = alignable(toUtterances(trainSet, config, alphabet));
+  const val = valSet ? alignable(toUtterances(valSet, config, alphabet)) : null;
+  const tooShort = [...train.tooShort, ...(val?.tooShort ?? [])];
+  if (train.tooShort.length) progress.message(skipMessage('training', train.tooShort, train.kept.length + train.tooShort.length, subsample));
+  if (val?.tooShort.length) progress.message(skipMessage('validation', val.tooShort, val.kept.length + val.tooShort.length, subsample));
+  if (!train.kept.length) throw new UserError(`${c.data}: every utterance is too short for its transcript under CTC; nothing to train on`);
+  const rng = new Rng(c.seed);
+  let model: CtcModel;
+  try { model = new CtcModel(config, { rng }); } catch (e) { throw new UserError(`the model cannot be built: ${(e as Error).message}`); }
+  const task = new CtcTask(model, train.kept, val?.kept.length ? val.kept : null, c.batchSize, rng, c.specaugment ? DEFAULT_SPECAUGMENT : null);
+  const opt = new Adam(model.parameters(), { lr: c.lr });
+  const schedule = c.schedule === 'cosine' ? new CosineAnnealingLR(opt, c.epochs, c.lr * 0.05) : null;
+  mkdirSync(c.out, { recursive: true });
+  accessSync(c.out, constants.W_OK);
+  const result = await fit(task, {
+    epochs: c.epochs, optimizer: opt, schedule, clipNorm: c.clip, rng, progress,
+    announce: `${o.resume ? 'resuming' : 'training'} a CTC BiLSTM (${model.numParameters()} parameters, ${alphabet.chars.length} characters + blank) on ${train.kept.length} ${kind} utterances, validating on ${val?.kept.length ?? 0}`,
+    earlyStopping: c.patience > 0 ? { patience: c.patience, restoreBest: true } : null,
+    checkpoint: { path: join(c.out, CHECKPOINT_FILE), everySteps: c.checkpointEvery, config: c },
+    resume: o.resume ?? null,
+  });
+  const seconds = (Date.now() - t0) / 1000;
+  if (result.stopped === 'interrupted') return { model, config, result, summary: '', tooShort, seconds };
+  const last = result.stopped === 'diverged' ? result.history.find((h) => h.epoch === result.bestEpoch) : result.history[result.history.length - 1];
+  await saveAppModel(c.out, APP, config, model, {
+    epochs: result.history.length, steps: result.steps, stopped: result.stopped, seed: c.seed, lr: c.lr, loss: last?.loss, val: last?.val ?? null,
+    bestEpoch: result.bestEpoch, data: c.data, trainUtterances: train.kept.length, skippedTooShort: tooShort.length, seconds: Math.round(seconds),
+  });
+  writeFileAtomic(join(c.out, 'loss.svg'), lossCurveSvg(result.history, `CTC ${kind} recognizer: training loss`));
+  if (result.stopped === 'diverged') throw new RunError(`${result.divergence!.reason}; saved the model of epoch ${result.bestEpoch} to ${c.out} instead (try a smaller --lr than ${c.lr})`);
+  const lines = [`saved model to ${c.out} (${result.history.length} epochs, ${seconds.toFixed(0)} s)`];
+  if (last?.val) lines.push(`validation: loss ${last.val.loss.toFixed(4)}, greedy CER ${percent(last.val.metrics.cer)} WER ${percent(last.val.metrics.wer)}`);
+  lines.push(`plot: ${join(c.out, 'loss.svg')}`);
+  return { model, config, result, summary: lines.join('\n'), tooShort, seconds };
+}
+
+function skipMessage(what: string, skipped: TooShort[], total: number, k: number): string {
+  const ex = skipped.slice(0, 2).map((s) => `${s.where}: ${s.steps} frame${s.steps === 1 ? '' : 's'}${k > 1 ? ` after subsampling by ${k}` : ''}, ${JSON.stringify(s.text.slice(0, 30))} needs ${s.needed}`).join('; ');
+  return `skipped ${skipped.length} of ${total} ${what} utterances too short for their transcripts under CTC (${ex}${skipped.length > 2 ? '; ...' : ''})`;
+}
+
+/** A saved recognizer: the model, rebuilt and loaded, and its config. */
+export function loadCtcModel(dir: string): CtcModel {
+  const { meta, tensors, weightsFile } = readAppModel<Record<string, unknown>>(dir, APP);
+  const config = checkCtcConfig(meta.config, join(dir, 'model.json'));
+  const model = new CtcModel(config);
+  loadAppWeights(model, tensors, weightsFile);
+  return model;
+}
+
+/** Decoding settings: beam width, and the LM with its weight and bonus when there is one. */
+export interface DecodeSettings { beam: number; lm: CharNgramLM | null; alpha: number; beta: number; lexicon: Lexicon | null }
+
+/** The LM of --lm, else DIR/lm.json; weight and bonus from the flags, else lm.json's tuned ones, else 0.5 and 1. */
+export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm-weight'?: string; bonus?: string; lexicon?: string }): DecodeSettings {
+  const beam = intFlag('beam', v.beam, 16);
+  const lmPath = v.lm ?? (existsSync(join(dir, 'lm.json')) ? join(dir, 'lm.json') : null);
+  const lm = lmPath ? CharNgramLM.load(lmPath) : null;
+  const alpha = numFlag('lm-weight', v['lm-weight'], lm?.tuned?.weight ?? 0.5, 0);
+  const beta = numFlag('bonus', v.bonus, lm?.tuned?.bonus ?? 1);
+  let lexicon: Lexicon | null = null;
+  if (v.lexicon) {
+    let text: string;
+    try { text = readFileSync(v.lexicon, 'utf8'); } catch { throw new UserError(`--lexicon ${v.lexicon}: cannot read it`); }
+    const words = normalizeText(text).split(' ').filter(Boolean);
+    if (!words.length) throw new UserError(`--lexicon ${v.lexicon}: no words (expected words separated by white space)`);
+    lexicon = new Lexicon(words);
+  }
+  return { beam, lm, alpha, beta, lexicon };
+}
+
+export interface DecoderScores { greedy: ErrorRates; beam: ErrorRates; 'beam+lm': ErrorRates | null }
+
+/** Each decoder's error rates on utterances' posteriors against their references. */
+export function scoreDecoders(posteriors: readonly Posteriors[], refs: readonly string[], alphabet: Alphabet, s: DecodeSettings): { scores: DecoderScores; hyps: Record<string, string[]> } {
+  const greedy = posteriors.map((p) => greedyDecode(p, alphabet));
+  const beam = posteriors.map((p) => beamDecode(p, alphabet, { beamWidth: s.beam })[0].text);
+  const withLm = s.lm ? posteriors.map((p) => beamDecode(p, alphabet, { beamWidth: s.beam, lm: s.lm, alpha: s.alpha, beta: s.beta, lexicon: s.lexicon })[0].text) : null;
+  return {
+    scores: { greedy: errorRates(refs, greedy), beam: errorRates(refs, beam), 'beam+lm': withLm ? errorRates(refs, withLm) : null },
+    hyps: { greedy, beam, ...(withLm ? { 'beam+lm': withLm } : {}) },
+  };
+}
+
+/** The lines evaluate prints: `<decoder>: CER <x>% WER <y>%`. */
+export function scoreLines(s: DecoderScores): string[] {
+  return (['greedy', 'beam', 'beam+lm'] as const).filter((d) => s[d]).map((d) => `${d}: CER ${percent(s[d]!.cer)} WER ${percent(s[d]!.wer)}`);
+}
+
+async function evaluateCommand(argv: string[]): Promise<number> {
+  const { values: v } = parseFlags('evaluate', argv, {
+    model: { type: 'string' }, data: { type: 'string' }, beam: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' },
+    bonus: { type: 'string' }, lexicon: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) { console.log(EVAL_HELP); return 0; }
+  return userErrors(async () => {
+    const dir = requireFlag('model', v.model), data = requireFlag('data', v.data);
+    const model = loadCtcModel(dir);
+    const settings = decodeSettings(dir, v);
+    if (settings.lexicon && !settings.lm) throw new UserError('--lexicon constrains beam+lm decoding: give --lm too (or put lm.json in the model directory)');
+    const utts = loadForModel(model, data, (m) => console.error(m));
+    const { posteriors } = await runModel(model, utts, intFlag('batch-size', v['batch-size'], 32));
+    const { scores } = scoreDecoders(posteriors, utts.map((u) => u.text), model.alphabet, settings);
+    for (const line of scoreLines(scores)) console.log(line);
+    return 0;
+  });
+}
+
+/** A manifest read for a saved model: its kind and features, transcripts in its alphabet. */
+export function loadForModel(model: CtcModel, manifest: string, note: (m: string) => void = () => {}): Utterance[] {
+  const c = model.config;
+  const set = loadSet(manifest, c.melBins ?? 40, c.kind);
+  if (set.notes.length) note(`${manifest}: converted ${set.notes.join('; ')}`);
+  const utts = toUtterances(set, c, model.alphabet);
+  const short = alignable(utts).tooShort.length;
+  if (short) note(`note: ${short} of ${utts.length} utterances are too short for their transcripts under CTC: no decoder can get them right`);
+  return utts;
+}
+
+/** The checkpoint's training settings, checked (a damaged checkpoint names its field). */
+function checkTrainConfig(raw: unknown, file: string): CtcTrainConfig {
+  const bad = (f: string, e: string, got: unknown) => ModelFileError.field(file, `config.${f}`, e, got);
+  if (typeof raw !== 'object' || raw === null) throw new ModelFileError(`${file}: the checkpoint holds no training settings`, file, 'config');
+  const c = raw as Record<string, unknown>;
+  const ints: [keyof CtcTrainConfig, number][] = [['melBins', 8], ['hidden', 1], ['layers', 1], ['proj', 0], ['subsample', 0], ['epochs', 1], ['batchSize', 1], ['patience', 0], ['seed', 0], ['checkpointEvery', 0]];
+  for (const [k, lo] of ints) if (!Number.isInteger(c[k]) || (c[k] as number) < lo) throw bad(k, `an integer >= ${lo}`, c[k]);
+  for (const k of ['dropout', 'lr', 'clip'] as const) if (typeof c[k] !== 'number' || !((c[k] as number) >= 0)) throw bad(k, 'a number >= 0', c[k]);
+  for (const k of ['data', 'out', 'dataHash'] as const) if (typeof c[k] !== 'string') throw bad(k, 'a string', c[k]);
+  if (c.val !== null && typeof c.val !== 'string') throw bad('val', 'a path or null', c.val);
+  if (typeof c.specaugment !== 'boolean') throw bad('specaugment', 'true or false', c.specaugment);
+  if (c.schedule !== 'none' && c.schedule !== 'cosine') throw bad('schedule', 'none or cosine', c.schedule);
+  return c as unknown as CtcTrainConfig;
+}

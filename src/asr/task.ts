@@ -1,0 +1,157 @@
+import { noGrad } from '../autograd/tape.js';
+import { ctcLoss } from '../loss/ctc.js';
+import { tidy } from '../tensor/tidy.js';
+import type { Rng } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { BatchResult, EvalResult, Task } from '../train/task.js';
+import { minFrames } from './alphabet.js';
+import { greedyDecode, type Posteriors } from './decode.js';
+import { errorRates } from './metrics.js';
+import { batchInput, type CtcModel } from './model.js';
+
+/** One utterance ready for the model: stacked standardized frames [steps, width] and its labels. */
+export interface Utterance {
+  x: Float32Array;
+  steps: number;
+  labels: number[];
+  text: string;
+  /** Where it came from, for messages: the manifest and line. */
+  where: string;
+}
+
+/** An utterance whose transcript cannot be aligned to its frames under CTC. */
+export interface TooShort { where: string; steps: number; needed: number; text: string }
+
+/**
+ * Split utterances into those CTC can align and those it cannot: a label sequence needs one
+ * output frame per label and one more between equal neighbours (minFrames). The impossible ones
+ * would give an infinite loss (NaN gradients); they are left out before training, and counted.
+ */
+export function alignable(utts: readonly Utterance[]): { kept: Utterance[]; tooShort: TooShort[] } {
+  const kept: Utterance[] = [], tooShort: TooShort[] = [];
+  for (const u of utts) {
+    const needed = minFrames(u.labels);
+    if (u.steps < needed || u.labels.length === 0) tooShort.push({ where: u.where, steps: u.steps, needed, text: u.text });
+    else kept.push(u);
+  }
+  return { kept, tooShort };
+}
+
+/** SpecAugment (Park et al. 2019) without time warping: zeroed bands of features and spans of frames. */
+export interface SpecAugment {
+  freqMasks: number;
+  /** Widest frequency mask, as a fraction of the features per frame. */
+  freqWidth: number;
+  timeMasks: number;
+  /** Widest time mask, in input frames, and at most this fraction of the utterance. */
+  timeWidth: number;
+  timeFraction: number;
+}
+
+export const DEFAULT_SPECAUGMENT: SpecAugment = { freqMasks: 2, freqWidth: 0.15, timeMasks: 2, timeWidth: 10, timeFraction: 0.1 };
+
+/**
+ * A copy of stacked frames [steps, k * dim] with masks drawn from rng: inputs are standardized, so
+ * zero is the mean, what a masked value should carry no information about.
+ */
+export function maskFrames(x: Float32Array, steps: number, dim: number, k: number, s: SpecAugment, rng: Rng): Float32Array {
+  const out = x.slice(), frames = steps * k;
+  for (let m = 0; m < s.freqMasks; m++) {
+    const w = rng.int(Math.floor(s.freqWidth * dim) + 1), f0 = rng.int(dim - w + 1);
+    for (let f = 0; f < frames; f++) out.fill(0, f * dim + f0, f * dim + f0 + w);
+  }
+  const maxT = Math.min(s.timeWidth, Math.floor(s.timeFraction * frames));
+  for (let m = 0; m < s.timeMasks; m++) {
+    const w = rng.int(maxT + 1), t0 = rng.int(frames - w + 1);
+    out.fill(0, t0 * dim, (t0 + w) * dim);
+  }
+  return out;
+}
+
+/**
+ * CTC training for fit(): batches of utterances of similar length (sorted by frames, cut into
+ * batches once; each epoch shuffles the batches' order), so little of a batch is padding; loss
+ * F.ctc_loss's 'mean' (each utterance's loss over its label count, then averaged). Utterances that
+ * cannot be aligned must be removed first (alignable); zeroInfinity is on as a second guard only.
+ * Validation: the loss, and greedy decoding's character and word error rates.
+ */
+export class CtcTask implements Task {
+  readonly stateful = false;
+  private readonly batches: number[][];
+  private readonly width: number;
+
+  constructor(readonly model: CtcModel, readonly train: readonly Utterance[], readonly val: readonly Utterance[] | null,
+    readonly batchSize: number, private readonly rng: Rng, private readonly augment: SpecAugment | null) {
+    if (!train.length) throw new Error('CtcTask: no training utterances');
+    this.width = model.config.inputDim * model.config.subsample;
+    const byLength = train.map((_, i) => i).sort((a, b) => train[a].steps - train[b].steps || a - b);
+    this.batches = [];
+    for (let i = 0; i < byLength.length; i += batchSize) this.batches.push(byLength.slice(i, i + batchSize));
+  }
+
+  numBatches(): number { return this.batches.length; }
+  epochOrder(rng: Rng): number[] { return rng.shuffle(this.batches.map((_, i) => i)); }
+
+  trainBatch(order: readonly number[], k: number): BatchResult {
+    const utts = this.batches[order[k]].map((i) => this.train[i]);
+    const c = this.model.config;
+    const items = this.augment ? utts.map((u) => ({ x: maskFrames(u.x, u.steps, c.inputDim, c.subsample, this.augment!, this.rng), steps: u.steps })) : utts;
+    const { x, T, lengths } = batchInput(items, this.width);
+    const lp = this.model.forward(this.model.tensor(x, [T, utts.length, this.width]), lengths);
+    const targets = utts.flatMap((u) => u.labels);
+    const loss = ctcLoss(lp, targets, lengths, utts.map((u) => u.labels.length), { zeroInfinity: true });
+    return { loss, items: utts.length, state: null };
+  }
+
+  async validate(): Promise<EvalResult | null> {
+    if (!this.val?.length) return null;
+    const { posteriors, loss } = await runModel(this.model, this.val, this.batchSize, true);
+    const hyps = posteriors.map((p) => greedyDecode(p, this.model.alphabet));
+    const r = errorRates(this.val.map((u) => u.text), hyps);
+    return { loss: loss!, metrics: { cer: r.cer, wer: r.wer } };
+  }
+
+  /** CTC loss of the uniform distribution over the classes, on (up to 64) validation or training utterances. */
+  trivialLoss(): number {
+    const utts = (this.val?.length ? this.val : this.train).slice(0, 64);
+    const C = this.model.alphabet.classes, T = Math.max(...utts.map((u) => u.steps));
+    return tidy(() => noGrad(() => {
+      const lp = new Tensor(this.model.backend.upload(this.model.dtype, new Float32Array(T * utts.length * C).fill(-Math.log(C))), [T, utts.length, C]);
+      return ctcLoss(lp, utts.flatMap((u) => u.labels), utts.map((u) => u.steps), utts.map((u) => u.labels.length), { zeroInfinity: true }).dataSync()[0];
+    }));
+  }
+}
+
+/**
+ * The model's per-frame log-probabilities for each utterance (in their order), in batches of
+ * similar length, without gradients; with withLoss, the mean CTC loss (as training's) too.
+ */
+export async function runModel(model: CtcModel, utts: readonly Utterance[], batchSize = 32, withLoss = false): Promise<{ posteriors: Posteriors[]; loss: number | null }> {
+  const wasTraining = model.training;
+  model.eval();
+  const width = model.config.inputDim * model.config.subsample, C = model.alphabet.classes;
+  const out: Posteriors[] = new Array(utts.length);
+  const order = utts.map((_, i) => i).sort((a, b) => utts[a].steps - utts[b].steps);
+  let lossSum = 0;
+  try {
+    for (let s = 0; s < order.length; s += batchSize) {
+      const idx = order.slice(s, s + batchSize), B = idx.length;
+      const { x, T, lengths } = batchInput(idx.map((i) => utts[i]), width);
+      const [lp, loss] = tidy(() => noGrad(() => {
+        const l = model.forward(model.tensor(x, [T, B, width]), lengths);
+        return [l, withLoss ? ctcLoss(l, idx.flatMap((i) => utts[i].labels), lengths, idx.map((i) => utts[i].labels.length), { zeroInfinity: true }) : null] as const;
+      }));
+      const data = await lp.data(); // [T, B, C]
+      if (loss) { lossSum += (await loss.data())[0] * B; loss.dispose(); }
+      lp.dispose();
+      idx.forEach((u, b) => {
+        const steps = lengths[b], p = new Float32Array(steps * C);
+        for (let t = 0; t < steps; t++) p.set(data.subarray((t * B + b) * C, (t * B + b + 1) * C) as Float32Array, t * C);
+        out[u] = { T: steps, C, data: p };
+      });
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return { posteriors: out, loss: withLoss ? lossSum / Math.max(utts.length, 1) : null };
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { encodeWav16 } from '../src/audio/wav.js';
+import { Rng } from '../src/tensor/random.js';
+import { carousel, userError } from './util/cli.js';
+import { toneSamples, toyManifest } from './util/ctcToy.js';
+
+// End to end on the toy tones (test/util/ctcToy.ts): train, evaluate, transcribe, lm, and bad input.
+describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctc-cli-'));
+  const model = join(dir, 'model');
+  let train = '', val = '';
+  const small = ['--hidden', '24', '--layers', '1', '--subsample', '2', '--mel-bins', '20', '--batch-size', '8', '--lr', '0.02'];
+
+  before(() => {
+    train = toyManifest(dir, 'train', 80, 1);
+    val = toyManifest(dir, 'val', 16, 2);
+  });
+
+  it('trains a recognizer that learns the tones (greedy CER far below an untrained one)', () => {
+    const r = carousel(['train', '--task', 'ctc', '--data', train, '--val', val, '--out', model, ...small, '--epochs', '10']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /training a CTC BiLSTM \(\d+ parameters, 4 characters \+ blank\) on 80 audio utterances, validating on 16/);
+    assert.match(r.out, /validation: loss [\d.]+, greedy CER [\d.]+% WER [\d.]+%/);
+    const meta = JSON.parse(readFileSync(join(model, 'model.json'), 'utf8'));
+    assert.equal(meta.app, 'ctc');
+    assert.deepEqual(meta.config.alphabet, [' ', 'a', 'b', 'c']);
+    assert.ok(existsSync(join(model, 'loss.svg')));
+  });
+
+  it('evaluate prints exactly one line per decoder, and the model has learned', () => {
+    const corpus = join(dir, 'corpus.txt');
+    writeFileSync(corpus, Array.from({ length: 200 }, (_, i) => ['ab c', 'ca', 'bca ab', 'c'][i % 4]).join('\n'));
+    const l = carousel(['lm', '--order', '3', '--data', corpus, '--out', join(dir, 'lm.json')]);
+    assert.equal(l.code, 0, l.err);
+    assert.match(l.out, /saved a 3-gram character LM \(4 characters, \d+ n-grams\)/);
+    const r = carousel(['evaluate', '--model', model, '--data', val, '--lm', join(dir, 'lm.json'), '--beam', '8']);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split('\n');
+    assert.equal(lines.length, 3);
+    lines.forEach((line, i) => assert.match(line, new RegExp(`^${['greedy', 'beam', 'beam\\+lm'][i]}: CER \\d+\\.\\d\\d% WER \\d+\\.\\d\\d%$`)));
+    const cer = Number(/CER ([\d.]+)%/.exec(lines[0])![1]);
+    assert.ok(cer < 35, `greedy CER ${cer}% (an untrained model: about 100%)`);
+    // Without an LM: two lines.
+    const r2 = carousel(['evaluate', '--model', model, '--data', val]);
+    assert.deepEqual(r2.out.trim().split('\n').map((s) => s.split(':')[0]), ['greedy', 'beam']);
+  });
+
+  it('transcribes a recording, also a stereo 8 kHz one (converted, and said so)', () => {
+    const rng = new Rng(9);
+    const mono = toneSamples('ab', rng);
+    // 8 kHz stereo: every second sample, twice.
+    const half = mono.filter((_, i) => i % 2 === 0);
+    const bytes = encodeWav16(Float32Array.from({ length: half.length * 2 }, (_, i) => half[i >> 1]), 8000);
+    const v = new DataView(bytes.buffer);
+    v.setUint16(22, 2, true); v.setUint32(28, 8000 * 4, true); v.setUint16(32, 4, true); // 2 channels, byte rate, block align
+    writeFileSync(join(dir, 'stereo.wav'), bytes);
+    const r = carousel(['transcribe', '--model', model, join(dir, 'stereo.wav'), join(dir, 'val', '0.wav')]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /2 channels, mixed down to mono/);
+    assert.match(r.err, /8000 Hz, resampled to 16000 Hz/);
+    const lines = r.out.trim().split('\n');
+    assert.equal(lines.length, 2);
+    for (const line of lines) assert.match(line, /\.wav\t[abc ]*$/);
+  });
+
+  it('refuses transcripts with characters outside the alphabet, naming the line and the characters', () => {
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, `{"audio": "val/0.wav", "text": "ab"}\n{"audio": "val/1.wav", "text": "a9d"}\n`);
+    userError(carousel(['evaluate', '--model', model, '--data', bad]), /bad\.jsonl:2: characters "9", "d" outside the model's alphabet/);
+  });
+
+  it('refuses an empty or unreadable recording, naming the manifest line and the file', () => {
+    writeFileSync(join(dir, 'empty.wav'), encodeWav16(new Float32Array(0), 16000));
+    writeFileSync(join(dir, 'junk.wav'), 'not a wav');
+    writeFileSync(join(dir, 'e.jsonl'), '{"audio": "empty.wav", "text": "a"}\n');
+    writeFileSync(join(dir, 'j.jsonl'), '{"audio": "val/0.wav", "text": "a"}\n{"audio": "junk.wav", "text": "a"}\n');
+    userError(carousel(['evaluate', '--model', model, '--data', join(dir, 'e.jsonl')]), /e\.jsonl:1: .*empty\.wav/);
+    userError(carousel(['evaluate', '--model', model, '--data', join(dir, 'j.jsonl')]), /j\.jsonl:2: .*junk\.wav/);
+  });
+
+  it('skips utterances too short for their transcripts, with a count, and trains on the rest (no NaN)', () => {
+    // One 0.25 s recording with a 12-character transcript: about 12 frames after subsampling, 21 needed (12 + 9 blanks between repeats).
+    const rng = new Rng(4);
+    writeFileSync(join(dir, 'short.wav'), encodeWav16(toneSamples('a', rng).slice(0, 4000), 16000));
+    const rows = readFileSync(train, 'utf8').trim().split('\n').slice(0, 16);
+    rows.push(JSON.stringify({ audio: 'short.wav', text: 'aaaaaa bbbbb' }));
+    writeFileSync(join(dir, 'mixed.jsonl'), rows.join('\n') + '\n');
+    const r = carousel(['train', '--task', 'ctc', '--data', join(dir, 'mixed.jsonl'), '--out', join(dir, 'm2'), ...small, '--epochs', '1']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /skipped 1 of 17 training utterances too short for their transcripts under CTC \(.*mixed\.jsonl:17: \d+ frames after subsampling by 2, "aaaaaa bbbbb" needs 21\)/);
+    assert.match(r.err, /on 16 audio utterances/);
+    assert.doesNotMatch(r.err + r.out, /NaN/);
+  });
+
+  it('resumes from the checkpoint, and refuses to change the settings on resume', () => {
+    const r = carousel(['train', '--task', 'ctc', '--out', join(dir, 'm2'), '--resume', '--epochs', '2']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /resuming a CTC BiLSTM/);
+    assert.match(r.err, /epoch 2\/2/);
+    userError(carousel(['train', '--task', 'ctc', '--out', join(dir, 'm2'), '--resume', '--hidden', '8']), /--resume .* cannot change --hidden/);
+  });
+
+  it('bad flags and files get one-line errors', () => {
+    userError(carousel(['train', '--task', 'ctc', '--data', train, '--out', join(dir, 'x'), '--proj', '30', '--hidden', '24']), /--proj: expected a projection smaller than --hidden \(24\), got 30/);
+    userError(carousel(['lm', '--data', join(dir, 'nope.txt'), '--out', join(dir, 'l.json')]), /corpus .*nope\.txt: no such file/);
+    userError(carousel(['transcribe', '--model', model, join(dir, 'x.mp3')]), /x\.mp3: expected a \.wav \(audio\) or \.json \(pen strokes\) file, got '\.mp3'/);
+    userError(carousel(['evaluate', '--model', model, '--data', val, '--lm', join(dir, 'corpus.txt')]), /corpus\.txt: not JSON/);
+  });
+});

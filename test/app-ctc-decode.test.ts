@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Alphabet } from '../src/asr/alphabet.js';
+import { beamDecode, greedyDecode, Lexicon, type Posteriors } from '../src/asr/decode.js';
+import { CharNgramLM } from '../src/asr/lm.js';
+import { ctcBeamSearch } from '../src/loss/ctcDecode.js';
+import { tensor } from '../src/tensor/create.js';
+import { Rng } from '../src/tensor/random.js';
+
+/** Random log-softmaxed posteriors [T, C]. */
+function randomPosteriors(rng: Rng, T: number, C: number, sharp = 1.5): Posteriors {
+  const data = new Float64Array(T * C);
+  for (let t = 0; t < T; t++) {
+    let z = 0;
+    for (let c = 0; c < C; c++) { data[t * C + c] = rng.normal() * sharp; z += Math.exp(data[t * C + c]); }
+    for (let c = 0; c < C; c++) data[t * C + c] -= Math.log(z);
+  }
+  return { T, C, data };
+}
+
+/** Every path's probability summed by its collapsed labelling: the exact CTC distribution. */
+function bruteForce(p: Posteriors, alphabet: Alphabet): Map<string, number> {
+  const out = new Map<string, number>();
+  const path = new Array<number>(p.T).fill(0);
+  const visit = (t: number, lp: number) => {
+    if (t === p.T) {
+      let s = '', prev = -1;
+      for (const c of path) { if (c !== 0 && c !== prev) s += alphabet.decode([c]); prev = c; }
+      out.set(s, (out.get(s) ?? 0) + Math.exp(lp));
+      return;
+    }
+    for (let c = 0; c < p.C; c++) { path[t] = c; visit(t + 1, lp + p.data[t * p.C + c]); }
+  };
+  visit(0, 0);
+  return out;
+}
+
+describe('CTC prefix beam search with a language model', () => {
+  const ab = new Alphabet(['a', 'b']);
+
+  it('with no LM and a wide beam it finds the most probable labelling of a brute-force enumeration', () => {
+    const rng = new Rng(3);
+    for (let trial = 0; trial < 20; trial++) {
+      const p = randomPosteriors(rng, 5, 3);
+      const exact = [...bruteForce(p, ab).entries()].sort((x, y) => y[1] - x[1]);
+      const [h] = beamDecode(p, ab, { beamWidth: 1000, minLogProb: -Infinity });
+      assert.equal(h.text, exact[0][0], `trial ${trial}`);
+      assert.ok(Math.abs(h.ctcLogProb - Math.log(exact[0][1])) < 1e-9, `trial ${trial}: ${h.ctcLogProb} vs ${Math.log(exact[0][1])}`);
+    }
+  });
+
+  it('with LM weight 0 it equals ctcBeamSearch, beam for beam', async () => {
+    const rng = new Rng(11);
+    const abc = new Alphabet(['a', 'b', 'c']);
+    const lm = CharNgramLM.train(['abc', 'cab'], 3);
+    for (let trial = 0; trial < 10; trial++) {
+      const p = randomPosteriors(rng, 12, 4, 1);
+      const ref = (await ctcBeamSearch(tensor(Array.from(p.data), [p.T, 1, p.C]), { beamWidth: 4, topK: 3 }))[0];
+      const got = beamDecode(p, abc, { beamWidth: 4, topK: 3, lm, alpha: 0, minLogProb: -Infinity });
+      assert.deepEqual(got.map((h) => h.text), ref.map((d) => abc.decode(d.labels)));
+      got.forEach((h, i) => assert.ok(Math.abs(h.ctcLogProb - ref[i].logProb) < 1e-4));
+    }
+  });
+
+  it('the LM overturns an acoustically close call, and greedy decoding does not', () => {
+    // One frame: b a little more likely than a.
+    const p: Posteriors = { T: 1, C: 3, data: [Math.log(0.15), Math.log(0.4), Math.log(0.45)] };
+    assert.equal(greedyDecode(p, ab), 'b');
+    const lm = CharNgramLM.train(Array(20).fill('a').concat(['b']), 2);
+    assert.equal(beamDecode(p, ab, { lm, alpha: 0 })[0].text, 'b');
+    assert.equal(beamDecode(p, ab, { lm, alpha: 1 })[0].text, 'a');
+  });
+
+  it('the insertion bonus trades against the blank', () => {
+    // Two frames, each: blank 0.6, a 0.4. P("") = 0.36, P("a") = 0.4*0.6*2 + 0.16 = 0.64: "a" wins,
+    // unless each character costs 2 nats (log 0.64 - 2 < log 0.36).
+    const p: Posteriors = { T: 2, C: 3, data: [Math.log(0.6), Math.log(0.4), -30, Math.log(0.6), Math.log(0.4), -30] };
+    assert.equal(beamDecode(p, ab, {})[0].text, 'a');
+    assert.equal(beamDecode(p, ab, { beta: -2 })[0].text, '');
+  });
+
+  it('a lexicon keeps every word of the output in it', () => {
+    const abs = new Alphabet([' ', 'a', 'b']);
+    const rng = new Rng(5);
+    const lex = new Lexicon(['ab', 'ba', 'b']);
+    for (let trial = 0; trial < 10; trial++) {
+      const p = randomPosteriors(rng, 10, 4, 2);
+      const [h] = beamDecode(p, abs, { beamWidth: 8, lexicon: lex, minLogProb: -Infinity });
+      for (const w of h.text.split(' ').filter(Boolean)) assert.ok(lex.has(w), `trial ${trial}: '${w}' of '${h.text}' is not a word`);
+    }
+    // Acoustically "aa": the lexicon makes it a word.
+    const aa: Posteriors = { T: 2, C: 4, data: [-9, -9, Math.log(0.9), Math.log(0.1), -9, -9, Math.log(0.9), Math.log(0.1)] };
+    assert.equal(greedyDecode(aa, abs), 'a');
+    assert.ok(['ab', 'ba', 'b'].includes(beamDecode(aa, abs, { lexicon: lex })[0].text));
+  });
+});
