@@ -1,10 +1,19 @@
 import type { App, SubCommand } from './registry.js';
+import { nowcastApp } from '../../nowcast/app.js';
+import { nowcastDemo } from '../../nowcast/demo.js';
+import { movingDigitsData } from '../../nowcast/dataCommand.js';
 
 /** `carousel train --task NAME` / `evaluate` of each application's models. */
-export const apps: App[] = [];
+export const apps: App[] = [
+  nowcastApp,
+];
 
 /** `carousel demo NAME`: the applications' demos (plain `carousel demo` is the CO2 + sonnets one). */
-export const demos: SubCommand[] = [];
+export const demos: SubCommand[] = [
+  nowcastDemo,
+];
 
 /** `carousel data NAME`: the data sets Carousel renders or downloads-free builds. */
-export const dataKinds: SubCommand[] = [];
+export const dataKinds: SubCommand[] = [
+  movingDigitsData,
+];
