@@ -122,14 +122,17 @@ export function readFrameSet(dir: string, minFrames: number, need: string): Fram
     const sdir = join(dir, sub), files = frameFiles(sdir);
     if (files.length < minFrames) throw new DataError(`${sdir}: ${files.length} frame${files.length === 1 ? '' : 's'}, fewer than ${need} = ${minFrames}`);
     let frames: Float32Array | null = null;
+    let seqSize = null as { width: number; height: number; file: string } | null;
     for (let t = 0; t < files.length; t++) {
       const f = files[t];
       hash.update(`${sub}/${f.slice(sdir.length + 1)}\0`).update(readFileSync(f));
       const fr = readPngFrame(f, notes);
-      if (!size) size = { width: fr.width, height: fr.height, file: f };
-      if (fr.width !== size.width || fr.height !== size.height) {
-        const same = f.startsWith(sdir) && size.file.startsWith(sdir + '/');
-        throw new DataError(`${f}: frame is ${fr.width}x${fr.height}, but ${size.file} is ${size.width}x${size.height} (${same ? 'every frame of a sequence' : 'every frame of the data set'} must be the same size)`);
+      // Against the sequence's first frame, then the set's: the message says which rule broke.
+      const want = t === 0 ? size : seqSize;
+      if (t === 0) seqSize = { width: fr.width, height: fr.height, file: f };
+      size ??= { width: fr.width, height: fr.height, file: f };
+      if (want && (fr.width !== want.width || fr.height !== want.height)) {
+        throw new DataError(`${f}: frame is ${fr.width}x${fr.height}, but ${want.file} is ${want.width}x${want.height} (${t === 0 ? 'every frame of the data set' : 'every frame of a sequence'} must be the same size)`);
       }
       frames ??= new Float32Array(files.length * fr.width * fr.height);
       frames.set(fr.data, t * fr.width * fr.height);
