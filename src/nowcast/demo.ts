@@ -12,7 +12,7 @@ import { stripPng } from './strip.js';
 import { channelsOf, gridOf, nowcastSamples } from './task.js';
 
 /** The demo's sizes: the full run (a few minutes on 2 cores) and --quick (seconds, for tests). */
-const FULL = { train: 512, val: 64, size: 64, patch: 4, input: 10, horizon: 10, hidden: 16, layers: 1, kernel: 5, epochs: 3, batchSize: 8, lr: 0.002, wide: 256 };
+const FULL = { train: 512, val: 64, size: 64, patch: 4, input: 10, horizon: 10, hidden: 16, layers: 1, kernel: 5, epochs: 3, batchSize: 8, lr: 0.004, wide: 256 };
 const QUICK = { train: 8, val: 4, size: 32, patch: 4, input: 4, horizon: 4, hidden: 4, layers: 1, kernel: 3, epochs: 1, batchSize: 4, lr: 0.002, wide: 16 };
 
 const HELP = `Usage: carousel demo nowcast [--out DIR] [--quick]

@@ -53,6 +53,7 @@ export async function trainNowcast(c: NowcastTrainConfig, data: { train: Nowcast
   const rng = new Rng(c.seed);
   const model = buildNowcastModel(c, rng);
   const task = new NowcastTask(model, data.train, data.val, c, c.batchSize);
+  if (!o.resume) startAtMeanIntensity(model, data.train, c);
   mkdirSync(c.out, { recursive: true });
   accessSync(c.out, constants.W_OK); // a read-only output folder fails now, not after the first epoch
   const t0 = Date.now();
@@ -76,6 +77,23 @@ export async function trainNowcast(c: NowcastTrainConfig, data: { train: Nowcast
   writeFileAtomic(join(c.out, 'loss.svg'), lossCurveSvg(result.history, `nowcast: ${c.arch === 'convlstm' ? 'ConvLSTM' : 'FC-LSTM'} per-frame cross-entropy`));
   writeFileAtomic(join(c.out, 'strip.png'), stripPng(stripRows(c, on[0], [{ label: c.arch === 'convlstm' ? 'ConvLSTM' : 'FC-LSTM', probs: evaluation.predictions.get(0)! }]), c.size));
   return outcome;
+}
+
+/**
+ * Start the output layer's bias at the logit of the training frames' mean intensity: the untrained
+ * model then predicts the average frame's level (a per-frame cross-entropy near the trivial one)
+ * instead of 0.5 everywhere, and training spends its first steps on the motion, not on the level.
+ */
+export function startAtMeanIntensity(model: NowcastModel, train: readonly NowcastSample[], c: { input: number; horizon: number }): void {
+  let sum = 0, n = 0;
+  for (const q of train) {
+    const from = (c.input * q.data.length) / (c.input + c.horizon); // the future frames
+    for (let i = from; i < q.data.length; i++) sum += q.data[i];
+    n += q.data.length - from;
+  }
+  const p = Math.min(1 - 1e-4, Math.max(1e-4, sum / n));
+  const bias = model.parameter('head.bias');
+  model.loadStateDict(new Map([['head.bias', { shape: bias.shape, data: new Array<number>(bias.size).fill(Math.log(p / (1 - p))) }]]), false);
 }
 
 /** An example's input and true frames (first row) and each model's predicted frames under the true ones. */
