@@ -3,15 +3,26 @@ import { ctcApp } from '../../asr/app.js';
 import { handwritingDemo, speechDemo } from '../../asr/demo.js';
 import { dataHandwriting } from './data-handwriting.js';
 import { dataSpeech } from './data-speech.js';
+import { nowcastApp } from '../../nowcast/app.js';
+import { nowcastDemo } from '../../nowcast/demo.js';
+import { movingDigitsData } from '../../nowcast/dataCommand.js';
 
 /** `carousel train --task NAME` / `evaluate` of each application's models. */
-export const apps: App[] = [ctcApp];
+export const apps: App[] = [
+  ctcApp,
+  nowcastApp,
+];
 
 /** `carousel demo NAME`: the applications' demos (plain `carousel demo` is the CO2 + sonnets one). */
-export const demos: SubCommand[] = [speechDemo, handwritingDemo];
+export const demos: SubCommand[] = [
+  speechDemo,
+  handwritingDemo,
+  nowcastDemo,
+];
 
 /** `carousel data NAME`: the data sets Carousel renders or downloads-free builds. */
 export const dataKinds: SubCommand[] = [
   dataSpeech,
   dataHandwriting,
+  movingDigitsData,
 ];
