@@ -25,7 +25,7 @@ test('printable: control characters (C0, DEL, C1, ESC) shown as \\xHH, long text
   assert.equal(printable('é😀', 10), 'é😀');
 });
 
-test('CSV numbers: decimal only, 32-bit range, hostile cells quoted short', () => {
+test('CSV numbers: decimal only, 32-bit range, hostile cells quoted short', { timeout: 60000 }, () => {
   assert.deepEqual(Array.from(column(['1', '-2.5', '.5', '7.', '+3e-2', ' 4 '])()[0]), [1, -2.5, 0.5, 7, 0.03, 4]);
   // Number() would read these as 31, 5, 7 and 1000.
   assert.equal(message(column(['1', '0x1F'])), "s.csv line 3, column 1 ('v'): expected a decimal number, got '0x1F' (hexadecimal, octal and binary are not read)");
@@ -36,11 +36,10 @@ test('CSV numbers: decimal only, 32-bit range, hostile cells quoted short', () =
   // Finite as a double, but Infinity in the models' 32-bit floats.
   assert.equal(message(column(['1e300'])), "s.csv line 2, column 1 ('v'): expected a number between -3.4e38 and 3.4e38 (the models compute in 32-bit floats), got '1e300'");
   assert.match(message(column(['-4e38'])), /got '-4e38'/);
-  // A 2-million-digit cell: checked in linear time, quoted cut short.
+  // A 2-million-digit cell, quoted cut short. A check that backtracks (quadratic or worse) would
+  // take hours on it, which the test's timeout catches; no wall-clock assertion (machines differ).
   const huge = '9'.repeat(2_000_000) + 'x';
-  const t0 = Date.now();
   const m = message(column([huge]));
-  assert.ok(Date.now() - t0 < 2000, 'linear time');
   assert.ok(m.length < 200, m.slice(0, 300));
   assert.match(m, /expected a number, got '9{40}\.\.\. \(2000001 characters\)'/);
   assert.match(message(column(['9'.repeat(400)])), /expected a finite number, got '9{40}\.\.\. \(400 characters\)'/);
