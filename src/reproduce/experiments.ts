@@ -11,6 +11,7 @@ import { embeddedReberTask } from './embeddedReber.js';
 import { longLagTask } from './longLag.js';
 import { temporalOrderTask } from './temporalOrder.js';
 import { trainUntilSolved, type SeqTask, type TrainSpec } from './trainer.js';
+import { tmazeExperiment } from './tmaze.js';
 
 export type Mode = 'full' | 'quick';
 
@@ -177,6 +178,7 @@ export const EXPERIMENTS: Experiment[] = [
   continualReber(),
   greffMini(),
   parity(),
+  tmazeExperiment(),
 ];
 
 /**

@@ -10,7 +10,9 @@ import { info } from './info.js';
 import { predict } from './predict.js';
 import { quantize } from './quantize.js';
 import { reproduce } from './reproduce.js';
+import { rl } from './rl.js';
+import { play } from './play.js';
 import { train } from './train.js';
 
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
-export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, generate, info, quantize, importCommand, exportCommand, reproduce];
+export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, generate, info, quantize, importCommand, exportCommand, reproduce, rl, play];
