@@ -14,6 +14,7 @@ import { temporalOrderTask } from './temporalOrder.js';
 import { trainUntilSolved, type SeqTask, type TrainSpec } from './trainer.js';
 import { doublePoleExperiment } from './doublePole.js';
 import { evolinoSinesExperiment } from './evolinoSines.js';
+import { tmazeExperiment } from './tmaze.js';
 
 export type Mode = 'full' | 'quick';
 
@@ -183,6 +184,7 @@ export const EXPERIMENTS: Experiment[] = [
   doublePoleExperiment(),
   evolinoSinesExperiment(),
   dsrExperiment(),
+  tmazeExperiment(),
 ];
 
 /**

@@ -11,9 +11,11 @@ import { info } from './info.js';
 import { predict } from './predict.js';
 import { quantize } from './quantize.js';
 import { reproduce } from './reproduce.js';
+import { rl } from './rl.js';
+import { play } from './play.js';
 import { train } from './train.js';
 import { transcribe } from './transcribe.js';
 import { lm } from './lm.js';
 
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
-export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, transcribe, lm, generate, info, quantize, importCommand, exportCommand, reproduce, evolve];
+export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, transcribe, lm, generate, info, quantize, importCommand, exportCommand, reproduce, evolve, rl, play];
