@@ -11,6 +11,7 @@ import { predict } from './predict.js';
 import { quantize } from './quantize.js';
 import { reproduce } from './reproduce.js';
 import { train } from './train.js';
+import { translate } from './translate.js';
 
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
-export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, generate, info, quantize, importCommand, exportCommand, reproduce];
+export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, generate, info, quantize, importCommand, exportCommand, reproduce, translate];
