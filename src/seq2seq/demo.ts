@@ -49,14 +49,6 @@ async function run(argv: string[]): Promise<number> {
     const out = resolve(v.out ?? join('carousel-demo', 'g2p'));
     const beam = intFlag('beam', v.beam, 4);
     const t0 = Date.now();
-    const d = g2pData();
-    const words = (gs: { refs: unknown[] }[]) => `${gs.length} words (${gs.reduce((s, g) => s + g.refs.length, 0)} pronunciations)`;
-    console.log(`CMUdict G2P split (seeded 90/5/5 by word; ${d.dropped} entries with other characters than letters and apostrophes left out): train ${words(d.train)}, validation ${words(d.val)}, test ${words(d.test)}`);
-    mkdirSync(join(out, 'data'), { recursive: true });
-    for (const [name, gs] of [['train', d.train], ['val', d.val], ['test', d.test]] as const) writeFileAtomic(join(out, 'data', `${name}.tsv`), pairsText(gs, 'char', 'space'));
-    const train = quick ? d.train.slice(0, 30_000) : d.train;
-    const val = quick ? d.val.slice(0, 1000) : d.val;
-    const test = quick ? d.test.slice(0, 1000) : d.test;
     const c: Seq2SeqTrainConfig = {
       data: 'cmudict:g2p', dataHash: '', val: null, valHash: '', out: join(out, 'model'), sourceTokens: 'char', targetTokens: 'space',
       cell: 'lstm', decoderCell: 'lstm', hidden: quick ? 64 : 128, layers: 1, bidirectional: true, attention: 'general',
@@ -74,6 +66,15 @@ async function run(argv: string[]): Promise<number> {
       const differs = (Object.keys(c) as (keyof Seq2SeqTrainConfig)[]).filter((k) => k !== 'epochs' && k !== 'minutes' && !same(k));
       if (differs.length) throw new UserError(`--resume: ${path} is not a checkpoint of this demo's${quick ? ' --quick' : ''} run (${differs.join(', ')} differ${quick ? '' : '; was it written with --quick?'})`);
     }
+    // The checkpoint is checked before the dictionary is read: a refused --resume fails at once.
+    const d = g2pData();
+    const words = (gs: { refs: unknown[] }[]) => `${gs.length} words (${gs.reduce((s, g) => s + g.refs.length, 0)} pronunciations)`;
+    console.log(`CMUdict G2P split (seeded 90/5/5 by word; ${d.dropped} entries with other characters than letters and apostrophes left out): train ${words(d.train)}, validation ${words(d.val)}, test ${words(d.test)}`);
+    mkdirSync(join(out, 'data'), { recursive: true });
+    for (const [name, gs] of [['train', d.train], ['val', d.val], ['test', d.test]] as const) writeFileAtomic(join(out, 'data', `${name}.tsv`), pairsText(gs, 'char', 'space'));
+    const train = quick ? d.train.slice(0, 30_000) : d.train;
+    const val = quick ? d.val.slice(0, 1000) : d.val;
+    const test = quick ? d.test.slice(0, 1000) : d.test;
     const r = await trainSeq2Seq(c, { train, val, srcMode: 'char', tgtMode: 'space' }, { resume, progress: new Progress(process.stderr) });
     if (r.result.stopped === 'interrupted') {
       console.error(`interrupted: checkpoint saved to ${join(c.out, CHECKPOINT_FILE)}; continue with: carousel demo g2p${quick ? ' --quick' : ''} --out ${out} --resume`);
