@@ -6,10 +6,13 @@ import { dataSpeech } from './data-speech.js';
 import { nowcastApp } from '../../nowcast/app.js';
 import { nowcastDemo } from '../../nowcast/demo.js';
 import { movingDigitsData } from '../../nowcast/dataCommand.js';
+import { seq2seqApp } from '../../seq2seq/app.js';
+import { g2pDemo } from '../../seq2seq/demo.js';
 
 /** `carousel train --task NAME` / `evaluate` of each application's models. */
 export const apps: App[] = [
   ctcApp,
+  seq2seqApp,
   nowcastApp,
 ];
 
@@ -17,6 +20,7 @@ export const apps: App[] = [
 export const demos: SubCommand[] = [
   speechDemo,
   handwritingDemo,
+  g2pDemo,
   nowcastDemo,
 ];
 

@@ -16,6 +16,7 @@ import { play } from './play.js';
 import { train } from './train.js';
 import { transcribe } from './transcribe.js';
 import { lm } from './lm.js';
+import { translate } from './translate.js';
 
 /** Every `carousel` subcommand, in the order `carousel --help` lists them. */
-export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, transcribe, lm, generate, info, quantize, importCommand, exportCommand, reproduce, evolve, rl, play];
+export const commands: Command[] = [conformance, demo, data, train, predict, evaluate, transcribe, translate, lm, generate, info, quantize, importCommand, exportCommand, reproduce, evolve, rl, play];
