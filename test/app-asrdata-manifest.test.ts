@@ -9,7 +9,7 @@ import { logMel } from '../src/audio/melspec.js';
 import { parseWav } from '../src/audio/wav.js';
 import { writeStrokes } from '../src/strokes/format.js';
 
-const AUDIO = new URL('../../test/fixtures/audio/', import.meta.url).pathname;
+const AUDIO = new URL('../../test/data/audio/', import.meta.url).pathname;
 const ref = JSON.parse(readFileSync(join(AUDIO, 'reference.json'), 'utf8'));
 
 test('manifest: relative paths resolve against its folder, absolute ones stay; extra keys and blank lines pass; writeManifest round-trips', () => {

@@ -8,7 +8,7 @@ import { resample } from '../src/audio/resample.js';
 import { parseWav } from '../src/audio/wav.js';
 import { Rng } from '../src/tensor/random.js';
 
-const DIR = new URL('../../test/fixtures/audio/', import.meta.url).pathname;
+const DIR = new URL('../../test/data/audio/', import.meta.url).pathname;
 const ref = JSON.parse(readFileSync(join(DIR, 'reference.json'), 'utf8'));
 
 test('FFT: radix-2 agrees with the direct DFT (sizes 1 to 512)', () => {

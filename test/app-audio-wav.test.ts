@@ -7,7 +7,7 @@ import { encodeWav16, parseWav } from '../src/audio/wav.js';
 import { loadAudio } from '../src/audio/load.js';
 
 // Fixtures: scripts/fixtures/audio_reference.py (sox writes each format and decodes it again).
-const DIR = new URL('../../test/fixtures/audio/', import.meta.url).pathname;
+const DIR = new URL('../../test/data/audio/', import.meta.url).pathname;
 const ref = JSON.parse(readFileSync(join(DIR, 'reference.json'), 'utf8')) as {
   files: Record<string, { formatTag: number; channels: number; sampleRate: number; frames: number; first: number[]; sum: number; sumSquares: number; maxAbs: number }>;
 };

@@ -19,7 +19,7 @@ interface Fixture {
   wc: Flat; ww: Flat; context: Flat; weights: Flat; loss: number; grad: Record<string, Flat>;
 }
 
-const load = (kind: string): Fixture => JSON.parse(readFileSync(new URL(`../../test/fixtures/seq2seq/attention_${kind}.json`, import.meta.url), 'utf8'));
+const load = (kind: string): Fixture => JSON.parse(readFileSync(new URL(`../../test/data/seq2seq/attention_${kind}.json`, import.meta.url), 'utf8'));
 
 for (const kind of ['general', 'additive'] as const) {
   describe(`attention step (${kind}) against PyTorch`, () => {
