@@ -50,3 +50,10 @@ test('carousel evaluate of an application model this Carousel has no application
   userError(carousel(['demo', 'nosuchdemo']), /no demo named 'nosuchdemo'/);
   userError(carousel(['data', 'nosuchdata']), /no data set named 'nosuchdata'/);
 });
+
+test('carousel train --help lists the applications\' tasks, each with its summary', () => {
+  const r = carousel(['train', '--help']);
+  assert.equal(r.code, 0, r.err);
+  for (const task of ['ctc', 'seq2seq', 'nowcast']) assert.match(r.out, new RegExp(`^ {20,}${task} +\\S`, 'm'), `no line for --task ${task}`);
+  assert.doesNotMatch(r.out, /\$\{/, 'a template placeholder printed as text');
+});

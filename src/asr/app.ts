@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { refuseFlagsOnResume, resumeCheckpoint } from '../cli/commands/resumeConfig.js';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadCheckpoint, type CheckpointData } from '../io/checkpoint.js';
+import type { CheckpointData } from '../io/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadAppWeights, readAppModel, saveAppModel } from '../io/appModel.js';
 import { ModelFileError } from '../io/errors.js';
@@ -121,17 +122,13 @@ async function trainCommand(argv: string[]): Promise<number> {
     resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) { console.log(TRAIN_HELP); return 0; }
-  if (v.resume) {
-    const refused = Object.keys(v).filter((k) => !RESUME_FLAGS.includes(k));
-    if (refused.length) throw new UserError(`--resume continues with the checkpoint's settings and cannot change ${refused.map((k) => `--${k}`).join(', ')} (only --epochs may be given)`);
-  }
+  if (v.resume) refuseFlagsOnResume(v, RESUME_FLAGS);
   return userErrors(async () => {
     const out = resolve(requireFlag('out', v.out));
     let c: CtcTrainConfig, resume: CheckpointData | null = null;
     if (v.resume) {
-      const path = join(out, CHECKPOINT_FILE);
-      if (!existsSync(path)) throw new UserError(`--resume: no checkpoint in ${out} (expected ${CHECKPOINT_FILE})`);
-      resume = loadCheckpoint(path);
+      const { path, checkpoint } = resumeCheckpoint(out);
+      resume = checkpoint;
       const saved = checkTrainConfig(resume.meta.config, path);
       c = { ...saved, out, epochs: intFlag('epochs', v.epochs, saved.epochs) };
       if (v.data && resolve(v.data) !== saved.data) throw new UserError(`--resume: the checkpoint was trained on ${saved.data}, not ${resolve(v.data)}`);

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { refuseFlagsOnResume, resumeCheckpoint } from '../cli/commands/resumeConfig.js';
 import { join, resolve } from 'node:path';
 import type { App } from '../cli/apps/registry.js';
 import { choiceFlag, intFlag, numFlag, parseFlags, requireFlag, userErrors } from '../cli/commands/shared.js';
 import { RunError, UserError } from '../cli/errors.js';
 import { loadAppWeights, readAppModel } from '../io/appModel.js';
-import { loadCheckpoint, type CheckpointData } from '../io/checkpoint.js';
+import type { CheckpointData } from '../io/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Rng } from '../tensor/random.js';
 import { TrainingDiverged } from '../train/divergence.js';
@@ -77,18 +77,14 @@ export const nowcastApp: App = {
       clip: { type: 'string' }, seed: { type: 'string' }, resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(TRAIN_HELP); return 0; }
-    if (v.resume) {
-      const refused = Object.keys(v).filter((k) => !RESUME_FLAGS.includes(k));
-      if (refused.length) throw new UserError(`--resume continues with the checkpoint's settings and cannot change ${refused.map((k) => `--${k}`).join(', ')} (only --epochs may be given)`);
-    }
+    if (v.resume) refuseFlagsOnResume(v, RESUME_FLAGS);
     return userErrors(async () => {
       const out = resolve(requireFlag('out', v.out));
       const progress = new Progress(process.stderr);
       let c: NowcastTrainConfig, resume: CheckpointData | null = null;
       if (v.resume) {
-        const path = join(out, CHECKPOINT_FILE);
-        if (!existsSync(path)) throw new UserError(`--resume: no checkpoint in ${out} (expected ${CHECKPOINT_FILE})`);
-        resume = loadCheckpoint(path);
+        const { path, checkpoint } = resumeCheckpoint(out);
+        resume = checkpoint;
         const saved = checkTrainConfig(resume.meta.config, path);
         for (const [flag, was] of [['data', saved.data], ['val', saved.val]] as const) {
           const given = v[flag];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { refuseFlagsOnResume, resumeCheckpoint } from '../cli/commands/resumeConfig.js';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { App } from '../cli/apps/registry.js';
 import { parseFlags, choiceFlag, intFlag, numFlag, readText, requireFlag, userErrors } from '../cli/commands/shared.js';
@@ -7,7 +8,7 @@ import { RunError, UserError } from '../cli/errors.js';
 import { printable } from '../data/printable.js';
 import { loadAppWeights, readAppModel, saveAppModel } from '../io/appModel.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadCheckpoint, type CheckpointData } from '../io/checkpoint.js';
+import type { CheckpointData } from '../io/checkpoint.js';
 import { ModelFileError } from '../io/errors.js';
 import { cellFactories } from '../models/cells.js';
 import { Adam } from '../optim/adam.js';
@@ -267,18 +268,14 @@ async function trainCommand(argv: string[]): Promise<number> {
     seed: { type: 'string' }, resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) { console.log(TRAIN_HELP); return 0; }
-  if (v.resume) {
-    const refused = Object.keys(v).filter((k) => !RESUME_FLAGS.includes(k));
-    if (refused.length) throw new UserError(`--resume continues with the checkpoint's settings and cannot change ${refused.map((k) => `--${k}`).join(', ')} (only --epochs may be given)`);
-  }
+  if (v.resume) refuseFlagsOnResume(v, RESUME_FLAGS);
   return userErrors(async () => {
     const out = resolve(requireFlag('out', v.out));
     let c: Seq2SeqTrainConfig;
     let resume: CheckpointData | null = null;
     if (v.resume) {
-      const path = join(out, CHECKPOINT_FILE);
-      if (!existsSync(path)) throw new UserError(`--resume: no checkpoint in ${out} (expected ${CHECKPOINT_FILE})`);
-      resume = loadCheckpoint(path);
+      const { path, checkpoint } = resumeCheckpoint(out);
+      resume = checkpoint;
       const saved = resume.meta.config as Seq2SeqTrainConfig | null;
       if (!saved || typeof saved !== 'object' || typeof saved.data !== 'string' || typeof saved.dataHash !== 'string' || typeof saved.epochs !== 'number') {
         throw new UserError(`${path}: not a checkpoint of carousel train --task seq2seq`);

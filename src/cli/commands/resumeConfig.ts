@@ -1,7 +1,27 @@
 import { ModelFileError } from '../../io/errors.js';
 import { LIMITS } from '../../io/limits.js';
 import { cellFactories } from '../../models/cells.js';
-import type { TrainConfig } from './train.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCheckpoint, type CheckpointData } from '../../io/checkpoint.js';
+import { UserError } from '../errors.js';
+import { CHECKPOINT_FILE, type TrainConfig } from './train.js';
+
+/**
+ * `train --resume` (every task's) repeats the checkpoint's run: a flag outside `allowed` would be
+ * silently overridden by the checkpoint's settings, so it is refused, named.
+ */
+export function refuseFlagsOnResume(given: object, allowed: readonly string[]): void {
+  const refused = Object.keys(given).filter((k) => !allowed.includes(k));
+  if (refused.length) throw new UserError(`--resume continues with the checkpoint's settings and cannot change ${refused.map((k) => `--${k}`).join(', ')} (only --epochs may be given)`);
+}
+
+/** The checkpoint `train --resume` continues from: OUT/checkpoint.safetensors, read, or a UserError saying there is none. */
+export function resumeCheckpoint(out: string): { path: string; checkpoint: CheckpointData } {
+  const path = join(out, CHECKPOINT_FILE);
+  if (!existsSync(path)) throw new UserError(`--resume: no checkpoint in ${out} (expected ${CHECKPOINT_FILE})`);
+  return { path, checkpoint: loadCheckpoint(path) };
+}
 
 /**
  * The training settings saved in a checkpoint (meta.config), checked field by field with the

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadCheckpoint, type CheckpointData } from '../../io/checkpoint.js';
+import type { CheckpointData } from '../../io/checkpoint.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveModel, type ModelMeta } from '../../io/modelDir.js';
 import { cellFactories } from '../../models/cells.js';
@@ -30,7 +30,7 @@ import { ModelFileError } from '../../io/errors.js';
 import { TrainingDiverged } from '../../train/divergence.js';
 import { RunError, UserError } from '../errors.js';
 import { isFsError } from '../fsErrors.js';
-import { checkResumeConfig } from './resumeConfig.js';
+import { checkResumeConfig, refuseFlagsOnResume, resumeCheckpoint } from './resumeConfig.js';
 import { DATA_FORMATS } from '../../data/formats.js';
 import { seasonFlag } from './seasonFlag.js';
 import { apps } from '../apps/index.js';
@@ -99,7 +99,7 @@ ${DATA_FORMATS}
 Options:
   --task T              forecast, classify or charlm (required); the applications' tasks
                         take their own options (carousel train --task T --help):
-\${APP_TASKS()}
+${APP_TASKS()}
   --data FILE           training data (required)
   --out DIR             output model directory (required)
   --column A,B          forecast: input columns: targets and covariates (default: the first
@@ -172,20 +172,14 @@ export const train: Command = {
       'series-column': { type: 'string' }, 'series-columns': { type: 'string' }, lags: { type: 'boolean' }, quantiles: { type: 'string' }, resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(HELP()); return 0; }
-    if (v.resume) {
-      // The checkpoint's settings are what makes the resumed run repeat the uninterrupted one:
-      // only --epochs changes it, and --data must name the file it was trained on.
-      const refused = Object.keys(v).filter((k) => !RESUME_FLAGS.includes(k));
-      if (refused.length) throw new UserError(`--resume continues with the checkpoint's settings and cannot change ${refused.map((k) => `--${k}`).join(', ')} (only --epochs may be given)`);
-    }
+    if (v.resume) refuseFlagsOnResume(v, RESUME_FLAGS);
     return userErrors(async () => {
       const out = resolve(requireFlag('out', v.out));
       let config: TrainConfig;
       let resume: CheckpointData | null = null;
       if (v.resume) {
-        const path = join(out, CHECKPOINT_FILE);
-        if (!existsSync(path)) throw new UserError(`--resume: no checkpoint in ${out} (expected ${CHECKPOINT_FILE})`);
-        resume = loadCheckpoint(path);
+        const { path, checkpoint } = resumeCheckpoint(out);
+        resume = checkpoint;
         const saved = checkResumeConfig(resume.meta.config, path);
         config = { ...saved, out, epochs: intFlag('epochs', v.epochs, saved.epochs) };
         if (v.data && resolve(v.data) !== saved.data) throw new UserError(`--resume: the checkpoint was trained on ${saved.data}, not ${resolve(v.data)}`);
