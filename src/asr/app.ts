@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { refuseFlagsOnResume, resumeCheckpoint } from '../cli/commands/resumeConfig.js';
+import { refuseFlagsOnResume, resumeCheckpoint, trainReported } from '../cli/commands/resumeConfig.js';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CheckpointData } from '../io/checkpoint.js';
@@ -12,7 +12,6 @@ import { lossCurveSvg } from '../plot/svg.js';
 import { Rng } from '../tensor/random.js';
 import { fit, type FitResult } from '../train/fit.js';
 import { Progress, silentProgress, type ProgressSink } from '../train/progress.js';
-import { TrainingDiverged } from '../train/divergence.js';
 import type { App } from '../cli/apps/registry.js';
 import { RunError, UserError } from '../cli/errors.js';
 import { choiceFlag, intFlag, numFlag, parseFlags, requireFlag, userErrors } from '../cli/commands/shared.js';
@@ -149,17 +148,8 @@ async function trainCommand(argv: string[]): Promise<number> {
     const dataHash = hash.digest('hex');
     if (resume && dataHash !== c.dataHash) throw new UserError(`--resume: ${c.data}${c.val ? ` or ${c.val}` : ''} changed since the checkpoint was written; resuming would not repeat the run`);
     c.dataHash = dataHash;
-    let r: TrainOutcome;
-    try {
-      r = await trainCtc(c, { resume, progress: new Progress(process.stderr) });
-    } catch (e) {
-      if (e instanceof TrainingDiverged) throw new RunError(`${e.message}, so no model was saved (try a smaller --lr than ${c.lr})`);
-      throw e;
-    }
-    if (r.result.stopped === 'interrupted') {
-      console.error(`interrupted: checkpoint saved to ${join(out, CHECKPOINT_FILE)}; continue with: carousel train --task ctc --out ${out} --resume`);
-      return 130;
-    }
+    const r = await trainReported('ctc', out, `try a smaller --lr than ${c.lr}`, () => trainCtc(c, { resume, progress: new Progress(process.stderr) }));
+    if (!r) return 130;
     console.log(r.summary);
     return 0;
   });

@@ -1,16 +1,15 @@
-import { refuseFlagsOnResume, resumeCheckpoint } from '../cli/commands/resumeConfig.js';
+import { refuseFlagsOnResume, resumeCheckpoint, trainReported } from '../cli/commands/resumeConfig.js';
 import { join, resolve } from 'node:path';
 import type { App } from '../cli/apps/registry.js';
 import { choiceFlag, intFlag, numFlag, parseFlags, requireFlag, userErrors } from '../cli/commands/shared.js';
-import { RunError, UserError } from '../cli/errors.js';
+import { UserError } from '../cli/errors.js';
 import { loadAppWeights, readAppModel } from '../io/appModel.js';
 import type { CheckpointData } from '../io/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Rng } from '../tensor/random.js';
-import { TrainingDiverged } from '../train/divergence.js';
 import { Progress } from '../train/progress.js';
 import { checkModelConfig, checkTrainConfig, type NowcastTrainConfig } from './config.js';
-import { buildNowcastModel, CHECKPOINT_FILE, crossEntropyTable, NOWCAST_APP, readFrames, stripRows, trainNowcast } from './run.js';
+import { buildNowcastModel, crossEntropyTable, NOWCAST_APP, readFrames, stripRows, trainNowcast } from './run.js';
 import { stripPng } from './strip.js';
 import { NowcastTask, nowcastSamples } from './task.js';
 
@@ -116,17 +115,8 @@ export const nowcastApp: App = {
       }
       c.dataHash = trainSet.hash; c.valHash = valSet?.hash ?? null;
       const data = { train: nowcastSamples(trainSet, c), val: valSet ? nowcastSamples(valSet, c) : null };
-      let r;
-      try {
-        r = await trainNowcast(c, data, { resume, progress });
-      } catch (e) {
-        if (e instanceof TrainingDiverged) throw new RunError(`${e.message}, so no model was saved (try a smaller --lr than ${c.lr}, or --clip 1)`);
-        throw e;
-      }
-      if (r.result.stopped === 'interrupted') {
-        console.error(`interrupted: checkpoint saved to ${join(out, CHECKPOINT_FILE)}; continue with: carousel train --task nowcast --out ${out} --resume`);
-        return 130;
-      }
+      const r = await trainReported('nowcast', out, `try a smaller --lr than ${c.lr}, or --clip 1`, () => trainNowcast(c, data, { resume, progress }));
+      if (!r) return 130;
       const name = c.arch === 'convlstm' ? 'ConvLSTM' : 'FC-LSTM';
       console.log(`saved model to ${out} (${r.result.history.length} epochs, ${r.seconds.toFixed(0)} s${r.result.stopped === 'diverged' ? `; diverged, kept epoch ${r.result.bestEpoch}` : ''})`);
       console.log(`per-frame cross-entropy on the ${r.evaluatedOn} sequences (summed over the ${c.size * c.size} pixels of a frame):`);

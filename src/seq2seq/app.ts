@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { refuseFlagsOnResume, resumeCheckpoint } from '../cli/commands/resumeConfig.js';
+import { refuseFlagsOnResume, resumeCheckpoint, trainReported } from '../cli/commands/resumeConfig.js';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { App } from '../cli/apps/registry.js';
@@ -17,7 +17,6 @@ import { lossCurveSvg } from '../plot/svg.js';
 import { Rng } from '../tensor/random.js';
 import { fit, type FitResult } from '../train/fit.js';
 import { Progress, silentProgress, type ProgressSink } from '../train/progress.js';
-import { TrainingDiverged } from '../train/divergence.js';
 import { ATTENTION_KINDS, type AttentionKind } from './attention.js';
 import { beamSearch } from './beam.js';
 import { groupBySource, readPairs, splitGroups, ungroup, type Grouped, type TokenizationChoice } from './data.js';
@@ -313,17 +312,8 @@ async function trainCommand(argv: string[]): Promise<number> {
       if (train.length === 0) throw new UserError(`${c.data}: too few sources (${d.groups.length}) to hold out --val-split ${c.valSplit}`);
     }
     const progress = new Progress(process.stderr);
-    let r: TrainOutcome;
-    try {
-      r = await trainSeq2Seq(c, { train, val, srcMode: d.srcMode, tgtMode: d.tgtMode }, { resume, progress });
-    } catch (e) {
-      if (e instanceof TrainingDiverged) throw new RunError(`${e.message}, so no model was saved (try a smaller --lr than ${c.lr})`);
-      throw e;
-    }
-    if (r.result.stopped === 'interrupted') {
-      console.error(`interrupted: checkpoint saved to ${join(out, CHECKPOINT_FILE)}; continue with: carousel train --task seq2seq --out ${out} --resume`);
-      return 130;
-    }
+    const r = await trainReported('seq2seq', out, `try a smaller --lr than ${c.lr}`, () => trainSeq2Seq(c, { train, val, srcMode: d.srcMode, tgtMode: d.tgtMode }, { resume, progress }));
+    if (!r) return 130;
     if (r.result.stopped === 'diverged') throw new RunError(`${r.result.divergence!.reason}; saved the model of epoch ${r.result.bestEpoch} to ${out} instead (try a smaller --lr than ${c.lr})`);
     console.log([`tokens: source ${d.srcMode}, target ${d.tgtMode}`, ...r.summary].join('\n'));
     return 0;

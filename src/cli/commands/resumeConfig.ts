@@ -4,7 +4,8 @@ import { cellFactories } from '../../models/cells.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, type CheckpointData } from '../../io/checkpoint.js';
-import { UserError } from '../errors.js';
+import { RunError, UserError } from '../errors.js';
+import { TrainingDiverged } from '../../train/divergence.js';
 import { CHECKPOINT_FILE, type TrainConfig } from './train.js';
 
 /**
@@ -14,6 +15,24 @@ import { CHECKPOINT_FILE, type TrainConfig } from './train.js';
 export function refuseFlagsOnResume(given: object, allowed: readonly string[]): void {
   const refused = Object.keys(given).filter((k) => !allowed.includes(k));
   if (refused.length) throw new UserError(`--resume continues with the checkpoint's settings and cannot change ${refused.map((k) => `--${k}`).join(', ')} (only --epochs may be given)`);
+}
+
+/**
+ * An application's training run as the command reports it: a diverged run is a RunError saying no
+ * model was saved (with `hint`); a Ctrl-C says where the checkpoint is and how to resume, and
+ * gives null (the command exits 130).
+ */
+export async function trainReported<R extends { result: { stopped: string } }>(task: string, out: string, hint: string, run: () => Promise<R>): Promise<R | null> {
+  let r: R;
+  try { r = await run(); } catch (e) {
+    if (e instanceof TrainingDiverged) throw new RunError(`${e.message}, so no model was saved (${hint})`);
+    throw e;
+  }
+  if (r.result.stopped === 'interrupted') {
+    console.error(`interrupted: checkpoint saved to ${join(out, CHECKPOINT_FILE)}; continue with: carousel train --task ${task} --out ${out} --resume`);
+    return null;
+  }
+  return r;
 }
 
 /** The checkpoint `train --resume` continues from: OUT/checkpoint.safetensors, read, or a UserError saying there is none. */
