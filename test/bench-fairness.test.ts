@@ -85,7 +85,7 @@ describe('TF.js B3 model', { skip: !tfl.ok && 'no @tensorflow/tfjs' }, () => {
     const s = { input: 5, hidden: 8, length: 7, batch: 3 };
     const rng = new Rng(4);
     const x = Float32Array.from({ length: s.batch * s.length * s.input }, () => rng.uniform(-2, 2));
-    const d = b3Diff(tf, b3Model(tf, s), s, new ReferenceBackend(), x);
+    const d = await b3Diff(tf, b3Model(tf, s), s, new ReferenceBackend(), x);
     assert.ok(d <= 1e-5, `max |tfjs - Carousel| = ${d}`);
   });
 });

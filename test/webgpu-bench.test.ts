@@ -57,6 +57,13 @@ describe('bench on the GPU: --backends webgpu', { skip: gpu.skip }, () => {
     try { createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-webgpu'); } catch { tfjsGpu = false; }
     if (!tfjsGpu) {
       assert.ok(rows.filter((r) => r.lib === 'tfjs').every((r) => r.metric === 'skipped' && /tfjs-backend-webgpu is not installed/.test(r.unit)));
+    } else {
+      // Installed (a devDependency): TF.js's WebGPU backend runs every bench it has in Node, through Dawn.
+      for (const b of GPU_BENCHES.filter((x) => x !== 'B4')) {
+        const m = b.startsWith('GEMM') ? 'gflops' : 'time';
+        const hit = rows.find((r) => r.lib === 'tfjs' && r.bench === b && r.metric === m);
+        assert.ok(hit && typeof hit.value === 'number' && hit.value > 0, `tfjs webgpu ${b}: no ${m} row (${JSON.stringify(rows.filter((r) => r.lib === 'tfjs' && r.bench === b))})`);
+      }
     }
     assert.match(stdout, /### GPU: median/);
     assert.match(stdout, /\| B5-big \| ms\/step \| /);

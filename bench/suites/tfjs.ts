@@ -36,7 +36,7 @@ export function b3Model(tf: any, s: InferSize): any {
  * W_ih^T, recurrent kernel [H, 4H] = W_hh^T, one bias b_ih + b_hh; gates i, f, c, o as PyTorch's
  * i, f, g, o) and return max |tfjs - Carousel| on the input x [B, T, I].
  */
-export function b3Diff(tf: any, model: any, s: InferSize, be: Backend, x: Float32Array): number {
+export async function b3Diff(tf: any, model: any, s: InferSize, be: Backend, x: Float32Array): Promise<number> {
   const { input: I, hidden: H, length: T, batch: B } = s;
   const lstm = new LSTM({ inputSize: I, hiddenSize: H }, { backend: be, rng: new Rng(3) });
   lstm.eval();
@@ -50,7 +50,7 @@ export function b3Diff(tf: any, model: any, s: InferSize, be: Backend, x: Float3
   }
   model.layers[0].setWeights([tf.tensor2d(kernel, [I, 4 * H]), tf.tensor2d(rec, [H, 4 * H]), tf.tensor1d(bias)]);
   const y = model.predict(tf.tensor3d(x, [B, T, I]));
-  const theirs = y.dataSync() as Float32Array; // [B, T, H]
+  const theirs = await y.data() as Float32Array; // [B, T, H] (read asynchronously: TF.js's WebGPU backend in Node has no synchronous read)
   y.dispose();
   const xt = new Float32Array(T * B * I); // [T, B, I]
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) xt.set(x.subarray((b * T + t) * I, (b * T + t + 1) * I), (t * B + b) * I);
@@ -63,7 +63,8 @@ export function b3Diff(tf: any, model: any, s: InferSize, be: Backend, x: Float3
 /**
  * TF.js's own WebGPU backend (@tensorflow/tfjs-backend-webgpu). In Node it registers only when
  * navigator.gpu exists as it is imported, so navigator.gpu is set first from the `webgpu`
- * package (Dawn, as Carousel's webgpu backend uses). Returns why it cannot run, or null.
+ * package (Dawn, as Carousel's webgpu backend uses), with the constants a browser has as globals.
+ * Returns why it cannot run, or null.
  */
 async function tfjsWebGpu(tf: any): Promise<string | null> {
   const pkg = '@tensorflow/tfjs-backend-webgpu';
@@ -73,6 +74,8 @@ async function tfjsWebGpu(tf: any): Promise<string | null> {
     const dawn = loadOptional('webgpu');
     if (!dawn.ok) return `${dawn.reason} (TF.js WebGPU in Node needs navigator.gpu from it)`;
     const gpu = dawn.mod.create([]);
+    // TF.js reads the WebGPU constants (GPUBufferUsage, GPUMapMode, ...) as globals, as a browser has them.
+    for (const [k, v] of Object.entries(dawn.mod.globals as Record<string, unknown>)) if (!(k in globalThis)) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true });
     if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
     else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
   }
@@ -145,14 +148,14 @@ async function runOne(tf: any, o: Origin, bench: BenchName, spec: SuiteSpec): Pr
       const forget = tf.scalar(0);
       const xs: any[] = [];
       for (let i = 0; i < s.steps; i++) xs.push(tf.tensor2d(randn(rng, s.input), [1, s.input]));
-      const run = (n: number) => () => {
+      const run = (n: number) => async () => {
         let c = tf.zeros([1, s.hidden]), h = tf.zeros([1, s.hidden]);
         for (let i = 0; i < n; i++) {
           const [c2, h2] = tf.tidy(() => tf.basicLSTMCell(forget, kernel, bias, xs[i], c, h));
           c.dispose(); h.dispose();
           c = c2; h = h2;
         }
-        h.dataSync(); // the final state is read back, so all the work has surely run
+        await h.data(); // the final state is read back, so all the work has surely run
         c.dispose(); h.dispose();
       };
       const n = await fitUnits(run(1), s.steps, t.capMs / 4);
@@ -167,10 +170,10 @@ async function runOne(tf: any, o: Origin, bench: BenchName, spec: SuiteSpec): Pr
       const model = b3Model(tf, s);
       const xData = randn(rng, s.batch * s.length * s.input);
       const { be, name } = await checkBackend(o.threads);
-      const diff = b3Diff(tf, model, s, be, xData);
+      const diff = await b3Diff(tf, model, s, be, xData);
       const x = tf.tensor3d(xData, [s.batch, s.length, s.input]);
       return checked(o, bench, diff, name, async () =>
-        timeRows(o, bench, await measure(() => { const y = model.predict(x); y.dataSync(); y.dispose(); }, t), 'ms', 1));
+        timeRows(o, bench, await measure(async () => { const y = model.predict(x); await y.data(); y.dispose(); }, t), 'ms', 1));
     }
     case 'B4':
       return [skipRow(o, bench, 'skipped: TensorFlow.js has no CTC loss')];
@@ -178,7 +181,7 @@ async function runOne(tf: any, o: Origin, bench: BenchName, spec: SuiteSpec): Pr
       const s = spec.sizes[bench];
       const a = tf.tensor2d(randn(rng, s.m * s.k), [s.m, s.k]);
       const b = tf.tensor2d(randn(rng, s.k * s.n), [s.k, s.n]);
-      const st = await measure(() => { const c = tf.matMul(a, b); c.dataSync(); c.dispose(); }, t);
+      const st = await measure(async () => { const c = tf.matMul(a, b); await c.data(); c.dispose(); }, t);
       const flop = 2 * s.m * s.n * s.k;
       return [valueRow(o, bench, 'gflops', flop / (st.median * 1e6), 'GFLOP/s'), valueRow(o, bench, 'reps', st.reps, 'count')];
     }
