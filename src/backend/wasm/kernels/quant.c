@@ -312,6 +312,28 @@ void qlstm_step_i8(int rows, int H, int u0, int u1, int K, const float *h, int l
   lstm_fwd_units(rows, H, u0, u1, gates, cPrev, cOut, hOut, ldh);
 }
 
+/*
+ * A quantized LSTM layer's whole recurrence for rows [r0, r1) of its batch of B: T steps of
+ * qlstm_step_i8 over all H hidden units (K = H: no projection). Rows are independent through
+ * time, so threads that take disjoint rows never wait for each other: one synchronisation per
+ * sequence instead of one per step. gates [T, B, 4H] hold x W_ih^T + b (overwritten with the
+ * gate activations); h [B, H] and c [B, H] the state, h0 / c0 in and h_T / c_T out; every step's h
+ * also goes to y (row t * B + b at y + (t * B + b) * ldy). reverse: steps from T - 1 down to 0.
+ * Each row is computed by the same code whatever rows share its call, so any split gives the same bits.
+ */
+EXPORT(qlstm_seq_i8)
+void qlstm_seq_i8(int r0, int r1, int T, int reverse, int B, int H, const int8_t *w, const float *scales,
+                  float *gates, float *h, float *c, float *y, int ldy, void *work) {
+  const int n = r1 - r0;
+  float *hr = h + (long)r0 * H, *cr = c + (long)r0 * H;
+  for (int s = 0; s < T; s++) {
+    const int t = reverse ? T - 1 - s : s;
+    float *yt = y + ((long)t * B + r0) * ldy;
+    qlstm_step_i8(n, H, 0, H, H, hr, H, w, scales, gates + ((long)t * B + r0) * 4 * H, cr, cr, yt, ldy, work);
+    for (int b = 0; b < n; b++) __builtin_memcpy(hr + (long)b * H, yt + (long)b * ldy, (unsigned long)H * 4);
+  }
+}
+
 /* Eight 16-bit weights widened to two f32x4. */
 static inline void widen8(const uint16_t *w, int f16, f4 *lo, f4 *hi) {
   v128_t h = wasm_v128_load(w);
