@@ -21,10 +21,15 @@
 
 #define QP 64 /* rows of x quantized at a time */
 
+#define K7(k) (((k) + 15) & ~15)      /* bytes per quantized row as uint8 codes (relaxed build, panels of WIDE_BELOW rows or more) */
+#define K16(k) ((((k) + 7) & ~7) * 2) /* bytes per quantized row as int16 centred codes (u - z) */
+#define KQ(k) K16(k)                  /* the larger: the panel's room per row */
 #ifdef CAROUSEL_RELAXED
-#define KQ(k) (((k) + 15) & ~15) /* bytes per quantized row: uint8 codes */
+/* Panels of fewer rows (batch-1 streaming) take the int16 path: the 7-bit one also sums each
+ * weight row (for the zero point) per call, which doubles a one-row product's work. */
+#define WIDE_BELOW 4
 #else
-#define KQ(k) ((((k) + 7) & ~7) * 2) /* bytes per quantized row: int16 centred codes */
+#define WIDE_BELOW (QP + 1) /* always */
 #endif
 
 /* The panel: QP rows of codes, then QP f32 scales, then QP int32 zero points. */
@@ -66,7 +71,7 @@ static inline int code1(float x, float inv, int z) {
   return c < 0 ? 0 : c > 127 ? 127 : c;
 }
 
-/* Rows [0, P) of x quantized into q (rows KQ(k) bytes apart) with their scales in sx and zero points in zx. */
+/* Rows [0, P) of x quantized into q (the layout qi8_cols reads for P rows) with their scales in sx and zero points in zx. */
 static void quant_panel(int P, int k, const float *x, int ldx, void *q, float *sx, int *zx) {
   for (int r = 0; r < P; r++) {
     const float *xr = x + (long)r * ldx;
@@ -78,23 +83,26 @@ static void quant_panel(int P, int k, const float *x, int ldx, void *q, float *s
     const v128_t vz = wasm_i32x4_splat(z);
     int i = 0;
 #ifdef CAROUSEL_RELAXED
-    uint8_t *u = (uint8_t *)q + (long)r * KQ(k);
-    for (; i + 16 <= k; i += 16) {
-      v128_t a = wasm_i16x8_narrow_i32x4(codes4(xr + i, vinv, vz), codes4(xr + i + 4, vinv, vz));
-      v128_t b = wasm_i16x8_narrow_i32x4(codes4(xr + i + 8, vinv, vz), codes4(xr + i + 12, vinv, vz));
-      wasm_v128_store(u + i, wasm_u8x16_narrow_i16x8(a, b));
+    if (P >= WIDE_BELOW) { /* uint8 codes for qi8_cols7 */
+      uint8_t *u = (uint8_t *)q + (long)r * K7(k);
+      for (; i + 16 <= k; i += 16) {
+        v128_t a = wasm_i16x8_narrow_i32x4(codes4(xr + i, vinv, vz), codes4(xr + i + 4, vinv, vz));
+        v128_t b = wasm_i16x8_narrow_i32x4(codes4(xr + i + 8, vinv, vz), codes4(xr + i + 12, vinv, vz));
+        wasm_v128_store(u + i, wasm_u8x16_narrow_i16x8(a, b));
+      }
+      for (; i < k; i++) u[i] = (uint8_t)code1(xr[i], inv, z);
+      for (; i & 15; i++) u[i] = 0;
+      continue;
     }
-    for (; i < k; i++) u[i] = (uint8_t)code1(xr[i], inv, z);
-    for (; i & 15; i++) u[i] = 0;
-#else
-    int16_t *c = (int16_t *)q + (long)r * (KQ(k) / 2);
+#endif
+    /* int16 centred codes for qi8_cols16 */
+    int16_t *c = (int16_t *)q + (long)r * (K16(k) / 2);
     for (; i + 8 <= k; i += 8) {
       v128_t a = wasm_i32x4_sub(codes4(xr + i, vinv, vz), vz), b = wasm_i32x4_sub(codes4(xr + i + 4, vinv, vz), vz);
       wasm_v128_store(c + i, wasm_i16x8_narrow_i32x4(a, b));
     }
     for (; i < k; i++) c[i] = (int16_t)(code1(xr[i], inv, z) - z);
     for (; i & 7; i++) c[i] = 0;
-#endif
   }
 }
 
@@ -143,9 +151,9 @@ static inline v128_t tail4u(const uint8_t *u, const int8_t *w0, int kv, int k) {
 }
 
 /* out[r, j] (+)= for P quantized rows (u, sx, zx) and weight rows j < n of w: the product proper. */
-static void qi8_cols(int P, int n, int k, const uint8_t *u, const float *sx, const int *zx, const int8_t *w, const float *scales,
+static void qi8_cols7(int P, int n, int k, const uint8_t *u, const float *sx, const int *zx, const int8_t *w, const float *scales,
                      const float *bias, float *out, int ldo, int accumulate) {
-  const int kq = KQ(k), kv = k & ~15, n4 = n & ~3;
+  const int kq = K7(k), kv = k & ~15, n4 = n & ~3;
   /* Tiles of 2 rows x 4 weight rows: each weight vector feeds two rows, each row vector four weight rows. */
   for (int j = 0; j < n4; j += 4) {
     const int8_t *w0 = w + (long)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
@@ -207,14 +215,15 @@ static void qi8_cols(int P, int n, int k, const uint8_t *u, const float *sx, con
     }
   }
 }
-#else
+#endif
+
 #define DOT(acc, wv, qp) acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(qp)))
 
 /* out[r, j] (+)= for P quantized rows (centred codes q, scales sx) and weight rows j < n of w: the product proper. */
-static void qi8_cols(int P, int n, int k, const int16_t *q, const float *sx, const int *zx, const int8_t *w, const float *scales,
+static void qi8_cols16(int P, int n, int k, const int16_t *q, const float *sx, const int *zx, const int8_t *w, const float *scales,
                      const float *bias, float *out, int ldo, int accumulate) {
   (void)zx; /* the codes are centred already */
-  const int k8 = KQ(k) / 2, kv = k & ~7, n4 = n & ~3;
+  const int k8 = K16(k) / 2, kv = k & ~7, n4 = n & ~3;
   /* Tiles of 2 rows x 4 weight rows: each widened weight vector feeds two rows, each row vector four columns. */
   for (int j = 0; j < n4; j += 4) {
     const int8_t *w0 = w + (long)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
@@ -273,7 +282,15 @@ static void qi8_cols(int P, int n, int k, const int16_t *q, const float *sx, con
     }
   }
 }
+
+/* The panel's product by the path its layout was quantized for (quant_panel). */
+static void qi8_cols(int P, int n, int k, const void *q, const float *sx, const int *zx, const int8_t *w, const float *scales,
+                     const float *bias, float *out, int ldo, int accumulate) {
+#ifdef CAROUSEL_RELAXED
+  if (P >= WIDE_BELOW) { qi8_cols7(P, n, k, q, sx, zx, w, scales, bias, out, ldo, accumulate); return; }
 #endif
+  qi8_cols16(P, n, k, q, sx, zx, w, scales, bias, out, ldo, accumulate);
+}
 
 EXPORT(qgemm_i8)
 void qgemm_i8(int m, int n, int k, const float *x, int ldx, const int8_t *w, const float *scales, const float *bias,
