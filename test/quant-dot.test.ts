@@ -10,8 +10,14 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { noGrad } from '../src/autograd/tape.js';
+import { WasmBackend } from '../src/backend/wasm/index.js';
+import { LSTM } from '../src/nn/lstm.js';
+import { quantizeLayer } from '../src/quant/model.js';
 import { quantizeActivationRow } from '../src/quant/scheme.js';
+import { tensor } from '../src/tensor/create.js';
+import { Rng } from '../src/tensor/random.js';
 import { reference } from './backends.js';
 import { DOT_CASES, runDotCase } from './util/quantDotCases.js';
 import { randArray, rng } from './util/random.js';
@@ -86,4 +92,35 @@ describe('the int8 kernels of both wasm builds, under each V8 compiler, at 1 and
       });
     });
   }
+});
+
+describe('the whole int8 recurrence in one call (qlstm_seq_i8)', () => {
+  const made: WasmBackend[] = [];
+  after(() => { for (const b of made) b.terminate(); });
+
+  it('a stacked bidirectional LSTM (forward and reverse directions): the step-by-step bits, at 1 and 3 threads', async () => {
+    const I = 12, H = 32, T = 6, B = 9, xs = randArray(rng(5), T * B * I), h0 = randArray(rng(6), 4 * B * H), c0 = randArray(rng(8), 4 * B * H);
+    const run = (b: WasmBackend) => noGrad(() => {
+      const q = quantizeLayer(new LSTM({ inputSize: I, hiddenSize: H, numLayers: 2, bidirectional: true }, { backend: b, rng: new Rng(3) }), { weights: 'int8' });
+      const r = q.forward(tensor(xs, [T, B, I], { backend: b }), { h0: tensor(h0, [4, B, H], { backend: b }), c0: tensor(c0, [4, B, H], { backend: b }) });
+      return [r.y, r.hN, r.cN].map((t) => b64(Float32Array.from(t.dataSync())));
+    });
+    const seqs: number[] = [];
+    const counted = (threads: number, plain: boolean) => {
+      const b = new WasmBackend({ threads });
+      made.push(b);
+      b.quantParallelMinMacs = 0;
+      if (plain) (b as { qlstmSeq?: unknown }).qlstmSeq = undefined; // src/quant/step.ts finds none: step by step
+      else { const seq = b.qlstmSeq.bind(b); b.qlstmSeq = (...a) => { const done = seq(...a); if (done) seqs.push(threads); return done; }; }
+      return b;
+    };
+    const want = run(counted(1, true));
+    for (const threads of [1, 3]) {
+      const b = counted(threads, false);
+      await b.ready();
+      assert.deepEqual(run(b), want, `${threads} thread(s): y, hN, cN differ from the step-by-step forward`);
+    }
+    // Two layers x two directions, each one call, at each thread count.
+    assert.deepEqual(seqs, [1, 1, 1, 1, 3, 3, 3, 3]);
+  });
 });
