@@ -27,8 +27,11 @@ function sameBits(got: Float32Array, want: Float32Array, what: string): void {
 }
 
 const made: WasmBackend[] = [];
-type Counted = WasmBackend & { chunks: number; fused: number };
-/** A backend; `low`: every parallel threshold at 0. `chunks` counts its quantized chunked jobs, `fused` its fused steps run. */
+type Counted = WasmBackend & { chunks: number; fused: number; seqs: number };
+/**
+ * A backend; `low`: every parallel threshold at 0. `chunks` counts its quantized chunked jobs, `fused`
+ * its fused steps run, `seqs` its whole recurrences run at once (qlstmSeq).
+ */
 function backend(threads: number, low: boolean): Counted {
   const b = new WasmBackend({ threads }) as Counted;
   if (low) { b.parallelMinMacs = 0; b.rowParallelMinElements = 0; b.linear2ParallelMinMacs = 0; b.quantParallelMinMacs = 0; }
@@ -38,6 +41,9 @@ function backend(threads: number, low: boolean): Counted {
   b.fused = 0;
   const step = b.qlstmStep.bind(b);
   b.qlstmStep = (...a) => { const done = step(...a); if (done) b.fused++; return done; };
+  b.seqs = 0;
+  const seq = b.qlstmSeq.bind(b);
+  b.qlstmSeq = (...a) => { const done = seq(...a); if (done) b.seqs++; return done; };
   made.push(b);
   return b;
 }
@@ -117,11 +123,16 @@ describe('quantized LSTM on the worker pool (the fused step)', () => {
       });
       it(`${scheme} I=${I} H=${H} batch ${B}: the fused step gives the unfused step's bits`, async () => {
         const [, b] = (await variants())[2];
-        const before = b.fused, fused = forward(b);
-        assert.equal(b.fused - before, 2 * T, 'every step of the forward and of the stream ran fused');
+        const before = b.fused, seqs = b.seqs, fused = forward(b);
+        // The forward's steps run as one fused recurrence where the batch splits over the threads (B3's), else one by one.
+        const whole = scheme === 'int8' && B >= 8;
+        assert.equal(b.seqs - seqs, whole ? 1 : 0, `the forward ran ${whole ? 'as one fused recurrence' : 'step by step'}`);
+        assert.equal(b.fused - before, whole ? T : 2 * T, 'every step of the forward and of the stream ran fused');
         const plain = new WasmBackend({ threads: 3 });
         made.push(plain);
-        (plain as { qlstmStep?: unknown }).qlstmStep = undefined; // src/quant/step.ts finds no fused step: the product, then the cell
+        // src/quant/step.ts finds no fused step nor recurrence: the product, then the cell
+        (plain as { qlstmStep?: unknown }).qlstmStep = undefined;
+        (plain as { qlstmSeq?: unknown }).qlstmSeq = undefined;
         forward(plain).forEach((g, i) => sameBits(g, fused[i], `${scheme} unfused output ${i}`));
         plain.terminate();
       });

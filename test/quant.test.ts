@@ -109,13 +109,14 @@ describe('quantized GEMM kernels: wasm against the TypeScript reference', () => 
   });
 
   it('the int8 product is the integer product of the quantized values, scaled', () => {
-    // x = [1, -2, 3] quantizes to [42, -85, 127] (127/3 per unit), W row [0.5, 0.25, -1] to [64, 32, -127].
+    // x = [1, -2, 3] quantizes to codes [76, 0, 127] with zero point 51 (127/5 per unit over [-2, 3]),
+    // W row [0.5, 0.25, -1] to [64, 32, -127].
     const K = kernels(wasm), x = wasm.upload('f32', [1, -2, 3]), out = wasm.alloc('f32', 1);
     const { q, scales } = quantizeInt8([0.5, 0.25, -1], 1, 3);
     assert.deepEqual(Array.from(q), [64, 32, -127]);
     K.qgemmInt8(1, 1, 3, x, 0, 3, packed(wasm, q), wasm.upload('f32', scales), null, out, 0, 1, false);
-    const acc = 42 * 64 - 85 * 32 - 127 * 127, f = Math.fround;
-    assert.equal(wasm.readSync!(out)[0], f(f(acc) * f(f(3 / 127) * scales[0])));
+    const acc = (76 - 51) * 64 + (0 - 51) * 32 - (127 - 51) * 127, f = Math.fround;
+    assert.equal(wasm.readSync!(out)[0], f(f(acc) * f(f(5 / 127) * scales[0])));
   });
 });
 

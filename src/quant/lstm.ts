@@ -15,7 +15,7 @@ import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { INFERENCE_ONLY, type HasQuantized, type WeightSource } from './source.js';
 import type { QuantizedWeight } from './weight.js';
-import { fusedStep, type FusedStep } from './step.js';
+import { fusedSequence, fusedStep, type FusedStep } from './step.js';
 
 /** One direction of a quantized LSTM layer. */
 interface QLstmWeights {
@@ -126,6 +126,12 @@ export class QuantLSTM extends RecurrentBase implements HasQuantized {
       const h = hN.storage, c = cN.storage, hOff = d * B * Hout, cOff = d * B * H;
       copyRows(be, B, Hout, h0.storage, hOff, Hout, h, hOff, Hout);
       copyRows(be, B, H, c0.storage, cOff, H, c, cOff, H);
+      // Every row runs every step (no shorter lengths): the whole recurrence at once where the backend can.
+      const seq = fused && bs.every((n) => n === B) ? fusedSequence(this.backend) : null;
+      if (seq && seq(T, B, H, reverse, w.wHh, G, 0, h, hOff, c, cOff, y.storage, d * Hout, DH)) {
+        for (const s of [G, R, peeps]) if (s) be.dispose(s);
+        continue;
+      }
       for (let step = 0; step < T; step++) {
         const t = reverse ? T - 1 - step : step, n = bs[t];
         if (n === 0) continue;

@@ -3,10 +3,18 @@
  * src/ops/composed/quant.ts, the wasm one in src/backend/wasm/kernels/quant.c) computes exactly
  * these, operation by operation in f32.
  *
- * int8, symmetric per row (a weight's output row, an activation's batch row):
+ * int8 weights, symmetric per output row:
  *   amax = max_k |v_k|,  scale = f32(amax / 127),  inv = f32(127 / max(amax, 2^-100))
  *   q_k  = nearest-even(f32(v_k * inv)) clamped to [-127, 127]
- * so v_k ~ q_k * scale. A GEMM row then accumulates sum_k qx_k qw_k exactly in int32 and gives
+ * so v_k ~ q_k * scale.
+ * Activations, per batch row, as 7-bit unsigned codes with a zero point (asymmetric: the 128
+ * levels span the row's own range, which always holds 0 so that 0 is exact):
+ *   lo = min(0, min_k v_k),  hi = max(0, max_k v_k),  range = f32(hi - lo) (at least 2^-100)
+ *   scale = f32(range / 127),  inv = f32(127 / range),  z = nearest-even(f32(-lo * inv)) (at most 127)
+ *   u_k = nearest-even(f32(v_k * inv)) + z clamped to [0, 127]
+ * so v_k ~ (u_k - z) * scale. 7 bits because the relaxed-SIMD kernel's i32x4.relaxed_dot_i8x16_i7x16_add_s
+ * is deterministic only for a second operand in [0, 127] (kernels/quant.c). A GEMM row then
+ * accumulates sum_k (ux_k - zx) qw_k exactly in int32 and gives
  *   y = f32(f32(acc) * f32(sx * sw)) (+ bias, + the old value when accumulating, each in f32).
  * bf16 / f16: each weight rounded to the nearest 16-bit value (ties to even), widened back to f32
  * in the kernel; activations stay f32.
@@ -40,6 +48,24 @@ export function quantizeRow(v: ArrayLike<number>, off: number, k: number, q: { [
     q[qOff + i] = r > 127 ? 127 : r < -127 ? -127 : r;
   }
   return f(amax / 127);
+}
+
+/**
+ * Quantize activation row `v[off, off + k)` to 7-bit codes in `u[uOff, uOff + k)` (any integer
+ * array); returns the row's scale and zero point.
+ */
+export function quantizeActivationRow(v: ArrayLike<number>, off: number, k: number, u: { [i: number]: number }, uOff: number): { scale: number; zero: number } {
+  let lo = 0, hi = 0;
+  for (let i = 0; i < k; i++) { const a = v[off + i]; if (a < lo) lo = a; if (a > hi) hi = a; }
+  let range = f(f(hi) - f(lo));
+  if (!(range > AMAX_FLOOR)) range = AMAX_FLOOR;
+  const inv = f(127 / range);
+  const zero = Math.min(127, nearestEven(f(-f(lo) * inv))) | 0; // | 0: -0 (lo = 0) as 0
+  for (let i = 0; i < k; i++) {
+    const c = nearestEven(f(v[off + i] * inv)) + zero;
+    u[uOff + i] = c < 0 ? 0 : c > 127 ? 127 : c;
+  }
+  return { scale: f(range / 127), zero };
 }
 
 /** A weight matrix [rows, cols] quantized per row: int8 values and one f32 scale per row. */

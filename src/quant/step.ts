@@ -15,3 +15,19 @@ export function fusedStep(be: Backend): FusedStep | null {
   const f = (be as Backend & { qlstmStep?: FusedStep }).qlstmStep;
   return typeof f === 'function' ? f.bind(be) : null;
 }
+
+/**
+ * A backend's whole quantized LSTM recurrence, where it has one (the wasm backend: kernels/quant.c
+ * qlstm_seq_i8, int8): for each step t (reverse: from T - 1 down), gates[t] [B, 4H] += h W_hh^T,
+ * the standard cell, h and c [B, H] updated in place and h copied to y's rows t * B + b (row
+ * stride ldy, from yOff). The batch rows split over the threads: one synchronisation per
+ * sequence. Returns false, with nothing done, where it does not apply.
+ */
+export type FusedSequence = (T: number, B: number, H: number, reverse: boolean, wHh: QuantizedWeight, gates: Storage, gOff: number,
+  h: Storage, hOff: number, c: Storage, cOff: number, y: Storage, yOff: number, ldy: number) => boolean;
+
+/** The backend's fused recurrence bound to it, or null when it has none. */
+export function fusedSequence(be: Backend): FusedSequence | null {
+  const f = (be as Backend & { qlstmSeq?: FusedSequence }).qlstmSeq;
+  return typeof f === 'function' ? f.bind(be) : null;
+}

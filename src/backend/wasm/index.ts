@@ -6,7 +6,7 @@ import { type Block, WasmHeap } from './heap.js';
 import { instantiate, kernelBuild, type KernelBuildChoice, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
 import { platform } from './platform.js';
 import { trackStorage } from '../scope.js';
-import { qgemm16Wasm, qgemmInt8Wasm, qlstmStepWasm, type QuantStepWeight } from './quant.js';
+import { qgemm16Wasm, qgemmInt8Wasm, qlstmSeqWasm, qlstmStepWasm, type QuantStepWeight } from './quant.js';
 import { CALLER_SLOT, ChunkJob, claimChunks, COMPLETED, CTRL_BYTES, GEMM_ARGS, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
 
 export { kernelBuild, type KernelBuild, type KernelBuildChoice, wasmSimdSupported, wasmUnavailableReason } from './module.js';
@@ -546,6 +546,15 @@ export class WasmBackend extends ReferenceBackend {
   qlstmStep(rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, w: QuantStepWeight, gates: Storage, gOff: number,
     cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): boolean {
     return qlstmStepWasm(this, rows, H, hIn, hInOff, ldhIn, w, gates, gOff, cPrev, cpOff, cOut, cOff, hOut, hOff, ldh);
+  }
+  /**
+   * A whole quantized LSTM recurrence with the plain cell, its batch rows split over the threads
+   * (kernels/quant.c qlstm_seq_i8): one synchronisation per sequence; false (nothing done) where
+   * it does not apply (./quant.ts qlstmSeqWasm).
+   */
+  qlstmSeq(T: number, B: number, H: number, reverse: boolean, w: QuantStepWeight, gates: Storage, gOff: number,
+    h: Storage, hOff: number, c: Storage, cOff: number, y: Storage, yOff: number, ldy: number): boolean {
+    return qlstmSeqWasm(this, T, B, H, reverse, w, gates, gOff, h, hOff, c, cOff, y, yOff, ldy);
   }
   qgemmInt8(m: number, n: number, k: number, x: Storage, xOff: number, ldx: number, w: Storage, scales: Storage,
     bias: Storage | null, out: Storage, outOff: number, ldo: number, accumulate: boolean): void {

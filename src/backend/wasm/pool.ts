@@ -54,7 +54,7 @@ export const enum Job { Ctc = 2, Peak = 3, LstmFwd = 5, LstmBwd = 6, Softmax = 7
 /** What a chunked job computes (GEMM_ARGS[17]); each chunk is a range [lo, hi) of its split dimension. */
 export const enum ChunkJob {
   Gemm = 0, GemmPacked = 1, Linear2 = 2, LstmStep = 3, LstmStepBackward = 4,
-  QGemmI8 = 5, QGemm16 = 6, QLstmStepI8 = 7, QLstmStep16 = 8,
+  QGemmI8 = 5, QGemm16 = 6, QLstmStepI8 = 7, QLstmStep16 = 8, QLstmSeqI8 = 9,
 }
 
 /**
@@ -98,6 +98,7 @@ export function claimChunks(k: KernelExports, i32: Int32Array, f32: Float32Array
  *   QGemm16:          weight rows; f16 m k x ldx W bias out ldo accumulate
  *   QLstmStepI8:      hidden units; rows H K h ldhIn W scales gates cPrev cOut hOut ldh
  *   QLstmStep16:      hidden units; f16 rows H K h ldhIn W gates cPrev cOut hOut ldh
+ *   QLstmSeqI8:       batch rows; T reverse B H W scales gates h c y ldy (a whole int8 LSTM recurrence)
  * The quantized GEMMs' chunks are whole multiples of 4 weight rows: each output column is then
  * summed by the same code (4-row tile or n % 4 tail) whichever chunk holds it (kernels/quant.c).
  */
@@ -133,6 +134,10 @@ function runChunk(k: KernelExports, i32: Int32Array, f32: Float32Array, lo: numb
     case ChunkJob.QLstmStepI8:
       (k as unknown as QuantExports).qlstm_step_i8(i32[S], i32[S + 1], lo, hi, i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5],
         i32[S + 6], i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], i32[S + 11], work);
+      return;
+    case ChunkJob.QLstmSeqI8:
+      (k as unknown as QuantExports).qlstm_seq_i8(lo, hi, i32[S], i32[S + 1], i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5],
+        i32[S + 6], i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], work);
       return;
     case ChunkJob.QLstmStep16:
       (k as unknown as QuantExports).qlstm_step_16(i32[S], i32[S + 1], i32[S + 2], lo, hi, i32[S + 3], i32[S + 4], i32[S + 5],

@@ -24,6 +24,8 @@ export interface QuantExports {
     gates: number, cPrev: number, cOut: number, hOut: number, ldh: number, work: number): void;
   qlstm_step_16(f16: number, rows: number, H: number, u0: number, u1: number, K: number, h: number, ldhIn: number, w: number,
     gates: number, cPrev: number, cOut: number, hOut: number, ldh: number): void;
+  qlstm_seq_i8(r0: number, r1: number, T: number, reverse: number, B: number, H: number, w: number, scales: number,
+    gates: number, h: number, c: number, y: number, ldy: number, work: number): void;
 }
 
 /** What the fused step needs of a quantized weight (src/quant/weight.ts QuantizedWeight). */
@@ -140,6 +142,38 @@ export function qlstmStepWasm(b: WasmBackend, rows: number, H: number, hIn: Stor
     e.qlstm_step_i8(rows, H, 0, H, K, h, ldhIn, W.ptr, S!.ptr, G, CP, CO, ho, ldh, scratch(b, wb));
   } else {
     e.qlstm_step_16(w.scheme === 'f16' ? 1 : 0, rows, H, 0, H, K, h, ldhIn, W.ptr, G, CP, CO, ho, ldh);
+  }
+  return true;
+}
+
+/**
+ * A whole int8 LSTM recurrence (kernels/quant.c qlstm_seq_i8): for t = 0..T-1 (reverse: T-1..0),
+ * gates[t] [B, 4H] += h W^T (W [4H, H] int8), the standard cell, h and c [B, H] updated in place,
+ * and h copied to y's rows t * B + b (row stride ldy). The threads split the batch rows, each
+ * running every step of its rows: one synchronisation for the sequence (the fused step needs one
+ * per step). False, with nothing done, where it does not apply: not int8, H not a multiple of 4,
+ * a projection (W not [4H, H]), storages outside the linear memory, or a batch too small to split
+ * over the threads that a step split over hidden units would use.
+ */
+export function qlstmSeqWasm(b: WasmBackend, T: number, B: number, H: number, reverse: boolean, w: QuantStepWeight,
+  gates: Storage, gOff: number, h: Storage, hOff: number, c: Storage, cOff: number, y: Storage, yOff: number, ldy: number): boolean {
+  if (w.scheme !== 'int8' || T <= 0 || B <= 0 || H <= 0 || H % 4 !== 0 || w.rows !== 4 * H || w.cols !== H || ldy < H) return false;
+  const g = mem(b, gates, 'f32', 'qlstmSeq gates', gOff + T * B * 4 * H), hs = mem(b, h, 'f32', 'qlstmSeq h', hOff + B * H);
+  const cs = mem(b, c, 'f32', 'qlstmSeq c', cOff + B * H), ys = matrix(b, y, 'qlstmSeq y', yOff, T * B, H, ldy);
+  const W = mem(b, w.data, 'i32', 'qlstmSeq W', Math.ceil((4 * H * H) / 4)), S = w.scales ? mem(b, w.scales, 'f32', 'qlstmSeq scales', 4 * H) : null;
+  if (!g || !hs || !cs || ys < 0 || !W || !S) return false;
+  const e = b.kernels as unknown as QuantExports, wb = e.qgemm_work_bytes(H);
+  const T1 = b.quantThreads(T * B * 4 * H * H, B, wb);
+  if (T1 === 1 && b.quantThreads(B * 4 * H * H, H, wb) > 1) return false; // the batch is too small to split: split each step's units
+  const G = g.ptr + 4 * gOff, Hp = hs.ptr + 4 * hOff, C = cs.ptr + 4 * cOff;
+  if (T1 > 1) {
+    const a = b.chunkArgs, J = JOB_ARGS;
+    a[J] = T; a[J + 1] = reverse ? 1 : 0; a[J + 2] = B; a[J + 3] = H; a[J + 4] = W.ptr; a[J + 5] = S.ptr;
+    a[J + 6] = G; a[J + 7] = Hp; a[J + 8] = C; a[J + 9] = ys; a[J + 10] = ldy;
+    // Two chunks a thread: a thread the OS runs late leaves its second chunk to the others.
+    b.runQuantChunks(ChunkJob.QLstmSeqI8, B, T1, 2);
+  } else {
+    e.qlstm_seq_i8(0, B, T, reverse ? 1 : 0, B, H, W.ptr, S.ptr, G, Hp, C, ys, ldy, scratch(b, wb));
   }
   return true;
 }

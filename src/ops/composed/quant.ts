@@ -1,6 +1,6 @@
 import type { Kernels, Storage } from '../../backend/backend.js';
 import { arr } from '../../backend/reference/index.js';
-import { quantizeRow, widen16 } from '../../quant/scheme.js';
+import { quantizeActivationRow, widen16 } from '../../quant/scheme.js';
 
 /**
  * The quantized GEMMs (the `quant` kernel set), exactly as src/quant/scheme.ts defines them, in
@@ -29,8 +29,9 @@ function bytesOf(what: string, s: Storage, n: number): Uint8Array {
 }
 
 /**
- * out[i, j] (+)= f32(f32(acc) * f32(sx_i * scales[j])) (+ bias[j]) with acc = sum_k q(x_i)_k Wq[j, k]
- * in int32, x_i quantized per row (scheme.ts); rows i < m of x [m, k] (row stride ldx) and out (ldo).
+ * out[i, j] (+)= f32(f32(acc) * f32(sx_i * scales[j])) (+ bias[j]) with acc = sum_k (u(x_i)_k - z_i) Wq[j, k]
+ * in int32, x_i quantized per row to 7-bit codes u with zero point z_i (scheme.ts); rows i < m of
+ * x [m, k] (row stride ldx) and out (ldo).
  */
 export function qgemmInt8(_k: Kernels, m: number, n: number, k: number, x: Storage, xOff: number, ldx: number,
   w: Storage, scales: Storage, bias: Storage | null, out: Storage, outOff: number, ldo: number, accumulate: boolean): void {
@@ -39,7 +40,8 @@ export function qgemmInt8(_k: Kernels, m: number, n: number, k: number, x: Stora
   const wb = bytesOf('qgemmInt8 W', w, n * k), W = new Int8Array(wb.buffer, wb.byteOffset, n * k);
   const q = new Int32Array(k);
   for (let i = 0; i < m; i++) {
-    const sx = quantizeRow(X, xOff + i * ldx, k, q, 0);
+    const { scale: sx, zero } = quantizeActivationRow(X, xOff + i * ldx, k, q, 0);
+    for (let t = 0; t < k; t++) q[t] -= zero;
     for (let j = 0; j < n; j++) {
       let acc = 0; // |acc| <= k * 127 * 127: exact in a double for any k the limits allow
       for (let t = 0, r = j * k; t < k; t++) acc += q[t] * W[r + t];

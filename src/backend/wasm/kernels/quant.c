@@ -1,48 +1,109 @@
 /*
  * Quantized GEMMs for inference (the `quant` kernel set; the numbers are defined in
  * src/quant/scheme.ts and the TypeScript reference is src/ops/composed/quant.ts):
- *   qgemm_i8:  out[i, j] (+)= f32(acc) * (sx_i * sw_j) (+ bias[j]), acc = sum_k qx[i, k] w[j, k] in int32.
- *              Rows of x are quantized per row to int16 lanes holding int8 values, a panel of QP
- *              rows at a time into `work`; weights are int8 widened to int16 on load
- *              (v128.load8x8_s), and i32x4.dot_i16x8_s does two multiply-adds per lane.
- *              Integer sums are exact, so every order gives the reference's bits.
+ *   qgemm_i8:  out[i, j] (+)= f32(acc) * (sx_i * sw_j) (+ bias[j]), acc = sum_k (u[i, k] - z_i) w[j, k] in int32.
+ *              Rows of x are quantized per row to 7-bit codes u in [0, 127] with a zero point z_i
+ *              (scheme.ts quantizeActivationRow), a panel of QP rows at a time into `work`.
+ *              Relaxed build: i32x4.relaxed_dot_i8x16_i7x16_add_s multiplies the int8 weights by
+ *              the codes, 16 multiply-adds an instruction, deterministic because the codes are
+ *              non-negative 7-bit (the pairwise 16-bit sums stay below 2 * 127 * 127 < 2^15); the
+ *              zero point comes off at the end as z_i * (sum_k w[j, k]), the weight row sums
+ *              computed once per call for each 4 weight rows.
+ *              SIMD128 build: the centred codes u - z held in int16 lanes, weights widened to
+ *              int16 on load (v128.load8x8_s), i32x4.dot_i16x8_s (8 multiply-adds an instruction).
+ *              Integer sums are exact, so both builds and every order give the reference's bits.
  *   qgemm_16:  bf16 / f16 weights widened to f32 on load (bf16: a shift; f16: a shift and one
  *              multiply by 2^112, exact for normal and subnormal values), f32 multiply-adds.
  * Weight rows are read in place ([n, k], row-major, from `w`); each weight row is read once per
- * panel of rows of x, and four rows of x share each load of it.
+ * panel of rows of x, and two rows of x share each load of it.
  */
 #include "vmath.h"
 
 #define QP 64 /* rows of x quantized at a time */
 
-EXPORT(qgemm_work_bytes) int qgemm_work_bytes(int k) { return QP * ((k + 7) & ~7) * 2 + QP * 4; }
+#define K7(k) (((k) + 15) & ~15)      /* bytes per quantized row as uint8 codes (relaxed build, panels of WIDE_BELOW rows or more) */
+#define K16(k) ((((k) + 7) & ~7) * 2) /* bytes per quantized row as int16 centred codes (u - z) */
+#define KQ(k) K16(k)                  /* the larger: the panel's room per row */
+#ifdef CAROUSEL_RELAXED
+/* Panels of fewer rows (batch-1 streaming) take the int16 path: the 7-bit one also sums each
+ * weight row (for the zero point) per call, which doubles a one-row product's work. */
+#define WIDE_BELOW 4
+#else
+#define WIDE_BELOW (QP + 1) /* always */
+#endif
 
-/* Quantize row x[0, k) into q[0, k8) (zero padded past k); returns the row's scale (scheme.ts). */
-static float quant_row(const float *x, int k, int16_t *q) {
-  f4 vm = SPLAT(0.0f);
+/* The panel: QP rows of codes, then QP f32 scales, then QP int32 zero points. */
+EXPORT(qgemm_work_bytes) int qgemm_work_bytes(int k) { return QP * KQ(k) + QP * 8; }
+
+/*
+ * Row x[0, k): its range [lo, hi] (widened to hold 0), scale and zero point (scheme.ts
+ * quantizeActivationRow, each step in f32); returns the scale.
+ */
+static float row_params(const float *x, int k, float *invOut, int *zOut) {
+  f4 vlo = SPLAT(0.0f), vhi = SPLAT(0.0f);
   int i = 0;
-  for (; i + 4 <= k; i += 4) vm = wasm_f32x4_max(vm, wasm_f32x4_abs(wasm_v128_load(x + i)));
-  float amax = wasm_f32x4_extract_lane(vm, 0);
-  for (int l = 1; l < 4; l++) {
-    float v = l == 1 ? wasm_f32x4_extract_lane(vm, 1) : l == 2 ? wasm_f32x4_extract_lane(vm, 2) : wasm_f32x4_extract_lane(vm, 3);
-    if (v > amax) amax = v;
+  for (; i + 4 <= k; i += 4) { f4 v = wasm_v128_load(x + i); vlo = wasm_f32x4_min(vlo, v); vhi = wasm_f32x4_max(vhi, v); }
+  float lo = 0.0f, hi = 0.0f;
+  for (int l = 0; l < 4; l++) {
+    float a = l == 0 ? wasm_f32x4_extract_lane(vlo, 0) : l == 1 ? wasm_f32x4_extract_lane(vlo, 1) : l == 2 ? wasm_f32x4_extract_lane(vlo, 2) : wasm_f32x4_extract_lane(vlo, 3);
+    float b = l == 0 ? wasm_f32x4_extract_lane(vhi, 0) : l == 1 ? wasm_f32x4_extract_lane(vhi, 1) : l == 2 ? wasm_f32x4_extract_lane(vhi, 2) : wasm_f32x4_extract_lane(vhi, 3);
+    if (a < lo) lo = a;
+    if (b > hi) hi = b;
   }
-  for (; i < k; i++) { float a = __builtin_fabsf(x[i]); if (a > amax) amax = a; }
-  float inv = 127.0f / (amax > 0x1p-100f ? amax : 0x1p-100f);
-  const f4 vinv = SPLAT(inv), lo = SPLAT(-127.0f), hi = SPLAT(127.0f);
-  for (i = 0; i + 8 <= k; i += 8) {
-    f4 a = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x + i), vinv));
-    f4 b = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x + i + 4), vinv));
-    a = wasm_f32x4_min(wasm_f32x4_max(a, lo), hi);
-    b = wasm_f32x4_min(wasm_f32x4_max(b, lo), hi);
-    wasm_v128_store(q + i, wasm_i16x8_narrow_i32x4(wasm_i32x4_trunc_sat_f32x4(a), wasm_i32x4_trunc_sat_f32x4(b)));
+  for (; i < k; i++) { if (x[i] < lo) lo = x[i]; if (x[i] > hi) hi = x[i]; }
+  float range = hi - lo;
+  if (!(range > 0x1p-100f)) range = 0x1p-100f;
+  const float inv = 127.0f / range;
+  const float zf = __builtin_rintf(-lo * inv);
+  *invOut = inv;
+  *zOut = zf > 127.0f ? 127 : (int)zf;
+  return range / 127.0f;
+}
+
+/* Codes of x[0..4): clamp(nearest(x * inv) + z, 0, 127). */
+static inline v128_t codes4(const float *x, f4 inv, v128_t z) {
+  v128_t c = wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x), inv))), z);
+  return wasm_i32x4_min(wasm_i32x4_max(c, wasm_i32x4_splat(0)), wasm_i32x4_splat(127));
+}
+
+static inline int code1(float x, float inv, int z) {
+  int c = (int)__builtin_rintf(x * inv) + z;
+  return c < 0 ? 0 : c > 127 ? 127 : c;
+}
+
+/* Rows [0, P) of x quantized into q (the layout qi8_cols reads for P rows) with their scales in sx and zero points in zx. */
+static void quant_panel(int P, int k, const float *x, int ldx, void *q, float *sx, int *zx) {
+  for (int r = 0; r < P; r++) {
+    const float *xr = x + (long)r * ldx;
+    float inv;
+    int z;
+    sx[r] = row_params(xr, k, &inv, &z);
+    zx[r] = z;
+    const f4 vinv = SPLAT(inv);
+    const v128_t vz = wasm_i32x4_splat(z);
+    int i = 0;
+#ifdef CAROUSEL_RELAXED
+    if (P >= WIDE_BELOW) { /* uint8 codes for qi8_cols7 */
+      uint8_t *u = (uint8_t *)q + (long)r * K7(k);
+      for (; i + 16 <= k; i += 16) {
+        v128_t a = wasm_i16x8_narrow_i32x4(codes4(xr + i, vinv, vz), codes4(xr + i + 4, vinv, vz));
+        v128_t b = wasm_i16x8_narrow_i32x4(codes4(xr + i + 8, vinv, vz), codes4(xr + i + 12, vinv, vz));
+        wasm_v128_store(u + i, wasm_u8x16_narrow_i16x8(a, b));
+      }
+      for (; i < k; i++) u[i] = (uint8_t)code1(xr[i], inv, z);
+      for (; i & 15; i++) u[i] = 0;
+      continue;
+    }
+#endif
+    /* int16 centred codes for qi8_cols16 */
+    int16_t *c = (int16_t *)q + (long)r * (K16(k) / 2);
+    for (; i + 8 <= k; i += 8) {
+      v128_t a = wasm_i32x4_sub(codes4(xr + i, vinv, vz), vz), b = wasm_i32x4_sub(codes4(xr + i + 4, vinv, vz), vz);
+      wasm_v128_store(c + i, wasm_i16x8_narrow_i32x4(a, b));
+    }
+    for (; i < k; i++) c[i] = (int16_t)(code1(xr[i], inv, z) - z);
+    for (; i & 7; i++) c[i] = 0;
   }
-  for (; i < k; i++) {
-    float r = __builtin_rintf(x[i] * inv);
-    q[i] = (int16_t)(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
-  }
-  for (; i & 7; i++) q[i] = 0;
-  return amax / 127.0f;
 }
 
 static inline int hsum(v128_t a) {
@@ -69,18 +130,100 @@ static inline void put4(float *o, v128_t acc, float sx, const float *sw, const f
   wasm_v128_store(o, y);
 }
 
-#define DOT(acc, wv, qp) acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(qp)))
+#ifdef CAROUSEL_RELAXED
+/*
+ * acc += per lane l: sum_{i < 4} w[4l + i] * u[4l + i] (w int8, u 7-bit codes): the relaxed
+ * i16x8 dot (pairs, exact below 2^15), then the pairs of pairs. Not the fused
+ * i32x4.relaxed_dot_i8x16_i7x16_add_s: Node 20's V8 computes it wrongly in its baseline compiler
+ * (Liftoff drops the addend and doubles the dot; its optimizing tier is right), so a kernel's
+ * results would change when the engine tiers it up. The i16x8 form is right in both tiers
+ * (test/quant-dot.test.ts checks the kernel under each).
+ */
+#define RDOT(acc, wv, uv) acc = wasm_i32x4_add(acc, wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(wv, uv)))
+/* The sums of 4-byte groups of w, one per lane. */
+#define WSUM(acc, wv) acc = wasm_i32x4_add(acc, wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extadd_pairwise_i8x16(wv)))
 
-/* Rows [0, P) of x quantized into q (rows k8 apart) with their scales in sx. */
-static void quant_panel(int P, int k, const float *x, int ldx, int16_t *q, float *sx) {
-  const int k8 = (k + 7) & ~7;
-  for (int r = 0; r < P; r++) sx[r] = quant_row(x + (long)r * ldx, k, q + r * k8);
+/* The codes' part of four sums from scalar tails t[0..4), as a vector. */
+static inline v128_t tail4u(const uint8_t *u, const int8_t *w0, int kv, int k) {
+  int t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+  for (int t = kv; t < k; t++) { int c = u[t]; t0 += c * w0[t]; t1 += c * w0[k + t]; t2 += c * w0[2 * k + t]; t3 += c * w0[3 * k + t]; }
+  return wasm_i32x4_make(t0, t1, t2, t3);
 }
 
-/* out[r, j] (+)= for P quantized rows (q, sx) and weight rows j < n of w: the product proper. */
-static void qi8_cols(int P, int n, int k, const int16_t *q, const float *sx, const int8_t *w, const float *scales,
+/* out[r, j] (+)= for P quantized rows (u, sx, zx) and weight rows j < n of w: the product proper. */
+static void qi8_cols7(int P, int n, int k, const uint8_t *u, const float *sx, const int *zx, const int8_t *w, const float *scales,
                      const float *bias, float *out, int ldo, int accumulate) {
-  const int k8 = (k + 7) & ~7, kv = k & ~7, n4 = n & ~3;
+  const int kq = K7(k), kv = k & ~15, n4 = n & ~3;
+  /* Tiles of 2 rows x 4 weight rows: each weight vector feeds two rows, each row vector four weight rows. */
+  for (int j = 0; j < n4; j += 4) {
+    const int8_t *w0 = w + (long)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+    const float *bj = bias ? bias + j : 0;
+    v128_t r0 = wasm_i32x4_splat(0), r1 = r0, r2 = r0, r3 = r0;
+    for (int t = 0; t < kv; t += 16) {
+      WSUM(r0, wasm_v128_load(w0 + t)); WSUM(r1, wasm_v128_load(w1 + t));
+      WSUM(r2, wasm_v128_load(w2 + t)); WSUM(r3, wasm_v128_load(w3 + t));
+    }
+    v128_t rs = hsum4(r0, r1, r2, r3); /* the four weight rows' sums */
+    if (kv < k) {
+      int s[4] = {0, 0, 0, 0};
+      for (int t = kv; t < k; t++) { s[0] += w0[t]; s[1] += w1[t]; s[2] += w2[t]; s[3] += w3[t]; }
+      rs = wasm_i32x4_add(rs, wasm_i32x4_make(s[0], s[1], s[2], s[3]));
+    }
+    int r = 0;
+    for (; r + 2 <= P; r += 2) {
+      const uint8_t *u0 = u + r * kq, *u1 = u0 + kq;
+      v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+      for (int t = 0; t < kv; t += 16) {
+        const v128_t v0 = wasm_v128_load(w0 + t), v1 = wasm_v128_load(w1 + t), v2 = wasm_v128_load(w2 + t), v3 = wasm_v128_load(w3 + t);
+        const v128_t x0 = wasm_v128_load(u0 + t), x1 = wasm_v128_load(u1 + t);
+        RDOT(a00, v0, x0); RDOT(a01, v1, x0); RDOT(a02, v2, x0); RDOT(a03, v3, x0);
+        RDOT(a10, v0, x1); RDOT(a11, v1, x1); RDOT(a12, v2, x1); RDOT(a13, v3, x1);
+      }
+      v128_t s0 = hsum4(a00, a01, a02, a03), s1 = hsum4(a10, a11, a12, a13);
+      if (kv < k) { s0 = wasm_i32x4_add(s0, tail4u(u0, w0, kv, k)); s1 = wasm_i32x4_add(s1, tail4u(u1, w0, kv, k)); }
+      s0 = wasm_i32x4_sub(s0, wasm_i32x4_mul(wasm_i32x4_splat(zx[r]), rs));
+      s1 = wasm_i32x4_sub(s1, wasm_i32x4_mul(wasm_i32x4_splat(zx[r + 1]), rs));
+      put4(out + (long)r * ldo + j, s0, sx[r], scales + j, bj, accumulate);
+      put4(out + (long)(r + 1) * ldo + j, s1, sx[r + 1], scales + j, bj, accumulate);
+    }
+    if (r < P) { /* the last row of an odd panel (and batch-1 streaming): 1 row x 4 weight rows */
+      const uint8_t *u0 = u + r * kq;
+      v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+      for (int t = 0; t < kv; t += 16) {
+        const v128_t x0 = wasm_v128_load(u0 + t);
+        RDOT(a0, wasm_v128_load(w0 + t), x0); RDOT(a1, wasm_v128_load(w1 + t), x0);
+        RDOT(a2, wasm_v128_load(w2 + t), x0); RDOT(a3, wasm_v128_load(w3 + t), x0);
+      }
+      v128_t s0 = hsum4(a0, a1, a2, a3);
+      if (kv < k) s0 = wasm_i32x4_add(s0, tail4u(u0, w0, kv, k));
+      s0 = wasm_i32x4_sub(s0, wasm_i32x4_mul(wasm_i32x4_splat(zx[r]), rs));
+      put4(out + (long)r * ldo + j, s0, sx[r], scales + j, bj, accumulate);
+    }
+  }
+  for (int j = n4; j < n; j++) { /* the last n % 4 weight rows, one at a time */
+    const int8_t *wj = w + (long)j * k;
+    int rs = 0;
+    for (int t = 0; t < k; t++) rs += wj[t];
+    for (int r = 0; r < P; r++) {
+      const uint8_t *u0 = u + r * kq;
+      v128_t a0 = wasm_i32x4_splat(0);
+      for (int t = 0; t < kv; t += 16) RDOT(a0, wasm_v128_load(wj + t), wasm_v128_load(u0 + t));
+      int s0 = hsum(a0);
+      for (int t = kv; t < k; t++) s0 += u0[t] * wj[t];
+      s0 -= zx[r] * rs;
+      put(out + (long)r * ldo + j, (float)s0 * (sx[r] * scales[j]), bias, j, accumulate);
+    }
+  }
+}
+#endif
+
+#define DOT(acc, wv, qp) acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(qp)))
+
+/* out[r, j] (+)= for P quantized rows (centred codes q, scales sx) and weight rows j < n of w: the product proper. */
+static void qi8_cols16(int P, int n, int k, const int16_t *q, const float *sx, const int *zx, const int8_t *w, const float *scales,
+                     const float *bias, float *out, int ldo, int accumulate) {
+  (void)zx; /* the codes are centred already */
+  const int k8 = K16(k) / 2, kv = k & ~7, n4 = n & ~3;
   /* Tiles of 2 rows x 4 weight rows: each widened weight vector feeds two rows, each row vector four columns. */
   for (int j = 0; j < n4; j += 4) {
     const int8_t *w0 = w + (long)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
@@ -140,16 +283,24 @@ static void qi8_cols(int P, int n, int k, const int16_t *q, const float *sx, con
   }
 }
 
+/* The panel's product by the path its layout was quantized for (quant_panel). */
+static void qi8_cols(int P, int n, int k, const void *q, const float *sx, const int *zx, const int8_t *w, const float *scales,
+                     const float *bias, float *out, int ldo, int accumulate) {
+#ifdef CAROUSEL_RELAXED
+  if (P >= WIDE_BELOW) { qi8_cols7(P, n, k, q, sx, zx, w, scales, bias, out, ldo, accumulate); return; }
+#endif
+  qi8_cols16(P, n, k, q, sx, zx, w, scales, bias, out, ldo, accumulate);
+}
+
 EXPORT(qgemm_i8)
 void qgemm_i8(int m, int n, int k, const float *x, int ldx, const int8_t *w, const float *scales, const float *bias,
               float *out, int ldo, int accumulate, void *work) {
-  const int k8 = (k + 7) & ~7;
-  int16_t *q = (int16_t *)work;
-  float *sx = (float *)(q + QP * k8);
+  float *sx = (float *)((char *)work + QP * KQ(k));
+  int *zx = (int *)(sx + QP);
   for (int p0 = 0; p0 < m; p0 += QP) {
     const int P = m - p0 < QP ? m - p0 : QP;
-    quant_panel(P, k, x + (long)p0 * ldx, ldx, q, sx);
-    qi8_cols(P, n, k, q, sx, w, scales, bias, out + (long)p0 * ldo, ldo, accumulate);
+    quant_panel(P, k, x + (long)p0 * ldx, ldx, work, sx, zx);
+    qi8_cols(P, n, k, work, sx, zx, w, scales, bias, out + (long)p0 * ldo, ldo, accumulate);
   }
 }
 
@@ -165,18 +316,39 @@ void lstm_fwd_units(int rows, int H, int j0, int j1, float *gates, const float *
 EXPORT(qlstm_step_i8)
 void qlstm_step_i8(int rows, int H, int u0, int u1, int K, const float *h, int ldhIn, const int8_t *w, const float *scales,
                    float *gates, const float *cPrev, float *cOut, float *hOut, int ldh, void *work) {
-  const int k8 = (K + 7) & ~7;
-  int16_t *q = (int16_t *)work;
-  float *sx = (float *)(q + QP * k8);
+  float *sx = (float *)((char *)work + QP * KQ(K));
+  int *zx = (int *)(sx + QP);
   for (int p0 = 0; p0 < rows; p0 += QP) {
     const int P = rows - p0 < QP ? rows - p0 : QP;
-    quant_panel(P, K, h + (long)p0 * ldhIn, ldhIn, q, sx);
+    quant_panel(P, K, h + (long)p0 * ldhIn, ldhIn, work, sx, zx);
     for (int g = 0; g < 4; g++) {
       const int j = g * H + u0;
-      qi8_cols(P, u1 - u0, K, q, sx, w + (long)j * K, scales + j, 0, gates + (long)p0 * 4 * H + j, 4 * H, 1);
+      qi8_cols(P, u1 - u0, K, work, sx, zx, w + (long)j * K, scales + j, 0, gates + (long)p0 * 4 * H + j, 4 * H, 1);
     }
   }
   lstm_fwd_units(rows, H, u0, u1, gates, cPrev, cOut, hOut, ldh);
+}
+
+/*
+ * A quantized LSTM layer's whole recurrence for rows [r0, r1) of its batch of B: T steps of
+ * qlstm_step_i8 over all H hidden units (K = H: no projection). Rows are independent through
+ * time, so threads that take disjoint rows never wait for each other: one synchronisation per
+ * sequence instead of one per step. gates [T, B, 4H] hold x W_ih^T + b (overwritten with the
+ * gate activations); h [B, H] and c [B, H] the state, h0 / c0 in and h_T / c_T out; every step's h
+ * also goes to y (row t * B + b at y + (t * B + b) * ldy). reverse: steps from T - 1 down to 0.
+ * Each row is computed by the same code whatever rows share its call, so any split gives the same bits.
+ */
+EXPORT(qlstm_seq_i8)
+void qlstm_seq_i8(int r0, int r1, int T, int reverse, int B, int H, const int8_t *w, const float *scales,
+                  float *gates, float *h, float *c, float *y, int ldy, void *work) {
+  const int n = r1 - r0;
+  float *hr = h + (long)r0 * H, *cr = c + (long)r0 * H;
+  for (int s = 0; s < T; s++) {
+    const int t = reverse ? T - 1 - s : s;
+    float *yt = y + ((long)t * B + r0) * ldy;
+    qlstm_step_i8(n, H, 0, H, H, hr, H, w, scales, gates + ((long)t * B + r0) * 4 * H, cr, cr, yt, ldy, work);
+    for (int b = 0; b < n; b++) __builtin_memcpy(hr + (long)b * H, yt + (long)b * ldy, (unsigned long)H * 4);
+  }
 }
 
 /* Eight 16-bit weights widened to two f32x4. */
