@@ -9,6 +9,7 @@ import { EXPERIMENTS, type SeedOutcome } from '../src/reproduce/experiments.js';
 import { longLag2cTask, sequence2c, symbols2c } from '../src/reproduce/longLag2c.js';
 import { SeqNet, type SeqBatch } from '../src/reproduce/trainer.js';
 import { Rng } from '../src/tensor/random.js';
+import { carousel } from './util/cli.js';
 
 /** A stand-in for a trained net: predict returns what `f` makes of the batch. */
 const fakeNet = (f: (b: SeqBatch) => Float32Array) => ({ predict: async (b: SeqBatch) => f(b) }) as unknown as SeqNet;
@@ -151,6 +152,18 @@ describe('reproduce: a^n b^n and a^n b^n c^n', () => {
     assert.deepEqual(acceptedStrings(y, b, O), [true, true, true]);
     y[(5 * 3 + 2) * O + 2] = 0.51; // string n = 3, step 5 (the 2nd b), T output: target 0
     assert.deepEqual(acceptedStrings(y, b, O), [true, true, false]);
+  });
+
+  // A real run (about 6 s on the wasm backend, idle): the peephole LSTM learns every training string
+  // and is tested beyond them; whether it reaches N >= 20 is the row's business, not this test's.
+  it('carousel reproduce anbn --quick trains the peephole LSTM until n <= 10 are all accepted', { skip: process.env.CAROUSEL_BACKEND ? 'runs once, in the default suite' : false }, () => {
+    const r = carousel(['reproduce', 'anbn', '--quick']);
+    assert.equal(r.code, 0, r.err);
+    const row = r.out.split('\n').find((l) => l.startsWith('anbn '))!;
+    assert.match(row, /generalised to N = (\d+) \(1 seeds\) \[training set learned by 1\/1 after [\d,]+ sequences\]\s+(yes|NO)$/);
+    const N = Number(/N = (\d+)/.exec(row)![1]);
+    assert.ok(N >= 10 && N <= 100, `N = ${N}`);
+    assert.equal(/(yes|NO)$/.exec(row)![1], N >= 20 ? 'yes' : 'NO');
   });
 
   it('the rows: met only when every seed learns n <= 10 and generalises to N >= 20', () => {
