@@ -87,12 +87,12 @@ describe('reproduce: task 2c (very long lags, many distractors)', () => {
     const run = (label: string, sequences: number | null): SeedOutcome => ({ label, solved: sequences !== null, sequences, score: sequences ? 1 : 0.5, seconds: 1 });
     const ok = e.verdict([[run('q=p=50 LSTM1997', 12_000)]], 'quick');
     assert.equal(ok.met, true);
-    assert.match(ok.ours, /^q=p=50: 1\/1 solved, 12,000 sequences$/);
+    assert.match(ok.ours, /^q=p=50: 1\/1 solved, 12,000 sequences \(tested every 2,000\)$/);
     assert.match(ok.note, /2\.5x fewer sequences than the paper/);
     const full = [50, 100, 200].flatMap((q) => [run(`q=p=${q} LSTM1997`, q === 200 ? null : 40_000), run(`q=p=${q} LSTM`, null), run(`q=p=${q} LSTM, forget bias +1`, 20_000)]);
     const v = e.verdict([full], 'full');
     assert.equal(v.met, false);
-    assert.match(v.ours, /q=p=100: 1\/1 solved, 40,000 sequences; q=p=200: 0\/1 solved$/);
+    assert.match(v.ours, /q=p=100: 1\/1 solved, 40,000 sequences; q=p=200: 0\/1 solved \(tested every 2,000\)$/);
     assert.match(v.note, /q=p=200: 1 not solved within 40,000 sequences .*nn\.LSTM beside it: 0\/1 solved, nn\.LSTM \(forget bias \+1\) beside it: 1\/1 solved, 20,000 sequences/);
   });
 });

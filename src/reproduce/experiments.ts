@@ -73,7 +73,7 @@ function countsSummary(s: number[]): string {
  * bias about 0: the gate starts near 0.5, halving the cell each step) and nn.LSTM with the forget
  * gate biased +1 (Gers et al. 2000; Jozefowicz et al. 2015), so the comparison is fair to it.
  */
-export const BESIDE = [
+const BESIDE = [
   { label: 'LSTM', spec: { variant: undefined, forgetGateBias: undefined } },
   { label: 'LSTM, forget bias +1', spec: { variant: undefined, forgetGateBias: 1 } },
 ] as const;
@@ -254,7 +254,7 @@ function longLag2c(): Experiment {
         return { q, outs, notes: comparisonNotes(outs, runs.map((r) => r.slice(1)), paper[q], budget[mode]) };
       });
       return {
-        ours: per.map((p) => `q=p=${p.q}: ${solvedSummary(p.outs)}`).join('; '),
+        ours: per.map((p) => `q=p=${p.q}: ${solvedSummary(p.outs)}`).join('; ') + ` (tested every ${fmtInt(train.checkEvery)})`,
         met: per.every((p) => p.outs.every((o) => o.solved)),
         note: per.map((p) => `q=p=${p.q}: ${p.notes.join(', ')}`).join('; '),
       };
