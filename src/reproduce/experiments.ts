@@ -4,12 +4,15 @@
  * Nothing is loosened to make a row pass: a row whose criterion is not met says so.
  */
 import type { Backend } from '../backend/backend.js';
+import type { LstmVariant } from '../ops/lstm-cell.js';
 import { runParity } from '../tasks/parity.js';
 import { addingTask } from './adding.js';
 import { trainContinualReber } from './continualReber.js';
 import { dsrExperiment } from './dsr.js';
 import { embeddedReberTask } from './embeddedReber.js';
+import { generalisation, languageTask, type Language } from './anbn.js';
 import { longLagTask } from './longLag.js';
+import { longLag2cTask } from './longLag2c.js';
 import { temporalOrderTask } from './temporalOrder.js';
 import { trainUntilSolved, type SeqTask, type TrainSpec } from './trainer.js';
 import { doublePoleExperiment } from './doublePole.js';
@@ -54,10 +57,60 @@ const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** "mean (min-max)" of the solved seeds' sequence counts. */
 function sequencesSummary(outs: SeedOutcome[]): string {
-  const s = outs.filter((o) => o.solved).map((o) => o.sequences!);
+  return countsSummary(outs.filter((o) => o.solved).map((o) => o.sequences!));
+}
+
+/** "mean (min-max) sequences" of sequence counts. */
+function countsSummary(s: number[]): string {
   if (s.length === 0) return '';
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
   return s.length === 1 ? `${fmtInt(mean)} sequences` : `${fmtInt(mean)} sequences (${fmtInt(Math.min(...s))}-${fmtInt(Math.max(...s))})`;
+}
+
+/**
+ * The nets trained for one task and seed: the paper's cell and, in full runs where that is the 1997
+ * cell, the modern LSTM beside it twice, same settings: nn.LSTM with PyTorch's init (forget-gate
+ * bias about 0: the gate starts near 0.5, halving the cell each step) and nn.LSTM with the forget
+ * gate biased +1 (Gers et al. 2000; Jozefowicz et al. 2015), so the comparison is fair to it.
+ */
+const BESIDE = [
+  { label: 'LSTM', spec: { variant: undefined, forgetGateBias: undefined } },
+  { label: 'LSTM, forget bias +1', spec: { variant: undefined, forgetGateBias: 1 } },
+] as const;
+
+async function trainVariants(task: SeqTask, train: TrainSpec, budget: number, seed: number, mode: Mode, backend?: Backend, prefix = ''): Promise<SeedOutcome[]> {
+  const nets = [{ label: train.variant ?? 'LSTM', spec: {} }, ...(train.variant === 'LSTM1997' && mode === 'full' ? BESIDE : [])];
+  const out: SeedOutcome[] = [];
+  for (const n of nets) {
+    const r = await trainUntilSolved(task, { ...train, ...n.spec, budget }, seed, backend);
+    out.push({ label: prefix + n.label, solved: r.solved, sequences: r.sequences, score: r.score, seconds: r.seconds });
+  }
+  return out;
+}
+
+/** "k/n solved, mean (range) sequences" of a group of runs. */
+function solvedSummary(outs: SeedOutcome[], checkEvery?: number): string {
+  const k = outs.filter((o) => o.solved).length;
+  return `${k}/${outs.length} solved` + (k ? `, ${sequencesSummary(outs)}${checkEvery ? ` (tested every ${fmtInt(checkEvery)})` : ''}` : '');
+}
+
+/** What a row says beside its verdict about the paper's cell against the paper's figure and the modern LSTM's runs. */
+function comparisonNotes(outs: SeedOutcome[], beside: SeedOutcome[][], paperSequences: number, budget: number): string[] {
+  const notes: string[] = [];
+  const solved = outs.filter((o) => o.solved);
+  if (solved.length < outs.length) {
+    const best = Math.max(...outs.filter((o) => !o.solved).map((o) => o.score));
+    notes.push(`${outs.length - solved.length} not solved within ${fmtInt(budget)} sequences (best test score ${best.toFixed(3)})`);
+  }
+  if (solved.length) {
+    const ratio = solved.reduce((a, o) => a + o.sequences!, 0) / solved.length / paperSequences;
+    notes.push(ratio > 1 ? `${ratio.toFixed(1)}x the paper's sequences` : `${(1 / ratio).toFixed(1)}x fewer sequences than the paper`);
+  }
+  BESIDE.forEach((b, i) => {
+    const runs = beside.map((o) => o[i]).filter((o) => o !== undefined);
+    if (runs.length) notes.push(`nn.LSTM${b.spec.forgetGateBias ? ` (forget bias +${b.spec.forgetGateBias})` : ''} beside it: ${solvedSummary(runs)}`);
+  });
+  return notes;
 }
 
 /**
@@ -70,44 +123,23 @@ function solvedInEveryTrial(e: {
   detail?: string;
   task: () => SeqTask; train: TrainSpec; quickBudget?: number; seeds?: Record<Mode, number>;
 }): Experiment {
-  // In full runs the modern LSTM (nn.LSTM: forget gate) trains beside the paper's cell, same settings.
-  const modern = e.train.variant === 'LSTM1997';
   let task: SeqTask | null = null;
+  const budgetFor = (mode: Mode) => mode === 'quick' ? (e.quickBudget ?? e.train.budget) : e.train.budget;
   return {
     name: e.name, title: e.title, source: e.source,
     paper: `all trials solved, ${fmtInt(e.paperSequences)} sequences`,
     criterion: e.criterion, setup: describeTraining(e.train, e.detail), seeds: e.seeds ?? { full: 3, quick: 1 }, scoreName: 'fraction of test sequences right',
     async run(seed, mode, backend) {
       task ??= e.task();
-      const budget = mode === 'quick' ? (e.quickBudget ?? e.train.budget) : e.train.budget;
-      const out: SeedOutcome[] = [];
-      for (const variant of modern && mode === 'full' ? [e.train.variant, undefined] : [e.train.variant]) {
-        const r = await trainUntilSolved(task, { ...e.train, variant, budget }, seed, backend);
-        out.push({ label: variant ?? 'LSTM', solved: r.solved, sequences: r.sequences, score: r.score, seconds: r.seconds });
-      }
-      return out;
+      return trainVariants(task, e.train, budgetFor(mode), seed, mode, backend);
     },
     verdict(outcomes, mode) {
       const outs = outcomes.map((o) => o[0]);
-      const solved = outs.filter((o) => o.solved).length;
-      const budget = mode === 'quick' ? (e.quickBudget ?? e.train.budget) : e.train.budget;
-      const ours = `${solved}/${outs.length} solved` + (solved ? `, ${sequencesSummary(outs)} (tested every ${fmtInt(e.train.checkEvery)})` : '');
-      const notes: string[] = [];
-      if (solved < outs.length) {
-        const best = Math.max(...outs.filter((o) => !o.solved).map((o) => o.score));
-        notes.push(`${outs.length - solved} not solved within ${fmtInt(budget)} sequences (best test score ${best.toFixed(3)})`);
-      }
-      const s = outs.filter((o) => o.solved).map((o) => o.sequences!);
-      if (s.length) {
-        const ratio = s.reduce((a, b) => a + b, 0) / s.length / e.paperSequences;
-        notes.push(ratio > 1 ? `${ratio.toFixed(1)}x the paper's sequences` : `${(1 / ratio).toFixed(1)}x fewer sequences than the paper`);
-      }
-      const beside = outcomes.filter((o) => o.length > 1).map((o) => o[1]);
-      if (beside.length) {
-        const k = beside.filter((o) => o.solved).length;
-        notes.push(`nn.LSTM (forget gate) beside it: ${k}/${beside.length} solved${k ? `, ${sequencesSummary(beside)}` : ''}`);
-      }
-      return { ours, met: solved === outs.length, note: notes.join('; ') };
+      return {
+        ours: solvedSummary(outs, e.train.checkEvery),
+        met: outs.every((o) => o.solved),
+        note: comparisonNotes(outs, outcomes.map((o) => o.slice(1)), e.paperSequences, budgetFor(mode)).join('; '),
+      };
     },
   };
 }
@@ -117,11 +149,13 @@ const CELL1997 = 'the 1997 LSTM (no forget gate, no peepholes)';
 /** The setup line of a trained-until-solved experiment, from its training spec (so the two never disagree). */
 function describeTraining(t: TrainSpec, detail?: string): string {
   return [
-    t.variant === 'LSTM1997' ? CELL1997 : t.variant ?? 'nn.LSTM', `${t.hidden} cells`,
+    t.variant === 'LSTM1997' ? CELL1997 : t.variant === 'V' ? 'the peephole LSTM (variant V: forget gate and peepholes)' : t.variant ?? 'nn.LSTM', `${t.hidden} cells`,
     ...(t.skip ? ['the read-out also sees the input'] : []),
     ...(t.inputGateBias ? [`input gates biased ${t.inputGateBias} (the 1997 paper's closed start)`] : []),
+    ...(t.forgetGateBias ? [`forget gates biased +${t.forgetGateBias}`] : []),
     `batches of ${t.batch}${detail ? ` (${detail})` : ''}`, `Adam lr ${t.lr}`,
     `at most ${fmtInt(t.budget)} sequences`,
+    ...(t.variant === 'LSTM1997' ? ["full runs: nn.LSTM beside it, same settings, with PyTorch's init and with forget bias +1"] : []),
   ].join(', ');
 }
 
@@ -178,6 +212,9 @@ export const EXPERIMENTS: Experiment[] = [
     task: () => temporalOrderTask('6b'), train: { hidden: 12, variant: 'LSTM1997', inputGateBias: -3, batch: 32, lr: 0.03, budget: 600_000, checkEvery: 8000 },
     quickBudget: 30_000,
   }),
+  longLag2c(),
+  languageExperiment('anbn'),
+  languageExperiment('anbncn'),
   continualReber(),
   greffMini(),
   parity(),
@@ -186,6 +223,88 @@ export const EXPERIMENTS: Experiment[] = [
   dsrExperiment(),
   tmazeExperiment(),
 ];
+
+/**
+ * Hochreiter & Schmidhuber 1997, task 2c (Table 3, means of 20 trials): q = p = 50, 100, 200 (the
+ * table goes on to 1000). One row for the three: met when the 1997 cell solves every q of the run
+ * (quick: q = p = 50 only) for every seed within the budget. Criterion in longLag2c.ts.
+ */
+function longLag2c(): Experiment {
+  const paper: Record<number, number> = { 50: 30_000, 100: 31_000, 200: 33_000 };
+  const qs: Record<Mode, number[]> = { full: [50, 100, 200], quick: [50] };
+  const train: TrainSpec = { hidden: 8, variant: 'LSTM1997', skip: true, inputGateBias: -3, batch: 16, lr: 0.01, budget: 40_000, checkEvery: 2000 };
+  const budget = { full: train.budget, quick: 10_000 };
+  const label = (q: number) => `q=p=${q} `;
+  return {
+    name: 'long-lag-2c', title: 'Very long time lags, many distractors, q = p (2c)',
+    source: 'Hochreiter & Schmidhuber 1997, experiment 2c, Table 3 (two cell blocks of size 1, no biases, lr 0.01; means of 20 trials)',
+    paper: `all trials solved: ${qs.full.map((q) => fmtInt(paper[q])).join(' / ')} sequences for q = p = ${qs.full.join(' / ')}`,
+    criterion: 'both outputs within 0.2 of the target at the last step of each of 10,000 fresh sequences (the paper: of 10,000 successive training sequences)',
+    setup: describeTraining(train, 'sequences of one batch padded to the longest') + `; q = p = ${qs.full.join(', ')} (quick: ${qs.quick.join(', ')}, at most ${fmtInt(budget.quick)} sequences)`,
+    seeds: { full: 3, quick: 1 }, scoreName: 'fraction of test sequences right',
+    async run(seed, mode, backend) {
+      const out: SeedOutcome[] = [];
+      for (const q of qs[mode]) out.push(...await trainVariants(longLag2cTask(q, q), train, budget[mode], seed, mode, backend, label(q)));
+      return out;
+    },
+    verdict(outcomes, mode) {
+      const per = qs[mode].map((q) => {
+        const runs = outcomes.map((o) => o.filter((x) => x.label!.startsWith(label(q))));
+        const outs = runs.map((r) => r[0]);
+        return { q, outs, notes: comparisonNotes(outs, runs.map((r) => r.slice(1)), paper[q], budget[mode]) };
+      });
+      return {
+        ours: per.map((p) => `q=p=${p.q}: ${solvedSummary(p.outs)}`).join('; ') + ` (tested every ${fmtInt(train.checkEvery)})`,
+        met: per.every((p) => p.outs.every((o) => o.solved)),
+        note: per.map((p) => `q=p=${p.q}: ${p.notes.join(', ')}`).join('; '),
+      };
+    },
+  };
+}
+
+/**
+ * Gers & Schmidhuber 2001: peephole LSTM trained on a^n b^n (a^n b^n c^n) with n = 1 .. 10 learns
+ * to predict the strings and generalises far beyond n = 10. Per seed: trained until every training
+ * string is accepted (criterion in anbn.ts), then N = the largest n such that all strings
+ * n' <= N are accepted (tested up to nMax). Met when every seed learns the training set and
+ * generalises to N >= 20, twice the training range (the paper's figures are much larger; the row
+ * gives ours to compare).
+ */
+function languageExperiment(lang: Language): Experiment {
+  const trainMax = 10, need = 20, nMax = { full: 1000, quick: 100 };
+  const train: TrainSpec = { hidden: 4, variant: 'V', forgetGateBias: 1, batch: 16, lr: 0.01, budget: 200_000, checkEvery: 1000 };
+  const budget = { full: train.budget, quick: 50_000 };
+  const name = lang === 'anbn' ? 'a^n b^n' : 'a^n b^n c^n';
+  return {
+    name: lang, title: `${name} next-symbol prediction, trained on n <= ${trainMax} (${lang === 'anbn' ? 'context-free' : 'context-sensitive'})`,
+    source: 'Gers & Schmidhuber 2001, IEEE TNN 12(6), section on ' + name,
+    paper: lang === 'anbn'
+      ? 'learned from n <= 10, generalises far beyond (best nets to n = 1000, as recalled; not verified here)'
+      : 'learned from n <= 10, generalises beyond (best nets to about n = 50, as recalled; not verified here)',
+    criterion: `every training string (n = 1..${trainMax}) accepted (each output within 0.5 of the legal-successor set at every step), then all n <= ${need} accepted, for every seed`,
+    setup: describeTraining(train, `n uniform in 1..${trainMax}`) +
+      `; trained until all training strings are accepted (tested every ${fmtInt(train.checkEvery)}), then tested on n = 1..${nMax.full} (quick: ${nMax.quick}, at most ${fmtInt(budget.quick)} sequences)`,
+    seeds: { full: 3, quick: 1 }, scoreName: 'generalised to n',
+    async run(seed, mode, backend) {
+      const r = await trainUntilSolved(languageTask(lang, trainMax), { ...train, budget: budget[mode] }, seed, backend);
+      const N = r.solved ? await generalisation(r.net, lang, nMax[mode]) : r.score;
+      return [{ solved: r.solved && N >= need, sequences: r.sequences, score: N, seconds: r.seconds }];
+    },
+    verdict(outcomes, mode) {
+      const outs = outcomes.map((o) => o[0]);
+      const Ns = outs.map((o) => o.score), learned = outs.filter((o) => o.sequences !== null);
+      const fmtN = (n: number) => (n >= nMax[mode] ? `>= ${n}` : `${n}`);
+      return {
+        ours: `generalised to N = ${Ns.map(fmtN).join(', ')} (${outs.length} seeds)`,
+        met: outs.every((o) => o.solved),
+        note: [
+          `training set learned by ${learned.length}/${outs.length}${learned.length ? ` after ${countsSummary(learned.map((o) => o.sequences!))}` : ''}`,
+          ...(learned.length < outs.length ? [`the others not within ${fmtInt(budget[mode])} sequences`] : []),
+        ].join('; '),
+      };
+    },
+  };
+}
 
 /**
  * Greff et al. 2015 ("LSTM: A Search Space Odyssey", Figure 3 and section 5) in miniature: the
@@ -237,13 +356,17 @@ function continualReber(): Experiment {
     source: 'Gers, Schmidhuber & Cummins 2000, Table 2',
     paper: '1997 LSTM: 0% solved; with forget gates: 18% perfect + 29% good (62% with lr decay)',
     criterion: 'perfect: 100,000 further symbols of a training stream, never reset, all predicted (every output within 0.5)',
-    setup: 'nn.LSTM (forget gate) and the 1997 LSTM, 8 cells each, 16 streams, truncated BPTT over 50 symbols, Adam lr 0.03, 400,000 symbols per stream',
+    setup: 'nn.LSTM (forget gate) and the 1997 LSTM, 8 cells each (full runs also nn.LSTM with the forget gate biased +1), 16 streams, truncated BPTT over 50 symbols, Adam lr 0.03, 400,000 symbols per stream',
     // A share of nets, so several seeds even in quick runs (one seed is a coin toss either way).
     seeds: { full: 10, quick: 3 }, scoreName: 'test symbols before the first error',
     async run(seed, mode, backend) {
       const out: SeedOutcome[] = [];
-      for (const [label, variant] of [['forget gate', undefined], ['1997', 'LSTM1997']] as const) {
-        const r = await trainContinualReber({ hidden: 8, variant, lr: 0.03, budget: budget[mode], testSymbols: 100_000 }, seed, backend);
+      // Full runs add nn.LSTM with the forget gate biased +1 (Gers et al. 2000 biased it positive too).
+      const nets: { label: string; variant?: LstmVariant; forgetGateBias?: number }[] = [
+        { label: 'forget gate' }, { label: '1997', variant: 'LSTM1997' }, ...(mode === 'full' ? [{ label: 'forget bias +1', forgetGateBias: 1 }] : []),
+      ];
+      for (const { label, variant, forgetGateBias } of nets) {
+        const r = await trainContinualReber({ hidden: 8, variant, forgetGateBias, lr: 0.03, budget: budget[mode], testSymbols: 100_000 }, seed, backend);
         out.push({ label, solved: r.perfect, sequences: null, score: r.firstError, seconds: r.seconds });
       }
       return out;
@@ -253,9 +376,9 @@ function continualReber(): Experiment {
       const n = outcomes.length, fg = rate(0), old = rate(1);
       const pct = (k: number) => `${Math.round((100 * k) / n)}%`;
       const firstErr = (i: number) => outcomes.map((o) => o[i].score).filter((v) => v < 100_000);
-      const e = firstErr(1);
+      const e = firstErr(1), biased = outcomes[0].length > 2;
       return {
-        ours: `1997 LSTM: ${pct(old)} perfect; forget gate: ${pct(fg)} perfect (${n} seeds)`,
+        ours: `1997 LSTM: ${pct(old)} perfect; forget gate: ${pct(fg)} perfect` + (biased ? `; forget gate biased +1: ${pct(rate(2))} perfect` : '') + ` (${n} seeds)`,
         met: fg > 0 && old === 0,
         note: e.length ? `1997 nets' first error after ${e.map(fmtInt).join(', ')} symbols` : '',
       };

@@ -35,7 +35,7 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Row> 
   for (const seed of seeds) {
     const r = await e.run(seed, o.mode, o.backend);
     outcomes.push(r);
-    o.log?.(`  ${e.name} seed ${seed}: ${r.map((x) => `${x.label ? x.label + ' ' : ''}${x.sequences !== null ? `solved after ${x.sequences} sequences` : x.solved ? 'ok' : 'failed'} (${e.scoreName} ${Number.isInteger(x.score) ? x.score : x.score.toFixed(3)}, ${x.seconds.toFixed(0)} s)`).join('; ')}`);
+    o.log?.(`  ${e.name} seed ${seed}: ${r.map((x) => `${x.label ? x.label + ' ' : ''}${x.sequences !== null ? `${x.solved ? 'solved' : 'not met'} after ${x.sequences} sequences` : x.solved ? 'ok' : 'failed'} (${e.scoreName} ${Number.isInteger(x.score) ? x.score : x.score.toFixed(3)}, ${x.seconds.toFixed(0)} s)`).join('; ')}`);
   }
   const v = e.verdict(outcomes, o.mode);
   return {

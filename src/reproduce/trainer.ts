@@ -53,6 +53,11 @@ export interface NetSpec {
    * ("abuse", its section 4); 0: PyTorch's init alone.
    */
   inputGateBias?: number;
+  /**
+   * Initial bias of the forget gates (added to PyTorch's uniform init): +1 starts the cells
+   * remembering (Gers et al. 2000; Jozefowicz et al. 2015); only for cells that have a forget gate.
+   */
+  forgetGateBias?: number;
 }
 
 /** LSTM + a linear read-out at every step, sigmoid outputs. */
@@ -67,6 +72,14 @@ export class SeqNet {
       // The input gate is the first block of bias_ih (gate rows i, [f,] g, o).
       const b = this.lstm.parameter('bias_ih_l0');
       this.backend.affine(b.storage, 0, b.storage, 0, spec.hidden, 1, spec.inputGateBias, false);
+    }
+    if (spec.forgetGateBias) {
+      // The forget gate's block of bias_ih: second (i, f, g, o), or first where the cell has no input gate.
+      const cell = this.lstm.cell;
+      if (cell && cell.forgetGate !== 'gate') throw new Error(`SeqNet: forgetGateBias needs a cell with a forget gate, got variant ${spec.variant}`);
+      const f = !cell || cell.inputGate ? 1 : 0;
+      const b = this.lstm.parameter('bias_ih_l0');
+      this.backend.affine(b.storage, f * spec.hidden, b.storage, f * spec.hidden, spec.hidden, 1, spec.forgetGateBias, false);
     }
     this.head = new Linear({ inFeatures: spec.hidden + (this.skip ? task.inputSize : 0), outFeatures: task.outputSize }, opts);
   }
@@ -110,6 +123,8 @@ export interface TrainResult {
   /** The last test's score. */
   score: number;
   seconds: number;
+  /** The net as training left it. */
+  net: SeqNet;
 }
 
 /** Train a fresh net on the task from `seed` until its test passes or the budget is spent. */
@@ -127,12 +142,12 @@ export async function trainUntilSolved(task: SeqTask, spec: TrainSpec, seed: num
       nextCheck += spec.checkEvery;
       const r = await task.test(net, testRng);
       score = r.score;
-      if (r.pass) return { solved: true, sequences: seen, score, seconds: (Date.now() - t0) / 1000 };
+      if (r.pass) return { solved: true, sequences: seen, score, seconds: (Date.now() - t0) / 1000, net };
     }
     // Let the event loop turn: backends that free device memory from finalizers need it.
     await new Promise((r) => setImmediate(r));
   }
-  return { solved: false, sequences: null, score, seconds: (Date.now() - t0) / 1000 };
+  return { solved: false, sequences: null, score, seconds: (Date.now() - t0) / 1000, net };
 }
 
 /** One Adam step on the weighted squared error sum_{t,b,o} w[t,b] (y - target)^2 / sum(w). */
