@@ -16,7 +16,7 @@ seeds), and whether the criterion is met. The last line is "N of M reproduced".
 
 Options:
   --list           what each experiment is, which paper table it comes from, and its criterion
-  --quick          fewer seeds and smaller budgets, every experiment (about 2.5 minutes on 2 lightly
+  --quick          fewer seeds and smaller budgets, every experiment (about 3 minutes on 2 lightly
                    loaded cores); a row that needs more than the quick budget says so, not met
   --seeds N        seeds per experiment (default: each experiment's own, mostly 3 in full, 1 quick)
   --first-seed S   first seed (default 1; seeds are S, S+1, ...)
