@@ -82,15 +82,15 @@ export interface CheckOpts {
  * leaves with the options o; it must draw its random values from generators it seeds itself, so
  * that both builds get the same values.
  */
-export async function checkGradients(backend: Backend, build: (o: FloatOpts) => Checked, opts: CheckOpts = {}): Promise<void> {
+export async function checkGradients(backend: Backend, build: (o: FloatOpts) => Checked | Promise<Checked>, opts: CheckOpts = {}): Promise<void> {
   if (backend.dtypes.includes('f64')) {
-    const { fn, leaves } = build({ backend, dtype: opts.f32 ? 'f32' : 'f64' });
+    const { fn, leaves } = await build({ backend, dtype: opts.f32 ? 'f32' : 'f64' });
     gradcheck(fn, leaves, opts.f32 ? { eps: opts.eps ?? 1e-2, tol: opts.tol ?? 2e-3, seed: opts.seed } : opts);
     return;
   }
   // f32 sums of a few dozen O(1) products, through a few recurrent steps: errors of some 1e-7 relative.
   const atol = opts.atol ?? 1e-6, rtol = opts.rtol ?? 1e-5;
-  const got = await analytic(build({ backend, dtype: 'f32' }), opts.seed), want = await analytic(build({ backend: ref64, dtype: 'f64' }), opts.seed);
+  const got = await analytic(await build({ backend, dtype: 'f32' }), opts.seed), want = await analytic(await build({ backend: ref64, dtype: 'f64' }), opts.seed);
   assert.equal(got.outs.length, want.outs.length, 'outputs');
   if (process.env.WGS_DEBUG) { let w = 0; [...got.outs, ...got.grads].forEach((g, k) => { const e = [...want.outs, ...want.grads][k]; for (let i = 0; i < g.length; i++) w = Math.max(w, Math.abs(g[i] - e[i]) / (atol + rtol * Math.abs(e[i]))); }); console.log(`WGS worst ${w.toFixed(3)} of tolerance`); }
   got.outs.forEach((g, k) => assertClose(g, want.outs[k], atol, rtol, `output ${k} on ${backend.name} vs reference (f64)`));
