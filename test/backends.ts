@@ -108,10 +108,15 @@ export const reference: Backend = built.find((b) => b.name === 'reference')!.bac
  * asynchronously read backend (webgpu) says so with `{ asyncF32: true }`; elsewhere such a
  * backend is a skipped suite saying why (test/webgpu*.test.ts and the fixtures cover it).
  */
-export interface SuiteNeeds { asyncF32?: boolean }
+export interface SuiteNeeds {
+  asyncF32?: boolean;
+  /** Why the code under test reads synchronously (dataSync) itself: a backend without readSync skips with it. */
+  syncReads?: string;
+}
 
 /** Why `b` cannot run a suite with these needs, or null. */
 function unfit(b: Backend, needs: SuiteNeeds): string | null {
+  if (needs.syncReads && !b.readSync) return `${b.name} reads only asynchronously, and ${needs.syncReads}`;
   if (needs.asyncF32) return null;
   const missing = [!b.dtypes.includes('f64') && 'f64', !b.readSync && 'synchronous reads (dataSync)'].filter((x) => x);
   return missing.length ? `this suite needs ${missing.join(' and ')}, which ${b.name} lacks (it computes in f32 and reads asynchronously)` : null;
