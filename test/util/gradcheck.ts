@@ -92,7 +92,6 @@ export async function checkGradients(backend: Backend, build: (o: FloatOpts) => 
   const atol = opts.atol ?? 1e-6, rtol = opts.rtol ?? 1e-5;
   const got = await analytic(await build({ backend, dtype: 'f32' }), opts.seed), want = await analytic(await build({ backend: ref64, dtype: 'f64' }), opts.seed);
   assert.equal(got.outs.length, want.outs.length, 'outputs');
-  if (process.env.WGS_DEBUG) { let w = 0; [...got.outs, ...got.grads].forEach((g, k) => { const e = [...want.outs, ...want.grads][k]; for (let i = 0; i < g.length; i++) w = Math.max(w, Math.abs(g[i] - e[i]) / (atol + rtol * Math.abs(e[i]))); }); console.log(`WGS worst ${w.toFixed(3)} of tolerance`); }
   got.outs.forEach((g, k) => assertClose(g, want.outs[k], atol, rtol, `output ${k} on ${backend.name} vs reference (f64)`));
   got.grads.forEach((g, k) => assertClose(g, want.grads[k], atol, rtol, `gradient of leaf ${k} on ${backend.name} vs reference (f64)`));
 }
