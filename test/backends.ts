@@ -12,6 +12,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { backendUnavailable, listBackends, loadBackend } from '../src/backend/registry.js';
 import { setWasmThreads } from '../src/backend/wasm/index.js';
 import type { DType } from '../src/backend/dtype.js';
+import type { Tensor } from '../src/tensor/tensor.js';
 
 /** A registered backend, built (backend) or not runnable here (skip says why). */
 export interface TestBackend {
@@ -107,10 +108,15 @@ export const reference: Backend = built.find((b) => b.name === 'reference')!.bac
  * asynchronously read backend (webgpu) says so with `{ asyncF32: true }`; elsewhere such a
  * backend is a skipped suite saying why (test/webgpu*.test.ts and the fixtures cover it).
  */
-export interface SuiteNeeds { asyncF32?: boolean }
+export interface SuiteNeeds {
+  asyncF32?: boolean;
+  /** Why the code under test reads synchronously (dataSync) itself: a backend without readSync skips with it. */
+  syncReads?: string;
+}
 
 /** Why `b` cannot run a suite with these needs, or null. */
 function unfit(b: Backend, needs: SuiteNeeds): string | null {
+  if (needs.syncReads && !b.readSync) return `${b.name} reads only asynchronously, and ${needs.syncReads}`;
   if (needs.asyncF32) return null;
   const missing = [!b.dtypes.includes('f64') && 'f64', !b.readSync && 'synchronous reads (dataSync)'].filter((x) => x);
   return missing.length ? `this suite needs ${missing.join(' and ')}, which ${b.name} lacks (it computes in f32 and reads asynchronously)` : null;
@@ -177,11 +183,45 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 }
 
 /**
- * Run `fn` on `backend` and on the reference backend and compare every returned array.
- * `fn` builds its own inputs on the backend it is given.
+ * Run `fn` on `backend` and on the reference backend and compare every returned tensor (read
+ * asynchronously, so it serves every backend). `fn` builds its own inputs on the backend it is given.
  */
-export function compareToReference(backend: Backend, fn: (b: Backend) => ArrayLike<number>[], atol: number, rtol = 0, what = 'output'): void {
+export async function compareToReference(backend: Backend, fn: (b: Backend) => Tensor[], atol: number, rtol = 0, what = 'output'): Promise<void> {
   const got = fn(backend), want = fn(reference);
   assert.equal(got.length, want.length);
-  got.forEach((g, k) => assertClose(g, want[k], atol, rtol, `${what} ${k} on ${backend.name} vs reference`));
+  for (const [k, g] of got.entries()) assertClose(await g.data(), await want[k].data(), atol, rtol, `${what} ${k} on ${backend.name} vs reference`);
+}
+
+/** Whether `b` computes in f64 (the CPU backends; webgpu is f32 only). */
+export function hasF64(b: Backend): boolean {
+  return b.dtypes.includes('f64');
+}
+
+/**
+ * Tensor / module options in the widest float dtype of a backend: f64 where it has it, else f32.
+ * For the suites' exact checks, which run in f64 on the CPU backends and in f32 on webgpu.
+ */
+export function widest(backend: Backend): { backend: Backend; dtype: 'f64' | 'f32' } {
+  return { backend, dtype: hasF64(backend) ? 'f64' : 'f32' };
+}
+
+/** A tensor's values as numbers, from any backend (an asynchronous read). */
+export async function values(t: Tensor): Promise<number[]> {
+  return Array.from(await t.data());
+}
+
+/** The value of a one-element tensor, from any backend. */
+export async function itemOf(t: Tensor): Promise<number> {
+  assert.equal(t.size, 1, `itemOf: expected one element, got shape [${t.shape.join(', ')}]`);
+  return (await t.data())[0];
+}
+
+/**
+ * Overwrite a tensor's values from `offset` on, on any backend (tests setting parameters by hand:
+ * on the CPU backends they wrote the storage's array; a GPU buffer takes an upload and a copy).
+ */
+export function write(t: Tensor, data: ArrayLike<number>, offset = 0): void {
+  const b = t.backend, tmp = b.upload(t.dtype, data);
+  b.copyStrided([data.length], tmp, 0, [1], t.storage, offset, [1], false);
+  b.dispose(tmp);
 }

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { arr } from '../src/backend/reference/index.js';
 import { runConformance } from '../src/conformance/runner.js';
 import { LSTM } from '../src/nn/lstm.js';
 import { LSTMVariant, PeepholeLSTM } from '../src/nn/lstm-variants.js';
@@ -16,8 +15,8 @@ import { gateOrder, LSTM_VARIANTS, peepholeNames, type LstmVariant } from '../sr
 import { lstmLayer } from '../src/ops/lstm.js';
 import { Rng } from '../src/tensor/random.js';
 import type { Tensor } from '../src/tensor/tensor.js';
-import { f64, forEachBackend } from './backends.js';
-import { gradcheck, randLeaf as randOn } from './util/gradcheck.js';
+import { forEachBackend, hasF64, widest, write } from './backends.js';
+import { checkGradients, randLeaf as randOn } from './util/gradcheck.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -25,32 +24,38 @@ const ext = join(root, '..', 'shared', 'fixtures', 'ext');
 const own = join(root, 'test', 'fixtures', 'family');
 const VARIANTS = Object.keys(LSTM_VARIANTS) as LstmVariant[];
 
-function maxDiff(a: Tensor, b: Tensor): number {
+async function maxDiff(a: Tensor, b: Tensor): Promise<number> {
   assert.deepEqual(a.shape, b.shape);
-  const x = a.dataSync(), y = b.dataSync();
+  const x = await a.data(), y = await b.data();
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
   return m;
 }
 
 /** Copy every parameter of `from` into `to` under the name `rename(name)`. */
-function copyParams(from: { namedParameters(): [string, Tensor][] }, to: { parameter(n: string): Tensor }, rename = (n: string) => n): void {
-  for (const [n, p] of from.namedParameters()) arr(to.parameter(rename(n)).storage).set(arr(p.storage));
+async function copyParams(from: { namedParameters(): [string, Tensor][] }, to: { parameter(n: string): Tensor }, rename = (n: string) => n): Promise<void> {
+  for (const [n, p] of from.namedParameters()) write(to.parameter(rename(n)), await p.data());
 }
 
+/** Set every value of a tensor. */
+const fill = (t: Tensor, v: number) => write(t, new Array(t.size).fill(v));
+
 forEachBackend('LSTM family', (backend) => {
-const F64 = f64(backend);
+const F64 = widest(backend); // f64 on the CPU backends, f32 on webgpu
 const opts = (seed = 11) => ({ ...F64, rng: new Rng(seed) });
-const randLeaf = (r: Rng, shape: number[], scale = 1, requiresGrad = true) => randOn(r, shape, scale, requiresGrad, backend);
+const randLeaf = (r: Rng, shape: number[], scale = 1, requiresGrad = true) => randOn(r, shape, scale, requiresGrad, backend, F64.dtype);
+// Computations that must coincide do so to rounding: f64's on the CPU backends; on webgpu, f32's
+// (the variants differ in which terms their kernels add, each rounded to 2^-24 relative).
+const exact = hasF64(backend) ? 1e-14 : 1e-6;
 
 describe('finite-difference gradient checks (f64)', () => {
   for (const v of VARIANTS) {
-    it(`variant ${v}: 1 layer with initial state`, () => {
-      const rng = new Rng(VARIANTS.indexOf(v) + 1);
-      const m = new LSTMVariant({ variant: v, inputSize: 2, hiddenSize: 3 }, opts());
-      const x = randLeaf(rng, [4, 2, 2]), h0 = randLeaf(rng, [1, 2, 3]), c0 = randLeaf(rng, [1, 2, 3]);
-      gradcheck(() => { const r = m.forward(x, { h0, c0 }); return [r.y, r.hN, r.cN]; }, [x, h0, c0, ...m.parameters()]);
-    });
+    it(`variant ${v}: 1 layer with initial state`, () => checkGradients(backend, (o) => {
+      const rng = new Rng(VARIANTS.indexOf(v) + 1), leaf = (shape: number[]) => randOn(rng, shape, 1, true, o.backend, o.dtype);
+      const m = new LSTMVariant({ variant: v, inputSize: 2, hiddenSize: 3 }, { ...o, rng: new Rng(11) });
+      const x = leaf([4, 2, 2]), h0 = leaf([1, 2, 3]), c0 = leaf([1, 2, 3]);
+      return { fn: () => { const r = m.forward(x, { h0, c0 }); return [r.y, r.hN, r.cN]; }, leaves: [x, h0, c0, ...m.parameters()] };
+    }));
   }
   const stacked: [string, object, number[] | undefined][] = [
     ['peephole, 2 layers bidirectional', { peepholes: true, numLayers: 2, bidirectional: true }, undefined],
@@ -63,85 +68,87 @@ describe('finite-difference gradient checks (f64)', () => {
     ['LSTM1997, 2 layers', { variant: 'LSTM1997', numLayers: 2 }, [4, 2, 3]],
   ];
   for (const [name, cfg, lengths] of stacked) {
-    it(name, () => {
-      const rng = new Rng(name.length);
+    it(name, () => checkGradients(backend, (o) => {
+      const rng = new Rng(name.length), leaf = (shape: number[]) => randOn(rng, shape, 1, true, o.backend, o.dtype);
       const c = cfg as { numLayers?: number; bidirectional?: boolean; batchFirst?: boolean; projSize?: number };
-      const m = new LSTM({ inputSize: 2, hiddenSize: 3, ...cfg }, opts());
+      const m = new LSTM({ inputSize: 2, hiddenSize: 3, ...cfg }, { ...o, rng: new Rng(11) });
       const LD = (c.numLayers ?? 1) * (c.bidirectional ? 2 : 1);
-      const x = randLeaf(rng, c.batchFirst ? [3, 4, 2] : [4, 3, 2]);
-      const h0 = randLeaf(rng, [LD, 3, c.projSize || 3]), c0 = randLeaf(rng, [LD, 3, 3]);
-      gradcheck(() => { const r = m.forward(x, { h0, c0, lengths }); return [r.y, r.hN, r.cN]; }, [x, h0, c0, ...m.parameters()]);
-    });
+      const x = leaf(c.batchFirst ? [3, 4, 2] : [4, 3, 2]);
+      const h0 = leaf([LD, 3, c.projSize || 3]), c0 = leaf([LD, 3, 3]);
+      return { fn: () => { const r = m.forward(x, { h0, c0, lengths }); return [r.y, r.hN, r.cN]; }, leaves: [x, h0, c0, ...m.parameters()] };
+    }));
   }
 });
 
-describe('variants that must coincide do, exactly (f64)', () => {
+describe('variants that must coincide do, exactly (f64; to f32 rounding on webgpu)', () => {
   const rng = new Rng(5);
   const x = randLeaf(rng, [5, 2, 3], 1, false), h0 = randLeaf(rng, [1, 2, 4], 1, false), c0 = randLeaf(rng, [1, 2, 4], 1, false);
   const run = (m: LSTM) => m.forward(x, { h0, c0 });
-  const same = (a: ReturnType<typeof run>, b: ReturnType<typeof run>) => {
-    assert.ok(maxDiff(a.y, b.y) < 1e-14, `y differs by ${maxDiff(a.y, b.y)}`);
-    assert.ok(maxDiff(a.hN, b.hN) < 1e-14 && maxDiff(a.cN, b.cN) < 1e-14, 'final states differ');
+  const same = async (a: ReturnType<typeof run>, b: ReturnType<typeof run>) => {
+    const dy = await maxDiff(a.y, b.y);
+    assert.ok(dy < exact, `y differs by ${dy}`);
+    assert.ok(await maxDiff(a.hN, b.hN) < exact && await maxDiff(a.cN, b.cN) < exact, 'final states differ');
   };
-  it('peephole LSTM with zero peepholes equals nn.LSTM (2 layers, bidirectional)', () => {
+  it('peephole LSTM with zero peepholes equals nn.LSTM (2 layers, bidirectional)', async () => {
     const p = new PeepholeLSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true }, opts());
     const s = new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true }, opts(3));
-    copyParams(s, p);
-    for (const [n, t] of p.namedParameters()) if (/weight_c[ifo]/.test(n)) arr(t.storage).fill(0);
+    await copyParams(s, p);
+    for (const [n, t] of p.namedParameters()) if (/weight_c[ifo]/.test(n)) fill(t, 0);
     const h = randLeaf(rng, [4, 2, 4], 1, false), c = randLeaf(rng, [4, 2, 4], 1, false);
     const a = p.forward(x, { h0: h, c0: c }), b = s.forward(x, { h0: h, c0: c });
-    assert.ok(maxDiff(a.y, b.y) < 1e-14 && maxDiff(a.cN, b.cN) < 1e-14);
+    assert.ok(await maxDiff(a.y, b.y) < exact && await maxDiff(a.cN, b.cN) < exact);
     // ...and non-zero peepholes do change the result (the comparison above can fail).
-    arr(p.parameter('weight_co_l1_reverse').storage).fill(0.5);
-    assert.ok(maxDiff(p.forward(x, { h0: h, c0: c }).y, b.y) > 1e-3);
+    fill(p.parameter('weight_co_l1_reverse'), 0.5);
+    assert.ok(await maxDiff(p.forward(x, { h0: h, c0: c }).y, b.y) > 1e-3);
   });
-  it('variant V equals the 1-layer peephole LSTM (names without / with the _l0 suffix)', () => {
+  it('variant V equals the 1-layer peephole LSTM (names without / with the _l0 suffix)', async () => {
     const v = new LSTMVariant({ variant: 'V', inputSize: 3, hiddenSize: 4 }, opts());
     const p = new PeepholeLSTM({ inputSize: 3, hiddenSize: 4 }, opts(2));
-    copyParams(v, p, (n) => `${n}_l0`);
-    same(run(v), run(p));
+    await copyParams(v, p, (n) => `${n}_l0`);
+    await same(run(v), run(p));
   });
-  it('NP equals nn.LSTM', () => {
+  it('NP equals nn.LSTM', async () => {
     const v = new LSTMVariant({ variant: 'NP', inputSize: 3, hiddenSize: 4 }, opts());
     const s = new LSTM({ inputSize: 3, hiddenSize: 4 }, opts(2));
-    copyParams(v, s, (n) => `${n}_l0`);
-    same(run(v), run(s));
+    await copyParams(v, s, (n) => `${n}_l0`);
+    await same(run(v), run(s));
   });
-  it('FGR with weight_gr = 0 equals V, and a non-zero weight_gr changes it', () => {
+  it('FGR with weight_gr = 0 equals V, and a non-zero weight_gr changes it', async () => {
     const f = new LSTMVariant({ variant: 'FGR', inputSize: 3, hiddenSize: 4 }, opts());
     const v = new LSTMVariant({ variant: 'V', inputSize: 3, hiddenSize: 4 }, opts(2));
-    copyParams(v, f);
-    arr(f.parameter('weight_gr').storage).fill(0);
-    same(run(f), run(v));
-    arr(f.parameter('weight_gr').storage)[5] = 0.7;
-    assert.ok(maxDiff(run(f).y, run(v).y) > 1e-4);
+    await copyParams(v, f);
+    fill(f.parameter('weight_gr'), 0);
+    await same(run(f), run(v));
+    write(f.parameter('weight_gr'), [0.7], 5);
+    assert.ok(await maxDiff(run(f).y, run(v).y) > 1e-4);
   });
-  it('LSTM1997 equals NFG with zero peepholes', () => {
+  it('LSTM1997 equals NFG with zero peepholes', async () => {
     const a = new LSTMVariant({ variant: 'LSTM1997', inputSize: 3, hiddenSize: 4 }, opts());
     const b = new LSTMVariant({ variant: 'NFG', inputSize: 3, hiddenSize: 4 }, opts(2));
-    copyParams(a, b);
-    arr(b.parameter('weight_ci').storage).fill(0); arr(b.parameter('weight_co').storage).fill(0);
-    same(run(a), run(b));
+    await copyParams(a, b);
+    fill(b.parameter('weight_ci'), 0); fill(b.parameter('weight_co'), 0);
+    await same(run(a), run(b));
   });
-  it('CIFG equals V with the forget pre-activation set to minus the input one (σ(-a) = 1 - σ(a))', () => {
+  it('CIFG equals V with the forget pre-activation set to minus the input one (σ(-a) = 1 - σ(a))', async () => {
     const c = new LSTMVariant({ variant: 'CIFG', inputSize: 3, hiddenSize: 4 }, opts());
     const v = new LSTMVariant({ variant: 'V', inputSize: 3, hiddenSize: 4 }, opts(2));
     const H = 4;
     // CIFG blocks (i, g, o) -> V blocks (i, f = -i, g, o); peephole cf = -ci.
     for (const n of ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']) {
-      const src = arr(c.parameter(n).storage), dst = arr(v.parameter(n).storage);
+      const src = await c.parameter(n).data(), dst = new Float64Array(v.parameter(n).size);
       const row = src.length / (3 * H); // values per gate unit
       const blk = H * row;
       dst.set(src.subarray(0, blk), 0);
       for (let k = 0; k < blk; k++) dst[blk + k] = -src[k];
       dst.set(src.subarray(blk, 3 * blk), 2 * blk);
+      write(v.parameter(n), dst);
     }
-    arr(v.parameter('weight_ci').storage).set(arr(c.parameter('weight_ci').storage));
-    arr(v.parameter('weight_co').storage).set(arr(c.parameter('weight_co').storage));
-    const ci = arr(c.parameter('weight_ci').storage), cf = arr(v.parameter('weight_cf').storage);
-    for (let j = 0; j < H; j++) cf[j] = -ci[j];
+    write(v.parameter('weight_ci'), await c.parameter('weight_ci').data());
+    write(v.parameter('weight_co'), await c.parameter('weight_co').data());
+    write(v.parameter('weight_cf'), Array.from(await c.parameter('weight_ci').data(), (ci) => -ci));
     const a = run(c), b = run(v);
-    assert.ok(maxDiff(a.y, b.y) < 1e-12 && maxDiff(a.cN, b.cN) < 1e-12, `CIFG vs V: ${maxDiff(a.y, b.y)}`);
+    const tol = hasF64(backend) ? 1e-12 : 1e-6;
+    assert.ok(await maxDiff(a.y, b.y) < tol && await maxDiff(a.cN, b.cN) < tol, `CIFG vs V: ${await maxDiff(a.y, b.y)}`);
   });
   it('a variant on the standard cell keeps nn.LSTM parameter names and layout; variants drop absent components', () => {
     const names = (v: LstmVariant) => new LSTMVariant({ variant: v, inputSize: 3, hiddenSize: 4 }, opts()).namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`);
@@ -189,7 +196,7 @@ describe('impossible combinations are rejected with the reason', () => {
     const fx = JSON.parse(readFileSync(join(ext, 'lstm_variant_NIG.json'), 'utf8'));
     writeFileSync(join(dir, 'a.json'), JSON.stringify({ ...fx, name: 'bad_order', config: { ...fx.config, gateOrder: ['i', 'f', 'g', 'o'] } }));
     writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...fx, name: 'bad_peep', config: { ...fx.config, peepholes: ['ci', 'cf', 'co'] } }));
-    const s = await runConformance([dir], backend, 'f64');
+    const s = await runConformance([dir], backend, F64.dtype);
     assert.equal(s.failed, 2);
     assert.match(s.results[0].message!, /config\.gateOrder \["i","f","g","o"\] does not match variant NIG, which has \["f","g","o"\]/);
     assert.match(s.results[1].message!, /config\.peepholes \["ci","cf","co"\] does not match variant NIG, which has \["cf","co"\]/);
@@ -198,7 +205,8 @@ describe('impossible combinations are rejected with the reason', () => {
 
 describe('conformance fixtures', () => {
   for (const dtype of ['f32', 'f64'] as const) {
-    it(`every peephole_lstm and lstm_variant fixture in ext passes (${dtype})`, async () => {
+    const skip = backend.dtypes.includes(dtype) ? false : `${backend.name} has no ${dtype} (the f32 twin of this test runs)`;
+    it(`every peephole_lstm and lstm_variant fixture in ext passes (${dtype})`, { skip }, async () => {
       const s = await runConformance([ext], backend, dtype);
       const mine = s.results.filter((r) => r.kind === 'peephole_lstm' || r.kind === 'lstm_variant');
       assert.equal(mine.length, 12);
@@ -213,4 +221,4 @@ describe('conformance fixtures', () => {
     assert.deepEqual(mine.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.message ?? r.worstWhere}`), []);
   });
 });
-});
+}, { asyncF32: true });

@@ -140,39 +140,40 @@ forEachBackend('quantized models', (be, name) => {
   for (const cell of cells) {
     for (const scheme of ['int8', 'bf16', 'f16'] as const) {
       if (name === 'composed' && scheme !== 'int8' && cell !== 'lstm') continue; // the slow backend: one cell per 16-bit scheme
-      it(`${cell} ${scheme}: batched forward near the float model, streaming equal to batched`, () => {
+      it(`${cell} ${scheme}: batched forward near the float model, streaming equal to batched`, async () => {
         const m = new SequenceModel(arch('forecast', cell), { backend: be, rng: new Rng(3) });
         const q = quantize(m, { weights: scheme });
         assert.ok(q instanceof QuantizedModel);
         const T = 5, B = 3, I = 6, x = randArray(rng(9), T * B * I);
-        noGrad(() => {
-          const want = m.forwardLast(m.input(x, [T, B, I])).dataSync(), got = q.forwardLast(q.input(x, [T, B, I])).dataSync();
-          const err = maxAbs(got, want);
-          assert.ok(err > 0 && err < TOL[scheme], `max |quantized - float| = ${err}`);
-          // Streaming: the same model step by step gives the batched model's last output.
-          const s = new StreamingModel(q);
-          let y: ArrayLike<number> = [];
-          for (let t = 0; t < T; t++) y = s.push(x.subarray(t * B * I, (t + 1) * B * I)).dataSync();
-          s.dispose();
-          assert.ok(maxAbs(y, got) < 1e-5, `stream vs forward: ${maxAbs(y, got)}`);
-        });
+        const [w, g] = noGrad(() => [m.forwardLast(m.input(x, [T, B, I])), q.forwardLast(q.input(x, [T, B, I]))]);
+        const want = await w.data(), got = await g.data();
+        const err = maxAbs(got, want);
+        assert.ok(err > 0 && err < TOL[scheme], `max |quantized - float| = ${err}`);
+        // Streaming: the same model step by step gives the batched model's last output.
+        const s = new StreamingModel(q);
+        let y: ArrayLike<number> = [];
+        for (let t = 0; t < T; t++) { const o = noGrad(() => s.push(x.subarray(t * B * I, (t + 1) * B * I))); y = await o.data(); }
+        s.dispose();
+        assert.ok(maxAbs(y, got) < 1e-5, `stream vs forward: ${maxAbs(y, got)}`);
       });
     }
   }
 
-  it('variable lengths and a bidirectional stack (classify-style forward) stay near the float model', () => {
+  it('variable lengths and a bidirectional stack (classify-style forward) stay near the float model', async () => {
     const a = { ...arch('forecast', 'lstm'), bidirectional: true };
     const m = new SequenceModel(a, { backend: be, rng: new Rng(4) }), q = quantize(m, { weights: 'int8' });
     const T = 6, B = 4, x = randArray(rng(2), T * B * 6), lengths = [6, 2, 5, 3];
-    noGrad(() => assert.ok(maxAbs(q.forwardLast(q.input(x, [T, B, 6]), lengths).dataSync(), m.forwardLast(m.input(x, [T, B, 6]), lengths).dataSync()) < TOL.int8));
+    const [got, want] = noGrad(() => [q.forwardLast(q.input(x, [T, B, 6]), lengths), m.forwardLast(m.input(x, [T, B, 6]), lengths)]);
+    assert.ok(maxAbs(await got.data(), await want.data()) < TOL.int8);
   });
 
-  it('charlm: logits of the embedded ids near the float model', () => {
+  it('charlm: logits of the embedded ids near the float model', async () => {
     const m = new SequenceModel(arch('charlm', 'lstm'), { backend: be, rng: new Rng(5) }), q = quantize(m, { weights: 'int8' });
     const ids = new Tensor(be.upload('i32', [1, 4, 7, 10, 0, 3]), [3, 2]);
-    noGrad(() => assert.ok(maxAbs(q.forwardLM(ids, null).logits.dataSync(), m.forwardLM(ids, null).logits.dataSync()) < 0.1));
+    const [got, want] = noGrad(() => [q.forwardLM(ids, null).logits, m.forwardLM(ids, null).logits]);
+    assert.ok(maxAbs(await got.data(), await want.data()) < 0.1);
   });
-});
+}, { asyncF32: true, syncReads: 'quantize() reads the float weights with dataSync (src/quant/model.ts)' });
 
 describe('quantized layers: LSTM with a projection, LSTMVariant naming, Linear', () => {
   const x = randArray(rng(11), 4 * 2 * 5);

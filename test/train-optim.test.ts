@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parameter } from '../src/tensor/create.js';
 import { Tensor, type Parameter } from '../src/tensor/tensor.js';
-import { forEachBackend } from './backends.js';
+import { forEachBackend, hasF64, itemOf, values } from './backends.js';
 import { SGD, Adam, AdamW, RMSprop, clipGradNorm, clipGradValue, StepLR, CosineAnnealingLR, ReduceLROnPlateau, type Optimizer } from '../src/optim/index.js';
 
 // Reference trajectories from PyTorch (test/data/gen_optim.py, float64).
 const ref = JSON.parse(readFileSync(new URL('../../test/data/optim-ref.json', import.meta.url), 'utf8'));
 const A: number[] = ref.A, B: number[] = ref.B;
 
-function setGrad(p: Parameter): void {
+async function setGrad(p: Parameter): Promise<void> {
   // loss = sum(a p^2 + b p)  =>  grad = 2 a p + b
-  const v = p.dataSync();
+  const v = await p.data();
   const g = v.map((x, i) => 2 * A[i] * x + B[i]);
   p.grad = new Tensor(p.backend.upload(p.dtype, g), p.shape);
 }
@@ -30,38 +30,42 @@ const makers: Record<string, (p: Parameter[]) => Optimizer> = {
 
 forEachBackend('optimizers, schedules and clipping', (backend) => {
 for (const [name, make] of Object.entries(makers)) {
-  test(`optim ${name} matches PyTorch step by step (f64)`, () => {
-    const p = parameter(ref.P0, [6], { dtype: 'f64', backend });
+  // In f64 on the CPU backends; on webgpu (f32 only) its fused f32 updates, where each step
+  // rounds p, its gradient and the moments to f32 (2^-24 relative): over these 6 steps the CPU
+  // backends' f32 runs stay within 2.5e-7 of PyTorch's f64 trajectories.
+  const [dtype, atol, rtol] = hasF64(backend) ? ['f64', 1e-12, 1e-10] as const : ['f32', 5e-7, 1e-6] as const;
+  test(`optim ${name} matches PyTorch step by step (${dtype})`, async () => {
+    const p = parameter(ref.P0, [6], { dtype, backend });
     const opt = make([p]);
     const traj: number[][] = ref.optim[name];
-    traj.forEach((want, step) => {
-      setGrad(p);
+    for (const [step, want] of traj.entries()) {
+      await setGrad(p);
       opt.step();
-      const got = p.dataSync();
-      want.forEach((w, i) => assert.ok(Math.abs(got[i] - w) <= 1e-12 + 1e-10 * Math.abs(w), `${name} step ${step + 1} [${i}]: ${got[i]} vs ${w}`));
-    });
+      const got = await p.data();
+      want.forEach((w, i) => assert.ok(Math.abs(got[i] - w) <= atol + rtol * Math.abs(w), `${name} step ${step + 1} [${i}]: ${got[i]} vs ${w}`));
+    }
   });
 
-  test(`optim ${name}: state()/loadState() resumes bit-identically`, () => {
+  test(`optim ${name}: readState()/loadState() resumes bit-identically`, async () => {
     const p1 = parameter(ref.P0, [6], { dtype: 'f32', backend });
     const o1 = make([p1]);
-    for (let s = 0; s < 3; s++) { setGrad(p1); o1.step(); }
-    const saved = JSON.parse(JSON.stringify(o1.state(), (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)));
+    for (let s = 0; s < 3; s++) { await setGrad(p1); o1.step(); }
+    const saved = JSON.parse(JSON.stringify(await o1.readState(), (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)));
     for (const k of Object.keys(saved.buffers)) saved.buffers[k] = Float32Array.from(saved.buffers[k]);
-    const p2 = parameter(p1.dataSync(), [6], { dtype: 'f32', backend });
+    const p2 = parameter(await p1.data(), [6], { dtype: 'f32', backend });
     const o2 = make([p2]);
     o2.loadState(saved);
-    for (let s = 0; s < 3; s++) { setGrad(p1); o1.step(); setGrad(p2); o2.step(); }
-    assert.deepEqual(Array.from(p2.dataSync()), Array.from(p1.dataSync()));
+    for (let s = 0; s < 3; s++) { await setGrad(p1); o1.step(); await setGrad(p2); o2.step(); }
+    assert.deepEqual(await values(p2), await values(p1));
   });
 }
 
-test('optim: parameter without grad is skipped; zeroGrad clears', () => {
-  const p = parameter([1, 2], [2], { dtype: 'f64', backend });
+test('optim: parameter without grad is skipped; zeroGrad clears', async () => {
+  const p = parameter([1, 2], [2], { backend });
   const opt = new Adam([p], { lr: 0.1 });
   opt.step();
-  assert.deepEqual(Array.from(p.dataSync()), [1, 2]);
-  p.grad = new Tensor(p.backend.upload('f64', [1, 1]), [2]);
+  assert.deepEqual(await values(p), [1, 2]);
+  p.grad = new Tensor(p.backend.upload('f32', [1, 1]), [2]);
   opt.zeroGrad();
   assert.equal(p.grad, null);
 });
@@ -104,21 +108,22 @@ test('LR schedules: state round trip continues identically', () => {
   assert.throws(() => p2.step(), /expected the monitored metric/);
 });
 
-test('clipGradNorm and clipGradValue match PyTorch', () => {
+test('clipGradNorm and clipGradValue match PyTorch', async () => {
   const g1 = parameter([0, 0], [2], { backend }), g2 = parameter([0, 0, 0, 0], [2, 2], { backend });
   g1.grad = new Tensor(g1.backend.upload('f32', [3, -4]), [2]);
   g2.grad = new Tensor(g2.backend.upload('f32', [1, 2, -2, 0.5]), [2, 2]);
   const before = g1.grad;
-  const total = clipGradNorm([g1, g2], 2.0).item();
+  const total = await itemOf(clipGradNorm([g1, g2], 2.0));
   assert.ok(Math.abs(total - ref.clip.total) < 1e-5);
-  Array.from(g1.grad!.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - ref.clip.g1[i]) < 1e-6));
-  Array.from(g2.grad!.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - ref.clip.g2[i]) < 1e-6));
+  (await values(g1.grad!)).forEach((v, i) => assert.ok(Math.abs(v - ref.clip.g1[i]) < 1e-6));
+  (await values(g2.grad!)).forEach((v, i) => assert.ok(Math.abs(v - ref.clip.g2[i]) < 1e-6));
   // The old gradient was replaced by a scaled copy and its buffer freed: on wasm, reading it is an error.
   if (before.backend.name === 'wasm') assert.throws(() => before.dataSync(), /used after it was freed/);
+  if (before.backend.name === 'webgpu') await assert.rejects(before.data(), /used after it was freed/);
   // Under the limit nothing changes.
-  assert.ok(Math.abs(clipGradNorm([g1, g2], 100).item() - 2) < 1e-5);
+  assert.ok(Math.abs(await itemOf(clipGradNorm([g1, g2], 100)) - 2) < 1e-5);
   clipGradValue([g2], 0.5);
-  Array.from(g2.grad!.dataSync()).forEach((v, i) =>
+  (await values(g2.grad!)).forEach((v, i) =>
     assert.ok(Math.abs(v - Math.max(-0.5, Math.min(0.5, ref.clip.g2[i]))) < 1e-6, `clipped [${i}] = ${v}`));
 });
-});
+}, { asyncF32: true });

@@ -44,6 +44,7 @@ export class WebGpuBackend extends WebGpuCore implements Native {
     w.i[0] = 0; w.i[1] = n; w.i[2] = vmax ? 1 : 0; w.i[3] = decoupled ? 1 : 0;
     w.f[8] = lr; w.f[9] = beta1; w.f[10] = beta2; w.f[11] = eps; w.f[12] = weightDecay;
     w.f[13] = -lr / (1 - beta1 ** step); w.f[14] = 1 / Math.sqrt(1 - beta2 ** step);
+    w.f[15] = 1 - beta1; w.f[16] = 1 - beta2;
     this.dispatch1d('optim', [p, g, m, v, vmax ?? p], n);
   }
   flushSubnormal(s: Storage, n: number): void {

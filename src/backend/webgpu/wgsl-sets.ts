@@ -9,7 +9,8 @@ import { BINDINGS, PRELUDE } from './wgsl-core.js';
 
 /** adamStep (mode 0), flushSubnormal (1), anyNonFinite (2, one workgroup). Words: 0 mode, 1 n,
  * 2 amsgrad, 3 decoupled, 4 xOff, 5 outOff, 6 out dtype; floats 8 lr, 9 beta1, 10 beta2, 11 eps,
- * 12 weight decay, 13 cstep = -lr / (1 - beta1^t), 14 isb2 = 1 / sqrt(1 - beta2^t).
+ * 12 weight decay, 13 cstep = -lr / (1 - beta1^t), 14 isb2 = 1 / sqrt(1 - beta2^t), 15 1 - beta1,
+ * 16 1 - beta2 (from the host's f64 betas: 1 - f32(0.999) is 1.3e-5 off 0.001, a bias in every v).
  * Bindings: p (x), g, m, v, vmax (out). */
 export const OPTIM = PRELUDE + BINDINGS + /* wgsl */ `
 const TINY: f32 = 1.1754943508222875e-38; // the smallest normal f32
@@ -35,8 +36,8 @@ fn main(@builtin(global_invocation_id) gi: vec3<u32>, @builtin(num_workgroups) n
   let lr = uf(8); let b1 = uf(9); let b2 = uf(10); let eps = uf(11); let wd = uf(12);
   var p = f1(i); var g = f2(i);
   if (ui(3) != 0) { p = p + (-lr * wd) * p; } else { g = g + wd * p; }
-  var m = b1 * f3(i) + (1.0 - b1) * g;
-  var v = b2 * f4(i) + (1.0 - b2) * g * g;
+  var m = b1 * f3(i) + uf(15) * g;
+  var v = b2 * f4(i) + uf(16) * g * g;
   if (abs(m) < TINY) { m = 0.0; }
   if (v < TINY) { v = 0.0; }
   w3(i, m); w4(i, v);
