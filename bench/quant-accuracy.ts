@@ -24,13 +24,7 @@ import { Rng } from '../src/tensor/random.js';
 import { tidy } from '../src/tensor/tidy.js';
 import { CharLMTask } from '../src/train/charlmTask.js';
 import { silentProgress } from '../src/train/progress.js';
-
-
-function randn(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
-}
+import { uniformArray } from './inputs.js';
 
 function diff(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; mean: number } {
   let max = 0, sum = 0;
@@ -45,7 +39,7 @@ function b2(): void {
   const I = 64, H = 1024, steps = 1000, rng = new Rng(2);
   const lstm = new LSTM({ inputSize: I, hiddenSize: H }, { rng });
   lstm.eval();
-  const xs = Array.from({ length: steps }, () => tensor(randn(rng, I), [1, I]));
+  const xs = Array.from({ length: steps }, () => tensor(uniformArray(rng, I), [1, I]));
   const run = (s: { reset(): void; step(x: ReturnType<typeof tensor>): { dataSync(): ArrayLike<number> } }) => {
     const out = new Float32Array(steps * H);
     s.reset();
@@ -64,7 +58,7 @@ function b3(): void {
   const s = { input: 64, hidden: 256, length: 100, batch: 32 }, rng = new Rng(3);
   const lstm = new LSTM({ inputSize: s.input, hiddenSize: s.hidden }, { rng });
   lstm.eval();
-  const x = tensor(randn(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input]);
+  const x = tensor(uniformArray(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input]);
   const want = tidy(() => noGrad(() => lstm.forward(x).y.dataSync()));
   for (const scheme of WEIGHT_SCHEMES) {
     const q = quantizeLayer(lstm, { weights: scheme });

@@ -25,34 +25,21 @@ import { Rng } from '../src/tensor/random.js';
 import { tidy } from '../src/tensor/tidy.js';
 import { carouselBackend } from './suites/carousel.js';
 import { FULL_SIZES } from './configs.js';
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return dflt;
-  const v = Number(process.argv[i + 1]);
-  if (!(Number.isInteger(v) && v >= 1)) throw new Error(`${name}: expected a positive integer, got '${process.argv[i + 1]}'`);
-  return v;
-}
-
-function uniform(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
-}
+import { intArg, uniformArray } from './inputs.js';
 
 async function main(): Promise<void> {
-  const threads = arg('--threads', 2), rounds = arg('--rounds', 7), reps = arg('--reps', 3);
+  const threads = intArg('--threads', 2), rounds = intArg('--rounds', 7), reps = intArg('--reps', 3);
   const be = await carouselBackend('wasm', threads);
   if (typeof be === 'string') throw new Error(be);
   await (be as Backend & { ready(): Promise<void> }).ready();
   const K = kernels(be), s = FULL_SIZES.B3, rng = new Rng(3), T = s.length, B = s.batch, H = s.hidden, I = s.input, G = 4 * H;
   const lstm = new LSTM({ inputSize: I, hiddenSize: H }, { backend: be, rng });
   lstm.eval();
-  const xv = uniform(rng, T * B * I);
+  const xv = uniformArray(rng, T * B * I);
   const x = tensor(xv, [T, B, I], { backend: be });
   const q = quantizeLayer(lstm, { weights: 'int8' }) as QuantLSTM, w = q.weights[0][0];
   const xs = be.upload('f32', xv), gates = be.upload('f32', new Float32Array(T * B * G));
-  const h = be.upload('f32', uniform(rng, B * H).map((v) => v * 0.5)), c = be.upload('f32', new Float32Array(B * H));
+  const h = be.upload('f32', uniformArray(rng, B * H).map((v) => v * 0.5)), c = be.upload('f32', new Float32Array(B * H));
   const hOut = be.alloc('f32', B * H), one = be.alloc('f32', B);
   const step = fusedStep(be)!;
   const cases: [string, () => void][] = [

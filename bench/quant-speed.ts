@@ -18,26 +18,13 @@ import type { Tensor } from '../src/tensor/tensor.js';
 import { tidy } from '../src/tensor/tidy.js';
 import { carouselBackend } from './suites/carousel.js';
 import { FULL_SIZES } from './configs.js';
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return dflt;
-  const v = Number(process.argv[i + 1]);
-  if (!(Number.isInteger(v) && v >= 1)) throw new Error(`${name}: expected a positive integer, got '${process.argv[i + 1]}'`);
-  return v;
-}
-
-function randn(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
-}
+import { intArg, uniformArray } from './inputs.js';
 
 function b3(be: Backend, scheme: WeightScheme | null): () => void {
   const s = FULL_SIZES.B3, rng = new Rng(3);
   const lstm = new LSTM({ inputSize: s.input, hiddenSize: s.hidden }, { backend: be, rng });
   lstm.eval();
-  const x = tensor(randn(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input], { backend: be });
+  const x = tensor(uniformArray(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input], { backend: be });
   const m = scheme ? quantizeLayer(lstm, { weights: scheme }) : lstm;
   return () => tidy(() => noGrad(() => { m.forward(x); }));
 }
@@ -47,13 +34,13 @@ function b2(be: Backend, scheme: WeightScheme | null): () => void {
   const lstm = new LSTM({ inputSize: s.input, hiddenSize: s.hidden }, { backend: be, rng });
   lstm.eval();
   const xs: Tensor[] = [];
-  for (let t = 0; t < s.steps; t++) xs.push(tensor(randn(rng, s.input), [1, s.input], { backend: be }));
+  for (let t = 0; t < s.steps; t++) xs.push(tensor(uniformArray(rng, s.input), [1, s.input], { backend: be }));
   const stream = scheme ? quantizeLayer(lstm, { weights: scheme }).stream(1) : lstm.stream(1);
   return () => noGrad(() => { stream.reset(); for (const x of xs) stream.step(x); });
 }
 
 async function main(): Promise<void> {
-  const threads = arg('--threads', 2), rounds = arg('--rounds', 5), reps = arg('--reps', 5);
+  const threads = intArg('--threads', 2), rounds = intArg('--rounds', 5), reps = intArg('--reps', 5);
   const be = await carouselBackend('wasm', threads);
   if (typeof be === 'string') throw new Error(be);
   await (be as Backend & { ready(): Promise<void> }).ready();

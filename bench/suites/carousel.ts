@@ -21,13 +21,9 @@ import type { Tensor } from '../../src/tensor/tensor.js';
 import { measure, skipRow, timeRows, valueRow, type Origin } from '../measure.js';
 import { quantRows } from './quant.js';
 import { isGpuBackend, type BenchName, type CtcSize, type GemmSize, type InferSize, type Result, type StreamSize, type SuiteSpec, type TrainSize } from '../types.js';
+import { uniformArray } from '../inputs.js';
 
 /** Random values in [-1, 1), seeded so every run feeds the same numbers. */
-function randn(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
-}
 
 /**
  * The backend a suite runs on, with its thread count applied. Backends other than 'reference'
@@ -60,8 +56,8 @@ export function makeTrainStep(be: Backend, s: TrainSize, seed = 1): () => void {
   const lstm = new LSTM({ inputSize: s.input, hiddenSize: s.hidden }, { backend: be, rng });
   const head = new Linear({ inFeatures: s.hidden, outFeatures: 1 }, { backend: be, rng });
   const opt = new Adam([...lstm.parameters(), ...head.parameters()], { lr: 1e-3 });
-  const x = tensor(randn(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input], { backend: be }); // [T, B, I]
-  const target = tensor(randn(rng, s.batch), [s.batch, 1], { backend: be });                                 // [B, 1]
+  const x = tensor(uniformArray(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input], { backend: be }); // [T, B, I]
+  const target = tensor(uniformArray(rng, s.batch), [s.batch, 1], { backend: be });                                 // [B, 1]
   // tidy: the step's buffers return to the backend when it ends (a synchronous loop never lets
   // the garbage collector free them), so every step after the first reuses the same blocks.
   return () => tidy(() => {
@@ -84,7 +80,7 @@ function makeStream(be: Backend, s: StreamSize, steps = s.steps): () => void {
   lstm.eval();
   // Inputs made up front (one [1, I] tensor per step) so the timed loop only steps the LSTM.
   const xs: Tensor[] = [];
-  for (let t = 0; t < s.steps; t++) xs.push(tensor(randn(rng, s.input), [1, s.input], { backend: be }));
+  for (let t = 0; t < s.steps; t++) xs.push(tensor(uniformArray(rng, s.input), [1, s.input], { backend: be }));
   const stream = lstm.stream(1);
   return () => {
     stream.reset();
@@ -97,14 +93,14 @@ function makeInfer(be: Backend, s: InferSize): () => void {
   const rng = new Rng(3);
   const lstm = new LSTM({ inputSize: s.input, hiddenSize: s.hidden }, { backend: be, rng });
   lstm.eval();
-  const x = tensor(randn(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input], { backend: be });
+  const x = tensor(uniformArray(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input], { backend: be });
   return () => tidy(() => noGrad(() => { lstm.forward(x); }));
 }
 
 /** CTC inputs shared by every library: random logits and targets without blanks (class 0). */
 export function ctcData(s: CtcSize, seed = 4): { logits: Float32Array; targets: Int32Array } {
   const rng = new Rng(seed);
-  const logits = randn(rng, s.T * s.batch * s.classes);
+  const logits = uniformArray(rng, s.T * s.batch * s.classes);
   const targets = new Int32Array(s.batch * s.targetLength);
   for (let i = 0; i < targets.length; i++) targets[i] = 1 + rng.int(s.classes - 1);
   return { logits, targets };
@@ -125,8 +121,8 @@ function makeCtc(be: Backend, s: CtcSize): () => void {
 /** GEMM: C[m,n] = A[m,k] B[k,n] through the backend's kernel. */
 function makeGemm(be: Backend, s: GemmSize): () => void {
   const rng = new Rng(5);
-  const a: Storage = be.upload('f32', randn(rng, s.m * s.k));
-  const b: Storage = be.upload('f32', randn(rng, s.k * s.n));
+  const a: Storage = be.upload('f32', uniformArray(rng, s.m * s.k));
+  const b: Storage = be.upload('f32', uniformArray(rng, s.k * s.n));
   const c: Storage = be.alloc('f32', s.m * s.n);
   return () => be.gemm(false, false, s.m, s.n, s.k, 1, a, 0, s.k, b, 0, s.n, 0, c, 0, s.n);
 }

@@ -19,6 +19,7 @@ import { measure, skipRow, timeRows, valueRow, type Origin } from '../measure.js
 import { dynamicQuantLstmModel, type Int8LstmWeights } from '../onnx-quant.js';
 import type { BenchName, Result, SuiteSpec } from '../types.js';
 import type { Backend } from '../../src/backend/backend.js';
+import { uniformArray } from '../inputs.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -28,12 +29,6 @@ import type { Backend } from '../../src/backend/backend.js';
  * row's or the tensor's largest value). Measured here: 1.4e-3 on both.
  */
 export const QUANT_MAX_DIFF = 1e-2;
-
-function randn(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
-}
 
 /** Carousel's int8 LSTM on `be` (the seed's weights) and its int8 weights for ONNX Runtime. */
 function int8Lstm(be: Backend, I: number, H: number, seed: number) {
@@ -68,7 +63,7 @@ export async function ortQuantRows(ort: any, opts: object, threads: number, benc
       const { q, w } = int8Lstm(be, s.input, s.hidden, 2);
       const session = await ort.InferenceSession.create(dynamicQuantLstmModel(1, 1, s.input, s.hidden, w, true), opts);
       const xData: Float32Array[] = [], xs: any[] = [];
-      for (let i = 0; i < s.steps; i++) { xData.push(randn(rng, s.input)); xs.push(new ort.Tensor('float32', xData[i], [1, 1, s.input])); }
+      for (let i = 0; i < s.steps; i++) { xData.push(uniformArray(rng, s.input)); xs.push(new ort.Tensor('float32', xData[i], [1, 1, s.input])); }
       const zero = new ort.Tensor('float32', new Float32Array(s.hidden), [1, 1, s.hidden]);
       const diff = await ortStreamDiff(session, q.stream(1), xData, xs, zero, s.input, be);
       const run = ortStreamRun(session, xs, zero);
@@ -83,7 +78,7 @@ export async function ortQuantRows(ort: any, opts: object, threads: number, benc
       const { be, name: against } = await checkBackend(threads);
       const { q, w } = int8Lstm(be, s.input, s.hidden, 3);
       const session = await ort.InferenceSession.create(dynamicQuantLstmModel(s.length, s.batch, s.input, s.hidden, w, false), opts);
-      const xData = randn(rng, s.length * s.batch * s.input);
+      const xData = uniformArray(rng, s.length * s.batch * s.input);
       const x = new ort.Tensor('float32', xData, [s.length, s.batch, s.input]);
       const ortY = (await session.run({ X: x })).Y.data as Float32Array; // [T, 1, B, H]
       const ours = noGrad(() => Float32Array.from(q.forward(tensor(xData, [s.length, s.batch, s.input], { backend: be })).y.dataSync())); // [T, B, H]

@@ -19,14 +19,9 @@ import { loadOptional } from '../optional.js';
 import type { BenchName, Result, SuiteSpec } from '../types.js';
 import { checkBackend, checked, maxDiff, ortStreamDiff, ortStreamRun } from '../check.js';
 import { ortQuantRows } from './ort-quant.js';
+import { uniformArray } from '../inputs.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-function randn(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
-}
 
 /** A Carousel LSTM on `backend` and its weights in ONNX layout. */
 function weights(backend: Backend, I: number, H: number, seed: number): { lstm: LSTM; w: OnnxLstmWeights } {
@@ -68,7 +63,7 @@ async function runOne(ort: any, opts: object, o: Origin, bench: BenchName, spec:
       const session = await ort.InferenceSession.create(lstmModel(1, 1, s.input, s.hidden, w, true), opts);
       const xData: Float32Array[] = [];
       const xs: any[] = [];
-      for (let i = 0; i < s.steps; i++) { xData.push(randn(rng, s.input)); xs.push(new ort.Tensor('float32', xData[i], [1, 1, s.input])); }
+      for (let i = 0; i < s.steps; i++) { xData.push(uniformArray(rng, s.input)); xs.push(new ort.Tensor('float32', xData[i], [1, 1, s.input])); }
       const zero = new ort.Tensor('float32', new Float32Array(s.hidden), [1, 1, s.hidden]);
       const diff = await ortStreamDiff(session, lstm.stream(1), xData, xs, zero, s.input, be);
       const run = ortStreamRun(session, xs, zero);
@@ -81,7 +76,7 @@ async function runOne(ort: any, opts: object, o: Origin, bench: BenchName, spec:
       const { be, name } = await checkBackend(spec.threads);
       const { lstm, w } = weights(be, s.input, s.hidden, 3);
       const session = await ort.InferenceSession.create(lstmModel(s.length, s.batch, s.input, s.hidden, w, false), opts);
-      const xData = randn(rng, s.length * s.batch * s.input);
+      const xData = uniformArray(rng, s.length * s.batch * s.input);
       const x = new ort.Tensor('float32', xData, [s.length, s.batch, s.input]);
       const ortY = (await session.run({ X: x })).Y.data as Float32Array; // [T, 1, B, H]
       const ours = noGrad(() => lstm.forward(tensor(xData, [s.length, s.batch, s.input], { backend: be })).y.dataSync()); // [T, B, H]

@@ -16,19 +16,14 @@ import type { Tensor } from '../../src/tensor/tensor.js';
 import { tidy } from '../../src/tensor/tidy.js';
 import { measure, skipRow, timeRows, type Origin } from '../measure.js';
 import type { BenchName, InferSize, Result, StreamSize, SuiteSpec } from '../types.js';
-
-function randn(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
-}
+import { uniformArray } from '../inputs.js';
 
 /** B2 with the LSTM quantized: `steps` single steps at batch 1, the state carried. */
 function makeStream(be: Backend, s: StreamSize, scheme: WeightScheme, steps = s.steps): () => void {
   const rng = new Rng(2);
   const lstm = new LSTM({ inputSize: s.input, hiddenSize: s.hidden }, { backend: be, rng });
   const xs: Tensor[] = [];
-  for (let t = 0; t < s.steps; t++) xs.push(tensor(randn(rng, s.input), [1, s.input], { backend: be }));
+  for (let t = 0; t < s.steps; t++) xs.push(tensor(uniformArray(rng, s.input), [1, s.input], { backend: be }));
   const stream = quantizeLayer(lstm, { weights: scheme }).stream(1);
   return () => noGrad(() => {
     stream.reset();
@@ -40,7 +35,7 @@ function makeStream(be: Backend, s: StreamSize, scheme: WeightScheme, steps = s.
 function makeInfer(be: Backend, s: InferSize, scheme: WeightScheme): () => void {
   const rng = new Rng(3);
   const lstm = new LSTM({ inputSize: s.input, hiddenSize: s.hidden }, { backend: be, rng });
-  const x = tensor(randn(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input], { backend: be });
+  const x = tensor(uniformArray(rng, s.length * s.batch * s.input), [s.length, s.batch, s.input], { backend: be });
   const q = quantizeLayer(lstm, { weights: scheme });
   return () => tidy(() => noGrad(() => { q.forward(x); }));
 }

@@ -16,12 +16,7 @@ import { LSTM } from '../../src/nn/lstm.js';
 import { tensor } from '../../src/tensor/create.js';
 import { checkBackend, checked, maxDiff } from '../check.js';
 import { Rng } from '../../src/tensor/random.js';
-
-function randn(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
-}
+import { uniformArray } from '../inputs.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /** B3's model: one LSTM layer returning the whole sequence, sigmoid gates (the function Carousel computes). */
@@ -136,18 +131,18 @@ async function runOne(tf: any, o: Origin, bench: BenchName, spec: SuiteSpec): Pr
       model.add(tf.layers.lstm({ units: s.hidden, inputShape: [s.length, s.input], recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' }));
       model.add(tf.layers.dense({ units: 1 }));
       model.compile({ optimizer: tf.train.adam(1e-3), loss: 'meanSquaredError' });
-      const x = tf.tensor3d(randn(rng, s.batch * s.length * s.input), [s.batch, s.length, s.input]); // [B, T, I]
-      const y = tf.tensor2d(randn(rng, s.batch), [s.batch, 1]);
+      const x = tf.tensor3d(uniformArray(rng, s.batch * s.length * s.input), [s.batch, s.length, s.input]); // [B, T, I]
+      const y = tf.tensor2d(uniformArray(rng, s.batch), [s.batch, 1]);
       const st = await measure(() => model.trainOnBatch(x, y), t);
       return timeRows(o, bench, st, 'ms', 1);
     }
     case 'B2-256': case 'B2-1024': {
       const s = spec.sizes[bench];
-      const kernel = tf.tensor2d(randn(rng, (s.input + s.hidden) * 4 * s.hidden).map((v) => v / Math.sqrt(s.hidden)), [s.input + s.hidden, 4 * s.hidden]);
+      const kernel = tf.tensor2d(uniformArray(rng, (s.input + s.hidden) * 4 * s.hidden).map((v) => v / Math.sqrt(s.hidden)), [s.input + s.hidden, 4 * s.hidden]);
       const bias = tf.zeros([4 * s.hidden]);
       const forget = tf.scalar(0);
       const xs: any[] = [];
-      for (let i = 0; i < s.steps; i++) xs.push(tf.tensor2d(randn(rng, s.input), [1, s.input]));
+      for (let i = 0; i < s.steps; i++) xs.push(tf.tensor2d(uniformArray(rng, s.input), [1, s.input]));
       const run = (n: number) => async () => {
         let c = tf.zeros([1, s.hidden]), h = tf.zeros([1, s.hidden]);
         for (let i = 0; i < n; i++) {
@@ -168,7 +163,7 @@ async function runOne(tf: any, o: Origin, bench: BenchName, spec: SuiteSpec): Pr
       // The timed model with a Carousel LSTM's weights, checked on the timed input (dropped if it differs).
       const s = spec.sizes.B3;
       const model = b3Model(tf, s);
-      const xData = randn(rng, s.batch * s.length * s.input);
+      const xData = uniformArray(rng, s.batch * s.length * s.input);
       const { be, name } = await checkBackend(o.threads);
       const diff = await b3Diff(tf, model, s, be, xData);
       const x = tf.tensor3d(xData, [s.batch, s.length, s.input]);
@@ -179,8 +174,8 @@ async function runOne(tf: any, o: Origin, bench: BenchName, spec: SuiteSpec): Pr
       return [skipRow(o, bench, 'skipped: TensorFlow.js has no CTC loss')];
     case 'GEMM': case 'GEMM-4096': {
       const s = spec.sizes[bench];
-      const a = tf.tensor2d(randn(rng, s.m * s.k), [s.m, s.k]);
-      const b = tf.tensor2d(randn(rng, s.k * s.n), [s.k, s.n]);
+      const a = tf.tensor2d(uniformArray(rng, s.m * s.k), [s.m, s.k]);
+      const b = tf.tensor2d(uniformArray(rng, s.k * s.n), [s.k, s.n]);
       const st = await measure(async () => { const c = tf.matMul(a, b); await c.data(); c.dispose(); }, t);
       const flop = 2 * s.m * s.n * s.k;
       return [valueRow(o, bench, 'gflops', flop / (st.median * 1e6), 'GFLOP/s'), valueRow(o, bench, 'reps', st.reps, 'count')];
