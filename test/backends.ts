@@ -127,9 +127,17 @@ function unfit(b: Backend, needs: SuiteNeeds): string | null {
  * the backends itself rather than through forEachBackend, or null when it can.
  */
 export function cpuSuiteSkip(name: string): string | null {
+  return backendSuiteSkip(name, {});
+}
+
+/**
+ * Why the named backend cannot run a suite with these needs that walks the backends itself
+ * rather than through forEachBackend, or null when it can.
+ */
+export function backendSuiteSkip(name: string, needs: SuiteNeeds): string | null {
   const tb = built.find((b) => b.name === name);
   if (!tb) return `no backend named ${name}`;
-  return DEFAULT_BACKEND_ONLY ?? tb.skip ?? unfit(tb.backend!, {});
+  return DEFAULT_BACKEND_ONLY ?? tb.skip ?? unfit(tb.backend!, needs);
 }
 
 

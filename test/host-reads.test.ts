@@ -19,35 +19,46 @@ import { makeWindows } from '../src/data/series.js';
 import { silentProgress } from '../src/train/progress.js';
 import { saveModel, weightsPath } from '../src/io/modelDir.js';
 import { existsSync, mkdtempSync } from 'node:fs';
+import { webgpuForSuite } from './backends.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
  * "No host reads inside a step" (the backend contract, src/backend/backend.ts): a fresh instance
- * of each registered backend is made device-like — no readSync, so every dataSync()/item() in
- * library code throws, and every `read` is counted — then a whole fit() training step (forward,
- * backward, clipping, Adam, the loss summed on the device) must make no read, and noGrad
- * inference of a stacked bidirectional LSTM none until the caller reads the output.
+ * of each CPU backend is made device-like — no readSync, so every dataSync()/item() in library
+ * code throws, and every `read` is counted — and webgpu, device-like already, has its reads
+ * counted; then a whole fit() training step (forward, backward, clipping, Adam, the loss summed on
+ * the device) must make no read, and noGrad inference of a stacked bidirectional LSTM none until
+ * the caller reads the output.
  */
 function deviceLike(b: Backend): { be: Backend; reads: () => number } {
-  const readSync = (b.readSync as (s: Storage) => ReturnType<NonNullable<Backend['readSync']>>).bind(b);
   let n = 0;
-  Object.defineProperty(b, 'readSync', { value: undefined, configurable: true });
-  Object.defineProperty(b, 'read', { value: async (s: Storage) => { n++; return readSync(s); }, configurable: true });
+  let read = b.read.bind(b);
+  if (b.readSync) {
+    const readSync = (b.readSync as (s: Storage) => ReturnType<NonNullable<Backend['readSync']>>).bind(b);
+    Object.defineProperty(b, 'readSync', { value: undefined, configurable: true });
+    read = async (s: Storage) => readSync(s);
+  }
+  Object.defineProperty(b, 'read', { value: async (s: Storage) => { n++; return read(s); }, configurable: true });
   return { be: b, reads: () => n };
 }
 
-const fresh: Record<string, () => Backend> = {
+const fresh: Record<string, () => Backend | Promise<Backend>> = {
   reference: () => new ReferenceBackend(),
   composed: () => new ComposedBackend(),
   wasm: () => new WasmBackend({ threads: 2 }),
+  // One device per test process (test/backends.ts opens it, on SwiftShader where there is no GPU):
+  // each test wraps its read again and counts only its own.
+  webgpu: async () => (await loadBackend('webgpu')),
 };
+const webgpu = webgpuForSuite();
 
 for (const name of listBackends()) {
-  describe(`no host reads in a step: ${name}`, { skip: backendUnavailable(name) ?? (fresh[name] ? false : 'no fresh instance known') }, () => {
+  const skip = name === 'webgpu' ? webgpu.skip : backendUnavailable(name) ?? (fresh[name] ? false : 'no fresh instance known');
+  describe(`no host reads in a step: ${name}`, { skip }, () => {
     it('is device-like: dataSync refuses, reads are counted', async () => {
       await loadBackend(name); // the module compiles once per process (wasm)
-      const { be, reads } = deviceLike(fresh[name]());
+      const { be, reads } = deviceLike(await fresh[name]());
       const t = tensor([1, 2, 3], [3], { backend: be });
       assert.throws(() => t.dataSync(), /reads only asynchronously/);
       assert.deepEqual(Array.from(await t.data()), [1, 2, 3]);
@@ -55,7 +66,7 @@ for (const name of listBackends()) {
     });
 
     it('a whole fit() training step (forward, backward, clip, Adam) reads nothing', async () => {
-      const { be, reads } = deviceLike(fresh[name]());
+      const { be, reads } = deviceLike(await fresh[name]());
       const rng = new Rng(3);
       const series = Array.from({ length: 120 }, (_, t) => Math.sin(t / 5));
       const train = makeWindows([series], [0], 12, 2, 0, 100);
@@ -78,7 +89,7 @@ for (const name of listBackends()) {
     });
 
     it('fit with checkpoints and early stopping, and saving the model, read asynchronously', async () => {
-      const { be } = deviceLike(fresh[name]());
+      const { be } = deviceLike(await fresh[name]());
       const rng = new Rng(4);
       const series = Array.from({ length: 80 }, (_, t) => Math.cos(t / 4));
       const model = new SequenceModel({ task: 'forecast', cell: 'gru', inputSize: 1, hiddenSize: 6, numLayers: 1,
@@ -96,7 +107,7 @@ for (const name of listBackends()) {
     });
 
     it('noGrad inference of a stacked bidirectional LSTM reads nothing until the output is read', async () => {
-      const { be, reads } = deviceLike(fresh[name]());
+      const { be, reads } = deviceLike(await fresh[name]());
       const rng = new Rng(5);
       const lstm = new LSTM({ inputSize: 4, hiddenSize: 6, numLayers: 2, bidirectional: true }, { backend: be, rng });
       const x = tensor(Array.from({ length: 7 * 3 * 4 }, () => rng.normal()), [7, 3, 4], { backend: be });
@@ -110,7 +121,7 @@ for (const name of listBackends()) {
     });
 
     it('a deferred check that failed throws at the next read', async () => {
-      const { be } = deviceLike(fresh[name]());
+      const { be } = deviceLike(await fresh[name]());
       const lstm = new LSTM({ inputSize: 2, hiddenSize: 3 }, { backend: be, rng: new Rng(1) });
       const x = tensor([1, NaN, 0, 0], [2, 1, 2], { backend: be });
       const { y } = noGrad(() => lstm.forward(x)); // no throw here: nothing was read
