@@ -12,22 +12,16 @@ export interface PatchGeometry {
 
 /** Frames [T, size, size] -> [T, patch², size/patch, size/patch]. */
 export function toPatches(frames: Float32Array, T: number, g: PatchGeometry): Float32Array {
-  const { size: S, patch: p } = g, G = S / p;
-  const out = new Float32Array(T * S * S);
-  for (let t = 0; t < T; t++) {
-    const base = t * S * S;
-    for (let y = 0; y < S; y++) {
-      for (let x = 0; x < S; x++) {
-        const ch = (y % p) * p + (x % p), cell = Math.floor(y / p) * G + Math.floor(x / p);
-        out[base + ch * G * G + cell] = frames[base + y * S + x];
-      }
-    }
-  }
-  return out;
+  return remap(frames, T, g, true);
 }
 
 /** The inverse: [T, patch², size/patch, size/patch] -> frames [T, size, size]. */
 export function fromPatches(patched: ArrayLike<number>, T: number, g: PatchGeometry): Float32Array {
+  return remap(patched, T, g, false);
+}
+
+/** Pixel (y, x) of frame t <-> channel (y % p) * p + x % p of grid cell (y / p, x / p), either way. */
+function remap(src: ArrayLike<number>, T: number, g: PatchGeometry, toPatch: boolean): Float32Array {
   const { size: S, patch: p } = g, G = S / p;
   const out = new Float32Array(T * S * S);
   for (let t = 0; t < T; t++) {
@@ -35,7 +29,9 @@ export function fromPatches(patched: ArrayLike<number>, T: number, g: PatchGeome
     for (let y = 0; y < S; y++) {
       for (let x = 0; x < S; x++) {
         const ch = (y % p) * p + (x % p), cell = Math.floor(y / p) * G + Math.floor(x / p);
-        out[base + y * S + x] = patched[base + ch * G * G + cell];
+        const pixel = base + y * S + x, patched = base + ch * G * G + cell;
+        if (toPatch) out[patched] = src[pixel];
+        else out[pixel] = src[patched];
       }
     }
   }
