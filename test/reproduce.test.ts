@@ -2,6 +2,9 @@
 // invalid Reber strings, the papers' definitions recomputed from the inputs), the table's verdicts,
 // and a real quick run through the CLI that must reproduce two of the 1997 paper's results.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { addingTask } from '../src/reproduce/adding.js';
 import { ReberStream } from '../src/reproduce/continualReber.js';
@@ -9,6 +12,7 @@ import { allWithin, embeddedReberTask } from '../src/reproduce/embeddedReber.js'
 import { EXPERIMENTS, findExperiments } from '../src/reproduce/experiments.js';
 import { longLagTask } from '../src/reproduce/longLag.js';
 import { embeddedReber, isEmbeddedReber, REBER_SYMBOLS } from '../src/reproduce/reber.js';
+import { jsonNumbers } from '../src/reproduce/jobs.js';
 import { formatTable, type Row } from '../src/reproduce/runner.js';
 import { temporalOrderTask } from '../src/reproduce/temporalOrder.js';
 import { Rng } from '../src/tensor/random.js';
@@ -146,6 +150,24 @@ describe('reproduce: rows and the command', () => {
     for (const e of EXPERIMENTS) assert.match(list.out, new RegExp(`^${e.name}: `, 'm'));
     userError(carousel(['reproduce', 'nope']), /no experiment 'nope'/);
     userError(carousel(['reproduce', '--seeds', '0']), /--seeds: expected an integer >= 1, got '0'/);
+    userError(carousel(['reproduce', '--jobs', '0']), /--jobs: expected an integer >= 1, got '0'/);
+  });
+
+  // Seeds trained in child processes, two at a time, give each seed the outcome a sequential run
+  // gives it, in the same rows (anbn: about 2 s a seed; seeds 1 and 2 generalise differently, so a
+  // mix-up of seeds shows).
+  it('--jobs 2 gives the rows of --jobs 1, seed by seed; non-finite scores survive the JSON', { skip: process.env.CAROUSEL_BACKEND ? 'runs once, in the default suite' : false }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'repro-jobs-'));
+    const rows = (jobs: string) => {
+      const f = join(dir, `j${jobs}.json`), r = carousel(['reproduce', 'anbn', '--quick', '--seeds', '2', '--jobs', jobs, '--json', f]);
+      assert.equal(r.code, 0, r.err);
+      return (JSON.parse(readFileSync(f, 'utf8')).rows as Row[]).map((row) => ({ ...row, seconds: 0, outcomes: row.outcomes.map((o) => o.map((x) => ({ ...x, seconds: 0 }))) }));
+    };
+    const one = rows('1'), two = rows('2');
+    assert.deepEqual(two, one);
+    assert.deepEqual(one[0].seeds, [1, 2]);
+    assert.notDeepEqual(one[0].outcomes[0], one[0].outcomes[1]);
+    assert.equal(JSON.stringify({ a: Infinity, b: NaN, c: 1 }, jsonNumbers), '{"a":"Infinity","b":"NaN","c":1}');
   });
 
   // A real run (about 20 s on the wasm backend): the embedded Reber grammar and long lag 2b, each

@@ -37,10 +37,14 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Row> 
     outcomes.push(r);
     o.log?.(`  ${e.name} seed ${seed}: ${r.map((x) => `${x.label ? x.label + ' ' : ''}${x.sequences !== null ? `${x.solved ? 'solved' : 'not met'} after ${x.sequences} sequences` : x.solved ? 'ok' : 'failed'} (${e.scoreName} ${Number.isInteger(x.score) ? x.score : x.score.toFixed(3)}, ${x.seconds.toFixed(0)} s)`).join('; ')}`);
   }
-  const v = e.verdict(outcomes, o.mode);
+  return experimentRow(e, o.mode, seeds, outcomes, (Date.now() - t0) / 1000);
+}
+
+/** An experiment's row from its seeds' outcomes. */
+export function experimentRow(e: Experiment, mode: Mode, seeds: number[], outcomes: SeedOutcome[][], seconds: number): Row {
   return {
-    name: e.name, source: e.source, paper: e.paper, criterion: e.criterion, setup: e.setup, mode: o.mode,
-    seeds, outcomes, seconds: (Date.now() - t0) / 1000, ...v,
+    name: e.name, source: e.source, paper: e.paper, criterion: e.criterion, setup: e.setup, mode,
+    seeds, outcomes, seconds, ...e.verdict(outcomes, mode),
   };
 }
 

@@ -1,13 +1,15 @@
+import { availableParallelism } from 'node:os';
 import { getBackend, listBackends, setBackend } from '../../backend/registry.js';
 import { printable } from '../../data/printable.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { EXPERIMENTS, findExperiments, type Mode } from '../../reproduce/experiments.js';
+import { jsonNumbers, runInParallel } from '../../reproduce/jobs.js';
 import { formatTable, runExperiment, type Row } from '../../reproduce/runner.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { intFlag, parseFlags, userErrors } from './shared.js';
 
-const HELP = `Usage: carousel reproduce [NAME...] [--quick] [--seeds N] [--first-seed S] [--backend B] [--json FILE]
+const HELP = `Usage: carousel reproduce [NAME...] [--quick] [--seeds N] [--first-seed S] [--jobs J] [--backend B] [--json FILE]
        carousel reproduce --list
 
 Reruns classic LSTM experiments on data generated from the papers' descriptions, with the
@@ -20,6 +22,8 @@ Options:
                    loaded cores); a row that needs more than the quick budget says so, not met
   --seeds N        seeds per experiment (default: each experiment's own, mostly 3 in full, 1 quick)
   --first-seed S   first seed (default 1; seeds are S, S+1, ...)
+  --jobs J         seeds (of any experiment) trained at once, each in its own process (default: the
+                   number of cores; the outcomes are the same as one at a time)
   --backend NAME   backend to train on (default: the default backend)
   --json FILE      also write every row, with each seed's outcome, as JSON
   -h, --help       this help`;
@@ -30,7 +34,7 @@ export const reproduce: Command = {
   help: HELP,
   async run(argv) {
     const { values: v, positionals } = parseFlags('reproduce', argv, {
-      list: { type: 'boolean' }, quick: { type: 'boolean' }, seeds: { type: 'string' }, 'first-seed': { type: 'string' },
+      list: { type: 'boolean' }, quick: { type: 'boolean' }, seeds: { type: 'string' }, 'first-seed': { type: 'string' }, jobs: { type: 'string' },
       backend: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     }, true);
     if (v.help) { console.log(HELP); return 0; }
@@ -49,16 +53,23 @@ export const reproduce: Command = {
     const mode: Mode = v.quick ? 'quick' : 'full';
     const seeds = v.seeds === undefined ? undefined : intFlag('seeds', v.seeds, 1);
     const firstSeed = intFlag('first-seed', v['first-seed'], 1, 0);
-    const rows: Row[] = [];
-    console.log(`reproduce (${mode}, backend ${backend.name}): ${experiments.map((e) => e.name).join(', ')}`);
-    for (const e of experiments) {
-      console.log(`${e.name}: ${e.setup}`);
-      rows.push(await runExperiment(e, { mode, seeds, firstSeed, backend, log: (l) => console.log(l) }));
+    const jobs = intFlag('jobs', v.jobs, availableParallelism());
+    console.log(`reproduce (${mode}, backend ${backend.name}${jobs > 1 ? `, ${jobs} jobs` : ''}): ${experiments.map((e) => e.name).join(', ')}`);
+    const log = (l: string) => console.log(l);
+    let rows: Row[] = [];
+    if (jobs > 1) {
+      for (const e of experiments) console.log(`${e.name}: ${e.setup}`);
+      rows = await runInParallel(experiments, { mode, seeds, firstSeed, jobs, backendName: backend.name, log });
+    } else {
+      for (const e of experiments) {
+        console.log(`${e.name}: ${e.setup}`);
+        rows.push(await runExperiment(e, { mode, seeds, firstSeed, backend, log }));
+      }
     }
     console.log('\n' + formatTable(rows));
     if (v.json) {
       const path = v.json;
-      await userErrors(() => writeFileAtomic(path, JSON.stringify({ mode, backend: backend.name, rows }, null, 2) + '\n'));
+      await userErrors(() => writeFileAtomic(path, JSON.stringify({ mode, backend: backend.name, rows }, jsonNumbers, 2) + '\n'));
     }
     return 0;
   },
