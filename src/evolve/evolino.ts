@@ -16,9 +16,9 @@
  *
  * Two closed-loop remedies from echo state networks are options (both off by default, as in the
  * paper's pseudo-inverse): `ridge`, Tikhonov regularisation of the readout, and `noise`, Gaussian
- * noise added to the teacher-forced input while the states are collected (the echo state network trick for
- * readouts that must be stable when fed back); the targets stay clean. Measured on two sines (see
- * the README): neither makes the free run hold.
+ * noise added to the teacher-forced input while the states are collected (the echo state network
+ * trick for readouts that must be stable when fed back); the targets stay clean. Measured on two
+ * sines (see the README): neither makes the free run hold.
  */
 import type { GenomeLayout } from './genome.js';
 import { LstmNet } from './lstmNet.js';
