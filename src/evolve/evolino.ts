@@ -13,11 +13,18 @@
  * Fitness (lower is better, training data only): the teacher-forced mean squared error of the
  * solved readout plus the mean squared error of a free run over the training window's last
  * `freeRun` steps (a readout that fits teacher-forced states but diverges when fed back is bad).
+ *
+ * Two closed-loop remedies from echo state networks are options (both off by default, as in the
+ * paper's pseudo-inverse): `ridge`, Tikhonov regularisation of the readout, and `noise`, Gaussian
+ * noise added to the teacher-forced input while the states are collected (the echo state network
+ * trick for readouts that must be stable when fed back); the targets stay clean. Measured on two
+ * sines (see the README): neither makes the free run hold.
  */
 import type { GenomeLayout } from './genome.js';
 import { LstmNet } from './lstmNet.js';
 import { mackeyGlass } from './mackeyGlass.js';
 import { leastSquares } from './pinv.js';
+import { Rng } from '../tensor/random.js';
 
 /** The superimposed sines' frequencies, in the paper's order: sin(0.2 t) + sin(0.311 t) + ... */
 export const SINE_FREQUENCIES = [0.2, 0.311, 0.42, 0.51, 0.74] as const;
@@ -38,6 +45,19 @@ export interface EvolinoTask {
   test: number;
   /** Singular values below rcond times the largest are dropped from the readout's pseudo-inverse (default 1e-12). */
   rcond?: number;
+  /** Tikhonov regularisation of the readout: minimise |A w - y|^2 / rows + ridge |w|^2 (default 0: the pseudo-inverse). */
+  ridge?: number;
+  /** Standard deviation of Gaussian noise added to the teacher-forced inputs while the readout's states are collected (default 0). */
+  noise?: number;
+}
+
+/** The fixed noise sequence of a task (the same for every genome, so the fitness stays a function of the genome). */
+export function evolinoNoise(task: EvolinoTask): Float64Array {
+  const sd = task.noise ?? 0;
+  if (!(sd >= 0)) throw new Error(`evolino: expected noise >= 0, got ${task.noise}`);
+  if (sd === 0) return new Float64Array(task.train);
+  const rng = new Rng(0x5eed);
+  return Float64Array.from({ length: task.train }, () => sd * rng.normal());
 }
 
 /** The series: inputs x[t], targets x[t + 1]; long enough for training and test. */
@@ -78,44 +98,61 @@ export interface EvolinoResult {
   cost: number;
 }
 
-/** The readout, errors and fitness of a genome (withTest false: skip the test run, as the fitness does). */
-export function evolinoEvaluate(task: EvolinoTask, series: Float64Array, genome: Float64Array, withTest = true): EvolinoResult {
-  // Readout features [h (H), x (the input), 1]: the cells' outputs plus the input and a bias, as an ESN readout.
-  const H = task.hidden, K = H + 2, { washout, train, freeRun, test } = task;
-  const net = new LstmNet(genome, evolinoLayout(H), { lstm: '' });
-  const rows = train - washout;
-  const states = new Float64Array(rows * K), targets = new Float64Array(rows);
+/** The readout's prediction from features [h, x, 1]. */
+function predict(readout: Float64Array, h: Float64Array, x: number): number {
+  const H = h.length;
+  let s = readout[H] * x + readout[H + 1];
+  for (let k = 0; k < H; k++) s += readout[k] * h[k];
+  return s;
+}
+
+/**
+ * Generation: the net (from its reset state) reads series[0..from-1] (teacher forcing), then its
+ * own prediction is fed back for `steps` steps. Returns the outputs, out[k] the prediction of
+ * series[from + k]: out[0] is the teacher-forced prediction after reading series[from - 1], and
+ * the state is the teacher-forced one carried over, not reset.
+ */
+export function generate(net: LstmNet, readout: Float64Array, series: Float64Array, from: number, steps: number): Float64Array {
+  if (from < 1 || from > series.length) throw new Error(`generate: expected from in 1..${series.length}, got ${from}`);
+  net.reset();
   const x = new Float64Array(1);
+  let y = 0;
+  for (let t = 0; t < from; t++) { x[0] = series[t]; y = predict(readout, net.step(x), x[0]); }
+  const out = new Float64Array(steps);
+  for (let k = 0; k < steps; k++) { out[k] = y; x[0] = y; y = predict(readout, net.step(x), y); }
+  return out;
+}
+
+/** The readout, errors and fitness of a genome (withTest false: skip the test run, as the fitness does). */
+export function evolinoEvaluate(task: EvolinoTask, series: Float64Array, genome: Float64Array, withTest = true, noise = evolinoNoise(task)): EvolinoResult {
+  // Readout features [h (H), x (the input), 1]: the cells' outputs plus the input and a bias, as an ESN readout.
+  const H = task.hidden, K = H + 2, { washout, train, freeRun, test } = task, ridge = task.ridge ?? 0;
+  if (!(ridge >= 0)) throw new Error(`evolino: expected ridge >= 0, got ${task.ridge}`);
+  const net = new LstmNet(genome, evolinoLayout(H), { lstm: '' });
+  const rows = train - washout, extra = ridge > 0 ? K : 0;
+  // Ridge as least squares on A stacked over sqrt(ridge rows) I (targets 0): the SVD keeps its accuracy.
+  const states = new Float64Array((rows + extra) * K), targets = new Float64Array(rows + extra);
+  const x1 = new Float64Array(1);
   for (let t = 0; t < train; t++) {
-    x[0] = series[t];
-    const h = net.step(x);
+    const x = x1[0] = series[t] + noise[t];
+    const h = net.step(x1);
     if (t >= washout) {
       const r = t - washout;
-      states.set(h, r * K); states[r * K + H] = x[0]; states[r * K + H + 1] = 1;
+      states.set(h, r * K); states[r * K + H] = x; states[r * K + H + 1] = 1;
       targets[r] = series[t + 1];
     }
   }
   if (!states.every(Number.isFinite)) return failed(K, test);
-  const readout = leastSquares(states, rows, K, targets, 1, task.rcond ?? 1e-12);
-  const predict = (h: Float64Array) => { let s = readout[H] * x[0] + readout[H + 1]; for (let k = 0; k < H; k++) s += readout[k] * h[k]; return s; };
+  for (let k = 0; k < extra; k++) states[(rows + k) * K + k] = Math.sqrt(ridge * rows);
+  const readout = leastSquares(states, rows + extra, K, targets, 1, task.rcond ?? 1e-12);
+  // The teacher-forced error on the clean series (with noise, the states above were not).
   let trainSq = 0;
-  for (let r = 0; r < rows; r++) { let s = 0; for (let k = 0; k < K; k++) s += readout[k] * states[r * K + k]; trainSq += (s - targets[r]) ** 2; }
-  // Free runs: teacher-forced up to `from`, then fed back its own predictions for `steps`.
-  const freeRunFrom = (from: number, steps: number, out?: Float64Array) => {
-    net.reset();
-    let y = 0, sq = 0;
-    for (let t = 0; t < from; t++) { x[0] = series[t]; y = predict(net.step(x)); }
-    for (let k = 0; k < steps; k++) {
-      const e = y - series[from + k];
-      sq += e * e;
-      if (out) out[k] = y;
-      x[0] = y; y = predict(net.step(x));
-    }
-    return sq / steps;
-  };
-  const freeRunMse = freeRun > 0 ? freeRunFrom(train - freeRun, freeRun) : 0;
-  const testPrediction = new Float64Array(test);
-  const testMse = withTest ? freeRunFrom(train, test, testPrediction) : NaN;
+  net.reset();
+  for (let t = 0; t < train; t++) { x1[0] = series[t]; const y = predict(readout, net.step(x1), series[t]); if (t >= washout) trainSq += (y - series[t + 1]) ** 2; }
+  const mse = (from: number, out: Float64Array) => out.reduce((s, y, k) => s + (y - series[from + k]) ** 2, 0) / out.length;
+  const freeRunMse = freeRun > 0 ? mse(train - freeRun, generate(net, readout, series, train - freeRun, freeRun)) : 0;
+  const testPrediction = withTest ? generate(net, readout, series, train, test) : new Float64Array(test);
+  const testMse = withTest ? mse(train, testPrediction) : NaN;
   const variance = varianceOf(series);
   const trainMse = trainSq / rows;
   const cost = trainMse + freeRunMse;
@@ -139,6 +176,6 @@ function varianceOf(a: Float64Array): number {
 
 /** The pool's fitness factory (pool.ts): the task's series built once per thread. */
 export function evolinoFitness(task: EvolinoTask): (genome: Float64Array) => number {
-  const series = evolinoSeries(task);
-  return (genome) => evolinoEvaluate(task, series, genome, false).cost;
+  const series = evolinoSeries(task), noise = evolinoNoise(task);
+  return (genome) => evolinoEvaluate(task, series, genome, false, noise).cost;
 }

@@ -35,6 +35,11 @@ Options:
   --task NAME         ${TASKS.join(', ')}
   --waves N           evolino-sines: superimposed waves, 1-5 (default 2: sin(0.2t) + sin(0.311t))
   --hidden N          LSTM cells (default: 3 for --env, 10 for --task)
+  --free-run N        --task: free-running steps in the fitness, at the end of the training window
+                      (default 100 for sines, 84 for Mackey-Glass; 0: teacher-forced error only)
+  --ridge X           --task: Tikhonov regularisation of the readout (default 0: the pseudo-inverse)
+  --noise X           --task: Gaussian noise sd added to the teacher-forced input while the
+                      readout's states are collected (default 0)
   --algo NAME         --env: cma-es (default) or es (--task always uses CMA-ES)
   --sigma X           initial step size (default 1 for --env, 0.3 for --task)
   --lambda N          population (default 4 + 3 ln n)
@@ -55,7 +60,7 @@ export const evolve: Command = {
   async run(argv) {
     const { values: v } = parseFlags('evolve', argv, {
       env: { type: 'string' }, 'no-velocities': { type: 'boolean' }, task: { type: 'string' }, waves: { type: 'string' },
-      hidden: { type: 'string' }, algo: { type: 'string' }, sigma: { type: 'string' }, lambda: { type: 'string' },
+      hidden: { type: 'string' }, 'free-run': { type: 'string' }, ridge: { type: 'string' }, noise: { type: 'string' }, algo: { type: 'string' }, sigma: { type: 'string' }, lambda: { type: 'string' },
       'max-evals': { type: 'string' }, balance: { type: 'string' }, 'no-restarts': { type: 'boolean' }, episodes: { type: 'string' },
       seed: { type: 'string' }, workers: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     });
@@ -72,12 +77,17 @@ export const evolve: Command = {
       for (const f of ['no-velocities', 'balance', 'no-restarts', 'episodes', 'algo'] as const) if (v[f] !== undefined) throw new UserError(`evolve: --${f} is for --env, not --task`);
       if (task !== 'evolino-sines' && v.waves !== undefined) throw new UserError('evolve: --waves is for --task evolino-sines');
       const preset = evolinoPreset(task === 'evolino-sines' ? 'sines' : 'mackey-glass', intFlag('waves', v.waves, 2), intFlag('hidden', v.hidden, 10));
+      preset.freeRun = intFlag('free-run', v['free-run'], preset.freeRun, 0);
+      if (preset.freeRun > preset.train - preset.washout) throw new UserError(`--free-run: expected at most ${preset.train - preset.washout} (the training steps after the washout), got '${v['free-run']}'`);
+      preset.ridge = numFlag('ridge', v.ridge, 0, 0); preset.noise = numFlag('noise', v.noise, 0, 0);
       if ((preset.waves ?? 1) > 5) throw new UserError(`--waves: expected an integer from 1 to 5, got '${v.waves}'`);
       const maxEvaluations = intFlag('max-evals', v['max-evals'], 3000);
       console.log(`evolve ${task}: nn.LSTM(1, ${preset.hidden}) weights by CMA-ES, readout by pseudo-inverse; train ${preset.train} steps (washout ${preset.washout}), test ${preset.test} free-running; ${maxEvaluations.toLocaleString('en-US')} evaluations, ${workers} worker${workers > 1 ? 's' : ''}, seed ${seed}`);
       const r = await runEvolino({ task: preset, maxEvaluations, sigma: numFlag('sigma', v.sigma, 0.3, 1e-12), lambda, seed, workers, log });
       const e = r.result;
       console.log(`done in ${r.seconds.toFixed(1)} s, ${r.evaluations.toLocaleString('en-US')} evaluations: training MSE ${e.trainMse.toExponential(3)} (teacher-forced), test MSE ${e.testMse.toExponential(3)}, test NRMSE ${e.testNrmse.toExponential(3)}${preset.kind === 'mackey-glass' ? `, NRMSE at step ${preset.test} ${e.lastStepNrmse.toExponential(3)}` : ''} (free-running)`);
+      const err = (k: number) => `${k + 1}: ${(e.testPrediction[k] - r.series[preset.train + k]).toExponential(1)}`;
+      console.log(`free-running error at step ${[0, 4, 9, 24, 49, 99, preset.test - 1].filter((k) => k < preset.test).map(err).join(', ')}`);
       if (v.out) {
         const out = v.out;
         await userErrors(() => {
@@ -102,6 +112,7 @@ export const evolve: Command = {
     if (!pole && v['no-velocities']) throw new UserError('evolve: --no-velocities is for cart-pole and double-pole');
     if (!pole && v.balance !== undefined) throw new UserError('evolve: --balance is for cart-pole and double-pole');
     if (v.waves !== undefined) throw new UserError('evolve: --waves is for --task evolino-sines');
+    for (const f of ['free-run', 'ridge', 'noise'] as const) if (v[f] !== undefined) throw new UserError(`evolve: --${f} is for --task, not --env`);
     const damping = env === 'double-pole';
     const envOptions: Record<string, unknown> = pole ? { velocities: !v['no-velocities'], maxSteps: 1000 } : {};
     const algorithm = choiceFlag('algo', v.algo, ['cma-es', 'es'] as const, 'cma-es') as Algorithm;
