@@ -467,3 +467,38 @@ void qlstm_step_16(int f16, int rows, int H, int u0, int u1, int K, const float 
   }
   lstm_fwd_units(rows, H, u0, u1, gates, cPrev, cOut, hOut, ldh);
 }
+
+/*
+ * Peak probe of the int8 product's inner step as this build computes it, for the bench's floor
+ * of B3-int8: `iters` rounds of 12 independent accumulators, each fed a fresh weight vector from
+ * two alternating L1-resident rows of `buf` (384 bytes), times one vector of activation codes.
+ * Relaxed build: RDOT (the 7-bit codes' relaxed dot and its widening), 16 multiply-adds each;
+ * SIMD128 build: int8 widened on load and i32x4.dot_i16x8_s, 8 each. qdot_peak_macs() says how
+ * many multiply-adds a round does.
+ */
+#ifdef CAROUSEL_RELAXED
+#define QPEAK_STEP 16
+#define QPEAK_ACC(j) RDOT(s##j, wasm_v128_load(w + 16 * j), u)
+#else
+#define QPEAK_STEP 8
+#define QPEAK_ACC(j) DOT(s##j, wasm_i16x8_load8x8(w + 8 * j), q)
+#endif
+EXPORT(qdot_peak_macs) int qdot_peak_macs(void) { return 12 * QPEAK_STEP; }
+EXPORT(qdot_peak)
+float qdot_peak(int iters, const int8_t *buf) {
+#ifdef CAROUSEL_RELAXED
+  const v128_t u = wasm_v128_and(wasm_v128_load(buf), wasm_i8x16_splat(0x7f)); /* 7-bit codes */
+#else
+  const int16_t *q = (const int16_t *)buf; /* int16 centred codes: any 16 bytes */
+#endif
+  v128_t s0 = wasm_i32x4_splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0, s8 = s0, s9 = s0, s10 = s0, s11 = s0;
+  for (int i = 0; i < iters; i++) {
+    const int8_t *w = buf + (i & 1) * 192;
+    QPEAK_ACC(0); QPEAK_ACC(1); QPEAK_ACC(2); QPEAK_ACC(3); QPEAK_ACC(4); QPEAK_ACC(5);
+    QPEAK_ACC(6); QPEAK_ACC(7); QPEAK_ACC(8); QPEAK_ACC(9); QPEAK_ACC(10); QPEAK_ACC(11);
+  }
+  v128_t s = wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_add(s0, s1), wasm_i32x4_add(s2, s3)),
+                            wasm_i32x4_add(wasm_i32x4_add(s4, s5), wasm_i32x4_add(s6, s7)));
+  s = wasm_i32x4_add(s, wasm_i32x4_add(wasm_i32x4_add(s8, s9), wasm_i32x4_add(s10, s11)));
+  return (float)hsum(s);
+}
