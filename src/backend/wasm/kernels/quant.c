@@ -491,14 +491,10 @@ float qdot_peak(int iters, const int8_t *buf) {
 #else
   const int16_t *q = (const int16_t *)buf; /* int16 centred codes: any 16 bytes */
 #endif
-  v128_t s0 = wasm_i32x4_splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0, s8 = s0, s9 = s0, s10 = s0, s11 = s0;
+  PEAK12_DECL(wasm_i32x4_splat(0));
   for (int i = 0; i < iters; i++) {
     const int8_t *w = buf + (i & 1) * 192;
-    QPEAK_ACC(0); QPEAK_ACC(1); QPEAK_ACC(2); QPEAK_ACC(3); QPEAK_ACC(4); QPEAK_ACC(5);
-    QPEAK_ACC(6); QPEAK_ACC(7); QPEAK_ACC(8); QPEAK_ACC(9); QPEAK_ACC(10); QPEAK_ACC(11);
+    PEAK12_STEP(QPEAK_ACC);
   }
-  v128_t s = wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_add(s0, s1), wasm_i32x4_add(s2, s3)),
-                            wasm_i32x4_add(wasm_i32x4_add(s4, s5), wasm_i32x4_add(s6, s7)));
-  s = wasm_i32x4_add(s, wasm_i32x4_add(wasm_i32x4_add(s8, s9), wasm_i32x4_add(s10, s11)));
-  return (float)hsum(s);
+  return (float)hsum(PEAK12_SUM(wasm_i32x4_add));
 }
