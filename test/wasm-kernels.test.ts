@@ -488,6 +488,18 @@ describe('wasm backend: microbenchmark entry points (for bench/)', () => {
       assert.ok(Number.isFinite(p.perThread) && p.perThread > 0 && p.total >= p.perThread, JSON.stringify(p));
     } finally { closeBench(); }
   });
+
+  it('int8PeakGmacs runs the build\'s int8 inner step: 16 multiply-adds a step in the relaxed build, 8 in SIMD128', async () => {
+    const { int8PeakGmacs, closeBench } = await import('../src/backend/wasm/bench.js');
+    try {
+      const p = await int8PeakGmacs(2);
+      assert.ok(Number.isFinite(p.perThread) && p.perThread > 0 && p.total >= p.perThread, JSON.stringify(p));
+      const w = new WasmBackend({ threads: 1 });
+      try {
+        assert.equal(w.int8MacsPerRound(), w.kernels.kernel_build() === 1 ? 12 * 16 : 12 * 8);
+      } finally { w.terminate(); }
+    } finally { closeBench(); }
+  });
 });
 
 describe('wasm backend: a random mix of threaded jobs, back to back, matches the reference', () => {

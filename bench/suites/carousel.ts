@@ -134,11 +134,12 @@ function makeGemm(be: Backend, s: GemmSize): () => void {
  * pointers. Loaded by a computed path so the bench still compiles and runs without the backend.
  */
 async function wasmMicro(threads: number, s: GemmSize, readBytes: number):
-  Promise<{ peak: number; gemm: number; read: number; close(): void } | string> {
+  Promise<{ peak: number; int8: number; gemm: number; read: number; close(): void } | string> {
   try {
     const path = '../../src/backend/wasm/bench.js';
     const m = await import(path) as {
       simdPeakGflops(t: number): Promise<{ perThread: number; total: number }>;
+      int8PeakGmacs(t: number): Promise<{ perThread: number; total: number }>;
       gemmGflops(m: number, n: number, k: number, t: number): Promise<number>;
       readGBps(bytes: number, t: number): Promise<number>;
       closeBench(): void;
@@ -148,9 +149,11 @@ async function wasmMicro(threads: number, s: GemmSize, readBytes: number):
     // compete for the cores, which would make the GEMM look better than it is).
     const one = (await m.simdPeakGflops(1)).perThread;
     const peak = Math.max(one * threads, threads > 1 ? (await m.simdPeakGflops(threads)).total : 0);
+    const i8 = (await m.int8PeakGmacs(1)).perThread;
+    const int8 = Math.max(i8 * threads, threads > 1 ? (await m.int8PeakGmacs(threads)).total : 0);
     const gemm = await m.gemmGflops(s.m, s.n, s.k, threads);
     const read = await m.readGBps(readBytes, threads);
-    return { peak, gemm, read, close: () => m.closeBench() };
+    return { peak, int8, gemm, read, close: () => m.closeBench() };
   } catch (e) { return (e as Error).message.split('\n')[0]; }
 }
 
@@ -281,6 +284,9 @@ async function runOne(o: Origin, be: Backend, bench: BenchName, spec: SuiteSpec)
           rows.push(valueRow(o, bench, 'fraction_of_peak', 100 * flop / (st.median * 1e6) / p.peak, '%'));
           rows.push(valueRow(o, bench, 'read_gbps', p.read, 'GB/s'));
           rows.push(valueRow(o, 'B3', 'floor_simd_peak', b3Flop / (p.peak * 1e6), 'ms'));
+          // B3-int8's multiply-adds at the int8 product's peak (int8_peak, G multiply-adds/s).
+          rows.push(valueRow(o, bench, 'int8_peak', p.int8, 'GMAC/s'));
+          rows.push(valueRow(o, 'B3-int8', 'floor_simd_peak', b3Flop / 2 / (p.int8 * 1e6), 'ms'));
           rows.push(valueRow(o, 'B2-1024', 'floor_weight_read', b2Bytes / (p.read * 1e3), 'us'));
         }
       }

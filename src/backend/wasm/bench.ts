@@ -72,6 +72,20 @@ export async function simdPeakGflops(threads = 1): Promise<{ perThread: number; 
 }
 
 /**
+ * The int8 product's peak: G multiply-adds per second of its inner step (the relaxed 7-bit dot, or
+ * int8 widened to int16 and i32x4.dot_i16x8_s, by the build) with 12 independent chains on
+ * L1-resident operands, per thread and in total when `threads` run it at once: no int8 kernel of
+ * this build can multiply-add faster, whatever its blocking.
+ */
+export async function int8PeakGmacs(threads = 1): Promise<{ perThread: number; total: number }> {
+  const b = await backend(threads);
+  const iters = 2_000_000;
+  const sec = timeIt(() => b.simdPeak(iters, threads, 'int8'), 0.3, 5);
+  const perThread = (b.int8MacsPerRound() * iters) / sec / 1e9;
+  return { perThread, total: perThread * Math.min(threads, b.threads) };
+}
+
+/**
  * GB/s of reading a `bytes`-long buffer once (split over `threads` threads, all at once): the
  * memory bandwidth a kernel that streams that much data (a weight matrix) can use at most.
  */

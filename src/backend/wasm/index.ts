@@ -784,22 +784,27 @@ export class WasmBackend extends ReferenceBackend {
   }
 
   /**
-   * Run `iters` rounds of a SIMD128 peak probe (kernels/gemm.c) on `threads` threads at once:
-   * 'chains' does 96 flops a round, 'tile' (the micro-kernel's mix) 64.
+   * Run `iters` rounds of a peak probe on `threads` threads at once: 'chains' (kernels/gemm.c) does
+   * 96 flops a round, 'tile' (the micro-kernel's mix) 64; 'int8' (kernels/quant.c) the int8
+   * product's inner step, int8MacsPerRound() multiply-adds a round.
    */
-  simdPeak(iters: number, threads = 1, probe: 'chains' | 'tile' = 'chains'): void {
+  simdPeak(iters: number, threads = 1, probe: 'chains' | 'tile' | 'int8' = 'chains'): void {
     const T = threads > 1 ? Math.min(threads, this.usable()) : 1;
     const pool = this.pool;
     pool.begin();
     for (let t = 1; t < T; t++) {
       const s = pool.slot(t - 1);
-      pool.i32[s + 1] = Job.Peak; pool.i32[s + 2] = iters; pool.i32[s + 3] = this.peakBuf(t); pool.i32[s + 5] = probe === 'tile' ? 1 : 0;
+      pool.i32[s + 1] = Job.Peak; pool.i32[s + 2] = iters; pool.i32[s + 3] = this.peakBuf(t); pool.i32[s + 5] = probe === 'int8' ? 2 : probe === 'tile' ? 1 : 0;
       pool.post(t - 1);
     }
-    if (probe === 'tile') this.kernels.simd_peak_tile(iters, this.peakBuf());
+    if (probe === 'int8') this.kernels.qdot_peak(iters, this.peakBuf());
+    else if (probe === 'tile') this.kernels.simd_peak_tile(iters, this.peakBuf());
     else this.kernels.simd_peak(iters, this.peakBuf());
     pool.wait(T - 1);
   }
+
+  /** Multiply-adds per round of the 'int8' peak probe: 16 per instruction step in the relaxed build, 8 in SIMD128. */
+  int8MacsPerRound(): number { return this.kernels.qdot_peak_macs(); }
 
   /**
    * Read `n` floats at byte pointer `ptr` once, split over `threads` threads (the finite-value

@@ -32,6 +32,9 @@ export interface KernelExports {
   kernel_build(): number;
   simd_peak(iters: number, buf: number): number;
   simd_peak_tile(iters: number, buf: number): number;
+  /** The int8 product's inner step (kernels/quant.c): `iters` rounds of qdot_peak_macs() multiply-adds. */
+  qdot_peak(iters: number, buf: number): number;
+  qdot_peak_macs(): number;
   unary(op: number, x: number, out: number, n: number): void;
   unary_backward(op: number, x: number, y: number, dy: number, dx: number, n: number, acc: number): void;
   binary2d(op: number, rows: number, cols: number, a: number, ars: number, acs: number,

@@ -172,7 +172,7 @@ export function runJob(k: KernelExports, i32: Int32Array, f32: Float32Array, s: 
       return st;
     }
     case Job.Peak:
-      f32[s + 4] = i32[s + 5] ? k.simd_peak_tile(i32[s + 2], i32[s + 3]) : k.simd_peak(i32[s + 2], i32[s + 3]);
+      f32[s + 4] = i32[s + 5] === 2 ? k.qdot_peak(i32[s + 2], i32[s + 3]) : i32[s + 5] ? k.simd_peak_tile(i32[s + 2], i32[s + 3]) : k.simd_peak(i32[s + 2], i32[s + 3]);
       return 0;
     case Job.LstmFwd: // rows H gates cPrev cOut hOut ldh (pointers at this share's first row)
       k.lstm_fwd(i32[s + 2], i32[s + 3], i32[s + 4], i32[s + 5], i32[s + 6], i32[s + 7], i32[s + 8]);

@@ -500,16 +500,12 @@ void gemm_packed(int m, int n, int n0, int n1, int k, float alpha, const float *
 EXPORT(simd_peak)
 float simd_peak(int iters, float *buf) {
   v128_t m = wasm_f32x4_splat(0.999999f);
-  v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0, s8 = s0, s9 = s0, s10 = s0, s11 = s0;
+  PEAK12_DECL(wasm_f32x4_splat(0));
   for (int i = 0; i < iters; i++) {
     const float *x = buf + (i & 1) * 48;
-    PEAK_ACC(0); PEAK_ACC(1); PEAK_ACC(2); PEAK_ACC(3); PEAK_ACC(4); PEAK_ACC(5);
-    PEAK_ACC(6); PEAK_ACC(7); PEAK_ACC(8); PEAK_ACC(9); PEAK_ACC(10); PEAK_ACC(11);
+    PEAK12_STEP(PEAK_ACC);
   }
-  v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3)),
-                            wasm_f32x4_add(wasm_f32x4_add(s4, s5), wasm_f32x4_add(s6, s7)));
-  s = wasm_f32x4_add(s, wasm_f32x4_add(wasm_f32x4_add(s8, s9), wasm_f32x4_add(s10, s11)));
-  return wasm_f32x4_extract_lane(s, 0);
+  return wasm_f32x4_extract_lane(PEAK12_SUM(wasm_f32x4_add), 0);
 }
 
 /* Second probe: the micro-kernel's own loop (2 vector loads, 4 broadcast loads, 8 independent

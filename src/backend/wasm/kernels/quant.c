@@ -467,3 +467,34 @@ void qlstm_step_16(int f16, int rows, int H, int u0, int u1, int K, const float 
   }
   lstm_fwd_units(rows, H, u0, u1, gates, cPrev, cOut, hOut, ldh);
 }
+
+/*
+ * Peak probe of the int8 product's inner step as this build computes it, for the bench's floor
+ * of B3-int8: `iters` rounds of 12 independent accumulators, each fed a fresh weight vector from
+ * two alternating L1-resident rows of `buf` (384 bytes), times one vector of activation codes.
+ * Relaxed build: RDOT (the 7-bit codes' relaxed dot and its widening), 16 multiply-adds each;
+ * SIMD128 build: int8 widened on load and i32x4.dot_i16x8_s, 8 each. qdot_peak_macs() says how
+ * many multiply-adds a round does.
+ */
+#ifdef CAROUSEL_RELAXED
+#define QPEAK_STEP 16
+#define QPEAK_ACC(j) RDOT(s##j, wasm_v128_load(w + 16 * j), u)
+#else
+#define QPEAK_STEP 8
+#define QPEAK_ACC(j) DOT(s##j, wasm_i16x8_load8x8(w + 8 * j), q)
+#endif
+EXPORT(qdot_peak_macs) int qdot_peak_macs(void) { return 12 * QPEAK_STEP; }
+EXPORT(qdot_peak)
+float qdot_peak(int iters, const int8_t *buf) {
+#ifdef CAROUSEL_RELAXED
+  const v128_t u = wasm_v128_and(wasm_v128_load(buf), wasm_i8x16_splat(0x7f)); /* 7-bit codes */
+#else
+  const int16_t *q = (const int16_t *)buf; /* int16 centred codes: any 16 bytes */
+#endif
+  PEAK12_DECL(wasm_i32x4_splat(0));
+  for (int i = 0; i < iters; i++) {
+    const int8_t *w = buf + (i & 1) * 192;
+    PEAK12_STEP(QPEAK_ACC);
+  }
+  return (float)hsum(PEAK12_SUM(wasm_i32x4_add));
+}

@@ -38,6 +38,12 @@ static inline void stp(float *p, f4 v, int r) {
 #define KERNEL_BUILD 0
 #endif
 
+/* The peak probes' 12 independent accumulator chains s0..s11 (kernels/gemm.c simd_peak,
+ * kernels/quant.c qdot_peak): declared from `zero`, stepped by ACC(j), summed with `add`. */
+#define PEAK12_DECL(zero) v128_t s0 = zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0, s8 = s0, s9 = s0, s10 = s0, s11 = s0
+#define PEAK12_STEP(ACC) do { ACC(0); ACC(1); ACC(2); ACC(3); ACC(4); ACC(5); ACC(6); ACC(7); ACC(8); ACC(9); ACC(10); ACC(11); } while (0)
+#define PEAK12_SUM(add) add(add(add(add(s0, s1), add(s2, s3)), add(add(s4, s5), add(s6, s7))), add(add(s8, s9), add(s10, s11)))
+
 /* e^x, f32x4. n = round(x log2 e); r = x - n ln2 (two-constant Cody-Waite); e^r by a degree-6
  * polynomial; 2^n by building the exponent bits (clamped to [-126, 128]: underflow -> ~0, overflow -> inf).
  * Written for V8's SIMD lowering: pmin/pmax are single instructions (min/max with NaN propagation
