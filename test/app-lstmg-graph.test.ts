@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GraphBuilder, lstmNetwork } from '../src/lstmg/builders.js';
-import { DSR_LENGTH, DSR_SYMBOLS, DSR_TARGETS, dsrStep, dsrTrial } from '../src/lstmg/dsr.js';
+import { DSR_LENGTH, DSR_SYMBOLS, DSR_TARGETS, dsrRate, dsrStep, dsrTrial, trainDsrLstmg } from '../src/lstmg/dsr.js';
 import { Learner } from '../src/lstmg/learn.js';
 import { dsrBatch, dsrExperiment } from '../src/reproduce/dsr.js';
 import { findExperiments } from '../src/reproduce/experiments.js';
@@ -109,6 +109,18 @@ describe('lstmg: distracted sequence recall', () => {
     assert.match(v.note, /BPTT LSTM beside it: 2\/3 solved \(mean 5,000 trials\)/);
     assert.match(v.note, /the unsolved LSTM-g nets got 0\.500 of the test trials right$/);
     assert.equal(e.verdict([o(true, true), o(false, true)], 'quick').met, false);
+  });
+
+  it('the learning rate decays as α / (1 + n / rateDecay) when asked, and stays otherwise; a bad decay is refused', async () => {
+    const c = { rate: 0.05, rateDecay: 50_000 };
+    assert.equal(dsrRate(c, 0), 0.05);
+    assert.ok(Math.abs(dsrRate(c, 50_000) - 0.025) < 1e-15);
+    assert.ok(Math.abs(dsrRate(c, 200_000) - 0.01) < 1e-15);
+    assert.equal(dsrRate({ rate: 0.05 }, 200_000), 0.05);
+    assert.equal(dsrRate({}, 10), 0.03);
+    for (const bad of [0, -1, NaN]) assert.throws(() => dsrRate({ rate: 0.05, rateDecay: bad }, 0), /expected rateDecay to be a positive number of trials, got/);
+    await assert.rejects(trainDsrLstmg({ rate: 0.05, rateDecay: 0, budget: 10, checkEvery: 10 }, 1), /expected rateDecay to be a positive number of trials, got 0/);
+    assert.match(dsrExperiment().setup, /α 0\.05 decaying as α \/ \(1 \+ n \/ 50,000\)/);
   });
 
   it('the rule learns to recall a symbol across a delay (two memory cells, online; forget gates biased open)', () => {

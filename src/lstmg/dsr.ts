@@ -46,6 +46,8 @@ export interface DsrConfig {
   cells?: number;
   /** Learning rate α (default 0.03). */
   rate?: number;
+  /** With it, α decays as α / (1 + n / rateDecay) after n training trials (halved at n = rateDecay); without, α stays. */
+  rateDecay?: number;
   /** Initial forget-gate bias added (default 2: cells start out remembering). */
   forgetBias?: number;
   /** Recurrence between cells (lstmNetwork's option; default 'none'). */
@@ -84,16 +86,25 @@ export function dsrScore(l: Learner, rng: Rng, trials: number): number {
   return good / trials;
 }
 
+/** The learning rate after n training trials: α, or α / (1 + n / rateDecay) with a decay. */
+export function dsrRate(c: Pick<DsrConfig, 'rate' | 'rateDecay'>, n: number): number {
+  const a = c.rate ?? 0.03;
+  if (c.rateDecay === undefined) return a;
+  if (!(c.rateDecay > 0)) throw new Error(`lstmg.dsr: expected rateDecay to be a positive number of trials, got ${c.rateDecay}`);
+  return a / (1 + n / c.rateDecay);
+}
+
 /** Train an LSTM-g network of the paper's architecture on DSR from seed until it passes or the budget is spent. */
 export async function trainDsrLstmg(c: DsrConfig, seed: number): Promise<DsrResult> {
   const t0 = Date.now();
   const { net } = lstmNetwork({ inputs: DSR_SYMBOLS, cells: c.cells ?? 8, outputs: DSR_TARGETS, rng: new Rng(seed), recurrent: c.recurrent, forgetBias: c.forgetBias ?? 2 });
   const l = new Learner(net);
   const data = new Rng(seed * 7919 + 17), test = new Rng(seed * 104729 + 3);
-  const rate = c.rate ?? 0.03, n = c.testTrials ?? 1000, crit = c.criterion ?? 0.95;
+  const n = c.testTrials ?? 1000, crit = c.criterion ?? 0.95;
+  dsrRate(c, 0); // checks the decay before any training
   let score = NaN;
   for (let seen = 0; seen < c.budget;) {
-    for (let i = 0; i < c.checkEvery && seen < c.budget; i++, seen++) runTrial(l, dsrTrial(data), rate);
+    for (let i = 0; i < c.checkEvery && seen < c.budget; i++, seen++) runTrial(l, dsrTrial(data), dsrRate(c, seen));
     score = dsrScore(l, test, n);
     c.onTest?.(seen, score);
     if (score >= crit) return { solved: true, trials: seen, score, seconds: (Date.now() - t0) / 1000 };

@@ -40,11 +40,13 @@ export const dsrTask: SeqTask = {
 };
 
 const CELLS = 8;
-// LSTM-g: online updates every step (the paper's regime); α 0.03 (0.1 oscillates around 20-40%
-// right, 0.01 is slower; seed 1, 100,000 trials: 0.834 at α 0.03). Forget gates biased +2 at init.
+// LSTM-g: online updates every step (the paper's regime); α 0.05 decaying as α / (1 + n / 50,000)
+// after n trials (0.01 at 200,000), forget gates biased +2 at init. Chosen on seeds 1 and 101 in
+// 100,000-trial probes (README): at a constant α 0.03 the fraction right swung between 0.40 and
+// 0.95 from one test to the next; with the decay it stayed between 0.68 and 0.94 from 50,000 on.
 const LSTMG: Record<Mode, DsrConfig> = {
-  full: { cells: CELLS, rate: 0.03, forgetBias: 2, budget: 200_000, checkEvery: 10_000, testTrials: TEST_TRIALS, criterion: CRITERION },
-  quick: { cells: CELLS, rate: 0.03, forgetBias: 2, budget: 20_000, checkEvery: 5000, testTrials: TEST_TRIALS, criterion: CRITERION },
+  full: { cells: CELLS, rate: 0.05, rateDecay: 50_000, forgetBias: 2, budget: 200_000, checkEvery: 10_000, testTrials: TEST_TRIALS, criterion: CRITERION },
+  quick: { cells: CELLS, rate: 0.05, rateDecay: 50_000, forgetBias: 2, budget: 20_000, checkEvery: 5000, testTrials: TEST_TRIALS, criterion: CRITERION },
 };
 const BPTT: Record<Mode, TrainSpec> = {
   full: { hidden: CELLS, variant: 'V', batch: 16, lr: 0.03, budget: 200_000, checkEvery: 10_000 },
@@ -59,9 +61,9 @@ export function dsrExperiment(): Experiment {
     source: 'Monner & Reggia 2012 (LSTM-g), section 4.1, the standard LSTM architecture',
     paper: 'LSTM-g learns the task on the standard LSTM architecture',
     criterion: `a seed is solved when at least ${CRITERION * 100}% of ${fmt(TEST_TRIALS)} fresh trials are right (every output within 0.5 at every one of the 24 steps); met when LSTM-g solves a majority of seeds`,
-    setup: `LSTM-g: ${CELLS} memory cells with input, forget (bias +${LSTMG.full.forgetBias} at init) and output gates and peepholes, online updates every step, α ${LSTMG.full.rate}, at most ${fmt(LSTMG.full.budget)} trials (quick ${fmt(LSTMG.quick.budget)}); `
+    setup: `LSTM-g: ${CELLS} memory cells with input, forget (bias +${LSTMG.full.forgetBias} at init) and output gates and peepholes, online updates every step, α ${LSTMG.full.rate} decaying as α / (1 + n / ${fmt(LSTMG.full.rateDecay!)}) after n trials, at most ${fmt(LSTMG.full.budget)} trials (quick ${fmt(LSTMG.quick.budget)}); `
       + `beside it BPTT: peephole LSTM (V), ${CELLS} cells, batches of ${BPTT.full.batch}, Adam lr ${BPTT.full.lr}, the same number of trials`,
-    seeds: { full: 3, quick: 1 }, scoreName: 'fraction of test trials right',
+    seeds: { full: 5, quick: 1 }, scoreName: 'fraction of test trials right',
     async run(seed, mode, backend) {
       const g = await trainDsrLstmg(LSTMG[mode], seed);
       const b = await trainUntilSolved(dsrTask, BPTT[mode], seed, backend);

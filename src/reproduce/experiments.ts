@@ -9,6 +9,7 @@ import { runParity } from '../tasks/parity.js';
 import { addingTask } from './adding.js';
 import { trainContinualReber } from './continualReber.js';
 import { dsrExperiment } from './dsr.js';
+import { lstmgReberExperiment } from './lstmgReber.js';
 import { embeddedReberTask } from './embeddedReber.js';
 import { generalisation, languageTask, type Language } from './anbn.js';
 import { longLagTask } from './longLag.js';
@@ -221,6 +222,7 @@ export const EXPERIMENTS: Experiment[] = [
   doublePoleExperiment(),
   evolinoSinesExperiment(),
   dsrExperiment(),
+  lstmgReberExperiment(),
   tmazeExperiment(),
 ];
 
