@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SPLITS } from '../src/asr/handwritingData.js';
+import { makeSpeechData } from '../src/asr/speechData.js';
+import { carousel } from './util/cli.js';
+
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `carousel-${name}-`));
+
+/** Every file of a rendered set (manifests, LM text, WAVs) by relative path. */
+function filesOf(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const f of ['train.jsonl', 'val.jsonl', 'test.jsonl', 'lm-text.txt']) out.set(f, readFileSync(join(dir, f)));
+  for (const sp of SPLITS) for (const f of readdirSync(join(dir, 'audio', sp))) out.set(`audio/${sp}/${f}`, readFileSync(join(dir, 'audio', sp, f)));
+  return out;
+}
+
+test('speech data: espeak-ng runs --jobs at a time, never more, and the set is byte-identical at any --jobs', async () => {
+  // A wrapper around espeak-ng that logs when each synthesis starts and ends and holds it open a
+  // moment, so that runs which may overlap do.
+  const dir = tmp('espeak-wrap'), log = join(dir, 'log'), wrapper = join(dir, 'espeak');
+  writeFileSync(wrapper, `#!/bin/sh
+case "$*" in *" -w "*) echo "start $(date +%s%N)" >> ${log}; sleep 0.3; espeak-ng "$@"; s=$?; echo "end $(date +%s%N)" >> ${log}; exit $s;; esac
+exec espeak-ng "$@"
+`);
+  chmodSync(wrapper, 0o755);
+  const parallel = tmp('words-j3');
+  const r = carousel(['data', 'speech', '--words', '--count', '9', '--seed', '5', '--jobs', '3', '--out', parallel], { CAROUSEL_ESPEAK: wrapper });
+  assert.equal(r.code, 0, r.err);
+  // The most syntheses running at once, from the log's start and end events in time order.
+  const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([k, t]) => ({ d: k === 'start' ? 1 : -1, t: BigInt(t) }));
+  assert.equal(events.length, 18);
+  events.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.d - b.d));
+  let running = 0, most = 0;
+  for (const e of events) { running += e.d; most = Math.max(most, running); }
+  assert.ok(most >= 2 && most <= 3, `at most 3 at once and some overlap expected, got ${most}`);
+  // One at a time gives the same files, byte for byte.
+  const serial = tmp('words-j1');
+  await makeSpeechData({ kind: 'words', out: serial, count: 9, seed: 5, jobs: 1 });
+  const a = filesOf(serial), b = filesOf(parallel);
+  assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+  assert.equal(a.size, 13);
+  for (const [f, bytes] of a) assert.ok(bytes.equals(b.get(f)!), `${f} differs between --jobs 1 and --jobs 3`);
+});
