@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SPLITS } from '../src/asr/handwritingData.js';
@@ -14,7 +14,7 @@ const tmp = (name: string) => mkdtempSync(join(tmpdir(), `carousel-${name}-`));
 /** Every file of a rendered set (manifests, LM text, WAVs) by relative path. */
 function filesOf(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
-  for (const f of ['train.jsonl', 'val.jsonl', 'test.jsonl', 'lm-text.txt']) out.set(f, readFileSync(join(dir, f)));
+  for (const f of ['train.jsonl', 'val.jsonl', 'test.jsonl', 'lm-text.txt', 'render.json']) out.set(f, readFileSync(join(dir, f)));
   for (const sp of SPLITS) for (const f of readdirSync(join(dir, 'audio', sp))) out.set(`audio/${sp}/${f}`, readFileSync(join(dir, 'audio', sp, f)));
   return out;
 }
@@ -43,6 +43,32 @@ exec espeak-ng "$@"
   await makeSpeechData({ kind: 'words', out: serial, count: 9, seed: 5, jobs: 1 });
   const a = filesOf(serial), b = filesOf(parallel);
   assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
-  assert.equal(a.size, 13);
+  assert.equal(a.size, 14);
   for (const [f, bytes] of a) assert.ok(bytes.equals(b.get(f)!), `${f} differs between --jobs 1 and --jobs 3`);
+});
+
+test('speech data: an interrupted rendering resumes, keeping the files of the same settings and only those', { skip: espeak ? false : 'espeak-ng is not installed' }, async () => {
+  const fresh = tmp('words-fresh'), d = tmp('words-resume');
+  await makeSpeechData({ kind: 'words', out: fresh, count: 12, seed: 5 });
+  await makeSpeechData({ kind: 'words', out: d, count: 9, seed: 5 });
+  // A marked file shows what was kept; a removed one what an interruption left unrendered.
+  const marked = join(d, 'audio', 'train', '00002.wav'), marker = Buffer.from('kept, not rendered again');
+  writeFileSync(marked, marker);
+  rmSync(join(d, 'audio', 'train', '00005.wav'));
+  const lines: string[] = [];
+  await makeSpeechData({ kind: 'words', out: d, count: 9, seed: 5, log: (l) => lines.push(l) });
+  assert.ok(readFileSync(marked).equals(marker));
+  assert.ok(lines.includes('resuming: 8 utterances already rendered by an interrupted run of the same settings are kept'), lines.join('\n'));
+  // Another count: the training files are the same ones (drawn first), the others are not.
+  await makeSpeechData({ kind: 'words', out: d, count: 12, seed: 5 });
+  assert.ok(readFileSync(marked).equals(marker));
+  writeFileSync(marked, readFileSync(join(fresh, 'audio', 'train', '00002.wav')));
+  const a = filesOf(fresh), b = filesOf(d);
+  assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+  for (const [f, bytes] of a) assert.ok(bytes.equals(b.get(f)!), `${f} differs from a fresh rendering`);
+  // Other settings keep nothing; a larger run's extra training files go.
+  writeFileSync(marked, marker);
+  await makeSpeechData({ kind: 'words', out: d, count: 9, seed: 6 });
+  assert.ok(!readFileSync(marked).equals(marker));
+  assert.deepEqual(readdirSync(join(d, 'audio', 'train')).sort(), ['00001.wav', '00002.wav', '00003.wav', '00004.wav', '00005.wav', '00006.wav', '00007.wav']);
 });
