@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { loadCmudict } from '../data/cmudict.js';
@@ -126,6 +126,31 @@ async function pool<T>(items: T[], width: number, run: (t: T) => Promise<void>, 
   if (failure !== null) throw failure;
 }
 
+/** What decides a rendered set's files (render.json): the same settings give the same bytes. */
+interface RenderStamp { kind: string; seed: number; snr: [number, number]; seenWords: boolean; count: number; espeak: string }
+
+/**
+ * Which splits' files already in `out` an interrupted rendering may keep, every other split's
+ * audio folder emptied; then render.json is written with these settings. A training file depends
+ * on everything but the count (its job is drawn before any validation or test job), validation
+ * and test files on the count too. Files are written atomically, so one that is there is whole.
+ */
+function keptSplits(out: string, now: RenderStamp): Set<Split> {
+  const file = join(out, 'render.json');
+  let before: RenderStamp | null = null;
+  try { before = JSON.parse(readFileSync(file, 'utf8')) as RenderStamp; } catch { /* none, or unreadable: keep nothing */ }
+  const same = before !== null && before.kind === now.kind && before.seed === now.seed && before.snr?.[0] === now.snr[0] && before.snr?.[1] === now.snr[1]
+    && before.seenWords === now.seenWords && before.espeak === now.espeak;
+  const keep = new Set<Split>(same ? (before!.count === now.count ? SPLITS : ['train']) : []);
+  for (const split of SPLITS) {
+    const dir = join(out, 'audio', split);
+    if (!keep.has(split)) rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+  }
+  writeFileAtomic(file, JSON.stringify(now) + '\n');
+  return keep;
+}
+
 export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary> {
   const count = o.count ?? 2000, seed = o.seed ?? 1, [snrLo, snrHi] = o.snr ?? [10, 30], jobs = o.jobs ?? 2;
   if (count < 3) throw new RangeError(`speech data: count must be at least 3 (one per split), got ${count}`);
@@ -156,12 +181,17 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
     }
   }
   mkdirSync(o.out, { recursive: true });
-  for (const split of SPLITS) mkdirSync(join(o.out, 'audio', split), { recursive: true });
+  const keep = keptSplits(o.out, { kind: o.kind, seed, snr: [snrLo, snrHi], seenWords: Boolean(o.seenWords), count, espeak: espeakSync(['--version']).trim() });
+  // A kept split's files past this run's count (a larger run's) are not this set's.
+  const named = new Set(all.map(relPath));
+  for (const split of keep) for (const f of readdirSync(join(o.out, 'audio', split))) if (!named.has(`audio/${split}/${f}`)) rmSync(join(o.out, 'audio', split, f), { force: true });
+  const todo = all.filter((j) => !(keep.has(j.split) && existsSync(join(o.out, relPath(j)))));
+  if (todo.length < all.length) o.log?.(`resuming: ${all.length - todo.length} utterances already rendered by an interrupted run of the same settings are kept`);
   const tmp = join(o.out, `.espeak-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
   try {
-    const step = Math.max(1, Math.round(all.length / 10));
-    await pool(all, jobs, (j) => speak(j, o.out, tmp), (n) => { if (n % step === 0 || n === all.length) o.log?.(`spoken ${n}/${all.length}`); });
+    const step = Math.max(1, Math.round(todo.length / 10));
+    await pool(todo, jobs, (j) => speak(j, o.out, tmp), (n) => { if (n % step === 0 || n === todo.length) o.log?.(`spoken ${n}/${todo.length}`); });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SPLITS } from '../src/asr/handwritingData.js';
+import { makeSpeechData } from '../src/asr/speechData.js';
+import { carousel } from './util/cli.js';
+
+const espeak = spawnSync('espeak-ng', ['--version']).status === 0;
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `carousel-${name}-`));
+
+/** Every file of a rendered set (manifests, LM text, WAVs) by relative path. */
+function filesOf(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const f of ['train.jsonl', 'val.jsonl', 'test.jsonl', 'lm-text.txt', 'render.json']) out.set(f, readFileSync(join(dir, f)));
+  for (const sp of SPLITS) for (const f of readdirSync(join(dir, 'audio', sp))) out.set(`audio/${sp}/${f}`, readFileSync(join(dir, 'audio', sp, f)));
+  return out;
+}
+
+test('speech data: espeak-ng runs --jobs at a time, never more, and the set is byte-identical at any --jobs', { skip: espeak ? false : 'espeak-ng is not installed' }, async () => {
+  // A wrapper around espeak-ng that logs when each synthesis starts and ends and holds it open a
+  // moment, so that runs which may overlap do.
+  const dir = tmp('espeak-wrap'), log = join(dir, 'log'), wrapper = join(dir, 'espeak');
+  writeFileSync(wrapper, `#!/bin/sh
+case "$*" in *" -w "*) echo "start $(date +%s%N)" >> ${log}; sleep 0.2; espeak-ng "$@"; s=$?; echo "end $(date +%s%N)" >> ${log}; exit $s;; esac
+exec espeak-ng "$@"
+`);
+  chmodSync(wrapper, 0o755);
+  const parallel = tmp('words-j3');
+  const r = carousel(['data', 'speech', '--words', '--count', '9', '--seed', '5', '--jobs', '3', '--out', parallel], { CAROUSEL_ESPEAK: wrapper });
+  assert.equal(r.code, 0, r.err);
+  // The most syntheses running at once, from the log's start and end events in time order.
+  const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([k, t]) => ({ d: k === 'start' ? 1 : -1, t: BigInt(t) }));
+  assert.equal(events.length, 18);
+  events.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.d - b.d));
+  let running = 0, most = 0;
+  for (const e of events) { running += e.d; most = Math.max(most, running); }
+  assert.ok(most >= 2 && most <= 3, `at most 3 at once and some overlap expected, got ${most}`);
+  // One at a time gives the same files, byte for byte.
+  const serial = tmp('words-j1');
+  await makeSpeechData({ kind: 'words', out: serial, count: 9, seed: 5, jobs: 1 });
+  const a = filesOf(serial), b = filesOf(parallel);
+  assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+  assert.equal(a.size, 14);
+  for (const [f, bytes] of a) assert.ok(bytes.equals(b.get(f)!), `${f} differs between --jobs 1 and --jobs 3`);
+});
+
+test('speech data: an interrupted rendering resumes, keeping the files of the same settings and only those', { skip: espeak ? false : 'espeak-ng is not installed' }, async () => {
+  const fresh = tmp('words-fresh'), d = tmp('words-resume');
+  await makeSpeechData({ kind: 'words', out: fresh, count: 7, seed: 5 });
+  await makeSpeechData({ kind: 'words', out: d, count: 6, seed: 5 });
+  // A marked file shows what was kept; a removed one what an interruption left unrendered.
+  const marked = join(d, 'audio', 'train', '00002.wav'), marker = Buffer.from('kept, not rendered again');
+  writeFileSync(marked, marker);
+  rmSync(join(d, 'audio', 'train', '00004.wav'));
+  const lines: string[] = [];
+  await makeSpeechData({ kind: 'words', out: d, count: 6, seed: 5, log: (l) => lines.push(l) });
+  assert.ok(readFileSync(marked).equals(marker));
+  assert.ok(lines.includes('resuming: 5 utterances already rendered by an interrupted run of the same settings are kept'), lines.join('\n'));
+  // Another count: the training files are the same ones (drawn first), the others are not.
+  await makeSpeechData({ kind: 'words', out: d, count: 7, seed: 5 });
+  assert.ok(readFileSync(marked).equals(marker));
+  writeFileSync(marked, readFileSync(join(fresh, 'audio', 'train', '00002.wav')));
+  const a = filesOf(fresh), b = filesOf(d);
+  assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+  for (const [f, bytes] of a) assert.ok(bytes.equals(b.get(f)!), `${f} differs from a fresh rendering`);
+  // Back to the smaller count: the larger run's extra training file goes.
+  await makeSpeechData({ kind: 'words', out: d, count: 6, seed: 5 });
+  assert.deepEqual(readdirSync(join(d, 'audio', 'train')).sort(), ['00001.wav', '00002.wav', '00003.wav', '00004.wav']);
+  // Other settings keep nothing.
+  writeFileSync(marked, marker);
+  await makeSpeechData({ kind: 'words', out: d, count: 6, seed: 6 });
+  assert.ok(!readFileSync(marked).equals(marker));
+});
