@@ -272,6 +272,11 @@ function quantSection(rows: readonly Result[], targets: boolean): string[] {
       const verdicts: string[] = [];
       if (targets && q.maxFp32 !== undefined && rFp !== null) verdicts.push(`fp32: ${rFp <= q.maxFp32 ? 'yes' : 'no'}`);
       if (targets && q.beatDynQuant && rDq !== null) verdicts.push(`DynamicQuantizeLSTM: ${rDq < 1 ? 'yes' : 'no'}`);
+      // The lowest floor the bench measured for this thread count (B3-int8: its multiply-adds at a
+      // build's int8 peak): a target below it cannot be met by any kernel of these builds here.
+      const floor = rows.filter((r) => r.bench === b && r.lib === 'carousel' && r.threads === t && r.metric === 'floor_simd_peak' && r.value !== null && Number.isFinite(r.value))
+        .sort((x, y) => x.value! - y.value!)[0];
+      if (floor) verdicts.push(`floor here ${fmt(floor.value!)} ${q.unit}${fp ? ` = ${fmt(floor.value! / fp.v)}x ORT fp32` : ''} (its multiply-adds at ${label(key(floor))}'s int8 peak)`);
       lines.push(`| ${b} | t${t} | ${fmt(mine.h!.v)} (${label(mine.c)}) | ${rFp !== null ? fmt(rFp) : '–'} | ${rDq !== null ? fmt(rDq) : '–'} | ${q.target} | ${!targets ? 'n/a (not the issue\'s sizes)' : verdicts.join('; ') || '–'} |`);
     }
   }

@@ -19,6 +19,7 @@ describe('bench report: the quantized section', () => {
     row('B2-1024-int8', 'onnxruntime', 'cpu-DynamicQuantizeLSTM', 2, 'time', 200, 'us'),
     row('B2-1024-bf16', 'carousel', 'wasm-relaxed', 2, 'skipped', null, 'failed: out of memory'),
     row('B2-1024-int8', 'onnxruntime', 'cpu-DynamicQuantizeLSTM', 2, 'max_abs_diff_vs_carousel_int8', 0.0014, 'abs'),
+    row('B3-int8', 'carousel', 'wasm-relaxed', 2, 'floor_simd_peak', 7), row('B3-int8', 'carousel', 'wasm-simd128', 2, 'floor_simd_peak', 10.5),
   ];
   const md = report(rows, ['# t']);
 
@@ -29,7 +30,7 @@ describe('bench report: the quantized section', () => {
   });
 
   it('gives Carousel\'s best quantized time over each ONNX Runtime time at the same thread count, against the targets', () => {
-    assert.match(md, /\| B3-int8 \| t2 \| 12\.0 \(carousel wasm-relaxed t2\) \| 0\.857 \| 1\.20 \| <= 1\.0x ORT fp32 \| fp32: yes \|/);
+    assert.match(md, /\| B3-int8 \| t2 \| 12\.0 \(carousel wasm-relaxed t2\) \| 0\.857 \| 1\.20 \| <= 1\.0x ORT fp32 \| fp32: yes; floor here 7\.00 ms\/call = 0\.500x ORT fp32 \(its multiply-adds at carousel wasm-relaxed t2's int8 peak\) \|/);
     assert.match(md, /\| B2-1024-int8 \| t2 \| 120 \(carousel wasm-relaxed t2\) \| 0\.400 \| 0\.600 \| [^|]+ \| fp32: yes; DynamicQuantizeLSTM: yes \|/);
     assert.match(md, /B2-1024-int8, onnxruntime cpu-DynamicQuantizeLSTM t2: max \|output - Carousel int8 output\|/);
     assert.match(md, /B2-1024-bf16, carousel wasm-relaxed t2: failed: out of memory/);
