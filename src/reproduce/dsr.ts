@@ -72,20 +72,26 @@ export function dsrExperiment(): Experiment {
         { label: 'BPTT', solved: b.solved, sequences: b.sequences, score: b.score, seconds: b.seconds },
       ] satisfies SeedOutcome[];
     },
-    verdict(outcomes) {
-      const n = outcomes.length;
-      const side = (i: number) => {
-        const outs = outcomes.map((o) => o[i]), solved = outs.filter((o) => o.solved);
-        const mean = solved.length ? solved.reduce((a, o) => a + o.sequences!, 0) / solved.length : 0;
-        return { k: solved.length, text: `${solved.length}/${n} solved${solved.length ? ` (mean ${fmt(mean)} trials)` : ''}` };
-      };
-      const g = side(0), b = side(1);
-      const unsolved = outcomes.map((o) => o[0]).filter((o) => !o.solved).map((o) => o.score);
-      return {
-        ours: `LSTM-g ${g.text}`,
-        met: g.k * 2 > n,
-        note: `BPTT LSTM beside it: ${b.text}` + (unsolved.length ? `; the unsolved LSTM-g nets got ${unsolved.map((v) => v.toFixed(3)).join(', ')} of the test trials right` : ''),
-      };
-    },
+    verdict: (outcomes) => lstmgBesideBptt(outcomes, 'trials'),
+  };
+}
+
+/**
+ * The row of an experiment whose seeds each train LSTM-g (outcome 0) and a BPTT LSTM (outcome 1):
+ * met when LSTM-g solves a majority of the seeds; `unit` counts what they trained on.
+ */
+export function lstmgBesideBptt(outcomes: SeedOutcome[][], unit: 'trials' | 'strings') {
+  const n = outcomes.length;
+  const side = (i: number) => {
+    const solved = outcomes.map((o) => o[i]).filter((o) => o.solved);
+    const mean = solved.length ? solved.reduce((a, o) => a + o.sequences!, 0) / solved.length : 0;
+    return { k: solved.length, text: `${solved.length}/${n} solved${solved.length ? ` (mean ${fmt(mean)} ${unit})` : ''}` };
+  };
+  const g = side(0), b = side(1);
+  const unsolved = outcomes.map((o) => o[0]).filter((o) => !o.solved).map((o) => o.score);
+  return {
+    ours: `LSTM-g ${g.text}`,
+    met: g.k * 2 > n,
+    note: `BPTT LSTM beside it: ${b.text}` + (unsolved.length ? `; the unsolved LSTM-g nets got ${unsolved.map((v) => v.toFixed(3)).join(', ')} of the test ${unit} right` : ''),
   };
 }

@@ -12,6 +12,7 @@
 import { lstmNetwork } from '../lstmg/builders.js';
 import { Learner } from '../lstmg/learn.js';
 import { Rng } from '../tensor/random.js';
+import { lstmgBesideBptt } from './dsr.js';
 import { embeddedReberTask } from './embeddedReber.js';
 import type { Experiment, Mode, SeedOutcome } from './experiments.js';
 import { embeddedReber, NSYM, type ReberString } from './reber.js';
@@ -116,20 +117,6 @@ export function lstmgReberExperiment(): Experiment {
         { label: 'BPTT', solved: b.solved, sequences: b.sequences, score: b.score, seconds: b.seconds },
       ] satisfies SeedOutcome[];
     },
-    verdict(outcomes) {
-      const n = outcomes.length;
-      const side = (i: number) => {
-        const solved = outcomes.map((o) => o[i]).filter((o) => o.solved);
-        const mean = solved.length ? solved.reduce((a, o) => a + o.sequences!, 0) / solved.length : 0;
-        return { k: solved.length, text: `${solved.length}/${n} solved${solved.length ? ` (mean ${fmt(mean)} strings)` : ''}` };
-      };
-      const lg = side(0), b = side(1);
-      const unsolved = outcomes.map((o) => o[0]).filter((o) => !o.solved).map((o) => o.score);
-      return {
-        ours: `LSTM-g ${lg.text}`,
-        met: lg.k * 2 > n,
-        note: `BPTT LSTM beside it: ${b.text}` + (unsolved.length ? `; the unsolved LSTM-g nets got ${unsolved.map((v) => v.toFixed(3)).join(', ')} of the test strings right` : ''),
-      };
-    },
+    verdict: (outcomes) => lstmgBesideBptt(outcomes, 'strings'),
   };
 }
