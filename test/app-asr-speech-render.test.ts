@@ -66,11 +66,15 @@ test('speech data: an interrupted rendering resumes, keeping the files of the sa
   const a = filesOf(fresh), b = filesOf(d);
   assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
   for (const [f, bytes] of a) assert.ok(bytes.equals(b.get(f)!), `${f} differs from a fresh rendering`);
-  // Back to the smaller count: the larger run's extra training file goes.
+  // Back to the smaller count: the larger run's extra training file goes; a file the renderer
+  // does not name that way (a user's) stays, now and when other settings keep nothing.
+  const mine = join(d, 'audio', 'train', 'mine.wav');
+  writeFileSync(mine, 'a recording of my own');
   await makeSpeechData({ kind: 'words', out: d, count: 6, seed: 5 });
-  assert.deepEqual(readdirSync(join(d, 'audio', 'train')).sort(), ['00001.wav', '00002.wav', '00003.wav', '00004.wav']);
-  // Other settings keep nothing.
+  assert.deepEqual(readdirSync(join(d, 'audio', 'train')).sort(), ['00001.wav', '00002.wav', '00003.wav', '00004.wav', 'mine.wav']);
+  // Other settings keep nothing of the renderer's.
   writeFileSync(marked, marker);
   await makeSpeechData({ kind: 'words', out: d, count: 6, seed: 6 });
   assert.ok(!readFileSync(marked).equals(marker));
+  assert.equal(readFileSync(mine, 'utf8'), 'a recording of my own');
 });

@@ -111,6 +111,12 @@ function speak(job: Job, out: string, tmp: string): Promise<void> {
 }
 
 const relPath = (j: Job) => `audio/${j.split}/${String(j.index + 1).padStart(5, '0')}.wav`;
+/** A file name the renderer writes (relPath's): only such files are ever removed from an output folder. */
+const RENDERED = /^\d{5,}\.wav$/;
+/** Remove the rendered files of `dir` that `keep` does not name; anything else there stays. */
+function removeRendered(dir: string, keep: (name: string) => boolean): void {
+  for (const f of readdirSync(dir)) if (RENDERED.test(f) && !keep(f)) rmSync(join(dir, f), { force: true });
+}
 
 /** Run jobs `width` at a time; the first failure stops new ones and is thrown once the running ones end. */
 async function pool<T>(items: T[], width: number, run: (t: T) => Promise<void>, done?: (n: number) => void): Promise<void> {
@@ -134,6 +140,7 @@ interface RenderStamp { kind: string; seed: number; snr: [number, number]; seenW
  * audio folder emptied; then render.json is written with these settings. A training file depends
  * on everything but the count (its job is drawn before any validation or test job), validation
  * and test files on the count too. Files are written atomically, so one that is there is whole.
+ * Only the renderer's own files (00001.wav, ...) are removed: anything else a user put there stays.
  */
 function keptSplits(out: string, now: RenderStamp): Set<Split> {
   const file = join(out, 'render.json');
@@ -144,8 +151,8 @@ function keptSplits(out: string, now: RenderStamp): Set<Split> {
   const keep = new Set<Split>(same ? (before!.count === now.count ? SPLITS : ['train']) : []);
   for (const split of SPLITS) {
     const dir = join(out, 'audio', split);
-    if (!keep.has(split)) rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
+    if (!keep.has(split)) removeRendered(dir, () => false);
   }
   writeFileAtomic(file, JSON.stringify(now) + '\n');
   return keep;
@@ -184,7 +191,7 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
   const keep = keptSplits(o.out, { kind: o.kind, seed, snr: [snrLo, snrHi], seenWords: Boolean(o.seenWords), count, espeak: espeakSync(['--version']).trim() });
   // A kept split's files past this run's count (a larger run's) are not this set's.
   const named = new Set(all.map(relPath));
-  for (const split of keep) for (const f of readdirSync(join(o.out, 'audio', split))) if (!named.has(`audio/${split}/${f}`)) rmSync(join(o.out, 'audio', split, f), { force: true });
+  for (const split of keep) removeRendered(join(o.out, 'audio', split), (f) => named.has(`audio/${split}/${f}`));
   const todo = all.filter((j) => !(keep.has(j.split) && existsSync(join(o.out, relPath(j)))));
   if (todo.length < all.length) o.log?.(`resuming: ${all.length - todo.length} utterances already rendered by an interrupted run of the same settings are kept`);
   const tmp = join(o.out, `.espeak-${process.pid}`);

@@ -17,7 +17,10 @@ the train, validation and test splits have variants of their own (every accent i
 Writes DIR/train.jsonl, DIR/val.jsonl, DIR/test.jsonl ({"audio": "audio/train/00001.wav",
 "text": "..."} a line, paths relative to DIR; also the voice, rate, pitch and SNR), the 16 kHz
 16-bit WAV files under DIR/audio/, and DIR/lm-text.txt (text for a language model: the training
-transcripts; for --words, every training-split word of the dictionary).
+transcripts; for --words, every training-split word of the dictionary), and DIR/render.json (the
+settings). Rerun into the same DIR with the same settings, an interrupted rendering resumes: the
+utterances already there are kept (with another --count, the training ones). Only files the
+renderer names (audio/SPLIT/00001.wav, ...) are ever removed from DIR.
 
 Options:
   --digits | --words  what is spoken (one of them is required)
