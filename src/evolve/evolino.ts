@@ -147,8 +147,12 @@ export function evolinoEvaluate(task: EvolinoTask, series: Float64Array, genome:
   const readout = leastSquares(states, rows + extra, K, targets, 1, task.rcond ?? 1e-12);
   // The teacher-forced error on the clean series (with noise, the states above were not).
   let trainSq = 0;
-  net.reset();
-  for (let t = 0; t < train; t++) { x1[0] = series[t]; const y = predict(readout, net.step(x1), series[t]); if (t >= washout) trainSq += (y - series[t + 1]) ** 2; }
+  if (noise.some((v) => v !== 0)) { // a second, clean teacher-forced pass
+    net.reset();
+    for (let t = 0; t < train; t++) { x1[0] = series[t]; const y = predict(readout, net.step(x1), series[t]); if (t >= washout) trainSq += (y - series[t + 1]) ** 2; }
+  } else { // the states collected above are the clean ones: the fit's residuals
+    for (let r = 0; r < rows; r++) { let y = 0; for (let k = 0; k < K; k++) y += readout[k] * states[r * K + k]; trainSq += (y - targets[r]) ** 2; }
+  }
   const mse = (from: number, out: Float64Array) => out.reduce((s, y, k) => s + (y - series[from + k]) ** 2, 0) / out.length;
   const freeRunMse = freeRun > 0 ? mse(train - freeRun, generate(net, readout, series, train - freeRun, freeRun)) : 0;
   const testPrediction = withTest ? generate(net, readout, series, train, test) : new Float64Array(test);
