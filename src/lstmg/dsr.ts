@@ -8,6 +8,7 @@
  * when every output at every step is within 0.5 of its target (rounds to it).
  */
 import { Rng } from '../tensor/random.js';
+import { trainOnline } from './online.js';
 import { Learner } from './learn.js';
 import { lstmNetwork } from './builders.js';
 
@@ -96,19 +97,14 @@ export function dsrRate(c: Pick<DsrConfig, 'rate' | 'rateDecay'>, n: number): nu
 
 /** Train an LSTM-g network of the paper's architecture on DSR from seed until it passes or the budget is spent. */
 export async function trainDsrLstmg(c: DsrConfig, seed: number): Promise<DsrResult> {
-  const t0 = Date.now();
   const { net } = lstmNetwork({ inputs: DSR_SYMBOLS, cells: c.cells ?? 8, outputs: DSR_TARGETS, rng: new Rng(seed), recurrent: c.recurrent, forgetBias: c.forgetBias ?? 2 });
   const l = new Learner(net);
   const data = new Rng(seed * 7919 + 17), test = new Rng(seed * 104729 + 3);
-  const n = c.testTrials ?? 1000, crit = c.criterion ?? 0.95;
+  const n = c.testTrials ?? 1000;
   dsrRate(c, 0); // checks the decay before any training
-  let score = NaN;
-  for (let seen = 0; seen < c.budget;) {
-    for (let i = 0; i < c.checkEvery && seen < c.budget; i++, seen++) runTrial(l, dsrTrial(data), dsrRate(c, seen));
-    score = dsrScore(l, test, n);
-    c.onTest?.(seen, score);
-    if (score >= crit) return { solved: true, trials: seen, score, seconds: (Date.now() - t0) / 1000 };
-    await new Promise((r) => setImmediate(r));
-  }
-  return { solved: false, trials: null, score, seconds: (Date.now() - t0) / 1000 };
+  const r = await trainOnline({
+    budget: c.budget, checkEvery: c.checkEvery, criterion: c.criterion ?? 0.95, onTest: c.onTest,
+    trainOne: (seen) => runTrial(l, dsrTrial(data), dsrRate(c, seen)), test: () => dsrScore(l, test, n),
+  });
+  return { solved: r.solved, trials: r.seen, score: r.score, seconds: r.seconds };
 }

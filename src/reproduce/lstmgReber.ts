@@ -11,6 +11,7 @@
  */
 import { lstmNetwork } from '../lstmg/builders.js';
 import { Learner } from '../lstmg/learn.js';
+import { trainOnline } from '../lstmg/online.js';
 import { Rng } from '../tensor/random.js';
 import { lstmgBesideBptt } from './dsr.js';
 import { embeddedReberTask } from './embeddedReber.js';
@@ -69,19 +70,14 @@ export interface LstmgReberResult { solved: boolean; strings: number | null; sco
 
 /** Train LSTM-g online from `seed` until all of 256 fresh test strings are right or the budget is spent. */
 export async function trainReberLstmg(c: LstmgReberConfig, seed: number, onTest?: (strings: number, score: number) => void): Promise<LstmgReberResult> {
-  const t0 = Date.now();
   const { net } = lstmNetwork({ inputs: NSYM, cells: c.cells, outputs: NSYM, rng: new Rng(seed), recurrent: c.recurrent, forgetBias: c.forgetBias, init: c.init });
   const l = new Learner(net);
   const data = new Rng(seed * 7919 + 17), test = new Rng(seed * 104729 + 3);
-  let score = NaN;
-  for (let seen = 0; seen < c.budget;) {
-    for (let i = 0; i < c.checkEvery && seen < c.budget; i++, seen++) runReberString(l, embeddedReber(data), c.rate);
-    score = reberScore(l, test, TEST_STRINGS);
-    onTest?.(seen, score);
-    if (score === 1) return { solved: true, strings: seen, score, seconds: (Date.now() - t0) / 1000 };
-    await new Promise((r) => setImmediate(r));
-  }
-  return { solved: false, strings: null, score, seconds: (Date.now() - t0) / 1000 };
+  const r = await trainOnline({
+    budget: c.budget, checkEvery: c.checkEvery, criterion: 1, onTest,
+    trainOne: () => runReberString(l, embeddedReber(data), c.rate), test: () => reberScore(l, test, TEST_STRINGS),
+  });
+  return { solved: r.solved, strings: r.seen, score: r.score, seconds: r.seconds };
 }
 
 const CELLS = 8;
