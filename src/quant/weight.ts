@@ -16,12 +16,15 @@ export interface StoredWeight {
 
 /**
  * A weight matrix W [rows, cols] (PyTorch's [out, in]) held quantized on a backend: the packed
- * values in an i32 storage (int8 four to an element, 16-bit two), int8's scales in an f32 one.
+ * values in an i32 storage (int8 four to an element, 16-bit two), int8's scales in an f32 one,
+ * and int8's row sums (sum_k q[j, k], i32 [rows]: derived, never stored in a file), which let the
+ * wasm relaxed build's 7-bit dot product take the activations' zero point off without summing
+ * the weight's rows on every call (kernels/quant.c).
  * `apply` is the one product the quantized layers use: out (+)= x W^T (+ bias).
  */
 export class QuantizedWeight {
   private constructor(readonly backend: Backend, readonly scheme: WeightScheme, readonly rows: number, readonly cols: number,
-    readonly data: Storage, readonly scales: Storage | null) {}
+    readonly data: Storage, readonly scales: Storage | null, readonly rowSums: Storage | null) {}
 
   /** W's f32 values quantized by `scheme`; `what` names the weight in errors. */
   static quantize(backend: Backend, scheme: WeightScheme, w: ArrayLike<number>, rows: number, cols: number, what: string): QuantizedWeight {
@@ -52,10 +55,10 @@ export class QuantizedWeight {
     new Uint8Array(packed.buffer).set(bytes);
     const data = backend.upload('i32', packed);
     const scales = s.scales ? backend.upload('f32', s.scales) : null;
+    const rowSums = int8 ? backend.upload('i32', sumRows(s.q as Int8Array, s.rows, s.cols)) : null;
     // The model owns these for its lifetime, whatever tidy() scope it was built in.
-    keepStorage(data);
-    if (scales) keepStorage(scales);
-    return new QuantizedWeight(backend, s.scheme, s.rows, s.cols, data, scales);
+    for (const st of [data, scales, rowSums]) if (st) keepStorage(st);
+    return new QuantizedWeight(backend, s.scheme, s.rows, s.cols, data, scales, rowSums);
   }
 
   /** out[i, :] (+)= x[i, :] W^T (+ bias) for rows i < m (x [m, cols] with row stride ldx; out [m, rows] with ldo). */
@@ -84,11 +87,21 @@ export class QuantizedWeight {
     return out;
   }
 
-  /** Bytes the weight takes (values and scales). */
+  /** Bytes the weight takes as stored (values and scales; the row sums are derived on loading). */
   get bytes(): number { return this.rows * this.cols * (this.scheme === 'int8' ? 1 : 2) + (this.scales ? 4 * this.rows : 0); }
 
   dispose(): void {
-    this.backend.dispose(this.data);
-    if (this.scales) this.backend.dispose(this.scales);
+    for (const st of [this.data, this.scales, this.rowSums]) if (st) this.backend.dispose(st);
   }
+}
+
+/** [rows]: each row's sum of q [rows, cols] (exact in int32: at most 127 * cols). */
+function sumRows(q: Int8Array, rows: number, cols: number): Int32Array {
+  const out = new Int32Array(rows);
+  for (let j = 0; j < rows; j++) {
+    let s = 0;
+    for (let t = j * cols; t < (j + 1) * cols; t++) s += q[t];
+    out[j] = s;
+  }
+  return out;
 }

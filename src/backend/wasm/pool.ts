@@ -96,9 +96,9 @@ export function claimChunks(k: KernelExports, i32: Int32Array, f32: Float32Array
  *   LstmStepBackward: rows; H gates cPrev c dh ldh dc dGates packedW
  *   QGemmI8:          weight rows (columns of out); m k x ldx W scales bias out ldo accumulate
  *   QGemm16:          weight rows; f16 m k x ldx W bias out ldo accumulate
- *   QLstmStepI8:      hidden units; rows H K h ldhIn W scales gates cPrev cOut hOut ldh
+ *   QLstmStepI8:      hidden units; rows H K h ldhIn W scales gates cPrev cOut hOut ldh rowSums (or 0)
  *   QLstmStep16:      hidden units; f16 rows H K h ldhIn W gates cPrev cOut hOut ldh
- *   QLstmSeqI8:       batch rows; T reverse B H W scales gates h c y ldy (a whole int8 LSTM recurrence)
+ *   QLstmSeqI8:       batch rows; T reverse B H W scales gates h c y ldy rowSums (a whole int8 LSTM recurrence)
  * The quantized GEMMs' chunks are whole multiples of 4 weight rows: each output column is then
  * summed by the same code (4-row tile or n % 4 tail) whichever chunk holds it (kernels/quant.c).
  */
@@ -133,11 +133,11 @@ function runChunk(k: KernelExports, i32: Int32Array, f32: Float32Array, lo: numb
     }
     case ChunkJob.QLstmStepI8:
       (k as unknown as QuantExports).qlstm_step_i8(i32[S], i32[S + 1], lo, hi, i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5],
-        i32[S + 6], i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], i32[S + 11], work);
+        i32[S + 6], i32[S + 12], i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], i32[S + 11], work);
       return;
     case ChunkJob.QLstmSeqI8:
       (k as unknown as QuantExports).qlstm_seq_i8(lo, hi, i32[S], i32[S + 1], i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5],
-        i32[S + 6], i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], work);
+        i32[S + 11], i32[S + 6], i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], work);
       return;
     case ChunkJob.QLstmStep16:
       (k as unknown as QuantExports).qlstm_step_16(i32[S], i32[S + 1], i32[S + 2], lo, hi, i32[S + 3], i32[S + 4], i32[S + 5],

@@ -21,10 +21,10 @@ export interface QuantExports {
   qgemm_16(f16: number, m: number, n: number, k: number, x: number, ldx: number, w: number, bias: number,
     out: number, ldo: number, accumulate: number): void;
   qlstm_step_i8(rows: number, H: number, u0: number, u1: number, K: number, h: number, ldhIn: number, w: number, scales: number,
-    gates: number, cPrev: number, cOut: number, hOut: number, ldh: number, work: number): void;
+    rowSums: number, gates: number, cPrev: number, cOut: number, hOut: number, ldh: number, work: number): void;
   qlstm_step_16(f16: number, rows: number, H: number, u0: number, u1: number, K: number, h: number, ldhIn: number, w: number,
     gates: number, cPrev: number, cOut: number, hOut: number, ldh: number): void;
-  qlstm_seq_i8(r0: number, r1: number, T: number, reverse: number, B: number, H: number, w: number, scales: number,
+  qlstm_seq_i8(r0: number, r1: number, T: number, reverse: number, B: number, H: number, w: number, scales: number, rowSums: number,
     gates: number, h: number, c: number, y: number, ldy: number, work: number): void;
 }
 
@@ -35,6 +35,8 @@ export interface QuantStepWeight {
   readonly cols: number;
   readonly data: Storage;
   readonly scales: Storage | null;
+  /** int8: each row's sum of its int8 values (i32, [rows]), or null. With them the relaxed build takes its 7-bit dot path for any batch. */
+  readonly rowSums: Storage | null;
 }
 
 /** Per backend: the scratch the int8 kernel quantizes rows of x into (grows, never shrinks). */
@@ -63,6 +65,12 @@ function matrix(b: WasmBackend, s: Storage, what: string, off: number, rows: num
   if (!(ld >= cols && off >= 0)) throw new Error(`${what}: expected a leading dimension >= ${cols} and an offset >= 0, got ${ld} and ${off}`);
   const w = mem(b, s, 'f32', what, off + (rows - 1) * ld + cols);
   return w ? w.ptr + 4 * off : -1;
+}
+
+/** The weight's row sums in this backend's linear memory, or 0 (the kernel then sums the rows itself where it needs them). */
+function rowSumsPtr(b: WasmBackend, w: QuantStepWeight, what: string): number {
+  if (w.scheme !== 'int8' || !w.rowSums) return 0;
+  return mem(b, w.rowSums, 'i32', `${what} row sums`, w.rows)?.ptr ?? 0;
 }
 
 export function qgemmInt8Wasm(b: WasmBackend, m: number, n: number, k: number, x: Storage, xOff: number, ldx: number,
@@ -123,7 +131,7 @@ export function qlstmStepWasm(b: WasmBackend, rows: number, H: number, hIn: Stor
   const g = mem(b, gates, 'f32', 'qlstmStep gates', gOff + rows * 4 * H), cp = mem(b, cPrev, 'f32', 'qlstmStep cPrev', cpOff + rows * H);
   const co = mem(b, cOut, 'f32', 'qlstmStep cOut', cOff + rows * H);
   const W = mem(b, w.data, 'i32', 'qlstmStep W', Math.ceil((4 * H * K) / (w.scheme === 'int8' ? 4 : 2)));
-  const S = w.scales ? mem(b, w.scales, 'f32', 'qlstmStep scales', 4 * H) : null;
+  const S = w.scales ? mem(b, w.scales, 'f32', 'qlstmStep scales', 4 * H) : null, R = rowSumsPtr(b, w, 'qlstmStep');
   if (h < 0 || ho < 0 || !g || !cp || !co || !W || (w.scheme === 'int8' && !S)) return false;
   if (ho < h + 4 * ((rows - 1) * ldhIn + K) && h < ho + 4 * ((rows - 1) * ldh + H)) return false; // overlapping
   const e = b.kernels as unknown as QuantExports, int8 = w.scheme === 'int8', wb = int8 ? e.qgemm_work_bytes(K) : 0;
@@ -132,14 +140,14 @@ export function qlstmStepWasm(b: WasmBackend, rows: number, H: number, hIn: Stor
   if (T > 1) {
     const a = b.chunkArgs, J = JOB_ARGS;
     if (int8) {
-      a[J] = rows; a[J + 1] = H; a[J + 2] = K; a[J + 3] = h; a[J + 4] = ldhIn; a[J + 5] = W.ptr; a[J + 6] = S!.ptr;
+      a[J] = rows; a[J + 1] = H; a[J + 2] = K; a[J + 3] = h; a[J + 4] = ldhIn; a[J + 5] = W.ptr; a[J + 6] = S!.ptr; a[J + 12] = R;
     } else {
       a[J] = w.scheme === 'f16' ? 1 : 0; a[J + 1] = rows; a[J + 2] = H; a[J + 3] = K; a[J + 4] = h; a[J + 5] = ldhIn; a[J + 6] = W.ptr;
     }
     a[J + 7] = G; a[J + 8] = CP; a[J + 9] = CO; a[J + 10] = ho; a[J + 11] = ldh;
     b.runQuantChunks(int8 ? ChunkJob.QLstmStepI8 : ChunkJob.QLstmStep16, H, T, 1);
   } else if (int8) {
-    e.qlstm_step_i8(rows, H, 0, H, K, h, ldhIn, W.ptr, S!.ptr, G, CP, CO, ho, ldh, scratch(b, wb));
+    e.qlstm_step_i8(rows, H, 0, H, K, h, ldhIn, W.ptr, S!.ptr, R, G, CP, CO, ho, ldh, scratch(b, wb));
   } else {
     e.qlstm_step_16(w.scheme === 'f16' ? 1 : 0, rows, H, 0, H, K, h, ldhIn, W.ptr, G, CP, CO, ho, ldh);
   }
@@ -161,6 +169,7 @@ export function qlstmSeqWasm(b: WasmBackend, T: number, B: number, H: number, re
   const g = mem(b, gates, 'f32', 'qlstmSeq gates', gOff + T * B * 4 * H), hs = mem(b, h, 'f32', 'qlstmSeq h', hOff + B * H);
   const cs = mem(b, c, 'f32', 'qlstmSeq c', cOff + B * H), ys = matrix(b, y, 'qlstmSeq y', yOff, T * B, H, ldy);
   const W = mem(b, w.data, 'i32', 'qlstmSeq W', Math.ceil((4 * H * H) / 4)), S = w.scales ? mem(b, w.scales, 'f32', 'qlstmSeq scales', 4 * H) : null;
+  const R = rowSumsPtr(b, w, 'qlstmSeq');
   if (!g || !hs || !cs || ys < 0 || !W || !S) return false;
   const e = b.kernels as unknown as QuantExports, wb = e.qgemm_work_bytes(H);
   const T1 = b.quantThreads(T * B * 4 * H * H, B, wb);
@@ -169,11 +178,11 @@ export function qlstmSeqWasm(b: WasmBackend, T: number, B: number, H: number, re
   if (T1 > 1) {
     const a = b.chunkArgs, J = JOB_ARGS;
     a[J] = T; a[J + 1] = reverse ? 1 : 0; a[J + 2] = B; a[J + 3] = H; a[J + 4] = W.ptr; a[J + 5] = S.ptr;
-    a[J + 6] = G; a[J + 7] = Hp; a[J + 8] = C; a[J + 9] = ys; a[J + 10] = ldy;
+    a[J + 6] = G; a[J + 7] = Hp; a[J + 8] = C; a[J + 9] = ys; a[J + 10] = ldy; a[J + 11] = R;
     // Two chunks a thread: a thread the OS runs late leaves its second chunk to the others.
     b.runQuantChunks(ChunkJob.QLstmSeqI8, B, T1, 2);
   } else {
-    e.qlstm_seq_i8(0, B, T, reverse ? 1 : 0, B, H, W.ptr, S.ptr, G, Hp, C, ys, ldy, scratch(b, wb));
+    e.qlstm_seq_i8(0, B, T, reverse ? 1 : 0, B, H, W.ptr, S.ptr, R, G, Hp, C, ys, ldy, scratch(b, wb));
   }
   return true;
 }

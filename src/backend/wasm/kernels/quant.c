@@ -7,7 +7,8 @@
  *              Relaxed build: i32x4.relaxed_dot_i8x16_i7x16_add_s multiplies the int8 weights by
  *              the codes, 16 multiply-adds an instruction, deterministic because the codes are
  *              non-negative 7-bit (the pairwise 16-bit sums stay below 2 * 127 * 127 < 2^15); the
- *              zero point comes off at the end as z_i * (sum_k w[j, k]), the weight row sums
+ *              zero point comes off at the end as z_i * (sum_k w[j, k]): the weight row sums,
+ *              given by the caller (a quantized weight keeps them: src/quant/weight.ts) or else
  *              computed once per call for each 4 weight rows.
  *              SIMD128 build: the centred codes u - z held in int16 lanes, weights widened to
  *              int16 on load (v128.load8x8_s), i32x4.dot_i16x8_s (8 multiply-adds an instruction).
@@ -25,11 +26,19 @@
 #define K16(k) ((((k) + 7) & ~7) * 2) /* bytes per quantized row as int16 centred codes (u - z) */
 #define KQ(k) K16(k)                  /* the larger: the panel's room per row */
 #ifdef CAROUSEL_RELAXED
-/* Panels of fewer rows (batch-1 streaming) take the int16 path: the 7-bit one also sums each
- * weight row (for the zero point) per call, which doubles a one-row product's work. */
+/* Panels of fewer rows (batch-1 streaming) take the int16 path unless the caller gives the weight
+ * row sums: the 7-bit path would otherwise sum each weight row (for the zero point) per call,
+ * which doubles a one-row product's work. */
 #define WIDE_BELOW 4
 #else
 #define WIDE_BELOW (QP + 1) /* always */
+#endif
+
+/* Whether a panel of P rows takes the 7-bit path (uint8 codes, qi8_cols7) or the int16 one. */
+#ifdef CAROUSEL_RELAXED
+#define SEVEN(P, rowsums) ((P) >= WIDE_BELOW || (rowsums) != 0)
+#else
+#define SEVEN(P, rowsums) 0
 #endif
 
 /* The panel: QP rows of codes, then QP f32 scales, then QP int32 zero points. */
@@ -71,8 +80,8 @@ static inline int code1(float x, float inv, int z) {
   return c < 0 ? 0 : c > 127 ? 127 : c;
 }
 
-/* Rows [0, P) of x quantized into q (the layout qi8_cols reads for P rows) with their scales in sx and zero points in zx. */
-static void quant_panel(int P, int k, const float *x, int ldx, void *q, float *sx, int *zx) {
+/* Rows [0, P) of x quantized into q (seven: uint8 codes for qi8_cols7, else int16 centred codes) with their scales in sx and zero points in zx. */
+static void quant_panel(int P, int k, const float *x, int ldx, void *q, float *sx, int *zx, int seven) {
   for (int r = 0; r < P; r++) {
     const float *xr = x + (long)r * ldx;
     float inv;
@@ -83,7 +92,7 @@ static void quant_panel(int P, int k, const float *x, int ldx, void *q, float *s
     const v128_t vz = wasm_i32x4_splat(z);
     int i = 0;
 #ifdef CAROUSEL_RELAXED
-    if (P >= WIDE_BELOW) { /* uint8 codes for qi8_cols7 */
+    if (seven) { /* uint8 codes for qi8_cols7 */
       uint8_t *u = (uint8_t *)q + (long)r * K7(k);
       for (; i + 16 <= k; i += 16) {
         v128_t a = wasm_i16x8_narrow_i32x4(codes4(xr + i, vinv, vz), codes4(xr + i + 4, vinv, vz));
@@ -152,22 +161,26 @@ static inline v128_t tail4u(const uint8_t *u, const int8_t *w0, int kv, int k) {
 
 /* out[r, j] (+)= for P quantized rows (u, sx, zx) and weight rows j < n of w: the product proper. */
 static void qi8_cols7(int P, int n, int k, const uint8_t *u, const float *sx, const int *zx, const int8_t *w, const float *scales,
-                     const float *bias, float *out, int ldo, int accumulate) {
+                     const int *rowsums, const float *bias, float *out, int ldo, int accumulate) {
   const int kq = K7(k), kv = k & ~15, n4 = n & ~3;
   /* Tiles of 2 rows x 4 weight rows: each weight vector feeds two rows, each row vector four weight rows. */
   for (int j = 0; j < n4; j += 4) {
     const int8_t *w0 = w + (long)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
     const float *bj = bias ? bias + j : 0;
-    v128_t r0 = wasm_i32x4_splat(0), r1 = r0, r2 = r0, r3 = r0;
-    for (int t = 0; t < kv; t += 16) {
-      WSUM(r0, wasm_v128_load(w0 + t)); WSUM(r1, wasm_v128_load(w1 + t));
-      WSUM(r2, wasm_v128_load(w2 + t)); WSUM(r3, wasm_v128_load(w3 + t));
-    }
-    v128_t rs = hsum4(r0, r1, r2, r3); /* the four weight rows' sums */
-    if (kv < k) {
-      int s[4] = {0, 0, 0, 0};
-      for (int t = kv; t < k; t++) { s[0] += w0[t]; s[1] += w1[t]; s[2] += w2[t]; s[3] += w3[t]; }
-      rs = wasm_i32x4_add(rs, wasm_i32x4_make(s[0], s[1], s[2], s[3]));
+    v128_t rs; /* the four weight rows' sums */
+    if (rowsums) rs = wasm_v128_load(rowsums + j);
+    else {
+      v128_t r0 = wasm_i32x4_splat(0), r1 = r0, r2 = r0, r3 = r0;
+      for (int t = 0; t < kv; t += 16) {
+        WSUM(r0, wasm_v128_load(w0 + t)); WSUM(r1, wasm_v128_load(w1 + t));
+        WSUM(r2, wasm_v128_load(w2 + t)); WSUM(r3, wasm_v128_load(w3 + t));
+      }
+      rs = hsum4(r0, r1, r2, r3);
+      if (kv < k) {
+        int s[4] = {0, 0, 0, 0};
+        for (int t = kv; t < k; t++) { s[0] += w0[t]; s[1] += w1[t]; s[2] += w2[t]; s[3] += w3[t]; }
+        rs = wasm_i32x4_add(rs, wasm_i32x4_make(s[0], s[1], s[2], s[3]));
+      }
     }
     int r = 0;
     for (; r + 2 <= P; r += 2) {
@@ -203,7 +216,8 @@ static void qi8_cols7(int P, int n, int k, const uint8_t *u, const float *sx, co
   for (int j = n4; j < n; j++) { /* the last n % 4 weight rows, one at a time */
     const int8_t *wj = w + (long)j * k;
     int rs = 0;
-    for (int t = 0; t < k; t++) rs += wj[t];
+    if (rowsums) rs = rowsums[j];
+    else for (int t = 0; t < k; t++) rs += wj[t];
     for (int r = 0; r < P; r++) {
       const uint8_t *u0 = u + r * kq;
       v128_t a0 = wasm_i32x4_splat(0);
@@ -283,12 +297,13 @@ static void qi8_cols16(int P, int n, int k, const int16_t *q, const float *sx, c
   }
 }
 
-/* The panel's product by the path its layout was quantized for (quant_panel). */
+/* The panel's product by the path its layout was quantized for (quant_panel; rowsums: w's row sums, or 0). */
 static void qi8_cols(int P, int n, int k, const void *q, const float *sx, const int *zx, const int8_t *w, const float *scales,
-                     const float *bias, float *out, int ldo, int accumulate) {
+                     const int *rowsums, const float *bias, float *out, int ldo, int accumulate) {
 #ifdef CAROUSEL_RELAXED
-  if (P >= WIDE_BELOW) { qi8_cols7(P, n, k, q, sx, zx, w, scales, bias, out, ldo, accumulate); return; }
+  if (SEVEN(P, rowsums)) { qi8_cols7(P, n, k, q, sx, zx, w, scales, rowsums, bias, out, ldo, accumulate); return; }
 #endif
+  (void)rowsums; /* the int16 path's codes are centred: no zero point to take off */
   qi8_cols16(P, n, k, q, sx, zx, w, scales, bias, out, ldo, accumulate);
 }
 
@@ -299,8 +314,8 @@ void qgemm_i8(int m, int n, int k, const float *x, int ldx, const int8_t *w, con
   int *zx = (int *)(sx + QP);
   for (int p0 = 0; p0 < m; p0 += QP) {
     const int P = m - p0 < QP ? m - p0 : QP;
-    quant_panel(P, k, x + (long)p0 * ldx, ldx, work, sx, zx);
-    qi8_cols(P, n, k, work, sx, zx, w, scales, bias, out + (long)p0 * ldo, ldo, accumulate);
+    quant_panel(P, k, x + (long)p0 * ldx, ldx, work, sx, zx, SEVEN(P, 0));
+    qi8_cols(P, n, k, work, sx, zx, w, scales, 0, bias, out + (long)p0 * ldo, ldo, accumulate);
   }
 }
 
@@ -309,21 +324,21 @@ void lstm_fwd_units(int rows, int H, int j0, int j1, float *gates, const float *
 /*
  * One quantized LSTM time step for hidden units [u0, u1) of all rows (the float lstm_step_units'
  * contract, kernels/rnn.c): the four gate column blocks of gates [rows, 4H] += h W_hh^T (W_hh
- * [4H, K] int8 with per-row scales), h quantized once per panel for the four blocks, then the
- * cell for those units. Threads take disjoint unit ranges: a step is one synchronisation, and
+ * [4H, K] int8 with per-row scales; rowsums [4H] its row sums, or 0), h quantized once per panel
+ * for the four blocks, then the cell for those units. Threads take disjoint unit ranges: a step is one synchronisation, and
  * h (read whole by every thread) must not be hOut.
  */
 EXPORT(qlstm_step_i8)
 void qlstm_step_i8(int rows, int H, int u0, int u1, int K, const float *h, int ldhIn, const int8_t *w, const float *scales,
-                   float *gates, const float *cPrev, float *cOut, float *hOut, int ldh, void *work) {
+                   const int *rowsums, float *gates, const float *cPrev, float *cOut, float *hOut, int ldh, void *work) {
   float *sx = (float *)((char *)work + QP * KQ(K));
   int *zx = (int *)(sx + QP);
   for (int p0 = 0; p0 < rows; p0 += QP) {
     const int P = rows - p0 < QP ? rows - p0 : QP;
-    quant_panel(P, K, h + (long)p0 * ldhIn, ldhIn, work, sx, zx);
+    quant_panel(P, K, h + (long)p0 * ldhIn, ldhIn, work, sx, zx, SEVEN(P, rowsums));
     for (int g = 0; g < 4; g++) {
       const int j = g * H + u0;
-      qi8_cols(P, u1 - u0, K, work, sx, zx, w + (long)j * K, scales + j, 0, gates + (long)p0 * 4 * H + j, 4 * H, 1);
+      qi8_cols(P, u1 - u0, K, work, sx, zx, w + (long)j * K, scales + j, rowsums ? rowsums + j : 0, 0, gates + (long)p0 * 4 * H + j, 4 * H, 1);
     }
   }
   lstm_fwd_units(rows, H, u0, u1, gates, cPrev, cOut, hOut, ldh);
@@ -339,14 +354,14 @@ void qlstm_step_i8(int rows, int H, int u0, int u1, int K, const float *h, int l
  * Each row is computed by the same code whatever rows share its call, so any split gives the same bits.
  */
 EXPORT(qlstm_seq_i8)
-void qlstm_seq_i8(int r0, int r1, int T, int reverse, int B, int H, const int8_t *w, const float *scales,
+void qlstm_seq_i8(int r0, int r1, int T, int reverse, int B, int H, const int8_t *w, const float *scales, const int *rowsums,
                   float *gates, float *h, float *c, float *y, int ldy, void *work) {
   const int n = r1 - r0;
   float *hr = h + (long)r0 * H, *cr = c + (long)r0 * H;
   for (int s = 0; s < T; s++) {
     const int t = reverse ? T - 1 - s : s;
     float *yt = y + ((long)t * B + r0) * ldy;
-    qlstm_step_i8(n, H, 0, H, H, hr, H, w, scales, gates + ((long)t * B + r0) * 4 * H, cr, cr, yt, ldy, work);
+    qlstm_step_i8(n, H, 0, H, H, hr, H, w, scales, rowsums, gates + ((long)t * B + r0) * 4 * H, cr, cr, yt, ldy, work);
     for (int b = 0; b < n; b++) __builtin_memcpy(hr + (long)b * H, yt + (long)b * ldy, (unsigned long)H * 4);
   }
 }
