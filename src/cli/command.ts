@@ -1,7 +1,6 @@
-/** A `carousel` subcommand: its one-line summary, its --help text, and what it runs. */
+/** A `carousel` subcommand: its --help text and what it runs (its one-line summary is in commands/index.ts). */
 export interface Command {
   name: string;
-  summary: string;
   help: string;
   /** Resolves to the process exit code. */
   run(argv: string[]): Promise<number>;

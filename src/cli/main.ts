@@ -2,8 +2,7 @@
 import { readFileSync } from 'node:fs';
 import '../backends.js'; // the built-in backends (reference, composed, wasm, webgpu)
 import { printable } from '../data/printable.js';
-import type { Command } from './command.js';
-import { commands } from './commands/index.js';
+import { commands, type CommandEntry } from './commands/index.js';
 import { RunError, UserError } from './errors.js';
 import { closest } from './suggest.js';
 import { listBackends, setBackend } from '../backend/registry.js';
@@ -25,7 +24,7 @@ function version(): string {
 }
 
 /** The command called NAME, or a one-line error naming the nearest one. */
-function command(name: string): Command {
+function command(name: string): CommandEntry {
   const cmd = commands.find((c) => c.name === name);
   if (cmd) return cmd;
   if (name.startsWith('-')) {
@@ -40,11 +39,11 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-v') { console.log(version()); return 0; }
   // 'help COMMAND' prints what 'COMMAND --help' does.
-  if (name === 'help' && rest.length) { console.log(command(rest[0]).help); return 0; }
+  if (name === 'help' && rest.length) { console.log((await command(rest[0]).load()).help); return 0; }
   if (!name || name === '--help' || name === '-h' || name === 'help') { console.log(usage()); return name ? 0 : 1; }
   const cmd = command(name);
   await startBackend();
-  return cmd.run(rest);
+  return (await cmd.load()).run(rest);
 }
 
 // --debug may stand anywhere before a '--'; it is taken out before the command parses its flags.

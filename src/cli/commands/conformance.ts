@@ -9,7 +9,6 @@ import { parseFlags } from './shared.js';
 
 export const conformance: Command = {
   name: 'conformance',
-  summary: 'run reference fixtures (forward and gradients) and compare within their tolerance',
   help: `Usage: carousel conformance PATH... [--backend NAME] [--dtype f32|f64]
 
 Runs every fixture file (*.json) under the given files or folders: builds the module from the

@@ -10,7 +10,6 @@ ${dataKinds.map((d) => `  ${d.name.padEnd(16)} ${d.summary}`).join('\n') || '  (
 
 export const data: Command = {
   name: 'data',
-  summary: 'make a data set (rendered speech, handwriting, moving digits) for the applications',
   get help() { return HELP(); },
   async run(argv) {
     if (!argv.length || argv[0] === '--help' || argv[0] === '-h') { console.log(HELP()); return argv.length ? 0 : 1; }

@@ -76,7 +76,6 @@ export function loadCo2(path: string): { dates: string[]; values: number[] } {
 
 export const demo: Command = {
   name: 'demo',
-  summary: 'train on real data: CO2 forecasting vs a seasonal baseline, and a character language model',
   get help() { return HELP(); },
   async run(argv) {
     if (argv.length && !argv[0].startsWith('-')) {

@@ -42,7 +42,6 @@ ${DATA_FORMATS}`;
 
 export const evaluate: Command = {
   name: 'evaluate',
-  summary: 'measure a trained model on labelled data (MAE, accuracy, bits per character)',
   help: HELP,
   async run(argv) {
     // An application's model (model.json names its app) is measured by the application itself.

@@ -55,7 +55,6 @@ Options:
 
 export const evolve: Command = {
   name: 'evolve',
-  summary: 'neuroevolution: CMA-ES over an LSTM controller (double pole without velocities) or Evolino',
   help: HELP,
   async run(argv) {
     const { values: v } = parseFlags('evolve', argv, {

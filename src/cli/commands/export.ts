@@ -22,7 +22,6 @@ Options:
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'write a model directory as an ONNX file',
   help: HELP,
   async run(argv) {
     const { values: v, positionals } = parseFlags('export', argv, { format: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);

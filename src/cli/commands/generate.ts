@@ -35,7 +35,6 @@ Options:
 
 export const generate: Command = {
   name: 'generate',
-  summary: 'sample text from a character language model',
   help: HELP,
   async run(argv) {
     const { values: v } = parseFlags('generate', argv,

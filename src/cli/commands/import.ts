@@ -43,7 +43,6 @@ const list = (s: string | undefined) => (s === undefined ? undefined : s.split('
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'turn an ONNX task model into a Carousel model directory',
   help: HELP,
   async run(argv) {
     const { values: v, positionals } = parseFlags('import', argv, {

@@ -34,7 +34,6 @@ Options:
 
 export const info: Command = {
   name: 'info',
-  summary: 'describe a model directory or a safetensors file',
   help: HELP,
   async run(argv) {
     const { values: v, positionals } = parseFlags('info', argv, { help: { type: 'boolean', short: 'h' }, backends: { type: 'boolean' } }, true);

@@ -22,7 +22,6 @@ Options:
 
 export const lm: Command = {
   name: 'lm',
-  summary: 'train a character n-gram language model for CTC beam search',
   help: HELP,
   async run(argv) {
     const { values: v } = parseFlags('lm', argv, {

@@ -25,7 +25,6 @@ Options:
 
 export const play: Command = {
   name: 'play',
-  summary: 'run a saved policy and show its episodes as text frames',
   help: HELP,
   async run(argv) {
     const { values: v } = parseFlags('play', argv, {

@@ -35,7 +35,6 @@ ${DATA_FORMATS}`;
 
 export const predict: Command = {
   name: 'predict',
-  summary: 'run a trained model on new data (forecast, labels, next characters)',
   help: HELP,
   async run(argv) {
     const { values: v } = parseFlags('predict', argv, { model: { type: 'string' }, data: { type: 'string' }, output: { type: 'string' }, 'strict-vocab': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });

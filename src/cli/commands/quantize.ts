@@ -25,7 +25,6 @@ Options:
 
 export const quantize: Command = {
   name: 'quantize',
-  summary: 'store a model\'s weights as int8, bf16 or f16 for inference',
   help: HELP,
   async run(argv) {
     const { values: v, positionals } = parseFlags('quantize', argv, { weights: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);

@@ -30,7 +30,6 @@ Options:
 
 export const reproduce: Command = {
   name: 'reproduce',
-  summary: "rerun the LSTM papers' experiments and compare with their published figures",
   help: HELP,
   async run(argv) {
     const { values: v, positionals } = parseFlags('reproduce', argv, {

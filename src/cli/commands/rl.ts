@@ -47,7 +47,6 @@ Example: carousel rl --env tmaze --length 50 --out tmaze50/`;
 
 export const rl: Command = {
   name: 'rl',
-  summary: 'train a recurrent policy by policy gradients (T-maze, cart-pole, double pole)',
   help: HELP,
   async run(argv) {
     const { values: v } = parseFlags('rl', argv, {

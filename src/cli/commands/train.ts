@@ -156,7 +156,6 @@ const RESUME_FLAGS = ['resume', 'out', 'data', 'epochs', 'help'];
 
 export const train: Command = {
   name: 'train',
-  summary: 'train a forecaster, sequence classifier or character language model',
   get help() { return HELP(); },
   async run(argv) {
     const app = apps.find((a) => a.name === peekFlag(argv, 'task'));

@@ -26,7 +26,6 @@ Options:
 
 export const transcribe: Command = {
   name: 'transcribe',
-  summary: 'turn recordings or pen strokes into text with a CTC model',
   help: HELP,
   async run(argv) {
     const { values: v, positionals } = parseFlags('transcribe', argv, {

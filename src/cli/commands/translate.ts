@@ -27,7 +27,6 @@ Options:
 
 export const translate: Command = {
   name: 'translate',
-  summary: 'run a sequence-to-sequence model on lines (beam search), e.g. words to phonemes',
   help: HELP,
   async run(argv) {
     const { values: v } = parseFlags('translate', argv, {
