@@ -2,7 +2,10 @@
 // Carousel's nn.LSTM({ peepholes: true }), Evolino's per-cell blocks, and an ESP Evolino run that
 // is the same for 1 and 2 workers.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { loadBackend } from '../src/backend/registry.js';
 import { Esp } from '../src/evolve/esp.js';
 import { evolinoBlocks, evolinoLayout, type EvolinoTask } from '../src/evolve/evolino.js';
@@ -12,6 +15,7 @@ import { LstmNet } from '../src/evolve/lstmNet.js';
 import { LSTM } from '../src/nn/lstm.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/tensor/random.js';
+import { carousel, userError } from './util/cli.js';
 
 const randomGenome = (n: number, seed: number, scale = 1) => { const r = new Rng(seed); return Float64Array.from({ length: n }, () => r.uniform(-scale, scale)); };
 
@@ -104,5 +108,29 @@ describe('evolve: Evolino with ESP', () => {
     assert.deepEqual([...a.genome], [...b.genome]);
     assert.equal(a.result.testNrmse, b.result.testNrmse);
     assert.ok(a.history[a.history.length - 1].bestSoFar < a.history[0].best, 'no progress in 6 generations');
+  });
+});
+
+describe('carousel evolve --optimizer esp', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carousel-esp-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs Evolino by ESP with peephole cells and records it', () => {
+    const out = join(dir, 'esp');
+    const r = carousel(['evolve', '--task', 'evolino-sines', '--optimizer', 'esp', '--peepholes', '--hidden', '2', '--subpop', '4', '--trials', '2', '--max-evals', '16', '--workers', '1', '--out', out]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /nn\.LSTM\(1, 2, peepholes\) weights by ESP \(2 subpopulations of 4, 2 trials each\)/);
+    const res = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    assert.equal(res.optimizer, 'esp'); assert.deepEqual(res.esp, { size: 4, trials: 2 });
+    assert.equal(res.config.peepholes, true);
+    assert.equal(res.genome.length, evolinoLayout(2, true).size);
+  });
+
+  it('bad flags are one-line user errors', () => {
+    userError(carousel(['evolve', '--task', 'evolino-sines', '--optimizer', 'de']), /--optimizer: expected one of cma-es, esp, got 'de'/);
+    userError(carousel(['evolve', '--task', 'evolino-sines', '--subpop', '10']), /--subpop is for --optimizer esp/);
+    userError(carousel(['evolve', '--task', 'evolino-sines', '--optimizer', 'esp', '--subpop', '3']), /--subpop: expected an integer >= 4, got '3'/);
+    userError(carousel(['evolve', '--task', 'evolino-sines', '--optimizer', 'esp', '--lambda', '10']), /--lambda is for CMA-ES/);
+    userError(carousel(['evolve', '--env', 'cart-pole', '--peepholes']), /--peepholes is for --task, not --env/);
   });
 });
