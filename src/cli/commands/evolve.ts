@@ -46,7 +46,7 @@ Options:
   --trials N          --optimizer esp: networks per individual and generation (default 10)
   --algo NAME         --env: cma-es (default) or es
   --sigma X           initial step size (default 1 for --env, 0.3 for --task); for esp the
-                      Cauchy mutation scale
+                      Cauchy mutation scale (default 0.03)
   --lambda N          population (default 4 + 3 ln n)
   --max-evals N       budget of fitness evaluations (default 50000 for --env, 3000 for --task)
   --balance N         pole envs: steps of the long test (default 100000)
@@ -94,7 +94,7 @@ export const evolve: Command = {
       const maxEvaluations = intFlag('max-evals', v['max-evals'], 3000);
       const by = optimizer === 'esp' ? `ESP (${preset.hidden} subpopulations of ${esp.size}, ${esp.trials} trials each)` : 'CMA-ES';
       console.log(`evolve ${task}: nn.LSTM(1, ${preset.hidden}${preset.peepholes ? ', peepholes' : ''}) weights by ${by}, readout by pseudo-inverse; train ${preset.train} steps (washout ${preset.washout}), test ${preset.test} free-running; ${maxEvaluations.toLocaleString('en-US')} evaluations, ${workers} worker${workers > 1 ? 's' : ''}, seed ${seed}`);
-      const r = await runEvolino({ task: preset, maxEvaluations, sigma: numFlag('sigma', v.sigma, 0.3, 1e-12), lambda, optimizer, esp, seed, workers, log });
+      const r = await runEvolino({ task: preset, maxEvaluations, sigma: numFlag('sigma', v.sigma, optimizer === 'esp' ? 0.03 : 0.3, 1e-12), lambda, optimizer, esp, seed, workers, log });
       const e = r.result;
       console.log(`done in ${r.seconds.toFixed(1)} s, ${r.evaluations.toLocaleString('en-US')} evaluations: training MSE ${e.trainMse.toExponential(3)} (teacher-forced), test MSE ${e.testMse.toExponential(3)}, test NRMSE ${e.testNrmse.toExponential(3)}${preset.kind === 'mackey-glass' ? `, NRMSE at step ${preset.test} ${e.lastStepNrmse.toExponential(3)}` : ''} (free-running)`);
       const err = (k: number) => `${k + 1}: ${(e.testPrediction[k] - r.series[preset.train + k]).toExponential(1)}`;
