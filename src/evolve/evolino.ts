@@ -6,9 +6,9 @@
  *
  * The tasks are next-value prediction turned into generation: during training the net reads the
  * true series (teacher forcing); after it, its own prediction is fed back as the next input, and
- * the free-running output is compared with the truth. Ours differs from the paper in the evolver
- * (CMA-ES over all of nn.LSTM's weights, instead of ESP's subpopulations per cell) and in the cell
- * (nn.LSTM: forget gate, no peepholes); the readout is the paper's.
+ * the free-running output is compared with the truth. The evolver is CMA-ES over all weights or,
+ * as in the paper, ESP with one subpopulation per cell (esp.ts, evolinoBlocks); the cell is
+ * nn.LSTM's or, as in the paper, the peephole cell (`peepholes`); the readout is the paper's.
  *
  * Fitness (lower is better, training data only): the teacher-forced mean squared error of the
  * solved readout plus the mean squared error of a free run over the training window's last
@@ -49,6 +49,8 @@ export interface EvolinoTask {
   ridge?: number;
   /** Standard deviation of Gaussian noise added to the teacher-forced inputs while the readout's states are collected (default 0). */
   noise?: number;
+  /** Peephole cells, the paper's (nn.LSTM({ peepholes: true })'s cell; default false: nn.LSTM's). */
+  peepholes?: boolean;
 }
 
 /** The fixed noise sequence of a task (the same for every genome, so the fitness stays a function of the genome). */
@@ -72,12 +74,32 @@ export function evolinoSeries(task: EvolinoTask): Float64Array {
   return mackeyGlass({ tau: 17, length: n, discard: 1000 }).map((v) => Math.tanh(v - 1));
 }
 
-/** nn.LSTM(1, hidden)'s parameters, in its order (genome.ts's layout of that module, without building it). */
-export function evolinoLayout(hidden: number): GenomeLayout {
+/** nn.LSTM(1, hidden)'s parameters (with peepholes: nn.LSTM({ peepholes: true })'s), in its order (genome.ts's layout of that module, without building it). */
+export function evolinoLayout(hidden: number, peepholes = false): GenomeLayout {
   const H = hidden, shapes: [string, number[]][] = [['weight_ih_l0', [4 * H, 1]], ['weight_hh_l0', [4 * H, H]], ['bias_ih_l0', [4 * H]], ['bias_hh_l0', [4 * H]]];
+  if (peepholes) shapes.push(['weight_ci_l0', [H]], ['weight_cf_l0', [H]], ['weight_co_l0', [H]]);
   let offset = 0;
   const slices = shapes.map(([name, shape]) => { const size = shape.reduce((a, b) => a * b, 1); const s = { name, shape, offset, size }; offset += size; return s; });
   return { slices, size: offset };
+}
+
+/**
+ * ESP's blocks (esp.ts): one per cell, the genome indices of everything that feeds cell j (its
+ * four gate rows' weights from the input and from all cells, both biases, its peepholes).
+ */
+export function evolinoBlocks(hidden: number, peepholes = false): number[][] {
+  const H = hidden, layout = evolinoLayout(H, peepholes), at = (n: string) => layout.slices.find((s) => s.name === n)!.offset;
+  return Array.from({ length: H }, (_, j) => {
+    const idx: number[] = [];
+    for (let gate = 0; gate < 4; gate++) {
+      const r = gate * H + j;
+      idx.push(at('weight_ih_l0') + r);
+      for (let k = 0; k < H; k++) idx.push(at('weight_hh_l0') + r * H + k);
+      idx.push(at('bias_ih_l0') + r, at('bias_hh_l0') + r);
+    }
+    if (peepholes) for (const n of ['weight_ci_l0', 'weight_cf_l0', 'weight_co_l0']) idx.push(at(n) + j);
+    return idx;
+  });
 }
 
 export interface EvolinoResult {
@@ -128,7 +150,7 @@ export function evolinoEvaluate(task: EvolinoTask, series: Float64Array, genome:
   // Readout features [h (H), x (the input), 1]: the cells' outputs plus the input and a bias, as an ESN readout.
   const H = task.hidden, K = H + 2, { washout, train, freeRun, test } = task, ridge = task.ridge ?? 0;
   if (!(ridge >= 0)) throw new Error(`evolino: expected ridge >= 0, got ${task.ridge}`);
-  const net = new LstmNet(genome, evolinoLayout(H), { lstm: '' });
+  const net = new LstmNet(genome, evolinoLayout(H, task.peepholes), { lstm: '' });
   const rows = train - washout, extra = ridge > 0 ? K : 0;
   // Ridge as least squares on A stacked over sqrt(ridge rows) I (targets 0): the SVD keeps its accuracy.
   const states = new Float64Array((rows + extra) * K), targets = new Float64Array(rows + extra);

@@ -1,19 +1,27 @@
 /**
  * One Evolino run, for `carousel evolve --task evolino-*` and `carousel reproduce evolino-sines`:
- * CMA-ES over nn.LSTM(1, H)'s weights (a small random start), the readout solved per genome
+ * CMA-ES over nn.LSTM(1, H)'s weights (a small random start) or ESP with one subpopulation per
+ * cell (esp.ts, initial genes uniform in [-0.1, 0.1]), the readout solved per genome
  * (evolino.ts), the population evaluated by the worker pool, for a budget of evaluations; then the
  * best genome's errors on the training window and on the free-running test after it.
  */
 import { Rng } from '../tensor/random.js';
 import { CmaEs } from './cmaes.js';
-import { evolinoEvaluate, evolinoLayout, evolinoSeries, type EvolinoResult, type EvolinoTask } from './evolino.js';
+import { Esp, type EspOptions } from './esp.js';
+import { evolinoBlocks, evolinoEvaluate, evolinoLayout, evolinoSeries, type EvolinoResult, type EvolinoTask } from './evolino.js';
+import type { Optimizer } from './optimizer.js';
 import { EvalPool } from './pool.js';
 import { evolve, type GenerationReport } from './run.js';
 
 export interface EvolinoRunOptions {
   task: EvolinoTask;
   maxEvaluations: number;
+  /** CMA-ES's initial step size, or ESP's Cauchy mutation scale. */
   sigma: number;
+  /** 'cma-es' (default) or 'esp'. */
+  optimizer?: 'cma-es' | 'esp';
+  /** ESP's settings (esp.ts's defaults where absent). */
+  esp?: Pick<EspOptions, 'size' | 'trials' | 'credit' | 'mutationRate' | 'burstPatience' | 'burst' | 'decay' | 'init'>;
   lambda?: number;
   seed: number;
   workers: number;
@@ -31,9 +39,14 @@ export interface EvolinoRunResult {
 
 export async function runEvolino(o: EvolinoRunOptions): Promise<EvolinoRunResult> {
   const t0 = performance.now();
-  const rng = new Rng(o.seed), layout = evolinoLayout(o.task.hidden);
-  const mean = Float64Array.from({ length: layout.size }, () => rng.uniform(-0.1, 0.1));
-  const opt = new CmaEs({ mean, sigma: o.sigma, lambda: o.lambda, rng });
+  const rng = new Rng(o.seed), layout = evolinoLayout(o.task.hidden, o.task.peepholes);
+  let opt: Optimizer;
+  if (o.optimizer === 'esp') {
+    opt = new Esp({ dim: layout.size, blocks: evolinoBlocks(o.task.hidden, o.task.peepholes), mutation: o.sigma, ...o.esp, rng });
+  } else {
+    const mean = Float64Array.from({ length: layout.size }, () => rng.uniform(-0.1, 0.1));
+    opt = new CmaEs({ mean, sigma: o.sigma, lambda: o.lambda, rng });
+  }
   const pool = await EvalPool.create({ module: new URL('./evolino.js', import.meta.url).href, factory: 'evolinoFitness', config: o.task }, o.workers);
   let r;
   try {

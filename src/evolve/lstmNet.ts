@@ -1,5 +1,7 @@
 /**
- * A one-layer LSTM (nn.LSTM's cell: gate rows i, f, g, o) and an optional linear head, stepped one
+ * A one-layer LSTM (nn.LSTM's cell: gate rows i, f, g, o; with peepholes when the layout has
+ * weight_ci/cf/co_l0, as nn.LSTM({ peepholes: true }): i and f see c_{t-1}, o sees c_t) and an
+ * optional linear head, stepped one
  * input at a time in plain Float64 arithmetic. Evaluating a genome means thousands of single
  * steps at batch 1, where a Module forward's per-call cost dominates; this is the same function
  * (tested equal to nn.LSTM to ~1e-12 on the reference backend), with its weights read from the
@@ -22,6 +24,8 @@ export class LstmNet {
   private readonly wIh: Float64Array;
   private readonly wHh: Float64Array;
   private readonly b: Float64Array;
+  /** Peepholes [H] each (null: none). */
+  private readonly peep: { ci: Float64Array; cf: Float64Array; co: Float64Array } | null;
   /** Head [O, H] and [O] (empty without a head). */
   private readonly wOut: Float64Array;
   private readonly bOut: Float64Array;
@@ -45,6 +49,10 @@ export class LstmNet {
       const v = get(names.lstm + n).v;
       for (let i = 0; i < 4 * H; i++) this.b[i] += v[i];
     }
+    const has = (n: string) => layout.slices.some((x) => x.name === `${names.lstm}${n}_l0`);
+    const peeps = ['weight_ci', 'weight_cf', 'weight_co'].filter(has);
+    if (peeps.length !== 0 && peeps.length !== 3) throw new Error(`LstmNet: expected all three peepholes (weight_ci, weight_cf, weight_co) or none, got ${peeps.join(', ')}`);
+    this.peep = peeps.length ? { ci: get(`${names.lstm}weight_ci_l0`).v, cf: get(`${names.lstm}weight_cf_l0`).v, co: get(`${names.lstm}weight_co_l0`).v } : null;
     if (names.head !== undefined) {
       const w = get(`${names.head}weight`);
       this.outputSize = w.s.shape[0];
@@ -69,10 +77,19 @@ export class LstmNet {
       for (let k = 0; k < H; k++) s += wHh[oh + k] * h[k];
       gates[r] = s;
     }
-    for (let j = 0; j < H; j++) {
-      const i = sigmoid(gates[j]), f = sigmoid(gates[H + j]), g = Math.tanh(gates[2 * H + j]), o = sigmoid(gates[3 * H + j]);
-      c[j] = f * c[j] + i * g;
-      h[j] = o * Math.tanh(c[j]);
+    const p = this.peep;
+    if (p) {
+      for (let j = 0; j < H; j++) {
+        const i = sigmoid(gates[j] + p.ci[j] * c[j]), f = sigmoid(gates[H + j] + p.cf[j] * c[j]), g = Math.tanh(gates[2 * H + j]);
+        c[j] = f * c[j] + i * g;
+        h[j] = sigmoid(gates[3 * H + j] + p.co[j] * c[j]) * Math.tanh(c[j]);
+      }
+    } else {
+      for (let j = 0; j < H; j++) {
+        const i = sigmoid(gates[j]), f = sigmoid(gates[H + j]), g = Math.tanh(gates[2 * H + j]), o = sigmoid(gates[3 * H + j]);
+        c[j] = f * c[j] + i * g;
+        h[j] = o * Math.tanh(c[j]);
+      }
     }
     if (this.out !== h) {
       const O = this.outputSize;

@@ -40,8 +40,13 @@ Options:
   --ridge X           --task: Tikhonov regularisation of the readout (default 0: the pseudo-inverse)
   --noise X           --task: Gaussian noise sd added to the teacher-forced input while the
                       readout's states are collected (default 0)
-  --algo NAME         --env: cma-es (default) or es (--task always uses CMA-ES)
-  --sigma X           initial step size (default 1 for --env, 0.3 for --task)
+  --peepholes         --task: the paper's peephole cells (default: nn.LSTM's cell)
+  --optimizer NAME    --task: cma-es (default) or esp (one subpopulation per cell, burst mutation)
+  --subpop N          --optimizer esp: individuals per subpopulation (default 20)
+  --trials N          --optimizer esp: networks per individual and generation (default 10)
+  --algo NAME         --env: cma-es (default) or es
+  --sigma X           initial step size (default 1 for --env, 0.3 for --task); for esp the
+                      Cauchy mutation scale (default 0.03)
   --lambda N          population (default 4 + 3 ln n)
   --max-evals N       budget of fitness evaluations (default 50000 for --env, 3000 for --task)
   --balance N         pole envs: steps of the long test (default 100000)
@@ -59,7 +64,7 @@ export const evolve: Command = {
   async run(argv) {
     const { values: v } = parseFlags('evolve', argv, {
       env: { type: 'string' }, 'no-velocities': { type: 'boolean' }, task: { type: 'string' }, waves: { type: 'string' },
-      hidden: { type: 'string' }, 'free-run': { type: 'string' }, ridge: { type: 'string' }, noise: { type: 'string' }, algo: { type: 'string' }, sigma: { type: 'string' }, lambda: { type: 'string' },
+      hidden: { type: 'string' }, 'free-run': { type: 'string' }, peepholes: { type: 'boolean' }, optimizer: { type: 'string' }, subpop: { type: 'string' }, trials: { type: 'string' }, ridge: { type: 'string' }, noise: { type: 'string' }, algo: { type: 'string' }, sigma: { type: 'string' }, lambda: { type: 'string' },
       'max-evals': { type: 'string' }, balance: { type: 'string' }, 'no-restarts': { type: 'boolean' }, episodes: { type: 'string' },
       seed: { type: 'string' }, workers: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     });
@@ -79,10 +84,16 @@ export const evolve: Command = {
       preset.freeRun = intFlag('free-run', v['free-run'], preset.freeRun, 0);
       if (preset.freeRun > preset.train - preset.washout) throw new UserError(`--free-run: expected at most ${preset.train - preset.washout} (the training steps after the washout), got '${v['free-run']}'`);
       preset.ridge = numFlag('ridge', v.ridge, 0, 0); preset.noise = numFlag('noise', v.noise, 0, 0);
+      preset.peepholes = v.peepholes === true;
+      const optimizer = choiceFlag('optimizer', v.optimizer, ['cma-es', 'esp'] as const, 'cma-es');
+      if (optimizer !== 'esp') for (const f of ['subpop', 'trials'] as const) if (v[f] !== undefined) throw new UserError(`evolve: --${f} is for --optimizer esp`);
+      if (optimizer === 'esp' && lambda !== undefined) throw new UserError('evolve: --lambda is for CMA-ES; ESP evaluates --subpop times --trials networks per generation');
+      const esp = { size: intFlag('subpop', v.subpop, 20, 4), trials: intFlag('trials', v.trials, 10, 1) };
       if ((preset.waves ?? 1) > 5) throw new UserError(`--waves: expected an integer from 1 to 5, got '${v.waves}'`);
       const maxEvaluations = intFlag('max-evals', v['max-evals'], 3000);
-      console.log(`evolve ${task}: nn.LSTM(1, ${preset.hidden}) weights by CMA-ES, readout by pseudo-inverse; train ${preset.train} steps (washout ${preset.washout}), test ${preset.test} free-running; ${maxEvaluations.toLocaleString('en-US')} evaluations, ${workers} worker${workers > 1 ? 's' : ''}, seed ${seed}`);
-      const r = await runEvolino({ task: preset, maxEvaluations, sigma: numFlag('sigma', v.sigma, 0.3, 1e-12), lambda, seed, workers, log });
+      const by = optimizer === 'esp' ? `ESP (${preset.hidden} subpopulations of ${esp.size}, ${esp.trials} trials each)` : 'CMA-ES';
+      console.log(`evolve ${task}: nn.LSTM(1, ${preset.hidden}${preset.peepholes ? ', peepholes' : ''}) weights by ${by}, readout by pseudo-inverse; train ${preset.train} steps (washout ${preset.washout}), test ${preset.test} free-running; ${maxEvaluations.toLocaleString('en-US')} evaluations, ${workers} worker${workers > 1 ? 's' : ''}, seed ${seed}`);
+      const r = await runEvolino({ task: preset, maxEvaluations, sigma: numFlag('sigma', v.sigma, optimizer === 'esp' ? 0.03 : 0.3, 1e-12), lambda, optimizer, esp, seed, workers, log });
       const e = r.result;
       console.log(`done in ${r.seconds.toFixed(1)} s, ${r.evaluations.toLocaleString('en-US')} evaluations: training MSE ${e.trainMse.toExponential(3)} (teacher-forced), test MSE ${e.testMse.toExponential(3)}, test NRMSE ${e.testNrmse.toExponential(3)}${preset.kind === 'mackey-glass' ? `, NRMSE at step ${preset.test} ${e.lastStepNrmse.toExponential(3)}` : ''} (free-running)`);
       const err = (k: number) => `${k + 1}: ${(e.testPrediction[k] - r.series[preset.train + k]).toExponential(1)}`;
@@ -90,7 +101,7 @@ export const evolve: Command = {
       if (v.out) {
         const out = v.out;
         await userErrors(() => {
-          writeFileAtomic(join(out, 'result.json'), JSON.stringify({ task, config: preset, seed, evaluations: r.evaluations, seconds: r.seconds, trainMse: e.trainMse, testMse: e.testMse, testNrmse: e.testNrmse, lastStepNrmse: e.lastStepNrmse, readout: [...e.readout], genome: [...r.genome] }) + '\n');
+          writeFileAtomic(join(out, 'result.json'), JSON.stringify({ task, config: preset, optimizer, ...(optimizer === 'esp' ? { esp } : {}), seed, evaluations: r.evaluations, seconds: r.seconds, trainMse: e.trainMse, testMse: e.testMse, testNrmse: e.testNrmse, lastStepNrmse: e.lastStepNrmse, readout: [...e.readout], genome: [...r.genome] }) + '\n');
           const t0 = preset.train;
           writeFileAtomic(join(out, 'prediction.svg'), lineChart([
             { name: 'truth', points: Array.from({ length: preset.test + 50 }, (_, k) => [t0 - 50 + k, r.series[t0 - 50 + k]] as [number, number]), color: '#111' },
@@ -111,7 +122,7 @@ export const evolve: Command = {
     if (!pole && v['no-velocities']) throw new UserError('evolve: --no-velocities is for cart-pole and double-pole');
     if (!pole && v.balance !== undefined) throw new UserError('evolve: --balance is for cart-pole and double-pole');
     if (v.waves !== undefined) throw new UserError('evolve: --waves is for --task evolino-sines');
-    for (const f of ['free-run', 'ridge', 'noise'] as const) if (v[f] !== undefined) throw new UserError(`evolve: --${f} is for --task, not --env`);
+    for (const f of ['free-run', 'ridge', 'noise', 'peepholes', 'optimizer', 'subpop', 'trials'] as const) if (v[f] !== undefined) throw new UserError(`evolve: --${f} is for --task, not --env`);
     const damping = env === 'double-pole';
     const envOptions: Record<string, unknown> = pole ? { velocities: !v['no-velocities'], maxSteps: 1000 } : {};
     const algorithm = choiceFlag('algo', v.algo, ['cma-es', 'es'] as const, 'cma-es') as Algorithm;
