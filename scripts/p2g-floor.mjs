@@ -28,16 +28,21 @@ import { loadSeq2Seq, encodeSources } from '../dist/src/seq2seq/app.js';
 import { beamSearch } from '../dist/src/seq2seq/beam.js';
 import { tokenize } from '../dist/src/seq2seq/vocab.js';
 
-const { positionals, values: v } = parseArgs({
-  allowPositionals: true,
-  options: {
-    out: { type: 'string' }, seed: { type: 'string', default: '1' }, voice: { type: 'string', default: 'en-us' },
-    accents: { type: 'boolean' }, beam: { type: 'string', default: '4' }, set: { type: 'string' }, 'val-words': { type: 'string', default: '2000' },
-  },
-});
+const USAGE = 'usage: node scripts/p2g-floor.mjs prepare|score --out DIR [--seed N] [--voice V] [--accents] [--val-words N] [--beam K] [--set RENDERED_DIR]';
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' }, seed: { type: 'string', default: '1' }, voice: { type: 'string', default: 'en-us' },
+      accents: { type: 'boolean' }, beam: { type: 'string', default: '4' }, set: { type: 'string' }, 'val-words': { type: 'string', default: '2000' },
+    },
+  });
+} catch (e) { console.error(`p2g-floor: ${e.message}\n${USAGE}`); process.exit(2); }
+const { positionals, values: v } = parsed;
 const phase = positionals[0];
-if (!['prepare', 'score'].includes(phase) || !v.out) {
-  console.error('usage: node scripts/p2g-floor.mjs prepare|score --out DIR [--seed N] [--voice V] [--accents] [--beam K] [--set RENDERED_DIR]');
+if (positionals.length !== 1 || !['prepare', 'score'].includes(phase) || !v.out) {
+  console.error(`p2g-floor: expected the phase prepare or score and --out DIR, got '${process.argv.slice(2).join(' ')}'\n${USAGE}`);
   process.exit(2);
 }
 const int = (name, s) => {
@@ -50,6 +55,7 @@ mkdirSync(out, { recursive: true });
 const t0 = Date.now();
 const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 
+try {
 const split = wordSplit(seed);
 const all = [...split.train, ...split.val, ...split.test];
 console.log(`word split of seed ${seed}: train ${split.train.length}, validation ${split.val.length}, test ${split.test.length}`);
@@ -100,10 +106,13 @@ if (phase === 'prepare') {
 }
 
 if (phase === 'score') {
-  const ph = phonemesOf(voice);
   const modelDir = join(out, 'model');
   const { model, src, tgt } = loadSeq2Seq(modelDir);
+  if (!existsSync(join(out, `phonemes-${voice}.tsv`))) throw new Error(`${join(out, `phonemes-${voice}.tsv`)} is not there: run the prepare phase with --out ${out} first`);
+  const ph = phonemesOf(voice);
   const beam = int('beam', v.beam);
+  // A rendered set's test utterances (repeats count each time), read before any decoding.
+  const texts = v.set ? readFileSync(join(v.set, 'test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text) : null;
   const ids = encodeSources(split.test.map((w, i) => ({ src: tokenize(ph.get(w), 'space'), line: i + 1 })), src, join(out, 'p2g-test.tsv'), (m) => console.error(m));
   const spell = (k) => {
     const t = Date.now();
@@ -126,9 +135,8 @@ if (phase === 'score') {
   }
   const best = decoders[`beam ${beam}`];
   writeFileAtomic(join(out, 'p2g-test-output.tsv'), 'word\tphonemes\tgreedy\tbeam\n' + split.test.map((w, i) => `${w}\t${ph.get(w)}\t${decoders.greedy[i]}\t${best[i]}`).join('\n') + '\n');
-  if (v.set) {
-    // A rendered set's test utterances: their words (repeats count each time) spelled from their phonemes.
-    const texts = readFileSync(join(v.set, 'test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text);
+  if (texts) {
+    // Their words spelled from their phonemes.
     const at = new Map(split.test.map((w, i) => [w, i]));
     const stray = texts.filter((t) => !at.has(t));
     if (stray.length) throw new Error(`${join(v.set, 'test.jsonl')}: ${stray.length} texts are not test words of the seed-${seed} split (first '${stray[0]}'): was it rendered with another --seed?`);
@@ -145,4 +153,9 @@ if (phase === 'score') {
   }
   writeFileAtomic(join(out, 'score.json'), JSON.stringify(report, null, 1) + '\n');
   console.log(`wrote ${join(out, 'score.json')} and ${join(out, 'p2g-test-output.tsv')}; ${secs()}`);
+}
+} catch (e) {
+  // Bad input or a failed step: one line (the stack only with CAROUSEL_DEBUG=1).
+  console.error(`p2g-floor ${phase}: ${process.env.CAROUSEL_DEBUG ? e.stack : e.message}`);
+  process.exit(1);
 }
