@@ -54,6 +54,5 @@ test('wordSplit is the word split carousel data speech --words deals', { skip: e
     assert.deepEqual(readFileSync(join(out, 'lm-text.txt'), 'utf8').trim().split('\n'), s.train);
     const tested = readFileSync(join(out, 'test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
     assert.ok(tested.every((w) => s.test.includes(w)), `test words ${tested} expected in the split's test words`);
-    assert.notDeepEqual(wordSplit(5).test.slice(0, 10), s.test.slice(0, 10));
   } finally { rmSync(out, { recursive: true, force: true }); }
 });
