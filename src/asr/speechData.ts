@@ -158,23 +158,35 @@ function keptSplits(out: string, now: RenderStamp): Set<Split> {
   return keep;
 }
 
+/**
+ * The splits' variants (every accent in each) and, for words, their words (unless shared), dealt
+ * from `rng` in this order; `rng` then goes on to draw the utterances. Exported so that an
+ * analysis (scripts/p2g-floor.mjs) uses the very word split a seed gives.
+ */
+export function dealSplits(rng: Rng, variants: readonly string[], kind: 'digits' | 'words', seenWords: boolean): { variantsOf: Record<Split, string[]>; wordsOf: Record<Split, string[]> | null } {
+  const shuffled = rng.shuffle(variants.slice());
+  const vs = splitSizes(shuffled.length);
+  const variantsOf: Record<Split, string[]> = { train: shuffled.slice(0, vs.train), val: shuffled.slice(vs.train, vs.train + vs.val), test: shuffled.slice(vs.train + vs.val) };
+  // Digits are the same ten words everywhere.
+  if (kind !== 'words') return { variantsOf, wordsOf: null };
+  const words = rng.shuffle(plainWords());
+  const ws = splitSizes(words.length);
+  const wordsOf = seenWords ? { train: words, val: words, test: words }
+    : { train: words.slice(0, ws.train), val: words.slice(ws.train, ws.train + ws.val), test: words.slice(ws.train + ws.val) };
+  return { variantsOf, wordsOf };
+}
+
+/** The word split `carousel data speech --words --seed SEED` deals (the voices it would deal drawn first, as there). */
+export function wordSplit(seed = 1): Record<Split, string[]> {
+  return dealSplits(new Rng(seed), espeakVoices().variants, 'words', false).wordsOf!;
+}
+
 export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary> {
   const count = o.count ?? 2000, seed = o.seed ?? 1, [snrLo, snrHi] = o.snr ?? [10, 30], jobs = o.jobs ?? 2;
   if (count < 3) throw new RangeError(`speech data: count must be at least 3 (one per split), got ${count}`);
   const { accents, variants } = espeakVoices();
   const rng = new Rng(seed);
-  // Variants dealt to the splits; every accent in each.
-  const shuffled = rng.shuffle(variants.slice());
-  const vs = splitSizes(shuffled.length);
-  const variantsOf: Record<Split, string[]> = { train: shuffled.slice(0, vs.train), val: shuffled.slice(vs.train, vs.train + vs.val), test: shuffled.slice(vs.train + vs.val) };
-  // Words dealt likewise (unless shared); digits are the same ten words everywhere.
-  let wordsOf: Record<Split, string[]> | null = null;
-  if (o.kind === 'words') {
-    const words = rng.shuffle(plainWords());
-    const ws = splitSizes(words.length);
-    wordsOf = o.seenWords ? { train: words, val: words, test: words }
-      : { train: words.slice(0, ws.train), val: words.slice(ws.train, ws.train + ws.val), test: words.slice(ws.train + ws.val) };
-  }
+  const { variantsOf, wordsOf } = dealSplits(rng, variants, o.kind, Boolean(o.seenWords));
   const counts = splitSizes(count);
   const all: Job[] = [];
   for (const split of SPLITS) {
