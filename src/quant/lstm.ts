@@ -212,12 +212,15 @@ export class QuantLSTMStream implements RecurrentStream {
     let inp = x.storage, inOff = 0, I = m.inputSize;
     for (let l = 0; l < m.numLayers; l++) {
       const w = m.weights[l][0], hOff = l * B * Hout, cOff = l * B * H, cell = this.cells[l];
-      w.wIh.apply(B, inp, inOff, I, w.bias, gates, 0, GH, false);   // x W_ih^T + b
-      if (this.fused && this.fused(B, H, h, hOff, Hout, w.wHh, gates, 0, c, cOff, c, cOff, this.hNext!, 0, Hout)) {
+      // int8: the fused step takes the input product too (one synchronisation a step).
+      const input = w.wIh.scheme === 'int8' && w.wHh.scheme === 'int8' ? { x: inp, xOff: inOff, ldx: I, w: w.wIh, bias: w.bias } : null;
+      if (!input) w.wIh.apply(B, inp, inOff, I, w.bias, gates, 0, GH, false);   // x W_ih^T + b
+      if (this.fused && this.fused(B, H, h, hOff, Hout, w.wHh, gates, 0, c, cOff, c, cOff, this.hNext!, 0, Hout, input)) {
         be.copy2d(B, Hout, this.hNext!, 0, Hout, h, hOff, Hout, false);
         inp = h; inOff = hOff; I = Hout;
         continue;
       }
+      if (input) w.wIh.apply(B, inp, inOff, I, w.bias, gates, 0, GH, false);
       w.wHh.apply(B, h, hOff, Hout, null, gates, 0, GH, true);      // + h_{t-1} W_hh^T
       if (this.act) gateRecurrenceForward(be, B, H, this.act.storage, l * B * GH, w.wGr!.storage, gates, 0);
       if (r) {

@@ -6,7 +6,7 @@ import { type Block, WasmHeap } from './heap.js';
 import { instantiate, kernelBuild, type KernelBuildChoice, kernelModule, type KernelExports, loadKernelModule, newSharedMemory } from './module.js';
 import { platform } from './platform.js';
 import { trackStorage } from '../scope.js';
-import { qgemm16Wasm, qgemmInt8Wasm, qlstmSeqWasm, qlstmStepWasm, type QuantStepWeight } from './quant.js';
+import { qgemm16Wasm, qgemmInt8Wasm, qlstmSeqWasm, qlstmStepWasm, type QuantStepInput, type QuantStepWeight } from './quant.js';
 import { CALLER_SLOT, ChunkJob, claimChunks, COMPLETED, CTRL_BYTES, GEMM_ARGS, Job, JOB_ARGS, runJob, WorkerPool } from './pool.js';
 
 export { kernelBuild, type KernelBuild, type KernelBuildChoice, wasmSimdSupported, wasmUnavailableReason } from './module.js';
@@ -544,8 +544,8 @@ export class WasmBackend extends ReferenceBackend {
    * apply (./quant.ts qlstmStepWasm).
    */
   qlstmStep(rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, w: QuantStepWeight, gates: Storage, gOff: number,
-    cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): boolean {
-    return qlstmStepWasm(this, rows, H, hIn, hInOff, ldhIn, w, gates, gOff, cPrev, cpOff, cOut, cOff, hOut, hOff, ldh);
+    cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number, input: QuantStepInput | null = null): boolean {
+    return qlstmStepWasm(this, rows, H, hIn, hInOff, ldhIn, w, gates, gOff, cPrev, cpOff, cOut, cOff, hOut, hOff, ldh, input);
   }
   /**
    * A whole quantized LSTM recurrence with the plain cell, its batch rows split over the threads

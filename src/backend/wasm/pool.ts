@@ -96,7 +96,8 @@ export function claimChunks(k: KernelExports, i32: Int32Array, f32: Float32Array
  *   LstmStepBackward: rows; H gates cPrev c dh ldh dc dGates packedW
  *   QGemmI8:          weight rows (columns of out); m k x ldx W scales bias out ldo accumulate
  *   QGemm16:          weight rows; f16 m k x ldx W bias out ldo accumulate
- *   QLstmStepI8:      hidden units; rows H K h ldhIn W scales gates cPrev cOut hOut ldh rowSums (or 0)
+ *   QLstmStepI8:      hidden units; rows H K h ldhIn W scales gates cPrev cOut hOut ldh rowSums (or 0), then
+ *                     the fused input product (or I = x = 0): I x ldx W_ih its-scales its-rowSums bias
  *   QLstmStep16:      hidden units; f16 rows H K h ldhIn W gates cPrev cOut hOut ldh
  *   QLstmSeqI8:       batch rows; T reverse B H W scales gates h c y ldy rowSums (a whole int8 LSTM recurrence)
  * The quantized GEMMs' chunks are whole multiples of 4 weight rows: each output column is then
@@ -133,7 +134,8 @@ function runChunk(k: KernelExports, i32: Int32Array, f32: Float32Array, lo: numb
     }
     case ChunkJob.QLstmStepI8:
       (k as unknown as QuantExports).qlstm_step_i8(i32[S], i32[S + 1], lo, hi, i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5],
-        i32[S + 6], i32[S + 12], i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], i32[S + 11], work);
+        i32[S + 6], i32[S + 12], i32[S + 7], i32[S + 8], i32[S + 9], i32[S + 10], i32[S + 11],
+        i32[S + 13], i32[S + 14], i32[S + 15], i32[S + 16], i32[S + 17], i32[S + 18], i32[S + 19], work);
       return;
     case ChunkJob.QLstmSeqI8:
       (k as unknown as QuantExports).qlstm_seq_i8(lo, hi, i32[S], i32[S + 1], i32[S + 2], i32[S + 3], i32[S + 4], i32[S + 5],

@@ -21,7 +21,8 @@ export interface QuantExports {
   qgemm_16(f16: number, m: number, n: number, k: number, x: number, ldx: number, w: number, bias: number,
     out: number, ldo: number, accumulate: number): void;
   qlstm_step_i8(rows: number, H: number, u0: number, u1: number, K: number, h: number, ldhIn: number, w: number, scales: number,
-    rowSums: number, gates: number, cPrev: number, cOut: number, hOut: number, ldh: number, work: number): void;
+    rowSums: number, gates: number, cPrev: number, cOut: number, hOut: number, ldh: number,
+    I: number, x: number, ldx: number, wi: number, si: number, ri: number, bias: number, work: number): void;
   qlstm_step_16(f16: number, rows: number, H: number, u0: number, u1: number, K: number, h: number, ldhIn: number, w: number,
     gates: number, cPrev: number, cOut: number, hOut: number, ldh: number): void;
   qlstm_seq_i8(r0: number, r1: number, T: number, reverse: number, B: number, H: number, w: number, scales: number, rowSums: number,
@@ -37,6 +38,15 @@ export interface QuantStepWeight {
   readonly scales: Storage | null;
   /** int8: each row's sum of its int8 values (i32, [rows]), or null. With them the relaxed build takes its 7-bit dot path for any batch. */
   readonly rowSums: Storage | null;
+}
+
+/** A streaming step's input product fused into the step: gates = x W_ih^T + bias before h W_hh^T (int8 only). */
+export interface QuantStepInput {
+  readonly x: Storage;
+  readonly xOff: number;
+  readonly ldx: number;
+  readonly w: QuantStepWeight;
+  readonly bias: Storage | null;
 }
 
 /** Per backend: the scratch the int8 kernel quantizes rows of x into (grows, never shrinks). */
@@ -124,9 +134,12 @@ export function qgemm16Wasm(b: WasmBackend, format: 'bf16' | 'f16', m: number, n
  * while others write their units of hOut).
  */
 export function qlstmStepWasm(b: WasmBackend, rows: number, H: number, hIn: Storage, hInOff: number, ldhIn: number, w: QuantStepWeight,
-  gates: Storage, gOff: number, cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number): boolean {
+  gates: Storage, gOff: number, cPrev: Storage, cpOff: number, cOut: Storage, cOff: number, hOut: Storage, hOff: number, ldh: number,
+  input: QuantStepInput | null = null): boolean {
   const K = w.cols;
   if (rows <= 0 || H <= 0 || H % 4 !== 0 || w.rows !== 4 * H || K <= 0) return false;
+  const inp = input ? stepInput(b, rows, H, w, input, hOut, hOff, ldh) : null;
+  if (input && !inp) return false;
   const h = matrix(b, hIn, 'qlstmStep hIn', hInOff, rows, K, ldhIn), ho = matrix(b, hOut, 'qlstmStep hOut', hOff, rows, H, ldh);
   const g = mem(b, gates, 'f32', 'qlstmStep gates', gOff + rows * 4 * H), cp = mem(b, cPrev, 'f32', 'qlstmStep cPrev', cpOff + rows * H);
   const co = mem(b, cOut, 'f32', 'qlstmStep cOut', cOff + rows * H);
@@ -134,24 +147,43 @@ export function qlstmStepWasm(b: WasmBackend, rows: number, H: number, hIn: Stor
   const S = w.scales ? mem(b, w.scales, 'f32', 'qlstmStep scales', 4 * H) : null, R = rowSumsPtr(b, w, 'qlstmStep');
   if (h < 0 || ho < 0 || !g || !cp || !co || !W || (w.scheme === 'int8' && !S)) return false;
   if (ho < h + 4 * ((rows - 1) * ldhIn + K) && h < ho + 4 * ((rows - 1) * ldh + H)) return false; // overlapping
-  const e = b.kernels as unknown as QuantExports, int8 = w.scheme === 'int8', wb = int8 ? e.qgemm_work_bytes(K) : 0;
+  const e = b.kernels as unknown as QuantExports, int8 = w.scheme === 'int8', wb = int8 ? e.qgemm_work_bytes(Math.max(K, inp?.I ?? 0)) : 0;
   const G = g.ptr + 4 * gOff, CP = cp.ptr + 4 * cpOff, CO = co.ptr + 4 * cOff;
-  const T = b.quantThreads(rows * 4 * H * K, H, wb);
+  const T = b.quantThreads(rows * 4 * H * (K + (inp?.I ?? 0)), H, wb);
+  const X = inp ?? { I: 0, x: 0, ldx: 0, w: 0, s: 0, r: 0, bias: 0 };
   if (T > 1) {
     const a = b.chunkArgs, J = JOB_ARGS;
     if (int8) {
       a[J] = rows; a[J + 1] = H; a[J + 2] = K; a[J + 3] = h; a[J + 4] = ldhIn; a[J + 5] = W.ptr; a[J + 6] = S!.ptr; a[J + 12] = R;
+      a[J + 13] = X.I; a[J + 14] = X.x; a[J + 15] = X.ldx; a[J + 16] = X.w; a[J + 17] = X.s; a[J + 18] = X.r; a[J + 19] = X.bias;
     } else {
       a[J] = w.scheme === 'f16' ? 1 : 0; a[J + 1] = rows; a[J + 2] = H; a[J + 3] = K; a[J + 4] = h; a[J + 5] = ldhIn; a[J + 6] = W.ptr;
     }
     a[J + 7] = G; a[J + 8] = CP; a[J + 9] = CO; a[J + 10] = ho; a[J + 11] = ldh;
     b.runQuantChunks(int8 ? ChunkJob.QLstmStepI8 : ChunkJob.QLstmStep16, H, T, 1);
   } else if (int8) {
-    e.qlstm_step_i8(rows, H, 0, H, K, h, ldhIn, W.ptr, S!.ptr, R, G, CP, CO, ho, ldh, scratch(b, wb));
+    e.qlstm_step_i8(rows, H, 0, H, K, h, ldhIn, W.ptr, S!.ptr, R, G, CP, CO, ho, ldh, X.I, X.x, X.ldx, X.w, X.s, X.r, X.bias, scratch(b, wb));
   } else {
     e.qlstm_step_16(w.scheme === 'f16' ? 1 : 0, rows, H, 0, H, K, h, ldhIn, W.ptr, G, CP, CO, ho, ldh);
   }
   return true;
+}
+
+/**
+ * The fused input product's pointers, or null where it cannot fuse: not int8 (both weights), W_ih
+ * not [4H, I], storages outside the linear memory, or x overlapping hOut (every thread reads all of
+ * x while others write their units of hOut).
+ */
+function stepInput(b: WasmBackend, rows: number, H: number, w: QuantStepWeight, input: QuantStepInput, hOut: Storage, hOff: number, ldh: number):
+  { I: number; x: number; ldx: number; w: number; s: number; r: number; bias: number } | null {
+  const wi = input.w, I = wi.cols;
+  if (w.scheme !== 'int8' || wi.scheme !== 'int8' || wi.rows !== 4 * H || I <= 0) return null;
+  const x = matrix(b, input.x, 'qlstmStep x', input.xOff, rows, I, input.ldx), ho = matrix(b, hOut, 'qlstmStep hOut', hOff, rows, H, ldh);
+  const W = mem(b, wi.data, 'i32', 'qlstmStep W_ih', Math.ceil((4 * H * I) / 4)), S = wi.scales ? mem(b, wi.scales, 'f32', 'qlstmStep W_ih scales', 4 * H) : null;
+  const B = input.bias ? mem(b, input.bias, 'f32', 'qlstmStep bias', 4 * H) : null;
+  if (x < 0 || ho < 0 || !W || !S || (input.bias && !B)) return null;
+  if (ho < x + 4 * ((rows - 1) * input.ldx + I) && x < ho + 4 * ((rows - 1) * ldh + H)) return null; // overlapping
+  return { I, x, ldx: input.ldx, w: W.ptr, s: S.ptr, r: rowSumsPtr(b, wi, 'qlstmStep W_ih'), bias: B ? B.ptr : 0 };
 }
 
 /**

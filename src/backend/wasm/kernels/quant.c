@@ -322,25 +322,39 @@ void qgemm_i8(int m, int n, int k, const float *x, int ldx, const int8_t *w, con
 void lstm_fwd_units(int rows, int H, int j0, int j1, float *gates, const float *cPrev, float *cOut, float *hOut, int ldh); /* rnn.c */
 
 /*
- * One quantized LSTM time step for hidden units [u0, u1) of all rows (the float lstm_step_units'
- * contract, kernels/rnn.c): the four gate column blocks of gates [rows, 4H] += h W_hh^T (W_hh
- * [4H, K] int8 with per-row scales; rowsums [4H] its row sums, or 0), h quantized once per panel
- * for the four blocks, then the cell for those units. Threads take disjoint unit ranges: a step is one synchronisation, and
- * h (read whole by every thread) must not be hOut.
+ * The four gate column blocks of gates [rows, 4H] for hidden units [u0, u1) (+)= x W^T (+ bias),
+ * W [4H, K] int8 with per-row scales (rowsums: its row sums, or 0): x [rows, K] quantized once per
+ * panel for the four blocks. `work` holds at least qgemm_work_bytes(K).
  */
-EXPORT(qlstm_step_i8)
-void qlstm_step_i8(int rows, int H, int u0, int u1, int K, const float *h, int ldhIn, const int8_t *w, const float *scales,
-                   const int *rowsums, float *gates, const float *cPrev, float *cOut, float *hOut, int ldh, void *work) {
+static void gate_blocks(int rows, int H, int u0, int u1, int K, const float *x, int ldx, const int8_t *w, const float *scales,
+                        const int *rowsums, const float *bias, float *gates, int accumulate, void *work) {
   float *sx = (float *)((char *)work + QP * KQ(K));
   int *zx = (int *)(sx + QP);
   for (int p0 = 0; p0 < rows; p0 += QP) {
     const int P = rows - p0 < QP ? rows - p0 : QP;
-    quant_panel(P, K, h + (long)p0 * ldhIn, ldhIn, work, sx, zx, SEVEN(P, rowsums));
+    quant_panel(P, K, x + (long)p0 * ldx, ldx, work, sx, zx, SEVEN(P, rowsums));
     for (int g = 0; g < 4; g++) {
       const int j = g * H + u0;
-      qi8_cols(P, u1 - u0, K, work, sx, zx, w + (long)j * K, scales + j, rowsums ? rowsums + j : 0, 0, gates + (long)p0 * 4 * H + j, 4 * H, 1);
+      qi8_cols(P, u1 - u0, K, work, sx, zx, w + (long)j * K, scales + j, rowsums ? rowsums + j : 0, bias ? bias + j : 0,
+               gates + (long)p0 * 4 * H + j, 4 * H, accumulate);
     }
   }
+}
+
+/*
+ * One quantized LSTM time step for hidden units [u0, u1) of all rows (the float lstm_step_units'
+ * contract, kernels/rnn.c): with an input x (else x = 0: gates already hold x W_ih^T + b), the
+ * units' gate columns = x W_ih^T + bias (W_ih [4H, I]); then += h W_hh^T (W_hh [4H, K]); each int8
+ * with per-row scales and its row sums or 0; then the cell for those units. Threads take disjoint
+ * unit ranges: a streaming step, input product included, is one synchronisation, and h (read whole
+ * by every thread) must not be hOut. `work` holds qgemm_work_bytes(max(K, I)).
+ */
+EXPORT(qlstm_step_i8)
+void qlstm_step_i8(int rows, int H, int u0, int u1, int K, const float *h, int ldhIn, const int8_t *w, const float *scales,
+                   const int *rowsums, float *gates, const float *cPrev, float *cOut, float *hOut, int ldh,
+                   int I, const float *x, int ldx, const int8_t *wi, const float *si, const int *ri, const float *bias, void *work) {
+  if (x) gate_blocks(rows, H, u0, u1, I, x, ldx, wi, si, ri, bias, gates, 0, work);
+  gate_blocks(rows, H, u0, u1, K, h, ldhIn, w, scales, rowsums, 0, gates, 1, work);
   lstm_fwd_units(rows, H, u0, u1, gates, cPrev, cOut, hOut, ldh);
 }
 
@@ -361,7 +375,7 @@ void qlstm_seq_i8(int r0, int r1, int T, int reverse, int B, int H, const int8_t
   for (int s = 0; s < T; s++) {
     const int t = reverse ? T - 1 - s : s;
     float *yt = y + ((long)t * B + r0) * ldy;
-    qlstm_step_i8(n, H, 0, H, H, hr, H, w, scales, rowsums, gates + ((long)t * B + r0) * 4 * H, cr, cr, yt, ldy, work);
+    qlstm_step_i8(n, H, 0, H, H, hr, H, w, scales, rowsums, gates + ((long)t * B + r0) * 4 * H, cr, cr, yt, ldy, 0, 0, 0, 0, 0, 0, 0, work);
     for (int b = 0; b < n; b++) __builtin_memcpy(hr + (long)b * H, yt + (long)b * ldy, (unsigned long)H * 4);
   }
 }
