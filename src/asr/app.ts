@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { refuseFlagsOnResume, resumeCheckpoint, trainReported } from '../cli/commands/resumeConfig.js';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CheckpointData } from '../io/checkpoint.js';
+import { CHECKPOINT_FILE, type CheckpointData } from '../io/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadAppWeights, readAppModel, saveAppModel } from '../io/appModel.js';
 import { ModelFileError } from '../io/errors.js';
@@ -25,7 +25,6 @@ import { alignable, CtcTask, DEFAULT_SPECAUGMENT, runModel, type TooShort, type 
 import { loadSet, toUtterances } from './utterances.js';
 
 export const APP = 'ctc';
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
 /** Everything a training run depends on; saved in the checkpoint so --resume repeats it exactly. */
 export interface CtcTrainConfig {

@@ -15,6 +15,9 @@ import { parseSafetensors, serializeSafetensors, type StInput } from './safetens
  * The metadata entry "carousel-sha256" is the SHA-256 of the whole file with those 64 hex digits
  * read as zeros, so any changed byte (header, state or tensors) is refused at load, never resumed.
  */
+/** A training run's checkpoint in its output folder, whatever the task (train --resume reads it there). */
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
 export interface CheckpointData {
   /** JSON-serializable training state. */
   meta: Record<string, unknown>;

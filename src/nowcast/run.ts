@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveAppModel } from '../io/appModel.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import type { CheckpointData } from '../io/checkpoint.js';
+import { CHECKPOINT_FILE, type CheckpointData } from '../io/checkpoint.js';
 import { Adam } from '../optim/adam.js';
 import { lossCurveSvg } from '../plot/svg.js';
 import { Rng } from '../tensor/random.js';
@@ -17,7 +17,6 @@ import { stripPng, type StripRow } from './strip.js';
 import { channelsOf, gridOf, NowcastTask, type FrameEvaluation, type NowcastSample } from './task.js';
 
 export const NOWCAST_APP = 'nowcast';
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
 /** The model a configuration describes, initialised from rng. */
 export function buildNowcastModel(c: NowcastModelConfig, rng: Rng): NowcastModel {

@@ -8,7 +8,7 @@ import { RunError, UserError } from '../cli/errors.js';
 import { printable } from '../data/printable.js';
 import { loadAppWeights, readAppModel, saveAppModel } from '../io/appModel.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import type { CheckpointData } from '../io/checkpoint.js';
+import { CHECKPOINT_FILE, type CheckpointData } from '../io/checkpoint.js';
 import { ModelFileError } from '../io/errors.js';
 import { cellFactories } from '../models/cells.js';
 import { Adam } from '../optim/adam.js';
@@ -26,7 +26,6 @@ import { Seq2SeqTask, type IdGroup, type IdPair } from './task.js';
 import { Vocab, type Tokenization } from './vocab.js';
 
 export const APP = 'seq2seq';
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
 /** What model.json's config holds for a seq2seq model. */
 export interface Seq2SeqModelConfig {

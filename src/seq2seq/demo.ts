@@ -8,7 +8,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { Progress } from '../train/progress.js';
 import { beamSearch } from './beam.js';
 import { g2pData, pairsText } from './data.js';
-import { CHECKPOINT_FILE, formatMinutes, formatRates, pct, scoreGroups, trainSeq2Seq, type Seq2SeqTrainConfig } from './app.js';
+import { CHECKPOINT_FILE } from '../io/checkpoint.js';
+import { formatMinutes, formatRates, pct, scoreGroups, trainSeq2Seq, type Seq2SeqTrainConfig } from './app.js';
 import { attentionSvg } from './plot.js';
 
 const HELP = `Usage: carousel demo g2p [--quick] [--out DIR] [--minutes M] [--epochs N] [--beam K] [--resume]

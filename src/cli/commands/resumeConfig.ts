@@ -3,10 +3,10 @@ import { LIMITS } from '../../io/limits.js';
 import { cellFactories } from '../../models/cells.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCheckpoint, type CheckpointData } from '../../io/checkpoint.js';
+import { CHECKPOINT_FILE, loadCheckpoint, type CheckpointData } from '../../io/checkpoint.js';
 import { RunError, UserError } from '../errors.js';
 import { TrainingDiverged } from '../../train/divergence.js';
-import { CHECKPOINT_FILE, type TrainConfig } from './train.js';
+import type { TrainConfig } from './train.js';
 
 /**
  * `train --resume` (every task's) repeats the checkpoint's run: a flag outside `allowed` would be

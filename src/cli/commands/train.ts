@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CheckpointData } from '../../io/checkpoint.js';
+import { CHECKPOINT_FILE, type CheckpointData } from '../../io/checkpoint.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveModel, type ModelMeta } from '../../io/modelDir.js';
 import { cellFactories } from '../../models/cells.js';
@@ -82,7 +82,6 @@ export interface TrainConfig {
   checkpointEvery: number;
 }
 
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
 /** The applications' tasks, a line each, for the help. */
 const APP_TASKS = () => apps.map((a) => `                          ${a.name.padEnd(10)} ${a.summary}`).join('\n') || '                          (none installed)';
