@@ -15,7 +15,7 @@ import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { INFERENCE_ONLY, type HasQuantized, type WeightSource } from './source.js';
 import type { QuantizedWeight } from './weight.js';
-import { fusedSequence, fusedStep, type FusedStep } from './step.js';
+import { fusedSequence, fusedStep, type FusedInput, type FusedStep } from './step.js';
 
 /** One direction of a quantized LSTM layer. */
 interface QLstmWeights {
@@ -172,6 +172,7 @@ export class QuantLSTMStream implements RecurrentStream {
   private readonly r: Storage | null;        // [B, H] (LSTMP)
   private readonly hNext: Storage | null;    // [B, Hout] the fused step's output (it may not write the h it reads)
   private readonly fused: FusedStep | null;
+  private readonly inputs: (FusedInput | null)[]; // per layer: the fused step's input product (int8), its x set each step
   private readonly peeps: (Storage | null)[]; // per layer [3H]
   private readonly cells: (LstmCellOptions | undefined)[];
   private readonly GH: number;
@@ -191,6 +192,8 @@ export class QuantLSTMStream implements RecurrentStream {
     this.cells = this.peeps.map((p) => cellOptions(m.cell, p, false));
     this.fused = !m.projSize && !this.act && this.cells.every((c) => isStandardLstmCell(c)) ? fusedStep(m.backend) : null;
     this.hNext = this.fused ? be.alloc('f32', B * Hout) : null;
+    // Made once: a step only points them at its x (nothing allocated per step).
+    this.inputs = m.weights.map(([w]) => (w.wIh.scheme === 'int8' && w.wHh.scheme === 'int8' ? { x: this.h.storage, xOff: 0, ldx: 0, w: w.wIh, bias: w.bias } : null));
     for (const s of this.storages()) keepStorage(s);
   }
 
@@ -213,7 +216,8 @@ export class QuantLSTMStream implements RecurrentStream {
     for (let l = 0; l < m.numLayers; l++) {
       const w = m.weights[l][0], hOff = l * B * Hout, cOff = l * B * H, cell = this.cells[l];
       // int8: the fused step takes the input product too (one synchronisation a step).
-      const input = w.wIh.scheme === 'int8' && w.wHh.scheme === 'int8' ? { x: inp, xOff: inOff, ldx: I, w: w.wIh, bias: w.bias } : null;
+      const input = this.inputs[l];
+      if (input) { input.x = inp; input.xOff = inOff; input.ldx = I; }
       if (!input) w.wIh.apply(B, inp, inOff, I, w.bias, gates, 0, GH, false);   // x W_ih^T + b
       if (this.fused && this.fused(B, H, h, hOff, Hout, w.wHh, gates, 0, c, cOff, c, cOff, this.hNext!, 0, Hout, input)) {
         be.copy2d(B, Hout, this.hNext!, 0, Hout, h, hOff, Hout, false);

@@ -138,8 +138,8 @@ export function qlstmStepWasm(b: WasmBackend, rows: number, H: number, hIn: Stor
   input: QuantStepInput | null = null): boolean {
   const K = w.cols;
   if (rows <= 0 || H <= 0 || H % 4 !== 0 || w.rows !== 4 * H || K <= 0) return false;
-  const inp = input ? stepInput(b, rows, H, w, input, hOut, hOff, ldh) : null;
-  if (input && !inp) return false;
+  const X = input ? stepInput(b, rows, H, w, input, hOut, hOff, ldh) : NO_INPUT;
+  if (!X) return false;
   const h = matrix(b, hIn, 'qlstmStep hIn', hInOff, rows, K, ldhIn), ho = matrix(b, hOut, 'qlstmStep hOut', hOff, rows, H, ldh);
   const g = mem(b, gates, 'f32', 'qlstmStep gates', gOff + rows * 4 * H), cp = mem(b, cPrev, 'f32', 'qlstmStep cPrev', cpOff + rows * H);
   const co = mem(b, cOut, 'f32', 'qlstmStep cOut', cOff + rows * H);
@@ -147,10 +147,9 @@ export function qlstmStepWasm(b: WasmBackend, rows: number, H: number, hIn: Stor
   const S = w.scales ? mem(b, w.scales, 'f32', 'qlstmStep scales', 4 * H) : null, R = rowSumsPtr(b, w, 'qlstmStep');
   if (h < 0 || ho < 0 || !g || !cp || !co || !W || (w.scheme === 'int8' && !S)) return false;
   if (ho < h + 4 * ((rows - 1) * ldhIn + K) && h < ho + 4 * ((rows - 1) * ldh + H)) return false; // overlapping
-  const e = b.kernels as unknown as QuantExports, int8 = w.scheme === 'int8', wb = int8 ? e.qgemm_work_bytes(Math.max(K, inp?.I ?? 0)) : 0;
+  const e = b.kernels as unknown as QuantExports, int8 = w.scheme === 'int8', wb = int8 ? e.qgemm_work_bytes(Math.max(K, X.I)) : 0;
   const G = g.ptr + 4 * gOff, CP = cp.ptr + 4 * cpOff, CO = co.ptr + 4 * cOff;
-  const T = b.quantThreads(rows * 4 * H * (K + (inp?.I ?? 0)), H, wb);
-  const X = inp ?? { I: 0, x: 0, ldx: 0, w: 0, s: 0, r: 0, bias: 0 };
+  const T = b.quantThreads(rows * 4 * H * (K + X.I), H, wb);
   if (T > 1) {
     const a = b.chunkArgs, J = JOB_ARGS;
     if (int8) {
@@ -169,13 +168,17 @@ export function qlstmStepWasm(b: WasmBackend, rows: number, H: number, hIn: Stor
   return true;
 }
 
+/** A fused input product's linear-memory pointers (I = x = 0: none). INPUT is refilled by each step: nothing allocated per step. */
+interface InputPtrs { I: number; x: number; ldx: number; w: number; s: number; r: number; bias: number }
+const NO_INPUT: Readonly<InputPtrs> = Object.freeze({ I: 0, x: 0, ldx: 0, w: 0, s: 0, r: 0, bias: 0 });
+const INPUT: InputPtrs = { ...NO_INPUT };
+
 /**
  * The fused input product's pointers, or null where it cannot fuse: not int8 (both weights), W_ih
  * not [4H, I], storages outside the linear memory, or x overlapping hOut (every thread reads all of
  * x while others write their units of hOut).
  */
-function stepInput(b: WasmBackend, rows: number, H: number, w: QuantStepWeight, input: QuantStepInput, hOut: Storage, hOff: number, ldh: number):
-  { I: number; x: number; ldx: number; w: number; s: number; r: number; bias: number } | null {
+function stepInput(b: WasmBackend, rows: number, H: number, w: QuantStepWeight, input: QuantStepInput, hOut: Storage, hOff: number, ldh: number): InputPtrs | null {
   const wi = input.w, I = wi.cols;
   if (w.scheme !== 'int8' || wi.scheme !== 'int8' || wi.rows !== 4 * H || I <= 0) return null;
   const x = matrix(b, input.x, 'qlstmStep x', input.xOff, rows, I, input.ldx), ho = matrix(b, hOut, 'qlstmStep hOut', hOff, rows, H, ldh);
@@ -183,7 +186,9 @@ function stepInput(b: WasmBackend, rows: number, H: number, w: QuantStepWeight, 
   const B = input.bias ? mem(b, input.bias, 'f32', 'qlstmStep bias', 4 * H) : null;
   if (x < 0 || ho < 0 || !W || !S || (input.bias && !B)) return null;
   if (ho < x + 4 * ((rows - 1) * input.ldx + I) && x < ho + 4 * ((rows - 1) * ldh + H)) return null; // overlapping
-  return { I, x, ldx: input.ldx, w: W.ptr, s: S.ptr, r: rowSumsPtr(b, wi, 'qlstmStep W_ih'), bias: B ? B.ptr : 0 };
+  const p = INPUT;
+  p.I = I; p.x = x; p.ldx = input.ldx; p.w = W.ptr; p.s = S.ptr; p.r = rowSumsPtr(b, wi, 'qlstmStep W_ih'); p.bias = B ? B.ptr : 0;
+  return p;
 }
 
 /**
