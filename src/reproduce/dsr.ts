@@ -66,14 +66,16 @@ export function dsrExperiment(): Experiment {
     seeds: { full: 5, quick: 1 }, scoreName: 'fraction of test trials right',
     async run(seed, mode, backend) {
       const g = await trainDsrLstmg(LSTMG[mode], seed);
-      const b = await trainUntilSolved(dsrTask, BPTT[mode], seed, backend);
-      return [
-        { label: 'LSTM-g', solved: g.solved, sequences: g.trials, score: g.score, seconds: g.seconds },
-        { label: 'BPTT', solved: b.solved, sequences: b.sequences, score: b.score, seconds: b.seconds },
-      ] satisfies SeedOutcome[];
+      return lstmgAndBpttOutcomes({ ...g, sequences: g.trials }, await trainUntilSolved(dsrTask, BPTT[mode], seed, backend));
     },
     verdict: (outcomes) => lstmgBesideBptt(outcomes, 'trials'),
   };
+}
+
+/** A seed's two outcomes, LSTM-g's (0) and the BPTT LSTM's (1), as lstmgBesideBptt reads them. */
+export function lstmgAndBpttOutcomes(g: Omit<SeedOutcome, 'label'>, b: Omit<SeedOutcome, 'label'>): SeedOutcome[] {
+  const one = (label: string, o: Omit<SeedOutcome, 'label'>): SeedOutcome => ({ label, solved: o.solved, sequences: o.sequences, score: o.score, seconds: o.seconds });
+  return [one('LSTM-g', g), one('BPTT', b)];
 }
 
 /**

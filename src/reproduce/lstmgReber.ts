@@ -13,9 +13,9 @@ import { lstmNetwork } from '../lstmg/builders.js';
 import { Learner } from '../lstmg/learn.js';
 import { trainOnline } from '../lstmg/online.js';
 import { Rng } from '../tensor/random.js';
-import { lstmgBesideBptt } from './dsr.js';
+import { lstmgAndBpttOutcomes, lstmgBesideBptt } from './dsr.js';
 import { embeddedReberTask } from './embeddedReber.js';
-import type { Experiment, Mode, SeedOutcome } from './experiments.js';
+import type { Experiment, Mode } from './experiments.js';
 import { embeddedReber, NSYM, type ReberString } from './reber.js';
 import { trainUntilSolved, type TrainSpec } from './trainer.js';
 
@@ -107,11 +107,7 @@ export function lstmgReberExperiment(): Experiment {
     seeds: { full: 5, quick: 1 }, scoreName: 'fraction of test strings right',
     async run(seed, mode, backend) {
       const l = await trainReberLstmg(LSTMG[mode], seed);
-      const b = await trainUntilSolved(embeddedReberTask, BPTT[mode], seed, backend);
-      return [
-        { label: 'LSTM-g', solved: l.solved, sequences: l.strings, score: l.score, seconds: l.seconds },
-        { label: 'BPTT', solved: b.solved, sequences: b.sequences, score: b.score, seconds: b.seconds },
-      ] satisfies SeedOutcome[];
+      return lstmgAndBpttOutcomes({ ...l, sequences: l.strings }, await trainUntilSolved(embeddedReberTask, BPTT[mode], seed, backend));
     },
     verdict: (outcomes) => lstmgBesideBptt(outcomes, 'strings'),
   };
