@@ -19,6 +19,8 @@ import { resample } from '../dist/src/audio/resample.js';
 import { writeFileAtomic } from '../dist/src/io/atomic.js';
 import { Rng } from '../dist/src/tensor/random.js';
 
+// A missing folder or a damaged model is one line naming it, not a stack.
+process.on('uncaughtException', (e) => { console.error(`asr-cross-render: ${e.message}`); process.exit(1); });
 const USAGE = 'usage: node scripts/asr-cross-render.mjs --set RENDERED_DIR --words train|val|test --voices train|val|test --out DIR [--count 300] [--seed 99]';
 const fail = (m) => { console.error(`asr-cross-render: ${m}\n${USAGE}`); process.exit(2); };
 let v;

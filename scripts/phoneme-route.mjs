@@ -26,6 +26,8 @@ import { writeFileAtomic } from '../dist/src/io/atomic.js';
 import { loadSeq2Seq } from '../dist/src/seq2seq/app.js';
 import { beamSearch } from '../dist/src/seq2seq/beam.js';
 
+// A missing folder or a damaged model is one line naming it, not a stack.
+process.on('uncaughtException', (e) => { console.error(`phoneme-route: ${e.message}`); process.exit(1); });
 const USAGE = 'usage: node scripts/phoneme-route.mjs prepare --set RENDERED_DIR --p2g P2G --out OUT | score --p2g P2G --out OUT';
 const fail = (m) => { console.error(`phoneme-route: ${m}\n${USAGE}`); process.exit(2); };
 let parsed;
@@ -34,7 +36,10 @@ const { positionals: [phase], values: v } = parsed;
 if (!['prepare', 'score'].includes(phase) || !v.p2g || !v.out || (phase === 'prepare' && !v.set)) fail(`expected prepare (--set, --p2g, --out) or score (--p2g, --out), got '${process.argv.slice(2).join(' ')}'`);
 
 // The P2G model's phoneme tokens, each as one character (CJK ideographs: no case, no normalisation).
-const tokens = JSON.parse(readFileSync(join(v.p2g, 'model', 'model.json'), 'utf8')).config.source.tokens;
+let tokens;
+try { tokens = JSON.parse(readFileSync(join(v.p2g, 'model', 'model.json'), 'utf8')).config.source.tokens; } catch (e) {
+  fail(`--p2g ${v.p2g}: expected the P2G folder of scripts/p2g-floor.mjs, with its trained model in model/ (${e.code ?? e.message})`);
+}
 const charOf = new Map(tokens.map((t, i) => [t, String.fromCodePoint(0x4e00 + i)]));
 const toChars = (phonemes) => phonemes.split(' ').map((t) => { const c = charOf.get(t); if (!c) fail(`phoneme '${t}' is not in the P2G model's vocabulary`); return c; }).join('');
 const toTokens = (chars) => [...chars].map((c) => tokens[c.codePointAt(0) - 0x4e00]);
