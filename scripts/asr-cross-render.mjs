@@ -8,15 +8,11 @@
 //   node scripts/asr-cross-render.mjs --set RENDERED_DIR --words train|val|test --voices train|val|test --out DIR [--count 300] [--seed 99]
 // e.g. --words train --voices train: training words said anew by training voices (new rate,
 // pitch and noise), against which the training utterances themselves and the test set compare.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { addNoise } from '../dist/src/asr/speechData.js';
+import { relPath, speak } from '../dist/src/asr/speechData.js';
 import { writeManifest } from '../dist/src/asr/manifest.js';
-import { parseWav, encodeWav16 } from '../dist/src/audio/wav.js';
-import { resample } from '../dist/src/audio/resample.js';
-import { writeFileAtomic } from '../dist/src/io/atomic.js';
 import { Rng } from '../dist/src/tensor/random.js';
 
 // A missing folder or a damaged model is one line naming it, not a stack.
@@ -35,17 +31,14 @@ const rows = (split) => readFileSync(join(v.set, `${split}.jsonl`), 'utf8').trim
 const words = rows(v.words), voices = rows(v.voices);
 const n = Math.min(Number(v.count), words.length);
 const rng = new Rng(Number(v.seed));
-mkdirSync(join(v.out, 'audio'), { recursive: true });
+mkdirSync(join(v.out, 'audio', 'test'), { recursive: true });
 const out = [];
 for (let i = 0; i < n; i++) {
   const text = words[i].text, u = voices[rng.int(voices.length)];
-  const raw = join(v.out, `raw-${i}.wav`), rel = `audio/${String(i + 1).padStart(5, '0')}.wav`;
-  const r = spawnSync('espeak-ng', ['-v', u.voice, '-s', String(u.rate), '-p', String(u.pitch), '-g', '0', '-w', raw, text], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) fail(`espeak-ng failed on '${text}' (${r.error?.message ?? r.stderr.trim()})`);
-  const wav = parseWav(readFileSync(raw), raw);
-  rmSync(raw);
-  writeFileAtomic(join(v.out, rel), encodeWav16(addNoise(resample(wav.samples, wav.sampleRate, 16000), u.snr, 0.75, new Rng(rng.nextU32())), 16000));
-  out.push({ audio: rel, text, voice: u.voice, rate: u.rate, pitch: u.pitch, snr: u.snr });
+  // The renderer's own code says it: the same espeak-ng call, resampling and noise.
+  const job = { split: 'test', index: i, text, voice: u.voice, rate: u.rate, pitch: u.pitch, gap: 0, snr: u.snr, gain: 0.75, noiseSeed: rng.nextU32() };
+  await speak(job, v.out, v.out);
+  out.push({ audio: relPath(job), text, voice: u.voice, rate: u.rate, pitch: u.pitch, snr: u.snr });
 }
 writeManifest(join(v.out, 'test.jsonl'), out);
 console.log(`${n} ${v.words} words said by ${v.voices} voices -> ${join(v.out, 'test.jsonl')}`);

@@ -77,7 +77,8 @@ export function plainWords(): string[] {
   return [...loadCmudict().keys()].filter((w) => /^[A-Z]{2,12}$/.test(w)).map((w) => w.toLowerCase());
 }
 
-interface Job { split: Split; index: number; text: string; voice: string; rate: number; pitch: number; gap: number; snr: number; gain: number; noiseSeed: number }
+/** One utterance to render: what espeak-ng says and how, and the noise added. */
+export interface Job { split: Split; index: number; text: string; voice: string; rate: number; pitch: number; gap: number; snr: number; gain: number; noiseSeed: number }
 
 /** White noise at `snr` dB below the utterance's mean power, a gain, and clipping to [-1, 1]. */
 export function addNoise(x: Float32Array, snrDb: number, gain: number, rng: Rng): Float32Array {
@@ -88,8 +89,8 @@ export function addNoise(x: Float32Array, snrDb: number, gain: number, rng: Rng)
   return Float32Array.from(x, (v) => Math.max(-1, Math.min(1, gain * (v + sd * rng.normal()))));
 }
 
-/** One utterance: espeak-ng writes a WAV at its own rate; it is resampled, noised and written. */
-function speak(job: Job, out: string, tmp: string): Promise<void> {
+/** One utterance: espeak-ng writes a WAV at its own rate; it is resampled, noised and written to out/relPath(job). */
+export function speak(job: Job, out: string, tmp: string): Promise<void> {
   const raw = join(tmp, `${job.split}-${job.index}.wav`);
   const args = ['-v', job.voice, '-s', String(job.rate), '-p', String(job.pitch), '-g', String(job.gap), '-w', raw, job.text];
   return new Promise((resolve, reject) => {
@@ -110,7 +111,7 @@ function speak(job: Job, out: string, tmp: string): Promise<void> {
   });
 }
 
-const relPath = (j: Job) => `audio/${j.split}/${String(j.index + 1).padStart(5, '0')}.wav`;
+export const relPath = (j: Job) => `audio/${j.split}/${String(j.index + 1).padStart(5, '0')}.wav`;
 /** A file name the renderer writes (relPath's): only such files are ever removed from an output folder. */
 const RENDERED = /^\d{5,}\.wav$/;
 /** Remove the rendered files of `dir` that `keep` does not name; anything else there stays. */
