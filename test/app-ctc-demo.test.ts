@@ -25,6 +25,11 @@ describe('carousel demo speech / handwriting --quick', () => {
     const e = carousel(['evaluate', '--model', dir, '--data', join(out, 'data', 'handwriting-quick-30-seed1', 'test.jsonl')]);
     assert.equal(e.code, 0, e.err);
     assert.match(e.out, LINES);
+    // Its checkpoint records the manifests' hash, so training it further resumes (it was refused
+    // as 'changed' when the demo wrote no hash).
+    const more = carousel(['train', '--task', 'ctc', '--out', dir, '--resume', '--epochs', '2']);
+    assert.equal(more.code, 0, more.err);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).training.epochs, 2);
   });
 
   const espeak = spawnSync(process.env.CAROUSEL_ESPEAK ?? 'espeak-ng', ['--version']).status === 0;

@@ -142,16 +142,18 @@ async function trainCommand(argv: string[]): Promise<number> {
       };
       if (c.proj && c.proj >= c.hidden) throw new UserError(`--proj: expected a projection smaller than --hidden (${c.hidden}), got ${c.proj}`);
     }
-    const hash = createHash('sha256');
-    for (const f of [c.data, c.val]) if (f) hash.update(readManifestText(f)).update('\0');
-    const dataHash = hash.digest('hex');
-    if (resume && dataHash !== c.dataHash) throw new UserError(`--resume: ${c.data}${c.val ? ` or ${c.val}` : ''} changed since the checkpoint was written; resuming would not repeat the run`);
-    c.dataHash = dataHash;
     const r = await trainReported('ctc', out, `try a smaller --lr than ${c.lr}`, () => trainCtc(c, { resume, progress: new Progress(process.stderr) }));
     if (!r) return 130;
     console.log(r.summary);
     return 0;
   });
+}
+
+/** SHA-256 of the training and validation manifests' text. */
+function manifestsHash(c: CtcTrainConfig): string {
+  const hash = createHash('sha256');
+  for (const f of [c.data, c.val]) if (f) hash.update(readManifestText(f)).update('\0');
+  return hash.digest('hex');
 }
 
 function readManifestText(path: string): string {
@@ -167,6 +169,10 @@ export interface TrainOutcome { model: CtcModel; config: CtcConfig; result: FitR
 export async function trainCtc(c: CtcTrainConfig, o: { resume?: CheckpointData | null; progress?: ProgressSink } = {}): Promise<TrainOutcome> {
   const progress = o.progress ?? silentProgress;
   const t0 = Date.now();
+  // The manifests' hash, here so that every run's checkpoint carries it (the demos' too).
+  const dataHash = manifestsHash(c);
+  if (o.resume && dataHash !== c.dataHash) throw new UserError(`--resume: ${c.data}${c.val ? ` or ${c.val}` : ''} changed since the checkpoint was written${c.dataHash ? '' : ' (it records no hash of them)'}; resuming would not repeat the run`);
+  c.dataHash = dataHash;
   const trainSet = loadSet(c.data, c.melBins);
   const valSet = c.val ? loadSet(c.val, c.melBins, trainSet.kind) : null;
   for (const s of [trainSet, valSet]) if (s?.notes.length) progress.message(`${s.manifest}: converted ${s.notes.join('; ')}`);
