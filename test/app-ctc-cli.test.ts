@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { encodeWav16 } from '../src/audio/wav.js';
 import { Rng } from '../src/tensor/random.js';
+import { loadCtcModel, loadForModel } from '../src/asr/app.js';
+import { errorRates, percent } from '../src/asr/metrics.js';
+import { runModel } from '../src/asr/task.js';
 import { carousel, userError } from './util/cli.js';
 import { toneSamples, toyManifest } from './util/ctcToy.js';
 
@@ -102,6 +105,36 @@ describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
     assert.match(r.err, /resuming a CTC BiLSTM/);
     assert.match(r.err, /epoch 2\/2/);
     userError(carousel(['train', '--task', 'ctc', '--out', join(dir, 'm2'), '--resume', '--hidden', '8']), /--resume .* cannot change --hidden/);
+  });
+
+  it('combines models: evaluate with two --model decodes their averaged log-probabilities', async () => {
+    // The two recognizers above (10 epochs, and 2 on 16 utterances), combined by hand here.
+    const models = [model, join(dir, 'm2')].map((d) => loadCtcModel(d));
+    const perModel = await Promise.all(models.map(async (m) => (await runModel(m, loadForModel(m, val))).posteriors));
+    const refs = loadForModel(models[0], val).map((u) => u.text);
+    const hyps = perModel[0].map((p, u) => {
+      let out = '', prev = -1; // best path of the summed log-probabilities (the normalising constant does not move an argmax)
+      for (let t = 0; t < p.T; t++) {
+        let best = 0, bestScore = -Infinity;
+        for (let c = 0; c < p.C; c++) { const s = perModel[0][u].data[t * p.C + c] + perModel[1][u].data[t * p.C + c]; if (s > bestScore) { best = c; bestScore = s; } }
+        if (best !== 0 && best !== prev) out += models[0].alphabet.decode([best]);
+        prev = best;
+      }
+      return out;
+    });
+    const e = errorRates(refs, hyps);
+    const r = carousel(['evaluate', '--model', model, '--model', join(dir, 'm2'), '--data', val]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out.trim().split('\n')[0], `greedy: CER ${percent(e.cer)} WER ${percent(e.wer)}`);
+    const single = carousel(['evaluate', '--model', join(dir, 'm2'), '--data', val]);
+    assert.notEqual(single.out.split('\n')[0], r.out.split('\n')[0], 'the second model alone scores otherwise (else this test shows nothing)');
+    const t = carousel(['transcribe', '--model', model, '--model', join(dir, 'm2'), '--greedy', join(dir, 'val', '0.wav')]);
+    assert.equal(t.code, 0, t.err);
+    assert.equal(t.out.trim(), hyps[0]);
+    // Models over other frame rates cannot be combined.
+    const m3 = join(dir, 'm3');
+    assert.equal(carousel(['train', '--task', 'ctc', '--data', join(dir, 'mixed.jsonl'), '--out', m3, ...small.slice(0, 4), '--subsample', '3', ...small.slice(6), '--epochs', '1']).code, 0);
+    userError(carousel(['evaluate', '--model', model, '--model', m3, '--data', val]), /--model .*m3 cannot be combined with .*model: .*model stacks input frames by 2, .*m3 3; combined models must share the input kind, --subsample and alphabet/);
   });
 
   it('bad flags and files get one-line errors', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Alphabet } from '../src/asr/alphabet.js';
 import { beamDecode, greedyDecode, Lexicon, type Posteriors } from '../src/asr/decode.js';
+import { combinePosteriors } from '../src/asr/ensemble.js';
 import { CharNgramLM } from '../src/asr/lm.js';
 import { ctcBeamSearch } from '../src/loss/ctcDecode.js';
 import { tensor } from '../src/tensor/create.js';
@@ -92,5 +93,27 @@ describe('CTC prefix beam search with a language model', () => {
     const aa: Posteriors = { T: 2, C: 4, data: [-9, -9, Math.log(0.9), Math.log(0.1), -9, -9, Math.log(0.9), Math.log(0.1)] };
     assert.equal(greedyDecode(aa, abs), 'a');
     assert.ok(['ab', 'ba', 'b'].includes(beamDecode(aa, abs, { lexicon: lex })[0].text));
+  });
+});
+
+describe('combinePosteriors (carousel evaluate/transcribe with several --model)', () => {
+  it('is the product of the models\' probabilities, each raised to 1/M, renormalised per frame', () => {
+    const rng = new Rng(21), T = 7, C = 5;
+    const models = [0, 1, 2].map(() => [randomPosteriors(rng, T, C), randomPosteriors(rng, 3, C)]);
+    const got = combinePosteriors(models);
+    for (let u = 0; u < 2; u++) {
+      const { T: Tu } = models[0][u];
+      assert.equal(got[u].T, Tu);
+      for (let t = 0; t < Tu; t++) {
+        // In probabilities: p(c) = prod_m p_m(c)^(1/3) / sum_c' prod_m p_m(c')^(1/3).
+        const prod = Array.from({ length: C }, (_, c) => models.reduce((a, m) => a * Math.exp(m[u].data[t * C + c]) ** (1 / 3), 1));
+        const z = prod.reduce((a, b) => a + b, 0);
+        for (let c = 0; c < C; c++) assert.ok(Math.abs(Math.exp(got[u].data[t * C + c]) - prod[c] / z) < 1e-6, `u ${u} t ${t} c ${c}`);
+      }
+    }
+    // One model, or a model with itself: its own posteriors.
+    const same = combinePosteriors([models[0], models[0]]);
+    for (let j = 0; j < T * C; j++) assert.ok(Math.abs(same[0].data[j] - models[0][0].data[j]) < 1e-6);
+    assert.throws(() => combinePosteriors([models[0], [models[1][1], models[1][0]]]), /utterance 0 is \[7, 5\] in one model and \[3, 5\] in another/);
   });
 });

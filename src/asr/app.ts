@@ -20,6 +20,7 @@ import { beamDecode, greedyDecode, Lexicon, type Posteriors } from './decode.js'
 import { featureDim } from './features.js';
 import { CharNgramLM } from './lm.js';
 import { errorRates, percent, type ErrorRates } from './metrics.js';
+import { checkCombinable, runEnsemble } from './ensemble.js';
 import { checkCtcConfig, CtcModel, featureStats, type CtcConfig } from './model.js';
 import { alignable, CtcTask, DEFAULT_SPECAUGMENT, runModel, type TooShort, type Utterance } from './task.js';
 import { loadSet, toUtterances } from './utterances.js';
@@ -83,16 +84,18 @@ Options:
   --resume             continue from DIR/checkpoint.safetensors (only --epochs may change)
   -h, --help           this help`;
 
-const EVAL_HELP = `Usage: carousel evaluate --model DIR --data test.jsonl [--beam 16] [--lm lm.json] [options]
+const EVAL_HELP = `Usage: carousel evaluate --model DIR [--model DIR2 ...] --data test.jsonl [--beam 16] [--lm lm.json] [options]
 
 Transcribes every utterance of the manifest and prints one line per decoder:
   greedy: CER <x>% WER <y>%      best path
   beam: CER <x>% WER <y>%        CTC prefix beam search
   beam+lm: CER <x>% WER <y>%     the same with the character language model (--lm, or DIR/lm.json)
 CER and WER are edit distances over the reference's characters and words, over the whole set.
+Several --model: their per-frame log-probabilities averaged (they must share the input kind,
+--subsample and alphabet), decoded as one model's; the LM default is the first's lm.json.
 
 Options:
-  --model DIR        a CTC model directory (required)
+  --model DIR        a CTC model directory (required; repeat to combine models)
   --data FILE        manifest of utterances with transcripts (required)
   --beam N           beam width (default 16)
   --lm FILE          character n-gram LM (carousel lm); default DIR/lm.json when it exists
@@ -234,6 +237,14 @@ export function loadCtcModel(dir: string): CtcModel {
   return model;
 }
 
+/** The models of one or more --model flags, loaded, and checked to combine (runEnsemble). */
+export function loadCtcModels(dirs: readonly string[] | undefined): { dir: string; model: CtcModel }[] {
+  if (!dirs?.length) requireFlag('model', undefined);
+  const models = dirs!.map((dir) => ({ dir, model: loadCtcModel(dir) }));
+  checkCombinable(models);
+  return models;
+}
+
 /** Decoding settings: beam width, and the LM with its weight and bonus when there is one. */
 export interface DecodeSettings { beam: number; lm: CharNgramLM | null; alpha: number; beta: number; lexicon: Lexicon | null }
 
@@ -275,18 +286,22 @@ export function scoreLines(s: DecoderScores): string[] {
 
 async function evaluateCommand(argv: string[]): Promise<number> {
   const { values: v } = parseFlags('evaluate', argv, {
-    model: { type: 'string' }, data: { type: 'string' }, beam: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' },
+    model: { type: 'string', multiple: true }, data: { type: 'string' }, beam: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' },
     bonus: { type: 'string' }, lexicon: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) { console.log(EVAL_HELP); return 0; }
   return userErrors(async () => {
-    const dir = requireFlag('model', v.model), data = requireFlag('data', v.data);
-    const model = loadCtcModel(dir);
+    const data = requireFlag('data', v.data);
+    const models = loadCtcModels(v.model), [{ dir, model }] = models;
     const settings = decodeSettings(dir, v);
     if (settings.lexicon && !settings.lm) throw new UserError('--lexicon constrains beam+lm decoding: give --lm too (or put lm.json in the model directory)');
-    const utts = loadForModel(model, data, (m) => console.error(m));
-    const { posteriors } = await runModel(model, utts, intFlag('batch-size', v['batch-size'], 32));
-    const { scores } = scoreDecoders(posteriors, utts.map((u) => u.text), model.alphabet, settings);
+    let texts: string[] = [];
+    const posteriors = await runEnsemble(models.map((m) => m.model), (m) => {
+      const utts = loadForModel(m, data, m === model ? (l) => console.error(l) : undefined);
+      texts = utts.map((u) => u.text);
+      return utts;
+    }, intFlag('batch-size', v['batch-size'], 32));
+    const { scores } = scoreDecoders(posteriors, texts, model.alphabet, settings);
     for (const line of scoreLines(scores)) console.log(line);
     return 0;
   });

@@ -1,20 +1,21 @@
-import { loadCtcModel, decodeSettings } from '../../asr/app.js';
+import { loadCtcModels, decodeSettings } from '../../asr/app.js';
+import { runEnsemble } from '../../asr/ensemble.js';
 import { beamDecode, greedyDecode } from '../../asr/decode.js';
 import { featuresOf, kindOfFile } from '../../asr/features.js';
 import { stackFrames } from '../../asr/model.js';
-import { runModel } from '../../asr/task.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
-import { parseFlags, requireFlag, userErrors } from './shared.js';
+import { parseFlags, userErrors } from './shared.js';
 
-const HELP = `Usage: carousel transcribe --model DIR FILE... [--beam 16] [--lm lm.json] [options]
+const HELP = `Usage: carousel transcribe --model DIR [--model DIR2 ...] FILE... [--beam 16] [--lm lm.json] [options]
 
 Transcribes recordings (.wav; any rate, mono or more channels: converted to 16 kHz mono) or pen
 strokes (.json: {"strokes": [[[x, y], ...], ...]}) with a CTC model (carousel train --task ctc).
 One file: its transcript alone; several: FILE<TAB>transcript per line.
 
 Options:
-  --model DIR       the recognizer (required)
+  --model DIR       the recognizer (required; repeat to combine models: their per-frame
+                    log-probabilities averaged, as carousel evaluate does)
   --beam N          prefix beam search width (default 16; 1 with --greedy)
   --greedy          best-path decoding instead of beam search
   --lm FILE         character LM for the beam (default DIR/lm.json when it exists; --no-lm: none)
@@ -29,28 +30,25 @@ export const transcribe: Command = {
   help: HELP,
   async run(argv) {
     const { values: v, positionals } = parseFlags('transcribe', argv, {
-      model: { type: 'string' }, beam: { type: 'string' }, greedy: { type: 'boolean' }, lm: { type: 'string' }, 'no-lm': { type: 'boolean' },
+      model: { type: 'string', multiple: true }, beam: { type: 'string' }, greedy: { type: 'boolean' }, lm: { type: 'string' }, 'no-lm': { type: 'boolean' },
       'lm-weight': { type: 'string' }, bonus: { type: 'string' }, lexicon: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     }, true);
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
-      const dir = requireFlag('model', v.model);
+      const models = loadCtcModels(v.model), [{ dir, model }] = models;
       if (!positionals.length) throw new UserError('transcribe: expected one or more .wav or .json files after the options');
       if (v['no-lm'] && v.lm) throw new UserError('--lm and --no-lm: give one');
-      const model = loadCtcModel(dir);
       const s = decodeSettings(dir, v);
       if (v['no-lm']) s.lm = null;
       if (s.lexicon && !s.lm) throw new UserError('--lexicon constrains LM decoding: give --lm too (or put lm.json in the model directory)');
-      const c = model.config;
-      const utts = positionals.map((path) => {
-        const kind = kindOfFile(path);
+      const posteriors = await runEnsemble(models.map((m) => m.model), (m) => positionals.map((path) => {
+        const c = m.config, kind = kindOfFile(path);
         if (kind !== c.kind) throw new UserError(`${path}: a ${kind === 'audio' ? 'recording' : 'stroke file'}, but ${dir} recognizes ${c.kind === 'audio' ? 'speech (.wav)' : 'handwriting (.json strokes)'}`);
-        const f = featuresOf({ kind, path }, { kind, melBins: c.melBins, note: (m) => console.error(`note: ${m}`) });
+        const f = featuresOf({ kind, path }, { kind, melBins: c.melBins, note: m === model ? (l) => console.error(`note: ${l}`) : undefined });
         if (!(f.frames > 0)) throw new UserError(`${path}: no frames (empty or too short)`);
         const x = stackFrames(f.data, f.frames, f.dim, c.subsample, c.mean, c.std);
         return { x, steps: x.length / (f.dim * c.subsample), labels: [], text: '', where: path };
-      });
-      const { posteriors } = await runModel(model, utts);
+      }));
       posteriors.forEach((p, i) => {
         const text = v.greedy ? greedyDecode(p, model.alphabet)
           : beamDecode(p, model.alphabet, { beamWidth: s.beam, lm: s.lm, alpha: s.lm ? s.alpha : 0, beta: s.lm ? s.beta : 0, lexicon: s.lexicon })[0].text;

@@ -1,0 +1,56 @@
+import { UserError } from '../cli/errors.js';
+import type { Posteriors } from './decode.js';
+import type { CtcModel } from './model.js';
+import { runModel, type Utterance } from './task.js';
+
+/**
+ * System combination of CTC recognizers: per frame, the mean of the models' log-probabilities,
+ * renormalised (a normalised geometric mean of their distributions), then decoded as one model's.
+ * Frame t must mean the same stretch of input in every model, so they must share the input kind,
+ * the frame stacking (subsample) and the alphabet; a mismatch is an error naming both. On the
+ * words set the log mean beat the plain mean of probabilities (README, issue 12).
+ */
+export function checkCombinable(models: readonly { dir: string; model: CtcModel }[]): void {
+  const [a, ...rest] = models;
+  for (const b of rest) {
+    const ca = a.model.config, cb = b.model.config;
+    const clash = ca.kind !== cb.kind ? ['reads', ca.kind, cb.kind]
+      : ca.subsample !== cb.subsample ? ['stacks input frames by', ca.subsample, cb.subsample]
+        : ca.alphabet.join('') !== cb.alphabet.join('') ? ['has the characters', JSON.stringify(ca.alphabet.join('')), JSON.stringify(cb.alphabet.join(''))] : null;
+    if (clash) throw new UserError(`--model ${b.dir} cannot be combined with ${a.dir}: ${a.dir} ${clash[0]} ${clash[1]}, ${b.dir} ${clash[2]}; combined models must share the input kind, --subsample and alphabet`);
+  }
+}
+
+/** Per utterance, the frame-wise normalised mean of the models' log-probabilities [T, C]. */
+export function combinePosteriors(perModel: readonly (readonly Posteriors[])[]): Posteriors[] {
+  const [first] = perModel;
+  return first.map((p, u) => {
+    const { T, C } = p, M = perModel.length;
+    for (const q of perModel) if (q[u].T !== T || q[u].C !== C) throw new Error(`combinePosteriors: utterance ${u} is [${T}, ${C}] in one model and [${q[u].T}, ${q[u].C}] in another`);
+    const out = new Float32Array(T * C); // [T, C]
+    for (let t = 0; t < T; t++) {
+      let max = -Infinity;
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (const q of perModel) s += q[u].data[t * C + c];
+        out[t * C + c] = s / M;
+        max = Math.max(max, s / M);
+      }
+      let z = 0;
+      for (let c = 0; c < C; c++) z += Math.exp(out[t * C + c] - max);
+      const logZ = max + Math.log(z);
+      for (let c = 0; c < C; c++) out[t * C + c] -= logZ;
+    }
+    return { T, C, data: out };
+  });
+}
+
+/**
+ * The combined posteriors of several models over the same inputs: `inputs(model)` gives each
+ * model its own utterances (features stacked and standardized by its config), in one order.
+ */
+export async function runEnsemble(models: readonly CtcModel[], inputs: (model: CtcModel) => Utterance[], batchSize?: number): Promise<Posteriors[]> {
+  const perModel: Posteriors[][] = [];
+  for (const m of models) perModel.push((await runModel(m, inputs(m), batchSize)).posteriors);
+  return perModel.length === 1 ? perModel[0] : combinePosteriors(perModel);
+}
