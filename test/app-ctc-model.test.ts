@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backward } from '../src/autograd/tape.js';
 import { CtcModel, stackFrames, batchInput, featureStats } from '../src/asr/model.js';
-import { alignable, CtcTask, maskFrames, type Utterance } from '../src/asr/task.js';
+import { alignable, CtcTask, maskFrames, stretchFrames, type Utterance } from '../src/asr/task.js';
 import { Rng } from '../src/tensor/random.js';
 
 describe('CTC model and task', () => {
@@ -44,6 +44,26 @@ describe('CTC model and task', () => {
     assert.ok(Array.from({ length: 20 }, (_, i) => maskFrames(x, steps, dim, k, s, new Rng(i))).some((m) => m.some((v) => v === 0)));
   });
 
+  it('speed perturbation resamples the frames in time and stacks them again', () => {
+    // 7 frames of a ramp (frame f, band d: 10 f + d), stacked by 2 (the 8th frame is padding, 0).
+    const dim = 3, k = 2, steps = 4;
+    const x = Float32Array.from({ length: steps * k * dim }, (_, i) => (i < 7 * dim ? 10 * Math.floor(i / dim) + (i % dim) : 0));
+    assert.deepEqual(stretchFrames(x, steps, dim, k, 1), { x, steps });
+    // Slower (speed 0.8): 10 frames spread over the 8, so output frame j lies at input position j * 7 / 9.
+    const slow = stretchFrames(x, steps, dim, k, 0.8);
+    assert.equal(slow.steps, 5);
+    for (let j = 0; j < 10; j++) {
+      const pos = (j * 7) / 9, i = Math.floor(pos), w = pos - i;
+      const at = (f: number, d: number) => (f < 7 ? 10 * f + d : 0); // the padding frame interpolates toward 0
+      for (let d = 0; d < dim; d++) assert.ok(Math.abs(slow.x[j * dim + d] - ((1 - w) * at(i, d) + w * at(Math.min(i + 1, 7), d))) < 1e-5, `frame ${j} band ${d}`);
+    }
+    // Faster (speed 2): 4 frames, 2 steps; the first and last input frames are kept.
+    const fast = stretchFrames(x, steps, dim, k, 2);
+    assert.equal(fast.steps, 2);
+    assert.deepEqual([...fast.x.subarray(0, dim)], [0, 1, 2]);
+    assert.deepEqual([...fast.x.subarray(3 * dim, 4 * dim)], [0, 0, 0]); // input frame 8 of 8: the padding
+  });
+
   it('a training step gives a finite loss and gradients for every parameter (PyTorch names)', () => {
     const rng = new Rng(1);
     const m = new CtcModel({ kind: 'audio', melBins: 4, inputDim: 4, subsample: 2, hidden: 6, layers: 2, proj: 3, dropout: 0, alphabet: ['a', 'b'], mean: [0, 0, 0, 0], std: [1, 1, 1, 1] }, { rng });
@@ -55,5 +75,9 @@ describe('CTC model and task', () => {
     assert.ok(Number.isFinite(loss) && loss > 0);
     backward(r.loss);
     for (const [n, p] of m.namedParameters()) assert.ok(p.grad && p.grad.dataSync().some((v) => v !== 0), `${n} has a gradient`);
+    // With speed perturbation up to 1.5x faster, an utterance with just enough frames (4 for [1, 1, 2])
+    // is never squeezed below what its labels need: the loss stays finite and not zeroed (as an impossible alignment is), batch after batch.
+    const tight = new CtcTask(m, [utt(4, [1, 1, 2])], null, 1, new Rng(5), null, 0.5);
+    for (let i = 0; i < 8; i++) { const l = tight.trainBatch([0], 0).loss.dataSync()[0]; assert.ok(Number.isFinite(l) && l > 0, `batch ${i}: loss ${l} (0: an impossible alignment, zeroed)`); }
   });
 });

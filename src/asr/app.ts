@@ -41,6 +41,8 @@ export interface CtcTrainConfig {
   subsample: number;
   dropout: number;
   specaugment: boolean;
+  /** Speed perturbation range: training utterances at speeds in [1 - stretch, 1 + stretch] (0: off). */
+  stretch: number;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -73,6 +75,8 @@ Options:
   --mel-bins N         audio: log-mel bands (default 40)
   --dropout P          between LSTM layers (default 0)
   --specaugment        mask 2 bands of features and 2 spans of frames in each training utterance
+  --stretch X          speed perturbation: each training utterance, each epoch, at a random speed
+                       in [1 - X, 1 + X] (its frames resampled in time; default 0: off)
   --epochs N           passes over the data (default 20)
   --batch-size N       utterances per batch, of similar lengths (default 16)
   --lr X               Adam learning rate (default 0.003)
@@ -118,7 +122,7 @@ async function trainCommand(argv: string[]): Promise<number> {
   const { values: v } = parseFlags('train', argv, {
     task: { type: 'string' }, data: { type: 'string' }, val: { type: 'string' }, out: { type: 'string' }, hidden: { type: 'string' },
     layers: { type: 'string' }, proj: { type: 'string' }, subsample: { type: 'string' }, 'mel-bins': { type: 'string' }, dropout: { type: 'string' },
-    specaugment: { type: 'boolean' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, clip: { type: 'string' },
+    specaugment: { type: 'boolean' }, stretch: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, clip: { type: 'string' },
     schedule: { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' }, 'checkpoint-every': { type: 'string' },
     resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
@@ -139,7 +143,7 @@ async function trainCommand(argv: string[]): Promise<number> {
         data: resolve(requireFlag('data', v.data)), val: v.val ? resolve(v.val) : null, dataHash: '', out,
         melBins: intFlag('mel-bins', v['mel-bins'], 40, 8), hidden: intFlag('hidden', v.hidden, 128), layers: intFlag('layers', v.layers, 2),
         proj: intFlag('proj', v.proj, 0, 0), subsample: intFlag('subsample', v.subsample, 0), dropout: numFlag('dropout', v.dropout, 0, 0, 0.99),
-        specaugment: Boolean(v.specaugment), epochs: intFlag('epochs', v.epochs, 20), batchSize: intFlag('batch-size', v['batch-size'], 16),
+        specaugment: Boolean(v.specaugment), stretch: numFlag('stretch', v.stretch, 0, 0, 0.5), epochs: intFlag('epochs', v.epochs, 20), batchSize: intFlag('batch-size', v['batch-size'], 16),
         lr: numFlag('lr', v.lr, 0.003, 0), clip: numFlag('clip', v.clip, 5, 0), schedule: choiceFlag('schedule', v.schedule, ['none', 'cosine'] as const, 'cosine'),
         patience: intFlag('patience', v.patience, 0, 0), seed: intFlag('seed', v.seed, 1, 0), checkpointEvery: intFlag('checkpoint-every', v['checkpoint-every'], 0, 0),
       };
@@ -196,7 +200,7 @@ export async function trainCtc(c: CtcTrainConfig, o: { resume?: CheckpointData |
   const rng = new Rng(c.seed);
   let model: CtcModel;
   try { model = new CtcModel(config, { rng }); } catch (e) { throw new UserError(`the model cannot be built: ${(e as Error).message}`); }
-  const task = new CtcTask(model, train.kept, val?.kept.length ? val.kept : null, c.batchSize, rng, c.specaugment ? DEFAULT_SPECAUGMENT : null);
+  const task = new CtcTask(model, train.kept, val?.kept.length ? val.kept : null, c.batchSize, rng, c.specaugment ? DEFAULT_SPECAUGMENT : null, c.stretch);
   const opt = new Adam(model.parameters(), { lr: c.lr });
   const schedule = c.schedule === 'cosine' ? new CosineAnnealingLR(opt, c.epochs, c.lr * 0.05) : null;
   mkdirSync(c.out, { recursive: true });
@@ -329,6 +333,8 @@ function checkTrainConfig(raw: unknown, file: string): CtcTrainConfig {
   for (const k of ['data', 'out', 'dataHash'] as const) if (typeof c[k] !== 'string') throw bad(k, 'a string', c[k]);
   if (c.val !== null && typeof c.val !== 'string') throw bad('val', 'a path or null', c.val);
   if (typeof c.specaugment !== 'boolean') throw bad('specaugment', 'true or false', c.specaugment);
+  if (c.stretch === undefined) c.stretch = 0; // checkpoints from before --stretch
+  if (typeof c.stretch !== 'number' || !(c.stretch >= 0 && c.stretch <= 0.5)) throw bad('stretch', 'a number in [0, 0.5]', c.stretch);
   if (c.schedule !== 'none' && c.schedule !== 'cosine') throw bad('schedule', 'none or cosine', c.schedule);
   return c as unknown as CtcTrainConfig;
 }

@@ -69,6 +69,25 @@ export function maskFrames(x: Float32Array, steps: number, dim: number, k: numbe
 }
 
 /**
+ * Speed perturbation of stacked frames [steps, k * dim]: the frame sequence resampled in time by
+ * `speed` (linear interpolation between neighbouring frames; 1.25 is a quarter faster, so fewer
+ * frames), then stacked k at a time again (the last step zero-padded). It changes the speaking
+ * rate alone, as espeak-ng's rate does, not the spectrum (resampling the waveform would move the
+ * pitch and formants too). A stack's zero padding counts as frames: at most k - 1 at the end.
+ */
+export function stretchFrames(x: Float32Array, steps: number, dim: number, k: number, speed: number): { x: Float32Array; steps: number } {
+  const frames = steps * k, n = Math.max(1, Math.round(frames / speed));
+  const outSteps = Math.ceil(n / k), out = new Float32Array(outSteps * k * dim); // [outSteps, k * dim]
+  for (let j = 0; j < n; j++) {
+    // Frame j of the output sits at input position j * (frames - 1) / (n - 1): the ends stay the ends.
+    const pos = n === 1 ? 0 : (j * (frames - 1)) / (n - 1), i = Math.min(Math.floor(pos), frames - 1), w = pos - i;
+    const a = i * dim, b = Math.min(i + 1, frames - 1) * dim;
+    for (let d = 0; d < dim; d++) out[j * dim + d] = (1 - w) * x[a + d] + w * x[b + d];
+  }
+  return { x: out, steps: outSteps };
+}
+
+/**
  * CTC training for fit(): batches of utterances of similar length (sorted by frames, cut into
  * batches once; each epoch shuffles the batches' order), so little of a batch is padding; loss
  * F.ctc_loss's 'mean' (each utterance's loss over its label count, then averaged). Utterances that
@@ -81,7 +100,9 @@ export class CtcTask implements Task {
   private readonly width: number;
 
   constructor(readonly model: CtcModel, readonly train: readonly Utterance[], readonly val: readonly Utterance[] | null,
-    readonly batchSize: number, private readonly rng: Rng, private readonly augment: SpecAugment | null) {
+    readonly batchSize: number, private readonly rng: Rng, private readonly augment: SpecAugment | null,
+    /** Speed perturbation: each training utterance at a speed drawn from [1 - stretch, 1 + stretch] (0: off). */
+    private readonly stretch = 0) {
     if (!train.length) throw new Error('CtcTask: no training utterances');
     this.width = model.config.inputDim * model.config.subsample;
     const byLength = train.map((_, i) => i).sort((a, b) => train[a].steps - train[b].steps || a - b);
@@ -95,7 +116,14 @@ export class CtcTask implements Task {
   trainBatch(order: readonly number[], k: number): BatchResult {
     const utts = this.batches[order[k]].map((i) => this.train[i]);
     const c = this.model.config;
-    const items = this.augment ? utts.map((u) => ({ x: maskFrames(u.x, u.steps, c.inputDim, c.subsample, this.augment!, this.rng), steps: u.steps })) : utts;
+    const items = utts.map((u) => {
+      let item: { x: Float32Array; steps: number } = u;
+      if (this.stretch > 0) {
+        const s = stretchFrames(u.x, u.steps, c.inputDim, c.subsample, this.rng.uniform(1 - this.stretch, 1 + this.stretch));
+        if (s.steps >= minFrames(u.labels)) item = s; // never too short for its labels
+      }
+      return this.augment ? { x: maskFrames(item.x, item.steps, c.inputDim, c.subsample, this.augment, this.rng), steps: item.steps } : item;
+    });
     const { x, T, lengths } = batchInput(items, this.width);
     const lp = this.model.forward(this.model.tensor(x, [T, utts.length, this.width]), lengths);
     const targets = utts.flatMap((u) => u.labels);
