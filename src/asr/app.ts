@@ -23,7 +23,7 @@ import { errorRates, percent, type ErrorRates } from './metrics.js';
 import { checkCombinable, runEnsemble } from './ensemble.js';
 import { checkCtcConfig, CtcModel, featureStats, type CtcConfig } from './model.js';
 import { alignable, CtcTask, DEFAULT_SPECAUGMENT, runModel, type TooShort, type Utterance } from './task.js';
-import { loadSet, toUtterances } from './utterances.js';
+import { loadSet, toUtterances, type LoadedSet } from './utterances.js';
 
 export const APP = 'ctc';
 
@@ -300,9 +300,10 @@ async function evaluateCommand(argv: string[]): Promise<number> {
     const settings = decodeSettings(dir, v);
     if (settings.lexicon && !settings.lm) throw new UserError('--lexicon constrains beam+lm decoding: give --lm too (or put lm.json in the model directory)');
     let texts: string[] = [];
+    const read = new Map<number, LoadedSet>();
     const posteriors = await runEnsemble(models.map((m) => m.model), (m) => {
-      const utts = loadForModel(m, data, m === model ? (l) => console.error(l) : undefined);
-      texts = utts.map((u) => u.text);
+      const utts = loadForModel(m, data, m === model ? (l) => console.error(l) : undefined, read);
+      if (m === model) texts = utts.map((u) => u.text);
       return utts;
     }, intFlag('batch-size', v['batch-size'], 32));
     const { scores } = scoreDecoders(posteriors, texts, model.alphabet, settings);
@@ -312,9 +313,11 @@ async function evaluateCommand(argv: string[]): Promise<number> {
 }
 
 /** A manifest read for a saved model: its kind and features, transcripts in its alphabet. */
-export function loadForModel(model: CtcModel, manifest: string, note: (m: string) => void = () => {}): Utterance[] {
-  const c = model.config;
-  const set = loadSet(manifest, c.melBins ?? 40, c.kind);
+export function loadForModel(model: CtcModel, manifest: string, note: (m: string) => void = () => {}, read?: Map<number, LoadedSet>): Utterance[] {
+  const c = model.config, melBins = c.melBins ?? 40;
+  // With `read`, models of one mel-band count share one reading of the files (combined models).
+  const set = read?.get(melBins) ?? loadSet(manifest, melBins, c.kind);
+  read?.set(melBins, set);
   if (set.notes.length) note(`${manifest}: converted ${set.notes.join('; ')}`);
   const utts = toUtterances(set, c, model.alphabet);
   const short = alignable(utts).tooShort.length;
