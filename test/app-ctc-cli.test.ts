@@ -8,6 +8,8 @@ import { Rng } from '../src/tensor/random.js';
 import { loadCtcModel, loadForModel } from '../src/asr/app.js';
 import { errorRates, percent } from '../src/asr/metrics.js';
 import { runModel } from '../src/asr/task.js';
+import { beamDecode } from '../src/asr/decode.js';
+import { CharNgramLM } from '../src/asr/lm.js';
 import { carousel, userError } from './util/cli.js';
 import { toneSamples, toyManifest } from './util/ctcToy.js';
 
@@ -135,6 +137,36 @@ describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
     const m3 = join(dir, 'm3');
     assert.equal(carousel(['train', '--task', 'ctc', '--data', join(dir, 'mixed.jsonl'), '--out', m3, ...small.slice(0, 4), '--subsample', '3', ...small.slice(6), '--epochs', '1']).code, 0);
     userError(carousel(['evaluate', '--model', model, '--model', m3, '--data', val]), /--model .*m3 cannot be combined with .*model: .*model stacks input frames by 2, .*m3 3; combined models must share the input kind, --subsample and alphabet/);
+  });
+
+  it('lm --tune keeps the order, weight and bonus whose beam + LM decoding of the held-out set has the lowest CER', async () => {
+    const corpus = join(dir, 'corpus.txt'), out = join(dir, 'tuned-lm.json');
+    const r = carousel(['lm', '--data', corpus, '--out', out, '--order', '2,3', '--tune', val, '--model', model, '--tune-count', '12', '--beam', '4']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^order 2: best weight [\d.]+ bonus [\d.]+: CER [\d.]+% WER [\d.]+%\norder 3: /);
+    assert.match(r.out, /tuned on the first 12 utterances of .*val\.jsonl \(1 model, 32 settings\)/);
+    const saved = JSON.parse(readFileSync(out, 'utf8'));
+    // Every point decoded here, by beamDecode and the LMs themselves: the file holds the first of the lowest CER (then WER).
+    const m = loadCtcModel(model), utts = loadForModel(m, val).slice(0, 12), post = (await runModel(m, utts)).posteriors;
+    const lines = readFileSync(corpus, 'utf8').split('\n');
+    let best = { order: 0, weight: 0, bonus: 0, cer: Infinity, wer: Infinity };
+    const cers = new Set<number>();
+    for (const order of [2, 3]) {
+      const lm = CharNgramLM.train(lines, order);
+      for (const weight of [0.3, 0.6, 0.8, 1]) for (const bonus of [0, 0.5, 1, 2]) {
+        const e = errorRates(utts.map((u) => u.text), post.map((p) => beamDecode(p, m.alphabet, { beamWidth: 4, lm, alpha: weight, beta: bonus })[0].text));
+        cers.add(e.cer);
+        if (e.cer < best.cer || (e.cer === best.cer && e.wer < best.wer)) best = { order, weight, bonus, cer: e.cer, wer: e.wer };
+      }
+    }
+    assert.ok(cers.size > 1, 'the grid points decode differently (else the choice shows nothing)');
+    assert.equal(saved.order, best.order);
+    assert.deepEqual(saved.tuned, { weight: best.weight, bonus: best.bonus });
+    assert.match(r.out, new RegExp(`order ${best.order}, weight ${best.weight}, bonus ${best.bonus}\\n`));
+    userError(carousel(['lm', '--data', corpus, '--out', out, '--order', '3,5']), /--order: a list \(3,5\) is for choosing among orders with --tune/);
+    userError(carousel(['lm', '--data', corpus, '--out', out, '--model', model]), /--model is for tuning: give --tune VAL\.jsonl too/);
+    userError(carousel(['lm', '--data', corpus, '--out', out, '--tune', val, '--model', model, '--weight', '1']), /--tune chooses the weight and bonus/);
+    userError(carousel(['lm', '--data', corpus, '--out', out, '--tune', val]), /--model/);
   });
 
   it('bad flags and files get one-line errors', () => {

@@ -312,11 +312,14 @@ async function evaluateCommand(argv: string[]): Promise<number> {
   });
 }
 
-/** A manifest read for a saved model: its kind and features, transcripts in its alphabet. */
-export function loadForModel(model: CtcModel, manifest: string, note: (m: string) => void = () => {}, read?: Map<number, LoadedSet>): Utterance[] {
+/**
+ * A manifest read for a saved model: its kind and features, transcripts in its alphabet (with
+ * `limit`, its first `limit` utterances only).
+ */
+export function loadForModel(model: CtcModel, manifest: string, note: (m: string) => void = () => {}, read?: Map<number, LoadedSet>, limit = Infinity): Utterance[] {
   const c = model.config, melBins = c.melBins ?? 40;
   // With `read`, models of one mel-band count share one reading of the files (combined models).
-  const set = read?.get(melBins) ?? loadSet(manifest, melBins, c.kind);
+  const set = read?.get(melBins) ?? loadSet(manifest, melBins, c.kind, limit);
   read?.set(melBins, set);
   if (set.notes.length) note(`${manifest}: converted ${set.notes.join('; ')}`);
   const utts = toUtterances(set, c, model.alphabet);

@@ -14,6 +14,7 @@ import { errorRates, percent } from './metrics.js';
 import { makeSpeechData } from './speechData.js';
 import { loadCmudict } from '../data/cmudict.js';
 import { runModel } from './task.js';
+import { tuneLm } from './tuneLm.js';
 import { loadForModel, scoreDecoders, scoreLines, trainCtc, type CtcTrainConfig } from './app.js';
 import { readManifest } from './manifest.js';
 
@@ -128,17 +129,9 @@ async function runDemo(plan: DemoPlan, o: { out: string; quick: boolean; seed: n
   const model = r.model;
   // LM weight and bonus: the best pair on the validation set (CER, then WER).
   // (At most 100 validation utterances and a 3 x 3 grid: each point decodes them all.)
-  const val = loadForModel(model, config.val!, log).slice(0, 100);
-  const valPost = (await runModel(model, val)).posteriors;
-  const refs = val.map((u) => u.text);
-  let best = { weight: 0.5, bonus: 1, cer: Infinity, wer: Infinity };
-  for (const weight of o.quick ? [0.5] : [0.3, 0.6, 1.0]) {
-    for (const bonus of o.quick ? [1] : [0, 1, 2]) {
-      const hyps = valPost.map((p) => beamDecode(p, model.alphabet, { beamWidth: 16, lm, alpha: weight, beta: bonus })[0].text);
-      const e = errorRates(refs, hyps);
-      if (e.cer < best.cer || (e.cer === best.cer && e.wer < best.wer)) best = { weight, bonus, cer: e.cer, wer: e.wer };
-    }
-  }
+  const val = loadForModel(model, config.val!, log, undefined, 100);
+  const grid = o.quick ? { orders: [5], weights: [0.5], bonuses: [1] } : { orders: [5], weights: [0.3, 0.6, 1.0], bonuses: [0, 1, 2] };
+  const { best } = tuneLm((await runModel(model, val)).posteriors, val.map((u) => u.text), model.alphabet, () => lm, grid);
   const tuned = lm.withTuning(best.weight, best.bonus);
   tuned.save(join(modelDir, 'lm.json'));
   log(`LM: 5-gram on the training text; weight ${best.weight}, bonus ${best.bonus} (best on validation) -> ${join(modelDir, 'lm.json')}`);

@@ -1,11 +1,17 @@
 import { resolve } from 'node:path';
+import { loadCtcModels, loadForModel } from '../../asr/app.js';
+import { runEnsemble } from '../../asr/ensemble.js';
 import { CharNgramLM } from '../../asr/lm.js';
 import { readManifest } from '../../asr/manifest.js';
+import { LM_BONUSES, LM_WEIGHTS, tuneLm } from '../../asr/tuneLm.js';
+import type { LoadedSet } from '../../asr/utterances.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { intFlag, numFlag, parseFlags, readText, requireFlag, userErrors } from './shared.js';
+import { percent } from '../../asr/metrics.js';
 
 const HELP = `Usage: carousel lm --data corpus.txt --out lm.json [--order 5]
+       carousel lm --data corpus.txt --out lm.json --tune val.jsonl --model DIR [--model DIR2 ...] [--order 5,7,9]
 
 Trains a character n-gram language model for CTC beam search (carousel evaluate / transcribe
 --lm): interpolated Kneser-Ney smoothing, one sentence per line (lower-cased, white space
@@ -18,6 +24,15 @@ Options:
   --order N       characters of context + 1 (default 5)
   --weight X      decoders' default LM weight, recorded in the file (default: theirs, 0.5)
   --bonus X       decoders' default insertion bonus per character (default: theirs, 1)
+
+Tuning (instead of --weight and --bonus): the recognizer(s) of --model (combined as evaluate
+combines them) decode the first utterances of a held-out manifest with beam + LM at each LM
+weight (${LM_WEIGHTS.join(', ')}) x bonus (${LM_BONUSES.join(', ')}) x order of --order (a list
+here); the lowest CER wins, then WER, and that LM is saved with its weight and bonus.
+  --tune FILE     held-out manifest (.jsonl: validation, never the test set)
+  --model DIR     recognizer to tune for (repeat to combine several)
+  --tune-count N  its first N utterances (default 400)
+  --beam N        beam width while tuning (default 16)
   -h, --help      this help`;
 
 export const lm: Command = {
@@ -25,17 +40,52 @@ export const lm: Command = {
   help: HELP,
   async run(argv) {
     const { values: v } = parseFlags('lm', argv, {
-      data: { type: 'string' }, out: { type: 'string' }, order: { type: 'string' }, weight: { type: 'string' }, bonus: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      data: { type: 'string' }, out: { type: 'string' }, order: { type: 'string' }, weight: { type: 'string' }, bonus: { type: 'string' },
+      tune: { type: 'string' }, model: { type: 'string', multiple: true }, 'tune-count': { type: 'string' }, beam: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(HELP); return 0; }
-    return userErrors(() => {
+    return userErrors(async () => {
       const data = requireFlag('data', v.data), out = resolve(requireFlag('out', v.out));
-      const order = intFlag('order', v.order, 5);
-      if (order > 12) throw new UserError(`--order: expected an integer in [1, 12], got '${v.order}'`);
+      const orders = (v.order ?? '5').split(',').map((o) => {
+        if (!/^\d+$/.test(o.trim()) || +o < 1 || +o > 12) throw new UserError(`--order: expected an integer in [1, 12]${v.tune ? ', or a list of them (5,7,9)' : ''}, got '${v.order}'`);
+        return +o;
+      });
+      if (orders.length > 1 && !v.tune) throw new UserError(`--order: a list (${v.order}) is for choosing among orders with --tune; without it, give one order`);
+      if (!v.tune) for (const f of ['model', 'tune-count', 'beam'] as const) if (v[f] !== undefined) throw new UserError(`--${f} is for tuning: give --tune VAL.jsonl too`);
+      if (v.tune && (v.weight !== undefined || v.bonus !== undefined)) throw new UserError('--tune chooses the weight and bonus: give --tune or --weight/--bonus, not both');
       const lines = data.endsWith('.jsonl') ? readManifest(data).map((e) => e.text) : readText(data, 'corpus').split('\n');
-      let model: CharNgramLM;
-      try { model = CharNgramLM.train(lines, order); } catch (e) { throw new UserError(`${data}: ${(e as Error).message.replace(/^CharNgramLM: /, '')}`); }
-      if (v.weight !== undefined || v.bonus !== undefined) model = model.withTuning(numFlag('weight', v.weight, 0.5, 0), numFlag('bonus', v.bonus, 1));
+      const trained = new Map<number, CharNgramLM>();
+      const lmOf = (order: number): CharNgramLM => {
+        let m = trained.get(order);
+        if (!m) {
+          try { m = CharNgramLM.train(lines, order); } catch (e) { throw new UserError(`${data}: ${(e as Error).message.replace(/^CharNgramLM: /, '')}`); }
+          trained.set(order, m);
+        }
+        return m;
+      };
+      let model: CharNgramLM, order = orders[0];
+      if (v.tune) {
+        const models = loadCtcModels(v.model), [{ model: first }] = models;
+        const count = intFlag('tune-count', v['tune-count'], 400);
+        const read = new Map<number, LoadedSet>();
+        let refs: string[] = [];
+        const posteriors = await runEnsemble(models.map((m) => m.model), (m) => {
+          const utts = loadForModel(m, v.tune!, m === first ? (l) => console.error(l) : undefined, read, count);
+          if (m === first) refs = utts.map((u) => u.text);
+          return utts;
+        });
+        const { best, points } = tuneLm(posteriors, refs, first.alphabet, lmOf, { orders, weights: LM_WEIGHTS, bonuses: LM_BONUSES }, intFlag('beam', v.beam, 16));
+        for (const o of orders) {
+          const b = points.filter((p) => p.order === o).reduce((x, y) => (y.cer < x.cer || (y.cer === x.cer && y.wer < x.wer) ? y : x));
+          console.log(`order ${o}: best weight ${b.weight} bonus ${b.bonus}: CER ${percent(b.cer)} WER ${percent(b.wer)}`);
+        }
+        console.log(`tuned on the first ${refs.length} utterances of ${v.tune} (${models.length} model${models.length > 1 ? 's' : ''}, ${points.length} settings): order ${best.order}, weight ${best.weight}, bonus ${best.bonus}`);
+        order = best.order;
+        model = lmOf(order).withTuning(best.weight, best.bonus);
+      } else {
+        model = lmOf(order);
+        if (v.weight !== undefined || v.bonus !== undefined) model = model.withTuning(numFlag('weight', v.weight, 0.5, 0), numFlag('bonus', v.bonus, 1));
+      }
       model.save(out);
       const grams = model.toJSON().ngrams.reduce((s, m) => s + Object.keys(m).length, 0);
       console.log(`saved a ${order}-gram character LM (${model.vocabulary.length} characters, ${grams} n-grams) to ${out}`);

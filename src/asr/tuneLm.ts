@@ -1,0 +1,44 @@
+import type { Alphabet } from './alphabet.js';
+import { beamDecode, type Posteriors } from './decode.js';
+import type { CharNgramLM } from './lm.js';
+import { errorRates } from './metrics.js';
+
+/**
+ * The language model settings a recognizer decodes best with, found on held-out utterances: each
+ * point of a grid (n-gram order x LM weight x insertion bonus) decodes them all with beam + LM,
+ * and the lowest CER wins, then the lowest WER, then the earlier point (lower order, weight, bonus).
+ */
+
+export interface LmGrid { orders: readonly number[]; weights: readonly number[]; bonuses: readonly number[] }
+export interface LmPoint { order: number; weight: number; bonus: number; cer: number; wer: number }
+
+/** `carousel lm --tune`'s default grid: 4 x 4 weights and bonuses, at the order given. */
+export const LM_WEIGHTS = [0.3, 0.6, 0.8, 1] as const;
+export const LM_BONUSES = [0, 0.5, 1, 2] as const;
+
+/**
+ * Every grid point's error rates on `posteriors` (one utterance each, decoded with beam width
+ * `beamWidth`) against `refs`, and the best point. `lmOf(order)` gives the LM of each order.
+ */
+export function tuneLm(posteriors: readonly Posteriors[], refs: readonly string[], alphabet: Alphabet, lmOf: (order: number) => CharNgramLM,
+  grid: LmGrid, beamWidth = 16): { best: LmPoint; points: LmPoint[] } {
+  if (posteriors.length !== refs.length || !refs.length) throw new Error(`tuneLm: expected as many references as utterances (at least one), got ${refs.length} and ${posteriors.length}`);
+  for (const [name, xs] of Object.entries(grid) as [keyof LmGrid, readonly number[]][]) {
+    if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw new Error(`tuneLm: expected finite ${name}, at least one, got [${xs.join(', ')}]`);
+  }
+  const points: LmPoint[] = [];
+  let best: LmPoint | null = null;
+  for (const order of grid.orders) {
+    const lm = lmOf(order);
+    for (const weight of grid.weights) {
+      for (const bonus of grid.bonuses) {
+        const hyps = posteriors.map((p) => beamDecode(p, alphabet, { beamWidth, lm, alpha: weight, beta: bonus })[0].text);
+        const { cer, wer } = errorRates(refs, hyps);
+        const point = { order, weight, bonus, cer, wer };
+        points.push(point);
+        if (!best || cer < best.cer || (cer === best.cer && wer < best.wer)) best = point;
+      }
+    }
+  }
+  return { best: best!, points };
+}
