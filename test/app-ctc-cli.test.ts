@@ -7,7 +7,9 @@ import { encodeWav16 } from '../src/audio/wav.js';
 import { Rng } from '../src/tensor/random.js';
 import { loadCtcModel, loadForModel } from '../src/asr/app.js';
 import { errorRates, percent } from '../src/asr/metrics.js';
-import { runModel } from '../src/asr/task.js';
+import { runModel, stretchFrames } from '../src/asr/task.js';
+import { combinePosteriors } from '../src/asr/ensemble.js';
+import { rescoreDecode } from '../src/asr/rescore.js';
 import { beamDecode } from '../src/asr/decode.js';
 import { CharNgramLM } from '../src/asr/lm.js';
 import { carousel, userError } from './util/cli.js';
@@ -167,6 +169,31 @@ describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
     userError(carousel(['lm', '--data', corpus, '--out', out, '--model', model]), /--model is for tuning: give --tune VAL\.jsonl too/);
     userError(carousel(['lm', '--data', corpus, '--out', out, '--tune', val, '--model', model, '--weight', '1']), /--tune chooses the weight and bonus/);
     userError(carousel(['lm', '--data', corpus, '--out', out, '--tune', val]), /--model/);
+  });
+
+  it('evaluate and transcribe --speeds: beam + LM candidates ranked by every model at every speed', async () => {
+    const models = [model, join(dir, 'm2')].map((d) => loadCtcModel(d));
+    const lm = CharNgramLM.load(join(dir, 'lm.json')), speeds = [0.8, 1, 1.25];
+    // By hand: each model at each speed (frames resampled as --stretch does), the frame-level combination at speed 1.
+    const perModel = await Promise.all(models.map(async (m) => {
+      const utts = loadForModel(m, val), c = m.config;
+      return Promise.all(speeds.map(async (s) => (await runModel(m, s === 1 ? utts : utts.map((u) => ({ ...u, ...stretchFrames(u.x, u.steps, c.inputDim, c.subsample, s) })))).posteriors));
+    }));
+    const refs = loadForModel(models[0], val).map((u) => u.text);
+    const frame = combinePosteriors([perModel[0][1], perModel[1][1]]);
+    const o = { beamWidth: 8, lm, alpha: 0.5, beta: 1 };
+    const hyps = frame.map((p, u) => rescoreDecode(p, perModel.flatMap((ps) => ps.map((v) => v[u])), models[0].alphabet, o)[0].text);
+    const e = errorRates(refs, hyps);
+    const r = carousel(['evaluate', '--model', model, '--model', join(dir, 'm2'), '--data', val, '--lm', join(dir, 'lm.json'), '--lm-weight', '0.5', '--bonus', '1', '--beam', '8', '--speeds', '0.8,1,1.25']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out.trim().split('\n')[2], `beam+lm: CER ${percent(e.cer)} WER ${percent(e.wer)}`);
+    assert.ok(hyps.some((h, u) => h !== beamDecode(frame[u], models[0].alphabet, o)[0].text), 'the speeds change some transcript (else this test shows nothing)');
+    const t = carousel(['transcribe', '--model', model, '--model', join(dir, 'm2'), '--lm', join(dir, 'lm.json'), '--lm-weight', '0.5', '--bonus', '1', '--beam', '8', '--speeds', '0.8,1,1.25', join(dir, 'val', '0.wav')]);
+    assert.equal(t.code, 0, t.err);
+    assert.equal(t.out.trim(), hyps[0]);
+    userError(carousel(['evaluate', '--model', model, '--data', val, '--speeds', '1,3']), /--speeds: expected speeds in \[0\.5, 2\] separated by commas \(0\.9,1,1\.1\), got '1,3'/);
+    userError(carousel(['evaluate', '--model', model, '--data', val, '--speeds', '1']), /--speeds ranks beam\+lm's candidates: give --lm too/);
+    userError(carousel(['transcribe', '--model', model, '--greedy', '--speeds', '1', join(dir, 'val', '0.wav')]), /--speeds ranks the LM beam's candidates/);
   });
 
   it('bad flags and files get one-line errors', () => {

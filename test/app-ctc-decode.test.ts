@@ -5,6 +5,8 @@ import { beamDecode, greedyDecode, Lexicon, type Posteriors } from '../src/asr/d
 import { combinePosteriors } from '../src/asr/ensemble.js';
 import { CharNgramLM } from '../src/asr/lm.js';
 import { ctcBeamSearch } from '../src/loss/ctcDecode.js';
+import { ctcLoss } from '../src/loss/ctc.js';
+import { ctcLogLikelihood, rescoreDecode } from '../src/asr/rescore.js';
 import { tensor } from '../src/tensor/create.js';
 import { Rng } from '../src/tensor/random.js';
 
@@ -115,5 +117,49 @@ describe('combinePosteriors (carousel evaluate/transcribe with several --model)'
     const same = combinePosteriors([models[0], models[0]]);
     for (let j = 0; j < T * C; j++) assert.ok(Math.abs(same[0].data[j] - models[0][0].data[j]) < 1e-6);
     assert.throws(() => combinePosteriors([models[0], [models[1][1], models[1][0]]]), /utterance 0 is \[7, 5\] in one model and \[3, 5\] in another/);
+  });
+});
+
+describe('sentence-level combination (carousel evaluate/transcribe --speeds)', () => {
+  const ab = new Alphabet(['a', 'b']);
+
+  it('ctcLogLikelihood is the brute-force sum over alignments, and ctcLoss\'s negative', () => {
+    const rng = new Rng(5);
+    for (let k = 0; k < 6; k++) {
+      const p = randomPosteriors(rng, 4 + (k % 3), ab.classes);
+      const exact = bruteForce(p, ab);
+      for (const text of ['', 'a', 'ab', 'aa', 'bab', 'abab']) {
+        const got = ctcLogLikelihood(p, ab.encode(text));
+        const want = exact.has(text) ? Math.log(exact.get(text)!) : -Infinity;
+        if (want === -Infinity) assert.equal(got, -Infinity, `'${text}' cannot fit ${p.T} frames`);
+        else assert.ok(Math.abs(got - want) < 1e-9, `'${text}' over ${p.T} frames: ${got} vs ${want}`);
+        if (text && want !== -Infinity) {
+          const loss = ctcLoss(tensor(Float32Array.from(p.data), [p.T, p.C]), ab.encode(text), [p.T], [text.length], { reduction: 'none' }).item();
+          assert.ok(Math.abs(-loss - got) < 1e-4, `ctcLoss ${loss} vs ${got}`);
+        }
+      }
+    }
+    assert.throws(() => ctcLogLikelihood(randomPosteriors(rng, 3, 3), [3]), /labels in \[1, 2\], got 3 at 0/);
+  });
+
+  it('rescoreDecode ranks the beam\'s candidates by the views\' mean CTC log-likelihood, LM and bonus; one view of the frame posteriors keeps the beam\'s best', () => {
+    const rng = new Rng(8), lm = CharNgramLM.train(['ab', 'ba', 'aab', 'abb'], 2);
+    let overturned = 0;
+    for (let k = 0; k < 30; k++) {
+      const frame = randomPosteriors(rng, 6, ab.classes, 1), views = [randomPosteriors(rng, 6, ab.classes, 1), randomPosteriors(rng, 4, ab.classes, 1)];
+      const o = { beamWidth: 32, lm, alpha: 0.5, beta: 0.3, minLogProb: -Infinity };
+      const cands = beamDecode(frame, ab, { ...o, topK: 16 });
+      const got = rescoreDecode(frame, views, ab, o);
+      // By hand: every candidate's mean over the views of its exact CTC probability, LM and bonus.
+      const score = (t: string) => (views.reduce((s, v) => s + Math.log(bruteForce(v, ab).get(t) ?? 0), 0) / 2) + 0.5 * lm.withVocabulary(ab.chars).sentenceLogProb(t) + 0.3 * t.length;
+      const best = cands.map((h) => h.text).reduce((x, y) => (score(y) > score(x) ? y : x));
+      assert.equal(got[0].text, best);
+      assert.ok(Math.abs(got[0].score - score(best)) < 1e-9);
+      assert.deepEqual(got.map((h) => h.text).sort(), cands.map((h) => h.text).sort());
+      if (best !== cands[0].text) overturned++;
+      // The frame posteriors as the only view, with the beam exact (wide, nothing pruned): the beam's own ranking.
+      assert.equal(rescoreDecode(frame, [frame], ab, o)[0].text, cands[0].text);
+    }
+    assert.ok(overturned > 0, 'the views overturn some of the beam\'s choices (else this test shows nothing)');
   });
 });

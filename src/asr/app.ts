@@ -20,7 +20,8 @@ import { beamDecode, greedyDecode, Lexicon, type Posteriors } from './decode.js'
 import { featureDim } from './features.js';
 import { CharNgramLM } from './lm.js';
 import { errorRates, percent, type ErrorRates } from './metrics.js';
-import { checkCombinable, runEnsemble } from './ensemble.js';
+import { checkCombinable, runEnsemble, runViews } from './ensemble.js';
+import { rescoreDecode } from './rescore.js';
 import { checkCtcConfig, CtcModel, featureStats, type CtcConfig } from './model.js';
 import { alignable, CtcTask, DEFAULT_SPECAUGMENT, runModel, type TooShort, type Utterance } from './task.js';
 import { loadSet, toUtterances, type LoadedSet } from './utterances.js';
@@ -106,6 +107,10 @@ Options:
   --lm-weight X      LM weight alpha (default: lm.json's tuned value, else 0.5)
   --bonus X          insertion bonus beta per character (default: lm.json's, else 1)
   --lexicon FILE     only words of FILE (white-space separated) in beam+lm's output
+  --speeds S1,S2     beam+lm hears each utterance at these speeds too (0.9,1,1.1: its frames
+                     resampled in time, as training's --stretch): its 16 best candidates ranked
+                     again by the mean over models and speeds of their CTC log-likelihoods, plus
+                     the LM's weighted log-probability and the bonus
   --batch-size N     utterances per forward pass (default 32)
   -h, --help         this help`;
 
@@ -252,6 +257,23 @@ export function loadCtcModels(dirs: readonly string[] | undefined): { dir: strin
 /** Decoding settings: beam width, and the LM with its weight and bonus when there is one. */
 export interface DecodeSettings { beam: number; lm: CharNgramLM | null; alpha: number; beta: number; lexicon: Lexicon | null }
 
+/** --speeds S1,S2,...: the test-time speeds (runViews, rescoreDecode); null when not given. */
+export function speedsFlag(v: string | undefined): number[] | null {
+  if (v === undefined) return null;
+  const speeds = v.split(',').map((x) => x.trim());
+  if (speeds.some((x) => !/^\d*\.?\d+$/.test(x) || !(+x >= 0.5 && +x <= 2))) throw new UserError(`--speeds: expected speeds in [0.5, 2] separated by commas (0.9,1,1.1), got '${v}'`);
+  return speeds.map(Number);
+}
+
+/**
+ * Beam + LM for one utterance: over its posteriors, or with `views` (--speeds) its candidates
+ * ranked again by every view's CTC log-likelihood (rescoreDecode).
+ */
+export function decodeWithLm(frame: Posteriors, views: readonly Posteriors[] | null, alphabet: Alphabet, s: DecodeSettings): string {
+  const o = { beamWidth: s.beam, lm: s.lm, alpha: s.lm ? s.alpha : 0, beta: s.lm ? s.beta : 0, lexicon: s.lexicon };
+  return (views ? rescoreDecode(frame, views, alphabet, o) : beamDecode(frame, alphabet, o))[0].text;
+}
+
 /** The LM of --lm, else DIR/lm.json; weight and bonus from the flags, else lm.json's tuned ones, else 0.5 and 1. */
 export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm-weight'?: string; bonus?: string; lexicon?: string }): DecodeSettings {
   const beam = intFlag('beam', v.beam, 16);
@@ -272,11 +294,14 @@ export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm
 
 export interface DecoderScores { greedy: ErrorRates; beam: ErrorRates; 'beam+lm': ErrorRates | null }
 
-/** Each decoder's error rates on utterances' posteriors against their references. */
-export function scoreDecoders(posteriors: readonly Posteriors[], refs: readonly string[], alphabet: Alphabet, s: DecodeSettings): { scores: DecoderScores; hyps: Record<string, string[]> } {
+/**
+ * Each decoder's error rates on utterances' posteriors against their references; with `views`
+ * (--speeds), beam+lm ranks its candidates by them (decodeWithLm).
+ */
+export function scoreDecoders(posteriors: readonly Posteriors[], refs: readonly string[], alphabet: Alphabet, s: DecodeSettings, views: readonly Posteriors[][] | null = null): { scores: DecoderScores; hyps: Record<string, string[]> } {
   const greedy = posteriors.map((p) => greedyDecode(p, alphabet));
   const beam = posteriors.map((p) => beamDecode(p, alphabet, { beamWidth: s.beam })[0].text);
-  const withLm = s.lm ? posteriors.map((p) => beamDecode(p, alphabet, { beamWidth: s.beam, lm: s.lm, alpha: s.alpha, beta: s.beta, lexicon: s.lexicon })[0].text) : null;
+  const withLm = s.lm ? posteriors.map((p, u) => decodeWithLm(p, views?.[u] ?? null, alphabet, s)) : null;
   return {
     scores: { greedy: errorRates(refs, greedy), beam: errorRates(refs, beam), 'beam+lm': withLm ? errorRates(refs, withLm) : null },
     hyps: { greedy, beam, ...(withLm ? { 'beam+lm': withLm } : {}) },
@@ -291,7 +316,7 @@ export function scoreLines(s: DecoderScores): string[] {
 async function evaluateCommand(argv: string[]): Promise<number> {
   const { values: v } = parseFlags('evaluate', argv, {
     model: { type: 'string', multiple: true }, data: { type: 'string' }, beam: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' },
-    bonus: { type: 'string' }, lexicon: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    bonus: { type: 'string' }, lexicon: { type: 'string' }, speeds: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) { console.log(EVAL_HELP); return 0; }
   return userErrors(async () => {
@@ -299,14 +324,18 @@ async function evaluateCommand(argv: string[]): Promise<number> {
     const models = loadCtcModels(v.model), [{ dir, model }] = models;
     const settings = decodeSettings(dir, v);
     if (settings.lexicon && !settings.lm) throw new UserError('--lexicon constrains beam+lm decoding: give --lm too (or put lm.json in the model directory)');
+    const speeds = speedsFlag(v.speeds);
+    if (speeds && !settings.lm) throw new UserError('--speeds ranks beam+lm\'s candidates: give --lm too (or put lm.json in the model directory)');
     let texts: string[] = [];
     const read = new Map<number, LoadedSet>();
-    const posteriors = await runEnsemble(models.map((m) => m.model), (m) => {
+    const inputs = (m: CtcModel) => {
       const utts = loadForModel(m, data, m === model ? (l) => console.error(l) : undefined, read);
       if (m === model) texts = utts.map((u) => u.text);
       return utts;
-    }, intFlag('batch-size', v['batch-size'], 32));
-    const { scores } = scoreDecoders(posteriors, texts, model.alphabet, settings);
+    };
+    const batch = intFlag('batch-size', v['batch-size'], 32), ms = models.map((m) => m.model);
+    const { frame, views } = speeds ? await runViews(ms, inputs, speeds, batch) : { frame: await runEnsemble(ms, inputs, batch), views: null };
+    const { scores } = scoreDecoders(frame, texts, model.alphabet, settings, views);
     for (const line of scoreLines(scores)) console.log(line);
     return 0;
   });

@@ -131,7 +131,8 @@ async function runDemo(plan: DemoPlan, o: { out: string; quick: boolean; seed: n
   // (At most 100 validation utterances and a 3 x 3 grid: each point decodes them all.)
   const val = loadForModel(model, config.val!, log, undefined, 100);
   const grid = o.quick ? { orders: [5], weights: [0.5], bonuses: [1] } : { orders: [5], weights: [0.3, 0.6, 1.0], bonuses: [0, 1, 2] };
-  const { best } = tuneLm((await runModel(model, val)).posteriors, val.map((u) => u.text), model.alphabet, () => lm, grid);
+  const valPost = (await runModel(model, val)).posteriors;
+  const { best } = tuneLm(val.map((u) => u.text), () => lm, grid, (u, m, alpha, beta) => beamDecode(valPost[u], model.alphabet, { beamWidth: 16, lm: m, alpha, beta })[0].text);
   const tuned = lm.withTuning(best.weight, best.bonus);
   tuned.save(join(modelDir, 'lm.json'));
   log(`LM: 5-gram on the training text; weight ${best.weight}, bonus ${best.bonus} (best on validation) -> ${join(modelDir, 'lm.json')}`);

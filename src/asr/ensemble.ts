@@ -1,7 +1,7 @@
 import { UserError } from '../cli/errors.js';
 import type { Posteriors } from './decode.js';
 import type { CtcModel } from './model.js';
-import { runModel, type Utterance } from './task.js';
+import { runModel, stretchFrames, type Utterance } from './task.js';
 
 /**
  * System combination of CTC recognizers: per frame, the mean of the models' log-probabilities,
@@ -53,4 +53,31 @@ export async function runEnsemble(models: readonly CtcModel[], inputs: (model: C
   const perModel: Posteriors[][] = [];
   for (const m of models) perModel.push((await runModel(m, inputs(m), batchSize)).posteriors);
   return perModel.length === 1 ? perModel[0] : combinePosteriors(perModel);
+}
+
+/** What runViews gives: per utterance, the frame-level combination at speed 1, and every model x speed's own posteriors. */
+export interface Views { frame: Posteriors[]; views: Posteriors[][] }
+
+/**
+ * The utterances heard by every model at each of `speeds` (test-time speed perturbation: the
+ * stacked frames resampled in time as training's --stretch does, stretchFrames): `views[u]` is
+ * utterance u's posteriors, model by model, speed by speed; `frame[u]` the models' frame-level
+ * combination at speed 1 (runEnsemble's), which the beam searches. rescoreDecode ranks its
+ * candidates by the views.
+ */
+export async function runViews(models: readonly CtcModel[], inputs: (model: CtcModel) => Utterance[], speeds: readonly number[], batchSize?: number): Promise<Views> {
+  for (const s of speeds) if (!(s >= 0.5 && s <= 2)) throw new UserError(`--speeds: expected speeds in [0.5, 2] (1: as recorded), got ${s}`);
+  const atOne: Posteriors[][] = [], perView: Posteriors[][] = [];
+  for (const m of models) {
+    const utts = inputs(m), c = m.config;
+    const one = (await runModel(m, utts, batchSize)).posteriors;
+    atOne.push(one);
+    for (const s of speeds) {
+      if (s === 1) { perView.push(one); continue; }
+      const heard = utts.map((u) => ({ ...u, ...stretchFrames(u.x, u.steps, c.inputDim, c.subsample, s) }));
+      perView.push((await runModel(m, heard, batchSize)).posteriors);
+    }
+  }
+  const frame = atOne.length === 1 ? atOne[0] : combinePosteriors(atOne);
+  return { frame, views: frame.map((_, u) => perView.map((v) => v[u])) };
 }

@@ -1,5 +1,3 @@
-import type { Alphabet } from './alphabet.js';
-import { beamDecode, type Posteriors } from './decode.js';
 import type { CharNgramLM } from './lm.js';
 import { errorRates } from './metrics.js';
 
@@ -17,12 +15,12 @@ export const LM_WEIGHTS = [0.3, 0.6, 0.8, 1] as const;
 export const LM_BONUSES = [0, 0.5, 1, 2] as const;
 
 /**
- * Every grid point's error rates on `posteriors` (one utterance each, decoded with beam width
- * `beamWidth`) against `refs`, and the best point. `lmOf(order)` gives the LM of each order.
+ * Every grid point's error rates against `refs`, and the best point: `decode(u, lm, weight, bonus)`
+ * transcribes utterance u with beam + LM; `lmOf(order)` gives the LM of each order.
  */
-export function tuneLm(posteriors: readonly Posteriors[], refs: readonly string[], alphabet: Alphabet, lmOf: (order: number) => CharNgramLM,
-  grid: LmGrid, beamWidth = 16): { best: LmPoint; points: LmPoint[] } {
-  if (posteriors.length !== refs.length || !refs.length) throw new Error(`tuneLm: expected as many references as utterances (at least one), got ${refs.length} and ${posteriors.length}`);
+export function tuneLm(refs: readonly string[], lmOf: (order: number) => CharNgramLM, grid: LmGrid,
+  decode: (u: number, lm: CharNgramLM, weight: number, bonus: number) => string): { best: LmPoint; points: LmPoint[] } {
+  if (!refs.length) throw new Error('tuneLm: expected at least one held-out utterance, got none');
   for (const [name, xs] of Object.entries(grid) as [keyof LmGrid, readonly number[]][]) {
     if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw new Error(`tuneLm: expected finite ${name}, at least one, got [${xs.join(', ')}]`);
   }
@@ -32,7 +30,7 @@ export function tuneLm(posteriors: readonly Posteriors[], refs: readonly string[
     const lm = lmOf(order);
     for (const weight of grid.weights) {
       for (const bonus of grid.bonuses) {
-        const hyps = posteriors.map((p) => beamDecode(p, alphabet, { beamWidth, lm, alpha: weight, beta: bonus })[0].text);
+        const hyps = refs.map((_, u) => decode(u, lm, weight, bonus));
         const { cer, wer } = errorRates(refs, hyps);
         const point = { order, weight, bonus, cer, wer };
         points.push(point);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { loadCtcModels, loadForModel } from '../../asr/app.js';
-import { runEnsemble } from '../../asr/ensemble.js';
+import { decodeWithLm, loadCtcModels, loadForModel, speedsFlag } from '../../asr/app.js';
+import { runEnsemble, runViews } from '../../asr/ensemble.js';
+import type { CtcModel } from '../../asr/model.js';
 import { CharNgramLM } from '../../asr/lm.js';
 import { readManifest } from '../../asr/manifest.js';
 import { LM_BONUSES, LM_WEIGHTS, tuneLm } from '../../asr/tuneLm.js';
@@ -33,6 +34,7 @@ here); the lowest CER wins, then WER, and that LM is saved with its weight and b
   --model DIR     recognizer to tune for (repeat to combine several)
   --tune-count N  its first N utterances (default 400)
   --beam N        beam width while tuning (default 16)
+  --speeds S1,S2  decode as carousel evaluate --speeds does (tune for the decoding you will use)
   -h, --help      this help`;
 
 export const lm: Command = {
@@ -41,7 +43,7 @@ export const lm: Command = {
   async run(argv) {
     const { values: v } = parseFlags('lm', argv, {
       data: { type: 'string' }, out: { type: 'string' }, order: { type: 'string' }, weight: { type: 'string' }, bonus: { type: 'string' },
-      tune: { type: 'string' }, model: { type: 'string', multiple: true }, 'tune-count': { type: 'string' }, beam: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      tune: { type: 'string' }, model: { type: 'string', multiple: true }, 'tune-count': { type: 'string' }, beam: { type: 'string' }, speeds: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
@@ -51,7 +53,7 @@ export const lm: Command = {
         return +o;
       });
       if (orders.length > 1 && !v.tune) throw new UserError(`--order: a list (${v.order}) is for choosing among orders with --tune; without it, give one order`);
-      if (!v.tune) for (const f of ['model', 'tune-count', 'beam'] as const) if (v[f] !== undefined) throw new UserError(`--${f} is for tuning: give --tune VAL.jsonl too`);
+      if (!v.tune) for (const f of ['model', 'tune-count', 'beam', 'speeds'] as const) if (v[f] !== undefined) throw new UserError(`--${f} is for tuning: give --tune VAL.jsonl too`);
       if (v.tune && (v.weight !== undefined || v.bonus !== undefined)) throw new UserError('--tune chooses the weight and bonus: give --tune or --weight/--bonus, not both');
       const lines = data.endsWith('.jsonl') ? readManifest(data).map((e) => e.text) : readText(data, 'corpus').split('\n');
       const trained = new Map<number, CharNgramLM>();
@@ -69,12 +71,16 @@ export const lm: Command = {
         const count = intFlag('tune-count', v['tune-count'], 400);
         const read = new Map<number, LoadedSet>();
         let refs: string[] = [];
-        const posteriors = await runEnsemble(models.map((m) => m.model), (m) => {
+        const inputs = (m: CtcModel) => {
           const utts = loadForModel(m, v.tune!, m === first ? (l) => console.error(l) : undefined, read, count);
           if (m === first) refs = utts.map((u) => u.text);
           return utts;
-        });
-        const { best, points } = tuneLm(posteriors, refs, first.alphabet, lmOf, { orders, weights: LM_WEIGHTS, bonuses: LM_BONUSES }, intFlag('beam', v.beam, 16));
+        };
+        const speeds = speedsFlag(v.speeds), ms = models.map((m) => m.model);
+        const { frame, views } = speeds ? await runViews(ms, inputs, speeds) : { frame: await runEnsemble(ms, inputs), views: null };
+        const beam = intFlag('beam', v.beam, 16);
+        const { best, points } = tuneLm(refs, lmOf, { orders, weights: LM_WEIGHTS, bonuses: LM_BONUSES },
+          (u, lm, alpha, beta) => decodeWithLm(frame[u], views?.[u] ?? null, first.alphabet, { beam, lm, alpha, beta, lexicon: null }));
         for (const o of orders) {
           const b = points.filter((p) => p.order === o).reduce((x, y) => (y.cer < x.cer || (y.cer === x.cer && y.wer < x.wer) ? y : x));
           console.log(`order ${o}: best weight ${b.weight} bonus ${b.bonus}: CER ${percent(b.cer)} WER ${percent(b.wer)}`);

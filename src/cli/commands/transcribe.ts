@@ -1,6 +1,7 @@
-import { loadCtcModels, decodeSettings } from '../../asr/app.js';
-import { runEnsemble } from '../../asr/ensemble.js';
-import { beamDecode, greedyDecode } from '../../asr/decode.js';
+import { decodeSettings, decodeWithLm, loadCtcModels, speedsFlag } from '../../asr/app.js';
+import { runEnsemble, runViews } from '../../asr/ensemble.js';
+import { greedyDecode } from '../../asr/decode.js';
+import type { CtcModel } from '../../asr/model.js';
 import { featuresOf, kindOfFile } from '../../asr/features.js';
 import { stackFrames } from '../../asr/model.js';
 import type { Command } from '../command.js';
@@ -23,6 +24,7 @@ Options:
   --lm-weight X     LM weight (default: lm.json's tuned value, else 0.5)
   --bonus X         insertion bonus per character (default: lm.json's, else 1)
   --lexicon FILE    only words of FILE in the output (with an LM)
+  --speeds S1,S2    hear each file at these speeds too, as carousel evaluate --speeds (with an LM)
   -h, --help        this help`;
 
 export const transcribe: Command = {
@@ -31,7 +33,7 @@ export const transcribe: Command = {
   async run(argv) {
     const { values: v, positionals } = parseFlags('transcribe', argv, {
       model: { type: 'string', multiple: true }, beam: { type: 'string' }, greedy: { type: 'boolean' }, lm: { type: 'string' }, 'no-lm': { type: 'boolean' },
-      'lm-weight': { type: 'string' }, bonus: { type: 'string' }, lexicon: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'lm-weight': { type: 'string' }, bonus: { type: 'string' }, lexicon: { type: 'string' }, speeds: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     }, true);
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
@@ -41,17 +43,20 @@ export const transcribe: Command = {
       const s = decodeSettings(dir, v);
       if (v['no-lm']) s.lm = null;
       if (s.lexicon && !s.lm) throw new UserError('--lexicon constrains LM decoding: give --lm too (or put lm.json in the model directory)');
-      const posteriors = await runEnsemble(models.map((m) => m.model), (m) => positionals.map((path) => {
+      const speeds = speedsFlag(v.speeds);
+      if (speeds && (!s.lm || v.greedy)) throw new UserError('--speeds ranks the LM beam\'s candidates: give --lm (or lm.json in the model directory), not --greedy or --no-lm');
+      const inputs = (m: CtcModel) => positionals.map((path) => {
         const c = m.config, kind = kindOfFile(path);
         if (kind !== c.kind) throw new UserError(`${path}: a ${kind === 'audio' ? 'recording' : 'stroke file'}, but ${dir} recognizes ${c.kind === 'audio' ? 'speech (.wav)' : 'handwriting (.json strokes)'}`);
         const f = featuresOf({ kind, path }, { kind, melBins: c.melBins, note: m === model ? (l) => console.error(`note: ${l}`) : undefined });
         if (!(f.frames > 0)) throw new UserError(`${path}: no frames (empty or too short)`);
         const x = stackFrames(f.data, f.frames, f.dim, c.subsample, c.mean, c.std);
         return { x, steps: x.length / (f.dim * c.subsample), labels: [], text: '', where: path };
-      }));
-      posteriors.forEach((p, i) => {
-        const text = v.greedy ? greedyDecode(p, model.alphabet)
-          : beamDecode(p, model.alphabet, { beamWidth: s.beam, lm: s.lm, alpha: s.lm ? s.alpha : 0, beta: s.lm ? s.beta : 0, lexicon: s.lexicon })[0].text;
+      });
+      const ms = models.map((m) => m.model);
+      const { frame, views } = speeds ? await runViews(ms, inputs, speeds) : { frame: await runEnsemble(ms, inputs), views: null };
+      frame.forEach((p, i) => {
+        const text = v.greedy ? greedyDecode(p, model.alphabet) : decodeWithLm(p, views?.[i] ?? null, model.alphabet, s);
         console.log(positionals.length === 1 ? text : `${positionals[i]}\t${text}`);
       });
       return 0;
