@@ -12,7 +12,8 @@ export interface Hypothesis {
   score: number;
 }
 
-function logAdd(a: number, b: number): number {
+/** log(e^a + e^b), exact at -Infinity. */
+export function logAdd(a: number, b: number): number {
   if (a === -Infinity) return b;
   if (b === -Infinity) return a;
   return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));

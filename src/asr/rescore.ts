@@ -1,5 +1,5 @@
 import { BLANK, type Alphabet } from './alphabet.js';
-import { beamDecode, type BeamOptions, type Hypothesis, type Posteriors } from './decode.js';
+import { beamDecode, logAdd, type BeamOptions, type Hypothesis, type Posteriors } from './decode.js';
 
 /**
  * Combining recognizers (or one recognizer hearing an utterance at several speeds) per
@@ -9,12 +9,6 @@ import { beamDecode, type BeamOptions, type Hypothesis, type Posteriors } from '
  * need not share a frame count, so an utterance heard at another speed (its frames resampled)
  * counts too, where frame averaging cannot line its frames up.
  */
-
-function logAdd(a: number, b: number): number {
-  if (a === -Infinity) return b;
-  if (b === -Infinity) return a;
-  return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
-}
 
 /**
  * log P_ctc(labels | x): the forward algorithm (Graves et al. 2006) over every alignment of
