@@ -20,7 +20,7 @@ import { beamDecode, greedyDecode, Lexicon, type Posteriors } from './decode.js'
 import { featureDim } from './features.js';
 import { CharNgramLM } from './lm.js';
 import { errorRates, percent, type ErrorRates } from './metrics.js';
-import { checkCombinable, runEnsemble, runViews } from './ensemble.js';
+import { checkCombinable, runViews } from './ensemble.js';
 import { rescoreDecode } from './rescore.js';
 import { checkCtcConfig, CtcModel, featureStats, type CtcConfig } from './model.js';
 import { alignable, CtcTask, DEFAULT_SPECAUGMENT, runModel, type TooShort, type Utterance } from './task.js';
@@ -334,7 +334,7 @@ async function evaluateCommand(argv: string[]): Promise<number> {
       return utts;
     };
     const batch = intFlag('batch-size', v['batch-size'], 32), ms = models.map((m) => m.model);
-    const { frame, views } = speeds ? await runViews(ms, inputs, speeds, batch) : { frame: await runEnsemble(ms, inputs, batch), views: null };
+    const { frame, views } = await runViews(ms, inputs, speeds, batch);
     const { scores } = scoreDecoders(frame, texts, model.alphabet, settings, views);
     for (const line of scoreLines(scores)) console.log(line);
     return 0;

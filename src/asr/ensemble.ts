@@ -55,17 +55,18 @@ export async function runEnsemble(models: readonly CtcModel[], inputs: (model: C
   return perModel.length === 1 ? perModel[0] : combinePosteriors(perModel);
 }
 
-/** What runViews gives: per utterance, the frame-level combination at speed 1, and every model x speed's own posteriors. */
-export interface Views { frame: Posteriors[]; views: Posteriors[][] }
+/** What runViews gives: per utterance, the frame-level combination at speed 1, and every model x speed's own posteriors (null without speeds). */
+export interface Views { frame: Posteriors[]; views: Posteriors[][] | null }
 
 /**
  * The utterances heard by every model at each of `speeds` (test-time speed perturbation: the
  * stacked frames resampled in time as training's --stretch does, stretchFrames): `views[u]` is
  * utterance u's posteriors, model by model, speed by speed; `frame[u]` the models' frame-level
  * combination at speed 1 (runEnsemble's), which the beam searches. rescoreDecode ranks its
- * candidates by the views.
+ * candidates by the views. With `speeds` null: runEnsemble's posteriors alone, no views.
  */
-export async function runViews(models: readonly CtcModel[], inputs: (model: CtcModel) => Utterance[], speeds: readonly number[], batchSize?: number): Promise<Views> {
+export async function runViews(models: readonly CtcModel[], inputs: (model: CtcModel) => Utterance[], speeds: readonly number[] | null, batchSize?: number): Promise<Views> {
+  if (!speeds) return { frame: await runEnsemble(models, inputs, batchSize), views: null };
   for (const s of speeds) if (!(s >= 0.5 && s <= 2)) throw new UserError(`--speeds: expected speeds in [0.5, 2] (1: as recorded), got ${s}`);
   const atOne: Posteriors[][] = [], perView: Posteriors[][] = [];
   for (const m of models) {

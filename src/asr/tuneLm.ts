@@ -14,6 +14,9 @@ export interface LmPoint { order: number; weight: number; bonus: number; cer: nu
 export const LM_WEIGHTS = [0.3, 0.6, 0.8, 1] as const;
 export const LM_BONUSES = [0, 0.5, 1, 2] as const;
 
+/** a beats b: a lower CER, or the same CER and a lower WER. */
+export const better = (a: LmPoint, b: LmPoint): boolean => a.cer < b.cer || (a.cer === b.cer && a.wer < b.wer);
+
 /**
  * Every grid point's error rates against `refs`, and the best point: `decode(u, lm, weight, bonus)`
  * transcribes utterance u with beam + LM; `lmOf(order)` gives the LM of each order.
@@ -34,7 +37,7 @@ export function tuneLm(refs: readonly string[], lmOf: (order: number) => CharNgr
         const { cer, wer } = errorRates(refs, hyps);
         const point = { order, weight, bonus, cer, wer };
         points.push(point);
-        if (!best || cer < best.cer || (cer === best.cer && wer < best.wer)) best = point;
+        if (!best || better(point, best)) best = point;
       }
     }
   }

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { decodeWithLm, loadCtcModels, loadForModel, speedsFlag } from '../../asr/app.js';
-import { runEnsemble, runViews } from '../../asr/ensemble.js';
+import { runViews } from '../../asr/ensemble.js';
 import type { CtcModel } from '../../asr/model.js';
 import { CharNgramLM } from '../../asr/lm.js';
 import { readManifest } from '../../asr/manifest.js';
-import { LM_BONUSES, LM_WEIGHTS, tuneLm } from '../../asr/tuneLm.js';
+import { better, LM_BONUSES, LM_WEIGHTS, tuneLm } from '../../asr/tuneLm.js';
 import type { LoadedSet } from '../../asr/utterances.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
@@ -77,12 +77,12 @@ export const lm: Command = {
           return utts;
         };
         const speeds = speedsFlag(v.speeds), ms = models.map((m) => m.model);
-        const { frame, views } = speeds ? await runViews(ms, inputs, speeds) : { frame: await runEnsemble(ms, inputs), views: null };
+        const { frame, views } = await runViews(ms, inputs, speeds);
         const beam = intFlag('beam', v.beam, 16);
         const { best, points } = tuneLm(refs, lmOf, { orders, weights: LM_WEIGHTS, bonuses: LM_BONUSES },
           (u, lm, alpha, beta) => decodeWithLm(frame[u], views?.[u] ?? null, first.alphabet, { beam, lm, alpha, beta, lexicon: null }));
         for (const o of orders) {
-          const b = points.filter((p) => p.order === o).reduce((x, y) => (y.cer < x.cer || (y.cer === x.cer && y.wer < x.wer) ? y : x));
+          const b = points.filter((p) => p.order === o).reduce((x, y) => (better(y, x) ? y : x));
           console.log(`order ${o}: best weight ${b.weight} bonus ${b.bonus}: CER ${percent(b.cer)} WER ${percent(b.wer)}`);
         }
         console.log(`tuned on the first ${refs.length} utterances of ${v.tune} (${models.length} model${models.length > 1 ? 's' : ''}, ${points.length} settings): order ${best.order}, weight ${best.weight}, bonus ${best.bonus}`);

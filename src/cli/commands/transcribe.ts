@@ -1,5 +1,5 @@
 import { decodeSettings, decodeWithLm, loadCtcModels, speedsFlag } from '../../asr/app.js';
-import { runEnsemble, runViews } from '../../asr/ensemble.js';
+import { runViews } from '../../asr/ensemble.js';
 import { greedyDecode } from '../../asr/decode.js';
 import type { CtcModel } from '../../asr/model.js';
 import { featuresOf, kindOfFile } from '../../asr/features.js';
@@ -54,7 +54,7 @@ export const transcribe: Command = {
         return { x, steps: x.length / (f.dim * c.subsample), labels: [], text: '', where: path };
       });
       const ms = models.map((m) => m.model);
-      const { frame, views } = speeds ? await runViews(ms, inputs, speeds) : { frame: await runEnsemble(ms, inputs), views: null };
+      const { frame, views } = await runViews(ms, inputs, speeds);
       frame.forEach((p, i) => {
         const text = v.greedy ? greedyDecode(p, model.alphabet) : decodeWithLm(p, views?.[i] ?? null, model.alphabet, s);
         console.log(positionals.length === 1 ? text : `${positionals[i]}\t${text}`);
