@@ -17,13 +17,13 @@ test('manifest: relative paths resolve against its folder, absolute ones stay; e
   mkdirSync(join(dir, 'sets'));
   writeManifest(join(dir, 'sets', 'm.jsonl'), [
     { audio: 'a/1.wav', text: 'one two', voice: 'en-us+f3' },
-    { strokes: '/abs/s.json', text: 'thou art' },
+    { strokes: '/abs/s.json', text: 'thou art', phonemes: "D 'aU  'A@ t" },
   ]);
-  assert.equal(readFileSync(join(dir, 'sets', 'm.jsonl'), 'utf8'), '{"audio":"a/1.wav","text":"one two","voice":"en-us+f3"}\n{"strokes":"/abs/s.json","text":"thou art"}\n');
+  assert.equal(readFileSync(join(dir, 'sets', 'm.jsonl'), 'utf8'), '{"audio":"a/1.wav","text":"one two","voice":"en-us+f3"}\n{"strokes":"/abs/s.json","text":"thou art","phonemes":"D \'aU  \'A@ t"}\n');
   writeFileSync(join(dir, 'sets', 'm.jsonl'), readFileSync(join(dir, 'sets', 'm.jsonl'), 'utf8') + '\n  \n{"audio": "../b.wav", "text": "oh"}\n');
   assert.deepEqual(readManifest(join(dir, 'sets', 'm.jsonl')), [
     { kind: 'audio', path: join(dir, 'sets', 'a', '1.wav'), text: 'one two', line: 1 },
-    { kind: 'strokes', path: '/abs/s.json', text: 'thou art', line: 2 },
+    { kind: 'strokes', path: '/abs/s.json', text: 'thou art', phonemes: "D 'aU  'A@ t", line: 2 },
     { kind: 'audio', path: join(dir, 'b.wav'), text: 'oh', line: 5 },
   ]);
 });
@@ -43,6 +43,8 @@ test('manifest: each kind of bad line is refused naming file:line and what was f
   bad('{"audio": "a.wav", "text": 5}', /"text" should be a string, got 5/);
   bad('{"audio": "a.wav", "text": "  "}', /empty "text"/);
   bad('{"audio": 3, "text": "x"}', /"audio" should be a file path, got 3/);
+  bad('{"audio": "a.wav", "text": "x", "phonemes": ["k", "s"]}', /"phonemes" should be sound tokens separated by spaces, got \["k","s"\]/);
+  bad('{"audio": "a.wav", "text": "x", "phonemes": " "}', /"phonemes" should be sound tokens separated by spaces, got " "/);
   // A byte-order mark (some editors write one) is not part of the first line.
   writeFileSync(m, '\uFEFF{"audio": "a.wav", "text": "x"}\n');
   assert.equal(readManifest(m)[0].text, 'x');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { makeHandwritingData, SPLITS } from '../src/asr/handwritingData.js';
 import { addNoise, DIGIT_WORDS, makeSpeechData } from '../src/asr/speechData.js';
 import { readManifest } from '../src/asr/manifest.js';
+import { espeakPhonemesOne } from '../src/asr/espeakPhonemes.js';
 import { featuresOf } from '../src/asr/features.js';
 import { parseWav } from '../src/audio/wav.js';
 import { Rng } from '../src/tensor/random.js';
@@ -78,6 +79,8 @@ test('speech data: espeak-ng digits as TIDIGITS, 16 kHz WAV, voices disjoint acr
       assert.ok(f.data.every(Number.isFinite) && f.frames > 2 * e.text.length, `${e.path}: ${f.frames} frames for '${e.text}'`);
     }
   }
+  // Each line's phonemes: what espeak-ng says for its text in its voice's accent, asked one call at a time.
+  for (const sp of SPLITS) for (const r of rows(d, sp)) assert.equal(r.phonemes, espeakPhonemesOne(r.text, r.voice.split('+')[0]), `${r.text} in ${r.voice}`);
   assert.equal(readFileSync(join(d, 'lm-text.txt'), 'utf8'), rows(d, 'train').map((r) => r.text).join('\n') + '\n');
   // Words: the validation and test words are not in the training word list the LM reads.
   const w = tmp('words');
@@ -86,6 +89,7 @@ test('speech data: espeak-ng digits as TIDIGITS, 16 kHz WAV, voices disjoint acr
   assert.ok(lm.size > 80000, `${lm.size} LM words`);
   for (const sp of ['val', 'test']) for (const r of rows(w, sp)) assert.ok(!lm.has(r.text), `${sp} word ${r.text} in the LM text`);
   for (const r of rows(w, 'train')) assert.ok(lm.has(r.text) && /^[a-z]+$/.test(r.text));
+  for (const sp of SPLITS) for (const r of rows(w, sp)) assert.equal(r.phonemes, espeakPhonemesOne(r.text, r.voice.split('+')[0]), `${r.text} in ${r.voice}`);
 });
 
 test('data CLI: wrong flags and a missing espeak-ng are one-line errors; handwriting runs', async () => {

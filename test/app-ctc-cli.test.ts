@@ -202,4 +202,28 @@ describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
     userError(carousel(['transcribe', '--model', model, join(dir, 'x.mp3')]), /x\.mp3: expected a \.wav \(audio\) or \.json \(pen strokes\) file, got '\.mp3'/);
     userError(carousel(['evaluate', '--model', model, '--data', val, '--lm', join(dir, 'corpus.txt')]), /corpus\.txt: not JSON/);
   });
+
+  it('train --phoneme-layer: hierarchical CTC over the manifest\'s "phonemes", saved, decoded from the characters; refusals', () => {
+    // The toy's sounds as tokens: a tone each (named for its pitch), '|' between words.
+    const sounds: Record<string, string> = { a: 'lo', b: 'mid', c: 'hi', ' ': '|' };
+    const withPhonemes = (m: string) => {
+      const out = m.replace(/\.jsonl$/, '-ph.jsonl');
+      writeFileSync(out, readFileSync(m, 'utf8').trim().split('\n').map((l) => { const r = JSON.parse(l); return JSON.stringify({ ...r, phonemes: [...r.text].map((c) => sounds[c]).join(' ') }); }).join('\n') + '\n');
+      return out;
+    };
+    const trainPh = withPhonemes(train), out = join(dir, 'phon');
+    const r = carousel(['train', '--task', 'ctc', '--data', trainPh, '--val', val, '--out', out, ...small, '--layers', '2', '--phoneme-layer', '1', '--phoneme-weight', '0.3', '--epochs', '10']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /training a CTC BiLSTM \(\d+ parameters, 4 characters \+ blank; 4 phonemes \+ blank after layer 1, weight 0\.3\) on 80 audio utterances/);
+    const meta = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    assert.deepEqual([meta.config.phonemes, meta.config.phonemeLayer], [['hi', 'lo', 'mid', '|'], 1]);
+    const m = loadCtcModel(out);
+    assert.deepEqual(m.namedParameters().map(([n]) => n).filter((n) => /^(upper|phon)\./.test(n) && !n.includes('reverse')), ['upper.weight_ih_l0', 'upper.weight_hh_l0', 'upper.bias_ih_l0', 'upper.bias_hh_l0', 'phon.weight', 'phon.bias']);
+    const e = carousel(['evaluate', '--model', out, '--data', val]);
+    assert.equal(e.code, 0, e.err);
+    assert.ok(Number(/beam: CER ([\d.]+)%/.exec(e.out)![1]) < 40, `${e.out} (an untrained model: about 100%)`);
+    userError(carousel(['train', '--task', 'ctc', '--data', train, '--out', join(dir, 'y'), ...small, '--phoneme-layer', '1']), /--phoneme-layer: .*train\.jsonl:1 has no "phonemes"; every training line needs its sound tokens/);
+    userError(carousel(['train', '--task', 'ctc', '--data', trainPh, '--out', join(dir, 'y'), ...small, '--phoneme-layer', '2']), /--phoneme-layer: expected a layer in 1\.\.1 \(--layers\), got 2/);
+    userError(carousel(['train', '--task', 'ctc', '--data', trainPh, '--out', join(dir, 'y'), ...small, '--phoneme-weight', '1']), /--phoneme-weight: given without --phoneme-layer K/);
+  });
 });

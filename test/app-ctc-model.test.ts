@@ -1,9 +1,48 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { backward } from '../src/autograd/tape.js';
-import { CtcModel, stackFrames, batchInput, featureStats } from '../src/asr/model.js';
+import { checkCtcConfig, CtcModel, stackFrames, batchInput, featureStats } from '../src/asr/model.js';
 import { alignable, CtcTask, maskFrames, stretchFrames, type Utterance } from '../src/asr/task.js';
 import { Rng } from '../src/tensor/random.js';
+import { PhonemeSet } from '../src/asr/phonemes.js';
+import { F64 } from './util/gradcheck.js';
+
+const PY = '/usr/bin/python3';
+const hasTorch = spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const skipTorch = hasTorch || process.env.CAROUSEL_NO_TORCH !== '1' ? false : 'CAROUSEL_NO_TORCH=1: PyTorch comparisons skipped on purpose';
+
+// Hierarchical CTC written independently in PyTorch: two nn.LSTMs over packed sequences (the lower
+// stack, then the rest), a Linear to the characters on top and one to the phonemes below, each
+// log-softmaxed into F.ctc_loss (mean, zero_infinity), summed with the phonemes' weight; in f64.
+const HIERARCHICAL = String.raw`
+import json, sys, torch
+import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+torch.set_default_dtype(torch.float64)
+d = json.load(sys.stdin)
+P = {k: torch.tensor(v['data']).reshape(v['shape']).requires_grad_() for k, v in d['params'].items()}
+I, H, L, K = d['inputSize'], d['hidden'], d['layers'], d['phonemeLayer']
+low = torch.nn.LSTM(I, H, K, bidirectional=True)
+up = torch.nn.LSTM(2 * H, H, L - K, bidirectional=True) if K < L else None
+mods = {'lstm': low, **({'upper': up} if up else {})}
+with torch.no_grad():
+    for name, m in mods.items():
+        for n, t in m.named_parameters(): t.copy_(P[name + '.' + n])
+params = {name + '.' + n: t for name, m in mods.items() for n, t in m.named_parameters()}
+params |= {k: P[k] for k in ('out.weight', 'out.bias', 'phon.weight', 'phon.bias')}
+x = torch.tensor(d['x']).reshape(d['xShape']); lengths = torch.tensor(d['lengths'])
+def run(m, seq):
+    y, _ = m(pack_padded_sequence(seq, lengths, enforce_sorted=False))
+    return pad_packed_sequence(y, total_length=seq.shape[0])[0]
+a = run(low, x); top = run(up, a) if up else a
+lc = F.log_softmax(top @ params['out.weight'].T + params['out.bias'], -1)
+lp = F.log_softmax(a @ params['phon.weight'].T + params['phon.bias'], -1)
+ctc = lambda lp_, t, tl: F.ctc_loss(lp_, torch.tensor(t), lengths, torch.tensor(tl), reduction='mean', zero_infinity=True)
+loss = ctc(lc, d['labels'], d['labelLengths']) + d['weight'] * ctc(lp, d['phonemes'], d['phonemeLengths'])
+loss.backward()
+print(json.dumps({'loss': loss.item(), 'grads': {k: t.grad.flatten().tolist() for k, t in params.items()}}))
+`;
 
 describe('CTC model and task', () => {
   it('stacks k standardized frames per step, zero-padding the last', () => {
@@ -79,5 +118,65 @@ describe('CTC model and task', () => {
     // is never squeezed below what its labels need: the loss stays finite and not zeroed (as an impossible alignment is), batch after batch.
     const tight = new CtcTask(m, [utt(4, [1, 1, 2])], null, 1, new Rng(5), null, 0.5);
     for (let i = 0; i < 8; i++) { const l = tight.trainBatch([0], 0).loss.dataSync()[0]; assert.ok(Number.isFinite(l) && l > 0, `batch ${i}: loss ${l} (0: an impossible alignment, zeroed)`); }
+  });
+
+  for (const phonemeLayer of [2, 3]) {
+    it(`hierarchical CTC, phonemes after layer ${phonemeLayer} of 3: the loss and every gradient match PyTorch (two nn.LSTMs, two F.ctc_loss)`, { skip: skipTorch }, () => {
+      const rng = new Rng(7), I = 3, k = 2, H = 4, weight = 0.7;
+      const phon = new PhonemeSet(['@', "'V", 'tS']);
+      const m = new CtcModel({ kind: 'audio', melBins: I, inputDim: I, subsample: k, hidden: H, layers: 3, proj: 0, dropout: 0, alphabet: ['a', 'b', 'c'], mean: [0, 0, 0], std: [1, 1, 1], phonemes: [...phon.tokens], phonemeLayer }, { ...F64, rng });
+      const names = m.namedParameters().map(([n]) => n);
+      assert.deepEqual(names.filter((n) => n.includes('weight_ih') || n.endsWith('.weight')), [
+        'lstm.weight_ih_l0', 'lstm.weight_ih_l0_reverse', 'lstm.weight_ih_l1', 'lstm.weight_ih_l1_reverse',
+        ...(phonemeLayer === 2 ? ['upper.weight_ih_l0', 'upper.weight_ih_l0_reverse'] : ['lstm.weight_ih_l2', 'lstm.weight_ih_l2_reverse']), 'out.weight', 'phon.weight']);
+      const utt = (steps: number, labels: number[], phonemes: string): Utterance => ({ x: Float32Array.from({ length: steps * I * k }, () => rng.normal()), steps, labels, phonemes: phon.encode(phonemes), text: '', where: '' });
+      // Lengths unsorted; the last utterance's phonemes ('V 'V 'V needs 5 steps) cannot align in 4 steps: zero, as zero_infinity.
+      const utts = [utt(5, [1, 2], "tS 'V"), utt(7, [3, 3, 1], "@ tS @ 'V"), utt(4, [2], "'V 'V 'V")];
+      const task = new CtcTask(m, utts, null, 3, rng, null, 0, weight);
+      const r = task.trainBatch([0], 0);
+      backward(r.loss);
+      // The task's batch: sorted by length (4, 5, 7), so the reference gets that order too.
+      const order = [2, 0, 1].map((i) => utts[i]), T = 7;
+      const x = new Array<number>(T * 3 * I * k).fill(0);
+      order.forEach((u, b) => { for (let t = 0; t < u.steps; t++) for (let j = 0; j < I * k; j++) x[(t * 3 + b) * I * k + j] = u.x[t * I * k + j]; });
+      const input = {
+        params: Object.fromEntries(m.namedParameters().map(([n, p]) => [n, { shape: p.shape, data: [...p.dataSync()] }])),
+        inputSize: I * k, hidden: H, layers: 3, phonemeLayer, weight, x, xShape: [T, 3, I * k], lengths: order.map((u) => u.steps),
+        labels: order.flatMap((u) => u.labels), labelLengths: order.map((u) => u.labels.length), phonemes: order.flatMap((u) => u.phonemes!), phonemeLengths: order.map((u) => u.phonemes!.length),
+      };
+      const py = spawnSync(PY, ['-c', HIERARCHICAL], { input: JSON.stringify(input), encoding: 'utf8' });
+      assert.equal(py.status, 0, py.stderr);
+      const ref = JSON.parse(py.stdout) as { loss: number; grads: Record<string, number[]> };
+      const close = (a: ArrayLike<number>, b: number[], what: string) => {
+        assert.equal(a.length, b.length, what);
+        for (let i = 0; i < b.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-9 * (1 + Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs PyTorch ${b[i]}`);
+      };
+      close(r.loss.dataSync(), [ref.loss], 'loss');
+      assert.deepEqual(Object.keys(ref.grads).sort(), [...names].sort());
+      for (const [n, p] of m.namedParameters()) close(p.grad!.dataSync(), ref.grads[n], `d loss / d ${n}`);
+    });
+  }
+
+  it('a model with phonemes decodes from its characters alone: forward equals the same weights as one unsplit stack', () => {
+    const base = { kind: 'audio' as const, melBins: 2, inputDim: 2, subsample: 1, hidden: 3, layers: 3, proj: 0, dropout: 0.3, alphabet: ['a', 'b'], mean: [0, 0], std: [1, 1] };
+    const split = new CtcModel({ ...base, phonemes: ['p', 'q'], phonemeLayer: 1 }, { rng: new Rng(2) }), whole = new CtcModel(base, { rng: new Rng(9) });
+    // upper.X_l0 is the unsplit stack's lstm.X_l1 (its layer after the lower one); the rest keep their names.
+    const dict = new Map([...split.stateDict()].filter(([n]) => !n.startsWith('phon.')).map(([n, t]) => [n.replace(/^upper\.(\w+)_l(\d+)/, (_, a: string, l: string) => `lstm.${a}_l${+l + 1}`), t]));
+    whole.loadStateDict(dict, true);
+    split.eval(); whole.eval();
+    const rng = new Rng(4), x = split.tensor(Float32Array.from({ length: 5 * 2 * 2 }, () => rng.normal()), [5, 2, 2]);
+    assert.deepEqual([...split.forward(x, [5, 3]).dataSync()], [...whole.forward(x, [5, 3]).dataSync()]);
+    assert.throws(() => whole.forwardBoth(x, [5, 3]), /no phoneme output/);
+  });
+
+  it('model.json: phonemes and phonemeLayer come together, the layer within the stack, the tokens distinct', () => {
+    const ok = { kind: 'audio', melBins: 2, inputDim: 2, subsample: 1, hidden: 3, layers: 2, proj: 0, dropout: 0, alphabet: ['a'], mean: [0, 0], std: [1, 1] };
+    assert.doesNotThrow(() => checkCtcConfig({ ...ok, phonemes: ['p', 'q'], phonemeLayer: 2 }, 'm.json'));
+    const bad = (extra: Record<string, unknown>, re: RegExp) => assert.throws(() => checkCtcConfig({ ...ok, ...extra }, 'm.json'), (e: Error) => e.name === 'ModelFileError' && re.test(e.message), JSON.stringify(extra));
+    bad({ phonemes: ['p'] }, /config\.phonemeLayer.*both, or neither/);
+    bad({ phonemeLayer: 1 }, /config\.phonemes.*both, or neither/);
+    bad({ phonemes: ['p'], phonemeLayer: 3 }, /config\.phonemeLayer.*an integer in \[1, layers = 2\]/);
+    bad({ phonemes: ['p', 'p'], phonemeLayer: 1 }, /config\.phonemes: PhonemeSet: token "p" appears twice/);
+    bad({ phonemes: [], phonemeLayer: 1 }, /config\.phonemes.*a list of sound tokens/);
   });
 });

@@ -23,6 +23,7 @@ import { errorRates, percent, type ErrorRates } from './metrics.js';
 import { checkCombinable, runViews } from './ensemble.js';
 import { rescoreDecode } from './rescore.js';
 import { checkCtcConfig, CtcModel, featureStats, type CtcConfig } from './model.js';
+import { PhonemeSet } from './phonemes.js';
 import { alignable, CtcTask, DEFAULT_SPECAUGMENT, runModel, type TooShort, type Utterance } from './task.js';
 import { loadSet, toUtterances, type LoadedSet } from './utterances.js';
 
@@ -44,6 +45,9 @@ export interface CtcTrainConfig {
   specaugment: boolean;
   /** Speed perturbation range: training utterances at speeds in [1 - stretch, 1 + stretch] (0: off). */
   stretch: number;
+  /** Hierarchical CTC: a phoneme output after this many layers (0: none), its loss weighted by phonemeWeight. */
+  phonemeLayer: number;
+  phonemeWeight: number;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -78,6 +82,11 @@ Options:
   --specaugment        mask 2 bands of features and 2 spans of frames in each training utterance
   --stretch X          speed perturbation: each training utterance, each epoch, at a random speed
                        in [1 - X, 1 + X] (its frames resampled in time; default 0: off)
+  --phoneme-layer K    hierarchical CTC: a second output over the training manifest's "phonemes"
+                       (sound tokens separated by spaces; carousel data speech writes espeak-ng's)
+                       after layer K, trained beside the characters (default 0: none); decoding
+                       reads the characters alone
+  --phoneme-weight W   the phonemes' CTC loss counts W times beside the characters' (default 0.5)
   --epochs N           passes over the data (default 20)
   --batch-size N       utterances per batch, of similar lengths (default 16)
   --lr X               Adam learning rate (default 0.003)
@@ -127,7 +136,7 @@ async function trainCommand(argv: string[]): Promise<number> {
   const { values: v } = parseFlags('train', argv, {
     task: { type: 'string' }, data: { type: 'string' }, val: { type: 'string' }, out: { type: 'string' }, hidden: { type: 'string' },
     layers: { type: 'string' }, proj: { type: 'string' }, subsample: { type: 'string' }, 'mel-bins': { type: 'string' }, dropout: { type: 'string' },
-    specaugment: { type: 'boolean' }, stretch: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, clip: { type: 'string' },
+    specaugment: { type: 'boolean' }, stretch: { type: 'string' }, 'phoneme-layer': { type: 'string' }, 'phoneme-weight': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, clip: { type: 'string' },
     schedule: { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' }, 'checkpoint-every': { type: 'string' },
     resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
@@ -148,11 +157,14 @@ async function trainCommand(argv: string[]): Promise<number> {
         data: resolve(requireFlag('data', v.data)), val: v.val ? resolve(v.val) : null, dataHash: '', out,
         melBins: intFlag('mel-bins', v['mel-bins'], 40, 8), hidden: intFlag('hidden', v.hidden, 128), layers: intFlag('layers', v.layers, 2),
         proj: intFlag('proj', v.proj, 0, 0), subsample: intFlag('subsample', v.subsample, 0), dropout: numFlag('dropout', v.dropout, 0, 0, 0.99),
-        specaugment: Boolean(v.specaugment), stretch: numFlag('stretch', v.stretch, 0, 0, 0.5), epochs: intFlag('epochs', v.epochs, 20), batchSize: intFlag('batch-size', v['batch-size'], 16),
+        specaugment: Boolean(v.specaugment), stretch: numFlag('stretch', v.stretch, 0, 0, 0.5),
+        phonemeLayer: intFlag('phoneme-layer', v['phoneme-layer'], 0, 0), phonemeWeight: numFlag('phoneme-weight', v['phoneme-weight'], 0.5, 0), epochs: intFlag('epochs', v.epochs, 20), batchSize: intFlag('batch-size', v['batch-size'], 16),
         lr: numFlag('lr', v.lr, 0.003, 0), clip: numFlag('clip', v.clip, 5, 0), schedule: choiceFlag('schedule', v.schedule, ['none', 'cosine'] as const, 'cosine'),
         patience: intFlag('patience', v.patience, 0, 0), seed: intFlag('seed', v.seed, 1, 0), checkpointEvery: intFlag('checkpoint-every', v['checkpoint-every'], 0, 0),
       };
       if (c.proj && c.proj >= c.hidden) throw new UserError(`--proj: expected a projection smaller than --hidden (${c.hidden}), got ${c.proj}`);
+      if (c.phonemeLayer > c.layers) throw new UserError(`--phoneme-layer: expected a layer in 1..${c.layers} (--layers), got ${c.phonemeLayer}`);
+      if (v['phoneme-weight'] !== undefined && !c.phonemeLayer) throw new UserError('--phoneme-weight: given without --phoneme-layer K, which says where the phonemes are read');
     }
     const r = await trainReported('ctc', out, `try a smaller --lr than ${c.lr}`, () => trainCtc(c, { resume, progress: new Progress(process.stderr) }));
     if (!r) return 130;
@@ -192,11 +204,12 @@ export async function trainCtc(c: CtcTrainConfig, o: { resume?: CheckpointData |
   const alphabet = Alphabet.fromTexts(trainSet.entries.map((e) => e.text));
   const { mean, std } = featureStats(trainSet.features, dim);
   const subsample = c.subsample || (kind === 'audio' ? 3 : 1);
+  const phonemes = c.phonemeLayer ? phonemesOf(trainSet) : undefined;
   const config: CtcConfig = {
     kind, ...(kind === 'audio' ? { melBins: c.melBins } : {}), inputDim: dim, subsample, hidden: c.hidden, layers: c.layers, proj: c.proj,
-    dropout: c.dropout, alphabet: alphabet.toJSON(), mean, std,
+    dropout: c.dropout, alphabet: alphabet.toJSON(), mean, std, ...(phonemes ? { phonemes: phonemes.toJSON(), phonemeLayer: c.phonemeLayer } : {}),
   };
-  const train = alignable(toUtterances(trainSet, config, alphabet));
+  const train = alignable(toUtterances(trainSet, config, alphabet, phonemes));
   const val = valSet ? alignable(toUtterances(valSet, config, alphabet)) : null;
   const tooShort = [...train.tooShort, ...(val?.tooShort ?? [])];
   if (train.tooShort.length) progress.message(skipMessage('training', train.tooShort, train.kept.length + train.tooShort.length, subsample));
@@ -205,14 +218,14 @@ export async function trainCtc(c: CtcTrainConfig, o: { resume?: CheckpointData |
   const rng = new Rng(c.seed);
   let model: CtcModel;
   try { model = new CtcModel(config, { rng }); } catch (e) { throw new UserError(`the model cannot be built: ${(e as Error).message}`); }
-  const task = new CtcTask(model, train.kept, val?.kept.length ? val.kept : null, c.batchSize, rng, c.specaugment ? DEFAULT_SPECAUGMENT : null, c.stretch);
+  const task = new CtcTask(model, train.kept, val?.kept.length ? val.kept : null, c.batchSize, rng, c.specaugment ? DEFAULT_SPECAUGMENT : null, c.stretch, c.phonemeWeight);
   const opt = new Adam(model.parameters(), { lr: c.lr });
   const schedule = c.schedule === 'cosine' ? new CosineAnnealingLR(opt, c.epochs, c.lr * 0.05) : null;
   mkdirSync(c.out, { recursive: true });
   accessSync(c.out, constants.W_OK);
   const result = await fit(task, {
     epochs: c.epochs, optimizer: opt, schedule, clipNorm: c.clip, rng, progress,
-    announce: `${o.resume ? 'resuming' : 'training'} a CTC BiLSTM (${model.numParameters()} parameters, ${alphabet.chars.length} characters + blank) on ${train.kept.length} ${kind} utterances, validating on ${val?.kept.length ?? 0}`,
+    announce: `${o.resume ? 'resuming' : 'training'} a CTC BiLSTM (${model.numParameters()} parameters, ${alphabet.chars.length} characters + blank${phonemes ? `; ${phonemes.tokens.length} phonemes + blank after layer ${c.phonemeLayer}, weight ${c.phonemeWeight}` : ''}) on ${train.kept.length} ${kind} utterances, validating on ${val?.kept.length ?? 0}`,
     earlyStopping: c.patience > 0 ? { patience: c.patience, restoreBest: true } : null,
     checkpoint: { path: join(c.out, CHECKPOINT_FILE), everySteps: c.checkpointEvery, config: c },
     resume: o.resume ?? null,
@@ -230,6 +243,13 @@ export async function trainCtc(c: CtcTrainConfig, o: { resume?: CheckpointData |
   if (last?.val) lines.push(`validation: loss ${last.val.loss.toFixed(4)}, greedy CER ${percent(last.val.metrics.cer)} WER ${percent(last.val.metrics.wer)}`);
   lines.push(`plot: ${join(c.out, 'loss.svg')}`);
   return { model, config, result, summary: lines.join('\n'), tooShort, seconds };
+}
+
+/** The sound tokens of a training set's "phonemes" (every line must have them). */
+function phonemesOf(set: LoadedSet): PhonemeSet {
+  const missing = set.entries.find((e) => e.phonemes === undefined);
+  if (missing) throw new UserError(`--phoneme-layer: ${set.manifest}:${missing.line} has no "phonemes"; every training line needs its sound tokens (carousel data speech writes espeak-ng's)`);
+  return PhonemeSet.fromStrings(set.entries.map((e) => e.phonemes!));
 }
 
 function skipMessage(what: string, skipped: TooShort[], total: number, k: number): string {
@@ -371,5 +391,8 @@ function checkTrainConfig(raw: unknown, file: string): CtcTrainConfig {
   if (c.stretch === undefined) c.stretch = 0; // checkpoints from before --stretch
   if (typeof c.stretch !== 'number' || !(c.stretch >= 0 && c.stretch <= 0.5)) throw bad('stretch', 'a number in [0, 0.5]', c.stretch);
   if (c.schedule !== 'none' && c.schedule !== 'cosine') throw bad('schedule', 'none or cosine', c.schedule);
+  if (c.phonemeLayer === undefined) { c.phonemeLayer = 0; c.phonemeWeight = 0.5; } // checkpoints from before --phoneme-layer
+  if (!Number.isInteger(c.phonemeLayer) || !((c.phonemeLayer as number) >= 0 && (c.phonemeLayer as number) <= (c.layers as number))) throw bad('phonemeLayer', `an integer in [0, layers = ${c.layers}]`, c.phonemeLayer);
+  if (typeof c.phonemeWeight !== 'number' || !(c.phonemeWeight >= 0)) throw bad('phonemeWeight', 'a number >= 0', c.phonemeWeight);
   return c as unknown as CtcTrainConfig;
 }

@@ -14,6 +14,11 @@ export interface ManifestEntry {
   /** Absolute path of the utterance's file. */
   path: string;
   text: string;
+  /**
+   * What is said, as sound tokens separated by spaces (for rendered speech, espeak-ng's phonemes),
+   * when the line has "phonemes": the second target of hierarchical CTC (train --phoneme-layer).
+   */
+  phonemes?: string;
   /** 1-based line of the manifest, for messages. */
   line: number;
 }
@@ -50,7 +55,8 @@ export function readManifest(path: string): ManifestEntry[] {
     if (!has('text')) throw new DataError(`${at}: no "text" (the transcript)`);
     if (typeof r.text !== 'string') throw new DataError(`${at}: "text" should be a string, got ${cut(JSON.stringify(r.text))}`);
     if (r.text.trim() === '') throw new DataError(`${at}: empty "text"; every utterance needs its transcript`);
-    out.push({ kind, path: isAbsolute(file) ? file : resolve(dir, file), text: r.text, line: i + 1 });
+    if (has('phonemes') && (typeof r.phonemes !== 'string' || r.phonemes.trim() === '')) throw new DataError(`${at}: "phonemes" should be sound tokens separated by spaces, got ${cut(JSON.stringify(r.phonemes))}`);
+    out.push({ kind, path: isAbsolute(file) ? file : resolve(dir, file), text: r.text, ...(has('phonemes') ? { phonemes: r.phonemes as string } : {}), line: i + 1 });
   }
   if (out.length === 0) throw new DataError(`manifest ${path}: no utterances (expected one JSON object per line)`);
   return out;

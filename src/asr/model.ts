@@ -1,4 +1,5 @@
 import { LSTM } from '../nn/lstm.js';
+import { dropout } from '../ops/dropout.js';
 import { Linear } from '../nn/linear.js';
 import { Module, type ModuleOptions } from '../nn/module.js';
 import { logSoftmax } from '../ops/softmax.js';
@@ -6,6 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { describe, ModelFileError } from '../io/errors.js';
 import { checkLayers, checkWidth } from '../io/limits.js';
 import { Alphabet } from './alphabet.js';
+import { PhonemeSet } from './phonemes.js';
 
 /** What model.json's config holds for a CTC recognizer: enough to rebuild it and its inputs. */
 export interface CtcConfig {
@@ -27,31 +29,61 @@ export interface CtcConfig {
   /** Per-feature mean and standard deviation over the training frames (inputs are standardized). */
   mean: number[];
   std: number[];
+  /**
+   * Hierarchical CTC (Fernandez, Graves & Schmidhuber 2007): a second output over these sound
+   * tokens (classes 1..n, 0: blank) after `phonemeLayer` of the `layers`, trained beside the
+   * characters; decoding reads the characters alone. Both or neither.
+   */
+  phonemes?: string[];
+  phonemeLayer?: number;
 }
 
 /**
  * A bidirectional LSTM stack for CTC (Graves et al. 2006, 2013): frames stacked k at a time
  * (subsampling, as in Sak et al. 2015's lower frame rate), the BiLSTM (optionally LSTMP), then a
  * Linear to the alphabet and the blank, log-softmaxed. x [T', B, k * inputDim] -> [T', B, C].
- * Parameter names as PyTorch: lstm.weight_ih_l0, ..., out.weight.
+ * Parameter names as PyTorch: lstm.weight_ih_l0, ..., out.weight. With phonemes, the stack is
+ * two nn.LSTMs, `lstm` (the phonemeLayer lower layers) and `upper` (the rest, none when the
+ * phonemes are read at the top), dropout between them as inside one; `phon` reads `lstm`'s output.
  */
 export class CtcModel extends Module {
   readonly lstm: LSTM;
+  readonly upper: LSTM | null;
   readonly out: Linear;
+  readonly phon: Linear | null;
   readonly alphabet: Alphabet;
+  readonly phonemes: PhonemeSet | null;
 
   constructor(readonly config: CtcConfig, opts: ModuleOptions = {}) {
     super(opts);
-    this.alphabet = new Alphabet(config.alphabet);
     const c = config;
-    this.lstm = this.addModule('lstm', new LSTM({ inputSize: c.inputDim * c.subsample, hiddenSize: c.hidden, numLayers: c.layers, bidirectional: true, projSize: c.proj, dropout: c.dropout }, opts));
-    this.out = this.addModule('out', new Linear({ inFeatures: 2 * (c.proj || c.hidden), outFeatures: this.alphabet.classes }, opts));
+    this.alphabet = new Alphabet(c.alphabet);
+    this.phonemes = c.phonemes ? new PhonemeSet(c.phonemes) : null;
+    const low = this.phonemes ? c.phonemeLayer! : c.layers, Hout = c.proj || c.hidden;
+    const stack = (inputSize: number, numLayers: number) => new LSTM({ inputSize, hiddenSize: c.hidden, numLayers, bidirectional: true, projSize: c.proj, dropout: c.dropout }, opts);
+    this.lstm = this.addModule('lstm', stack(c.inputDim * c.subsample, low));
+    this.upper = low < c.layers ? this.addModule('upper', stack(2 * Hout, c.layers - low)) : null;
+    this.out = this.addModule('out', new Linear({ inFeatures: 2 * Hout, outFeatures: this.alphabet.classes }, opts));
+    this.phon = this.phonemes ? this.addModule('phon', new Linear({ inFeatures: 2 * Hout, outFeatures: this.phonemes.classes }, opts)) : null;
   }
 
   /** Log-probabilities [T', B, C] of a batch from batchInput. */
   forward(x: Tensor, lengths: readonly number[]): Tensor {
-    const y = this.lstm.forward(x, { lengths }).y; // [T', B, 2 * Hout], zero past each length
-    return logSoftmax(this.out.forward(y), -1);
+    return logSoftmax(this.out.forward(this.stack(x, lengths).top), -1);
+  }
+
+  /** Training with phonemes: the characters' log-probabilities [T', B, C] and the phonemes' [T', B, P]. */
+  forwardBoth(x: Tensor, lengths: readonly number[]): { chars: Tensor; phonemes: Tensor } {
+    if (!this.phon) throw new Error('CtcModel.forwardBoth: this model has no phoneme output (config.phonemes)');
+    const { low, top } = this.stack(x, lengths);
+    return { chars: logSoftmax(this.out.forward(top), -1), phonemes: logSoftmax(this.phon.forward(low), -1) };
+  }
+
+  /** The lower stack's output and the top's, each [T', B, 2 * Hout], zero past each length. */
+  private stack(x: Tensor, lengths: readonly number[]): { low: Tensor; top: Tensor } {
+    const low = this.lstm.forward(x, { lengths }).y;
+    const top = this.upper ? this.upper.forward(dropout(low, this.config.dropout, this.rng, this.training), { lengths }).y : low;
+    return { low, top };
   }
 
   /** A tensor on this model's backend. */
@@ -110,6 +142,12 @@ export function checkCtcConfig(raw: Record<string, unknown>, file: string): CtcC
   if (typeof raw.dropout !== 'number' || !(raw.dropout >= 0 && raw.dropout < 1)) throw bad('dropout', 'a number in [0, 1)');
   if (!Array.isArray(raw.alphabet) || !raw.alphabet.length) throw bad('alphabet', 'a list of characters');
   try { new Alphabet(raw.alphabet as string[]); } catch (e) { throw new ModelFileError(`${file}: config.alphabet: ${(e as Error).message} (got ${describe(raw.alphabet)})`, file); }
+  if ((raw.phonemes === undefined) !== (raw.phonemeLayer === undefined)) throw bad(raw.phonemes === undefined ? 'phonemes' : 'phonemeLayer', 'present with config.phonemes and config.phonemeLayer both, or neither');
+  if (raw.phonemeLayer !== undefined && (!Number.isInteger(raw.phonemeLayer) || (raw.phonemeLayer as number) < 1 || (raw.phonemeLayer as number) > (raw.layers as number))) throw bad('phonemeLayer', `an integer in [1, layers = ${raw.layers}]`);
+  if (raw.phonemes !== undefined) {
+    if (!Array.isArray(raw.phonemes) || !raw.phonemes.length) throw bad('phonemes', 'a list of sound tokens');
+    try { new PhonemeSet(raw.phonemes as string[]); } catch (e) { throw new ModelFileError(`${file}: config.phonemes: ${(e as Error).message} (got ${describe(raw.phonemes)})`, file); }
+  }
   for (const k of ['mean', 'std'] as const) {
     const a = raw[k];
     if (!Array.isArray(a) || a.length !== raw.inputDim || !a.every((v) => typeof v === 'number' && Number.isFinite(v) && (k === 'mean' || v > 0))) {

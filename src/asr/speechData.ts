@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { Rng } from '../tensor/random.js';
 import { SPLITS, splitSizes, type DataSummary, type Split } from './handwritingData.js';
 import { writeManifest, type ManifestRow } from './manifest.js';
+import { espeakPhonemes } from './espeakPhonemes.js';
 
 /**
  * Rendered speech: Debian's espeak-ng speaking connected digit strings (as TIDIGITS: "three oh
@@ -110,6 +111,9 @@ export function speak(job: Job, out: string, tmp: string): Promise<void> {
     });
   });
 }
+
+/** A voice's accent: "en-gb-scotland+f3" -> "en-gb-scotland". */
+const accentOf = (voice: string) => voice.split('+')[0];
 
 export const relPath = (j: Job) => `audio/${j.split}/${String(j.index + 1).padStart(5, '0')}.wav`;
 /** A file name the renderer writes (relPath's): only such files are ever removed from an output folder. */
@@ -215,9 +219,18 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+  // What each utterance says as espeak-ng's phonemes (its accent's: a variant changes the voice,
+  // not the sounds), one espeak-ng process per accent: hierarchical CTC's second target.
+  const phonemes = new Map<string, string>(); // `${accent}\n${text}` -> phonemes
+  for (const accent of accents) {
+    const texts = [...new Set(all.filter((j) => accentOf(j.voice) === accent).map((j) => j.text))];
+    espeakPhonemes(texts, accent).forEach((p, i) => phonemes.set(`${accent}\n${texts[i]}`, p));
+  }
   // Manifests last: one never names a file that is not there yet.
   for (const split of SPLITS) {
-    const rows: ManifestRow[] = all.filter((j) => j.split === split).map((j) => ({ audio: relPath(j), text: j.text, voice: j.voice, rate: j.rate, pitch: j.pitch, snr: j.snr }));
+    const rows: ManifestRow[] = all.filter((j) => j.split === split).map((j) => ({
+      audio: relPath(j), text: j.text, phonemes: phonemes.get(`${accentOf(j.voice)}\n${j.text}`)!, voice: j.voice, rate: j.rate, pitch: j.pitch, snr: j.snr,
+    }));
     writeManifest(join(o.out, `${split}.jsonl`), rows);
     o.log?.(`${split}: ${rows.length} utterances by ${variantsOf[split].length} variants x ${accents.length} accents -> ${join(o.out, `${split}.jsonl`)}`);
   }

@@ -2,6 +2,7 @@ import { noGrad } from '../autograd/tape.js';
 import { ctcLoss } from '../loss/ctc.js';
 import { tidy } from '../tensor/tidy.js';
 import type { Rng } from '../tensor/random.js';
+import { add, affine } from '../ops/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { BatchResult, EvalResult, Task } from '../train/task.js';
 import { minFrames } from './alphabet.js';
@@ -15,6 +16,8 @@ export interface Utterance {
   steps: number;
   labels: number[];
   text: string;
+  /** Its sound tokens' classes, for a model with phonemes (training only). */
+  phonemes?: number[];
   /** Where it came from, for messages: the manifest and line. */
   where: string;
 }
@@ -102,8 +105,14 @@ export class CtcTask implements Task {
   constructor(readonly model: CtcModel, readonly train: readonly Utterance[], readonly val: readonly Utterance[] | null,
     readonly batchSize: number, private readonly rng: Rng, private readonly augment: SpecAugment | null,
     /** Speed perturbation: each training utterance at a speed drawn from [1 - stretch, 1 + stretch] (0: off). */
-    private readonly stretch = 0) {
+    private readonly stretch = 0,
+    /** With a model with phonemes: the phonemes' CTC loss counts this much beside the characters'. */
+    private readonly phonemeWeight = 0) {
     if (!train.length) throw new Error('CtcTask: no training utterances');
+    if (model.phon) {
+      const bad = train.find((u) => !u.phonemes);
+      if (bad) throw new Error(`CtcTask: the model has a phoneme output, but ${bad.where} has no phonemes`);
+    }
     this.width = model.config.inputDim * model.config.subsample;
     const byLength = train.map((_, i) => i).sort((a, b) => train[a].steps - train[b].steps || a - b);
     this.batches = [];
@@ -120,15 +129,19 @@ export class CtcTask implements Task {
       let item: { x: Float32Array; steps: number } = u;
       if (this.stretch > 0) {
         const s = stretchFrames(u.x, u.steps, c.inputDim, c.subsample, this.rng.uniform(1 - this.stretch, 1 + this.stretch));
-        if (s.steps >= minFrames(u.labels)) item = s; // never too short for its labels
+        if (s.steps >= minFrames(u.labels) && (!u.phonemes || s.steps >= minFrames(u.phonemes))) item = s; // never too short for its labels
       }
       return this.augment ? { x: maskFrames(item.x, item.steps, c.inputDim, c.subsample, this.augment, this.rng), steps: item.steps } : item;
     });
     const { x, T, lengths } = batchInput(items, this.width);
-    const lp = this.model.forward(this.model.tensor(x, [T, utts.length, this.width]), lengths);
-    const targets = utts.flatMap((u) => u.labels);
-    const loss = ctcLoss(lp, targets, lengths, utts.map((u) => u.labels.length), { zeroInfinity: true });
-    return { loss, items: utts.length, state: null };
+    const input = this.model.tensor(x, [T, utts.length, this.width]);
+    const chars = (lp: Tensor) => ctcLoss(lp, utts.flatMap((u) => u.labels), lengths, utts.map((u) => u.labels.length), { zeroInfinity: true });
+    if (!this.model.phon) return { loss: chars(this.model.forward(input, lengths)), items: utts.length, state: null };
+    // Hierarchical CTC: the characters' loss plus the weighted loss of the phonemes read lower down.
+    // An utterance too short for its phonemes adds zero there (zeroInfinity), its characters still count.
+    const both = this.model.forwardBoth(input, lengths);
+    const phon = ctcLoss(both.phonemes, utts.flatMap((u) => u.phonemes!), lengths, utts.map((u) => u.phonemes!.length), { zeroInfinity: true });
+    return { loss: add(chars(both.chars), affine(phon, this.phonemeWeight)), items: utts.length, state: null };
   }
 
   async validate(): Promise<EvalResult | null> {

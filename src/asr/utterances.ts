@@ -3,6 +3,7 @@ import type { Alphabet } from './alphabet.js';
 import { featuresOf, type Features } from './features.js';
 import { readManifest, type ManifestEntry } from './manifest.js';
 import { stackFrames, type CtcConfig } from './model.js';
+import type { PhonemeSet } from './phonemes.js';
 import type { Utterance } from './task.js';
 
 /** A manifest's utterances with their features, read once (training reuses them every epoch). */
@@ -42,11 +43,20 @@ export function loadSet(manifest: string, melBins: number, kind?: 'audio' | 'str
   return { manifest, kind: k, entries, features, notes };
 }
 
-/** The set as model inputs: standardized, stacked frames and encoded transcripts (unknown characters are errors naming the line). */
-export function toUtterances(set: LoadedSet, config: CtcConfig, alphabet: Alphabet): Utterance[] {
+/**
+ * The set as model inputs: standardized, stacked frames and encoded transcripts (unknown characters
+ * are errors naming the line); with `phonemes`, every line's "phonemes" encoded too (training's
+ * second target: a line without them is an error).
+ */
+export function toUtterances(set: LoadedSet, config: CtcConfig, alphabet: Alphabet, phonemes?: PhonemeSet): Utterance[] {
   return set.entries.map((e, i) => {
     const f = set.features[i], where = `${set.manifest}:${e.line}`;
     const x = stackFrames(f.data, f.frames, f.dim, config.subsample, config.mean, config.std);
-    return { x, steps: x.length / (f.dim * config.subsample), labels: alphabet.encode(e.text, where), text: alphabet.decode(alphabet.encode(e.text, where)), where };
+    const u: Utterance = { x, steps: x.length / (f.dim * config.subsample), labels: alphabet.encode(e.text, where), text: alphabet.decode(alphabet.encode(e.text, where)), where };
+    if (phonemes) {
+      if (e.phonemes === undefined) throw new DataError(`${where}: no "phonemes" (the sound tokens training with --phoneme-layer needs on every training line)`);
+      u.phonemes = phonemes.encode(e.phonemes, where);
+    }
+    return u;
   });
 }

@@ -15,7 +15,8 @@ the train, validation and test splits have variants of their own (every accent i
 --words, words of their own. Deterministic by seed.
 
 Writes DIR/train.jsonl, DIR/val.jsonl, DIR/test.jsonl ({"audio": "audio/train/00001.wav",
-"text": "..."} a line, paths relative to DIR; also the voice, rate, pitch and SNR), the 16 kHz
+"text": "..."} a line, paths relative to DIR; also the phonemes espeak-ng says in the voice's
+accent, for train --phoneme-layer, and the voice, rate, pitch and SNR), the 16 kHz
 16-bit WAV files under DIR/audio/, and DIR/lm-text.txt (text for a language model: the training
 transcripts; for --words, every training-split word of the dictionary), and DIR/render.json (the
 settings). Rerun into the same DIR with the same settings, an interrupted rendering resumes: the
