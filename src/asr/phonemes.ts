@@ -40,11 +40,6 @@ export class PhonemeSet {
     return out;
   }
 
-  /** Classes back to space-separated tokens (the blank and unknown classes dropped). */
-  decode(labels: readonly number[]): string {
-    return labels.filter((k) => k >= 1 && k <= this.tokens.length).map((k) => this.tokens[k - 1]).join(' ');
-  }
-
   toJSON(): string[] { return [...this.tokens]; }
 }
 
