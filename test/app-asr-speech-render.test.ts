@@ -78,3 +78,34 @@ test('speech data: an interrupted rendering resumes, keeping the files of the sa
   assert.ok(!readFileSync(marked).equals(marker));
   assert.equal(readFileSync(mine, 'utf8'), 'a recording of my own');
 });
+
+test('speech data: --splits train adds training utterances to a smaller set, as a full rendering of the larger count has them', { skip: espeak ? false : 'espeak-ng is not installed' }, async () => {
+  const fresh = tmp('words-full15'), d = tmp('words-grow');
+  await makeSpeechData({ kind: 'words', out: fresh, count: 15, seed: 5 });
+  await makeSpeechData({ kind: 'words', out: d, count: 9, seed: 5 });
+  const kept = readdirSync(join(d, 'audio', 'train')).length;
+  const r = carousel(['data', 'speech', '--words', '--count', '15', '--seed', '5', '--splits', 'train', '--out', d]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`resuming: ${kept} utterances already rendered`));
+  const trainLines = readFileSync(join(fresh, 'train.jsonl'), 'utf8').trim().split('\n').length;
+  assert.match(r.out, new RegExp(`words: ${trainLines} train utterances in `));
+  // The training half is the full rendering's, byte for byte; the others, another count's, are gone.
+  for (const f of ['train.jsonl', 'lm-text.txt']) assert.ok(readFileSync(join(d, f)).equals(readFileSync(join(fresh, f))), `${f} differs`);
+  const train = readdirSync(join(fresh, 'audio', 'train')).sort();
+  assert.deepEqual(readdirSync(join(d, 'audio', 'train')).sort(), train);
+  for (const f of train) assert.ok(readFileSync(join(d, 'audio', 'train', f)).equals(readFileSync(join(fresh, 'audio', 'train', f))), `${f} differs`);
+  for (const sp of ['val', 'test']) {
+    assert.deepEqual(readdirSync(join(d, 'audio', sp)), [], `audio/${sp} should be empty`);
+    assert.ok(!readdirSync(d).includes(`${sp}.jsonl`), `${sp}.jsonl names files that are gone`);
+  }
+  // Completing the set later renders the rest, keeping the training files.
+  await makeSpeechData({ kind: 'words', out: d, count: 15, seed: 5 });
+  const a = filesOf(fresh), b = filesOf(d);
+  for (const [f, bytes] of a) assert.ok(bytes.equals(b.get(f)!), `${f} differs from a fresh rendering`);
+  // Bad lists are refused, naming what was given.
+  for (const [bad, msg] of [['train,dev', /--splits: expected split names from train, val, test, comma-separated, got "dev"/], ['train,train', /--splits: each split once, got "train,train"/]] as const) {
+    const e = carousel(['data', 'speech', '--words', '--splits', bad, '--out', tmp('words-bad')]);
+    assert.equal(e.code, 2, e.out);
+    assert.match(e.err, msg);
+  }
+});

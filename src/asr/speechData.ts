@@ -33,6 +33,12 @@ export interface SpeechDataOptions {
   jobs?: number;
   /** Words: let the splits share words (only the voices differ). Default false. */
   seenWords?: boolean;
+  /**
+   * The splits to render and write manifests for (default all three): e.g. ['train'] to add
+   * training utterances to a set whose validation and test splits are another count's. A split
+   * left out has no manifest afterwards, unless it was kept whole (same settings and count).
+   */
+  splits?: readonly Split[];
   log?: (line: string) => void;
 }
 
@@ -209,8 +215,12 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
   // A kept split's files past this run's count (a larger run's) are not this set's.
   const named = new Set(all.map(relPath));
   for (const split of keep) removeRendered(join(o.out, 'audio', split), (f) => named.has(`audio/${split}/${f}`));
-  const todo = all.filter((j) => !(keep.has(j.split) && existsSync(join(o.out, relPath(j)))));
-  if (todo.length < all.length) o.log?.(`resuming: ${all.length - todo.length} utterances already rendered by an interrupted run of the same settings are kept`);
+  const wanted = new Set<Split>(o.splits ?? SPLITS);
+  // A split not rendered now whose files keptSplits emptied: its old manifest would name them.
+  for (const split of SPLITS) if (!wanted.has(split) && !keep.has(split)) rmSync(join(o.out, `${split}.jsonl`), { force: true });
+  const wantedJobs = all.filter((j) => wanted.has(j.split));
+  const todo = wantedJobs.filter((j) => !(keep.has(j.split) && existsSync(join(o.out, relPath(j)))));
+  if (todo.length < wantedJobs.length) o.log?.(`resuming: ${wantedJobs.length - todo.length} utterances already rendered by an interrupted run of the same settings are kept`);
   const tmp = join(o.out, `.espeak-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
   try {
@@ -223,11 +233,11 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
   // not the sounds), one espeak-ng process per accent: hierarchical CTC's second target.
   const phonemes = new Map<string, string>(); // `${accent}\n${text}` -> phonemes
   for (const accent of accents) {
-    const texts = [...new Set(all.filter((j) => accentOf(j.voice) === accent).map((j) => j.text))];
+    const texts = [...new Set(all.filter((j) => wanted.has(j.split) && accentOf(j.voice) === accent).map((j) => j.text))];
     espeakPhonemes(texts, accent).forEach((p, i) => phonemes.set(`${accent}\n${texts[i]}`, p));
   }
   // Manifests last: one never names a file that is not there yet.
-  for (const split of SPLITS) {
+  for (const split of SPLITS.filter((sp) => wanted.has(sp))) {
     const rows: ManifestRow[] = all.filter((j) => j.split === split).map((j) => ({
       audio: relPath(j), text: j.text, phonemes: phonemes.get(`${accentOf(j.voice)}\n${j.text}`)!, voice: j.voice, rate: j.rate, pitch: j.pitch, snr: j.snr,
     }));
@@ -238,5 +248,6 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
   const lm = wordsOf ? (o.seenWords ? all.filter((j) => j.split === 'train').map((j) => j.text) : wordsOf.train) : all.filter((j) => j.split === 'train').map((j) => j.text);
   writeFileAtomic(join(o.out, 'lm-text.txt'), lm.join('\n') + '\n');
   const voicesOf = (s: Split) => accents.flatMap((a) => variantsOf[s].map((v) => `${a}+${v}`));
-  return { out: o.out, counts, groups: { train: voicesOf('train'), val: voicesOf('val'), test: voicesOf('test') } };
+  const written = Object.fromEntries(SPLITS.map((sp) => [sp, wanted.has(sp) ? counts[sp] : 0])) as Record<Split, number>;
+  return { out: o.out, counts: written, groups: { train: voicesOf('train'), val: voicesOf('val'), test: voicesOf('test') } };
 }

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { makeSpeechData } from '../../asr/speechData.js';
+import { SPLITS, type Split } from '../../asr/handwritingData.js';
 import { UserError } from '../errors.js';
 import { intFlag, numFlag, parseFlags, requireFlag, userErrors } from '../commands/shared.js';
 import type { SubCommand } from './registry.js';
 
 const HELP = `Usage: carousel data speech --digits|--words --out DIR [--count N] [--seed N] [--snr-min DB] [--snr-max DB]
-                            [--jobs N] [--seen-words]
+                            [--jobs N] [--seen-words] [--splits train,val,test]
 
 Renders spoken utterances with espeak-ng (Debian package espeak-ng): connected digit strings as in
 TIDIGITS ('three oh five nine', 1 to 7 digits; 0 as 'oh' or 'zero') or single words of the CMU
@@ -23,6 +24,10 @@ settings). Rerun into the same DIR with the same settings, an interrupted render
 utterances already there are kept (with another --count, the training ones). Only files the
 renderer names (audio/SPLIT/00001.wav, ...) are ever removed from DIR.
 
+--splits train renders the training split alone: run into a copy of a set with a larger --count,
+it adds training utterances (the copy's are kept), and the validation and test splits, which
+depend on the count, are removed (files and manifests), so validate and test on the copied set's.
+
 Options:
   --digits | --words  what is spoken (one of them is required)
   --out DIR           output folder (required; created if missing)
@@ -32,7 +37,20 @@ Options:
   --snr-max DB        highest (default 30)
   --jobs N            espeak-ng processes at a time (default 2)
   --seen-words        --words: the splits share the word list (only voices differ)
+  --splits LIST       the splits to render, comma-separated, of train, val, test (default all)
   -h, --help          this help`;
+
+const SPLIT_NAMES: Record<Split, string> = { train: 'train', val: 'validation', test: 'test' };
+
+/** --splits: split names, comma-separated, each once, in the renderer's order. */
+function splitsFlag(raw: string | undefined): Split[] {
+  if (raw === undefined) return [...SPLITS];
+  const given = raw.split(',').map((x) => x.trim());
+  const bad = given.find((x) => !(SPLITS as readonly string[]).includes(x));
+  if (bad !== undefined || given.length === 0) throw new UserError(`--splits: expected split names from ${SPLITS.join(', ')}, comma-separated, got ${JSON.stringify(bad ?? raw)}`);
+  if (new Set(given).size !== given.length) throw new UserError(`--splits: each split once, got ${JSON.stringify(raw)}`);
+  return SPLITS.filter((sp) => given.includes(sp));
+}
 
 export const dataSpeech: SubCommand = {
   name: 'speech',
@@ -40,7 +58,7 @@ export const dataSpeech: SubCommand = {
   async run(argv) {
     const { values: v } = parseFlags('data speech', argv, {
       digits: { type: 'boolean' }, words: { type: 'boolean' }, out: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' },
-      'snr-min': { type: 'string' }, 'snr-max': { type: 'string' }, jobs: { type: 'string' }, 'seen-words': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'snr-min': { type: 'string' }, 'snr-max': { type: 'string' }, jobs: { type: 'string' }, 'seen-words': { type: 'boolean' }, splits: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(HELP); return 0; }
     if (v.digits === v.words) throw new UserError(`data speech: expected one of --digits or --words, got ${v.digits ? 'both' : 'neither'}`);
@@ -50,9 +68,10 @@ export const dataSpeech: SubCommand = {
     const count = intFlag('count', v.count, 2000, 3), seed = intFlag('seed', v.seed, 1, 0), jobs = intFlag('jobs', v.jobs, 2, 1);
     const lo = numFlag('snr-min', v['snr-min'], 10, -20, 100), hi = numFlag('snr-max', v['snr-max'], 30, -20, 100);
     if (hi < lo) throw new UserError(`--snr-max (${hi}) is below --snr-min (${lo})`);
+    const splits = splitsFlag(v.splits);
     return userErrors(async () => {
-      const s = await makeSpeechData({ kind, out, count, seed, jobs, snr: [lo, hi], seenWords: v['seen-words'] ?? false, log: (l) => console.log(l) });
-      console.log(`${kind}: ${s.counts.train} train, ${s.counts.val} validation, ${s.counts.test} test utterances in ${out}`);
+      const s = await makeSpeechData({ kind, out, count, seed, jobs, snr: [lo, hi], seenWords: v['seen-words'] ?? false, splits, log: (l) => console.log(l) });
+      console.log(`${kind}: ${splits.map((sp) => `${s.counts[sp]} ${SPLIT_NAMES[sp]}`).join(', ')} utterances in ${out}`);
       return 0;
     });
   },
