@@ -47,7 +47,7 @@ function splitsFlag(raw: string | undefined): Split[] {
   if (raw === undefined) return [...SPLITS];
   const given = raw.split(',').map((x) => x.trim());
   const bad = given.find((x) => !(SPLITS as readonly string[]).includes(x));
-  if (bad !== undefined || given.length === 0) throw new UserError(`--splits: expected split names from ${SPLITS.join(', ')}, comma-separated, got ${JSON.stringify(bad ?? raw)}`);
+  if (bad !== undefined) throw new UserError(`--splits: expected split names from ${SPLITS.join(', ')}, comma-separated, got ${JSON.stringify(bad)}`);
   if (new Set(given).size !== given.length) throw new UserError(`--splits: each split once, got ${JSON.stringify(raw)}`);
   return SPLITS.filter((sp) => given.includes(sp));
 }
