@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SPLITS } from '../src/asr/handwritingData.js';
 import { makeSpeechData } from '../src/asr/speechData.js';
 import { carousel } from './util/cli.js';
+import { deadPid } from './util/process.js';
 
 const espeak = spawnSync('espeak-ng', ['--version']).status === 0;
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `carousel-${name}-`));
@@ -55,8 +56,18 @@ test('speech data: an interrupted rendering resumes, keeping the files of the sa
   const marked = join(d, 'audio', 'train', '00002.wav'), marker = Buffer.from('kept, not rendered again');
   writeFileSync(marked, marker);
   rmSync(join(d, 'audio', 'train', '00004.wav'));
+  // What a killed run leaves (a half-written WAV, espeak-ng's raw output) goes; a live run's stays.
+  const dead = deadPid(), live = process.ppid;
+  const half = join(d, 'audio', 'train', `.00004.wav.tmp-${dead}-abc123`), raw = join(d, `.espeak-${dead}`);
+  const running = join(d, 'audio', 'train', `.00004.wav.tmp-${live}-keep1`), runningRaw = join(d, `.espeak-${live}`);
+  for (const f of [half, running]) writeFileSync(f, 'half a WAV');
+  for (const f of [raw, runningRaw]) { mkdirSync(f); writeFileSync(join(f, 'train-3.wav'), 'raw'); }
   const lines: string[] = [];
   await makeSpeechData({ kind: 'words', out: d, count: 6, seed: 5, log: (l) => lines.push(l) });
+  assert.ok(!existsSync(half) && !existsSync(raw), 'a dead run\'s leftovers should be removed');
+  assert.ok(existsSync(running) && existsSync(join(runningRaw, 'train-3.wav')), 'a running writer\'s files should stay');
+  rmSync(running);
+  rmSync(runningRaw, { recursive: true });
   assert.ok(readFileSync(marked).equals(marker));
   assert.ok(lines.includes('resuming: 5 utterances already rendered by an interrupted run of the same settings are kept'), lines.join('\n'));
   // Another count: the training files are the same ones (drawn first), the others are not.

@@ -8,6 +8,7 @@ import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
 import { loadModel, saveModel, weightsPath } from '../src/io/modelDir.js';
 import { stateDictToSafetensors } from '../src/io/pytorch.js';
 import { childMeta, childModel } from './util/childModel.js';
+import { deadPid } from './util/process.js';
 
 const CHILD = new URL('./util/saveChild.js', import.meta.url).pathname;
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `carousel-${p}-`));
@@ -24,12 +25,6 @@ function child(args: string[], killAt = 0): number | 'killed' {
 function fingerprint(dir: string): string {
   const { model } = loadModel(dir);
   return JSON.stringify([model.arch, [...model.stateDict()].map(([n, t]) => [n, Array.from(t.data)])]);
-}
-
-/** A pid that is surely not running: a child that has exited. */
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', '0']);
-  return r.pid!;
 }
 
 /** A version 1 directory as Carousel wrote them before model.json named its weights. */

@@ -6,7 +6,7 @@ import { loadCmudict } from '../data/cmudict.js';
 import { resample } from '../audio/resample.js';
 import { encodeWav16, parseWav } from '../audio/wav.js';
 import { FEATURE_RATE } from '../audio/load.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { processAlive, removeStaleTemps, writeFileAtomic } from '../io/atomic.js';
 import { Rng } from '../tensor/random.js';
 import { SPLITS, splitSizes, type DataSummary, type Split } from './handwritingData.js';
 import { writeManifest, type ManifestRow } from './manifest.js';
@@ -110,7 +110,8 @@ export function speak(job: Job, out: string, tmp: string): Promise<void> {
         if (code !== 0) throw new Error(`${ESPEAK} ${args.join(' ')} failed (exit ${code}): ${err.trim().split('\n')[0]}`);
         const wav = parseWav(readFileSync(raw), raw);
         const x = resample(wav.samples, wav.sampleRate, FEATURE_RATE);
-        writeFileAtomic(join(out, relPath(job)), encodeWav16(addNoise(x, job.snr, job.gain, new Rng(job.noiseSeed)), FEATURE_RATE));
+        // No stale-temporary sweep per file (it reads the whole folder): makeSpeechData sweeps each folder once.
+        writeFileAtomic(join(out, relPath(job)), encodeWav16(addNoise(x, job.snr, job.gain, new Rng(job.noiseSeed)), FEATURE_RATE), { sweep: false });
         rmSync(raw, { force: true });
         resolve();
       } catch (e) { reject(e); }
@@ -221,6 +222,13 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
   const wantedJobs = all.filter((j) => wanted.has(j.split));
   const todo = wantedJobs.filter((j) => !(keep.has(j.split) && existsSync(join(o.out, relPath(j)))));
   if (todo.length < wantedJobs.length) o.log?.(`resuming: ${wantedJobs.length - todo.length} utterances already rendered by an interrupted run of the same settings are kept`);
+  // What a killed run left: half-written WAVs (.00001.wav.tmp-PID-..., swept here once, not per
+  // file) and its folder of espeak-ng's raw output (.espeak-PID).
+  for (const split of wanted) removeStaleTemps(join(o.out, 'audio', split)); // keptSplits made the folders
+  for (const f of readdirSync(o.out)) {
+    const pid = /^\.espeak-(\d+)$/.exec(f)?.[1];
+    if (pid !== undefined && !processAlive(Number(pid))) rmSync(join(o.out, f), { recursive: true, force: true });
+  }
   const tmp = join(o.out, `.espeak-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
   try {

@@ -13,6 +13,10 @@ const BETA = 8.6;
 /** Largest polyphase table (floats); above it each tap is computed on the fly. */
 const MAX_TABLE = 1 << 21;
 
+/** Polyphase tables of the last few rate pairs (`from/to`): a renderer resamples every file from one rate, and building a table costs as much as filtering a second of audio. */
+const tables = new Map<string, Float32Array>();
+const MAX_TABLES = 4;
+
 function gcd(a: number, b: number): number { while (b) [a, b] = [b, a % b]; return a; }
 
 /** Modified Bessel function of the first kind, order 0 (series; converges fast for the window's range). */
@@ -47,8 +51,14 @@ export function resample(x: Float32Array, from: number, to: number): Float32Arra
   // table[p * taps + j]: the weight of input sample i - h + 1 + j for output phase p (position i + p / L).
   let table: Float32Array | null = null;
   if (L * taps <= MAX_TABLE) {
-    table = new Float32Array(L * taps);
-    for (let p = 0; p < L; p++) for (let j = 0; j < taps; j++) table[p * taps + j] = kernel(p / L + h - 1 - j, scale, half, i0beta);
+    const key = `${from}/${to}`;
+    table = tables.get(key) ?? null;
+    if (!table) {
+      table = new Float32Array(L * taps);
+      for (let p = 0; p < L; p++) for (let j = 0; j < taps; j++) table[p * taps + j] = kernel(p / L + h - 1 - j, scale, half, i0beta);
+      if (tables.size >= MAX_TABLES) tables.delete(tables.keys().next().value!);
+      tables.set(key, table);
+    }
   }
   for (let n = 0; n < nOut; n++) {
     const num = n * M; // exact in doubles for any audio length
