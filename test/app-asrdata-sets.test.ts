@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeHandwritingData, SPLITS } from '../src/asr/handwritingData.js';
@@ -11,6 +11,7 @@ import { featuresOf } from '../src/asr/features.js';
 import { parseWav } from '../src/audio/wav.js';
 import { Rng } from '../src/tensor/random.js';
 import { carousel, userError } from './util/cli.js';
+import { deadPid } from './util/process.js';
 import { dataSpeech } from '../src/cli/apps/data-speech.js';
 import { dataHandwriting } from '../src/cli/apps/data-handwriting.js';
 
@@ -20,7 +21,12 @@ const rows = (dir: string, split: string) => readFileSync(join(dir, `${split}.js
 test('handwriting data: three splits, writers of their own (every font in each), deterministic by seed, finite features', () => {
   const a = tmp('hw'), b = tmp('hw');
   const s = makeHandwritingData({ out: a, count: 30, writers: 30, seed: 3 });
+  // A killed run's half-written file goes (swept once per folder); a running writer's stays.
+  mkdirSync(join(b, 'strokes', 'train'), { recursive: true });
+  const half = join(b, 'strokes', 'train', `.00001.json.tmp-${deadPid()}-abc123`), running = join(b, 'strokes', 'train', `.00001.json.tmp-${process.ppid}-keep1`);
+  for (const f of [half, running]) writeFileSync(f, '{"strokes": [[');
   makeHandwritingData({ out: b, count: 30, writers: 30, seed: 3 });
+  assert.ok(!existsSync(half) && existsSync(running));
   assert.deepEqual(s.counts, { train: 24, val: 3, test: 3 });
   const writers = SPLITS.map((sp) => new Set(rows(a, sp).map((r) => r.writer as string)));
   for (let i = 0; i < 3; i++) for (let j = i + 1; j < 3; j++) for (const w of writers[i]) assert.ok(!writers[j].has(w), `writer ${w} in two splits`);

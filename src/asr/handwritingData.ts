@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../io/atomic.js';
+import { removeStaleTemps, writeFileAtomic } from '../io/atomic.js';
 import { CURSIVE_FONTS, loadHersheyFont } from '../strokes/hershey.js';
 import { writeStrokes } from '../strokes/format.js';
 import { randomStyle, renderHandwriting, type WriterStyle } from '../strokes/render.js';
@@ -80,6 +80,7 @@ export function makeHandwritingData(o: HandwritingDataOptions): DataSummary {
   mkdirSync(o.out, { recursive: true });
   for (const split of SPLITS) {
     mkdirSync(join(o.out, 'strokes', split), { recursive: true });
+    removeStaleTemps(join(o.out, 'strokes', split)); // once here, not per file (writeFileAtomic's sweep reads the folder)
     const rows: ManifestRow[] = [];
     for (let i = 0; i < counts[split]; i++) {
       const w = group[split][rng.int(group[split].length)];
@@ -89,7 +90,7 @@ export function makeHandwritingData(o: HandwritingDataOptions): DataSummary {
       const phrase = line.slice(start, start + n).join(' ');
       const strokes = renderHandwriting(loadHersheyFont(w.font), phrase, w.style, rng, step);
       const rel = `strokes/${split}/${String(i + 1).padStart(5, '0')}.json`;
-      writeStrokes(join(o.out, rel), strokes);
+      writeStrokes(join(o.out, rel), strokes, undefined, { sweep: false });
       rows.push({ strokes: rel, text: phrase, writer: w.id });
     }
     writeManifest(join(o.out, `${split}.jsonl`), rows);

@@ -45,8 +45,8 @@ export function readStrokes(path: string): Strokes {
 }
 
 /** Write strokes as {"strokes": ...}, coordinates rounded to `digits` decimals (atomic). */
-export function writeStrokes(path: string, strokes: Strokes, digits = 3): void {
+export function writeStrokes(path: string, strokes: Strokes, digits = 3, { sweep = true }: { sweep?: boolean } = {}): void {
   const f = 10 ** digits;
   const r = (v: number) => Math.round(v * f) / f;
-  writeFileAtomic(path, JSON.stringify({ strokes: strokes.map((s) => s.map(([x, y]) => [r(x), r(y)])) }) + '\n');
+  writeFileAtomic(path, JSON.stringify({ strokes: strokes.map((s) => s.map(([x, y]) => [r(x), r(y)])) }) + '\n', { sweep });
 }
