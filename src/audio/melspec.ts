@@ -45,6 +45,28 @@ export function melFilterbank(melBins: number, nfft: number, sampleRate: number,
   return w;
 }
 
+/**
+ * The filterbank with each band's nonzero span [first[b], end[b]) (about 13 of the 257 bins for
+ * 40 bands), cached per setting: every utterance of a set is transformed alike.
+ */
+const banks = new Map<string, { bank: Float64Array; first: Int32Array; end: Int32Array }>();
+function sparseBank(melBins: number, nfft: number, sampleRate: number, fmin: number, fmax: number): { bank: Float64Array; first: Int32Array; end: Int32Array } {
+  const key = `${melBins}/${nfft}/${sampleRate}/${fmin}/${fmax}`;
+  let b = banks.get(key);
+  if (!b) {
+    const bank = melFilterbank(melBins, nfft, sampleRate, fmin, fmax), nBins = nfft / 2 + 1;
+    const first = new Int32Array(melBins), end = new Int32Array(melBins);
+    for (let m = 0; m < melBins; m++) {
+      let lo = nBins, hi = 0;
+      for (let k = 0; k < nBins; k++) if (bank[m * nBins + k] !== 0) { lo = Math.min(lo, k); hi = k + 1; }
+      first[m] = lo; end[m] = Math.max(lo, hi);
+    }
+    b = { bank, first, end };
+    if (banks.size < 8) banks.set(key, b);
+  }
+  return b;
+}
+
 /** Frames of a signal of n samples: 1 + floor((n - win) / hop), and 1 (zero-padded) for 0 < n < win. */
 export function frameCount(n: number, win: number, hop: number): number {
   if (n <= 0) return 0;
@@ -57,7 +79,7 @@ export function logMel(samples: Float32Array, opts: MelOptions = {}): { frames: 
   const win = opts.winLength ?? 400, hop = opts.hop ?? 160, nfft = opts.nfft ?? 512;
   const pre = opts.preemphasis ?? 0.97;
   if (win > nfft) throw new Error(`logMel: window ${win} longer than the FFT (${nfft})`);
-  const bank = melFilterbank(dim, nfft, sr, opts.fmin ?? 20, opts.fmax ?? sr / 2);
+  const { bank, first, end } = sparseBank(dim, nfft, sr, opts.fmin ?? 20, opts.fmax ?? sr / 2);
   const nBins = nfft / 2 + 1;
   // y[n] = x[n] - pre * x[n - 1] over the whole signal (y[0] = x[0]).
   const y = new Float64Array(samples.length);
@@ -74,7 +96,7 @@ export function logMel(samples: Float32Array, opts: MelOptions = {}): { frames: 
     for (let b = 0; b < dim; b++) {
       let e = 0;
       const row = b * nBins;
-      for (let k = 0; k < nBins; k++) { const wk = bank[row + k]; if (wk !== 0) e += wk * power[k]; }
+      for (let k = first[b]; k < end[b]; k++) { const wk = bank[row + k]; if (wk !== 0) e += wk * power[k]; }
       out[t * dim + b] = Math.log(Math.max(e, LOG_FLOOR));
     }
   }
