@@ -25,7 +25,7 @@ import { rescoreDecode } from './rescore.js';
 import { checkCtcConfig, CtcModel, featureStats, type CtcConfig } from './model.js';
 import { PhonemeSet } from './phonemes.js';
 import { alignable, CtcTask, DEFAULT_SPECAUGMENT, runModel, type TooShort, type Utterance } from './task.js';
-import { loadSet, toUtterances, type LoadedSet } from './utterances.js';
+import { loadSet, loadSetThreaded, toUtterances, type LoadedSet } from './utterances.js';
 
 export const APP = 'ctc';
 
@@ -197,8 +197,8 @@ export async function trainCtc(c: CtcTrainConfig, o: { resume?: CheckpointData |
   const dataHash = manifestsHash(c);
   if (o.resume && dataHash !== c.dataHash) throw new UserError(`--resume: ${c.data}${c.val ? ` or ${c.val}` : ''} changed since the checkpoint was written${c.dataHash ? '' : ' (it records no hash of them)'}; resuming would not repeat the run`);
   c.dataHash = dataHash;
-  const trainSet = loadSet(c.data, c.melBins);
-  const valSet = c.val ? loadSet(c.val, c.melBins, trainSet.kind) : null;
+  const trainSet = await loadSetThreaded(c.data, c.melBins);
+  const valSet = c.val ? await loadSetThreaded(c.val, c.melBins, trainSet.kind) : null;
   for (const s of [trainSet, valSet]) if (s?.notes.length) progress.message(`${s.manifest}: converted ${s.notes.join('; ')}`);
   const kind = trainSet.kind, dim = featureDim({ kind, melBins: c.melBins });
   const alphabet = Alphabet.fromTexts(trainSet.entries.map((e) => e.text));
@@ -347,7 +347,7 @@ async function evaluateCommand(argv: string[]): Promise<number> {
     const speeds = speedsFlag(v.speeds);
     if (speeds && !settings.lm) throw new UserError('--speeds ranks beam+lm\'s candidates: give --lm too (or put lm.json in the model directory)');
     let texts: string[] = [];
-    const read = new Map<number, LoadedSet>();
+    const read = await readSets(models.map((m) => m.model), data);
     const inputs = (m: CtcModel) => {
       const utts = loadForModel(m, data, m === model ? (l) => console.error(l) : undefined, read);
       if (m === model) texts = utts.map((u) => u.text);
@@ -359,6 +359,16 @@ async function evaluateCommand(argv: string[]): Promise<number> {
     for (const line of scoreLines(scores)) console.log(line);
     return 0;
   });
+}
+
+/**
+ * A manifest's features for each mel-band count among `models` (their kind: the first model's),
+ * read over worker threads, for loadForModel to share (with `limit`, its first `limit` utterances).
+ */
+export async function readSets(models: CtcModel[], manifest: string, limit = Infinity): Promise<Map<number, LoadedSet>> {
+  const read = new Map<number, LoadedSet>();
+  for (const melBins of new Set(models.map((m) => m.config.melBins ?? 40))) read.set(melBins, await loadSetThreaded(manifest, melBins, models[0].config.kind, limit));
+  return read;
 }
 
 /**

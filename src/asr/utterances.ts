@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { DataError } from '../data/errors.js';
 import type { Alphabet } from './alphabet.js';
 import { featuresOf, type Features } from './features.js';
@@ -22,25 +24,78 @@ export interface LoadedSet {
  * names the manifest line and the file. With `limit`, only the first `limit` utterances.
  */
 export function loadSet(manifest: string, melBins: number, kind?: 'audio' | 'strokes', limit = Infinity): LoadedSet {
-  const entries = readManifest(manifest).slice(0, limit);
-  const k = kind ?? entries[0].kind;
+  const { entries, k } = setEntries(manifest, kind, limit);
   const conversions = new Map<string, number>();
-  const features = entries.map((e) => {
-    const at = `${manifest}:${e.line}`;
-    if (e.kind !== k) throw new DataError(`${at}: a ${e.kind} utterance in ${kind ? `data for a ${k} model` : `a data set of ${k} (line ${entries[0].line})`}; expected ${k === 'audio' ? '"audio": a .wav file' : '"strokes": a .json file'}`);
-    let f: Features;
-    try {
-      f = featuresOf(e, { kind: k, melBins, note: (m) => { const what = m.slice(m.lastIndexOf(': ') + 2); conversions.set(what, (conversions.get(what) ?? 0) + 1); } });
-    } catch (err) {
-      if (err instanceof DataError) throw new DataError(`${at}: ${err.message}`);
-      throw err;
-    }
-    if (!(f.frames > 0)) throw new DataError(`${at}: ${e.path}: no frames (empty or too short a recording)`);
-    for (let i = 0; i < f.data.length; i++) if (!Number.isFinite(f.data[i])) throw new DataError(`${at}: ${e.path}: a non-finite feature value at frame ${Math.floor(i / f.dim)}`);
-    return f;
+  const features = entries.map((e) => entryFeatures(e, manifest, k, kind !== undefined, entries[0].line, melBins, (what) => conversions.set(what, (conversions.get(what) ?? 0) + 1)));
+  return { manifest, kind: k, entries, features, notes: notesOf(conversions) };
+}
+
+/**
+ * loadSet with the files read and transformed by `threads` worker threads (default: every core,
+ * at most 8), in chunks handed to whichever is free: the same features, bit for bit, and the same
+ * error (the first bad line's) as loadSet. Small sets, and threads = 1, are read in this thread.
+ */
+export async function loadSetThreaded(manifest: string, melBins: number, kind?: 'audio' | 'strokes', limit = Infinity, threads = Math.min(8, availableParallelism())): Promise<LoadedSet> {
+  const { entries, k } = setEntries(manifest, kind, limit);
+  const chunks = Math.ceil(entries.length / CHUNK);
+  if (threads <= 1 || chunks < 2) return loadSet(manifest, melBins, kind, limit);
+  const results: (FeatureReply | undefined)[] = new Array(entries.length);
+  let next = 0;
+  const run = (w: Worker) => new Promise<void>((resolve, reject) => {
+    const send = () => {
+      if (next >= chunks) { resolve(); return; }
+      const from = (next++) * CHUNK;
+      const job: FeatureJob = { manifest, kind: k, given: kind !== undefined, first: entries[0].line, melBins, from, entries: entries.slice(from, from + CHUNK) };
+      w.postMessage(job);
+    };
+    w.on('message', (m: { from: number; replies: FeatureReply[] }) => { m.replies.forEach((r, i) => { results[m.from + i] = r; }); send(); });
+    w.once('error', reject);
+    send();
   });
-  const notes = [...conversions.entries()].map(([what, n]) => `${n} file${n > 1 ? 's' : ''}: ${what}`);
-  return { manifest, kind: k, entries, features, notes };
+  const workers = Array.from({ length: Math.min(threads, chunks) }, () => new Worker(new URL('./featureWorker.js', import.meta.url), { execArgv: [] }));
+  try { await Promise.all(workers.map(run)); } finally { for (const w of workers) void w.terminate(); }
+  // In manifest order, as loadSet: the first bad line's error, and the conversions counted.
+  const conversions = new Map<string, number>();
+  const features = results.map((r) => {
+    if ('error' in r!) throw r.data ? new DataError(r.error) : new Error(r.error);
+    for (const what of r!.notes) conversions.set(what, (conversions.get(what) ?? 0) + 1);
+    return r!.features;
+  });
+  return { manifest, kind: k, entries, features, notes: notesOf(conversions) };
+}
+
+/** Utterances a worker thread is sent at a time. */
+const CHUNK = 128;
+/** A chunk of a manifest for featureWorker.ts: entries[i] is the set's utterance from + i. */
+export interface FeatureJob { manifest: string; kind: 'audio' | 'strokes'; given: boolean; first: number; melBins: number; from: number; entries: ManifestEntry[] }
+/** One utterance's features and the conversions made (what), or what was wrong with it. */
+export type FeatureReply = { features: Features; notes: string[] } | { error: string; data: boolean };
+
+function setEntries(manifest: string, kind: 'audio' | 'strokes' | undefined, limit: number): { entries: ManifestEntry[]; k: 'audio' | 'strokes' } {
+  const entries = readManifest(manifest).slice(0, limit);
+  return { entries, k: kind ?? entries[0].kind };
+}
+
+const notesOf = (conversions: Map<string, number>) => [...conversions.entries()].map(([what, n]) => `${n} file${n > 1 ? 's' : ''}: ${what}`);
+
+/**
+ * One utterance's features, checked: of the set's kind `k` (the model's, when `given`; otherwise
+ * that of the line `first`, the set's first), decoded,
+ * with frames, all finite; errors name the manifest line. `converted` hears each conversion made.
+ */
+export function entryFeatures(e: ManifestEntry, manifest: string, k: 'audio' | 'strokes', given: boolean, first: number, melBins: number, converted: (what: string) => void): Features {
+  const at = `${manifest}:${e.line}`;
+  if (e.kind !== k) throw new DataError(`${at}: a ${e.kind} utterance in ${given ? `data for ${k === 'audio' ? 'an audio' : 'a strokes'} model` : `a data set of ${k} (line ${first})`}; expected ${k === 'audio' ? '"audio": a .wav file' : '"strokes": a .json file'}`);
+  let f: Features;
+  try {
+    f = featuresOf(e, { kind: k, melBins, note: (m) => converted(m.slice(m.lastIndexOf(': ') + 2)) });
+  } catch (err) {
+    if (err instanceof DataError) throw new DataError(`${at}: ${err.message}`);
+    throw err;
+  }
+  if (!(f.frames > 0)) throw new DataError(`${at}: ${e.path}: no frames (empty or too short a recording)`);
+  for (let i = 0; i < f.data.length; i++) if (!Number.isFinite(f.data[i])) throw new DataError(`${at}: ${e.path}: a non-finite feature value at frame ${Math.floor(i / f.dim)}`);
+  return f;
 }
 
 /**

@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
-import { decodeWithLm, loadCtcModels, loadForModel, speedsFlag } from '../../asr/app.js';
+import { decodeWithLm, loadCtcModels, loadForModel, readSets, speedsFlag } from '../../asr/app.js';
 import { runViews } from '../../asr/ensemble.js';
 import type { CtcModel } from '../../asr/model.js';
 import { CharNgramLM } from '../../asr/lm.js';
 import { readManifest } from '../../asr/manifest.js';
 import { better, LM_BONUSES, LM_WEIGHTS, tuneLm } from '../../asr/tuneLm.js';
-import type { LoadedSet } from '../../asr/utterances.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { intFlag, numFlag, parseFlags, readText, requireFlag, userErrors } from './shared.js';
@@ -69,7 +68,7 @@ export const lm: Command = {
       if (v.tune) {
         const models = loadCtcModels(v.model), [{ model: first }] = models;
         const count = intFlag('tune-count', v['tune-count'], 400);
-        const read = new Map<number, LoadedSet>();
+        const read = await readSets(models.map((m) => m.model), v.tune, count);
         let refs: string[] = [];
         const inputs = (m: CtcModel) => {
           const utts = loadForModel(m, v.tune!, m === first ? (l) => console.error(l) : undefined, read, count);
