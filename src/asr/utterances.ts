@@ -50,6 +50,7 @@ export async function loadSetThreaded(manifest: string, melBins: number, kind?: 
     };
     w.on('message', (m: { from: number; replies: FeatureReply[] }) => { m.replies.forEach((r, i) => { results[m.from + i] = r; }); send(); });
     w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`a feature-reading thread stopped (exit code ${code}) before its work was done`)));
     send();
   });
   const workers = Array.from({ length: Math.min(threads, chunks) }, () => new Worker(new URL('./featureWorker.js', import.meta.url), { execArgv: [] }));
