@@ -25,9 +25,13 @@ export interface LoadedSet {
  */
 export function loadSet(manifest: string, melBins: number, kind?: 'audio' | 'strokes', limit = Infinity): LoadedSet {
   const { entries, k } = setEntries(manifest, kind, limit);
-  const conversions = new Map<string, number>();
-  const features = entries.map((e) => entryFeatures(e, manifest, k, kind !== undefined, entries[0].line, melBins, (what) => conversions.set(what, (conversions.get(what) ?? 0) + 1)));
-  return { manifest, kind: k, entries, features, notes: notesOf(conversions) };
+  return readHere(manifest, entries, k, kind !== undefined, melBins);
+}
+
+function readHere(manifest: string, entries: ManifestEntry[], k: 'audio' | 'strokes', given: boolean, melBins: number): LoadedSet {
+  const notes: string[] = [];
+  const features = entries.map((e) => entryFeatures(e, manifest, k, given, entries[0].line, melBins, (what) => notes.push(what)));
+  return { manifest, kind: k, entries, features, notes: tally(notes) };
 }
 
 /**
@@ -38,7 +42,7 @@ export function loadSet(manifest: string, melBins: number, kind?: 'audio' | 'str
 export async function loadSetThreaded(manifest: string, melBins: number, kind?: 'audio' | 'strokes', limit = Infinity, threads = Math.min(8, availableParallelism())): Promise<LoadedSet> {
   const { entries, k } = setEntries(manifest, kind, limit);
   const chunks = Math.ceil(entries.length / CHUNK);
-  if (threads <= 1 || chunks < 2) return loadSet(manifest, melBins, kind, limit);
+  if (threads <= 1 || chunks < 2) return readHere(manifest, entries, k, kind !== undefined, melBins);
   const results: (FeatureReply | undefined)[] = new Array(entries.length);
   let next = 0;
   const run = (w: Worker) => new Promise<void>((resolve, reject) => {
@@ -56,13 +60,13 @@ export async function loadSetThreaded(manifest: string, melBins: number, kind?: 
   const workers = Array.from({ length: Math.min(threads, chunks) }, () => new Worker(new URL('./featureWorker.js', import.meta.url), { execArgv: [] }));
   try { await Promise.all(workers.map(run)); } finally { for (const w of workers) void w.terminate(); }
   // In manifest order, as loadSet: the first bad line's error, and the conversions counted.
-  const conversions = new Map<string, number>();
+  const notes: string[] = [];
   const features = results.map((r) => {
     if ('error' in r!) throw r.data ? new DataError(r.error) : new Error(r.error);
-    for (const what of r!.notes) conversions.set(what, (conversions.get(what) ?? 0) + 1);
+    notes.push(...r!.notes);
     return r!.features;
   });
-  return { manifest, kind: k, entries, features, notes: notesOf(conversions) };
+  return { manifest, kind: k, entries, features, notes: tally(notes) };
 }
 
 /** Utterances a worker thread is sent at a time. */
@@ -77,12 +81,17 @@ function setEntries(manifest: string, kind: 'audio' | 'strokes' | undefined, lim
   return { entries, k: kind ?? entries[0].kind };
 }
 
-const notesOf = (conversions: Map<string, number>) => [...conversions.entries()].map(([what, n]) => `${n} file${n > 1 ? 's' : ''}: ${what}`);
+/** Conversions made, one entry a file, as counted notes: "2 files: 8000 Hz, resampled to 16000 Hz". */
+function tally(conversions: string[]): string[] {
+  const count = new Map<string, number>();
+  for (const what of conversions) count.set(what, (count.get(what) ?? 0) + 1);
+  return [...count].map(([what, n]) => `${n} file${n > 1 ? 's' : ''}: ${what}`);
+}
 
 /**
  * One utterance's features, checked: of the set's kind `k` (the model's, when `given`; otherwise
- * that of the line `first`, the set's first), decoded,
- * with frames, all finite; errors name the manifest line. `converted` hears each conversion made.
+ * that of line `first`, the set's first), decoded, with frames, all finite; errors name the
+ * manifest line. `converted` hears each conversion made.
  */
 export function entryFeatures(e: ManifestEntry, manifest: string, k: 'audio' | 'strokes', given: boolean, first: number, melBins: number, converted: (what: string) => void): Features {
   const at = `${manifest}:${e.line}`;

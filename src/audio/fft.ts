@@ -1,3 +1,5 @@
+import { memo } from './memo.js';
+
 /**
  * In-place iterative radix-2 FFT (Cooley-Tukey, decimation in time) of a complex signal held as
  * two arrays; the length must be a power of two. X[k] = sum_n x[n] exp(-2 pi i k n / N).
@@ -34,14 +36,12 @@ export function fft(re: Float64Array, im: Float64Array): void {
  */
 const twiddleCache = new Map<number, [Float64Array, Float64Array]>();
 function twiddles(n: number): [Float64Array, Float64Array] {
-  let t = twiddleCache.get(n);
-  if (!t) {
-    t = [new Float64Array(Math.max(1, n - 1)), new Float64Array(Math.max(1, n - 1))];
+  return memo(twiddleCache, n, () => {
+    const t: [Float64Array, Float64Array] = [new Float64Array(Math.max(1, n - 1)), new Float64Array(Math.max(1, n - 1))];
     for (let len = 2; len <= n; len <<= 1) {
       const ang = (-2 * Math.PI) / len, half = len >> 1;
       for (let k = 0; k < half; k++) { t[0][half - 1 + k] = Math.cos(ang * k); t[1][half - 1 + k] = Math.sin(ang * k); }
     }
-    if (twiddleCache.size < 8) twiddleCache.set(n, t);
-  }
-  return t;
+    return t;
+  });
 }

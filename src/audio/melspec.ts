@@ -1,4 +1,5 @@
 import { fft } from './fft.js';
+import { memo } from './memo.js';
 
 /**
  * Log-mel filterbank features, the recognisers' input: pre-emphasis, 25 ms periodic-Hann frames
@@ -51,9 +52,7 @@ export function melFilterbank(melBins: number, nfft: number, sampleRate: number,
  */
 const banks = new Map<string, { bank: Float64Array; first: Int32Array; end: Int32Array }>();
 function sparseBank(melBins: number, nfft: number, sampleRate: number, fmin: number, fmax: number): { bank: Float64Array; first: Int32Array; end: Int32Array } {
-  const key = `${melBins}/${nfft}/${sampleRate}/${fmin}/${fmax}`;
-  let b = banks.get(key);
-  if (!b) {
+  return memo(banks, `${melBins}/${nfft}/${sampleRate}/${fmin}/${fmax}`, () => {
     const bank = melFilterbank(melBins, nfft, sampleRate, fmin, fmax), nBins = nfft / 2 + 1;
     const first = new Int32Array(melBins), end = new Int32Array(melBins);
     for (let m = 0; m < melBins; m++) {
@@ -61,10 +60,8 @@ function sparseBank(melBins: number, nfft: number, sampleRate: number, fmin: num
       for (let k = 0; k < nBins; k++) if (bank[m * nBins + k] !== 0) { lo = Math.min(lo, k); hi = k + 1; }
       first[m] = lo; end[m] = Math.max(lo, hi);
     }
-    b = { bank, first, end };
-    if (banks.size < 8) banks.set(key, b);
-  }
-  return b;
+    return { bank, first, end };
+  });
 }
 
 /** Frames of a signal of n samples: 1 + floor((n - win) / hop), and 1 (zero-padded) for 0 < n < win. */

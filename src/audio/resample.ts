@@ -1,3 +1,5 @@
+import { memo } from './memo.js';
+
 /**
  * Band-limited resampling by a Kaiser-windowed sinc (polyphase when the rate ratio is a fraction
  * with a small enough table): the low-pass cutoff sits at ROLLOFF of the lower Nyquist rate, so
@@ -49,17 +51,11 @@ export function resample(x: Float32Array, from: number, to: number): Float32Arra
   const nOut = Math.round((x.length * L) / M);
   const y = new Float32Array(nOut);
   // table[p * taps + j]: the weight of input sample i - h + 1 + j for output phase p (position i + p / L).
-  let table: Float32Array | null = null;
-  if (L * taps <= MAX_TABLE) {
-    const key = `${from}/${to}`;
-    table = tables.get(key) ?? null;
-    if (!table) {
-      table = new Float32Array(L * taps);
-      for (let p = 0; p < L; p++) for (let j = 0; j < taps; j++) table[p * taps + j] = kernel(p / L + h - 1 - j, scale, half, i0beta);
-      if (tables.size >= MAX_TABLES) tables.delete(tables.keys().next().value!);
-      tables.set(key, table);
-    }
-  }
+  const table = L * taps > MAX_TABLE ? null : memo(tables, `${from}/${to}`, () => {
+    const t = new Float32Array(L * taps);
+    for (let p = 0; p < L; p++) for (let j = 0; j < taps; j++) t[p * taps + j] = kernel(p / L + h - 1 - j, scale, half, i0beta);
+    return t;
+  }, MAX_TABLES);
   for (let n = 0; n < nOut; n++) {
     const num = n * M; // exact in doubles for any audio length
     const i = Math.floor(num / L), p = num - i * L;
