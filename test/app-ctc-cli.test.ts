@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -9,7 +9,7 @@ import { loadCtcModel, loadForModel } from '../src/asr/app.js';
 import { errorRates, percent } from '../src/asr/metrics.js';
 import { runModel, stretchFrames } from '../src/asr/task.js';
 import { combinePosteriors } from '../src/asr/ensemble.js';
-import { rescoreDecode } from '../src/asr/rescore.js';
+import { ctcLogLikelihood, rescoreDecode } from '../src/asr/rescore.js';
 import { beamDecode } from '../src/asr/decode.js';
 import { CharNgramLM } from '../src/asr/lm.js';
 import { carousel, userError } from './util/cli.js';
@@ -225,5 +225,79 @@ describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
     userError(carousel(['train', '--task', 'ctc', '--data', train, '--out', join(dir, 'y'), ...small, '--phoneme-layer', '1']), /--phoneme-layer: .*train\.jsonl:1 has no "phonemes"; every training line needs its sound tokens/);
     userError(carousel(['train', '--task', 'ctc', '--data', trainPh, '--out', join(dir, 'y'), ...small, '--phoneme-layer', '2']), /--phoneme-layer: expected a layer in 1\.\.1 \(--layers\), got 2/);
     userError(carousel(['train', '--task', 'ctc', '--data', trainPh, '--out', join(dir, 'y'), ...small, '--phoneme-weight', '1']), /--phoneme-weight: given without --phoneme-layer K/);
+  });
+
+  it('evaluate, transcribe and lm --tune --pronounce: beam + LM candidates ranked again by how their pronunciation sounds to the phoneme output', async () => {
+    // A stand-in for espeak-ng (CAROUSEL_ESPEAK, same flags and stdin): accent "toy" says each letter as
+    // its tone, as the phoneme output was trained; accent "odd" says 'a' as 'hi', so it favours misspellings.
+    const tones: Record<string, Record<string, string>> = { toy: { a: 'lo', b: 'mid', c: 'hi' }, odd: { a: 'hi', b: 'mid', c: 'hi' } };
+    const say = (text: string, accent: string) => text.trim().split(/ +/).map((w) => [...w].map((c) => tones[accent][c]).join(' ')).join(' | ');
+    const fake = join(dir, 'fake-espeak.mjs');
+    writeFileSync(fake, `#!${process.execPath}\nimport { readFileSync } from 'node:fs';\nconst tones = ${JSON.stringify(tones)};\n`
+      + `const voice = tones[process.argv[process.argv.indexOf('-v') + 1]];\n`
+      + `process.stdout.write(readFileSync(0, 'utf8').split('\\n').slice(0, -1).map((l) => l.trim().split(/ +/).map((w) => [...w].map((c) => voice[c]).join(' ')).join('  ') + '\\n').join(''));\n`);
+    chmodSync(fake, 0o755);
+    const env = { CAROUSEL_ESPEAK: fake }, phon = join(dir, 'phon'), lmFile = join(dir, 'lm.json');
+    // By hand: the beam's 16 best, each scored by its exact CTC probability, LM, bonus and W times the best
+    // accent's exact CTC probability of its phonemes under the phoneme output.
+    const m = loadCtcModel(phon), utts = loadForModel(m, val), run = await runModel(m, utts, 32, false, true);
+    const lm = CharNgramLM.load(lmFile), refs = utts.map((u) => u.text);
+    const decode = (accents: string[], w: number, alpha = 0.5, beta = 1) => run.posteriors.map((p, u) => {
+      const o = { beamWidth: 8, lm, alpha, beta };
+      const cands = beamDecode(p, m.alphabet, { ...o, topK: 16 });
+      if (w === 0) return cands[0].text;
+      const score = (t: string) => ctcLogLikelihood(p, m.alphabet.encode(t)) + alpha * lm.sentenceLogProb(t) + beta * t.length
+        + w * Math.max(...accents.map((a) => ctcLogLikelihood(run.phonemes![u], m.phonemes!.encode(say(t, a)))));
+      return cands.map((h) => h.text).reduce((x, y) => (score(y) > score(x) ? y : x));
+    });
+    const line = (hyps: string[]) => { const e = errorRates(refs, hyps); return `beam+lm: CER ${percent(e.cer)} WER ${percent(e.wer)}`; };
+    const flags = ['--model', phon, '--lm', lmFile, '--lm-weight', '0.5', '--bonus', '1', '--beam', '8'];
+    for (const accents of [['toy', 'odd'], ['odd']]) {
+      const r = carousel(['evaluate', ...flags, '--data', val, '--pronounce', '2', '--accents', accents.join(',')], env);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.out.trim().split('\n')[2], line(decode(accents, 2)));
+    }
+    assert.notDeepEqual(decode(['odd'], 2), decode(['odd'], 0), 'the odd accent changes some transcript (else this test shows nothing)');
+    const t = carousel(['transcribe', ...flags, '--pronounce', '2', '--accents', 'odd', join(dir, 'val', '0.wav'), join(dir, 'val', '1.wav')], env);
+    assert.equal(t.code, 0, t.err);
+    assert.deepEqual(t.out.trim().split('\n'), decode(['odd'], 2).slice(0, 2).map((h, i) => `${join(dir, 'val', `${i}.wav`)}\t${h}`));
+
+    // lm --tune --pronounce: the first grid point of the lowest CER (then WER), its pronunciation weight saved.
+    const corpus = join(dir, 'corpus.txt'), tuned = join(dir, 'pron-lm.json');
+    const r = carousel(['lm', '--data', corpus, '--out', tuned, '--order', '3', '--tune', val, '--model', phon, '--beam', '8', '--pronounce', '0,2', '--accents', 'odd'], env);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^order 3: best weight [\d.]+ bonus [\d.]+ pronounce [\d.]+: CER [\d.]+% WER [\d.]+%\npronounce 0: best order 3 weight [\d.]+ bonus [\d.]+: CER .*\npronounce 2: best order 3 /);
+    const lm3 = CharNgramLM.train(readFileSync(corpus, 'utf8').split('\n'), 3);
+    let best = { weight: 0, bonus: 0, pronounce: 0, cer: Infinity, wer: Infinity };
+    for (const weight of [0.3, 0.6, 0.8, 1]) for (const bonus of [0, 0.5, 1, 2]) for (const pronounce of [0, 2]) {
+      const hyps = run.posteriors.map((p, u) => {
+        const cands = beamDecode(p, m.alphabet, { beamWidth: 8, lm: lm3, alpha: weight, beta: bonus, topK: 16 });
+        if (pronounce === 0) return cands[0].text;
+        const score = (x: string) => ctcLogLikelihood(p, m.alphabet.encode(x)) + weight * lm3.sentenceLogProb(x) + bonus * x.length + pronounce * ctcLogLikelihood(run.phonemes![u], m.phonemes!.encode(say(x, 'odd')));
+        return cands.map((h) => h.text).reduce((x, y) => (score(y) > score(x) ? y : x));
+      });
+      const e = errorRates(refs, hyps);
+      if (e.cer < best.cer || (e.cer === best.cer && e.wer < best.wer)) best = { weight, bonus, pronounce, cer: e.cer, wer: e.wer };
+    }
+    assert.deepEqual(JSON.parse(readFileSync(tuned, 'utf8')).tuned, { weight: best.weight, bonus: best.bonus, pronounce: best.pronounce });
+    // evaluate takes lm.json's tuned pronunciation weight; a model without phonemes says it cannot use it.
+    const withWeight = join(dir, 'pron2-lm.json');
+    CharNgramLM.load(lmFile).withTuning(0.5, 1, 2).save(withWeight);
+    const byTuned = carousel(['evaluate', '--model', phon, '--data', val, '--lm', withWeight, '--beam', '8', '--accents', 'odd'], env);
+    assert.equal(byTuned.code, 0, byTuned.err);
+    assert.equal(byTuned.out.trim().split('\n')[2], line(decode(['odd'], 2)));
+    const plain = carousel(['evaluate', '--model', model, '--data', val, '--lm', withWeight, '--beam', '8'], env);
+    assert.equal(plain.code, 0, plain.err);
+    assert.match(plain.err, /pron2-lm\.json was tuned with pronunciation rescoring \(weight 2\), which needs a model with a phoneme output: decoding without it/);
+    assert.equal(plain.out.trim().split('\n')[2], carousel(['evaluate', '--model', model, '--data', val, '--lm', lmFile, '--beam', '8']).out.trim().split('\n')[2]);
+
+    userError(carousel(['evaluate', '--model', model, '--data', val, '--lm', lmFile, '--pronounce', '1'], env), /pronunciation rescoring reads a phoneme output: none of the models has one \(train --phoneme-layer\)/);
+    userError(carousel(['evaluate', '--model', phon, '--data', val, '--pronounce', '1']), /--pronounce ranks beam\+lm's candidates: give --lm too/);
+    userError(carousel(['evaluate', '--model', phon, '--data', val, '--lm', lmFile, '--pronounce', '1', '--accents', 'en us']), /--accents: expected espeak-ng voice names separated by commas \(en-us,en-gb\), got 'en us'/);
+    userError(carousel(['evaluate', '--model', phon, '--data', val, '--lm', lmFile, '--accents', 'en-us']), /--accents is for pronunciation rescoring/);
+    userError(carousel(['lm', '--data', corpus, '--out', tuned, '--tune', val, '--model', phon, '--pronounce', '0,x']), /--pronounce: expected weights >= 0 separated by commas \(0,0\.5,1\), got '0,x'/);
+    userError(carousel(['lm', '--data', corpus, '--out', tuned, '--pronounce', '1']), /--pronounce is for tuning: give --tune VAL\.jsonl too/);
+    userError(carousel(['transcribe', '--model', phon, '--lm', lmFile, '--greedy', '--pronounce', '1', join(dir, 'val', '0.wav')]), /--pronounce ranks the LM beam's candidates/);
+    userError(carousel(['evaluate', ...flags, '--data', val, '--pronounce', '1', '--accents', 'toy'], { CAROUSEL_ESPEAK: join(dir, 'no-such-espeak') }), /espeak-ng was not found/);
   });
 });

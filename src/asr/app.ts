@@ -21,7 +21,9 @@ import { featureDim } from './features.js';
 import { CharNgramLM } from './lm.js';
 import { errorRates, percent, type ErrorRates } from './metrics.js';
 import { checkCombinable, runViews } from './ensemble.js';
-import { rescoreDecode } from './rescore.js';
+import { rankCandidates } from './rescore.js';
+import { Pronouncer, pronunciationScore, type HeardPhonemes } from './pronounce.js';
+import { espeakVoices } from './speechData.js';
 import { checkCtcConfig, CtcModel, featureStats, type CtcConfig } from './model.js';
 import { PhonemeSet } from './phonemes.js';
 import { alignable, CtcTask, DEFAULT_SPECAUGMENT, runModel, type TooShort, type Utterance } from './task.js';
@@ -120,6 +122,11 @@ Options:
                      resampled in time, as training's --stretch): its 16 best candidates ranked
                      again by the mean over models and speeds of their CTC log-likelihoods, plus
                      the LM's weighted log-probability and the bonus
+  --pronounce W      pronunciation rescoring (needs a model trained with --phoneme-layer, and
+                     espeak-ng): beam+lm's 16 best candidates ranked again with W times the
+                     best accent's log-likelihood of each one's espeak-ng phonemes under the
+                     phoneme output (default: lm.json's tuned value, else 0: off)
+  --accents A,B      the espeak-ng accents tried (default: all of its English ones)
   --batch-size N     utterances per forward pass (default 32)
   -h, --help         this help`;
 
@@ -266,7 +273,7 @@ export function loadCtcModel(dir: string): CtcModel {
   return model;
 }
 
-/** The models of one or more --model flags, loaded, and checked to combine (runEnsemble). */
+/** The models of one or more --model flags, loaded, and checked to combine (runViews). */
 export function loadCtcModels(dirs: readonly string[] | undefined): { dir: string; model: CtcModel }[] {
   if (!dirs?.length) requireFlag('model', undefined);
   const models = dirs!.map((dir) => ({ dir, model: loadCtcModel(dir) }));
@@ -274,10 +281,13 @@ export function loadCtcModels(dirs: readonly string[] | undefined): { dir: strin
   return models;
 }
 
-/** Decoding settings: beam width, and the LM with its weight and bonus when there is one. */
-export interface DecodeSettings { beam: number; lm: CharNgramLM | null; alpha: number; beta: number; lexicon: Lexicon | null }
+/**
+ * Decoding settings: beam width, the LM with its weight and bonus when there is one, and the
+ * pronunciation weight (0: off) with the Pronouncer that spells candidates out as phonemes.
+ */
+export interface DecodeSettings { beam: number; lm: CharNgramLM | null; alpha: number; beta: number; lexicon: Lexicon | null; pronounce: number; pronouncer: Pronouncer | null }
 
-/** --speeds S1,S2,...: the test-time speeds (runViews, rescoreDecode); null when not given. */
+/** --speeds S1,S2,...: the test-time speeds (runViews, lmRanker); null when not given. */
 export function speedsFlag(v: string | undefined): number[] | null {
   if (v === undefined) return null;
   const speeds = v.split(',').map((x) => x.trim());
@@ -285,22 +295,67 @@ export function speedsFlag(v: string | undefined): number[] | null {
   return speeds.map(Number);
 }
 
-/**
- * Beam + LM for one utterance: over its posteriors, or with `views` (--speeds) its candidates
- * ranked again by every view's CTC log-likelihood (rescoreDecode).
- */
-export function decodeWithLm(frame: Posteriors, views: readonly Posteriors[] | null, alphabet: Alphabet, s: DecodeSettings): string {
-  const o = { beamWidth: s.beam, lm: s.lm, alpha: s.lm ? s.alpha : 0, beta: s.lm ? s.beta : 0, lexicon: s.lexicon };
-  return (views ? rescoreDecode(frame, views, alphabet, o) : beamDecode(frame, alphabet, o))[0].text;
+/** --accents a,b (espeak-ng voices) for pronunciation rescoring; default every English accent of espeak-ng. */
+export function pronouncerOf(accents: string | undefined): Pronouncer {
+  if (accents === undefined) return new Pronouncer(espeakVoices().accents);
+  const list = accents.split(',').map((a) => a.trim());
+  if (list.some((a) => !/^[a-z][a-z0-9-]*$/i.test(a))) throw new UserError(`--accents: expected espeak-ng voice names separated by commas (en-us,en-gb), got '${accents}'`);
+  return new Pronouncer(list);
 }
 
-/** The LM of --lm, else DIR/lm.json; weight and bonus from the flags, else lm.json's tuned ones, else 0.5 and 1. */
-export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm-weight'?: string; bonus?: string; lexicon?: string }): DecodeSettings {
+export const NO_PHONEMES = 'pronunciation rescoring reads a phoneme output: none of the models has one (train --phoneme-layer)';
+
+/** How many of beam + LM's best candidates are ranked again (--speeds, pronunciation rescoring). */
+export const CANDIDATES = 16;
+
+/**
+ * Beam + LM over every utterance, split for tuning: the beam searches once, and the function it
+ * returns ranks at any pronunciation weight. Each utterance's best hypothesis; with `views`
+ * (--speeds) or at a pronunciation weight > 0 (with `heard`, the phoneme posteriors), its
+ * CANDIDATES best ranked again (rankCandidates), the pronunciation score weighted.
+ */
+export function lmRanker(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): (pronounce: number) => string[] {
+  const o = { beamWidth: s.beam, lm: s.lm, alpha: s.lm ? s.alpha : 0, beta: s.lm ? s.beta : 0, lexicon: s.lexicon };
+  if (!views && !heard) {
+    const best = frame.map((p) => beamDecode(p, alphabet, o)[0].text);
+    return () => best;
+  }
+  const cands = frame.map((p) => beamDecode(p, alphabet, { ...o, topK: CANDIDATES }));
+  const pronouncer = heard ? s.pronouncer : null;
+  if (heard && !pronouncer) throw new Error('lmRanker: phoneme posteriors without a Pronouncer');
+  pronouncer?.prepare(cands.flatMap((c) => c.map((h) => h.text)));
+  return (w) => cands.map((c, u) => {
+    // No views and no pronunciation: the beam's own ranking, as without candidates.
+    if (!views && w === 0) return c[0].text;
+    const extra = w > 0 && heard ? (text: string) => w * pronunciationScore(heard[u], pronouncer!.of(text)) : undefined;
+    return rankCandidates(c, views?.[u] ?? [frame[u]], alphabet, { ...o, extra })[0]?.text ?? '';
+  });
+}
+
+/** Beam + LM over every utterance at the settings' pronunciation weight (lmRanker). */
+export function decodeAllWithLm(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): string[] {
+  return lmRanker(frame, views, s.pronounce > 0 ? heard : null, alphabet, s)(s.pronounce);
+}
+
+/**
+ * The LM of --lm, else DIR/lm.json; weight and bonus from the flags, else lm.json's tuned ones,
+ * else 0.5 and 1; the pronunciation weight from --pronounce, else lm.json's, else 0, and 0 when
+ * it came from lm.json but `hasPhonemes` is false (said on stderr: those models cannot use it).
+ */
+export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm-weight'?: string; bonus?: string; lexicon?: string; pronounce?: string; accents?: string }, hasPhonemes = false): DecodeSettings {
   const beam = intFlag('beam', v.beam, 16);
   const lmPath = v.lm ?? (existsSync(join(dir, 'lm.json')) ? join(dir, 'lm.json') : null);
   const lm = lmPath ? CharNgramLM.load(lmPath) : null;
   const alpha = numFlag('lm-weight', v['lm-weight'], lm?.tuned?.weight ?? 0.5, 0);
   const beta = numFlag('bonus', v.bonus, lm?.tuned?.bonus ?? 1);
+  let pronounce = numFlag('pronounce', v.pronounce, lm?.tuned?.pronounce ?? 0, 0);
+  if (pronounce > 0 && !hasPhonemes) {
+    if (v.pronounce !== undefined) throw new UserError(NO_PHONEMES);
+    console.error(`note: ${lmPath} was tuned with pronunciation rescoring (weight ${pronounce}), which needs a model with a phoneme output: decoding without it`);
+    pronounce = 0;
+  }
+  if (pronounce > 0 && !lm) throw new UserError('--pronounce ranks beam+lm\'s candidates: give --lm too (or put lm.json in the model directory)');
+  if (v.accents !== undefined && !(pronounce > 0)) throw new UserError('--accents is for pronunciation rescoring: give --pronounce W (W > 0) too, or an lm.json tuned with it');
   let lexicon: Lexicon | null = null;
   if (v.lexicon) {
     let text: string;
@@ -309,19 +364,19 @@ export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm
     if (!words.length) throw new UserError(`--lexicon ${v.lexicon}: no words (expected words separated by white space)`);
     lexicon = new Lexicon(words);
   }
-  return { beam, lm, alpha, beta, lexicon };
+  return { beam, lm, alpha, beta, lexicon, pronounce, pronouncer: pronounce > 0 ? pronouncerOf(v.accents) : null };
 }
 
 export interface DecoderScores { greedy: ErrorRates; beam: ErrorRates; 'beam+lm': ErrorRates | null }
 
 /**
  * Each decoder's error rates on utterances' posteriors against their references; with `views`
- * (--speeds), beam+lm ranks its candidates by them (decodeWithLm).
+ * (--speeds) or pronunciation rescoring (`heard`), beam+lm ranks its candidates by them (lmRanker).
  */
-export function scoreDecoders(posteriors: readonly Posteriors[], refs: readonly string[], alphabet: Alphabet, s: DecodeSettings, views: readonly Posteriors[][] | null = null): { scores: DecoderScores; hyps: Record<string, string[]> } {
+export function scoreDecoders(posteriors: readonly Posteriors[], refs: readonly string[], alphabet: Alphabet, s: DecodeSettings, views: readonly Posteriors[][] | null = null, heard: readonly HeardPhonemes[][] | null = null): { scores: DecoderScores; hyps: Record<string, string[]> } {
   const greedy = posteriors.map((p) => greedyDecode(p, alphabet));
   const beam = posteriors.map((p) => beamDecode(p, alphabet, { beamWidth: s.beam })[0].text);
-  const withLm = s.lm ? posteriors.map((p, u) => decodeWithLm(p, views?.[u] ?? null, alphabet, s)) : null;
+  const withLm = s.lm ? decodeAllWithLm(posteriors, views, heard, alphabet, s) : null;
   return {
     scores: { greedy: errorRates(refs, greedy), beam: errorRates(refs, beam), 'beam+lm': withLm ? errorRates(refs, withLm) : null },
     hyps: { greedy, beam, ...(withLm ? { 'beam+lm': withLm } : {}) },
@@ -336,13 +391,13 @@ export function scoreLines(s: DecoderScores): string[] {
 async function evaluateCommand(argv: string[]): Promise<number> {
   const { values: v } = parseFlags('evaluate', argv, {
     model: { type: 'string', multiple: true }, data: { type: 'string' }, beam: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' },
-    bonus: { type: 'string' }, lexicon: { type: 'string' }, speeds: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    bonus: { type: 'string' }, lexicon: { type: 'string' }, speeds: { type: 'string' }, pronounce: { type: 'string' }, accents: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) { console.log(EVAL_HELP); return 0; }
   return userErrors(async () => {
     const data = requireFlag('data', v.data);
     const models = loadCtcModels(v.model), [{ dir, model }] = models;
-    const settings = decodeSettings(dir, v);
+    const settings = decodeSettings(dir, v, models.some((m) => m.model.phonemes));
     if (settings.lexicon && !settings.lm) throw new UserError('--lexicon constrains beam+lm decoding: give --lm too (or put lm.json in the model directory)');
     const speeds = speedsFlag(v.speeds);
     if (speeds && !settings.lm) throw new UserError('--speeds ranks beam+lm\'s candidates: give --lm too (or put lm.json in the model directory)');
@@ -354,8 +409,8 @@ async function evaluateCommand(argv: string[]): Promise<number> {
       return utts;
     };
     const batch = intFlag('batch-size', v['batch-size'], 32), ms = models.map((m) => m.model);
-    const { frame, views } = await runViews(ms, inputs, speeds, batch);
-    const { scores } = scoreDecoders(frame, texts, model.alphabet, settings, views);
+    const { frame, views, heard } = await runViews(ms, inputs, speeds, batch, settings.pronounce > 0);
+    const { scores } = scoreDecoders(frame, texts, model.alphabet, settings, views, heard);
     for (const line of scoreLines(scores)) console.log(line);
     return 0;
   });

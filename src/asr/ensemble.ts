@@ -1,6 +1,7 @@
 import { UserError } from '../cli/errors.js';
 import type { Posteriors } from './decode.js';
 import type { CtcModel } from './model.js';
+import type { HeardPhonemes } from './pronounce.js';
 import { runModel, stretchFrames, type Utterance } from './task.js';
 
 /**
@@ -46,39 +47,39 @@ export function combinePosteriors(perModel: readonly (readonly Posteriors[])[]):
 }
 
 /**
- * The combined posteriors of several models over the same inputs: `inputs(model)` gives each
- * model its own utterances (features stacked and standardized by its config), in one order.
+ * What runViews gives: per utterance, the frame-level combination at speed 1, every model x
+ * speed's own posteriors (null without speeds), and with `phonemes` each phoneme model's phoneme
+ * posteriors at speed 1 (pronunciation rescoring; null when not asked for).
  */
-export async function runEnsemble(models: readonly CtcModel[], inputs: (model: CtcModel) => Utterance[], batchSize?: number): Promise<Posteriors[]> {
-  const perModel: Posteriors[][] = [];
-  for (const m of models) perModel.push((await runModel(m, inputs(m), batchSize)).posteriors);
-  return perModel.length === 1 ? perModel[0] : combinePosteriors(perModel);
-}
-
-/** What runViews gives: per utterance, the frame-level combination at speed 1, and every model x speed's own posteriors (null without speeds). */
-export interface Views { frame: Posteriors[]; views: Posteriors[][] | null }
+export interface Views { frame: Posteriors[]; views: Posteriors[][] | null; heard: HeardPhonemes[][] | null }
 
 /**
  * The utterances heard by every model at each of `speeds` (test-time speed perturbation: the
  * stacked frames resampled in time as training's --stretch does, stretchFrames): `views[u]` is
  * utterance u's posteriors, model by model, speed by speed; `frame[u]` the models' frame-level
- * combination at speed 1 (runEnsemble's), which the beam searches. rescoreDecode ranks its
- * candidates by the views. With `speeds` null: runEnsemble's posteriors alone, no views.
+ * combination at speed 1 (combinePosteriors), which the beam searches. lmRanker ranks its
+ * candidates by the views. With `speeds` null: no views. With `phonemes`, `heard[u]` holds the
+ * phoneme posteriors of the models that have a phoneme output (an error if none has).
  */
-export async function runViews(models: readonly CtcModel[], inputs: (model: CtcModel) => Utterance[], speeds: readonly number[] | null, batchSize?: number): Promise<Views> {
-  if (!speeds) return { frame: await runEnsemble(models, inputs, batchSize), views: null };
-  for (const s of speeds) if (!(s >= 0.5 && s <= 2)) throw new UserError(`--speeds: expected speeds in [0.5, 2] (1: as recorded), got ${s}`);
-  const atOne: Posteriors[][] = [], perView: Posteriors[][] = [];
+export async function runViews(models: readonly CtcModel[], inputs: (model: CtcModel) => Utterance[], speeds: readonly number[] | null, batchSize?: number, phonemes = false): Promise<Views> {
+  if (speeds) for (const s of speeds) if (!(s >= 0.5 && s <= 2)) throw new UserError(`--speeds: expected speeds in [0.5, 2] (1: as recorded), got ${s}`);
+  if (phonemes && !models.some((m) => m.phonemes)) throw new Error('runViews: phoneme posteriors asked of models without a phoneme output');
+  const atOne: Posteriors[][] = [], perView: Posteriors[][] = [], heardBy: HeardPhonemes[][] = [];
   for (const m of models) {
     const utts = inputs(m), c = m.config;
-    const one = (await runModel(m, utts, batchSize)).posteriors;
-    atOne.push(one);
-    for (const s of speeds) {
-      if (s === 1) { perView.push(one); continue; }
-      const heard = utts.map((u) => ({ ...u, ...stretchFrames(u.x, u.steps, c.inputDim, c.subsample, s) }));
-      perView.push((await runModel(m, heard, batchSize)).posteriors);
+    const run = await runModel(m, utts, batchSize, false, phonemes && !!m.phonemes);
+    atOne.push(run.posteriors);
+    if (run.phonemes) heardBy.push(run.phonemes.map((post) => ({ post, set: m.phonemes! })));
+    for (const s of speeds ?? []) {
+      if (s === 1) { perView.push(run.posteriors); continue; }
+      const stretched = utts.map((u) => ({ ...u, ...stretchFrames(u.x, u.steps, c.inputDim, c.subsample, s) }));
+      perView.push((await runModel(m, stretched, batchSize)).posteriors);
     }
   }
   const frame = atOne.length === 1 ? atOne[0] : combinePosteriors(atOne);
-  return { frame, views: frame.map((_, u) => perView.map((v) => v[u])) };
+  return {
+    frame,
+    views: speeds ? frame.map((_, u) => perView.map((v) => v[u])) : null,
+    heard: phonemes ? frame.map((_, u) => heardBy.map((h) => h[u])) : null,
+  };
 }

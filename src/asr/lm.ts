@@ -30,12 +30,13 @@ export class CharNgramLM {
 
   /**
    * The LM weight and insertion bonus found best for some recognizer on held-out data (the demos
-   * tune them; carousel lm --weight --bonus sets them): decoders' defaults.
+   * tune them; carousel lm --weight --bonus sets them): decoders' defaults. With `pronounce`, the
+   * weight of pronunciation rescoring found best with them (lm --tune --pronounce).
    */
-  readonly tuned: { weight: number; bonus: number } | null;
+  readonly tuned: Tuning | null;
 
   private constructor(readonly order: number, readonly vocabulary: readonly string[], counts: Map<string, number>[], readonly discounts: readonly number[],
-    tuned: { weight: number; bonus: number } | null = null) {
+    tuned: Tuning | null = null) {
     this.tuned = tuned;
     this.counts = counts;
     this.symbols = [...vocabulary, EOS];
@@ -90,10 +91,11 @@ export class CharNgramLM {
     return new CharNgramLM(this.order, [...all].sort(), this.counts, this.discounts, this.tuned);
   }
 
-  /** The same model recommending this LM weight and insertion bonus to decoders. */
-  withTuning(weight: number, bonus: number): CharNgramLM {
+  /** The same model recommending this LM weight and insertion bonus (and pronunciation weight) to decoders. */
+  withTuning(weight: number, bonus: number, pronounce?: number): CharNgramLM {
     if (!(weight >= 0) || !Number.isFinite(weight) || !Number.isFinite(bonus)) throw new Error(`CharNgramLM.withTuning: expected a weight >= 0 and a finite bonus, got ${weight}, ${bonus}`);
-    return new CharNgramLM(this.order, this.vocabulary, this.counts, this.discounts, { weight, bonus });
+    if (pronounce !== undefined && !(pronounce >= 0 && Number.isFinite(pronounce))) throw new Error(`CharNgramLM.withTuning: expected a pronunciation weight >= 0, got ${pronounce}`);
+    return new CharNgramLM(this.order, this.vocabulary, this.counts, this.discounts, { weight, bonus, ...(pronounce !== undefined ? { pronounce } : {}) });
   }
 
   /** log P(symbol | history): history is the sentence so far (any length; its last order-1 symbols count). */
@@ -174,10 +176,12 @@ export class CharNgramLM {
     });
     if (!counts[0].size) throw bad('ngrams[0]', 'at least one unigram', o.ngrams[0]);
     const t = o.tuned as Record<string, unknown> | undefined;
-    if (t !== undefined && (typeof t !== 'object' || t === null || typeof t.weight !== 'number' || !(t.weight >= 0) || !Number.isFinite(t.weight) || typeof t.bonus !== 'number' || !Number.isFinite(t.bonus))) {
-      throw bad('tuned', '{ weight: a number >= 0, bonus: a number }', t);
+    if (t !== undefined && (typeof t !== 'object' || t === null || typeof t.weight !== 'number' || !(t.weight >= 0) || !Number.isFinite(t.weight) || typeof t.bonus !== 'number' || !Number.isFinite(t.bonus)
+      || (t.pronounce !== undefined && (typeof t.pronounce !== 'number' || !(t.pronounce >= 0) || !Number.isFinite(t.pronounce))))) {
+      throw bad('tuned', '{ weight: a number >= 0, bonus: a number, pronounce (optional): a number >= 0 }', t);
     }
-    return new CharNgramLM(n, o.vocabulary as string[], counts, o.discounts as number[], t ? { weight: t.weight as number, bonus: t.bonus as number } : null);
+    const tuned = t ? { weight: t.weight as number, bonus: t.bonus as number, ...(t.pronounce !== undefined ? { pronounce: t.pronounce as number } : {}) } : null;
+    return new CharNgramLM(n, o.vocabulary as string[], counts, o.discounts as number[], tuned);
   }
 
   save(path: string): void { writeFileAtomic(path, JSON.stringify(this.toJSON())); }
@@ -194,14 +198,17 @@ export class CharNgramLM {
   }
 }
 
+/** Decoding settings tuned with an LM: its weight, the insertion bonus, optionally the pronunciation weight. */
+export interface Tuning { weight: number; bonus: number; pronounce?: number }
+
 export interface LmJson {
   format: typeof FORMAT;
   version: 1;
   order: number;
   vocabulary: string[];
   discounts: number[];
-  /** Decoders' default LM weight and insertion bonus. */
-  tuned?: { weight: number; bonus: number };
+  /** Decoders' default LM weight and insertion bonus (and pronunciation weight). */
+  tuned?: Tuning;
   /** ngrams[k]: grams of k + 1 symbols (BOS = \u0002, EOS = \u0003) -> count. */
   ngrams: Record<string, number>[];
 }

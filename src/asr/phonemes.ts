@@ -40,6 +40,13 @@ export class PhonemeSet {
     return out;
   }
 
+  /** A transcription as classes 1..n, tokens outside the set left out (pronunciation rescoring). */
+  encodeKnown(s: string): number[] {
+    const out: number[] = [];
+    for (const t of split(s)) { const k = this.index.get(t); if (k !== undefined) out.push(k); }
+    return out;
+  }
+
   toJSON(): string[] { return [...this.tokens]; }
 }
 

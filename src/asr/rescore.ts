@@ -42,18 +42,25 @@ export function ctcLogLikelihood(p: Posteriors, labels: readonly number[]): numb
 
 /**
  * Beam + LM over `frame` (the frame-averaged posteriors of the views that share a frame rate),
- * its best `candidates` then ranked by the mean over `views` of log P_ctc, plus alpha log P_lm +
- * beta |text|. `o` as beamDecode's (lm, alpha, beta, lexicon, beamWidth). Hypotheses best first,
- * their ctcLogProb the views' mean.
+ * its best `candidates` then ranked by rankCandidates. `o` as beamDecode's (lm, alpha, beta,
+ * lexicon, beamWidth). Hypotheses best first.
  */
 export function rescoreDecode(frame: Posteriors, views: readonly Posteriors[], alphabet: Alphabet, o: BeamOptions & { candidates?: number }): Hypothesis[] {
-  if (!views.length) throw new Error('rescoreDecode: expected at least one view of the utterance');
-  const hyps = beamDecode(frame, alphabet, { ...o, topK: o.candidates ?? 16 });
+  return rankCandidates(beamDecode(frame, alphabet, { ...o, topK: o.candidates ?? 16 }), views, alphabet, o);
+}
+
+/**
+ * Candidates ranked by the mean over `views` of log P_ctc, plus alpha log P_lm + beta |text|,
+ * plus `extra(text)` when given (pronunciation rescoring). Best first, ctcLogProb the views' mean.
+ */
+export function rankCandidates(hyps: readonly Hypothesis[], views: readonly Posteriors[], alphabet: Alphabet, o: BeamOptions & { extra?: (text: string) => number }): Hypothesis[] {
+  if (!views.length) throw new Error('rankCandidates: expected at least one view of the utterance');
   const lm = o.lm && (o.alpha ?? 0) !== 0 ? o.lm.withVocabulary(alphabet.chars) : null;
   const alpha = o.alpha ?? 0, beta = o.beta ?? 0;
   return hyps.map((h) => {
     const labels = alphabet.encode(h.text);
     const ctc = views.reduce((s, v) => s + ctcLogLikelihood(v, labels), 0) / views.length;
-    return { text: h.text, ctcLogProb: ctc, score: ctc + (lm ? alpha * lm.sentenceLogProb(h.text) : 0) + beta * [...h.text].length };
+    const score = ctc + (lm ? alpha * lm.sentenceLogProb(h.text) : 0) + beta * [...h.text].length + (o.extra ? o.extra(h.text) : 0);
+    return { text: h.text, ctcLogProb: ctc, score };
   }).sort((a, b) => b.score - a.score);
 }

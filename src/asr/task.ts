@@ -167,32 +167,41 @@ export class CtcTask implements Task {
  * The model's per-frame log-probabilities for each utterance (in their order), in batches of
  * similar length, without gradients; with withLoss, the mean CTC loss (as training's) too.
  */
-export async function runModel(model: CtcModel, utts: readonly Utterance[], batchSize = 32, withLoss = false): Promise<{ posteriors: Posteriors[]; loss: number | null }> {
+export async function runModel(model: CtcModel, utts: readonly Utterance[], batchSize = 32, withLoss = false, withPhonemes = false): Promise<{ posteriors: Posteriors[]; loss: number | null; phonemes: Posteriors[] | null }> {
   const wasTraining = model.training;
   model.eval();
-  const width = model.config.inputDim * model.config.subsample, C = model.alphabet.classes;
-  const out: Posteriors[] = new Array(utts.length);
+  if (withPhonemes && !model.phonemes) throw new Error('runModel: phoneme posteriors asked of a model without a phoneme output');
+  const width = model.config.inputDim * model.config.subsample, C = model.alphabet.classes, P = model.phonemes?.classes ?? 0;
+  const out: Posteriors[] = new Array(utts.length), phon: Posteriors[] | null = withPhonemes ? new Array(utts.length) : null;
   const order = utts.map((_, i) => i).sort((a, b) => utts[a].steps - utts[b].steps);
   let lossSum = 0;
+  // Utterance b's frames of a time-major batch [T, B, K], as its own [steps, K].
+  const unbatch = (data: Float32Array, B: number, b: number, steps: number, K: number): Posteriors => {
+    const p = new Float32Array(steps * K);
+    for (let t = 0; t < steps; t++) p.set(data.subarray((t * B + b) * K, (t * B + b + 1) * K), t * K);
+    return { T: steps, C: K, data: p };
+  };
   try {
     for (let s = 0; s < order.length; s += batchSize) {
       const idx = order.slice(s, s + batchSize), B = idx.length;
       const { x, T, lengths } = batchInput(idx.map((i) => utts[i]), width);
-      const [lp, loss] = tidy(() => noGrad(() => {
-        const l = model.forward(model.tensor(x, [T, B, width]), lengths);
-        return [l, withLoss ? ctcLoss(l, idx.flatMap((i) => utts[i].labels), lengths, idx.map((i) => utts[i].labels.length), { zeroInfinity: true }) : null] as const;
+      const [lp, pp, loss] = tidy(() => noGrad(() => {
+        const input = model.tensor(x, [T, B, width]);
+        const both = withPhonemes ? model.forwardBoth(input, lengths) : null;
+        const l = both ? both.chars : model.forward(input, lengths);
+        return [l, both?.phonemes ?? null, withLoss ? ctcLoss(l, idx.flatMap((i) => utts[i].labels), lengths, idx.map((i) => utts[i].labels.length), { zeroInfinity: true }) : null] as const;
       }));
-      const data = await lp.data(); // [T, B, C]
+      const data = await lp.data() as Float32Array; // [T, B, C]
+      const pdata = pp ? await pp.data() as Float32Array : null; // [T, B, P]
       if (loss) { lossSum += (await loss.data())[0] * B; loss.dispose(); }
-      lp.dispose();
+      lp.dispose(); pp?.dispose();
       idx.forEach((u, b) => {
-        const steps = lengths[b], p = new Float32Array(steps * C);
-        for (let t = 0; t < steps; t++) p.set(data.subarray((t * B + b) * C, (t * B + b + 1) * C) as Float32Array, t * C);
-        out[u] = { T: steps, C, data: p };
+        out[u] = unbatch(data, B, b, lengths[b], C);
+        if (phon) phon[u] = unbatch(pdata!, B, b, lengths[b], P);
       });
     }
   } finally {
     model.train(wasTraining);
   }
-  return { posteriors: out, loss: withLoss ? lossSum / Math.max(utts.length, 1) : null };
+  return { posteriors: out, loss: withLoss ? lossSum / Math.max(utts.length, 1) : null, phonemes: phon };
 }

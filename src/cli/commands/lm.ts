@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { decodeWithLm, loadCtcModels, loadForModel, readSets, speedsFlag } from '../../asr/app.js';
+import { lmRanker, loadCtcModels, NO_PHONEMES, loadForModel, pronouncerOf, readSets, speedsFlag } from '../../asr/app.js';
 import { runViews } from '../../asr/ensemble.js';
 import type { CtcModel } from '../../asr/model.js';
 import { CharNgramLM } from '../../asr/lm.js';
@@ -34,6 +34,10 @@ here); the lowest CER wins, then WER, and that LM is saved with its weight and b
   --tune-count N  its first N utterances (default 400)
   --beam N        beam width while tuning (default 16)
   --speeds S1,S2  decode as carousel evaluate --speeds does (tune for the decoding you will use)
+  --pronounce W1,W2  pronunciation rescoring weights to choose among too (0: off), as carousel
+                  evaluate --pronounce (a model with a phoneme output; espeak-ng); the choice is
+                  saved with the weight and bonus
+  --accents A,B   espeak-ng accents for --pronounce (default: all of its English ones)
   -h, --help      this help`;
 
 export const lm: Command = {
@@ -42,7 +46,8 @@ export const lm: Command = {
   async run(argv) {
     const { values: v } = parseFlags('lm', argv, {
       data: { type: 'string' }, out: { type: 'string' }, order: { type: 'string' }, weight: { type: 'string' }, bonus: { type: 'string' },
-      tune: { type: 'string' }, model: { type: 'string', multiple: true }, 'tune-count': { type: 'string' }, beam: { type: 'string' }, speeds: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      tune: { type: 'string' }, model: { type: 'string', multiple: true }, 'tune-count': { type: 'string' }, beam: { type: 'string' }, speeds: { type: 'string' },
+      pronounce: { type: 'string' }, accents: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
@@ -52,7 +57,7 @@ export const lm: Command = {
         return +o;
       });
       if (orders.length > 1 && !v.tune) throw new UserError(`--order: a list (${v.order}) is for choosing among orders with --tune; without it, give one order`);
-      if (!v.tune) for (const f of ['model', 'tune-count', 'beam', 'speeds'] as const) if (v[f] !== undefined) throw new UserError(`--${f} is for tuning: give --tune VAL.jsonl too`);
+      if (!v.tune) for (const f of ['model', 'tune-count', 'beam', 'speeds', 'pronounce', 'accents'] as const) if (v[f] !== undefined) throw new UserError(`--${f} is for tuning: give --tune VAL.jsonl too`);
       if (v.tune && (v.weight !== undefined || v.bonus !== undefined)) throw new UserError('--tune chooses the weight and bonus: give --tune or --weight/--bonus, not both');
       const lines = data.endsWith('.jsonl') ? readManifest(data).map((e) => e.text) : readText(data, 'corpus').split('\n');
       const trained = new Map<number, CharNgramLM>();
@@ -75,18 +80,33 @@ export const lm: Command = {
           if (m === first) refs = utts.map((u) => u.text);
           return utts;
         };
+        const pronounce = v.pronounce === undefined ? [0] : v.pronounce.split(',').map((w) => {
+          if (!/^\d*\.?\d+$/.test(w.trim())) throw new UserError(`--pronounce: expected weights >= 0 separated by commas (0,0.5,1), got '${v.pronounce}'`);
+          return +w;
+        });
+        const rescoring = pronounce.some((w) => w > 0);
+        if (rescoring && !models.some((m) => m.model.phonemes)) throw new UserError(NO_PHONEMES);
+        const pronouncer = rescoring ? pronouncerOf(v.accents) : null;
+        if (v.accents !== undefined && !rescoring) throw new UserError('--accents is for pronunciation rescoring: give --pronounce with a weight > 0 too');
         const speeds = speedsFlag(v.speeds), ms = models.map((m) => m.model);
-        const { frame, views } = await runViews(ms, inputs, speeds);
+        const { frame, views, heard } = await runViews(ms, inputs, speeds, undefined, rescoring);
         const beam = intFlag('beam', v.beam, 16);
-        const { best, points } = tuneLm(refs, lmOf, { orders, weights: LM_WEIGHTS, bonuses: LM_BONUSES },
-          (u, lm, alpha, beta) => decodeWithLm(frame[u], views?.[u] ?? null, first.alphabet, { beam, lm, alpha, beta, lexicon: null }));
+        const { best, points } = tuneLm(refs, lmOf, { orders, weights: LM_WEIGHTS, bonuses: LM_BONUSES, pronounce },
+          (lm, alpha, beta) => lmRanker(frame, views, heard, first.alphabet, { beam, lm, alpha, beta, lexicon: null, pronounce: 0, pronouncer }));
+        const pron = (p: { pronounce: number }) => (rescoring ? ` pronounce ${p.pronounce}` : '');
         for (const o of orders) {
           const b = points.filter((p) => p.order === o).reduce((x, y) => (better(y, x) ? y : x));
-          console.log(`order ${o}: best weight ${b.weight} bonus ${b.bonus}: CER ${percent(b.cer)} WER ${percent(b.wer)}`);
+          console.log(`order ${o}: best weight ${b.weight} bonus ${b.bonus}${pron(b)}: CER ${percent(b.cer)} WER ${percent(b.wer)}`);
         }
-        console.log(`tuned on the first ${refs.length} utterances of ${v.tune} (${models.length} model${models.length > 1 ? 's' : ''}, ${points.length} settings): order ${best.order}, weight ${best.weight}, bonus ${best.bonus}`);
+        if (rescoring) {
+          for (const w of pronounce) {
+            const b = points.filter((p) => p.pronounce === w).reduce((x, y) => (better(y, x) ? y : x));
+            console.log(`pronounce ${w}: best order ${b.order} weight ${b.weight} bonus ${b.bonus}: CER ${percent(b.cer)} WER ${percent(b.wer)}`);
+          }
+        }
+        console.log(`tuned on the first ${refs.length} utterances of ${v.tune} (${models.length} model${models.length > 1 ? 's' : ''}, ${points.length} settings): order ${best.order}, weight ${best.weight}, bonus ${best.bonus}${pron(best)}`);
         order = best.order;
-        model = lmOf(order).withTuning(best.weight, best.bonus);
+        model = lmOf(order).withTuning(best.weight, best.bonus, rescoring ? best.pronounce : undefined);
       } else {
         model = lmOf(order);
         if (v.weight !== undefined || v.bonus !== undefined) model = model.withTuning(numFlag('weight', v.weight, 0.5, 0), numFlag('bonus', v.bonus, 1));

@@ -1,4 +1,4 @@
-import { decodeSettings, decodeWithLm, loadCtcModels, speedsFlag } from '../../asr/app.js';
+import { decodeAllWithLm, decodeSettings, loadCtcModels, speedsFlag } from '../../asr/app.js';
 import { runViews } from '../../asr/ensemble.js';
 import { greedyDecode } from '../../asr/decode.js';
 import type { CtcModel } from '../../asr/model.js';
@@ -25,6 +25,9 @@ Options:
   --bonus X         insertion bonus per character (default: lm.json's, else 1)
   --lexicon FILE    only words of FILE in the output (with an LM)
   --speeds S1,S2    hear each file at these speeds too, as carousel evaluate --speeds (with an LM)
+  --pronounce W     pronunciation rescoring, as carousel evaluate --pronounce (with an LM and a
+                    model with a phoneme output; default lm.json's tuned weight, else 0)
+  --accents A,B     espeak-ng accents for --pronounce (default: all of its English ones)
   -h, --help        this help`;
 
 export const transcribe: Command = {
@@ -33,15 +36,17 @@ export const transcribe: Command = {
   async run(argv) {
     const { values: v, positionals } = parseFlags('transcribe', argv, {
       model: { type: 'string', multiple: true }, beam: { type: 'string' }, greedy: { type: 'boolean' }, lm: { type: 'string' }, 'no-lm': { type: 'boolean' },
-      'lm-weight': { type: 'string' }, bonus: { type: 'string' }, lexicon: { type: 'string' }, speeds: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'lm-weight': { type: 'string' }, bonus: { type: 'string' }, lexicon: { type: 'string' }, speeds: { type: 'string' },
+      pronounce: { type: 'string' }, accents: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     }, true);
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
       const models = loadCtcModels(v.model), [{ dir, model }] = models;
       if (!positionals.length) throw new UserError('transcribe: expected one or more .wav or .json files after the options');
       if (v['no-lm'] && v.lm) throw new UserError('--lm and --no-lm: give one');
-      const s = decodeSettings(dir, v);
+      const s = decodeSettings(dir, { ...v, ...((v['no-lm'] || v.greedy) && v.pronounce === undefined ? { pronounce: '0' } : {}) }, models.some((m) => m.model.phonemes));
       if (v['no-lm']) s.lm = null;
+      if (s.pronounce > 0 && (!s.lm || v.greedy)) throw new UserError('--pronounce ranks the LM beam\'s candidates: give --lm (or lm.json in the model directory), not --greedy or --no-lm');
       if (s.lexicon && !s.lm) throw new UserError('--lexicon constrains LM decoding: give --lm too (or put lm.json in the model directory)');
       const speeds = speedsFlag(v.speeds);
       if (speeds && (!s.lm || v.greedy)) throw new UserError('--speeds ranks the LM beam\'s candidates: give --lm (or lm.json in the model directory), not --greedy or --no-lm');
@@ -54,11 +59,9 @@ export const transcribe: Command = {
         return { x, steps: x.length / (f.dim * c.subsample), labels: [], text: '', where: path };
       });
       const ms = models.map((m) => m.model);
-      const { frame, views } = await runViews(ms, inputs, speeds);
-      frame.forEach((p, i) => {
-        const text = v.greedy ? greedyDecode(p, model.alphabet) : decodeWithLm(p, views?.[i] ?? null, model.alphabet, s);
-        console.log(positionals.length === 1 ? text : `${positionals[i]}\t${text}`);
-      });
+      const { frame, views, heard } = await runViews(ms, inputs, speeds, undefined, s.pronounce > 0 && !v.greedy);
+      const texts = v.greedy ? frame.map((p) => greedyDecode(p, model.alphabet)) : decodeAllWithLm(frame, views, heard, model.alphabet, s);
+      texts.forEach((text, i) => console.log(positionals.length === 1 ? text : `${positionals[i]}\t${text}`));
       return 0;
     });
   },
