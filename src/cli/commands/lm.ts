@@ -34,7 +34,8 @@ here); the lowest CER wins, then WER, and that LM is saved with its weight and b
   --tune-count N  its first N utterances (default 400)
   --beam N        beam width while tuning (default 16)
   --speeds S1,S2  decode as carousel evaluate --speeds does (tune for the decoding you will use)
-  --pronounce W1,W2  pronunciation rescoring weights to choose among too (0: off), as carousel
+  --pronounce W1,W2
+                  pronunciation rescoring weights to choose among too (0: off), as carousel
                   evaluate --pronounce (a model with a phoneme output; espeak-ng); the choice is
                   saved with the weight and bonus
   --accents A,B   espeak-ng accents for --pronounce (default: all of its English ones)
