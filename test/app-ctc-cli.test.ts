@@ -242,9 +242,9 @@ describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
     // accent's exact CTC probability of its phonemes under the phoneme output.
     const m = loadCtcModel(phon), utts = loadForModel(m, val), run = await runModel(m, utts, 32, false, true);
     const lm = CharNgramLM.load(lmFile), refs = utts.map((u) => u.text);
-    const decode = (accents: string[], w: number, alpha = 0.5, beta = 1) => run.posteriors.map((p, u) => {
+    const decode = (accents: string[], w: number, alpha = 0.5, beta = 1, k = 16) => run.posteriors.map((p, u) => {
       const o = { beamWidth: 8, lm, alpha, beta };
-      const cands = beamDecode(p, m.alphabet, { ...o, topK: 16 });
+      const cands = beamDecode(p, m.alphabet, { ...o, topK: k });
       if (w === 0) return cands[0].text;
       const score = (t: string) => ctcLogLikelihood(p, m.alphabet.encode(t)) + alpha * lm.sentenceLogProb(t) + beta * t.length
         + w * Math.max(...accents.map((a) => ctcLogLikelihood(run.phonemes![u], m.phonemes!.encode(say(t, a)))));
@@ -258,6 +258,13 @@ describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
       assert.equal(r.out.trim().split('\n')[2], line(decode(accents, 2)));
     }
     assert.notDeepEqual(decode(['odd'], 2), decode(['odd'], 0), 'the odd accent changes some transcript (else this test shows nothing)');
+    // --candidates K: only the beam's K best are ranked again; K = 1 leaves the beam's choice.
+    for (const [k, want] of [[1, decode(['odd'], 0)], [3, decode(['odd'], 2, 0.5, 1, 3)]] as const) {
+      const r = carousel(['evaluate', ...flags, '--data', val, '--pronounce', '2', '--accents', 'odd', '--candidates', String(k)], env);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.out.trim().split('\n')[2], line(want));
+    }
+    assert.notEqual(line(decode(['odd'], 2, 0.5, 1, 3)), line(decode(['odd'], 2)), 'ranking 3 candidates differs from ranking all 8 here (else this test shows nothing)');
     const t = carousel(['transcribe', ...flags, '--pronounce', '2', '--accents', 'odd', join(dir, 'val', '0.wav'), join(dir, 'val', '1.wav')], env);
     assert.equal(t.code, 0, t.err);
     assert.deepEqual(t.out.trim().split('\n'), decode(['odd'], 2).slice(0, 2).map((h, i) => `${join(dir, 'val', `${i}.wav`)}\t${h}`));
@@ -298,6 +305,11 @@ describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
     userError(carousel(['lm', '--data', corpus, '--out', tuned, '--tune', val, '--model', phon, '--pronounce', '0,x']), /--pronounce: expected weights >= 0 separated by commas \(0,0\.5,1\), got '0,x'/);
     userError(carousel(['lm', '--data', corpus, '--out', tuned, '--pronounce', '1']), /--pronounce is for tuning: give --tune VAL\.jsonl too/);
     userError(carousel(['transcribe', '--model', phon, '--lm', lmFile, '--greedy', '--pronounce', '1', join(dir, 'val', '0.wav')]), /--pronounce ranks the LM beam's candidates/);
+    userError(carousel(['evaluate', ...flags, '--data', val, '--pronounce', '1', '--candidates', '9'], env), /--candidates: expected at most the beam width \(--beam 8\), which is all the beam keeps, got 9/);
+    userError(carousel(['evaluate', ...flags, '--data', val, '--candidates', '4']), /--candidates is how many of beam\+lm's candidates --speeds or --pronounce ranks again: give one of them too/);
+    userError(carousel(['transcribe', ...flags, '--candidates', '4', join(dir, 'val', '0.wav')]), /--candidates is how many/);
+    userError(carousel(['lm', '--data', corpus, '--out', tuned, '--tune', val, '--model', phon, '--candidates', '4']), /--candidates is how many/);
+    userError(carousel(['lm', '--data', corpus, '--out', tuned, '--candidates', '4']), /--candidates is for tuning: give --tune VAL\.jsonl too/);
     userError(carousel(['evaluate', ...flags, '--data', val, '--pronounce', '1', '--accents', 'toy'], { CAROUSEL_ESPEAK: join(dir, 'no-such-espeak') }), /espeak-ng was not found/);
   });
 });

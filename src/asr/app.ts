@@ -119,14 +119,16 @@ Options:
   --bonus X          insertion bonus beta per character (default: lm.json's, else 1)
   --lexicon FILE     only words of FILE (white-space separated) in beam+lm's output
   --speeds S1,S2     beam+lm hears each utterance at these speeds too (0.9,1,1.1: its frames
-                     resampled in time, as training's --stretch): its 16 best candidates ranked
-                     again by the mean over models and speeds of their CTC log-likelihoods, plus
-                     the LM's weighted log-probability and the bonus
+                     resampled in time, as training's --stretch): its best candidates (--candidates)
+                     ranked again by the mean over models and speeds of their CTC log-likelihoods,
+                     plus the LM's weighted log-probability and the bonus
   --pronounce W      pronunciation rescoring (needs a model trained with --phoneme-layer, and
-                     espeak-ng): beam+lm's 16 best candidates ranked again with W times the
+                     espeak-ng): beam+lm's best candidates ranked again with W times the
                      best accent's log-likelihood of each one's espeak-ng phonemes under the
                      phoneme output (default: lm.json's tuned value, else 0: off)
   --accents A,B      the espeak-ng accents tried (default: all of its English ones)
+  --candidates N     how many of beam+lm's best candidates --speeds and --pronounce rank again
+                     (default 16, at most --beam; more: slower, espeak-ng saying each one)
   --batch-size N     utterances per forward pass (default 32)
   -h, --help         this help`;
 
@@ -285,7 +287,7 @@ export function loadCtcModels(dirs: readonly string[] | undefined): { dir: strin
  * Decoding settings: beam width, the LM with its weight and bonus when there is one, and the
  * pronunciation weight (0: off) with the Pronouncer that spells candidates out as phonemes.
  */
-export interface DecodeSettings { beam: number; lm: CharNgramLM | null; alpha: number; beta: number; lexicon: Lexicon | null; pronounce: number; pronouncer: Pronouncer | null }
+export interface DecodeSettings { beam: number; lm: CharNgramLM | null; alpha: number; beta: number; lexicon: Lexicon | null; pronounce: number; pronouncer: Pronouncer | null; candidates: number }
 
 /** --speeds S1,S2,...: the test-time speeds (runViews, lmRanker); null when not given. */
 export function speedsFlag(v: string | undefined): number[] | null {
@@ -305,14 +307,29 @@ export function pronouncerOf(accents: string | undefined): Pronouncer {
 
 export const NO_PHONEMES = 'pronunciation rescoring reads a phoneme output: none of the models has one (train --phoneme-layer)';
 
-/** How many of beam + LM's best candidates are ranked again (--speeds, pronunciation rescoring). */
+/** How many of beam + LM's best candidates are ranked again (--speeds, pronunciation rescoring) by default. */
 export const CANDIDATES = 16;
+
+/**
+ * --candidates N: how many of beam + LM's best candidates --speeds and --pronounce rank again
+ * (default CANDIDATES, or the beam width when that is smaller); more than the beam keeps is an error.
+ */
+export function candidatesFlag(v: string | undefined, beam: number): number {
+  const n = intFlag('candidates', v, Math.min(CANDIDATES, beam));
+  if (n > beam) throw new UserError(`--candidates: expected at most the beam width (--beam ${beam}), which is all the beam keeps, got ${n}`);
+  return n;
+}
+
+/** --candidates changes only what --speeds or --pronounce ranks: given without either, an error. */
+export function checkCandidatesUsed(v: string | undefined, ranking: boolean): void {
+  if (v !== undefined && !ranking) throw new UserError('--candidates is how many of beam+lm\'s candidates --speeds or --pronounce ranks again: give one of them too');
+}
 
 /**
  * Beam + LM over every utterance, split for tuning: the beam searches once, and the function it
  * returns ranks at any pronunciation weight. Each utterance's best hypothesis; with `views`
  * (--speeds) or at a pronunciation weight > 0 (with `heard`, the phoneme posteriors), its
- * CANDIDATES best ranked again (rankCandidates), the pronunciation score weighted.
+ * `s.candidates` best ranked again (rankCandidates), the pronunciation score weighted.
  */
 export function lmRanker(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): (pronounce: number) => string[] {
   const o = { beamWidth: s.beam, lm: s.lm, alpha: s.lm ? s.alpha : 0, beta: s.lm ? s.beta : 0, lexicon: s.lexicon };
@@ -320,7 +337,7 @@ export function lmRanker(frame: readonly Posteriors[], views: readonly Posterior
     const best = frame.map((p) => beamDecode(p, alphabet, o)[0].text);
     return () => best;
   }
-  const cands = frame.map((p) => beamDecode(p, alphabet, { ...o, topK: CANDIDATES }));
+  const cands = frame.map((p) => beamDecode(p, alphabet, { ...o, topK: s.candidates }));
   const pronouncer = heard ? s.pronouncer : null;
   if (heard && !pronouncer) throw new Error('lmRanker: phoneme posteriors without a Pronouncer');
   pronouncer?.prepare(cands.flatMap((c) => c.map((h) => h.text)));
@@ -342,8 +359,8 @@ export function decodeAllWithLm(frame: readonly Posteriors[], views: readonly Po
  * else 0.5 and 1; the pronunciation weight from --pronounce, else lm.json's, else 0, and 0 when
  * it came from lm.json but `hasPhonemes` is false (said on stderr: those models cannot use it).
  */
-export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm-weight'?: string; bonus?: string; lexicon?: string; pronounce?: string; accents?: string }, hasPhonemes = false): DecodeSettings {
-  const beam = intFlag('beam', v.beam, 16);
+export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm-weight'?: string; bonus?: string; lexicon?: string; pronounce?: string; accents?: string; candidates?: string }, hasPhonemes = false): DecodeSettings {
+  const beam = intFlag('beam', v.beam, 16), candidates = candidatesFlag(v.candidates, beam);
   const lmPath = v.lm ?? (existsSync(join(dir, 'lm.json')) ? join(dir, 'lm.json') : null);
   const lm = lmPath ? CharNgramLM.load(lmPath) : null;
   const alpha = numFlag('lm-weight', v['lm-weight'], lm?.tuned?.weight ?? 0.5, 0);
@@ -364,7 +381,7 @@ export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm
     if (!words.length) throw new UserError(`--lexicon ${v.lexicon}: no words (expected words separated by white space)`);
     lexicon = new Lexicon(words);
   }
-  return { beam, lm, alpha, beta, lexicon, pronounce, pronouncer: pronounce > 0 ? pronouncerOf(v.accents) : null };
+  return { beam, lm, alpha, beta, lexicon, pronounce, pronouncer: pronounce > 0 ? pronouncerOf(v.accents) : null, candidates };
 }
 
 export interface DecoderScores { greedy: ErrorRates; beam: ErrorRates; 'beam+lm': ErrorRates | null }
@@ -391,7 +408,7 @@ export function scoreLines(s: DecoderScores): string[] {
 async function evaluateCommand(argv: string[]): Promise<number> {
   const { values: v } = parseFlags('evaluate', argv, {
     model: { type: 'string', multiple: true }, data: { type: 'string' }, beam: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' },
-    bonus: { type: 'string' }, lexicon: { type: 'string' }, speeds: { type: 'string' }, pronounce: { type: 'string' }, accents: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    bonus: { type: 'string' }, lexicon: { type: 'string' }, speeds: { type: 'string' }, pronounce: { type: 'string' }, accents: { type: 'string' }, candidates: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) { console.log(EVAL_HELP); return 0; }
   return userErrors(async () => {
@@ -401,6 +418,7 @@ async function evaluateCommand(argv: string[]): Promise<number> {
     if (settings.lexicon && !settings.lm) throw new UserError('--lexicon constrains beam+lm decoding: give --lm too (or put lm.json in the model directory)');
     const speeds = speedsFlag(v.speeds);
     if (speeds && !settings.lm) throw new UserError('--speeds ranks beam+lm\'s candidates: give --lm too (or put lm.json in the model directory)');
+    checkCandidatesUsed(v.candidates, !!speeds || settings.pronounce > 0);
     let texts: string[] = [];
     const read = await readSets(models.map((m) => m.model), data);
     const inputs = (m: CtcModel) => {

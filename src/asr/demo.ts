@@ -15,7 +15,7 @@ import { makeSpeechData } from './speechData.js';
 import { loadCmudict } from '../data/cmudict.js';
 import { runModel } from './task.js';
 import { tuneLm } from './tuneLm.js';
-import { loadForModel, scoreDecoders, scoreLines, trainCtc, type CtcTrainConfig } from './app.js';
+import { CANDIDATES, loadForModel, scoreDecoders, scoreLines, trainCtc, type CtcTrainConfig } from './app.js';
 import { readManifest } from './manifest.js';
 
 /** What one demo renders and trains: full size, and --quick (the tests' seconds-long run). */
@@ -143,7 +143,7 @@ async function runDemo(plan: DemoPlan, o: { out: string; quick: boolean; seed: n
   const testPath = join(dataDir, 'test.jsonl');
   const test = loadForModel(model, testPath, log);
   const testPost = (await runModel(model, test)).posteriors;
-  const { scores } = scoreDecoders(testPost, test.map((u) => u.text), model.alphabet, { beam: 16, lm: tuned, alpha: best.weight, beta: best.bonus, lexicon: null, pronounce: 0, pronouncer: null });
+  const { scores } = scoreDecoders(testPost, test.map((u) => u.text), model.alphabet, { beam: 16, lm: tuned, alpha: best.weight, beta: best.bonus, lexicon: null, pronounce: 0, pronouncer: null, candidates: CANDIDATES });
   // The alignment plot of the first test utterance.
   const entry = readManifest(testPath)[0];
   const svg = alignmentSvg({

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { lmRanker, loadCtcModels, NO_PHONEMES, loadForModel, pronouncerOf, readSets, speedsFlag } from '../../asr/app.js';
+import { candidatesFlag, checkCandidatesUsed, lmRanker, loadCtcModels, NO_PHONEMES, loadForModel, pronouncerOf, readSets, speedsFlag } from '../../asr/app.js';
 import { runViews } from '../../asr/ensemble.js';
 import type { CtcModel } from '../../asr/model.js';
 import { CharNgramLM } from '../../asr/lm.js';
@@ -39,6 +39,7 @@ here); the lowest CER wins, then WER, and that LM is saved with its weight and b
                   evaluate --pronounce (a model with a phoneme output; espeak-ng); the choice is
                   saved with the weight and bonus
   --accents A,B   espeak-ng accents for --pronounce (default: all of its English ones)
+  --candidates N  how many of the beam's best --speeds and --pronounce rank again (default 16)
   -h, --help      this help`;
 
 export const lm: Command = {
@@ -48,7 +49,7 @@ export const lm: Command = {
     const { values: v } = parseFlags('lm', argv, {
       data: { type: 'string' }, out: { type: 'string' }, order: { type: 'string' }, weight: { type: 'string' }, bonus: { type: 'string' },
       tune: { type: 'string' }, model: { type: 'string', multiple: true }, 'tune-count': { type: 'string' }, beam: { type: 'string' }, speeds: { type: 'string' },
-      pronounce: { type: 'string' }, accents: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      pronounce: { type: 'string' }, accents: { type: 'string' }, candidates: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
@@ -58,7 +59,7 @@ export const lm: Command = {
         return +o;
       });
       if (orders.length > 1 && !v.tune) throw new UserError(`--order: a list (${v.order}) is for choosing among orders with --tune; without it, give one order`);
-      if (!v.tune) for (const f of ['model', 'tune-count', 'beam', 'speeds', 'pronounce', 'accents'] as const) if (v[f] !== undefined) throw new UserError(`--${f} is for tuning: give --tune VAL.jsonl too`);
+      if (!v.tune) for (const f of ['model', 'tune-count', 'beam', 'speeds', 'pronounce', 'accents', 'candidates'] as const) if (v[f] !== undefined) throw new UserError(`--${f} is for tuning: give --tune VAL.jsonl too`);
       if (v.tune && (v.weight !== undefined || v.bonus !== undefined)) throw new UserError('--tune chooses the weight and bonus: give --tune or --weight/--bonus, not both');
       const lines = data.endsWith('.jsonl') ? readManifest(data).map((e) => e.text) : readText(data, 'corpus').split('\n');
       const trained = new Map<number, CharNgramLM>();
@@ -90,10 +91,11 @@ export const lm: Command = {
         const pronouncer = rescoring ? pronouncerOf(v.accents) : null;
         if (v.accents !== undefined && !rescoring) throw new UserError('--accents is for pronunciation rescoring: give --pronounce with a weight > 0 too');
         const speeds = speedsFlag(v.speeds), ms = models.map((m) => m.model);
+        const beam = intFlag('beam', v.beam, 16), candidates = candidatesFlag(v.candidates, beam);
+        checkCandidatesUsed(v.candidates, !!speeds || rescoring);
         const { frame, views, heard } = await runViews(ms, inputs, speeds, undefined, rescoring);
-        const beam = intFlag('beam', v.beam, 16);
         const { best, points } = tuneLm(refs, lmOf, { orders, weights: LM_WEIGHTS, bonuses: LM_BONUSES, pronounce },
-          (lm, alpha, beta) => lmRanker(frame, views, heard, first.alphabet, { beam, lm, alpha, beta, lexicon: null, pronounce: 0, pronouncer }));
+          (lm, alpha, beta) => lmRanker(frame, views, heard, first.alphabet, { beam, lm, alpha, beta, lexicon: null, pronounce: 0, pronouncer, candidates }));
         const pron = (p: { pronounce: number }) => (rescoring ? ` pronounce ${p.pronounce}` : '');
         for (const o of orders) {
           const b = points.filter((p) => p.order === o).reduce((x, y) => (better(y, x) ? y : x));
