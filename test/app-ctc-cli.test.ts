@@ -13,6 +13,7 @@ import { ctcLogLikelihood, rescoreDecode } from '../src/asr/rescore.js';
 import { beamDecode } from '../src/asr/decode.js';
 import { CharNgramLM } from '../src/asr/lm.js';
 import { carousel, userError } from './util/cli.js';
+import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { toneSamples, toyManifest } from './util/ctcToy.js';
 
 // End to end on the toy tones (test/util/ctcToy.ts): train, evaluate, transcribe, lm, and bad input.
@@ -194,6 +195,24 @@ describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
     userError(carousel(['evaluate', '--model', model, '--data', val, '--speeds', '1,3']), /--speeds: expected speeds in \[0\.5, 2\] separated by commas \(0\.9,1,1\.1\), got '1,3'/);
     userError(carousel(['evaluate', '--model', model, '--data', val, '--speeds', '1']), /--speeds ranks beam\+lm's candidates: give --lm too/);
     userError(carousel(['transcribe', '--model', model, '--greedy', '--speeds', '1', join(dir, 'val', '0.wav')]), /--speeds ranks the LM beam's candidates/);
+  });
+
+  it('train --warp: the spectra warped in training (another run than without), kept on resume; refused for pen strokes', () => {
+    const args = (out: string, extra: string[]) => ['train', '--task', 'ctc', '--data', train, '--val', val, '--out', join(dir, out), ...small, '--epochs', '2', ...extra];
+    const plain = carousel(args('nowarp', [])), warped = carousel(args('warp', ['--warp', '0.1']));
+    assert.equal(plain.code, 0, plain.err);
+    assert.equal(warped.code, 0, warped.err);
+    const loss = (out: string) => out.match(/validation: loss ([\d.]+)/)![1];
+    assert.notEqual(loss(warped.out), loss(plain.out), 'the same seed, so only the warping tells them apart');
+    assert.equal((loadCheckpoint(join(dir, 'warp', 'checkpoint.safetensors')).meta.config as { warp: number }).warp, 0.1);
+    const resumed = carousel(['train', '--task', 'ctc', '--out', join(dir, 'warp'), '--resume', '--epochs', '3']);
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.equal((loadCheckpoint(join(dir, 'warp', 'checkpoint.safetensors')).meta.config as { warp: number }).warp, 0.1);
+    userError(carousel(args('x', ['--warp', '0.4'])), /--warp/);
+    // Pen strokes have no spectrum to warp.
+    writeFileSync(join(dir, 'pen.json'), JSON.stringify([[[0, 0], [1, 1], [2, 0]], [[3, 0], [3, 2]]]));
+    writeFileSync(join(dir, 'pen.jsonl'), `${JSON.stringify({ strokes: 'pen.json', text: 'a' })}\n`);
+    userError(carousel(['train', '--task', 'ctc', '--data', join(dir, 'pen.jsonl'), '--out', join(dir, 'pen'), '--warp', '0.1']), /--warp: warps the spectrum of audio; .*pen\.jsonl holds pen strokes/);
   });
 
   it('bad flags and files get one-line errors', () => {

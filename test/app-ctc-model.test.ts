@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { backward } from '../src/autograd/tape.js';
 import { checkCtcConfig, CtcModel, stackFrames, batchInput, featureStats } from '../src/asr/model.js';
-import { alignable, CtcTask, maskFrames, stretchFrames, type Utterance } from '../src/asr/task.js';
+import { alignable, CtcTask, maskFrames, stretchFrames, warpFrames, type Utterance } from '../src/asr/task.js';
+import { hzToMel, melToHz } from '../src/audio/melspec.js';
 import { Rng } from '../src/tensor/random.js';
 import { PhonemeSet } from '../src/asr/phonemes.js';
 import { F64 } from './util/gradcheck.js';
@@ -101,6 +102,51 @@ describe('CTC model and task', () => {
     assert.equal(fast.steps, 2);
     assert.deepEqual([...fast.x.subarray(0, dim)], [0, 1, 2]);
     assert.deepEqual([...fast.x.subarray(3 * dim, 4 * dim)], [0, 0, 0]); // input frame 8 of 8: the padding
+  });
+
+  it('vocal tract length perturbation moves the spectrum up by alpha: a bump at F Hz comes out at alpha F', () => {
+    // Frames of log-spectra drawn as functions of frequency: frame f is a bump at F_f (300 Hz to
+    // 6 kHz), sampled at the 40 bands' centres (HTK mel, 20 Hz to 8 kHz, as the front end's).
+    const dim = 40, k = 2, steps = 10, frames = steps * k, lo = hzToMel(20), hi = hzToMel(8000);
+    const centre = (b: number) => melToHz(lo + ((hi - lo) * (b + 1)) / (dim + 1));
+    const bump = (f: number, hz: number) => Math.exp(-(((hzToMel(hz) - hzToMel(300 + 300 * f)) / 120) ** 2) / 2);
+    const x = Float32Array.from({ length: frames * dim }, (_, i) => bump(Math.floor(i / dim), centre(i % dim)));
+    // Each column standardized: warpFrames gives each band back its mean and spread, so compare shapes.
+    const standardized = (a: ArrayLike<number>) => {
+      const out = Float64Array.from(a);
+      for (let b = 0; b < dim; b++) {
+        let m = 0, v = 0;
+        for (let f = 0; f < frames; f++) m += out[f * dim + b] / frames;
+        for (let f = 0; f < frames; f++) v += (out[f * dim + b] - m) ** 2 / frames;
+        for (let f = 0; f < frames; f++) out[f * dim + b] = (out[f * dim + b] - m) / Math.sqrt(v);
+      }
+      return out;
+    };
+    const err = (a: ArrayLike<number>, want: ArrayLike<number>, bands: number) => {
+      const sa = standardized(a), sw = standardized(want);
+      let e = 0;
+      for (let f = 0; f < frames; f++) for (let b = 0; b < bands; b++) e = Math.max(e, Math.abs(sa[f * dim + b] - sw[f * dim + b]));
+      return e;
+    };
+    for (const alpha of [0.9, 1.1]) {
+      // The speaker whose formants sit alpha times higher: band b hears what was at centre(b) / alpha.
+      const want = Float32Array.from({ length: frames * dim }, (_, i) => bump(Math.floor(i / dim), centre(i % dim) / alpha));
+      const warped = warpFrames(x, steps, dim, k, alpha);
+      const below = Array.from({ length: dim }, (_, b) => b).filter((b) => centre(b) <= 0.85 * 8000 * Math.min(alpha, 1)).length;
+      assert.ok(err(warped, want, below) < 0.2, `alpha ${alpha}: ${err(warped, want, below)}`);
+      assert.ok(err(x, want, below) > 1, 'unwarped, the frames differ (else this test shows nothing)');
+      assert.ok(err(warpFrames(x, steps, dim, k, 1 / alpha), want, below) > 1, 'the other direction differs too');
+      // Each band keeps its mean and spread.
+      for (let b = 0; b < dim; b++) {
+        const col = (a: Float32Array) => Array.from({ length: frames }, (_, f) => a[f * dim + b]);
+        const m = (c: number[]) => c.reduce((s, v) => s + v, 0) / frames;
+        const sd = (c: number[]) => Math.sqrt(c.reduce((s, v) => s + (v - m(c)) ** 2, 0) / frames);
+        assert.ok(Math.abs(m(col(warped)) - m(col(x))) < 1e-5 && Math.abs(sd(col(warped)) - sd(col(x))) < 1e-4, `band ${b}`);
+      }
+    }
+    // At 1 it changes nothing.
+    const same = warpFrames(x, steps, dim, k, 1);
+    for (let i = 0; i < x.length; i++) assert.ok(Math.abs(same[i] - x[i]) < 1e-5);
   });
 
   it('a training step gives a finite loss and gradients for every parameter (PyTorch names)', () => {

@@ -47,6 +47,8 @@ export interface CtcTrainConfig {
   specaugment: boolean;
   /** Speed perturbation range: training utterances at speeds in [1 - stretch, 1 + stretch] (0: off). */
   stretch: number;
+  /** Vocal tract length perturbation: training utterances' spectra warped by factors in [1 - warp, 1 + warp] (0: off; audio only). */
+  warp: number;
   /** Hierarchical CTC: a phoneme output after this many layers (0: none), its loss weighted by phonemeWeight. */
   phonemeLayer: number;
   phonemeWeight: number;
@@ -84,6 +86,9 @@ Options:
   --specaugment        mask 2 bands of features and 2 spans of frames in each training utterance
   --stretch X          speed perturbation: each training utterance, each epoch, at a random speed
                        in [1 - X, 1 + X] (its frames resampled in time; default 0: off)
+  --warp X             audio: vocal tract length perturbation: each training utterance, each epoch,
+                       its spectrum warped by a random factor in [1 - X, 1 + X] (formants moved as
+                       another speaker's would be; default 0: off)
   --phoneme-layer K    hierarchical CTC: a second output over the training manifest's "phonemes"
                        (sound tokens separated by spaces; carousel data speech writes espeak-ng's)
                        after layer K, trained beside the characters (default 0: none); decoding
@@ -145,7 +150,7 @@ async function trainCommand(argv: string[]): Promise<number> {
   const { values: v } = parseFlags('train', argv, {
     task: { type: 'string' }, data: { type: 'string' }, val: { type: 'string' }, out: { type: 'string' }, hidden: { type: 'string' },
     layers: { type: 'string' }, proj: { type: 'string' }, subsample: { type: 'string' }, 'mel-bins': { type: 'string' }, dropout: { type: 'string' },
-    specaugment: { type: 'boolean' }, stretch: { type: 'string' }, 'phoneme-layer': { type: 'string' }, 'phoneme-weight': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, clip: { type: 'string' },
+    specaugment: { type: 'boolean' }, stretch: { type: 'string' }, warp: { type: 'string' }, 'phoneme-layer': { type: 'string' }, 'phoneme-weight': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, clip: { type: 'string' },
     schedule: { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' }, 'checkpoint-every': { type: 'string' },
     resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
@@ -166,7 +171,7 @@ async function trainCommand(argv: string[]): Promise<number> {
         data: resolve(requireFlag('data', v.data)), val: v.val ? resolve(v.val) : null, dataHash: '', out,
         melBins: intFlag('mel-bins', v['mel-bins'], 40, 8), hidden: intFlag('hidden', v.hidden, 128), layers: intFlag('layers', v.layers, 2),
         proj: intFlag('proj', v.proj, 0, 0), subsample: intFlag('subsample', v.subsample, 0), dropout: numFlag('dropout', v.dropout, 0, 0, 0.99),
-        specaugment: Boolean(v.specaugment), stretch: numFlag('stretch', v.stretch, 0, 0, 0.5),
+        specaugment: Boolean(v.specaugment), stretch: numFlag('stretch', v.stretch, 0, 0, 0.5), warp: numFlag('warp', v.warp, 0, 0, 0.3),
         phonemeLayer: intFlag('phoneme-layer', v['phoneme-layer'], 0, 0), phonemeWeight: numFlag('phoneme-weight', v['phoneme-weight'], 0.5, 0), epochs: intFlag('epochs', v.epochs, 20), batchSize: intFlag('batch-size', v['batch-size'], 16),
         lr: numFlag('lr', v.lr, 0.003, 0), clip: numFlag('clip', v.clip, 5, 0), schedule: choiceFlag('schedule', v.schedule, ['none', 'cosine'] as const, 'cosine'),
         patience: intFlag('patience', v.patience, 0, 0), seed: intFlag('seed', v.seed, 1, 0), checkpointEvery: intFlag('checkpoint-every', v['checkpoint-every'], 0, 0),
@@ -210,6 +215,7 @@ export async function trainCtc(c: CtcTrainConfig, o: { resume?: CheckpointData |
   const valSet = c.val ? await loadSetThreaded(c.val, c.melBins, trainSet.kind) : null;
   for (const s of [trainSet, valSet]) if (s?.notes.length) progress.message(`${s.manifest}: converted ${s.notes.join('; ')}`);
   const kind = trainSet.kind, dim = featureDim({ kind, melBins: c.melBins });
+  if (c.warp > 0 && kind !== 'audio') throw new UserError(`--warp: warps the spectrum of audio; ${c.data} holds pen strokes`);
   const alphabet = Alphabet.fromTexts(trainSet.entries.map((e) => e.text));
   const { mean, std } = featureStats(trainSet.features, dim);
   const subsample = c.subsample || (kind === 'audio' ? 3 : 1);
@@ -227,7 +233,7 @@ export async function trainCtc(c: CtcTrainConfig, o: { resume?: CheckpointData |
   const rng = new Rng(c.seed);
   let model: CtcModel;
   try { model = new CtcModel(config, { rng }); } catch (e) { throw new UserError(`the model cannot be built: ${(e as Error).message}`); }
-  const task = new CtcTask(model, train.kept, val?.kept.length ? val.kept : null, c.batchSize, rng, c.specaugment ? DEFAULT_SPECAUGMENT : null, c.stretch, c.phonemeWeight);
+  const task = new CtcTask(model, train.kept, val?.kept.length ? val.kept : null, c.batchSize, rng, c.specaugment ? DEFAULT_SPECAUGMENT : null, c.stretch, c.phonemeWeight, c.warp);
   const opt = new Adam(model.parameters(), { lr: c.lr });
   const schedule = c.schedule === 'cosine' ? new CosineAnnealingLR(opt, c.epochs, c.lr * 0.05) : null;
   mkdirSync(c.out, { recursive: true });
@@ -473,6 +479,8 @@ function checkTrainConfig(raw: unknown, file: string): CtcTrainConfig {
   if (typeof c.specaugment !== 'boolean') throw bad('specaugment', 'true or false', c.specaugment);
   if (c.stretch === undefined) c.stretch = 0; // checkpoints from before --stretch
   if (typeof c.stretch !== 'number' || !(c.stretch >= 0 && c.stretch <= 0.5)) throw bad('stretch', 'a number in [0, 0.5]', c.stretch);
+  if (c.warp === undefined) c.warp = 0; // checkpoints from before --warp
+  if (typeof c.warp !== 'number' || !(c.warp >= 0 && c.warp <= 0.3)) throw bad('warp', 'a number in [0, 0.3]', c.warp);
   if (c.schedule !== 'none' && c.schedule !== 'cosine') throw bad('schedule', 'none or cosine', c.schedule);
   if (c.phonemeLayer === undefined) { c.phonemeLayer = 0; c.phonemeWeight = 0.5; } // checkpoints from before --phoneme-layer
   if (!Number.isInteger(c.phonemeLayer) || !((c.phonemeLayer as number) >= 0 && (c.phonemeLayer as number) <= (c.layers as number))) throw bad('phonemeLayer', `an integer in [0, layers = ${c.layers}]`, c.phonemeLayer);

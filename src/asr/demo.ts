@@ -122,7 +122,7 @@ async function runDemo(plan: DemoPlan, o: { out: string; quick: boolean; seed: n
   const base = o.quick ? plan.quick.train : plan.train;
   const config: CtcTrainConfig = {
     data: join(dataDir, 'train.jsonl'), val: join(dataDir, 'val.jsonl'), dataHash: '', out: modelDir, melBins: 40, hidden: 96, layers: 2, proj: 0,
-    subsample: 0, dropout: 0, specaugment: false, stretch: 0, phonemeLayer: 0, phonemeWeight: 0.5, epochs: 10, batchSize: 16, lr: 0.004, clip: 5, schedule: 'cosine', patience: 0, seed: o.seed, checkpointEvery: 0,
+    subsample: 0, dropout: 0, specaugment: false, stretch: 0, warp: 0, phonemeLayer: 0, phonemeWeight: 0.5, epochs: 10, batchSize: 16, lr: 0.004, clip: 5, schedule: 'cosine', patience: 0, seed: o.seed, checkpointEvery: 0,
     ...base, ...(o.epochs ? { epochs: o.epochs } : {}),
   };
   const r = await trainCtc(config, { progress: new Progress(process.stderr) });

@@ -4,6 +4,7 @@ import { tidy } from '../tensor/tidy.js';
 import type { Rng } from '../tensor/random.js';
 import { add, affine } from '../ops/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
+import { hzToMel, melToHz } from '../audio/melspec.js';
 import type { BatchResult, EvalResult, Task } from '../train/task.js';
 import { minFrames } from './alphabet.js';
 import { greedyDecode, type Posteriors } from './decode.js';
@@ -91,6 +92,54 @@ export function stretchFrames(x: Float32Array, steps: number, dim: number, k: nu
 }
 
 /**
+ * Vocal tract length perturbation (Jaitly & Hinton 2013) of stacked log-mel frames [steps, k * dim]:
+ * the spectrum warped in frequency by `alpha` (1.1 moves every formant a tenth up, as a shorter
+ * vocal tract would), what sets one speaker's voice apart from another's more than anything the
+ * speed or masks change. Band b of the output reads the input at frequency f_b / alpha, f_b its
+ * centre on the HTK mel scale between fmin and fmax (the front end's: 20 Hz to 8 kHz at 16 kHz),
+ * linear between neighbouring bands; above 0.85 fmax (times alpha when it is below 1) the map
+ * runs straight to fmax, so the top band stays the top band. Each band then gets back the mean
+ * and spread it had (the inputs are normalised per feature; interpolation lowers a band's spread).
+ */
+export function warpFrames(x: Float32Array, steps: number, dim: number, k: number, alpha: number, fmin = 20, fmax = 8000): Float32Array {
+  const { from, w } = warpMap(dim, alpha, fmin, fmax), frames = steps * k;
+  const out = new Float32Array(x.length); // [steps, k * dim] = [frames, dim]
+  for (let f = 0; f < frames; f++) {
+    const row = f * dim;
+    for (let b = 0; b < dim; b++) out[row + b] = (1 - w[b]) * x[row + from[b]] + w[b] * x[row + Math.min(from[b] + 1, dim - 1)];
+  }
+  const a = columnStats(x, frames, dim), z = columnStats(out, frames, dim);
+  for (let f = 0; f < frames; f++) {
+    const row = f * dim;
+    for (let b = 0; b < dim; b++) out[row + b] = a.mean[b] + ((out[row + b] - z.mean[b]) * a.sd[b]) / z.sd[b];
+  }
+  return out;
+}
+
+/** Each column's mean and standard deviation (population; at least 1e-5) of [frames, dim]. */
+function columnStats(x: Float32Array, frames: number, dim: number): { mean: Float64Array; sd: Float64Array } {
+  const mean = new Float64Array(dim), sd = new Float64Array(dim);
+  for (let f = 0; f < frames; f++) for (let b = 0; b < dim; b++) mean[b] += x[f * dim + b] / frames;
+  for (let f = 0; f < frames; f++) for (let b = 0; b < dim; b++) sd[b] += (x[f * dim + b] - mean[b]) ** 2 / frames;
+  for (let b = 0; b < dim; b++) sd[b] = Math.max(Math.sqrt(sd[b]), 1e-5);
+  return { mean, sd };
+}
+
+/** For each output band: the input band below the frequency it reads and the weight of the one above. */
+function warpMap(dim: number, alpha: number, fmin: number, fmax: number): { from: Int32Array; w: Float32Array } {
+  const lo = hzToMel(fmin), hi = hzToMel(fmax), edge = 0.85 * fmax * Math.min(alpha, 1);
+  const from = new Int32Array(dim), w = new Float32Array(dim);
+  for (let b = 0; b < dim; b++) {
+    const f = melToHz(lo + ((hi - lo) * (b + 1)) / (dim + 1)); // band b's centre
+    const g = f <= edge ? f / alpha : edge / alpha + ((f - edge) * (fmax - edge / alpha)) / (fmax - edge);
+    const pos = Math.min(Math.max(((hzToMel(Math.max(g, fmin)) - lo) / (hi - lo)) * (dim + 1) - 1, 0), dim - 1);
+    from[b] = Math.floor(pos);
+    w[b] = pos - from[b];
+  }
+  return { from, w };
+}
+
+/**
  * CTC training for fit(): batches of utterances of similar length (sorted by frames, cut into
  * batches once; each epoch shuffles the batches' order), so little of a batch is padding; loss
  * F.ctc_loss's 'mean' (each utterance's loss over its label count, then averaged). Utterances that
@@ -107,7 +156,9 @@ export class CtcTask implements Task {
     /** Speed perturbation: each training utterance at a speed drawn from [1 - stretch, 1 + stretch] (0: off). */
     private readonly stretch = 0,
     /** With a model with phonemes: the phonemes' CTC loss counts this much beside the characters'. */
-    private readonly phonemeWeight = 0) {
+    private readonly phonemeWeight = 0,
+    /** Vocal tract length perturbation: each training utterance's spectrum warped by a factor drawn from [1 - warp, 1 + warp] (0: off; audio only). */
+    private readonly warp = 0) {
     if (!train.length) throw new Error('CtcTask: no training utterances');
     if (model.phon) {
       const bad = train.find((u) => !u.phonemes);
@@ -131,6 +182,7 @@ export class CtcTask implements Task {
         const s = stretchFrames(u.x, u.steps, c.inputDim, c.subsample, this.rng.uniform(1 - this.stretch, 1 + this.stretch));
         if (s.steps >= minFrames(u.labels) && (!u.phonemes || s.steps >= minFrames(u.phonemes))) item = s; // never too short for its labels
       }
+      if (this.warp > 0) item = { x: warpFrames(item.x, item.steps, c.inputDim, c.subsample, this.rng.uniform(1 - this.warp, 1 + this.warp)), steps: item.steps };
       return this.augment ? { x: maskFrames(item.x, item.steps, c.inputDim, c.subsample, this.augment, this.rng), steps: item.steps } : item;
     });
     const { x, T, lengths } = batchInput(items, this.width);
