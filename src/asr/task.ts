@@ -94,8 +94,8 @@ export function stretchFrames(x: Float32Array, steps: number, dim: number, k: nu
 /**
  * Vocal tract length perturbation (Jaitly & Hinton 2013) of stacked log-mel frames [steps, k * dim]:
  * the spectrum warped in frequency by `alpha` (1.1 moves every formant a tenth up, as a shorter
- * vocal tract would), what sets one speaker's voice apart from another's more than anything the
- * speed or masks change. Band b of the output reads the input at frequency f_b / alpha, f_b its
+ * vocal tract would), one way one speaker's voice differs from another's that neither speed nor
+ * masks imitate (on the words set it did not help: README, issue 12). Band b of the output reads the input at frequency f_b / alpha, f_b its
  * centre on the HTK mel scale between fmin and fmax (the front end's: 20 Hz to 8 kHz at 16 kHz),
  * linear between neighbouring bands; above 0.85 fmax (times alpha when it is below 1) the map
  * runs straight to fmax, so the top band stays the top band. Each band then gets back the mean
