@@ -4,7 +4,7 @@ import { tidy } from '../tensor/tidy.js';
 import type { Rng } from '../tensor/random.js';
 import { add, affine } from '../ops/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
-import { hzToMel, melToHz } from '../audio/melspec.js';
+import { columnStats, hzToMel, melToHz } from '../audio/melspec.js';
 import type { BatchResult, EvalResult, Task } from '../train/task.js';
 import { minFrames } from './alphabet.js';
 import { greedyDecode, type Posteriors } from './decode.js';
@@ -114,15 +114,6 @@ export function warpFrames(x: Float32Array, steps: number, dim: number, k: numbe
     for (let b = 0; b < dim; b++) out[row + b] = a.mean[b] + ((out[row + b] - z.mean[b]) * a.sd[b]) / z.sd[b];
   }
   return out;
-}
-
-/** Each column's mean and standard deviation (population; at least 1e-5) of [frames, dim]. */
-function columnStats(x: Float32Array, frames: number, dim: number): { mean: Float64Array; sd: Float64Array } {
-  const mean = new Float64Array(dim), sd = new Float64Array(dim);
-  for (let f = 0; f < frames; f++) for (let b = 0; b < dim; b++) mean[b] += x[f * dim + b] / frames;
-  for (let f = 0; f < frames; f++) for (let b = 0; b < dim; b++) sd[b] += (x[f * dim + b] - mean[b]) ** 2 / frames;
-  for (let b = 0; b < dim; b++) sd[b] = Math.max(Math.sqrt(sd[b]), 1e-5);
-  return { mean, sd };
 }
 
 /** For each output band: the input band below the frequency it reads and the weight of the one above. */

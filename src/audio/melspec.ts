@@ -104,13 +104,21 @@ export function logMel(samples: Float32Array, opts: MelOptions = {}): { frames: 
 /** Each column of a [frames, dim] matrix to mean 0 and standard deviation 1 (population statistics). */
 export function normalizeColumns(data: Float32Array, frames: number, dim: number): void {
   if (frames === 0) return;
+  const { mean, sd } = columnStats(data, frames, dim);
+  for (let d = 0; d < dim; d++) for (let t = 0; t < frames; t++) data[t * dim + d] = (data[t * dim + d] - mean[d]) / sd[d];
+}
+
+/** Each column's mean and standard deviation (population; at least STD_FLOOR) of a [frames, dim] matrix, frames > 0. */
+export function columnStats(data: Float32Array, frames: number, dim: number): { mean: Float64Array; sd: Float64Array } {
+  const mean = new Float64Array(dim), sd = new Float64Array(dim);
   for (let d = 0; d < dim; d++) {
-    let mean = 0;
-    for (let t = 0; t < frames; t++) mean += data[t * dim + d];
-    mean /= frames;
+    let m = 0;
+    for (let t = 0; t < frames; t++) m += data[t * dim + d];
+    m /= frames;
     let v = 0;
-    for (let t = 0; t < frames; t++) { const z = data[t * dim + d] - mean; v += z * z; }
-    const sd = Math.max(Math.sqrt(v / frames), STD_FLOOR);
-    for (let t = 0; t < frames; t++) data[t * dim + d] = (data[t * dim + d] - mean) / sd;
+    for (let t = 0; t < frames; t++) { const z = data[t * dim + d] - m; v += z * z; }
+    mean[d] = m;
+    sd[d] = Math.max(Math.sqrt(v / frames), STD_FLOOR);
   }
+  return { mean, sd };
 }
