@@ -5,7 +5,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SPLITS } from '../src/asr/handwritingData.js';
-import { makeSpeechData } from '../src/asr/speechData.js';
+import { dealSplits, espeakVoices, linkedEspeakData, makeSpeechData, relPath, speak, type Job } from '../src/asr/speechData.js';
+import { mixVariant, parseVariant, TRAIT_GROUPS } from '../src/asr/voiceMix.js';
+import { Rng } from '../src/tensor/random.js';
 import { carousel } from './util/cli.js';
 import { deadPid } from './util/process.js';
 
@@ -119,4 +121,87 @@ test('speech data: --splits train adds training utterances to a smaller set, as 
     assert.equal(e.code, 2, e.out);
     assert.match(e.err, msg);
   }
+});
+
+test('voice mixing: each trait group is the base variant\'s or a donor\'s, whole, and the rest stays the base\'s', () => {
+  const base = parseVariant('b', 'language variant\nname B\n// a comment\ngender female\nformant 0 100 100 100\nformant 1 120 80 160\necho 40 10000\nstressAdd 1 2\nstressAmp 3 4\n');
+  const d1 = parseVariant('d1', 'language variant\nname D1\nformant 0 145 100 145\ntone 100 255 600 70\n');
+  const d2 = parseVariant('d2', '## comment\nlanguage variant\nname D2\nklatt 1\nechO 20 30\n');
+  assert.deepEqual(base.rest, ['language variant', 'name B', 'gender female']);
+  assert.deepEqual([...base.traits.keys()], ['formant', 'echo', 'stress']);
+  assert.deepEqual(base.traits.get('stress'), ['stressAdd 1 2', 'stressAmp 3 4']);
+  assert.deepEqual(d2.traits.get('echo'), ['echO 20 30']);
+  // p = 0: the base's own lines, grouped.
+  const same = mixVariant(base, [base, d1, d2], 0, new Rng(1));
+  assert.equal(same.mix, '');
+  assert.equal(same.text, 'language variant\nname B\ngender female\nformant 0 100 100 100\nformant 1 120 80 160\necho 40 10000\nstressAdd 1 2\nstressAmp 3 4\n');
+  // p = 1: every group from a donor (never the base); a donor without a group leaves it out (espeak-ng's default).
+  for (let seed = 0; seed < 20; seed++) {
+    const { text, mix } = mixVariant(base, [base, d1, d2], 1, new Rng(seed));
+    const from = Object.fromEntries(mix.split(' ').map((t) => t.split('=')));
+    assert.deepEqual(Object.keys(from), [...TRAIT_GROUPS]);
+    assert.ok(Object.values(from).every((n) => n === 'd1' || n === 'd2'), mix);
+    const lines = text.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['language variant', 'name B', 'gender female']);
+    assert.equal(lines.includes('formant 0 145 100 145'), from.formant === 'd1');
+    assert.equal(lines.includes('echO 20 30'), from.echo === 'd2');
+    assert.equal(lines.includes('tone 100 255 600 70'), from.tone === 'd1');
+    assert.equal(lines.includes('klatt 1'), from.klatt === 'd2');
+    assert.ok(!lines.some((l) => l.startsWith('stress') || l === 'echo 40 10000' || l.startsWith('formant 1')), text);
+    // The same draws, the same voice.
+    assert.deepEqual(mixVariant(base, [base, d1, d2], 1, new Rng(seed)), { text, mix });
+  }
+  // p = 0.5 over many draws: about half the groups taken.
+  const rng = new Rng(3);
+  let taken = 0;
+  for (let i = 0; i < 200; i++) taken += mixVariant(base, [d1, d2], 0.5, rng).mix.split(' ').filter(Boolean).length;
+  assert.ok(Math.abs(taken / (200 * TRAIT_GROUPS.length) - 0.5) < 0.05, String(taken));
+  assert.throws(() => mixVariant(base, [d1], 1.5, new Rng(1)), /p must be in \[0, 1\], got 1.5/);
+  assert.throws(() => mixVariant(base, [base], 1, new Rng(1)), /no donor variant other than b/);
+  assert.throws(() => parseVariant('x', 'name X\nformant 0 1 2 3\n'), /espeak-ng variant x: no 'language' line/);
+});
+
+test('speech data: --mix-voices gives training utterances voices mixed from training variants; validation and test stay byte for byte', { skip: espeak ? false : 'espeak-ng is not installed' }, async () => {
+  const plain = tmp('words-plain'), mixed = tmp('words-mixed');
+  await makeSpeechData({ kind: 'words', out: plain, count: 12, seed: 5 });
+  const r = carousel(['data', 'speech', '--words', '--count', '12', '--seed', '5', '--mix-voices', '1', '--jobs', '3', '--out', mixed]);
+  assert.equal(r.code, 0, r.err);
+  const a = filesOf(plain), b = filesOf(mixed);
+  assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+  for (const f of [...a.keys()].filter((k) => /^(val|test)\.jsonl$|^audio\/(val|test)\/|^lm-text/.test(k))) assert.ok(a.get(f)!.equals(b.get(f)!), `${f} should not change with --mix-voices`);
+  // Every training line says which variant gave which traits: all of them, at P = 1, never a held-out variant.
+  const { variantsOf } = dealSplits(new Rng(5), espeakVoices().variants, 'words', false);
+  const rows = readFileSync(join(mixed, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { audio: string; voice: string; mix: string });
+  const plainRows = readFileSync(join(plain, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { voice: string });
+  assert.deepEqual(rows.map((x) => x.voice), plainRows.map((x) => x.voice));
+  for (const row of rows) {
+    const from = row.mix.split(' ').map((t) => t.split('='));
+    assert.deepEqual(from.map(([g]) => g), [...TRAIT_GROUPS]);
+    for (const [, v] of from) assert.ok(variantsOf.train.includes(v) && v !== row.voice.split('+')[1], `${row.mix}: ${v} is not another training variant`);
+  }
+  const changed = rows.filter((x) => !a.get(x.audio)!.equals(b.get(x.audio)!)).length;
+  assert.ok(changed >= rows.length - 1, `${changed} of ${rows.length} training utterances changed`);
+  // One process at a time gives the same bytes; nothing is left in espeak-ng's folder or the set's.
+  const serial = tmp('words-mixed-j1');
+  await makeSpeechData({ kind: 'words', out: serial, count: 12, seed: 5, mixVoices: 1, jobs: 1 });
+  for (const [f, bytes] of filesOf(serial)) assert.ok(bytes.equals(b.get(f)!), `${f} differs between --jobs 1 and --jobs 3`);
+  assert.deepEqual(readdirSync(join(espeakVoices().data, 'voices', '!v')).filter((v) => v.startsWith('mix_')), []);
+  assert.deepEqual(readdirSync(mixed).filter((f) => f.startsWith('.')), []);
+  // The written variant is what espeak-ng reads (a missing one would silently be the plain accent):
+  // a base variant's own file, written as a mixed voice, says what the variant itself says.
+  const job: Job = { split: 'train', index: 0, text: 'hello', voice: 'en-us+robosoft6', rate: 160, pitch: 50, gap: 0, snr: 30, gain: 0.8, noiseSeed: 7 };
+  const root = tmp('espeak-copy'), out1 = tmp('say-plain'), out2 = tmp('say-file'), out3 = tmp('say-accent');
+  linkedEspeakData(espeakVoices().data, root);
+  for (const d of [out1, out2, out3]) mkdirSync(join(d, 'audio', 'train'), { recursive: true });
+  await speak(job, out1, out1);
+  await speak({ ...job, variant: { text: readFileSync(join(espeakVoices().data, 'voices', '!v', 'robosoft6'), 'utf8'), mix: '' } }, out2, out2, root);
+  await speak({ ...job, voice: 'en-us' }, out3, out3);
+  const said = (d: string) => readFileSync(join(d, relPath(job)));
+  assert.ok(said(out1).equals(said(out2)), 'a variant file written for the call should be read');
+  assert.ok(!said(out1).equals(said(out3)), 'robosoft6 should not sound like the plain accent');
+  assert.deepEqual(readdirSync(join(root, 'espeak-ng-data', 'voices', '!v')).filter((v) => v.startsWith('mix_')), []);
+  // Bad values are refused, naming what was given.
+  const e = carousel(['data', 'speech', '--words', '--mix-voices', '2', '--out', tmp('words-bad-mix')]);
+  assert.equal(e.code, 2, e.out);
+  assert.match(e.err, /--mix-voices: expected a number >= 0 and <= 1, got '2'/);
 });

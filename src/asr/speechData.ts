@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { loadCmudict } from '../data/cmudict.js';
@@ -11,6 +11,7 @@ import { Rng } from '../tensor/random.js';
 import { SPLITS, splitSizes, type DataSummary, type Split } from './handwritingData.js';
 import { writeManifest, type ManifestRow } from './manifest.js';
 import { espeakPhonemes } from './espeakPhonemes.js';
+import { mixVariant, parseVariant } from './voiceMix.js';
 
 /**
  * Rendered speech: Debian's espeak-ng speaking connected digit strings (as TIDIGITS: "three oh
@@ -39,6 +40,12 @@ export interface SpeechDataOptions {
    * left out has no manifest afterwards, unless it was kept whole (same settings and count).
    */
   splits?: readonly Split[];
+  /**
+   * Training utterances only: each of a voice's trait groups (formants, echo, tone, ...) taken with
+   * this probability from another training variant (voiceMix.ts), a new voice per utterance.
+   * Default 0 (the variants as they are). Validation and test utterances are the same either way.
+   */
+  mixVoices?: number;
   log?: (line: string) => void;
 }
 
@@ -55,8 +62,8 @@ function espeakSync(args: string[]): string {
   return r.stdout;
 }
 
-/** The espeak-ng English accents (its own voices, not the optional mbrola ones) and its variants. */
-export function espeakVoices(): { accents: string[]; variants: string[] } {
+/** The espeak-ng English accents (its own voices, not the optional mbrola ones), its variants and its data folder. */
+export function espeakVoices(): { accents: string[]; variants: string[]; data: string } {
   const version = espeakSync(['--version']);
   const data = /Data at: (.+)$/m.exec(version)?.[1]?.trim();
   if (!data) throw new Error(`${ESPEAK} --version: expected 'Data at: PATH', got '${version.trim()}'`);
@@ -70,7 +77,7 @@ export function espeakVoices(): { accents: string[]; variants: string[] } {
     throw new Error(`espeak-ng's variants folder ${join(data, 'voices', '!v')} cannot be read`);
   }
   if (accents.size === 0 || variants.length < 10) throw new Error(`espeak-ng offers ${accents.size} English accents and ${variants.length} variants; expected at least 1 and 10`);
-  return { accents: [...accents].sort(), variants: variants.sort() };
+  return { accents: [...accents].sort(), variants: variants.sort(), data };
 }
 
 /** A digit string as TIDIGITS words: 0 said as "oh" or "zero" at random. */
@@ -84,8 +91,25 @@ export function plainWords(): string[] {
   return [...loadCmudict().keys()].filter((w) => /^[A-Z]{2,12}$/.test(w)).map((w) => w.toLowerCase());
 }
 
-/** One utterance to render: what espeak-ng says and how, and the noise added. */
-export interface Job { split: Split; index: number; text: string; voice: string; rate: number; pitch: number; gap: number; snr: number; gain: number; noiseSeed: number }
+/**
+ * One utterance to render: what espeak-ng says and how, and the noise added; for a mixed voice,
+ * its variant file's text and which traits came from whom (voice then names the base variant).
+ */
+export interface Job { split: Split; index: number; text: string; voice: string; rate: number; pitch: number; gap: number; snr: number; gain: number; noiseSeed: number; variant?: { text: string; mix: string } }
+
+/**
+ * A copy of espeak-ng's data folder made of links, under root/espeak-ng-data, with a variants
+ * folder of its own (real, so that mixed voices' files can be written there): what
+ * `espeak-ng --path=root` reads. The system's folder is never written.
+ */
+export function linkedEspeakData(data: string, root: string): string {
+  const copy = join(root, 'espeak-ng-data'), variants = join(copy, 'voices', '!v');
+  mkdirSync(variants, { recursive: true });
+  for (const f of readdirSync(data)) if (f !== 'voices') symlinkSync(join(data, f), join(copy, f));
+  for (const f of readdirSync(join(data, 'voices'))) if (f !== '!v') symlinkSync(join(data, 'voices', f), join(copy, 'voices', f));
+  for (const f of readdirSync(join(data, 'voices', '!v'))) symlinkSync(join(data, 'voices', '!v', f), join(variants, f));
+  return variants;
+}
 
 /** White noise at `snr` dB below the utterance's mean power, a gain, and clipping to [-1, 1]. */
 export function addNoise(x: Float32Array, snrDb: number, gain: number, rng: Rng): Float32Array {
@@ -96,10 +120,24 @@ export function addNoise(x: Float32Array, snrDb: number, gain: number, rng: Rng)
   return Float32Array.from(x, (v) => Math.max(-1, Math.min(1, gain * (v + sd * rng.normal()))));
 }
 
-/** One utterance: espeak-ng writes a WAV at its own rate; it is resampled, noised and written to out/relPath(job). */
-export function speak(job: Job, out: string, tmp: string): Promise<void> {
+/**
+ * One utterance: espeak-ng writes a WAV at its own rate; it is resampled, noised and written to
+ * out/relPath(job). A mixed voice's variant is written to `espeakRoot` (linkedEspeakData's) for
+ * the call: espeak-ng would take a missing variant silently for the plain accent.
+ */
+export function speak(job: Job, out: string, tmp: string, espeakRoot?: string): Promise<void> {
   const raw = join(tmp, `${job.split}-${job.index}.wav`);
-  const args = ['-v', job.voice, '-s', String(job.rate), '-p', String(job.pitch), '-g', String(job.gap), '-w', raw, job.text];
+  let voice = job.voice, variantFile: string | null = null;
+  const path: string[] = [];
+  if (job.variant) {
+    if (espeakRoot === undefined) throw new Error(`speak: ${relPath(job)} has a mixed voice but no espeak-ng data copy to write it to`);
+    const name = `mix_${job.split}_${job.index + 1}`;
+    variantFile = join(espeakRoot, 'espeak-ng-data', 'voices', '!v', name);
+    writeFileSync(variantFile, job.variant.text);
+    voice = `${accentOf(job.voice)}+${name}`;
+    path.push(`--path=${espeakRoot}`);
+  }
+  const args = [...path, '-v', voice, '-s', String(job.rate), '-p', String(job.pitch), '-g', String(job.gap), '-w', raw, job.text];
   return new Promise((resolve, reject) => {
     const p = spawn(ESPEAK, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -113,6 +151,7 @@ export function speak(job: Job, out: string, tmp: string): Promise<void> {
         // No stale-temporary sweep per file (it reads the whole folder): makeSpeechData sweeps each folder once.
         writeFileAtomic(join(out, relPath(job)), encodeWav16(addNoise(x, job.snr, job.gain, new Rng(job.noiseSeed)), FEATURE_RATE), { sweep: false });
         rmSync(raw, { force: true });
+        if (variantFile !== null) rmSync(variantFile, { force: true });
         resolve();
       } catch (e) { reject(e); }
     });
@@ -145,7 +184,7 @@ async function pool<T>(items: T[], width: number, run: (t: T) => Promise<void>, 
 }
 
 /** What decides a rendered set's files (render.json): the same settings give the same bytes. */
-interface RenderStamp { kind: string; seed: number; snr: [number, number]; seenWords: boolean; count: number; espeak: string }
+interface RenderStamp { kind: string; seed: number; snr: [number, number]; seenWords: boolean; count: number; espeak: string; mixVoices?: number }
 
 /**
  * Which splits' files already in `out` an interrupted rendering may keep, every other split's
@@ -159,7 +198,7 @@ function keptSplits(out: string, now: RenderStamp): Set<Split> {
   let before: RenderStamp | null = null;
   try { before = JSON.parse(readFileSync(file, 'utf8')) as RenderStamp; } catch { /* none, or unreadable: keep nothing */ }
   const same = before !== null && before.kind === now.kind && before.seed === now.seed && before.snr?.[0] === now.snr[0] && before.snr?.[1] === now.snr[1]
-    && before.seenWords === now.seenWords && before.espeak === now.espeak;
+    && before.seenWords === now.seenWords && before.espeak === now.espeak && (before.mixVoices ?? 0) === (now.mixVoices ?? 0);
   const keep = new Set<Split>(same ? (before!.count === now.count ? SPLITS : ['train']) : []);
   for (const split of SPLITS) {
     const dir = join(out, 'audio', split);
@@ -194,25 +233,33 @@ export function wordSplit(seed = 1): Record<Split, string[]> {
 }
 
 export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary> {
-  const count = o.count ?? 2000, seed = o.seed ?? 1, [snrLo, snrHi] = o.snr ?? [10, 30], jobs = o.jobs ?? 2;
+  const count = o.count ?? 2000, seed = o.seed ?? 1, [snrLo, snrHi] = o.snr ?? [10, 30], jobs = o.jobs ?? 2, mixVoices = o.mixVoices ?? 0;
   if (count < 3) throw new RangeError(`speech data: count must be at least 3 (one per split), got ${count}`);
-  const { accents, variants } = espeakVoices();
+  if (!(mixVoices >= 0 && mixVoices <= 1)) throw new RangeError(`speech data: mixVoices must be in [0, 1], got ${mixVoices}`);
+  const { accents, variants, data } = espeakVoices();
   const rng = new Rng(seed);
   const { variantsOf, wordsOf } = dealSplits(rng, variants, o.kind, Boolean(o.seenWords));
   const counts = splitSizes(count);
+  // Mixed voices draw from a stream of their own, so that every other draw (and so every
+  // validation and test utterance) is the same with or without them.
+  const mixRng = new Rng((seed ^ 0x6d2b79f5) >>> 0);
+  const donors = mixVoices > 0 ? variantsOf.train.map((v) => parseVariant(v, readFileSync(join(data, 'voices', '!v', v), 'utf8'))) : [];
   const all: Job[] = [];
   for (const split of SPLITS) {
     for (let index = 0; index < counts[split]; index++) {
       const text = wordsOf ? wordsOf[split][rng.int(wordsOf[split].length)] : digitText(rng);
-      const voice = `${accents[rng.int(accents.length)]}+${variantsOf[split][rng.int(variantsOf[split].length)]}`;
-      all.push({
+      const variant = variantsOf[split][rng.int(variantsOf[split].length)];
+      const voice = `${accents[rng.int(accents.length)]}+${variant}`;
+      const job: Job = {
         split, index, text, voice, rate: 130 + rng.int(81), pitch: 25 + rng.int(51), gap: o.kind === 'digits' ? rng.int(8) : 0,
         snr: Math.round(rng.uniform(snrLo, snrHi) * 10) / 10, gain: rng.uniform(0.5, 1), noiseSeed: rng.nextU32(),
-      });
+      };
+      if (split === 'train' && mixVoices > 0) job.variant = mixVariant(donors.find((d) => d.name === variant)!, donors, mixVoices, mixRng);
+      all.push(job);
     }
   }
   mkdirSync(o.out, { recursive: true });
-  const keep = keptSplits(o.out, { kind: o.kind, seed, snr: [snrLo, snrHi], seenWords: Boolean(o.seenWords), count, espeak: espeakSync(['--version']).trim() });
+  const keep = keptSplits(o.out, { kind: o.kind, seed, snr: [snrLo, snrHi], seenWords: Boolean(o.seenWords), count, espeak: espeakSync(['--version']).trim(), ...(mixVoices > 0 ? { mixVoices } : {}) });
   // A kept split's files past this run's count (a larger run's) are not this set's.
   const named = new Set(all.map(relPath));
   for (const split of keep) removeRendered(join(o.out, 'audio', split), (f) => named.has(`audio/${split}/${f}`));
@@ -232,8 +279,10 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
   const tmp = join(o.out, `.espeak-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
   try {
+    const espeakRoot = todo.some((j) => j.variant) ? join(tmp, 'data') : undefined;
+    if (espeakRoot !== undefined) linkedEspeakData(data, espeakRoot);
     const step = Math.max(1, Math.round(todo.length / 10));
-    await pool(todo, jobs, (j) => speak(j, o.out, tmp), (n) => { if (n % step === 0 || n === todo.length) o.log?.(`spoken ${n}/${todo.length}`); });
+    await pool(todo, jobs, (j) => speak(j, o.out, tmp, espeakRoot), (n) => { if (n % step === 0 || n === todo.length) o.log?.(`spoken ${n}/${todo.length}`); });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -247,7 +296,7 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
   // Manifests last: one never names a file that is not there yet.
   for (const split of SPLITS.filter((sp) => wanted.has(sp))) {
     const rows: ManifestRow[] = all.filter((j) => j.split === split).map((j) => ({
-      audio: relPath(j), text: j.text, phonemes: phonemes.get(`${accentOf(j.voice)}\n${j.text}`)!, voice: j.voice, rate: j.rate, pitch: j.pitch, snr: j.snr,
+      audio: relPath(j), text: j.text, phonemes: phonemes.get(`${accentOf(j.voice)}\n${j.text}`)!, voice: j.voice, ...(j.variant ? { mix: j.variant.mix } : {}), rate: j.rate, pitch: j.pitch, snr: j.snr,
     }));
     writeManifest(join(o.out, `${split}.jsonl`), rows);
     o.log?.(`${split}: ${rows.length} utterances by ${variantsOf[split].length} variants x ${accents.length} accents -> ${join(o.out, `${split}.jsonl`)}`);

@@ -6,7 +6,7 @@ import { intFlag, numFlag, parseFlags, requireFlag, userErrors } from '../comman
 import type { SubCommand } from './registry.js';
 
 const HELP = `Usage: carousel data speech --digits|--words --out DIR [--count N] [--seed N] [--snr-min DB] [--snr-max DB]
-                            [--jobs N] [--seen-words] [--splits train,val,test]
+                            [--jobs N] [--seen-words] [--splits train,val,test] [--mix-voices P]
 
 Renders spoken utterances with espeak-ng (Debian package espeak-ng): connected digit strings as in
 TIDIGITS ('three oh five nine', 1 to 7 digits; 0 as 'oh' or 'zero') or single words of the CMU
@@ -28,6 +28,13 @@ renderer names (audio/SPLIT/00001.wav, ...) are ever removed from DIR.
 it adds training utterances (the copy's are kept), and the validation and test splits, which
 depend on the count, are removed (files and manifests), so validate and test on the copied set's.
 
+--mix-voices P gives each training utterance a voice of its own: its variant's traits (formants,
+pitch range, echo, tone, voicing, consonants, breath, flutter, roughness, Klatt synthesis, stress,
+intonation), each group with probability P taken from another training variant instead, written
+as a temporary variant file that espeak-ng reads from a linked copy of its data folder. The
+manifest's "mix" says which ("echo=robosoft8 tone=anika"). Validation and test utterances are the
+same files as without it: the held-out voices stay as espeak-ng has them.
+
 Options:
   --digits | --words  what is spoken (one of them is required)
   --out DIR           output folder (required; created if missing)
@@ -38,6 +45,8 @@ Options:
   --jobs N            espeak-ng processes at a time (default 2)
   --seen-words        --words: the splits share the word list (only voices differ)
   --splits LIST       the splits to render, comma-separated, of train, val, test (default all)
+  --mix-voices P      training voices mixed from the training variants' traits, each group with
+                      probability P in [0, 1] (default 0: the variants as they are)
   -h, --help          this help`;
 
 const SPLIT_NAMES: Record<Split, string> = { train: 'train', val: 'validation', test: 'test' };
@@ -58,7 +67,7 @@ export const dataSpeech: SubCommand = {
   async run(argv) {
     const { values: v } = parseFlags('data speech', argv, {
       digits: { type: 'boolean' }, words: { type: 'boolean' }, out: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' },
-      'snr-min': { type: 'string' }, 'snr-max': { type: 'string' }, jobs: { type: 'string' }, 'seen-words': { type: 'boolean' }, splits: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'snr-min': { type: 'string' }, 'snr-max': { type: 'string' }, jobs: { type: 'string' }, 'seen-words': { type: 'boolean' }, splits: { type: 'string' }, 'mix-voices': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(HELP); return 0; }
     if (v.digits === v.words) throw new UserError(`data speech: expected one of --digits or --words, got ${v.digits ? 'both' : 'neither'}`);
@@ -69,8 +78,9 @@ export const dataSpeech: SubCommand = {
     const lo = numFlag('snr-min', v['snr-min'], 10, -20, 100), hi = numFlag('snr-max', v['snr-max'], 30, -20, 100);
     if (hi < lo) throw new UserError(`--snr-max (${hi}) is below --snr-min (${lo})`);
     const splits = splitsFlag(v.splits);
+    const mixVoices = numFlag('mix-voices', v['mix-voices'], 0, 0, 1);
     return userErrors(async () => {
-      const s = await makeSpeechData({ kind, out, count, seed, jobs, snr: [lo, hi], seenWords: v['seen-words'] ?? false, splits, log: (l) => console.log(l) });
+      const s = await makeSpeechData({ kind, out, count, seed, jobs, snr: [lo, hi], seenWords: v['seen-words'] ?? false, splits, mixVoices, log: (l) => console.log(l) });
       console.log(`${kind}: ${splits.map((sp) => `${s.counts[sp]} ${SPLIT_NAMES[sp]}`).join(', ')} utterances in ${out}`);
       return 0;
     });
