@@ -248,8 +248,8 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
   for (const split of SPLITS) {
     for (let index = 0; index < counts[split]; index++) {
       const text = wordsOf ? wordsOf[split][rng.int(wordsOf[split].length)] : digitText(rng);
-      const variant = variantsOf[split][rng.int(variantsOf[split].length)];
-      const voice = `${accents[rng.int(accents.length)]}+${variant}`;
+      const accent = accents[rng.int(accents.length)], variant = variantsOf[split][rng.int(variantsOf[split].length)]; // in this order: the draws decide the bytes
+      const voice = `${accent}+${variant}`;
       const job: Job = {
         split, index, text, voice, rate: 130 + rng.int(81), pitch: 25 + rng.int(51), gap: o.kind === 'digits' ? rng.int(8) : 0,
         snr: Math.round(rng.uniform(snrLo, snrHi) * 10) / 10, gain: rng.uniform(0.5, 1), noiseSeed: rng.nextU32(),
