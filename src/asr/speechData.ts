@@ -97,13 +97,16 @@ export function plainWords(): string[] {
  */
 export interface Job { split: Split; index: number; text: string; voice: string; rate: number; pitch: number; gap: number; snr: number; gain: number; noiseSeed: number; variant?: { text: string; mix: string } }
 
+/** The variants folder of linkedEspeakData's copy under `root`. */
+const variantsIn = (root: string) => join(root, 'espeak-ng-data', 'voices', '!v');
+
 /**
  * A copy of espeak-ng's data folder made of links, under root/espeak-ng-data, with a variants
  * folder of its own (real, so that mixed voices' files can be written there): what
  * `espeak-ng --path=root` reads. The system's folder is never written.
  */
 export function linkedEspeakData(data: string, root: string): string {
-  const copy = join(root, 'espeak-ng-data'), variants = join(copy, 'voices', '!v');
+  const copy = join(root, 'espeak-ng-data'), variants = variantsIn(root);
   mkdirSync(variants, { recursive: true });
   for (const f of readdirSync(data)) if (f !== 'voices') symlinkSync(join(data, f), join(copy, f));
   for (const f of readdirSync(join(data, 'voices'))) if (f !== '!v') symlinkSync(join(data, 'voices', f), join(copy, 'voices', f));
@@ -132,7 +135,7 @@ export function speak(job: Job, out: string, tmp: string, espeakRoot?: string): 
   if (job.variant) {
     if (espeakRoot === undefined) throw new Error(`speak: ${relPath(job)} has a mixed voice but no espeak-ng data copy to write it to`);
     const name = `mix_${job.split}_${job.index + 1}`;
-    variantFile = join(espeakRoot, 'espeak-ng-data', 'voices', '!v', name);
+    variantFile = join(variantsIn(espeakRoot), name);
     writeFileSync(variantFile, job.variant.text);
     voice = `${accentOf(job.voice)}+${name}`;
     path.push(`--path=${espeakRoot}`);
@@ -244,6 +247,7 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
   // validation and test utterance) is the same with or without them.
   const mixRng = new Rng((seed ^ 0x6d2b79f5) >>> 0);
   const donors = mixVoices > 0 ? variantsOf.train.map((v) => parseVariant(v, readFileSync(join(data, 'voices', '!v', v), 'utf8'))) : [];
+  const donorNamed = new Map(donors.map((d) => [d.name, d]));
   const all: Job[] = [];
   for (const split of SPLITS) {
     for (let index = 0; index < counts[split]; index++) {
@@ -254,7 +258,7 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
         split, index, text, voice, rate: 130 + rng.int(81), pitch: 25 + rng.int(51), gap: o.kind === 'digits' ? rng.int(8) : 0,
         snr: Math.round(rng.uniform(snrLo, snrHi) * 10) / 10, gain: rng.uniform(0.5, 1), noiseSeed: rng.nextU32(),
       };
-      if (split === 'train' && mixVoices > 0) job.variant = mixVariant(donors.find((d) => d.name === variant)!, donors, mixVoices, mixRng);
+      if (split === 'train' && mixVoices > 0) job.variant = mixVariant(donorNamed.get(variant)!, donors, mixVoices, mixRng);
       all.push(job);
     }
   }
