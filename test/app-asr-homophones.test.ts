@@ -33,17 +33,17 @@ test('homophones: shared sounds, the closest training spelling, and the floor of
   assert.throws(() => homophoneFloor({ train: ['a'], val: [], test: ['b'] }, (w) => (w === 'a' ? 'x' : undefined)), /no phonemes for 'b'/);
 });
 
-test('espeak phonemes: a line of output per word, words joined by |', () => {
+test('espeak phonemes: a line of output per word, words joined by |', async () => {
   assert.equal(joinWords("l 'V n tS  r u: m\n"), "l 'V n tS | r u: m");
-  assert.throws(() => espeakPhonemes(['ok', 'two\nlines'], 'en-us'), /expected words of one non-blank line each, got "two\\nlines" at 1/);
+  await assert.rejects(() => espeakPhonemes(['ok', 'two\nlines'], 'en-us'), /expected words of one non-blank line each, got "two\\nlines" at 1/);
 });
 
-test('espeak phonemes: the batch says what a call of its own says', { skip: espeak ? false : 'espeak-ng is not installed' }, () => {
+test('espeak phonemes: the batch says what a call of its own says', { skip: espeak ? false : 'espeak-ng is not installed' }, async () => {
   const words = ['smotherman', 'lunchroom', 'read', 'xi', 'knight'];
-  const ph = espeakPhonemes(words, 'en-us');
+  const ph = await espeakPhonemes(words, 'en-us');
   assert.deepEqual(ph, words.map((w) => espeakPhonemesOne(w, 'en-us')));
   assert.match(ph[1], / \| /);
-  assert.equal(espeakPhonemes(['night'], 'en-us')[0], ph[4]);
+  assert.equal((await espeakPhonemes(['night'], 'en-us'))[0], ph[4]);
 });
 
 test('wordSplit is the word split carousel data speech --words deals', { skip: espeak ? false : 'espeak-ng is not installed' }, async () => {

@@ -337,7 +337,7 @@ export function checkCandidatesUsed(v: string | undefined, ranking: boolean): vo
  * (--speeds) or at a pronunciation weight > 0 (with `heard`, the phoneme posteriors), its
  * `s.candidates` best ranked again (rankCandidates), the pronunciation score weighted.
  */
-export function lmRanker(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): (pronounce: number) => string[] {
+export async function lmRanker(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): Promise<(pronounce: number) => string[]> {
   const o = { beamWidth: s.beam, lm: s.lm, alpha: s.lm ? s.alpha : 0, beta: s.lm ? s.beta : 0, lexicon: s.lexicon };
   if (!views && !heard) {
     const best = frame.map((p) => beamDecode(p, alphabet, o)[0].text);
@@ -346,7 +346,7 @@ export function lmRanker(frame: readonly Posteriors[], views: readonly Posterior
   const cands = frame.map((p) => beamDecode(p, alphabet, { ...o, topK: s.candidates }));
   const pronouncer = heard ? s.pronouncer : null;
   if (heard && !pronouncer) throw new Error('lmRanker: phoneme posteriors without a Pronouncer');
-  pronouncer?.prepare(cands.flatMap((c) => c.map((h) => h.text)));
+  await pronouncer?.prepare(cands.flatMap((c) => c.map((h) => h.text)));
   return (w) => cands.map((c, u) => {
     // No views and no pronunciation: the beam's own ranking, as without candidates.
     if (!views && w === 0) return c[0].text;
@@ -356,8 +356,8 @@ export function lmRanker(frame: readonly Posteriors[], views: readonly Posterior
 }
 
 /** Beam + LM over every utterance at the settings' pronunciation weight (lmRanker). */
-export function decodeAllWithLm(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): string[] {
-  return lmRanker(frame, views, s.pronounce > 0 ? heard : null, alphabet, s)(s.pronounce);
+export async function decodeAllWithLm(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): Promise<string[]> {
+  return (await lmRanker(frame, views, s.pronounce > 0 ? heard : null, alphabet, s))(s.pronounce);
 }
 
 /**
@@ -396,10 +396,10 @@ export interface DecoderScores { greedy: ErrorRates; beam: ErrorRates; 'beam+lm'
  * Each decoder's error rates on utterances' posteriors against their references; with `views`
  * (--speeds) or pronunciation rescoring (`heard`), beam+lm ranks its candidates by them (lmRanker).
  */
-export function scoreDecoders(posteriors: readonly Posteriors[], refs: readonly string[], alphabet: Alphabet, s: DecodeSettings, views: readonly Posteriors[][] | null = null, heard: readonly HeardPhonemes[][] | null = null): { scores: DecoderScores; hyps: Record<string, string[]> } {
+export async function scoreDecoders(posteriors: readonly Posteriors[], refs: readonly string[], alphabet: Alphabet, s: DecodeSettings, views: readonly Posteriors[][] | null = null, heard: readonly HeardPhonemes[][] | null = null): Promise<{ scores: DecoderScores; hyps: Record<string, string[]> }> {
   const greedy = posteriors.map((p) => greedyDecode(p, alphabet));
   const beam = posteriors.map((p) => beamDecode(p, alphabet, { beamWidth: s.beam })[0].text);
-  const withLm = s.lm ? decodeAllWithLm(posteriors, views, heard, alphabet, s) : null;
+  const withLm = s.lm ? await decodeAllWithLm(posteriors, views, heard, alphabet, s) : null;
   return {
     scores: { greedy: errorRates(refs, greedy), beam: errorRates(refs, beam), 'beam+lm': withLm ? errorRates(refs, withLm) : null },
     hyps: { greedy, beam, ...(withLm ? { 'beam+lm': withLm } : {}) },
@@ -434,7 +434,7 @@ async function evaluateCommand(argv: string[]): Promise<number> {
     };
     const batch = intFlag('batch-size', v['batch-size'], 32), ms = models.map((m) => m.model);
     const { frame, views, heard } = await runViews(ms, inputs, speeds, batch, settings.pronounce > 0);
-    const { scores } = scoreDecoders(frame, texts, model.alphabet, settings, views, heard);
+    const { scores } = await scoreDecoders(frame, texts, model.alphabet, settings, views, heard);
     for (const line of scoreLines(scores)) console.log(line);
     return 0;
   });

@@ -132,7 +132,7 @@ async function runDemo(plan: DemoPlan, o: { out: string; quick: boolean; seed: n
   const val = loadForModel(model, config.val!, log, undefined, 100);
   const grid = o.quick ? { orders: [5], weights: [0.5], bonuses: [1] } : { orders: [5], weights: [0.3, 0.6, 1.0], bonuses: [0, 1, 2] };
   const valPost = (await runModel(model, val)).posteriors;
-  const { best } = tuneLm(val.map((u) => u.text), () => lm, grid, (m, alpha, beta) => {
+  const { best } = await tuneLm(val.map((u) => u.text), () => lm, grid, async (m, alpha, beta) => {
     const hyps = valPost.map((p) => beamDecode(p, model.alphabet, { beamWidth: 16, lm: m, alpha, beta })[0].text);
     return () => hyps;
   });
@@ -143,7 +143,7 @@ async function runDemo(plan: DemoPlan, o: { out: string; quick: boolean; seed: n
   const testPath = join(dataDir, 'test.jsonl');
   const test = loadForModel(model, testPath, log);
   const testPost = (await runModel(model, test)).posteriors;
-  const { scores } = scoreDecoders(testPost, test.map((u) => u.text), model.alphabet, { beam: 16, lm: tuned, alpha: best.weight, beta: best.bonus, lexicon: null, pronounce: 0, pronouncer: null, candidates: CANDIDATES });
+  const { scores } = await scoreDecoders(testPost, test.map((u) => u.text), model.alphabet, { beam: 16, lm: tuned, alpha: best.weight, beta: best.bonus, lexicon: null, pronounce: 0, pronouncer: null, candidates: CANDIDATES });
   // The alignment plot of the first test utterance.
   const entry = readManifest(testPath)[0];
   const svg = alignmentSvg({

@@ -7,6 +7,7 @@ import { resample } from '../audio/resample.js';
 import { encodeWav16, parseWav } from '../audio/wav.js';
 import { FEATURE_RATE } from '../audio/load.js';
 import { processAlive, removeStaleTemps, writeFileAtomic } from '../io/atomic.js';
+import { pool } from '../io/pool.js';
 import { Rng } from '../tensor/random.js';
 import { SPLITS, splitSizes, type DataSummary, type Split } from './handwritingData.js';
 import { writeManifest, type ManifestRow } from './manifest.js';
@@ -172,20 +173,6 @@ function removeRendered(dir: string, keep: (name: string) => boolean): void {
   for (const f of readdirSync(dir)) if (RENDERED.test(f) && !keep(f)) rmSync(join(dir, f), { force: true });
 }
 
-/** Run jobs `width` at a time; the first failure stops new ones and is thrown once the running ones end. */
-async function pool<T>(items: T[], width: number, run: (t: T) => Promise<void>, done?: (n: number) => void): Promise<void> {
-  let next = 0, finished = 0, failure: unknown = null;
-  const worker = async () => {
-    while (failure === null && next < items.length) {
-      const t = items[next++];
-      try { await run(t); } catch (e) { failure ??= e; }
-      done?.(++finished);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  if (failure !== null) throw failure;
-}
-
 /** What decides a rendered set's files (render.json): the same settings give the same bytes. */
 interface RenderStamp { kind: string; seed: number; snr: [number, number]; seenWords: boolean; count: number; espeak: string; mixVoices?: number }
 
@@ -291,12 +278,12 @@ export async function makeSpeechData(o: SpeechDataOptions): Promise<DataSummary>
     rmSync(tmp, { recursive: true, force: true });
   }
   // What each utterance says as espeak-ng's phonemes (its accent's: a variant changes the voice,
-  // not the sounds), one espeak-ng process per accent: hierarchical CTC's second target.
+  // not the sounds), one espeak-ng process per accent (`jobs` at a time): hierarchical CTC's second target.
   const phonemes = new Map<string, string>(); // `${accent}\n${text}` -> phonemes
-  for (const accent of accents) {
+  await pool(accents, jobs, async (accent) => {
     const texts = [...new Set(all.filter((j) => wanted.has(j.split) && accentOf(j.voice) === accent).map((j) => j.text))];
-    espeakPhonemes(texts, accent).forEach((p, i) => phonemes.set(`${accent}\n${texts[i]}`, p));
-  }
+    (await espeakPhonemes(texts, accent)).forEach((p, i) => phonemes.set(`${accent}\n${texts[i]}`, p));
+  });
   // Manifests last: one never names a file that is not there yet.
   for (const split of SPLITS.filter((sp) => wanted.has(sp))) {
     const rows: ManifestRow[] = all.filter((j) => j.split === split).map((j) => ({

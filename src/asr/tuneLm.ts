@@ -24,8 +24,8 @@ export const better = (a: LmPoint, b: LmPoint): boolean => a.cer < b.cer || (a.c
  * searches every utterance with beam + LM and returns their transcripts at a pronunciation weight
  * (lmRanker: the search is shared by the pronunciation weights); `lmOf(order)` gives the LM of each order.
  */
-export function tuneLm(refs: readonly string[], lmOf: (order: number) => CharNgramLM, grid: LmGrid,
-  decode: (lm: CharNgramLM, weight: number, bonus: number) => (pronounce: number) => readonly string[]): { best: LmPoint; points: LmPoint[] } {
+export async function tuneLm(refs: readonly string[], lmOf: (order: number) => CharNgramLM, grid: LmGrid,
+  decode: (lm: CharNgramLM, weight: number, bonus: number) => Promise<(pronounce: number) => readonly string[]>): Promise<{ best: LmPoint; points: LmPoint[] }> {
   if (!refs.length) throw new Error('tuneLm: expected at least one held-out utterance, got none');
   for (const [name, xs] of Object.entries(grid) as [keyof LmGrid, readonly number[]][]) {
     if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw new Error(`tuneLm: expected finite ${name}, at least one, got [${xs.join(', ')}]`);
@@ -36,7 +36,7 @@ export function tuneLm(refs: readonly string[], lmOf: (order: number) => CharNgr
     const lm = lmOf(order);
     for (const weight of grid.weights) {
       for (const bonus of grid.bonuses) {
-        const at = decode(lm, weight, bonus);
+        const at = await decode(lm, weight, bonus);
         for (const pronounce of grid.pronounce ?? [0]) {
           const hyps = at(pronounce);
           if (hyps.length !== refs.length) throw new Error(`tuneLm: expected ${refs.length} transcripts, got ${hyps.length}`);

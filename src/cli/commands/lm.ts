@@ -94,7 +94,7 @@ export const lm: Command = {
         const beam = intFlag('beam', v.beam, 16), candidates = candidatesFlag(v.candidates, beam);
         checkCandidatesUsed(v.candidates, !!speeds || rescoring);
         const { frame, views, heard } = await runViews(ms, inputs, speeds, undefined, rescoring);
-        const { best, points } = tuneLm(refs, lmOf, { orders, weights: LM_WEIGHTS, bonuses: LM_BONUSES, pronounce },
+        const { best, points } = await tuneLm(refs, lmOf, { orders, weights: LM_WEIGHTS, bonuses: LM_BONUSES, pronounce },
           (lm, alpha, beta) => lmRanker(frame, views, heard, first.alphabet, { beam, lm, alpha, beta, lexicon: null, pronounce: 0, pronouncer, candidates }));
         const pron = (p: { pronounce: number }) => (rescoring ? ` pronounce ${p.pronounce}` : '');
         for (const o of orders) {

@@ -62,7 +62,7 @@ export const transcribe: Command = {
       });
       const ms = models.map((m) => m.model);
       const { frame, views, heard } = await runViews(ms, inputs, speeds, undefined, s.pronounce > 0 && !v.greedy);
-      const texts = v.greedy ? frame.map((p) => greedyDecode(p, model.alphabet)) : decodeAllWithLm(frame, views, heard, model.alphabet, s);
+      const texts = v.greedy ? frame.map((p) => greedyDecode(p, model.alphabet)) : await decodeAllWithLm(frame, views, heard, model.alphabet, s);
       texts.forEach((text, i) => console.log(positionals.length === 1 ? text : `${positionals[i]}\t${text}`));
       return 0;
     });
