@@ -16,7 +16,8 @@ import type { App } from '../cli/apps/registry.js';
 import { RunError, UserError } from '../cli/errors.js';
 import { choiceFlag, intFlag, numFlag, parseFlags, requireFlag, userErrors } from '../cli/commands/shared.js';
 import { Alphabet, normalizeText } from './alphabet.js';
-import { beamDecode, greedyDecode, Lexicon, type Posteriors } from './decode.js';
+import { greedyDecode, Lexicon, type Posteriors } from './decode.js';
+import { beamDecodeAll } from './beamThreads.js';
 import { featureDim } from './features.js';
 import { CharNgramLM } from './lm.js';
 import { errorRates, percent, type ErrorRates } from './metrics.js';
@@ -340,10 +341,10 @@ export function checkCandidatesUsed(v: string | undefined, ranking: boolean): vo
 export async function lmRanker(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): Promise<(pronounce: number) => string[]> {
   const o = { beamWidth: s.beam, lm: s.lm, alpha: s.lm ? s.alpha : 0, beta: s.lm ? s.beta : 0, lexicon: s.lexicon };
   if (!views && !heard) {
-    const best = frame.map((p) => beamDecode(p, alphabet, o)[0].text);
+    const best = (await beamDecodeAll(frame, alphabet, o)).map((h) => h[0].text);
     return () => best;
   }
-  const cands = frame.map((p) => beamDecode(p, alphabet, { ...o, topK: s.candidates }));
+  const cands = await beamDecodeAll(frame, alphabet, { ...o, topK: s.candidates });
   const pronouncer = heard ? s.pronouncer : null;
   if (heard && !pronouncer) throw new Error('lmRanker: phoneme posteriors without a Pronouncer');
   await pronouncer?.prepare(cands.flatMap((c) => c.map((h) => h.text)));
@@ -398,7 +399,7 @@ export interface DecoderScores { greedy: ErrorRates; beam: ErrorRates; 'beam+lm'
  */
 export async function scoreDecoders(posteriors: readonly Posteriors[], refs: readonly string[], alphabet: Alphabet, s: DecodeSettings, views: readonly Posteriors[][] | null = null, heard: readonly HeardPhonemes[][] | null = null): Promise<{ scores: DecoderScores; hyps: Record<string, string[]> }> {
   const greedy = posteriors.map((p) => greedyDecode(p, alphabet));
-  const beam = posteriors.map((p) => beamDecode(p, alphabet, { beamWidth: s.beam })[0].text);
+  const beam = (await beamDecodeAll(posteriors, alphabet, { beamWidth: s.beam })).map((h) => h[0].text);
   const withLm = s.lm ? await decodeAllWithLm(posteriors, views, heard, alphabet, s) : null;
   return {
     scores: { greedy: errorRates(refs, greedy), beam: errorRates(refs, beam), 'beam+lm': withLm ? errorRates(refs, withLm) : null },

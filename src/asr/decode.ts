@@ -35,6 +35,8 @@ export function greedyDecode(p: Posteriors, alphabet: Alphabet): string {
 /** The words a lexicon allows, as a trie over their characters. */
 export class Lexicon {
   readonly root: LexNode = { next: new Map(), word: false };
+  /** Its distinct words, in the order first given. */
+  readonly words: string[] = [];
   size = 0;
   constructor(words: Iterable<string>) {
     for (const w of words) {
@@ -45,7 +47,7 @@ export class Lexicon {
         if (!m) { m = { next: new Map(), word: false }; n.next.set(c, m); }
         n = m;
       }
-      if (!n.word) { n.word = true; this.size++; }
+      if (!n.word) { n.word = true; this.size++; this.words.push(w); }
     }
     if (!this.size) throw new Error('Lexicon: no words');
   }

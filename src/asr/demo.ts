@@ -7,6 +7,7 @@ import { UserError } from '../cli/errors.js';
 import { intFlag, parseFlags, userErrors } from '../cli/commands/shared.js';
 import { alignmentSvg } from './alignPlot.js';
 import { beamDecode, greedyDecode, Lexicon, type Posteriors } from './decode.js';
+import { beamDecodeAll } from './beamThreads.js';
 import { featuresOf } from './features.js';
 import { makeHandwritingData } from './handwritingData.js';
 import { CharNgramLM } from './lm.js';
@@ -133,7 +134,7 @@ async function runDemo(plan: DemoPlan, o: { out: string; quick: boolean; seed: n
   const grid = o.quick ? { orders: [5], weights: [0.5], bonuses: [1] } : { orders: [5], weights: [0.3, 0.6, 1.0], bonuses: [0, 1, 2] };
   const valPost = (await runModel(model, val)).posteriors;
   const { best } = await tuneLm(val.map((u) => u.text), () => lm, grid, async (m, alpha, beta) => {
-    const hyps = valPost.map((p) => beamDecode(p, model.alphabet, { beamWidth: 16, lm: m, alpha, beta })[0].text);
+    const hyps = (await beamDecodeAll(valPost, model.alphabet, { beamWidth: 16, lm: m, alpha, beta })).map((h) => h[0].text);
     return () => hyps;
   });
   const tuned = lm.withTuning(best.weight, best.bonus);
@@ -159,7 +160,7 @@ async function runDemo(plan: DemoPlan, o: { out: string; quick: boolean; seed: n
     const words = plan.lexicon.words();
     const lexicon = new Lexicon(words);
     writeFileAtomic(join(modelDir, 'lexicon.txt'), words.join('\n') + '\n');
-    const hyps = testPost.map((p) => beamDecode(p, model.alphabet, { beamWidth: 16, lm: tuned, alpha: best.weight, beta: best.bonus, lexicon })[0].text);
+    const hyps = (await beamDecodeAll(testPost, model.alphabet, { beamWidth: 16, lm: tuned, alpha: best.weight, beta: best.bonus, lexicon })).map((h) => h[0].text);
     const e = errorRates(test.map((u) => u.text), hyps);
     console.log(`beam+lm+lexicon: CER ${percent(e.cer)} WER ${percent(e.wer)} (${plan.lexicon.what}: ${lexicon.size} words, ${join(modelDir, 'lexicon.txt')})`);
   }
