@@ -16,7 +16,7 @@ function randomPosteriors(rng: Rng, T: number, C: number, data = new Float32Arra
   return { T, C, data };
 }
 
-describe('beam search on worker threads (beamDecodeAll)', () => {
+describe('beam search on worker threads (beamDecodeAll)', { timeout: 120_000 }, () => {
   const alphabet = new Alphabet([' ', 'a', 'b', 'c', 'd']);
   const rng = new Rng(11);
   // 3.5 batches of utterances; every fourth one a view into a shared buffer (as a batch's rows are).
@@ -41,6 +41,9 @@ describe('beam search on worker threads (beamDecodeAll)', () => {
     assert.deepEqual(await beamDecodeAll(posts, alphabet, o2, 3), one(o2));
     const o3 = { beamWidth: 5, lm, alpha: 1, beta: 1, topK: 2 };
     assert.deepEqual(await beamDecodeAll(posts, alphabet, o3, 3), one(o3));
+    // Calls at once share the threads one after the other, each with its own answers.
+    const both = await Promise.all([beamDecodeAll(posts, alphabet, o2, 3), beamDecodeAll(posts.slice(5), alphabet, o3, 2)]);
+    assert.deepEqual(both, [one(o2), one(o3).slice(5)]);
   });
 
   it('reports a thread\'s error, and works again afterwards', async () => {

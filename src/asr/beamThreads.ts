@@ -50,6 +50,15 @@ export async function beamDecodeAll(posts: readonly Posteriors[], alphabet: Alph
   if (!(Number.isInteger(width) && width >= 1)) throw new Error(`beamDecodeAll: expected a width of at least 1 thread, got ${width}`);
   const n = Math.min(width, Math.ceil(posts.length / BEAM_BATCH));
   if (n <= 1) return posts.map((p) => beamDecode(p, alphabet, o));
+  // One call at a time on the shared threads: a second waits for the first (each listens to every thread).
+  const run = queue.then(() => onThreads(posts, alphabet, o, n));
+  queue = run.catch(() => {});
+  return run;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+function onThreads(posts: readonly Posteriors[], alphabet: Alphabet, o: BeamOptions, n: number): Promise<Hypothesis[][]> {
   while (threads.length < n) {
     const w = new Worker(new URL('./beamWorker.js', import.meta.url), { execArgv: [] });
     w.unref();
