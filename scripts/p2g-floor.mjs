@@ -61,13 +61,13 @@ const all = [...split.train, ...split.val, ...split.test];
 console.log(`word split of seed ${seed}: train ${split.train.length}, validation ${split.val.length}, test ${split.test.length}`);
 
 /** Phonemes of every word under a voice, cached in OUT/phonemes-VOICE.tsv (word<TAB>phonemes). */
-function phonemesOf(voiceName) {
+async function phonemesOf(voiceName) {
   const file = join(out, `phonemes-${voiceName}.tsv`);
   if (existsSync(file)) {
     const m = new Map(readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split('\t')));
     if (all.every((w) => m.has(w))) return m;
   }
-  const ph = espeakPhonemes(all, voiceName);
+  const ph = await espeakPhonemes(all, voiceName);
   // The batch must say what a call of its own says (as the data renders each word): check a sample.
   const rng = new Rng(7);
   for (let k = 0; k < 40; k++) {
@@ -90,10 +90,10 @@ function homophoneReport(voiceName, ph) {
 }
 
 if (phase === 'prepare') {
-  const ph = phonemesOf(voice);
+  const ph = await phonemesOf(voice);
   const report = { seed, voice, words: { train: split.train.length, val: split.val.length, test: split.test.length }, homophones: { [voice]: homophoneReport(voice, ph) } };
   if (v.accents) {
-    for (const accent of espeakVoices().accents) if (accent !== voice) report.homophones[accent] = homophoneReport(accent, phonemesOf(accent));
+    for (const accent of espeakVoices().accents) if (accent !== voice) report.homophones[accent] = homophoneReport(accent, await phonemesOf(accent));
   }
   // P2G pairs: phonemes (space tokens) -> letters (characters); validation a fixed sample of the validation split.
   const pairs = (ws) => ws.map((w) => `${ph.get(w)}\t${w}`).join('\n') + '\n';
@@ -109,7 +109,7 @@ if (phase === 'score') {
   const modelDir = join(out, 'model');
   const { model, src, tgt } = loadSeq2Seq(modelDir);
   if (!existsSync(join(out, `phonemes-${voice}.tsv`))) throw new Error(`${join(out, `phonemes-${voice}.tsv`)} is not there: run the prepare phase with --out ${out} first`);
-  const ph = phonemesOf(voice);
+  const ph = await phonemesOf(voice);
   const beam = int('beam', v.beam);
   // A rendered set's test utterances (repeats count each time), read before any decoding.
   const texts = v.set ? readFileSync(join(v.set, 'test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text) : null;
