@@ -15,6 +15,10 @@ import { CharNgramLM } from '../src/asr/lm.js';
 import { carousel, userError } from './util/cli.js';
 import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { toneSamples, toyManifest } from './util/ctcToy.js';
+import { CharLmScorer } from '../src/asr/charLmScore.js';
+import { CharVocab } from '../src/data/text.js';
+import { loadModel } from '../src/io/modelDir.js';
+import { StreamingModel } from '../src/models/stream.js';
 
 // End to end on the toy tones (test/util/ctcToy.ts): train, evaluate, transcribe, lm, and bad input.
 describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
@@ -325,10 +329,88 @@ describe('carousel train --task ctc / evaluate / transcribe / lm', () => {
     userError(carousel(['lm', '--data', corpus, '--out', tuned, '--pronounce', '1']), /--pronounce is for tuning: give --tune VAL\.jsonl too/);
     userError(carousel(['transcribe', '--model', phon, '--lm', lmFile, '--greedy', '--pronounce', '1', join(dir, 'val', '0.wav')]), /--pronounce ranks the LM beam's candidates/);
     userError(carousel(['evaluate', ...flags, '--data', val, '--pronounce', '1', '--candidates', '9'], env), /--candidates: expected at most the beam width \(--beam 8\), which is all the beam keeps, got 9/);
-    userError(carousel(['evaluate', ...flags, '--data', val, '--candidates', '4']), /--candidates is how many of beam\+lm's candidates --speeds or --pronounce ranks again: give one of them too/);
+    userError(carousel(['evaluate', ...flags, '--data', val, '--candidates', '4']), /--candidates is how many of beam\+lm's candidates --speeds, --pronounce or --charlm ranks again: give one of them too/);
     userError(carousel(['transcribe', ...flags, '--candidates', '4', join(dir, 'val', '0.wav')]), /--candidates is how many/);
     userError(carousel(['lm', '--data', corpus, '--out', tuned, '--tune', val, '--model', phon, '--candidates', '4']), /--candidates is how many/);
     userError(carousel(['lm', '--data', corpus, '--out', tuned, '--candidates', '4']), /--candidates is for tuning: give --tune VAL\.jsonl too/);
     userError(carousel(['evaluate', ...flags, '--data', val, '--pronounce', '1', '--accents', 'toy'], { CAROUSEL_ESPEAK: join(dir, 'no-such-espeak') }), /espeak-ng was not found/);
+  });
+
+  it('evaluate, transcribe and lm --tune --charlm: beam + LM candidates ranked again by an LSTM character LM', async () => {
+    // An LSTM LM trained on lines that favour other spellings than the n-gram's corpus, so it changes choices.
+    const lines = join(dir, 'charlm-corpus.txt'), clm = join(dir, 'clm');
+    writeFileSync(lines, Array.from({ length: 300 }, (_, i) => ['cab', 'ba c', 'cc', 'a b'][i % 4]).join('\n') + '\n');
+    const c = carousel(['train', '--task', 'charlm', '--data', lines, '--out', clm, '--hidden', '16', '--epochs', '3', '--bptt', '16', '--batch-size', '8', '--lr', '0.02']);
+    assert.equal(c.code, 0, c.err);
+    // The reference: the LM's step-by-step stream (another path than the scorer's batched pass), each
+    // line's log-probability from a line end: every character, then the line end.
+    const { model: net, meta } = loadModel(clm), vocab = new CharVocab(meta.charlm!.vocabulary, meta.charlm!.unknown ?? null);
+    const stepwise = (text: string) => {
+      const ids = vocab.encodeLenient(`\n${text}\n`).ids, stream = new StreamingModel(net);
+      let sum = 0;
+      for (let t = 0; t + 1 < ids.length; t++) {
+        const l = Array.from(stream.push(ids[t]).dataSync() as Float32Array), max = Math.max(...l);
+        sum += l[ids[t + 1]] - max - Math.log(l.reduce((z, x) => z + Math.exp(x - max), 0));
+      }
+      stream.dispose();
+      return sum;
+    };
+    // The scorer in batches of 2 (a boundary inside), a character outside its vocabulary ('z': the unknown entry), the empty line.
+    const scorer = new CharLmScorer(net, vocab, 2), texts = ['cab', 'ba c', 'zc', '', 'a b c a b c'];
+    scorer.prepare(texts);
+    for (const t of texts) assert.ok(Math.abs(scorer.of(t) - stepwise(t)) < 1e-4, `${JSON.stringify(t)}: ${scorer.of(t)} vs ${stepwise(t)}`);
+    assert.throws(() => scorer.of('cc'), /CharLmScorer\.of: "cc" was not prepared/);
+
+    const m = loadCtcModel(model), utts = loadForModel(m, val), run = await runModel(m, utts, 32);
+    const lmFile = join(dir, 'lm.json'), lm = CharNgramLM.load(lmFile), refs = utts.map((u) => u.text);
+    const decode = (w: number, alpha = 0.5, beta = 1, ngram = lm) => run.posteriors.map((p) => {
+      const cands = beamDecode(p, m.alphabet, { beamWidth: 8, lm: ngram, alpha, beta, topK: 8 });
+      if (w === 0) return cands[0].text;
+      const score = (t: string) => ctcLogLikelihood(p, m.alphabet.encode(t)) + alpha * ngram.sentenceLogProb(t) + beta * t.length + w * stepwise(t);
+      return cands.map((h) => h.text).reduce((x, y) => (score(y) > score(x) ? y : x));
+    });
+    const line = (hyps: string[]) => { const e = errorRates(refs, hyps); return `beam+lm: CER ${percent(e.cer)} WER ${percent(e.wer)}`; };
+    assert.notDeepEqual(decode(3), decode(0), 'the LSTM LM changes some transcript (else this test shows nothing)');
+    const flags = ['--model', model, '--lm', lmFile, '--lm-weight', '0.5', '--bonus', '1', '--beam', '8', '--charlm', clm];
+    const r = carousel(['evaluate', ...flags, '--data', val, '--charlm-weight', '3']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out.trim().split('\n')[2], line(decode(3)));
+    const t = carousel(['transcribe', ...flags, '--charlm-weight', '3', join(dir, 'val', '0.wav'), join(dir, 'val', '1.wav')]);
+    assert.equal(t.code, 0, t.err);
+    assert.deepEqual(t.out.trim().split('\n'), decode(3).slice(0, 2).map((h, i) => `${join(dir, 'val', `${i}.wav`)}\t${h}`));
+
+    // lm --tune --charlm: the first grid point of the lowest CER (then WER), its charlm weight saved.
+    const corpus = join(dir, 'corpus.txt'), tuned = join(dir, 'charlm-lm.json');
+    const l = carousel(['lm', '--data', corpus, '--out', tuned, '--order', '3', '--tune', val, '--model', model, '--beam', '8', '--charlm', clm, '--charlm-weight', '0,3']);
+    assert.equal(l.code, 0, l.err);
+    assert.match(l.out, /^order 3: best weight [\d.]+ bonus [\d.]+ charlm [\d.]+: CER [\d.]+% WER [\d.]+%\ncharlm 0: best order 3 weight [\d.]+ bonus [\d.]+: CER .*\ncharlm 3: best order 3 /);
+    const lm3 = CharNgramLM.train(readFileSync(corpus, 'utf8').split('\n'), 3);
+    let best = { weight: 0, bonus: 0, charlm: 0, cer: Infinity, wer: Infinity };
+    for (const weight of [0.3, 0.6, 0.8, 1]) for (const bonus of [0, 0.5, 1, 2]) for (const charlm of [0, 3]) {
+      const e = errorRates(refs, decode(charlm, weight, bonus, lm3));
+      if (e.cer < best.cer || (e.cer === best.cer && e.wer < best.wer)) best = { weight, bonus, charlm, cer: e.cer, wer: e.wer };
+    }
+    assert.deepEqual(JSON.parse(readFileSync(tuned, 'utf8')).tuned, { weight: best.weight, bonus: best.bonus, charlm: best.charlm });
+    // evaluate takes lm.json's tuned charlm weight with --charlm; without it, says so and decodes without.
+    const withWeight = join(dir, 'charlm3-lm.json');
+    CharNgramLM.load(lmFile).withTuning(0.5, 1, undefined, 3).save(withWeight);
+    const byTuned = carousel(['evaluate', '--model', model, '--data', val, '--lm', withWeight, '--beam', '8', '--charlm', clm]);
+    assert.equal(byTuned.code, 0, byTuned.err);
+    assert.equal(byTuned.out.trim().split('\n')[2], line(decode(3)));
+    const without = carousel(['evaluate', '--model', model, '--data', val, '--lm', withWeight, '--beam', '8']);
+    assert.equal(without.code, 0, without.err);
+    assert.match(without.err, /charlm3-lm\.json was tuned with LSTM LM rescoring \(weight 3\): give --charlm DIR \(that LM\) to use it; decoding without it/);
+    assert.equal(without.out.trim().split('\n')[2], line(decode(0)));
+
+    userError(carousel(['evaluate', ...flags, '--data', val]), /--charlm: give its weight, --charlm-weight W \(.*lm\.json records none: tune one with carousel lm --tune \.\.\. --charlm DIR\)/);
+    userError(carousel(['evaluate', '--model', model, '--data', val, '--lm', lmFile, '--charlm-weight', '1']), /--charlm-weight weighs the LSTM LM of --charlm DIR: give --charlm too/);
+    userError(carousel(['evaluate', '--model', model, '--data', val, '--charlm', clm, '--charlm-weight', '1']), /--charlm ranks beam\+lm's candidates: give --lm too/);
+    userError(carousel(['evaluate', '--model', model, '--data', val, '--lm', lmFile, '--charlm', model, '--charlm-weight', '1']), /--charlm: expected a character LSTM LM \(carousel train --task charlm\) in .*model: .*model\.json: expected "format": "carousel-model", got "carousel-app"/);
+    userError(carousel(['evaluate', ...flags, '--data', val, '--charlm-weight', '-1']), /--charlm-weight: expected a number >= 0, got '-1'/);
+    userError(carousel(['transcribe', '--model', model, '--charlm', clm, '--charlm-weight', '1', '--no-lm', join(dir, 'val', '0.wav')]), /--charlm ranks beam\+lm's candidates: give --lm too/);
+    userError(carousel(['transcribe', '--model', model, '--lm', lmFile, '--charlm', clm, '--charlm-weight', '1', '--greedy', join(dir, 'val', '0.wav')]), /--charlm ranks the LM beam's candidates: give --lm \(or lm\.json in the model directory\), not --greedy or --no-lm/);
+    userError(carousel(['lm', '--data', corpus, '--out', tuned, '--tune', val, '--model', model, '--charlm', clm, '--charlm-weight', '0,x']), /--charlm-weight: expected weights >= 0 separated by commas \(0,0\.5,1\), got '0,x'/);
+    userError(carousel(['lm', '--data', corpus, '--out', tuned, '--tune', val, '--model', model, '--charlm-weight', '1']), /--charlm-weight lists the weights of the LSTM LM of --charlm DIR: give --charlm too/);
+    userError(carousel(['lm', '--data', corpus, '--out', tuned, '--charlm', clm]), /--charlm is for tuning: give --tune VAL\.jsonl too/);
   });
 });

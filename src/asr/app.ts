@@ -22,8 +22,9 @@ import { featureDim } from './features.js';
 import { CharNgramLM } from './lm.js';
 import { errorRates, percent, type ErrorRates } from './metrics.js';
 import { checkCombinable, runViews } from './ensemble.js';
-import { rankCandidates } from './rescore.js';
+import { candidateScores } from './rescore.js';
 import { Pronouncer, pronunciationScore, type HeardPhonemes } from './pronounce.js';
+import { CharLmScorer } from './charLmScore.js';
 import { espeakVoices } from './speechData.js';
 import { checkCtcConfig, CtcModel, featureStats, type CtcConfig } from './model.js';
 import { PhonemeSet } from './phonemes.js';
@@ -133,8 +134,12 @@ Options:
                      best accent's log-likelihood of each one's espeak-ng phonemes under the
                      phoneme output (default: lm.json's tuned value, else 0: off)
   --accents A,B      the espeak-ng accents tried (default: all of its English ones)
-  --candidates N     how many of beam+lm's best candidates --speeds and --pronounce rank again
-                     (default 16, at most --beam; more: slower, espeak-ng saying each one)
+  --charlm DIR       LSTM LM rescoring: beam+lm's best candidates ranked again with
+                     --charlm-weight times each one's log-probability under DIR, a character
+                     LSTM LM (carousel train --task charlm on the LM's corpus, a transcript a line)
+  --charlm-weight W  its weight (default: lm.json's tuned value)
+  --candidates N     how many of beam+lm's best candidates --speeds, --pronounce and --charlm
+                     rank again (default 16, at most --beam; more: slower)
   --batch-size N     utterances per forward pass (default 32)
   -h, --help         this help`;
 
@@ -294,7 +299,11 @@ export function loadCtcModels(dirs: readonly string[] | undefined): { dir: strin
  * Decoding settings: beam width, the LM with its weight and bonus when there is one, and the
  * pronunciation weight (0: off) with the Pronouncer that spells candidates out as phonemes.
  */
-export interface DecodeSettings { beam: number; lm: CharNgramLM | null; alpha: number; beta: number; lexicon: Lexicon | null; pronounce: number; pronouncer: Pronouncer | null; candidates: number }
+export interface DecodeSettings {
+  beam: number; lm: CharNgramLM | null; alpha: number; beta: number; lexicon: Lexicon | null; pronounce: number; pronouncer: Pronouncer | null; candidates: number;
+  /** LSTM LM rescoring (--charlm) and its weight; absent: off. */
+  charlm?: CharLmScorer | null; charlmWeight?: number;
+}
 
 /** --speeds S1,S2,...: the test-time speeds (runViews, lmRanker); null when not given. */
 export function speedsFlag(v: string | undefined): number[] | null {
@@ -327,38 +336,60 @@ export function candidatesFlag(v: string | undefined, beam: number): number {
   return n;
 }
 
-/** --candidates changes only what --speeds or --pronounce ranks: given without either, an error. */
+/** --candidates changes only what --speeds, --pronounce or --charlm ranks: given without any, an error. */
 export function checkCandidatesUsed(v: string | undefined, ranking: boolean): void {
-  if (v !== undefined && !ranking) throw new UserError('--candidates is how many of beam+lm\'s candidates --speeds or --pronounce ranks again: give one of them too');
+  if (v !== undefined && !ranking) throw new UserError('--candidates is how many of beam+lm\'s candidates --speeds, --pronounce or --charlm ranks again: give one of them too');
+}
+
+/** --charlm DIR: an LSTM character LM for rescoring (null when not given). */
+export function charlmFlag(dir: string | undefined): CharLmScorer | null {
+  if (dir === undefined) return null;
+  try { return CharLmScorer.load(dir); } catch (e) { throw new UserError(`--charlm: expected a character LSTM LM (carousel train --task charlm) in ${dir}: ${(e as Error).message}`); }
 }
 
 /**
  * Beam + LM over every utterance, split for tuning: the beam searches once, and the function it
- * returns ranks at any pronunciation weight. Each utterance's best hypothesis; with `views`
- * (--speeds) or at a pronunciation weight > 0 (with `heard`, the phoneme posteriors), its
- * `s.candidates` best ranked again (rankCandidates), the pronunciation score weighted.
+ * returns ranks at any pronunciation and charlm weight. Each utterance's best hypothesis; with
+ * `views` (--speeds), at a pronunciation weight > 0 (with `heard`, the phoneme posteriors) or a
+ * charlm weight > 0 (with `s.charlm`), its `s.candidates` best ranked again (rankCandidates), the
+ * pronunciation score and the LSTM LM's log-probability weighted.
  */
-export async function lmRanker(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): Promise<(pronounce: number) => string[]> {
+export async function lmRanker(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): Promise<(pronounce: number, charlm?: number) => string[]> {
   const o = { beamWidth: s.beam, lm: s.lm, alpha: s.lm ? s.alpha : 0, beta: s.lm ? s.beta : 0, lexicon: s.lexicon };
-  if (!views && !heard) {
+  const charlm = s.charlm ?? null;
+  if (!views && !heard && !charlm) {
     const best = (await beamDecodeAll(frame, alphabet, o)).map((h) => h[0].text);
     return () => best;
   }
   const cands = await beamDecodeAll(frame, alphabet, { ...o, topK: s.candidates });
   const pronouncer = heard ? s.pronouncer : null;
   if (heard && !pronouncer) throw new Error('lmRanker: phoneme posteriors without a Pronouncer');
-  await pronouncer?.prepare(cands.flatMap((c) => c.map((h) => h.text)));
-  return (w) => cands.map((c, u) => {
-    // No views and no pronunciation: the beam's own ranking, as without candidates.
-    if (!views && w === 0) return c[0].text;
-    const extra = w > 0 && heard ? (text: string) => w * pronunciationScore(heard[u], pronouncer!.of(text)) : undefined;
-    return rankCandidates(c, views?.[u] ?? [frame[u]], alphabet, { ...o, extra })[0]?.text ?? '';
+  const texts = cands.flatMap((c) => c.map((h) => h.text));
+  await pronouncer?.prepare(texts);
+  charlm?.prepare(texts);
+  // Each candidate's terms that no rescoring weight changes, computed once: ranking at many weights (tuning) reuses them.
+  const fixed = cands.map((c, u) => candidateScores(c, views?.[u] ?? [frame[u]], alphabet, o).map((h) => h.score));
+  const pron = heard ? cands.map((c, u) => c.map((h) => pronunciationScore(heard[u], pronouncer!.of(h.text)))) : null;
+  const neural = charlm ? cands.map((c) => c.map((h) => charlm.of(h.text))) : null;
+  return (w, cw = 0) => cands.map((c, u) => {
+    // No views and no rescoring: the beam's own ranking, as without candidates.
+    if (!views && w === 0 && cw === 0) return c[0].text;
+    if (w > 0 && !pron) throw new Error('lmRanker: a pronunciation weight without phoneme posteriors');
+    if (cw > 0 && !neural) throw new Error('lmRanker: a charlm weight without a charlm');
+    // The best: rankCandidates' first (a stable sort: the beam's order among equal scores).
+    let best = -1, top = -Infinity;
+    c.forEach((_, i) => {
+      const score = fixed[u][i] + (w > 0 ? w * pron![u][i] : 0) + (cw > 0 ? cw * neural![u][i] : 0);
+      if (best < 0 || score > top) { best = i; top = score; }
+    });
+    return best < 0 ? '' : c[best].text;
   });
 }
 
-/** Beam + LM over every utterance at the settings' pronunciation weight (lmRanker). */
+/** Beam + LM over every utterance at the settings' pronunciation and charlm weights (lmRanker). */
 export async function decodeAllWithLm(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): Promise<string[]> {
-  return (await lmRanker(frame, views, s.pronounce > 0 ? heard : null, alphabet, s))(s.pronounce);
+  const cw = s.charlm ? s.charlmWeight ?? 0 : 0;
+  return (await lmRanker(frame, views, s.pronounce > 0 ? heard : null, alphabet, { ...s, charlm: cw > 0 ? s.charlm : null }))(s.pronounce, cw);
 }
 
 /**
@@ -366,7 +397,7 @@ export async function decodeAllWithLm(frame: readonly Posteriors[], views: reado
  * else 0.5 and 1; the pronunciation weight from --pronounce, else lm.json's, else 0, and 0 when
  * it came from lm.json but `hasPhonemes` is false (said on stderr: those models cannot use it).
  */
-export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm-weight'?: string; bonus?: string; lexicon?: string; pronounce?: string; accents?: string; candidates?: string }, hasPhonemes = false): DecodeSettings {
+export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm-weight'?: string; bonus?: string; lexicon?: string; pronounce?: string; accents?: string; candidates?: string; charlm?: string; 'charlm-weight'?: string }, hasPhonemes = false): DecodeSettings {
   const beam = intFlag('beam', v.beam, 16), candidates = candidatesFlag(v.candidates, beam);
   const lmPath = v.lm ?? (existsSync(join(dir, 'lm.json')) ? join(dir, 'lm.json') : null);
   const lm = lmPath ? CharNgramLM.load(lmPath) : null;
@@ -380,6 +411,14 @@ export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm
   }
   if (pronounce > 0 && !lm) throw new UserError('--pronounce ranks beam+lm\'s candidates: give --lm too (or put lm.json in the model directory)');
   if (v.accents !== undefined && !(pronounce > 0)) throw new UserError('--accents is for pronunciation rescoring: give --pronounce W (W > 0) too, or an lm.json tuned with it');
+  // LSTM LM rescoring: --charlm DIR, weighted by --charlm-weight, else by lm.json's tuned weight.
+  if (v['charlm-weight'] !== undefined && v.charlm === undefined) throw new UserError('--charlm-weight weighs the LSTM LM of --charlm DIR: give --charlm too');
+  if (v.charlm !== undefined && !lm) throw new UserError('--charlm ranks beam+lm\'s candidates: give --lm too (or put lm.json in the model directory)');
+  const tunedCharlm = lm?.tuned?.charlm;
+  if (v.charlm === undefined && tunedCharlm) console.error(`note: ${lmPath} was tuned with LSTM LM rescoring (weight ${tunedCharlm}): give --charlm DIR (that LM) to use it; decoding without it`);
+  const charlmWeight = numFlag('charlm-weight', v['charlm-weight'], tunedCharlm ?? NaN, 0);
+  if (v.charlm !== undefined && !Number.isFinite(charlmWeight)) throw new UserError(`--charlm: give its weight, --charlm-weight W (${lmPath} records none: tune one with carousel lm --tune ... --charlm DIR)`);
+  const charlm = v.charlm !== undefined ? charlmFlag(v.charlm) : null;
   let lexicon: Lexicon | null = null;
   if (v.lexicon) {
     let text: string;
@@ -388,7 +427,7 @@ export function decodeSettings(dir: string, v: { beam?: string; lm?: string; 'lm
     if (!words.length) throw new UserError(`--lexicon ${v.lexicon}: no words (expected words separated by white space)`);
     lexicon = new Lexicon(words);
   }
-  return { beam, lm, alpha, beta, lexicon, pronounce, pronouncer: pronounce > 0 ? pronouncerOf(v.accents) : null, candidates };
+  return { beam, lm, alpha, beta, lexicon, pronounce, pronouncer: pronounce > 0 ? pronouncerOf(v.accents) : null, candidates, charlm, charlmWeight: charlm ? charlmWeight : 0 };
 }
 
 export interface DecoderScores { greedy: ErrorRates; beam: ErrorRates; 'beam+lm': ErrorRates | null }
@@ -415,7 +454,8 @@ export function scoreLines(s: DecoderScores): string[] {
 async function evaluateCommand(argv: string[]): Promise<number> {
   const { values: v } = parseFlags('evaluate', argv, {
     model: { type: 'string', multiple: true }, data: { type: 'string' }, beam: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' },
-    bonus: { type: 'string' }, lexicon: { type: 'string' }, speeds: { type: 'string' }, pronounce: { type: 'string' }, accents: { type: 'string' }, candidates: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    bonus: { type: 'string' }, lexicon: { type: 'string' }, speeds: { type: 'string' }, pronounce: { type: 'string' }, accents: { type: 'string' }, candidates: { type: 'string' }, 'batch-size': { type: 'string' },
+    charlm: { type: 'string' }, 'charlm-weight': { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) { console.log(EVAL_HELP); return 0; }
   return userErrors(async () => {
@@ -425,7 +465,7 @@ async function evaluateCommand(argv: string[]): Promise<number> {
     if (settings.lexicon && !settings.lm) throw new UserError('--lexicon constrains beam+lm decoding: give --lm too (or put lm.json in the model directory)');
     const speeds = speedsFlag(v.speeds);
     if (speeds && !settings.lm) throw new UserError('--speeds ranks beam+lm\'s candidates: give --lm too (or put lm.json in the model directory)');
-    checkCandidatesUsed(v.candidates, !!speeds || settings.pronounce > 0);
+    checkCandidatesUsed(v.candidates, !!speeds || settings.pronounce > 0 || !!settings.charlm);
     let texts: string[] = [];
     const read = await readSets(models.map((m) => m.model), data);
     const inputs = (m: CtcModel) => {

@@ -30,8 +30,9 @@ export class CharNgramLM {
 
   /**
    * The LM weight and insertion bonus found best for some recognizer on held-out data (the demos
-   * tune them; carousel lm --weight --bonus sets them): decoders' defaults. With `pronounce`, the
-   * weight of pronunciation rescoring found best with them (lm --tune --pronounce).
+   * tune them; carousel lm --weight --bonus sets them): decoders' defaults. With `pronounce` and
+   * `charlm`, the weights of pronunciation and LSTM LM rescoring found best with them (lm --tune
+   * --pronounce, --charlm).
    */
   readonly tuned: Tuning | null;
 
@@ -91,11 +92,12 @@ export class CharNgramLM {
     return new CharNgramLM(this.order, [...all].sort(), this.counts, this.discounts, this.tuned);
   }
 
-  /** The same model recommending this LM weight and insertion bonus (and pronunciation weight) to decoders. */
-  withTuning(weight: number, bonus: number, pronounce?: number): CharNgramLM {
+  /** The same model recommending this LM weight and insertion bonus (and rescoring weights) to decoders. */
+  withTuning(weight: number, bonus: number, pronounce?: number, charlm?: number): CharNgramLM {
     if (!(weight >= 0) || !Number.isFinite(weight) || !Number.isFinite(bonus)) throw new Error(`CharNgramLM.withTuning: expected a weight >= 0 and a finite bonus, got ${weight}, ${bonus}`);
     if (pronounce !== undefined && !(pronounce >= 0 && Number.isFinite(pronounce))) throw new Error(`CharNgramLM.withTuning: expected a pronunciation weight >= 0, got ${pronounce}`);
-    return new CharNgramLM(this.order, this.vocabulary, this.counts, this.discounts, { weight, bonus, ...(pronounce !== undefined ? { pronounce } : {}) });
+    if (charlm !== undefined && !(charlm >= 0 && Number.isFinite(charlm))) throw new Error(`CharNgramLM.withTuning: expected a charlm weight >= 0, got ${charlm}`);
+    return new CharNgramLM(this.order, this.vocabulary, this.counts, this.discounts, { weight, bonus, ...(pronounce !== undefined ? { pronounce } : {}), ...(charlm !== undefined ? { charlm } : {}) });
   }
 
   /** log P(symbol | history): history is the sentence so far (any length; its last order-1 symbols count). */
@@ -176,11 +178,12 @@ export class CharNgramLM {
     });
     if (!counts[0].size) throw bad('ngrams[0]', 'at least one unigram', o.ngrams[0]);
     const t = o.tuned as Record<string, unknown> | undefined;
+    const optionalWeight = (x: unknown) => x === undefined || (typeof x === 'number' && x >= 0 && Number.isFinite(x));
     if (t !== undefined && (typeof t !== 'object' || t === null || typeof t.weight !== 'number' || !(t.weight >= 0) || !Number.isFinite(t.weight) || typeof t.bonus !== 'number' || !Number.isFinite(t.bonus)
-      || (t.pronounce !== undefined && (typeof t.pronounce !== 'number' || !(t.pronounce >= 0) || !Number.isFinite(t.pronounce))))) {
-      throw bad('tuned', '{ weight: a number >= 0, bonus: a number, pronounce (optional): a number >= 0 }', t);
+      || !optionalWeight(t.pronounce) || !optionalWeight(t.charlm))) {
+      throw bad('tuned', '{ weight: a number >= 0, bonus: a number, pronounce and charlm (optional): numbers >= 0 }', t);
     }
-    const tuned = t ? { weight: t.weight as number, bonus: t.bonus as number, ...(t.pronounce !== undefined ? { pronounce: t.pronounce as number } : {}) } : null;
+    const tuned = t ? { weight: t.weight as number, bonus: t.bonus as number, ...(t.pronounce !== undefined ? { pronounce: t.pronounce as number } : {}), ...(t.charlm !== undefined ? { charlm: t.charlm as number } : {}) } : null;
     return new CharNgramLM(n, o.vocabulary as string[], counts, o.discounts as number[], tuned);
   }
 
@@ -198,8 +201,8 @@ export class CharNgramLM {
   }
 }
 
-/** Decoding settings tuned with an LM: its weight, the insertion bonus, optionally the pronunciation weight. */
-export interface Tuning { weight: number; bonus: number; pronounce?: number }
+/** Decoding settings tuned with an LM: its weight, the insertion bonus, optionally the pronunciation and LSTM LM (charlm) weights. */
+export interface Tuning { weight: number; bonus: number; pronounce?: number; charlm?: number }
 
 export interface LmJson {
   format: typeof FORMAT;

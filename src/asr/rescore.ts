@@ -54,13 +54,20 @@ export function rescoreDecode(frame: Posteriors, views: readonly Posteriors[], a
  * plus `extra(text)` when given (pronunciation rescoring). Best first, ctcLogProb the views' mean.
  */
 export function rankCandidates(hyps: readonly Hypothesis[], views: readonly Posteriors[], alphabet: Alphabet, o: BeamOptions & { extra?: (text: string) => number }): Hypothesis[] {
+  return candidateScores(hyps, views, alphabet, o).map((h) => ({ ...h, score: h.score + (o.extra ? o.extra(h.text) : 0) })).sort((a, b) => b.score - a.score);
+}
+
+/**
+ * rankCandidates' scores without `extra`, in the candidates' order: each one's mean over `views`
+ * of log P_ctc (ctcLogProb) and that plus alpha log P_lm + beta |text| (score).
+ */
+export function candidateScores(hyps: readonly Hypothesis[], views: readonly Posteriors[], alphabet: Alphabet, o: BeamOptions): Hypothesis[] {
   if (!views.length) throw new Error('rankCandidates: expected at least one view of the utterance');
   const lm = o.lm && (o.alpha ?? 0) !== 0 ? o.lm.withVocabulary(alphabet.chars) : null;
   const alpha = o.alpha ?? 0, beta = o.beta ?? 0;
   return hyps.map((h) => {
     const labels = alphabet.encode(h.text);
     const ctc = views.reduce((s, v) => s + ctcLogLikelihood(v, labels), 0) / views.length;
-    const score = ctc + (lm ? alpha * lm.sentenceLogProb(h.text) : 0) + beta * [...h.text].length + (o.extra ? o.extra(h.text) : 0);
-    return { text: h.text, ctcLogProb: ctc, score };
-  }).sort((a, b) => b.score - a.score);
+    return { text: h.text, ctcLogProb: ctc, score: ctc + (lm ? alpha * lm.sentenceLogProb(h.text) : 0) + beta * [...h.text].length };
+  });
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { candidatesFlag, checkCandidatesUsed, lmRanker, loadCtcModels, NO_PHONEMES, loadForModel, pronouncerOf, readSets, speedsFlag } from '../../asr/app.js';
+import { candidatesFlag, charlmFlag, checkCandidatesUsed, lmRanker, loadCtcModels, NO_PHONEMES, loadForModel, pronouncerOf, readSets, speedsFlag } from '../../asr/app.js';
 import { runViews } from '../../asr/ensemble.js';
 import type { CtcModel } from '../../asr/model.js';
 import { CharNgramLM } from '../../asr/lm.js';
@@ -39,7 +39,12 @@ here); the lowest CER wins, then WER, and that LM is saved with its weight and b
                   evaluate --pronounce (a model with a phoneme output; espeak-ng); the choice is
                   saved with the weight and bonus
   --accents A,B   espeak-ng accents for --pronounce (default: all of its English ones)
-  --candidates N  how many of the beam's best --speeds and --pronounce rank again (default 16)
+  --charlm DIR    LSTM LM rescoring, as carousel evaluate --charlm: a character LSTM LM
+                  (carousel train --task charlm on this corpus); its weight chosen too
+  --charlm-weight W1,W2
+                  the weights to choose among (default 0,0.25,0.5,1; 0: off), saved
+  --candidates N  how many of the beam's best --speeds, --pronounce and --charlm rank again
+                  (default 16)
   -h, --help      this help`;
 
 export const lm: Command = {
@@ -49,7 +54,8 @@ export const lm: Command = {
     const { values: v } = parseFlags('lm', argv, {
       data: { type: 'string' }, out: { type: 'string' }, order: { type: 'string' }, weight: { type: 'string' }, bonus: { type: 'string' },
       tune: { type: 'string' }, model: { type: 'string', multiple: true }, 'tune-count': { type: 'string' }, beam: { type: 'string' }, speeds: { type: 'string' },
-      pronounce: { type: 'string' }, accents: { type: 'string' }, candidates: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      pronounce: { type: 'string' }, accents: { type: 'string' }, candidates: { type: 'string' }, charlm: { type: 'string' }, 'charlm-weight': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     });
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
@@ -59,7 +65,7 @@ export const lm: Command = {
         return +o;
       });
       if (orders.length > 1 && !v.tune) throw new UserError(`--order: a list (${v.order}) is for choosing among orders with --tune; without it, give one order`);
-      if (!v.tune) for (const f of ['model', 'tune-count', 'beam', 'speeds', 'pronounce', 'accents', 'candidates'] as const) if (v[f] !== undefined) throw new UserError(`--${f} is for tuning: give --tune VAL.jsonl too`);
+      if (!v.tune) for (const f of ['model', 'tune-count', 'beam', 'speeds', 'pronounce', 'accents', 'candidates', 'charlm', 'charlm-weight'] as const) if (v[f] !== undefined) throw new UserError(`--${f} is for tuning: give --tune VAL.jsonl too`);
       if (v.tune && (v.weight !== undefined || v.bonus !== undefined)) throw new UserError('--tune chooses the weight and bonus: give --tune or --weight/--bonus, not both');
       const lines = data.endsWith('.jsonl') ? readManifest(data).map((e) => e.text) : readText(data, 'corpus').split('\n');
       const trained = new Map<number, CharNgramLM>();
@@ -82,21 +88,25 @@ export const lm: Command = {
           if (m === first) refs = utts.map((u) => u.text);
           return utts;
         };
-        const pronounce = v.pronounce === undefined ? [0] : v.pronounce.split(',').map((w) => {
-          if (!/^\d*\.?\d+$/.test(w.trim())) throw new UserError(`--pronounce: expected weights >= 0 separated by commas (0,0.5,1), got '${v.pronounce}'`);
+        const weightList = (flag: string, list: string | undefined, def: number[]) => (list === undefined ? def : list.split(',').map((w) => {
+          if (!/^\d*\.?\d+$/.test(w.trim())) throw new UserError(`--${flag}: expected weights >= 0 separated by commas (0,0.5,1), got '${list}'`);
           return +w;
-        });
+        }));
+        const pronounce = weightList('pronounce', v.pronounce, [0]);
+        if (v['charlm-weight'] !== undefined && v.charlm === undefined) throw new UserError('--charlm-weight lists the weights of the LSTM LM of --charlm DIR: give --charlm too');
+        const charlm = charlmFlag(v.charlm), charlmWeights = charlm ? weightList('charlm-weight', v['charlm-weight'], [0, 0.25, 0.5, 1]) : [0];
+        const neural = charlmWeights.some((w) => w > 0);
         const rescoring = pronounce.some((w) => w > 0);
         if (rescoring && !models.some((m) => m.model.phonemes)) throw new UserError(NO_PHONEMES);
         const pronouncer = rescoring ? pronouncerOf(v.accents) : null;
         if (v.accents !== undefined && !rescoring) throw new UserError('--accents is for pronunciation rescoring: give --pronounce with a weight > 0 too');
         const speeds = speedsFlag(v.speeds), ms = models.map((m) => m.model);
         const beam = intFlag('beam', v.beam, 16), candidates = candidatesFlag(v.candidates, beam);
-        checkCandidatesUsed(v.candidates, !!speeds || rescoring);
+        checkCandidatesUsed(v.candidates, !!speeds || rescoring || neural);
         const { frame, views, heard } = await runViews(ms, inputs, speeds, undefined, rescoring);
-        const { best, points } = await tuneLm(refs, lmOf, { orders, weights: LM_WEIGHTS, bonuses: LM_BONUSES, pronounce },
-          (lm, alpha, beta) => lmRanker(frame, views, heard, first.alphabet, { beam, lm, alpha, beta, lexicon: null, pronounce: 0, pronouncer, candidates }));
-        const pron = (p: { pronounce: number }) => (rescoring ? ` pronounce ${p.pronounce}` : '');
+        const { best, points } = await tuneLm(refs, lmOf, { orders, weights: LM_WEIGHTS, bonuses: LM_BONUSES, pronounce, charlm: charlmWeights },
+          (lm, alpha, beta) => lmRanker(frame, views, heard, first.alphabet, { beam, lm, alpha, beta, lexicon: null, pronounce: 0, pronouncer, candidates, charlm: neural ? charlm : null }));
+        const pron = (p: { pronounce: number; charlm: number }) => (rescoring ? ` pronounce ${p.pronounce}` : '') + (neural ? ` charlm ${p.charlm}` : '');
         for (const o of orders) {
           const b = points.filter((p) => p.order === o).reduce((x, y) => (better(y, x) ? y : x));
           console.log(`order ${o}: best weight ${b.weight} bonus ${b.bonus}${pron(b)}: CER ${percent(b.cer)} WER ${percent(b.wer)}`);
@@ -104,12 +114,18 @@ export const lm: Command = {
         if (rescoring) {
           for (const w of pronounce) {
             const b = points.filter((p) => p.pronounce === w).reduce((x, y) => (better(y, x) ? y : x));
-            console.log(`pronounce ${w}: best order ${b.order} weight ${b.weight} bonus ${b.bonus}: CER ${percent(b.cer)} WER ${percent(b.wer)}`);
+            console.log(`pronounce ${w}: best order ${b.order} weight ${b.weight} bonus ${b.bonus}${neural ? ` charlm ${b.charlm}` : ''}: CER ${percent(b.cer)} WER ${percent(b.wer)}`);
+          }
+        }
+        if (neural) {
+          for (const w of charlmWeights) {
+            const b = points.filter((p) => p.charlm === w).reduce((x, y) => (better(y, x) ? y : x));
+            console.log(`charlm ${w}: best order ${b.order} weight ${b.weight} bonus ${b.bonus}${rescoring ? ` pronounce ${b.pronounce}` : ''}: CER ${percent(b.cer)} WER ${percent(b.wer)}`);
           }
         }
         console.log(`tuned on the first ${refs.length} utterances of ${v.tune} (${models.length} model${models.length > 1 ? 's' : ''}, ${points.length} settings): order ${best.order}, weight ${best.weight}, bonus ${best.bonus}${pron(best)}`);
         order = best.order;
-        model = lmOf(order).withTuning(best.weight, best.bonus, rescoring ? best.pronounce : undefined);
+        model = lmOf(order).withTuning(best.weight, best.bonus, rescoring ? best.pronounce : undefined, neural ? best.charlm : undefined);
       } else {
         model = lmOf(order);
         if (v.weight !== undefined || v.bonus !== undefined) model = model.withTuning(numFlag('weight', v.weight, 0.5, 0), numFlag('bonus', v.bonus, 1));

@@ -28,7 +28,10 @@ Options:
   --pronounce W     pronunciation rescoring, as carousel evaluate --pronounce (with an LM and a
                     model with a phoneme output; default lm.json's tuned weight, else 0)
   --accents A,B     espeak-ng accents for --pronounce (default: all of its English ones)
-  --candidates N    how many of the beam's best --speeds and --pronounce rank again (default 16)
+  --charlm DIR      LSTM LM rescoring, as carousel evaluate --charlm (with an LM)
+  --charlm-weight W its weight (default: lm.json's tuned value)
+  --candidates N    how many of the beam's best --speeds, --pronounce and --charlm rank again
+                    (default 16)
   -h, --help        this help`;
 
 export const transcribe: Command = {
@@ -38,7 +41,8 @@ export const transcribe: Command = {
     const { values: v, positionals } = parseFlags('transcribe', argv, {
       model: { type: 'string', multiple: true }, beam: { type: 'string' }, greedy: { type: 'boolean' }, lm: { type: 'string' }, 'no-lm': { type: 'boolean' },
       'lm-weight': { type: 'string' }, bonus: { type: 'string' }, lexicon: { type: 'string' }, speeds: { type: 'string' },
-      pronounce: { type: 'string' }, accents: { type: 'string' }, candidates: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      pronounce: { type: 'string' }, accents: { type: 'string' }, candidates: { type: 'string' }, charlm: { type: 'string' }, 'charlm-weight': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     }, true);
     if (v.help) { console.log(HELP); return 0; }
     return userErrors(async () => {
@@ -51,7 +55,8 @@ export const transcribe: Command = {
       if (s.lexicon && !s.lm) throw new UserError('--lexicon constrains LM decoding: give --lm too (or put lm.json in the model directory)');
       const speeds = speedsFlag(v.speeds);
       if (speeds && (!s.lm || v.greedy)) throw new UserError('--speeds ranks the LM beam\'s candidates: give --lm (or lm.json in the model directory), not --greedy or --no-lm');
-      checkCandidatesUsed(v.candidates, !!speeds || s.pronounce > 0);
+      if (s.charlm && (!s.lm || v.greedy)) throw new UserError('--charlm ranks the LM beam\'s candidates: give --lm (or lm.json in the model directory), not --greedy or --no-lm');
+      checkCandidatesUsed(v.candidates, !!speeds || s.pronounce > 0 || !!s.charlm);
       const inputs = (m: CtcModel) => positionals.map((path) => {
         const c = m.config, kind = kindOfFile(path);
         if (kind !== c.kind) throw new UserError(`${path}: a ${kind === 'audio' ? 'recording' : 'stroke file'}, but ${dir} recognizes ${c.kind === 'audio' ? 'speech (.wav)' : 'handwriting (.json strokes)'}`);
