@@ -1,9 +1,12 @@
 import { noGrad } from '../autograd/tape.js';
 import { CharVocab } from '../data/text.js';
 import { loadModel } from '../io/modelDir.js';
+import { crossEntropy } from '../loss/crossEntropy.js';
 import type { SequenceModel } from '../models/sequenceModel.js';
 import { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/tidy.js';
+
+const IGNORE = -100; // crossEntropy's ignored target
 
 /**
  * Rescoring with an LSTM character language model (`carousel train --task charlm` on the LM's
@@ -52,25 +55,15 @@ export class CharLmScorer {
   private scoreBatch(texts: readonly string[]): Float64Array {
     // seqs [B][len + 2]: line end, the text's ids (unknown characters as the vocabulary's fallback), line end.
     const seqs = texts.map((t) => Int32Array.from([this.newline, ...this.vocab.encodeLenient(t).ids, this.newline]));
-    const B = seqs.length, T = Math.max(...seqs.map((s) => s.length)) - 1, V = this.vocab.size;
+    const B = seqs.length, T = Math.max(...seqs.map((s) => s.length)) - 1;
     const ids = new Int32Array(T * B).fill(this.newline); // [T, B] inputs, time-major; padding past each line's end
-    seqs.forEach((s, b) => { for (let t = 0; t < s.length - 1; t++) ids[t * B + b] = s[t]; });
+    const next = new Int32Array(T * B).fill(IGNORE);      // [T, B] the character each step predicts; none past the end
+    seqs.forEach((s, b) => { for (let t = 0; t < s.length - 1; t++) { ids[t * B + b] = s[t]; next[t * B + b] = s[t + 1]; } });
     const m = this.model;
-    const logits = tidy(() => noGrad(() => m.forwardLM(new Tensor(m.backend.upload('i32', ids), [T, B]), null).logits.dataSync())); // [T*B, V]
+    // nll [T*B]: -log softmax(logits)[next], 0 where ignored.
+    const nll = tidy(() => noGrad(() => crossEntropy(m.forwardLM(new Tensor(m.backend.upload('i32', ids), [T, B]), null).logits, next, 'none', IGNORE).dataSync()));
     const out = new Float64Array(B);
-    seqs.forEach((s, b) => {
-      let sum = 0;
-      for (let t = 0; t + 1 < s.length; t++) {
-        // log softmax of row (t, b) at the next character.
-        const row = (t * B + b) * V;
-        let max = -Infinity;
-        for (let v = 0; v < V; v++) max = Math.max(max, logits[row + v]);
-        let z = 0;
-        for (let v = 0; v < V; v++) z += Math.exp(logits[row + v] - max);
-        sum += logits[row + s[t + 1]] - max - Math.log(z);
-      }
-      out[b] = sum;
-    });
+    for (let i = 0; i < T * B; i++) out[i % B] -= nll[i];
     return out;
   }
 }
