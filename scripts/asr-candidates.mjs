@@ -14,13 +14,10 @@
 import '../dist/src/backends.js';
 import '../dist/src/cli/apps/index.js';
 import { parseArgs } from 'node:util';
-import { charlmFlag, loadCtcModels, loadForModel, pronouncerOf, readSets, speedsFlag } from '../dist/src/asr/app.js';
-import { beamDecodeAll } from '../dist/src/asr/beamThreads.js';
+import { bestCandidate, candidateTable, charlmFlag, loadCtcModels, loadForModel, pronouncerOf, readSets, speedsFlag } from '../dist/src/asr/app.js';
 import { runViews } from '../dist/src/asr/ensemble.js';
 import { CharNgramLM } from '../dist/src/asr/lm.js';
 import { errorRates, percent } from '../dist/src/asr/metrics.js';
-import { pronunciationScore } from '../dist/src/asr/pronounce.js';
-import { candidateScores } from '../dist/src/asr/rescore.js';
 
 // A missing folder or a damaged model is one line naming it, not a stack.
 process.on('uncaughtException', (e) => { console.error(`asr-candidates: ${e.message}`); process.exit(1); });
@@ -50,21 +47,13 @@ let refs = [];
 const read = await readSets(ms, v.data, count);
 const inputs = (m) => { const u = loadForModel(m, v.data, undefined, read, count); if (m === ms[0]) refs = u.map((x) => x.text); return u; };
 const { frame, views, heard } = await runViews(ms, inputs, speedsFlag(v.speeds), undefined, phonemes);
-const o = { beamWidth: beam, lm, alpha: t.weight, beta: t.bonus };
-const cands = await beamDecodeAll(frame, alphabet, { ...o, topK: k });
+// The table lmRanker ranks from (the pronunciation scores too whenever a model has phonemes, to sort the errors).
 const pronouncer = phonemes ? pronouncerOf(v.accents) : null, charlm = charlmFlag(v.charlm);
-const texts = cands.flatMap((c) => c.map((h) => h.text));
-await pronouncer?.prepare(texts);
-charlm?.prepare(texts);
-
-// Each candidate: its pronunciation score (when a model has phonemes) and its total, as lmRanker ranks.
-const sounds = (u, text) => pronunciationScore(heard[u], pronouncer.of(text));
-const ranked = cands.map((c, u) => {
-  const base = candidateScores(c, views?.[u] ?? [frame[u]], alphabet, o);
-  return c.map((h, i) => ({ text: h.text, score: base[i].score + (w > 0 ? w * sounds(u, h.text) : 0) + (cw > 0 ? cw * charlm.of(h.text) : 0) }));
-});
+const settings = { beam, lm, alpha: t.weight, beta: t.bonus, lexicon: null, pronounce: w, pronouncer, candidates: k, charlm, charlmWeight: cw };
+const table = await candidateTable(frame, views, phonemes ? heard : null, alphabet, settings), { cands } = table;
+const at = cands.map((c, u) => bestCandidate(table, u, w, cw));
 // Without --speeds or rescoring, evaluate keeps the beam's own best, as here.
-const picks = !views && w === 0 && cw === 0 ? cands.map((c) => c[0]?.text ?? '') : ranked.map((r) => r.reduce((a, b) => (b.score > a.score ? b : a), r[0] ?? { text: '' }).text);
+const picks = cands.map((c, u) => (!views && w === 0 && cw === 0 ? c[0] : c[at[u]])?.text ?? '');
 const chars = refs.reduce((s, r) => s + [...r].length, 0);
 const pct = (n) => `${(100 * n / refs.length).toFixed(2)}%`;
 console.log(`${refs.length} utterances of ${v.data}, ${models.length} model(s), beam ${beam}, ${k} candidates ranked again (weight ${t.weight}, bonus ${t.bonus}, pronunciation ${w}, charlm ${cw})`);
@@ -81,7 +70,7 @@ refs.forEach((ref, u) => {
   if (cands[u].some((h) => h.text === ref)) {
     if (!phonemes) kind = 'among them, outranked';
     else {
-      const d = sounds(u, ref) - sounds(u, picks[u]);
+      const d = table.pron[u][cands[u].findIndex((h) => h.text === ref)] - table.pron[u][cands[u].findIndex((h) => h.text === picks[u])];
       kind = Math.abs(d) < 0.5 ? 'among them, outranked by one that sounds the same' : d < 0 ? 'among them, outranked by one that sounds better' : 'among them, outranked by one that sounds worse';
     }
   }

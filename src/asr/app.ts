@@ -16,7 +16,7 @@ import type { App } from '../cli/apps/registry.js';
 import { RunError, UserError } from '../cli/errors.js';
 import { choiceFlag, intFlag, numFlag, parseFlags, requireFlag, userErrors } from '../cli/commands/shared.js';
 import { Alphabet, normalizeText } from './alphabet.js';
-import { greedyDecode, Lexicon, type Posteriors } from './decode.js';
+import { greedyDecode, Lexicon, type Hypothesis, type Posteriors } from './decode.js';
 import { beamDecodeAll } from './beamThreads.js';
 import { featureDim } from './features.js';
 import { CharNgramLM } from './lm.js';
@@ -355,35 +355,59 @@ export function charlmFlag(dir: string | undefined): CharLmScorer | null {
  * pronunciation score and the LSTM LM's log-probability weighted.
  */
 export async function lmRanker(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): Promise<(pronounce: number, charlm?: number) => string[]> {
-  const o = { beamWidth: s.beam, lm: s.lm, alpha: s.lm ? s.alpha : 0, beta: s.lm ? s.beta : 0, lexicon: s.lexicon };
-  const charlm = s.charlm ?? null;
-  if (!views && !heard && !charlm) {
-    const best = (await beamDecodeAll(frame, alphabet, o)).map((h) => h[0].text);
+  if (!views && !heard && !s.charlm) {
+    const best = (await beamDecodeAll(frame, alphabet, beamOptions(s))).map((h) => h[0].text);
     return () => best;
   }
+  const t = await candidateTable(frame, views, heard, alphabet, s);
+  return (w, cw = 0) => t.cands.map((c, u) => {
+    // No views and no rescoring: the beam's own ranking, as without candidates.
+    if (!views && w === 0 && cw === 0) return c[0].text;
+    return c[bestCandidate(t, u, w, cw)]?.text ?? '';
+  });
+}
+
+/** beamDecode's options for the settings (no LM terms without an LM). */
+const beamOptions = (s: DecodeSettings) => ({ beamWidth: s.beam, lm: s.lm, alpha: s.lm ? s.alpha : 0, beta: s.lm ? s.beta : 0, lexicon: s.lexicon });
+
+/**
+ * Beam + LM's `s.candidates` best for every utterance, with each one's terms that no rescoring
+ * weight changes, computed once (ranking at many weights, as tuning does, reuses them):
+ * `fixed[u][i]` the mean over the views (else the frame) of log P_ctc plus alpha log P_lm + beta
+ * |text|; `pron[u][i]` the pronunciation score (with `heard`); `neural[u][i]` the LSTM LM's
+ * log-probability (with `s.charlm`).
+ */
+export interface CandidateTable { cands: Hypothesis[][]; fixed: number[][]; pron: number[][] | null; neural: number[][] | null }
+
+export async function candidateTable(frame: readonly Posteriors[], views: readonly Posteriors[][] | null, heard: readonly HeardPhonemes[][] | null, alphabet: Alphabet, s: DecodeSettings): Promise<CandidateTable> {
+  const o = beamOptions(s), charlm = s.charlm ?? null;
   const cands = await beamDecodeAll(frame, alphabet, { ...o, topK: s.candidates });
   const pronouncer = heard ? s.pronouncer : null;
-  if (heard && !pronouncer) throw new Error('lmRanker: phoneme posteriors without a Pronouncer');
+  if (heard && !pronouncer) throw new Error('candidateTable: phoneme posteriors without a Pronouncer');
   const texts = cands.flatMap((c) => c.map((h) => h.text));
   await pronouncer?.prepare(texts);
   charlm?.prepare(texts);
-  // Each candidate's terms that no rescoring weight changes, computed once: ranking at many weights (tuning) reuses them.
-  const fixed = cands.map((c, u) => candidateScores(c, views?.[u] ?? [frame[u]], alphabet, o).map((h) => h.score));
-  const pron = heard ? cands.map((c, u) => c.map((h) => pronunciationScore(heard[u], pronouncer!.of(h.text)))) : null;
-  const neural = charlm ? cands.map((c) => c.map((h) => charlm.of(h.text))) : null;
-  return (w, cw = 0) => cands.map((c, u) => {
-    // No views and no rescoring: the beam's own ranking, as without candidates.
-    if (!views && w === 0 && cw === 0) return c[0].text;
-    if (w > 0 && !pron) throw new Error('lmRanker: a pronunciation weight without phoneme posteriors');
-    if (cw > 0 && !neural) throw new Error('lmRanker: a charlm weight without a charlm');
-    // The best: rankCandidates' first (a stable sort: the beam's order among equal scores).
-    let best = -1, top = -Infinity;
-    c.forEach((_, i) => {
-      const score = fixed[u][i] + (w > 0 ? w * pron![u][i] : 0) + (cw > 0 ? cw * neural![u][i] : 0);
-      if (best < 0 || score > top) { best = i; top = score; }
-    });
-    return best < 0 ? '' : c[best].text;
-  });
+  return {
+    cands,
+    fixed: cands.map((c, u) => candidateScores(c, views?.[u] ?? [frame[u]], alphabet, o).map((h) => h.score)),
+    pron: heard ? cands.map((c, u) => c.map((h) => pronunciationScore(heard[u], pronouncer!.of(h.text)))) : null,
+    neural: charlm ? cands.map((c) => c.map((h) => charlm.of(h.text))) : null,
+  };
+}
+
+/**
+ * The index of utterance u's best candidate at pronunciation weight w and charlm weight cw
+ * (-1 when it has none): rankCandidates' first, so the beam's order settles equal scores.
+ */
+export function bestCandidate(t: CandidateTable, u: number, w: number, cw: number): number {
+  if (w > 0 && !t.pron) throw new Error('bestCandidate: a pronunciation weight without phoneme posteriors');
+  if (cw > 0 && !t.neural) throw new Error('bestCandidate: a charlm weight without a charlm');
+  let best = -1, top = -Infinity;
+  for (let i = 0; i < t.cands[u].length; i++) {
+    const score = t.fixed[u][i] + (w > 0 ? w * t.pron![u][i] : 0) + (cw > 0 ? cw * t.neural![u][i] : 0);
+    if (best < 0 || score > top) { best = i; top = score; }
+  }
+  return best;
 }
 
 /** Beam + LM over every utterance at the settings' pronunciation and charlm weights (lmRanker). */
