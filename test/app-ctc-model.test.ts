@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { backward } from '../src/autograd/tape.js';
+import { ctcLoss } from '../src/loss/ctc.js';
 import { checkCtcConfig, CtcModel, stackFrames, batchInput, featureStats } from '../src/asr/model.js';
 import { alignable, CtcTask, maskFrames, stretchFrames, warpFrames, type Utterance } from '../src/asr/task.js';
 import { hzToMel, melToHz } from '../src/audio/melspec.js';
@@ -164,6 +165,25 @@ describe('CTC model and task', () => {
     // is never squeezed below what its labels need: the loss stays finite and not zeroed (as an impossible alignment is), batch after batch.
     const tight = new CtcTask(m, [utt(4, [1, 1, 2])], null, 1, new Rng(5), null, 0.5);
     for (let i = 0; i < 8; i++) { const l = tight.trainBatch([0], 0).loss.dataSync()[0]; assert.ok(Number.isFinite(l) && l > 0, `batch ${i}: loss ${l} (0: an impossible alignment, zeroed)`); }
+  });
+
+  it('trivialLoss: the uniform distribution\'s CTC loss, on the host, as training reduces it (a known count of alignments, and ctcLoss itself)', () => {
+    const rng = new Rng(3);
+    const m = new CtcModel({ kind: 'audio', melBins: 2, inputDim: 2, subsample: 1, hidden: 3, layers: 1, proj: 0, dropout: 0, alphabet: ['a', 'b'], mean: [0, 0], std: [1, 1] }, { rng });
+    const C = m.alphabet.classes;
+    const utt = (steps: number, labels: number[]): Utterance => ({ x: new Float32Array(steps * 2), steps, labels, text: '', where: '' });
+    // One label over T frames: its run of frames starts and ends anywhere, T (T + 1) / 2 alignments of
+    // probability C^-T each. Two equal labels in 2 frames cannot align (they need a blank between): 0, as zeroInfinity.
+    const val = [utt(5, [1]), utt(2, [1, 1])];
+    const task = new CtcTask(m, [utt(5, [1])], val, 2, rng, null);
+    const expected = (5 * Math.log(C) - Math.log(15)) / 2;
+    assert.ok(Math.abs(task.trivialLoss() - expected) < 1e-5, `${task.trivialLoss()} vs ${expected}`);
+    // The same as ctcLoss (mean over label lengths, zeroInfinity) on uniform log-probabilities, on longer random labels.
+    const many = [utt(9, [1, 2, 2]), utt(6, [2]), utt(12, [1, 1, 2, 1]), utt(3, [2, 2, 2])];
+    const t2 = new CtcTask(m, many, many, 4, rng, null), T = 12;
+    const lp = m.tensor(new Float32Array(T * many.length * C).fill(-Math.log(C)), [T, many.length, C]);
+    const ref = ctcLoss(lp, many.flatMap((u) => u.labels), many.map((u) => u.steps), many.map((u) => u.labels.length), { zeroInfinity: true }).dataSync()[0];
+    assert.ok(Math.abs(t2.trivialLoss() - ref) < 1e-4 * ref, `${t2.trivialLoss()} vs ctcLoss ${ref}`);
   });
 
   for (const phonemeLayer of [2, 3]) {

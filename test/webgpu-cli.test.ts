@@ -44,6 +44,31 @@ describe('webgpu on the command line', { skip: gpu.skip }, () => {
     }
   });
 
+  it('--backend webgpu trains a CTC recognizer with the losses the wasm backend gives, and evaluates it', () => {
+    const d = mkdtempSync(join(tmpdir(), 'carousel-webgpu-ctc-'));
+    try {
+      const data = carousel(['data', 'handwriting', '--count', '40', '--out', join(d, 'hw')]);
+      assert.equal(data.code, 0, data.err);
+      // One epoch each, same seed: the printed losses agree to f32 rounding (4 decimals printed).
+      const losses = (backend: string) => {
+        const t = carousel(['--backend', backend, 'train', '--task', 'ctc', '--data', join(d, 'hw', 'train.jsonl'), '--val', join(d, 'hw', 'val.jsonl'),
+          '--out', join(d, backend), '--hidden', '4', '--layers', '1', '--epochs', '1', '--batch-size', '8']);
+        assert.equal(t.code, 0, t.err);
+        const m = /epoch 1\/1\s+loss (\S+)\s+val_loss (\S+)/.exec(t.err + t.out);
+        assert.ok(m, t.err);
+        return [Number(m[1]), Number(m[2])];
+      };
+      const [gpuLoss, gpuVal] = losses('webgpu'), [cpuLoss, cpuVal] = losses('wasm');
+      assert.ok(Number.isFinite(gpuLoss) && Math.abs(gpuLoss - cpuLoss) <= 2e-4 * Math.abs(cpuLoss) + 1e-4, `train loss webgpu ${gpuLoss}, wasm ${cpuLoss}`);
+      assert.ok(Math.abs(gpuVal - cpuVal) <= 2e-4 * Math.abs(cpuVal) + 1e-4, `val loss webgpu ${gpuVal}, wasm ${cpuVal}`);
+      const e = carousel(['--backend', 'webgpu', 'evaluate', '--model', join(d, 'webgpu'), '--data', join(d, 'hw', 'test.jsonl')]);
+      assert.equal(e.code, 0, e.err);
+      assert.match(e.out, /^greedy: CER \d+\.\d\d% WER \d+\.\d\d%\nbeam: CER /);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('without an adapter: one line, "no WebGPU adapter" and why, exit 1; info --backends says so too', () => {
     // No Vulkan driver to be found: an ICD list naming nothing, and no loader path.
     const env = { VK_ICD_FILENAMES: '/nonexistent/icd.json', LD_LIBRARY_PATH: '' };

@@ -3,11 +3,12 @@ import { ctcLoss } from '../loss/ctc.js';
 import { tidy } from '../tensor/tidy.js';
 import type { Rng } from '../tensor/random.js';
 import { add, affine } from '../ops/elementwise.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { columnStats, hzToMel, melToHz } from '../audio/melspec.js';
 import type { BatchResult, EvalResult, Task } from '../train/task.js';
 import { minFrames } from './alphabet.js';
 import { greedyDecode, type Posteriors } from './decode.js';
+import { ctcLogLikelihood } from './rescore.js';
 import { errorRates } from './metrics.js';
 import { batchInput, type CtcModel } from './model.js';
 
@@ -195,14 +196,21 @@ export class CtcTask implements Task {
     return { loss: loss!, metrics: { cer: r.cer, wer: r.wer } };
   }
 
-  /** CTC loss of the uniform distribution over the classes, on (up to 64) validation or training utterances. */
+  /**
+   * CTC loss of the uniform distribution over the classes, on (up to 64) validation or training
+   * utterances, reduced as training's (each utterance's loss over its label count, then the mean;
+   * an impossible alignment counts 0). Computed on the host (the forward algorithm over constant
+   * log-probabilities), so it needs no synchronous read of a device backend.
+   */
   trivialLoss(): number {
     const utts = (this.val?.length ? this.val : this.train).slice(0, 64);
-    const C = this.model.alphabet.classes, T = Math.max(...utts.map((u) => u.steps));
-    return tidy(() => noGrad(() => {
-      const lp = new Tensor(this.model.backend.upload(this.model.dtype, new Float32Array(T * utts.length * C).fill(-Math.log(C))), [T, utts.length, C]);
-      return ctcLoss(lp, utts.flatMap((u) => u.labels), utts.map((u) => u.steps), utts.map((u) => u.labels.length), { zeroInfinity: true }).dataSync()[0];
-    }));
+    const C = this.model.alphabet.classes;
+    let sum = 0;
+    for (const u of utts) {
+      const ll = ctcLogLikelihood({ T: u.steps, C, data: new Float32Array(u.steps * C).fill(-Math.log(C)) }, u.labels);
+      if (Number.isFinite(ll)) sum -= ll / Math.max(u.labels.length, 1);
+    }
+    return sum / utts.length;
   }
 }
 
