@@ -1,5 +1,6 @@
 /**
- * PyTorch CPU through /usr/bin/python3 (Debian's python3-torch), one child process per run of
+ * PyTorch CPU through /usr/bin/python3 (Debian's python3-torch; CAROUSEL_PYTHON names another
+ * interpreter, as on a GPU machine whose CUDA PyTorch lives in a virtual environment), one child process per run of
  * bench/python/torch_bench.py. PyTorch runs twice: with OPENBLAS_CORETYPE as the environment
  * sets it (Haswell on these machines) and with it (and OPENBLAS_L2_SIZE) unset, when OpenBLAS
  * detects the core itself; each run's rows name the BLAS and kernel it actually used.
@@ -8,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const PYTHON = '/usr/bin/python3';
+export const PYTHON = process.env.CAROUSEL_PYTHON || '/usr/bin/python3';
 /** The script sits in the source tree (it is not compiled): dist/bench/suites -> bench/python. */
 export const TORCH_SCRIPT = fileURLToPath(new URL('../../../bench/python/torch_bench.py', import.meta.url));
 
