@@ -187,6 +187,15 @@ describe('webgpu core kernels against the reference', { skip: gpu.skip }, () => 
     assert.deepEqual([...await g.read(acc)], [5000, 5000, 5000]);
   });
 
+  it('bind groups are reused by their buffers, each dispatch its own uniforms; more pairs than the cache keeps', async () => {
+    // 70 x 70 (source, accumulator) pairs: 4,900 distinct bind groups, past the 4,096 kept, and
+    // each pair's scale (a uniform) differs, so a group bound at the wrong slot would show.
+    const n = 70, xs = Array.from({ length: n }, (_, i) => g.upload('f32', [i + 1]));
+    const accs = Array.from({ length: n }, () => g.alloc('f32', 1));
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) g.affine(xs[i], 0, accs[j], 0, 1, j + 1, 0, true);
+    for (let j = 0; j < n; j++) assert.deepEqual([...await g.read(accs[j])], [(j + 1) * (n * (n + 1)) / 2], `accumulator ${j}`);
+  });
+
   it('reports a storage of another backend instead of crashing', () => {
     const dt: DType = 'f32';
     assert.throws(() => g.affine(reference.upload(dt, [1]), 0, g.alloc(dt, 1), 0, 1, 1, 0, false), /expected a storage of this webgpu backend, got one of 'reference'/);

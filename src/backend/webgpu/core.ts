@@ -2,8 +2,8 @@ import type { Backend, BinaryOp, ReduceOp, Storage, UnaryOp } from '../backend.j
 import type { DType, TypedArray } from '../dtype.js';
 import { trackStorage } from '../scope.js';
 import type { AdapterSummary, GpuContext } from './device.js';
-import { BufferUsage, MapMode, type GpuBindGroup, type GpuBuffer, type GpuCommandEncoder, type GpuComputePass,
-  type GpuComputePipeline, type GpuDevice } from './gpu.js';
+import { BufferUsage, COMPUTE_STAGE, MapMode, type GpuBindGroup, type GpuBindGroupLayout, type GpuBuffer, type GpuCommandEncoder,
+  type GpuComputePass, type GpuComputePipeline, type GpuDevice, type GpuPipelineLayout } from './gpu.js';
 import { BufferPool, STAGING_USAGE, STORAGE_USAGE, type PooledBuffer } from './pool.js';
 import { coalesce, contiguous, splitLeading, type Dims } from './strides.js';
 import { BINARY, BINDINGS, bindings, GEMM, MAP, ROWS, STRIDED } from './wgsl-core.js';
@@ -22,6 +22,8 @@ const REDUCE: Record<ReduceOp, number> = { sum: 2, max: 3, min: 4 };
 const SLOT = 256;
 /** Dispatches per submission at most: a long step is cut into several submissions. */
 const MAX_SLOTS = 2048;
+/** Bind groups kept for reuse at most (then forgotten, all at once). */
+const MAX_GROUPS = 4096;
 /** Ranks the strided shaders take at once (higher ranks loop over the leading dims on the host). */
 const STRIDED_RANK = 6, BINARY_RANK = 8;
 
@@ -48,12 +50,27 @@ export class WebGpuCore implements Backend {
   private readonly pool: BufferPool;
   private readonly staging: BufferPool;
   private readonly pipelines = new Map<string, GpuComputePipeline>();
+  /**
+   * Per number of storage bindings: the bind group layout (binding 0 the uniform slot, at a dynamic
+   * offset; then the storages) and its pipeline layout, shared by every shader with that many.
+   */
+  private readonly layouts: { group: GpuBindGroupLayout; pipeline: GpuPipelineLayout }[] = [];
+  /**
+   * Bind groups by their storages' buffer ids. A dispatch's uniforms come in at a dynamic offset,
+   * so a recurrence that binds the same buffers at every step (offsets inside them are uniforms)
+   * reuses one group instead of creating one per dispatch, the host's largest cost per dispatch.
+   * Forgotten when a pooled buffer is destroyed (a group holding it would fail validation).
+   */
+  private readonly groups = new Map<string, GpuBindGroup>();
+  private readonly dynamicOffset = new Uint32Array(1);
   private readonly sources = new Map<string, string>();
   private readonly uniformBuffer: GpuBuffer;
   private readonly uniformHost = new Int32Array(MAX_SLOTS * SLOT / 4);
   private readonly words = new Words();
   private encoder: GpuCommandEncoder | null = null;
   private pass: GpuComputePass | null = null;
+  /** The pipeline last set in the open pass (setting it again would cost a call). */
+  private passPipeline: GpuComputePipeline | null = null;
   private slots = 0;
   private batch = 0;
   private error: string | null = null;
@@ -95,18 +112,47 @@ export class WebGpuCore implements Backend {
   /** Register a shader for `dispatch` by name (compiled on first use). Kernel sets add theirs. */
   protected addShader(name: string, code: string): void { this.sources.set(name, code); }
 
-  /** The pipeline of shader `name` for one aliasing pattern of its arguments (compiled once). */
-  private pipeline(name: string, pattern: readonly number[]): GpuComputePipeline {
-    const key = `${name}:${pattern.join('')}`;
+  /** The layouts for `n` storage bindings (made once). */
+  private layout(n: number): { group: GpuBindGroupLayout; pipeline: GpuPipelineLayout } {
+    let l = this.layouts[n];
+    if (!l) {
+      const entries: Parameters<GpuDevice['createBindGroupLayout']>[0]['entries'] = [
+        { binding: 0, visibility: COMPUTE_STAGE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: SLOT } }];
+      for (let i = 1; i <= n; i++) entries.push({ binding: i, visibility: COMPUTE_STAGE, buffer: { type: 'storage' } });
+      const group = this.device.createBindGroupLayout({ entries });
+      l = this.layouts[n] = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
+    }
+    return l;
+  }
+
+  /**
+   * The pipeline of shader `name` for one aliasing pattern of its arguments (compiled once); `key`
+   * is name:pattern, `n` the number of distinct buffers.
+   */
+  private pipeline(name: string, key: string, pattern: readonly number[], n: number): GpuComputePipeline {
     let p = this.pipelines.get(key);
     if (!p) {
       const code = this.sources.get(name);
       if (!code) throw new Error(`webgpu: no shader named '${name}'`);
       const module = this.device.createShaderModule({ code: code.replace(BINDINGS, bindings(pattern)), label: key });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
+      p = this.device.createComputePipeline({ layout: this.layout(n).pipeline, compute: { module, entryPoint: 'main' }, label: key });
       this.pipelines.set(key, p);
     }
     return p;
+  }
+
+  /** The bind group of the uniform slots and these buffers (`ids` their ids, as the cache's key). */
+  private group(physical: readonly GpuBuffer[], ids: string): GpuBindGroup {
+    let g = this.groups.get(ids);
+    if (!g) {
+      if (this.groups.size >= MAX_GROUPS) this.groups.clear();
+      const entries: { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } }[] =
+        [{ binding: 0, resource: { buffer: this.uniformBuffer, offset: 0, size: SLOT } }];
+      physical.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+      g = this.device.createBindGroup({ layout: this.layout(physical.length).group, entries });
+      this.groups.set(ids, g);
+    }
+    return g;
   }
 
   /** The uniform words of the next dispatch (zeroed). */
@@ -121,26 +167,26 @@ export class WebGpuCore implements Backend {
     this.live();
     // Each distinct buffer is bound once: pattern[L] is the binding of argument L.
     const physical: GpuBuffer[] = [], pattern: number[] = [];
+    let key = `${name}:`, ids = '';
     for (const s of bufs) {
       const pb = this.pb(s);
       pb.batch = this.batch;
       let p = physical.indexOf(pb.buffer);
-      if (p < 0) p = physical.push(pb.buffer) - 1;
+      if (p < 0) { p = physical.push(pb.buffer) - 1; ids += `${pb.id},`; }
       pattern.push(p + 1);
+      key += p + 1;
     }
-    const pipeline = this.pipeline(name, pattern);
+    const pipeline = this.pipeline(name, key, pattern, physical.length);
     if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
+      this.passPipeline = null;
     }
     const slot = this.slots++;
     this.uniformHost.set(this.words.i, slot * (SLOT / 4));
-    const entries: { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } }[] =
-      [{ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * SLOT, size: SLOT } }];
-    physical.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    const group: GpuBindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, group);
+    this.dynamicOffset[0] = slot * SLOT;
+    if (pipeline !== this.passPipeline) { this.pass.setPipeline(pipeline); this.passPipeline = pipeline; }
+    this.pass.setBindGroup(0, this.group(physical, ids), this.dynamicOffset, 0, 1);
     this.pass.dispatchWorkgroups(gx, gy);
     if (this.slots === MAX_SLOTS) this.submit();
   }
@@ -161,7 +207,7 @@ export class WebGpuCore implements Backend {
     if (this.slots > 0) this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformHost, 0, this.slots * (SLOT / 4));
     this.device.queue.submit([enc.finish()]);
     this.encoder = null; this.pass = null; this.slots = 0; this.batch++;
-    this.pool.destroyDoomed();
+    if (this.pool.destroyDoomed() > 0) this.groups.clear();
   }
 
   /** Submit what is recorded and wait until the GPU has run it (benchmarks time with this). */

@@ -12,9 +12,10 @@ export interface GpuBuffer {
 export interface GpuBindGroupLayout { readonly label?: string }
 export interface GpuComputePipeline { getBindGroupLayout(i: number): GpuBindGroupLayout }
 export interface GpuBindGroup { readonly label?: string }
+export interface GpuPipelineLayout { readonly label?: string }
 export interface GpuComputePass {
   setPipeline(p: GpuComputePipeline): void;
-  setBindGroup(i: number, g: GpuBindGroup): void;
+  setBindGroup(i: number, g: GpuBindGroup, dynamicOffsets?: Uint32Array, start?: number, length?: number): void;
   dispatchWorkgroups(x: number, y?: number, z?: number): void;
   end(): void;
 }
@@ -41,7 +42,9 @@ export interface GpuDevice {
   onuncapturederror: ((e: { error: { message: string } }) => void) | null;
   createBuffer(d: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBuffer;
   createShaderModule(d: { code: string; label?: string }): GpuShaderModule;
-  createComputePipeline(d: { layout: 'auto'; compute: { module: GpuShaderModule; entryPoint: string }; label?: string }): GpuComputePipeline;
+  createBindGroupLayout(d: { entries: { binding: number; visibility: number; buffer: { type: 'uniform' | 'storage'; hasDynamicOffset?: boolean; minBindingSize?: number } }[] }): GpuBindGroupLayout;
+  createPipelineLayout(d: { bindGroupLayouts: GpuBindGroupLayout[] }): GpuPipelineLayout;
+  createComputePipeline(d: { layout: 'auto' | GpuPipelineLayout; compute: { module: GpuShaderModule; entryPoint: string }; label?: string }): GpuComputePipeline;
   createBindGroup(d: { layout: GpuBindGroupLayout; entries: { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } }[] }): GpuBindGroup;
   createCommandEncoder(): GpuCommandEncoder;
   pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
@@ -60,3 +63,5 @@ export interface Gpu { requestAdapter(o?: { powerPreference?: 'high-performance'
 /** GPUBufferUsage and GPUMapMode flags (numeric: the globals exist only where WebGPU does). */
 export const BufferUsage = { MAP_READ: 0x1, MAP_WRITE: 0x2, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
 export const MapMode = { READ: 0x1, WRITE: 0x2 } as const;
+/** GPUShaderStage.COMPUTE. */
+export const COMPUTE_STAGE = 0x4;

@@ -1,7 +1,12 @@
 import { BufferUsage, type GpuBuffer, type GpuDevice } from './gpu.js';
 
-/** A pooled GPU buffer and the batch that last used it (uploads must not overtake its pending reads). */
-export interface PooledBuffer { readonly buffer: GpuBuffer; readonly bytes: number; batch: number }
+/**
+ * A pooled GPU buffer and the batch that last used it (uploads must not overtake its pending reads);
+ * `id` names the GPU buffer for life (bind groups are cached by their buffers' ids).
+ */
+export interface PooledBuffer { readonly buffer: GpuBuffer; readonly bytes: number; batch: number; readonly id: number }
+
+let nextId = 1;
 
 /** Sizes rounded up to 4 steps per power of two (at most 19% unused), 256 bytes at least. */
 export function bucketBytes(bytes: number): number {
@@ -29,7 +34,7 @@ export class BufferPool {
     const list = this.free.get(size);
     const pb = list?.pop();
     if (pb) { this.freeBytes -= size; return { pb, fresh: false }; }
-    return { pb: { buffer: this.device.createBuffer({ size, usage: this.usage }), bytes: size, batch: -1 }, fresh: true };
+    return { pb: { buffer: this.device.createBuffer({ size, usage: this.usage }), bytes: size, batch: -1, id: nextId++ }, fresh: true };
   }
 
   give(pb: PooledBuffer): void {
@@ -40,10 +45,12 @@ export class BufferPool {
     this.freeBytes += pb.bytes;
   }
 
-  /** Destroy the buffers given back beyond the pool's size (call after a submit). */
-  destroyDoomed(): void {
+  /** Destroy the buffers given back beyond the pool's size (call after a submit); how many. */
+  destroyDoomed(): number {
     for (const b of this.doomed) b.destroy();
+    const n = this.doomed.length;
     this.doomed = [];
+    return n;
   }
 }
 
