@@ -6,17 +6,17 @@ import { reference, webgpuForSuite } from './backends.js';
 import { randArray as randArrayOf, rng } from './util/random.js';
 
 /**
- * Both GEMM kernels of the webgpu backend against the reference's gemm: the plain 16x16 tiled one
- * and, where the device has the `subgroups` feature (SwiftShader has), the subgroup one (its
- * default there). Transposes, offsets, leading dimensions wider than the matrix, alpha and beta
+ * The GEMM kernels of the webgpu backend against the reference's gemm: the plain 16x16 tiled one,
+ * the 64x64 blocked one (auto's choice where M is at least 32 and N at least 64) and, where the device has
+ * the `subgroups` feature (SwiftShader has), the subgroup one (auto's choice for smaller products there). Transposes, offsets, leading dimensions wider than the matrix, alpha and beta
  * (beta 0 never reads C: NaN there stays out), sizes off every tile and chunk, K = 0 and 1.
  */
 const gpu = webgpuForSuite();
 const rand = rng(13);
-type Kernel = 'tiled' | 'subgroups';
+type Kernel = 'auto' | 'blocked' | 'tiled' | 'subgroups';
 type Gpu = Backend & { gemmKernel: Kernel; hasSubgroups: boolean };
 
-const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 5, 0], [17, 9, 1], [37, 70, 19], [16, 64, 33], [130, 65, 100], [5, 200, 7]];
+const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 5, 0], [17, 9, 1], [37, 70, 19], [16, 64, 33], [130, 65, 100], [5, 200, 7], [64, 64, 16], [70, 129, 47]];
 
 async function compare(k: Kernels, what: string, tA: boolean, tB: boolean, m: number, n: number, kk: number, alpha: number, beta: number): Promise<void> {
   const aOff = 3, bOff = 2, cOff = 5;
@@ -46,11 +46,12 @@ async function compare(k: Kernels, what: string, tA: boolean, tB: boolean, m: nu
 describe('webgpu gemm kernels against the reference', { skip: gpu.skip }, () => {
   const g = gpu.backend as Gpu;
   const k = kernels(g);
-  const kinds: Kernel[] = g.hasSubgroups ? ['tiled', 'subgroups'] : ['tiled'];
+  const kinds: Kernel[] = g.hasSubgroups ? ['tiled', 'blocked', 'subgroups', 'auto'] : ['tiled', 'blocked', 'auto'];
 
-  it('uses the subgroup kernel by default where the device has subgroups; refuses it where not', () => {
-    assert.equal(g.gemmKernel, g.hasSubgroups ? 'subgroups' : 'tiled');
-    assert.throws(() => { g.gemmKernel = 'fast' as Kernel; }, /expected 'tiled' or 'subgroups', got fast/);
+  it('chooses by size by default (auto); refuses an unknown kernel, and subgroups where the device has none', () => {
+    assert.equal(g.gemmKernel, 'auto');
+    assert.throws(() => { g.gemmKernel = 'fast' as Kernel; }, /expected one of auto, blocked, subgroups, tiled, got fast/);
+    if (!g.hasSubgroups) assert.throws(() => { g.gemmKernel = 'subgroups'; }, /expected a device with the 'subgroups' feature/);
   });
 
   for (const kind of kinds) {

@@ -7,6 +7,7 @@ import { BufferUsage, COMPUTE_STAGE, MapMode, type GpuBindGroup, type GpuBindGro
 import { BufferPool, STAGING_USAGE, STORAGE_USAGE, type PooledBuffer } from './pool.js';
 import { coalesce, contiguous, splitLeading, type Dims } from './strides.js';
 import { BINARY, BINDINGS, bindings, GEMM, MAP, ROWS, STRIDED } from './wgsl-core.js';
+import { GEMM_BLOCKED } from './wgsl-gemm-blocked.js';
 import { GEMM_SUBGROUPS } from './wgsl-gemm-subgroups.js';
 
 /** A tensor's memory on the GPU: a pooled buffer (null once disposed) holding `length` 32-bit values. */
@@ -22,6 +23,9 @@ const REDUCE: Record<ReduceOp, number> = { sum: 2, max: 3, min: 4 };
 const SLOT = 256;
 /** Dispatches per submission at most: a long step is cut into several submissions. */
 const MAX_SLOTS = 2048;
+export const GEMM_KERNELS = ['auto', 'blocked', 'subgroups', 'tiled'] as const;
+export type GemmKernel = typeof GEMM_KERNELS[number];
+
 /** Bind groups kept for reuse at most (then forgotten, all at once). */
 const MAX_GROUPS = 4096;
 /** Ranks the strided shaders take at once (higher ranks loop over the leading dims on the host). */
@@ -87,24 +91,26 @@ export class WebGpuCore implements Backend {
     // Validation errors surface at the next read, as an exception: never a silently wrong value.
     this.device.onuncapturederror = (e) => { this.error ??= e.error.message; };
     void this.device.lost.then((info) => { this.lost = `${info.reason}: ${info.message}`; });
-    for (const [name, code] of [['map', MAP], ['strided', STRIDED], ['binary', BINARY], ['gemm', GEMM], ['rows', ROWS]] as const) {
+    for (const [name, code] of [['map', MAP], ['strided', STRIDED], ['binary', BINARY], ['gemm', GEMM], ['gemm-blocked', GEMM_BLOCKED], ['rows', ROWS]] as const) {
       this.sources.set(name, code);
     }
     this.hasSubgroups = this.device.features?.has('subgroups') ?? false;
     if (this.hasSubgroups) this.sources.set('gemm-subgroups', GEMM_SUBGROUPS);
-    this.gemmKernel = this.hasSubgroups ? 'subgroups' : 'tiled';
   }
 
   /** Whether the device has the `subgroups` feature (requested wherever the adapter has it). */
   readonly hasSubgroups: boolean;
-  private kernel: 'tiled' | 'subgroups' = 'tiled';
+  private kernel: GemmKernel = 'auto';
   /**
-   * The GEMM kernel: 'subgroups' (the default where the device has them) or 'tiled', the plain
-   * 16x16 workgroup-memory kernel that runs everywhere. Settable, to compare or test both.
+   * The GEMM kernel: 'auto' (the default: 'blocked' where M is at least 32 and N at least 64, else
+   * 'subgroups' where the device has them, else 'tiled'), or one of them for every product:
+   * 'blocked' (64 x 64 blocks, 4 x 4 a thread), 'subgroups' (16 rows a thread, A shared by
+   * subgroupShuffle), 'tiled' (the plain 16 x 16 workgroup-memory kernel that runs everywhere).
+   * Settable, to compare or test them.
    */
-  get gemmKernel(): 'tiled' | 'subgroups' { return this.kernel; }
-  set gemmKernel(k: 'tiled' | 'subgroups') {
-    if (k !== 'tiled' && k !== 'subgroups') throw new Error(`webgpu gemmKernel: expected 'tiled' or 'subgroups', got ${String(k)}`);
+  get gemmKernel(): GemmKernel { return this.kernel; }
+  set gemmKernel(k: GemmKernel) {
+    if (!(GEMM_KERNELS as readonly string[]).includes(k)) throw new Error(`webgpu gemmKernel: expected one of ${GEMM_KERNELS.join(', ')}, got ${String(k)}`);
     if (k === 'subgroups' && !this.hasSubgroups) throw new Error("webgpu gemmKernel: expected a device with the 'subgroups' feature for 'subgroups', got one without it");
     this.kernel = k;
   }
@@ -387,7 +393,11 @@ export class WebGpuCore implements Backend {
     w.i[0] = transA ? 1 : 0; w.i[1] = transB ? 1 : 0; w.i[2] = m; w.i[3] = n; w.i[4] = k;
     w.i[5] = aOff; w.i[6] = lda; w.i[7] = bOff; w.i[8] = ldb; w.i[9] = cOff; w.i[10] = ldc;
     w.f[11] = k === 0 ? 0 : alpha; w.f[12] = beta;
-    if (this.kernel === 'subgroups') this.dispatch('gemm-subgroups', [a, b, c], Math.ceil(n / 64), Math.ceil(m / 16));
+    // auto: on an H200 the blocked kernel beat the subgroup one on every product the bench makes
+    // (M 32 and 64 in the recurrences, 4096 in GEMM-4096); below 32 rows it would idle most threads.
+    const kind = this.kernel !== 'auto' ? this.kernel : m >= 32 && n >= 64 ? 'blocked' : this.hasSubgroups ? 'subgroups' : 'tiled';
+    if (kind === 'blocked') this.dispatch('gemm-blocked', [a, b, c], Math.ceil(n / 64), Math.ceil(m / 64));
+    else if (kind === 'subgroups') this.dispatch('gemm-subgroups', [a, b, c], Math.ceil(n / 64), Math.ceil(m / 16));
     else this.dispatch('gemm', [a, b, c], Math.ceil(n / 16), Math.ceil(m / 16));
   }
 
