@@ -13,6 +13,8 @@ export interface Options {
   threads: number[];
   peerThreads: number[];
   budgetS: number;
+  /** The webgpu backend's GEMM kernel (its gemmKernel: auto, blocked, subgroups, tiled); null: its default. */
+  webgpuGemm: string | null;
   help: boolean;
 }
 
@@ -20,11 +22,13 @@ export const ALL_LIBS = ['carousel', 'pytorch', 'onnxruntime', 'tfjs', 'neatapti
 
 export const USAGE = `usage: npm run bench -- [--json FILE] [--quick] [--only ${BENCHES.join(',')}] [--libs ${ALL_LIBS.join(',')}]
        [--backends reference,wasm,webgpu (default: all registered but webgpu)] [--threads 1,2] [--peer-threads 1,2] [--budget SECONDS] [--tiny] [--quiet]
+       [--webgpu-gemm auto|blocked|subgroups|tiled]
   --only B2 selects B2-256 and B2-1024; 'memory' is B1-memory. B5-big and GEMM-4096 run on GPUs only
   (--backends webgpu: Carousel on WebGPU, beside PyTorch on CUDA and TF.js on WebGPU where they are).
   --threads: Carousel's wasm thread counts (e.g. 1,2,4,8,16), and the peers' too unless --peer-threads
   is given. --peer-threads: PyTorch (OPENBLAS_CORETYPE as set) and ONNX Runtime run at each; PyTorch with
-  OPENBLAS_CORETYPE unset and tfjs-wasm run at the largest only.`;
+  OPENBLAS_CORETYPE unset and tfjs-wasm run at the largest only. --webgpu-gemm: the GEMM kernel Carousel's
+  webgpu backend uses for every product (default auto: by size), to compare them.`;
 
 /** '--only' names: exact bench names, 'B2' for both B2 sizes, 'memory' for B1-memory. */
 export function selectBenches(spec: string): BenchName[] {
@@ -47,7 +51,7 @@ function ints(flag: string, v: string): number[] {
 
 export function parseArgs(argv: readonly string[]): Options {
   const o: Options = { json: null, quick: false, tiny: false, quiet: false, only: [...ALL_BENCHES], libs: null,
-    backends: null, threads: [1, 2], peerThreads: [1, 2], budgetS: NaN, help: false };
+    backends: null, threads: [1, 2], peerThreads: [1, 2], budgetS: NaN, webgpuGemm: null, help: false };
   let peerThreadsSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -74,6 +78,11 @@ export function parseArgs(argv: readonly string[]): Options {
         const v = Number(val());
         if (!(v > 0)) throw new Error(`--budget: expected a positive number of seconds, got '${argv[i]}'`);
         o.budgetS = v; break;
+      }
+      case '--webgpu-gemm': {
+        const v = val();
+        if (!['auto', 'blocked', 'subgroups', 'tiled'].includes(v)) throw new Error(`--webgpu-gemm: expected auto, blocked, subgroups or tiled, got '${v}'`);
+        o.webgpuGemm = v; break;
       }
       case '--help': case '-h': o.help = true; break;
       default: throw new Error(`unknown option '${a}'\n${USAGE}`);

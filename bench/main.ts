@@ -60,7 +60,7 @@ function plan(o: Options, backends: string[], relaxedRuns: boolean): Job[] {
   const gpuTimed = timed.filter((b) => (GPU_BENCHES as readonly string[]).includes(b));
   const gpus = backends.filter(isGpuBackend);
   if (gpus.length) {
-    if (want('carousel')) for (const be of gpus) node('carousel', be, 1, gpuTimed);
+    if (want('carousel')) for (const be of gpus) node('carousel', be, 1, gpuTimed, o.webgpuGemm ? { CAROUSEL_BENCH_WEBGPU_GEMM: o.webgpuGemm } : undefined);
     if (want('pytorch')) {
       const spec: SuiteSpec = { suite: 'pytorch', backend: 'cuda', threads: 1, benches: gpuTimed, sizes, timing };
       if (gpuTimed.length) jobs.push({ name: 'pytorch/cuda', spec, cmd: PYTHON, args: [TORCH_SCRIPT, JSON.stringify(spec)], unavailable: torchCudaUnavailable() ?? undefined });

@@ -72,6 +72,16 @@ describe('bench on the GPU: --backends webgpu', { skip: gpu.skip }, () => {
   });
 });
 
+describe('bench --webgpu-gemm: the GEMM kernel for every product', { skip: gpu.skip }, () => {
+  it('runs Carousel webgpu with the kernel asked for and says which; refuses an unknown one', () => {
+    const { rows } = bench(['--backends', 'webgpu', '--libs', 'carousel', '--only', 'GEMM-4096', '--webgpu-gemm', 'blocked']);
+    assert.deepEqual(rows.filter((r) => r.metric === 'gemm_kernel').map((r) => r.unit), ['blocked']);
+    assert.ok(rows.some((r) => r.bench === 'GEMM-4096' && r.metric === 'gflops' && (r.value ?? 0) > 0));
+    assert.throws(() => parseArgs(['--webgpu-gemm', 'fast']), /--webgpu-gemm: expected auto, blocked, subgroups or tiled, got 'fast'/);
+    assert.equal(parseArgs([]).webgpuGemm, null);
+  });
+});
+
 describe('GPU-only benches stay out of the CPU bench', () => {
   it('--only accepts B5-big and GEMM-4096; a CPU backend never runs them', () => {
     assert.deepEqual(selectBenches('b5-big,GEMM-4096'), ['B5-big', 'GEMM-4096']);

@@ -213,9 +213,14 @@ export async function runCarousel(spec: SuiteSpec): Promise<Result[]> {
   const build = (be as Backend & { build?: { build: string; reason: string } }).build;
   const o: Origin = { ...asked, backend: build ? `${spec.backend}-${build.build}` : spec.backend, threads: reportedThreads(be, spec.threads) };
   const out: Result[] = build ? [{ bench: 'info', ...o, metric: 'kernel_build', value: null, unit: `${build.build} (${build.reason})` }] : [];
-  // webgpu: the adapter and the GEMM kernel (subgroups where the device has them).
+  // webgpu: the adapter and the GEMM kernel (auto: chosen by size).
   const gpu = be as Backend & { adapter?: { vendor: string; architecture: string; description: string }; gemmKernel?: string };
   if (isGpuBackend(spec.backend) && gpu.adapter) {
+    // --webgpu-gemm (bench/args.ts) picks the kernel for every product.
+    const kernel = process.env.CAROUSEL_BENCH_WEBGPU_GEMM;
+    if (kernel) {
+      try { gpu.gemmKernel = kernel; } catch (e) { return spec.benches.map((b) => skipRow(o, b, `skipped: ${(e as Error).message}`)); }
+    }
     out.push({ bench: 'info', ...o, metric: 'adapter', value: null, unit: `${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`.trim() });
     if (gpu.gemmKernel) out.push({ bench: 'info', ...o, metric: 'gemm_kernel', value: null, unit: gpu.gemmKernel });
   }
