@@ -63,7 +63,8 @@ export class WebGpuCore implements Backend {
    * Bind groups by their storages' buffer ids. A dispatch's uniforms come in at a dynamic offset,
    * so a recurrence that binds the same buffers at every step (offsets inside them are uniforms)
    * reuses one group instead of creating one per dispatch, the host's largest cost per dispatch.
-   * Forgotten when a pooled buffer is destroyed (a group holding it would fail validation).
+   * An id is never reused, so a group holding a destroyed buffer is never looked up again; the
+   * cache is emptied when pooled buffers are destroyed and when it reaches MAX_GROUPS, to let go.
    */
   private readonly groups = new Map<string, GpuBindGroup>();
   private readonly dynamicOffset = new Uint32Array(1);
