@@ -1,4 +1,5 @@
 /** Command-line options of `npm run bench`. */
+import { GEMM_KERNELS } from '../src/backend/webgpu/core.js';
 import { ALL_BENCHES, BENCHES, type BenchName } from './types.js';
 
 export interface Options {
@@ -22,7 +23,7 @@ export const ALL_LIBS = ['carousel', 'pytorch', 'onnxruntime', 'tfjs', 'neatapti
 
 export const USAGE = `usage: npm run bench -- [--json FILE] [--quick] [--only ${BENCHES.join(',')}] [--libs ${ALL_LIBS.join(',')}]
        [--backends reference,wasm,webgpu (default: all registered but webgpu)] [--threads 1,2] [--peer-threads 1,2] [--budget SECONDS] [--tiny] [--quiet]
-       [--webgpu-gemm auto|blocked|subgroups|tiled]
+       [--webgpu-gemm ${GEMM_KERNELS.join('|')}]
   --only B2 selects B2-256 and B2-1024; 'memory' is B1-memory. B5-big and GEMM-4096 run on GPUs only
   (--backends webgpu: Carousel on WebGPU, beside PyTorch on CUDA and TF.js on WebGPU where they are).
   --threads: Carousel's wasm thread counts (e.g. 1,2,4,8,16), and the peers' too unless --peer-threads
@@ -81,7 +82,7 @@ export function parseArgs(argv: readonly string[]): Options {
       }
       case '--webgpu-gemm': {
         const v = val();
-        if (!['auto', 'blocked', 'subgroups', 'tiled'].includes(v)) throw new Error(`--webgpu-gemm: expected auto, blocked, subgroups or tiled, got '${v}'`);
+        if (!(GEMM_KERNELS as readonly string[]).includes(v)) throw new Error(`--webgpu-gemm: expected ${GEMM_KERNELS.slice(0, -1).join(', ')} or ${GEMM_KERNELS[GEMM_KERNELS.length - 1]}, got '${v}'`);
         o.webgpuGemm = v; break;
       }
       case '--help': case '-h': o.help = true; break;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Backend, Kernels } from '../src/backend/backend.js';
 import { kernels } from '../src/ops/kernels.js';
+import type { GemmKernel } from '../src/backend/webgpu/core.js';
 import { reference, webgpuForSuite } from './backends.js';
 import { randArray as randArrayOf, rng } from './util/random.js';
 
@@ -13,7 +14,7 @@ import { randArray as randArrayOf, rng } from './util/random.js';
  */
 const gpu = webgpuForSuite();
 const rand = rng(13);
-type Kernel = 'auto' | 'blocked' | 'tiled' | 'subgroups';
+type Kernel = GemmKernel;
 type Gpu = Backend & { gemmKernel: Kernel; hasSubgroups: boolean };
 
 const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 5, 0], [17, 9, 1], [37, 70, 19], [16, 64, 33], [130, 65, 100], [5, 200, 7], [64, 64, 16], [70, 129, 47]];
